@@ -1,0 +1,78 @@
+/**
+ * The driver interface: how Deckhand acts on one kind of runtime. Every driver runs inside
+ * GuardedDriver, which enforces deadlines and turns throws into failed outcomes.
+ */
+import type { DriverName, Service } from '../model/index.ts'
+
+export interface DriverCapabilities {
+  /** The driver can change the replica count. Default true. */
+  canScale: boolean
+  /** The driver can run a new image tag; false for process and command. Default false. */
+  canChangeTag: boolean
+  /** The driver restores the old instances itself when new ones fail. Default false. */
+  canRollBack: boolean
+  /** The driver waits for the new instances to be healthy before it reports success. */
+  waitsForHealth: boolean
+}
+
+/** What a redeploy changes, and the section-4 environment the new instances receive. */
+export interface RedeployChange {
+  /** The image tag to run; undefined keeps the current one. */
+  tag: string | undefined
+  /** Variables added to the instances' environment (DECKHAND_* and allow-listed query ones). */
+  env: Record<string, string>
+}
+
+/** A line of a deployment's log, from Deckhand itself or from the runtime's output. */
+export type LogWriter = (line: string, stream?: 'deckhand' | 'stdout' | 'stderr') => void
+
+export interface DriverContext {
+  /** Aborted when the deployment is canceled or its deadline passes. */
+  signal: AbortSignal
+  /** Epoch milliseconds by which the driver must have returned. */
+  deadline: number
+  deploymentId: string
+  log: LogWriter
+}
+
+export type DriverOutcome =
+  | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
+  | { state: 'failed'; error: string }
+
+export interface ReplicaStatus {
+  id: string
+  state: 'starting' | 'running' | 'restarting' | 'crashed' | 'stopped'
+  detail?: string
+  restarts?: number
+}
+
+export interface ServiceStatus {
+  /** Replicas the runtime reports, or null when it cannot tell. */
+  replicas: number | null
+  image: string | null
+  healthy: boolean | null
+  items: ReplicaStatus[]
+  detail?: string
+}
+
+export interface Driver {
+  /** The name services use in their `driver` field. */
+  readonly name: DriverName
+  readonly capabilities: DriverCapabilities
+  /** Problems with a service's target, as sentences naming the field; empty when valid. */
+  checkTarget(target: Record<string, unknown>): string[]
+  /** Replaces the running instances; a deploy that does not work is a failed outcome. */
+  redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
+  /** Sets the replica count (already clamped to the service's bounds). */
+  scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
+  /** What runs now. */
+  inspect(service: Service): Promise<ServiceStatus>
+  /** Called when a service is created or changed (the process driver starts replicas here). */
+  attach(service: Service): Promise<void>
+  /** Called when a service is deleted (the process driver stops its replicas here). */
+  detach(service: Service): Promise<void>
+  /** Resolves when the runtime can be reached; throws a message naming what cannot. */
+  ping(): Promise<void>
+  /** Releases resources; supervised processes are left running for the next start to adopt. */
+  close(): Promise<void>
+}

@@ -1,0 +1,177 @@
+/**
+ * The store interface, in domain verbs. SQLite and PostgreSQL implement it; nothing outside
+ * store/ knows which one runs. Every method is one transaction.
+ */
+import type {
+  AdminToken,
+  Call,
+  CallOutcome,
+  Deployment,
+  DeploymentAction,
+  DeploymentInput,
+  DeploymentParams,
+  DeploymentState,
+  LogLine,
+  Page,
+  PageRequest,
+  Service,
+  Stack,
+  Trigger,
+  TriggerOptions,
+} from '../model/index.ts'
+
+export interface StoreCapabilities {
+  /** True when several Deckhand instances may write at once (PostgreSQL); SQLite has one writer. */
+  multiWriter: boolean
+}
+
+/** A service as created or replaced: everything but the timestamps and observed state. */
+export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas'> & {
+  tag?: string | null
+  replicas?: number | null
+}
+
+export type StackInput = Omit<Stack, 'createdAt' | 'updatedAt'>
+
+export interface TriggerInput extends TriggerOptions {
+  id: string
+  service: string | null
+  stack: string | null
+  tokenHash: string
+}
+
+/** One deployment a call asks for, before it is queued or joined. */
+export interface DeploymentIntent {
+  service: string
+  action: DeploymentAction
+  params: DeploymentParams
+  input: DeploymentInput
+  triggerId: string | null
+}
+
+/** The call's own record; the store fills in outcome and deployments when it accepts. */
+export interface CallInput {
+  id: string
+  triggerId: string | null
+  sender: string | null
+  deliveryId: string | null
+  remoteAddress: string | null
+}
+
+export interface RecordedCall extends CallInput {
+  outcome: CallOutcome
+  status: number
+  reason: string | null
+}
+
+/** What `acceptCall` did for each intent. */
+export type IntentResult =
+  | { kind: 'queued' | 'coalesced'; deployment: Deployment }
+  | { kind: 'ignored'; service: string; reason: string }
+
+export interface AcceptResult {
+  call: Call
+  results: IntentResult[]
+}
+
+export type DeploymentOutcome =
+  | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
+  | { state: 'failed' | 'canceled'; error: string }
+
+export interface DeploymentFilter {
+  service?: string | undefined
+  state?: DeploymentState | undefined
+}
+
+export interface CallFilter {
+  trigger?: string | undefined
+  outcome?: CallOutcome | undefined
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities
+
+  /** Applies pending migrations; safe to call from several instances at once. */
+  migrate(): Promise<void>
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>
+  close(): Promise<void>
+
+  listServices(page: PageRequest): Promise<Page<Service>>
+  getService(name: string): Promise<Service | undefined>
+  /** Creates the service; throws a DH_ERR_CONFLICT DeckhandError when the name is taken. */
+  createService(input: ServiceInput): Promise<Service>
+  /** Replaces the stored definition of an existing service; undefined when there is none. */
+  replaceService(input: ServiceInput): Promise<Service | undefined>
+  /** Deletes the service with its triggers; false when there was none. */
+  deleteService(name: string): Promise<boolean>
+  /** Records what a finished deployment left running. */
+  setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void>
+
+  listStacks(page: PageRequest): Promise<Page<Stack>>
+  getStack(name: string): Promise<Stack | undefined>
+  createStack(input: StackInput): Promise<Stack>
+  replaceStack(input: StackInput): Promise<Stack | undefined>
+  deleteStack(name: string): Promise<boolean>
+
+  createTrigger(input: TriggerInput): Promise<Trigger>
+  getTrigger(id: string): Promise<Trigger | undefined>
+  /** The live trigger whose token hashes to `tokenHash`; revoked ones are never found. */
+  findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined>
+  listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>>
+  /** Replaces a trigger's options (not its token); undefined when unknown or revoked. */
+  updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined>
+  /** Forgets the token hash at once; false when unknown or already revoked. */
+  revokeTrigger(id: string): Promise<boolean>
+  rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined>
+
+  /**
+   * Records a call and queues or joins a deployment for each intent, in one transaction.
+   * Joining follows actions/coalesce.ts; an intent that has nothing to do is `ignored`.
+   * Resolves only after the commit is durable: this is what a 202 promises.
+   */
+  acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult>
+  /** Records a call that queued nothing (ignored, rejected, duplicate). */
+  recordCall(call: RecordedCall, deploymentIds?: string[]): Promise<Call>
+  /** The first call of this trigger with this delivery id since `since` (ISO time). */
+  findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined>
+  listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>>
+  /** When the trigger last queued a deployment, for cooldowns. */
+  lastQueuedCallAt(triggerId: string): Promise<string | undefined>
+
+  getDeployment(id: string): Promise<Deployment | undefined>
+  listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>>
+  /** The newest succeeded redeploy or rollback of the service before the given deployment. */
+  lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined>
+
+  /**
+   * Claims the oldest queued deployment whose service has none running, marks it running
+   * under `owner` with a lease, and returns it; undefined when nothing can start.
+   */
+  claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined>
+  /** Extends the lease; false when the deployment is no longer this owner's. */
+  renewLease(id: string, owner: string, leaseMs: number): Promise<boolean>
+  /** Ends a running deployment; touches only a row this owner holds. False otherwise. */
+  finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean>
+  /**
+   * Cancels a queued deployment at once, or flags a running one for its worker to stop.
+   * Returns the deployment after the change; undefined when unknown.
+   */
+  cancelDeployment(id: string): Promise<Deployment | undefined>
+  /**
+   * Marks running deployments as failed with `reason` and returns them: those whose lease
+   * expired, every one (a single-writer store at start), or those of one owner.
+   */
+  failAbandoned(reason: string, scope: 'expired' | 'all' | { owner: string }): Promise<Deployment[]>
+
+  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void>
+  /** Log lines after `afterSeq`, oldest first, at most `limit`. */
+  readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]>
+
+  countAdminTokens(): Promise<number>
+  createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken>
+  listAdminTokens(page: PageRequest): Promise<Page<AdminToken>>
+  deleteAdminToken(id: string): Promise<boolean>
+  /** The token whose hash matches, and records its use; undefined when unknown. */
+  useAdminToken(tokenHash: string): Promise<AdminToken | undefined>
+}
