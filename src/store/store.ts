@@ -78,6 +78,11 @@ export type DeploymentOutcome =
   | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
   | { state: 'failed' | 'canceled'; error: string }
 
+export interface LeaseState {
+  held: boolean
+  cancelRequested: boolean
+}
+
 export interface DeploymentFilter {
   service?: string | undefined
   state?: DeploymentState | undefined
@@ -149,8 +154,8 @@ export interface Store {
    * under `owner` with a lease, and returns it; undefined when nothing can start.
    */
   claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined>
-  /** Extends the lease; false when the deployment is no longer this owner's. */
-  renewLease(id: string, owner: string, leaseMs: number): Promise<boolean>
+  /** Extends the lease; says whether this owner still holds it and whether cancel was asked. */
+  renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState>
   /** Ends a running deployment; touches only a row this owner holds. False otherwise. */
   finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean>
   /**
@@ -172,6 +177,6 @@ export interface Store {
   createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken>
   listAdminTokens(page: PageRequest): Promise<Page<AdminToken>>
   deleteAdminToken(id: string): Promise<boolean>
-  /** The token whose hash matches, and records its use; undefined when unknown. */
+  /** The admin token whose hash matches; undefined when unknown. */
   useAdminToken(tokenHash: string): Promise<AdminToken | undefined>
 }

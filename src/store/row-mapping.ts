@@ -1,0 +1,151 @@
+/**
+ * Rows to domain objects, shared by both backends. JSON columns arrive as text from SQLite and
+ * as parsed values from PostgreSQL; `json()` accepts either.
+ */
+import type {
+  AdminToken,
+  Call,
+  CallOutcome,
+  Deployment,
+  DeploymentAction,
+  DeploymentState,
+  DriverName,
+  LogLine,
+  Page,
+  Service,
+  Stack,
+  Trigger,
+  TriggerOptions,
+} from '../model/index.ts'
+import type { ServiceInput } from './store.ts'
+
+export type Row = Record<string, unknown>
+
+function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T
+}
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) {
+    return null
+  }
+  return value instanceof Date ? value.toISOString() : String(value)
+}
+
+/** The parts of a service kept in its `spec` column. */
+export function serviceSpec(input: ServiceInput): string {
+  const { target, image, git, scale, tagPolicy, deploy } = input
+  return JSON.stringify({ target, image, git, scale, tagPolicy, deploy })
+}
+
+export function toService(row: Row): Service {
+  const spec = json<Omit<Service, 'name' | 'driver' | 'tag' | 'replicas' | 'createdAt' | 'updatedAt'>>(
+    row.spec,
+  )
+  return {
+    name: String(row.name),
+    driver: String(row.driver) as DriverName,
+    ...spec,
+    tag: text(row.tag),
+    replicas: row.replicas === null || row.replicas === undefined ? null : Number(row.replicas),
+    createdAt: text(row.created_at)!,
+    updatedAt: text(row.updated_at)!,
+  }
+}
+
+export function toStack(row: Row): Stack {
+  return {
+    name: String(row.name),
+    services: json<string[]>(row.services),
+    createdAt: text(row.created_at)!,
+    updatedAt: text(row.updated_at)!,
+  }
+}
+
+export function toTrigger(row: Row): Trigger {
+  return {
+    ...json<TriggerOptions>(row.options),
+    id: String(row.id),
+    service: text(row.service),
+    stack: text(row.stack),
+    createdAt: text(row.created_at)!,
+    revokedAt: text(row.revoked_at),
+  }
+}
+
+export function toCall(row: Row): Call {
+  return {
+    id: String(row.id),
+    triggerId: text(row.trigger_id),
+    sender: text(row.sender),
+    outcome: String(row.outcome) as CallOutcome,
+    status: Number(row.status),
+    reason: text(row.reason),
+    deploymentIds: json<string[]>(row.deployment_ids),
+    deliveryId: text(row.delivery_id),
+    remoteAddress: text(row.remote_address),
+    receivedAt: text(row.received_at)!,
+  }
+}
+
+export function toDeployment(row: Row): Deployment {
+  return {
+    id: String(row.id),
+    service: String(row.service),
+    action: String(row.action) as DeploymentAction,
+    state: String(row.state) as DeploymentState,
+    params: json(row.params),
+    input: json(row.input),
+    calls: Number(row.calls),
+    triggerId: text(row.trigger_id),
+    createdAt: text(row.created_at)!,
+    startedAt: text(row.started_at),
+    finishedAt: text(row.finished_at),
+    error: text(row.error),
+    owner: text(row.owner),
+    leaseExpiresAt: text(row.lease_expires_at),
+    cancelRequested: Boolean(row.cancel_requested),
+  }
+}
+
+export function toLogLine(row: Row): LogLine {
+  return {
+    seq: Number(row.seq),
+    at: text(row.at)!,
+    stream: String(row.stream) as LogLine['stream'],
+    line: String(row.line),
+  }
+}
+
+export function toAdminToken(row: Row): AdminToken {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    createdAt: text(row.created_at)!,
+    lastUsedAt: text(row.last_used_at),
+  }
+}
+
+/** Cursors are the row sequence number, opaque to callers. */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq)).toString('base64url')
+}
+
+/** The sequence to page below; undefined for the first page, NaN-proof for junk cursors. */
+export function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || cursor === '') {
+    return undefined
+  }
+  const seq = Number(Buffer.from(cursor, 'base64url').toString())
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : 0
+}
+
+/** Rows fetched as limit + 1, newest first, into a page with its next cursor. */
+export function toPage<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return {
+    items: items.map(map),
+    next: rows.length > limit && last ? encodeCursor(Number(last.seq)) : null,
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One SQLite connection with a statement cache and transactions that turn the database's
+ * failures (disk full, read-only, I/O) into a 503-mapped store error.
+ */
+import { storeUnavailable } from '../../errors.ts'
+import type { SqliteDatabase, SqliteParams, SqliteStatement } from './sqlite-database.ts'
+
+export class SqliteConnection {
+  readonly db: SqliteDatabase
+  #statements = new Map<string, SqliteStatement>()
+
+  constructor(db: SqliteDatabase) {
+    this.db = db
+  }
+
+  statement(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  run(sql: string, params?: SqliteParams): number {
+    return Number(this.statement(sql).run(params).changes)
+  }
+
+  get(sql: string, params?: SqliteParams): Record<string, unknown> | undefined {
+    return this.statement(sql).get(params)
+  }
+
+  all(sql: string, params?: SqliteParams): Record<string, unknown>[] {
+    return this.statement(sql).all(params)
+  }
+
+  /** Runs `work` in one IMMEDIATE transaction; a failure to write becomes a store error. */
+  transaction<T>(work: () => T): T {
+    try {
+      this.db.exec('BEGIN IMMEDIATE')
+    } catch (error) {
+      throw storeUnavailable(error)
+    }
+    try {
+      const result = work()
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      this.#rollback()
+      throw isStorageFailure(error) ? storeUnavailable(error) : error
+    }
+  }
+
+  /** Reads outside a transaction, mapping storage failures like writes do. */
+  read<T>(work: () => T): T {
+    try {
+      return work()
+    } catch (error) {
+      throw isStorageFailure(error) ? storeUnavailable(error) : error
+    }
+  }
+
+  #rollback(): void {
+    try {
+      this.db.exec('ROLLBACK')
+    } catch {
+      // SQLite already rolled back on its own after an I/O error; nothing is left to undo.
+    }
+  }
+}
+
+const STORAGE_FAILURES = /SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB)|disk I\/O|readonly|database or disk is full|unable to open/i
+
+/** True for errors that say the database cannot be written, not that a statement was wrong. */
+export function isStorageFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) {
+    return false
+  }
+  const detail = (error as { errstr?: string }).errstr ?? ''
+  return STORAGE_FAILURES.test(`${error.message} ${detail}`)
+}

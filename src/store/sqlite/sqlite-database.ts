@@ -1,0 +1,43 @@
+/**
+ * The subset of a synchronous SQLite binding the store uses, so nothing else imports the
+ * runtime's module; `node:sqlite`'s DatabaseSync satisfies it.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+
+export type SqliteValue = null | number | bigint | string | Uint8Array
+export type SqliteParams = Record<string, SqliteValue>
+
+export interface SqliteStatement {
+  run(params?: SqliteParams): { changes: number | bigint; lastInsertRowid: number | bigint }
+  get(params?: SqliteParams): Record<string, unknown> | undefined
+  all(params?: SqliteParams): Record<string, unknown>[]
+}
+
+export interface SqliteDatabase {
+  exec(sql: string): void
+  prepare(sql: string): SqliteStatement
+  close(): void
+}
+
+/**
+ * Opens the database file in WAL mode with full fsync on commit: a 202 promises the call
+ * survives a crash, and WAL keeps readers off the writer's back.
+ */
+export function openSqliteDatabase(path: string): SqliteDatabase {
+  mkdirSync(dirname(path), { recursive: true })
+  const db = new DatabaseSync(path, { timeout: 5000 })
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = FULL')
+  db.exec('PRAGMA foreign_keys = ON')
+  const wrap = (sql: string): SqliteStatement => {
+    const statement = db.prepare(sql)
+    return {
+      run: (params) => statement.run(params ?? {}),
+      get: (params) => statement.get(params ?? {}) as Record<string, unknown> | undefined,
+      all: (params) => statement.all(params ?? {}) as Record<string, unknown>[],
+    }
+  }
+  return { exec: (sql) => db.exec(sql), prepare: wrap, close: () => db.close() }
+}

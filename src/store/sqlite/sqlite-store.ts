@@ -1,0 +1,404 @@
+/**
+ * The embedded store: one SQLite file in WAL mode. All statements run synchronously on the
+ * event loop, which is what makes SQLite a single writer; calls are grouped into one commit.
+ */
+import { conflict } from '../../errors.ts'
+import type {
+  AdminToken,
+  Call,
+  Deployment,
+  LogLine,
+  Page,
+  PageRequest,
+  Service,
+  Stack,
+  Trigger,
+  TriggerOptions,
+} from '../../model/index.ts'
+import {
+  decodeCursor,
+  serviceSpec,
+  toAdminToken,
+  toCall,
+  toDeployment,
+  toLogLine,
+  toPage,
+  toService,
+  toStack,
+  toTrigger,
+  type Row,
+} from '../row-mapping.ts'
+import type {
+  AcceptResult,
+  CallFilter,
+  CallInput,
+  DeploymentFilter,
+  DeploymentIntent,
+  DeploymentOutcome,
+  LeaseState,
+  RecordedCall,
+  ServiceInput,
+  StackInput,
+  Store,
+  TriggerInput,
+} from '../store.ts'
+import { SqliteConnection } from './sqlite-connection.ts'
+import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
+import { migrateSqlite } from './sqlite-migrate.ts'
+import * as queue from './sqlite-queue.ts'
+import { getServiceRow } from './sqlite-services.ts'
+
+const now = (): string => new Date().toISOString()
+
+export class SqliteStore implements Store {
+  readonly capabilities = { multiWriter: false }
+  #c: SqliteConnection
+  #batcher: queue.SqliteAcceptBatcher
+
+  constructor(path: string) {
+    this.#c = new SqliteConnection(openSqliteDatabase(path))
+    this.#batcher = new queue.SqliteAcceptBatcher(this.#c)
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.#c)
+  }
+
+  async ping(): Promise<void> {
+    this.#c.read(() => this.#c.get('SELECT 1 AS ok'))
+  }
+
+  async close(): Promise<void> {
+    this.#c.db.close()
+  }
+
+  #page(sql: string, where: string[], params: SqliteParams, page: PageRequest): Row[] {
+    const before = decodeCursor(page.cursor)
+    const clauses = before === undefined ? where : [...where, 'seq < $before']
+    const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
+    return this.#c.read(() =>
+      this.#c.all(`${sql} ${filter} ORDER BY seq DESC LIMIT $limit`, {
+        ...params,
+        ...(before === undefined ? {} : { before }),
+        limit: page.limit + 1,
+      }),
+    )
+  }
+
+  async listServices(page: PageRequest): Promise<Page<Service>> {
+    return toPage(this.#page('SELECT * FROM services', [], {}, page), page.limit, toService)
+  }
+
+  async getService(name: string): Promise<Service | undefined> {
+    return this.#c.read(() => getServiceRow(this.#c, name))
+  }
+
+  async createService(input: ServiceInput): Promise<Service> {
+    return this.#c.transaction(() => {
+      if (getServiceRow(this.#c, input.name)) {
+        throw conflict(`service ${input.name} already exists; choose another name or PATCH it`)
+      }
+      const at = now()
+      this.#c.run(
+        `INSERT INTO services (name, driver, spec, tag, replicas, created_at, updated_at)
+         VALUES ($name, $driver, $spec, $tag, $replicas, $at, $at)`,
+        { name: input.name, driver: input.driver, spec: serviceSpec(input), tag: input.tag ?? null, replicas: input.replicas ?? null, at },
+      )
+      return getServiceRow(this.#c, input.name)!
+    })
+  }
+
+  async replaceService(input: ServiceInput): Promise<Service | undefined> {
+    return this.#c.transaction(() => {
+      const changed = this.#c.run(
+        'UPDATE services SET driver = $driver, spec = $spec, updated_at = $at WHERE name = $name',
+        { name: input.name, driver: input.driver, spec: serviceSpec(input), at: now() },
+      )
+      if (changed === 0) {
+        return undefined
+      }
+      queue.setServiceStateRow(this.#c, input.name, { replicas: input.replicas, tag: input.tag })
+      return getServiceRow(this.#c, input.name)
+    })
+  }
+
+  async deleteService(name: string): Promise<boolean> {
+    return this.#c.transaction(() => {
+      const changed = this.#c.run('DELETE FROM services WHERE name = $name', { name })
+      this.#c.run(
+        'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE service = $name AND revoked_at IS NULL',
+        { name, at: now() },
+      )
+      this.#c.run(
+        "UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'service deleted' WHERE service = $name AND state = 'queued'",
+        { name, at: now() },
+      )
+      return changed === 1
+    })
+  }
+
+  async setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void> {
+    this.#c.transaction(() => queue.setServiceStateRow(this.#c, name, state))
+  }
+
+  async listStacks(page: PageRequest): Promise<Page<Stack>> {
+    return toPage(this.#page('SELECT * FROM stacks', [], {}, page), page.limit, toStack)
+  }
+
+  async getStack(name: string): Promise<Stack | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM stacks WHERE name = $name', { name }))
+    return row ? toStack(row) : undefined
+  }
+
+  async createStack(input: StackInput): Promise<Stack> {
+    return this.#c.transaction(() => {
+      if (this.#c.get('SELECT 1 FROM stacks WHERE name = $name', { name: input.name })) {
+        throw conflict(`stack ${input.name} already exists; choose another name or PATCH it`)
+      }
+      const at = now()
+      this.#c.run('INSERT INTO stacks (name, services, created_at, updated_at) VALUES ($name, $services, $at, $at)', {
+        name: input.name,
+        services: JSON.stringify(input.services),
+        at,
+      })
+      return { ...input, createdAt: at, updatedAt: at }
+    })
+  }
+
+  async replaceStack(input: StackInput): Promise<Stack | undefined> {
+    const changed = this.#c.transaction(() =>
+      this.#c.run('UPDATE stacks SET services = $services, updated_at = $at WHERE name = $name', {
+        name: input.name,
+        services: JSON.stringify(input.services),
+        at: now(),
+      }),
+    )
+    return changed ? this.getStack(input.name) : undefined
+  }
+
+  async deleteStack(name: string): Promise<boolean> {
+    return this.#c.transaction(() => {
+      this.#c.run(
+        'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE stack = $name AND revoked_at IS NULL',
+        { name, at: now() },
+      )
+      return this.#c.run('DELETE FROM stacks WHERE name = $name', { name }) === 1
+    })
+  }
+
+  async createTrigger(input: TriggerInput): Promise<Trigger> {
+    const { id, service, stack, tokenHash, ...options } = input
+    const at = now()
+    this.#c.transaction(() =>
+      this.#c.run(
+        `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
+         VALUES ($id, $service, $stack, $hash, $options, $at)`,
+        { id, service, stack, hash: tokenHash, options: JSON.stringify(options), at },
+      ),
+    )
+    return { ...options, id, service, stack, createdAt: at, revokedAt: null }
+  }
+
+  async getTrigger(id: string): Promise<Trigger | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM triggers WHERE id = $id', { id }))
+    return row ? toTrigger(row) : undefined
+  }
+
+  async findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', { hash: tokenHash }))
+    return row ? toTrigger(row) : undefined
+  }
+
+  async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
+    const where = ['revoked_at IS NULL']
+    const params: SqliteParams = {}
+    if (owner.service !== undefined) {
+      where.push('service = $service')
+      params.service = owner.service
+    }
+    if (owner.stack !== undefined) {
+      where.push('stack = $stack')
+      params.stack = owner.stack
+    }
+    return toPage(this.#page('SELECT * FROM triggers', where, params, page), page.limit, toTrigger)
+  }
+
+  async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
+    const changed = this.#c.transaction(() =>
+      this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
+        id,
+        options: JSON.stringify(options),
+      }),
+    )
+    return changed ? this.getTrigger(id) : undefined
+  }
+
+  async revokeTrigger(id: string): Promise<boolean> {
+    return this.#c.transaction(
+      () =>
+        this.#c.run('UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE id = $id AND revoked_at IS NULL', {
+          id,
+          at: now(),
+        }) === 1,
+    )
+  }
+
+  async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
+    const changed = this.#c.transaction(() =>
+      this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', { id, hash: tokenHash }),
+    )
+    return changed ? this.getTrigger(id) : undefined
+  }
+
+  acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
+    return this.#batcher.accept(call, intents)
+  }
+
+  async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
+    return this.#c.transaction(() => queue.insertCall(this.#c, call, deploymentIds))
+  }
+
+  async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
+    const row = this.#c.read(() =>
+      this.#c.get(
+        `SELECT * FROM calls WHERE trigger_id = $trigger AND delivery_id = $delivery AND received_at >= $since
+           AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
+        { trigger: triggerId, delivery: deliveryId, since },
+      ),
+    )
+    return row ? toCall(row) : undefined
+  }
+
+  async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
+    const where: string[] = []
+    const params: SqliteParams = {}
+    if (filter.trigger !== undefined) {
+      where.push('trigger_id = $trigger')
+      params.trigger = filter.trigger
+    }
+    if (filter.outcome !== undefined) {
+      where.push('outcome = $outcome')
+      params.outcome = filter.outcome
+    }
+    return toPage(this.#page('SELECT * FROM calls', where, params, page), page.limit, toCall)
+  }
+
+  async lastQueuedCallAt(triggerId: string): Promise<string | undefined> {
+    const row = this.#c.read(() =>
+      this.#c.get(
+        "SELECT received_at FROM calls WHERE trigger_id = $trigger AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
+        { trigger: triggerId },
+      ),
+    )
+    return row ? String(row.received_at) : undefined
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM deployments WHERE id = $id', { id }))
+    return row ? toDeployment(row) : undefined
+  }
+
+  async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
+    const where: string[] = []
+    const params: SqliteParams = {}
+    if (filter.service !== undefined) {
+      where.push('service = $service')
+      params.service = filter.service
+    }
+    if (filter.state !== undefined) {
+      where.push('state = $state')
+      params.state = filter.state
+    }
+    return toPage(this.#page('SELECT * FROM deployments', where, params, page), page.limit, toDeployment)
+  }
+
+  async lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
+    const row = this.#c.read(() =>
+      this.#c.get(
+        `SELECT * FROM deployments WHERE service = $service AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
+           AND seq < COALESCE((SELECT seq FROM deployments WHERE id = $before), 9223372036854775807)
+         ORDER BY seq DESC LIMIT 1`,
+        { service, before: beforeId },
+      ),
+    )
+    return row ? toDeployment(row) : undefined
+  }
+
+  async claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined> {
+    return queue.claimNext(this.#c, owner, leaseMs)
+  }
+
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+    return queue.renewLease(this.#c, id, owner, leaseMs)
+  }
+
+  async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
+    return queue.finishDeployment(this.#c, id, owner, outcome)
+  }
+
+  async cancelDeployment(id: string): Promise<Deployment | undefined> {
+    return queue.cancelDeployment(this.#c, id)
+  }
+
+  async failAbandoned(reason: string, scope: 'expired' | 'all' | { owner: string }): Promise<Deployment[]> {
+    return queue.failAbandoned(this.#c, reason, scope)
+  }
+
+  async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
+    if (lines.length === 0) {
+      return
+    }
+    this.#c.transaction(() => {
+      const last = this.#c.get('SELECT MAX(seq) AS seq FROM deployment_logs WHERE deployment_id = $id', { id: deploymentId })
+      let seq = Number(last?.seq ?? 0)
+      for (const line of lines) {
+        seq += 1
+        this.#c.run(
+          'INSERT INTO deployment_logs (deployment_id, seq, at, stream, line) VALUES ($id, $seq, $at, $stream, $line)',
+          { id: deploymentId, seq, at: line.at, stream: line.stream, line: line.line },
+        )
+      }
+    })
+  }
+
+  async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return this.#c
+      .read(() =>
+        this.#c.all(
+          'SELECT * FROM deployment_logs WHERE deployment_id = $id AND seq > $after ORDER BY seq LIMIT $limit',
+          { id: deploymentId, after: afterSeq, limit },
+        ),
+      )
+      .map(toLogLine)
+  }
+
+  async countAdminTokens(): Promise<number> {
+    return Number(this.#c.read(() => this.#c.get('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
+  }
+
+  async createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
+    const at = now()
+    this.#c.transaction(() =>
+      this.#c.run('INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($id, $name, $hash, $at)', {
+        id: input.id,
+        name: input.name,
+        hash: input.tokenHash,
+        at,
+      }),
+    )
+    return { id: input.id, name: input.name, createdAt: at, lastUsedAt: null }
+  }
+
+  async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
+    return toPage(this.#page('SELECT * FROM admin_tokens', [], {}, page), page.limit, toAdminToken)
+  }
+
+  async deleteAdminToken(id: string): Promise<boolean> {
+    return this.#c.transaction(() => this.#c.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1)
+  }
+
+  async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }))
+    return row ? toAdminToken(row) : undefined
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The behavioural suite every store backend must pass. A backend's test file calls
+ * `runStoreContract` with a factory that opens a fresh, migrated, empty store.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { DeploymentIntent, ServiceInput, Store } from './store.ts'
+
+export interface StoreContractOptions {
+  /** Opens a fresh, migrated store on an empty database; closed by the suite. */
+  open: () => Promise<Store>
+}
+
+export function serviceInput(name: string, overrides: Partial<ServiceInput> = {}): ServiceInput {
+  return {
+    name,
+    driver: 'command',
+    target: { redeploy: 'true', scale: 'true' },
+    image: null,
+    git: null,
+    scale: { min: 1, max: 3 },
+    tagPolicy: 'all',
+    deploy: { order: 'start-first', healthTimeoutMs: 60_000, pull: 'missing', rollback: true },
+    replicas: 1,
+    ...overrides,
+  }
+}
+
+export function intent(service: string, overrides: Partial<DeploymentIntent> = {}): DeploymentIntent {
+  return {
+    service,
+    action: 'redeploy',
+    params: {},
+    input: { triggerName: 't', env: {}, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null },
+    triggerId: null,
+    ...overrides,
+  }
+}
+
+let callNumber = 0
+const call = () => ({
+  id: `call_test${++callNumber}`,
+  triggerId: 'trg_1',
+  sender: 'generic',
+  deliveryId: null,
+  remoteAddress: '127.0.0.1',
+})
+
+export function runStoreContract(name: string, options: StoreContractOptions): void {
+  const withStore = (title: string, body: (store: Store) => Promise<void>) =>
+    test(title, async (t) => {
+      const store = await options.open()
+      t.after(() => store.close())
+      await body(store)
+    })
+
+  describe(`store contract: ${name}`, () => {
+    withStore('services are created, read, replaced, listed newest first and deleted', async (store) => {
+      await store.createService(serviceInput('a'))
+      await store.createService(serviceInput('b'))
+      await assert.rejects(store.createService(serviceInput('a')), /already exists/)
+      const replaced = await store.replaceService(serviceInput('a', { scale: { min: 0, max: 9 } }))
+      assert.equal(replaced?.scale.max, 9)
+      assert.equal(replaced?.replicas, 1)
+      const first = await store.listServices({ limit: 1 })
+      assert.deepEqual(first.items.map((s) => s.name), ['b'])
+      const second = await store.listServices({ limit: 1, cursor: first.next! })
+      assert.deepEqual(second.items.map((s) => s.name), ['a'])
+      assert.equal(second.next, null)
+      assert.equal(await store.deleteService('a'), true)
+      assert.equal(await store.getService('a'), undefined)
+      assert.equal(await store.deleteService('a'), false)
+    })
+
+    withStore('a revoked or rotated token is never found again', async (store) => {
+      await store.createService(serviceInput('web'))
+      const options = {
+        name: 'hub', action: 'redeploy' as const, by: 1, sender: 'auto' as const, secret: null,
+        allowIps: [], passBody: true, envFromQuery: [], allowTag: true, reverseOnResolve: false,
+        cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
+      }
+      await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
+      assert.equal((await store.findTriggerByTokenHash('h1'))?.id, 'trg_a')
+      await store.rotateTrigger('trg_a', 'h2')
+      assert.equal(await store.findTriggerByTokenHash('h1'), undefined)
+      assert.equal((await store.findTriggerByTokenHash('h2'))?.id, 'trg_a')
+      assert.equal(await store.revokeTrigger('trg_a'), true)
+      assert.equal(await store.findTriggerByTokenHash('h2'), undefined)
+      assert.equal(await store.revokeTrigger('trg_a'), false)
+      assert.equal((await store.listTriggers({ service: 'web' }, { limit: 10 })).items.length, 0)
+      assert.ok((await store.getTrigger('trg_a'))?.revokedAt)
+    })
+
+    withStore('a burst of calls joins the queued deployment and counts every call', async (store) => {
+      await store.createService(serviceInput('web'))
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.acceptCall(call(), [intent('web', { params: { tag: `v${i}` } })])),
+      )
+      const ids = new Set(results.map((r) => (r.results[0]?.kind === 'ignored' ? '' : r.results[0]!.deployment.id)))
+      assert.equal(ids.size, 1)
+      const [id] = ids
+      const deployment = await store.getDeployment(id!)
+      assert.equal(deployment?.calls, 50)
+      assert.equal(deployment?.params.tag, 'v49')
+      assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
+      assert.equal(results.filter((r) => r.call.outcome === 'coalesced').length, 49)
+      assert.equal((await store.listCalls({}, { limit: 1000 })).items.length, 50)
+    })
+
+    withStore('scale steps add up, clamp, and a call at the bound is ignored', async (store) => {
+      await store.createService(serviceInput('web', { replicas: 2 }))
+      const up = { action: 'scale' as const, params: { by: 1 } }
+      const first = await store.acceptCall(call(), [intent('web', up)])
+      assert.equal(first.results[0]?.kind, 'queued')
+      const second = await store.acceptCall(call(), [intent('web', up)])
+      assert.equal(second.results[0]?.kind, 'ignored')
+      assert.match(second.call.reason ?? '', /scale\.max \(3\)/)
+      assert.equal(second.call.status, 200)
+      const down = await store.acceptCall(call(), [intent('web', { action: 'scale', params: { by: -1 } })])
+      assert.equal(down.results[0]?.kind, 'coalesced')
+      assert.equal(down.results[0]?.kind !== 'ignored' && down.results[0]?.deployment.params.by, 0)
+    })
+
+    withStore('one deployment runs per service; others wait; claims fence on the owner', async (store) => {
+      await store.createService(serviceInput('a'))
+      await store.createService(serviceInput('b'))
+      await store.acceptCall(call(), [intent('a')])
+      await store.acceptCall(call(), [intent('b')])
+      await store.acceptCall(call(), [intent('a', { action: 'scale', params: { by: 1 } })])
+      const one = await store.claimNext('w1', 30_000)
+      const two = await store.claimNext('w1', 30_000)
+      assert.deepEqual([one?.service, two?.service].sort(), ['a', 'b'])
+      assert.equal(await store.claimNext('w1', 30_000), undefined)
+      assert.equal(await store.finishDeployment(one!.id, 'someone-else', { state: 'succeeded' }), false)
+      assert.equal(await store.finishDeployment(one!.id, 'w1', { state: 'succeeded', replicas: 1 }), true)
+      if (one?.service === 'a') {
+        assert.equal((await store.claimNext('w1', 30_000))?.action, 'scale')
+      }
+      assert.equal((await store.getDeployment(one!.id))?.state, 'succeeded')
+    })
+
+    withStore('cancel ends a queued deployment and flags a running one', async (store) => {
+      await store.createService(serviceInput('a'))
+      const queued = await store.acceptCall(call(), [intent('a')])
+      const id = queued.results[0]?.kind === 'queued' ? queued.results[0].deployment.id : ''
+      const claimed = await store.claimNext('w1', 30_000)
+      assert.equal(claimed?.id, id)
+      await store.acceptCall(call(), [intent('a')])
+      const page = await store.listDeployments({ service: 'a', state: 'queued' }, { limit: 5 })
+      assert.equal((await store.cancelDeployment(page.items[0]!.id))?.state, 'canceled')
+      assert.equal((await store.cancelDeployment(id))?.cancelRequested, true)
+      assert.deepEqual(await store.renewLease(id, 'w1', 30_000), { held: true, cancelRequested: true })
+      assert.deepEqual(await store.renewLease(id, 'w2', 30_000), { held: false, cancelRequested: true })
+    })
+
+    withStore('abandoned running deployments are failed with the reason', async (store) => {
+      await store.createService(serviceInput('a'))
+      await store.acceptCall(call(), [intent('a')])
+      const claimed = await store.claimNext('w1', 1)
+      assert.deepEqual(await store.failAbandoned('instance lost', { owner: 'w2' }), [])
+      const failed = await store.failAbandoned('interrupted', 'all')
+      assert.deepEqual(failed.map((d) => d.id), [claimed!.id])
+      const after = await store.getDeployment(claimed!.id)
+      assert.equal(after?.state, 'failed')
+      assert.equal(after?.error, 'interrupted')
+    })
+
+    withStore('log lines keep their order and page by sequence', async (store) => {
+      const at = new Date().toISOString()
+      await store.appendLog('dpl_x', [{ at, stream: 'deckhand', line: 'one' }, { at, stream: 'stdout', line: 'two' }])
+      await store.appendLog('dpl_x', [{ at, stream: 'stderr', line: 'three' }])
+      assert.deepEqual((await store.readLog('dpl_x', 0, 10)).map((l) => [l.seq, l.line]), [[1, 'one'], [2, 'two'], [3, 'three']])
+      assert.deepEqual((await store.readLog('dpl_x', 2, 10)).map((l) => l.line), ['three'])
+    })
+
+    withStore('a delivery id is found again within the window', async (store) => {
+      const since = new Date(Date.now() - 60_000).toISOString()
+      await store.recordCall({ ...call(), deliveryId: 'abc', outcome: 'ignored', status: 200, reason: 'ping' })
+      assert.equal((await store.findCallByDelivery('trg_1', 'abc', since))?.reason, 'ping')
+      assert.equal(await store.findCallByDelivery('trg_1', 'abc', new Date(Date.now() + 1000).toISOString()), undefined)
+    })
+
+    withStore('admin tokens are found by hash only and can be deleted', async (store) => {
+      assert.equal(await store.countAdminTokens(), 0)
+      await store.createAdminToken({ id: 'tok_1', name: 'ci', tokenHash: 'hash' })
+      assert.equal((await store.useAdminToken('hash'))?.name, 'ci')
+      assert.equal(await store.useAdminToken('other'), undefined)
+      assert.equal(JSON.stringify(await store.listAdminTokens({ limit: 10 })).includes('hash'), false)
+      assert.equal(await store.deleteAdminToken('tok_1'), true)
+      assert.equal(await store.useAdminToken('hash'), undefined)
+    })
+
+    withStore('stacks are created, replaced and deleted', async (store) => {
+      await store.createStack({ name: 'shop', services: ['a', 'b'] })
+      await assert.rejects(store.createStack({ name: 'shop', services: [] }), /already exists/)
+      assert.deepEqual((await store.replaceStack({ name: 'shop', services: ['a'] }))?.services, ['a'])
+      assert.equal(await store.deleteStack('shop'), true)
+      assert.equal(await store.getStack('shop'), undefined)
+    })
+  })
+}
