@@ -1,0 +1,342 @@
+/** The embedded `process` driver: supervises local replicas of a command line, start-first. */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { coerceError } from '../../errors.ts'
+import type { Service } from '../../model/index.ts'
+import type {
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  DriverOutcome,
+  RedeployChange,
+  ServiceStatus,
+} from '../driver.ts'
+import { waitHealthy } from './health-check.ts'
+import { LogTail, readLastLines } from './log-tail.ts'
+import { isSameProcessAlive } from './process-group.ts'
+import { checkProcessTarget, parseProcessTarget, type ProcessTarget } from './process-target.ts'
+import { readPidRecords, Replica } from './replica.ts'
+import {
+  DEFAULT_SUPERVISION,
+  ServiceSupervisor,
+  type SupervisionOptions,
+} from './replica-supervisor.ts'
+
+export interface ProcessDriverOptions {
+  /** Deckhand's data directory; replicas keep pid, log and state files in `process/<service>/`. */
+  dataDir: string
+  /** Supervision events (restarts, adoption) that belong to no deployment. */
+  log?: (msg: string, fields?: object) => void
+  /** Restart backoff and polling; tests shorten them. */
+  supervision?: Partial<SupervisionOptions>
+}
+
+/** Lines of a failed replica's output quoted in the deployment's error. */
+const TAIL_LINES = 20
+
+type Started = { replica: Replica; env: Record<string, string> } | { error: string }
+
+export class ProcessDriver implements Driver {
+  readonly name = 'process'
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    canScale: true,
+    canChangeTag: false,
+    canRollBack: true,
+    waitsForHealth: true,
+  })
+  #dataDir: string
+  #log: (msg: string, fields?: object) => void
+  #supervision: SupervisionOptions
+  #supervisors = new Map<string, ServiceSupervisor>()
+
+  constructor(options: ProcessDriverOptions) {
+    this.#dataDir = options.dataDir
+    this.#log = options.log ?? (() => {})
+    this.#supervision = Object.freeze({ ...DEFAULT_SUPERVISION, ...options.supervision })
+  }
+
+  checkTarget(target: Record<string, unknown>): string[] {
+    return checkProcessTarget(target)
+  }
+
+  async attach(service: Service): Promise<void> {
+    const { supervisor, target } = this.#supervisor(service)
+    await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), true))
+  }
+
+  async detach(service: Service): Promise<void> {
+    const { supervisor } = this.#supervisor(service)
+    await supervisor.exclusive(async () => {
+      supervisor.close()
+      await supervisor.stopAll()
+    })
+    if (this.#supervisors.get(service.name) === supervisor) {
+      this.#supervisors.delete(service.name)
+    }
+  }
+
+  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+    const { supervisor, target } = await this.#attached(service)
+    return supervisor.exclusive(() =>
+      target.basePort === undefined
+        ? this.#replaceAll(supervisor, service, target, change, ctx)
+        : this.#replaceOneByOne(supervisor, service, target, change, ctx),
+    )
+  }
+
+  async scale(
+    service: Service,
+    replicas: number,
+    _change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    const { supervisor, target } = await this.#attached(service)
+    return supervisor.exclusive(async () => {
+      const current = supervisor.slots()
+      const missing = Array.from({ length: replicas }, (_, i) => i).filter((i) => !supervisor.slot(i))
+      // New replicas join the ones running, so they get the environment those were deployed with.
+      const deployed = supervisor.deployedEnv
+      const started = await this.#startHealthyAll(supervisor, target, missing, deployed, service, ctx)
+      if ('error' in started) {
+        return { state: 'failed', error: started.error }
+      }
+      for (const { replica, env } of started.replicas) {
+        supervisor.install(replica, env)
+      }
+      const extra = current.filter((slot) => slot.index >= replicas).reverse()
+      for (const slot of extra) {
+        ctx.log(`stopping replica ${slot.index}`)
+      }
+      await Promise.all(extra.map((slot) => supervisor.stopSlot(slot)))
+      supervisor.commit()
+      return { state: 'succeeded', replicas }
+    })
+  }
+
+  async inspect(service: Service): Promise<ServiceStatus> {
+    const supervisor = this.#supervisors.get(service.name)
+    if (!supervisor) {
+      // Not attached here: report what the pid files say without taking charge of anything.
+      const dir = this.#serviceDir(service.name)
+      const live = readPidRecords(dir).filter((r) => isSameProcessAlive(r.pid, r.startTime))
+      return { replicas: live.length, image: null, healthy: null, items: [], detail: 'not attached' }
+    }
+    const items = supervisor.statuses()
+    const running = items.filter((item) => item.state === 'running').length
+    const wanted = service.replicas ?? supervisor.slots().length
+    return { replicas: running, image: null, healthy: running === wanted, items }
+  }
+
+  async ping(): Promise<void> {
+    mkdirSync(join(this.#dataDir, 'process'), { recursive: true })
+  }
+
+  async close(): Promise<void> {
+    for (const supervisor of this.#supervisors.values()) {
+      supervisor.close()
+    }
+    this.#supervisors.clear()
+  }
+
+  /** Start-first: every new replica must be healthy before any old one stops. */
+  async #replaceAll(
+    supervisor: ServiceSupervisor,
+    service: Service,
+    target: ProcessTarget,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    const count = desiredReplicas(service, target)
+    const indexes = Array.from({ length: count }, (_, i) => i)
+    const started = await this.#startHealthyAll(supervisor, target, indexes, change.env, service, ctx)
+    if ('error' in started) {
+      return { state: 'failed', error: `${started.error}\nthe old replicas keep running` }
+    }
+    const old = supervisor.slots()
+    for (const { replica, env } of started.replicas) {
+      supervisor.install(replica, env)
+    }
+    supervisor.commit(change.env)
+    if (old.length > 0) {
+      ctx.log(`all ${count} new replicas are healthy; stopping ${old.length} old ones`)
+    }
+    await Promise.all(old.map((slot) => supervisor.stopSlot(slot)))
+    return { state: 'succeeded', replicas: count }
+  }
+
+  /** Stop-first, one replica at a time: with a base port two generations would share a port. */
+  async #replaceOneByOne(
+    supervisor: ServiceSupervisor,
+    service: Service,
+    target: ProcessTarget,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    ctx.log(
+      `target.basePort is set, so a new replica would collide with the old one on its port: ` +
+        `replacing replicas one at a time, stopping each old one first`,
+    )
+    const count = desiredReplicas(service, target)
+    const generation = supervisor.newGeneration()
+    const previousEnv = supervisor.deployedEnv
+    const replaced: number[] = []
+    for (let index = 0; index < count; index++) {
+      const old = supervisor.slot(index)
+      if (old) {
+        ctx.log(`stopping replica ${index} (generation ${old.generation})`)
+        await supervisor.stopSlot(old)
+        replaced.push(index)
+      }
+      const env = supervisor.envFor(index, change.env)
+      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, ctx.signal)
+      if ('error' in started) {
+        const restored = await this.#restore(supervisor, target, replaced, previousEnv, service, ctx)
+        return { state: 'failed', error: `${started.error}\n${restored}` }
+      }
+      supervisor.install(started.replica, env)
+      supervisor.commit()
+    }
+    await Promise.all(supervisor.slots().filter((s) => s.index >= count).map((s) => supervisor.stopSlot(s)))
+    supervisor.commit(change.env)
+    return { state: 'succeeded', replicas: count }
+  }
+
+  /** Puts the previous environment back on `indexes` after a failed one-by-one redeploy. */
+  async #restore(
+    supervisor: ServiceSupervisor,
+    target: ProcessTarget,
+    indexes: number[],
+    previousEnv: Record<string, string>,
+    service: Service,
+    ctx: DriverContext,
+  ): Promise<string> {
+    if (indexes.length === 0) {
+      return 'no old replica was stopped'
+    }
+    ctx.log(`restoring replicas ${indexes.join(', ')} with the previous environment`)
+    const generation = supervisor.newGeneration()
+    const problems: string[] = []
+    for (const index of indexes) {
+      const current = supervisor.slot(index)
+      if (current) {
+        await supervisor.stopSlot(current)
+      }
+      const env = supervisor.envFor(index, previousEnv)
+      // Restoring must finish even when the deployment was canceled: it is what keeps the service up.
+      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, new AbortController().signal)
+      if ('error' in started) {
+        problems.push(started.error)
+      } else {
+        supervisor.install(started.replica, env)
+      }
+    }
+    supervisor.commit()
+    return problems.length === 0
+      ? `replicas ${indexes.join(', ')} were restored with the previous environment`
+      : `restoring the previous environment failed too: ${problems.join('; ')}`
+  }
+
+  /** Starts `indexes` in parallel; on the first failure stops them all and returns its reason. */
+  async #startHealthyAll(
+    supervisor: ServiceSupervisor,
+    target: ProcessTarget,
+    indexes: number[],
+    deployedEnv: Record<string, string>,
+    service: Service,
+    ctx: DriverContext,
+  ): Promise<{ replicas: { replica: Replica; env: Record<string, string> }[] } | { error: string }> {
+    if (indexes.length === 0) {
+      return { replicas: [] }
+    }
+    const generation = supervisor.newGeneration()
+    // The first failure ends the others' wait: their outcome no longer matters.
+    const giveUp = new AbortController()
+    const signal = AbortSignal.any([ctx.signal, giveUp.signal])
+    let firstError: string | undefined
+    const results = await Promise.all(
+      indexes.map(async (index) => {
+        const env = supervisor.envFor(index, deployedEnv)
+        const result = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, signal)
+        if ('error' in result) {
+          firstError ??= result.error
+          giveUp.abort()
+        }
+        return result
+      }),
+    )
+    const healthy = results.filter((r) => 'replica' in r)
+    if (firstError !== undefined) {
+      await Promise.all(healthy.map((r) => r.replica.stop(target.stopGraceMs)))
+      return { error: firstError }
+    }
+    return { replicas: healthy }
+  }
+
+  /** Starts one replica and waits for its health; a failure stops it and quotes its output. */
+  async #startHealthy(
+    supervisor: ServiceSupervisor,
+    target: ProcessTarget,
+    index: number,
+    generation: number,
+    env: Record<string, string>,
+    service: Service,
+    ctx: DriverContext,
+    signal: AbortSignal,
+  ): Promise<Started> {
+    let replica: Replica
+    try {
+      replica = supervisor.start(index, generation, env)
+    } catch (error) {
+      return { error: coerceError(error).message }
+    }
+    const port = replica.port === undefined ? '' : ` on port ${replica.port}`
+    ctx.log(`started replica ${index} (generation ${generation}, pid ${replica.pid})${port}`)
+    // Each generation has its own log file, so the tail starts at its beginning.
+    const tail = new LogTail(replica.logPath, 0, (line) => ctx.log(`[${index}] ${line}`, 'stdout'))
+    const timeoutMs = Math.max(0, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()))
+    const health = await waitHealthy(replica, target.health, timeoutMs, signal)
+    if (health.isHealthy) {
+      tail.stop()
+      ctx.log(`replica ${index} is healthy after ${(health.afterMs / 1000).toFixed(2)}s`)
+      return { replica, env }
+    }
+    await replica.stop(target.stopGraceMs)
+    tail.stop()
+    const output = readLastLines(replica.logPath, TAIL_LINES)
+    const quoted = output.length === 0 ? 'it wrote no output' : `its last output:\n${output.join('\n')}`
+    return { error: `${health.reason}; ${quoted}` }
+  }
+
+  async #attached(service: Service): Promise<{ supervisor: ServiceSupervisor; target: ProcessTarget }> {
+    const isNew = !this.#supervisors.has(service.name)
+    const found = this.#supervisor(service)
+    if (isNew) {
+      // Take charge of what a previous Deckhand left running before replacing it.
+      const { supervisor, target } = found
+      await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), false))
+    }
+    return found
+  }
+
+  #supervisor(service: Service): { supervisor: ServiceSupervisor; target: ProcessTarget } {
+    const target = parseProcessTarget(service.target)
+    let supervisor = this.#supervisors.get(service.name)
+    if (!supervisor) {
+      const dir = this.#serviceDir(service.name)
+      supervisor = new ServiceSupervisor(service.name, dir, target, this.#supervision, this.#log)
+      this.#supervisors.set(service.name, supervisor)
+    }
+    supervisor.target = target
+    return { supervisor, target }
+  }
+
+  #serviceDir(name: string): string {
+    // Names are checked by the API, but a path must never be steered out of the data directory.
+    return join(this.#dataDir, 'process', encodeURIComponent(name))
+  }
+}
+
+/** The replica count: the one Deckhand last set, else the target's, else one. */
+function desiredReplicas(service: Service, target: ProcessTarget): number {
+  return service.replicas ?? target.replicas ?? 1
+}

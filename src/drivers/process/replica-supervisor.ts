@@ -1,0 +1,315 @@
+/** One service's replicas: adoption from pid files, restarts with backoff, and the state file. */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ReplicaStatus } from '../driver.ts'
+import { inheritedEnv } from './process-group.ts'
+import type { ProcessTarget } from './process-target.ts'
+import { describeExit, type ExitInfo, readPidRecords, Replica, replicaFileBase } from './replica.ts'
+
+export interface SupervisionOptions {
+  /** First restart delay after a crash; doubles per consecutive crash. Default 1 s. */
+  initialBackoffMs: number
+  /** Longest restart delay. Default 5 min. */
+  maxBackoffMs: number
+  /** A replica that ran this long before exiting starts again from the first delay. Default 60 s. */
+  resetAfterMs: number
+  /** Consecutive crashes after which inspect() says `crashed`. Default 3. */
+  crashedAfter: number
+  /** How often adopted replicas (not our children) are checked for liveness. Default 1 s. */
+  pollMs: number
+}
+
+export const DEFAULT_SUPERVISION: SupervisionOptions = {
+  initialBackoffMs: 1000,
+  maxBackoffMs: 300_000,
+  resetAfterMs: 60_000,
+  crashedAfter: 3,
+  pollMs: 1000,
+}
+
+/** A replica position: the replica now filling it and its crash history. */
+export interface Slot {
+  index: number
+  replica: Replica | undefined
+  generation: number
+  /** The full environment the replica runs with, reused for restarts. */
+  env: Record<string, string>
+  restarts: number
+  consecutiveCrashes: number
+  lastExit: ExitInfo | undefined
+  timer: NodeJS.Timeout | undefined
+  nextRestartAt: number | undefined
+  isRetired: boolean
+}
+
+/** What survives a Deckhand restart besides the pid files. */
+interface ServiceState {
+  /** The environment the last successful redeploy added (change.env), for replicas started later. */
+  env: Record<string, string>
+  nextGeneration: number
+  /** index → generation of the replica that is meant to run there. */
+  generations: Record<string, number>
+}
+
+export type SupervisorLog = (msg: string, fields?: object) => void
+
+export class ServiceSupervisor {
+  readonly name: string
+  readonly dir: string
+  #target: ProcessTarget
+  #options: SupervisionOptions
+  #log: SupervisorLog
+  #state: ServiceState
+  #slots = new Map<number, Slot>()
+  #queue: Promise<unknown> = Promise.resolve()
+  #isClosed = false
+
+  constructor(name: string, dir: string, target: ProcessTarget, options: SupervisionOptions, log: SupervisorLog) {
+    this.name = name
+    this.dir = dir
+    this.#target = target
+    this.#options = options
+    this.#log = log
+    this.#state = readState(dir)
+  }
+
+  set target(target: ProcessTarget) {
+    this.#target = target
+  }
+
+  /** The environment the last successful redeploy added. */
+  get deployedEnv(): Record<string, string> {
+    return { ...this.#state.env }
+  }
+
+  /** Runs `work` after every earlier call has settled: one change to a service at a time. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work)
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  /** The environment of replica `index`: inherited, then target.env, then `deployed`, then PORT. */
+  envFor(index: number, deployed: Record<string, string>): Record<string, string> {
+    const env = { ...inheritedEnv(), ...this.#target.env, ...deployed }
+    if (this.#target.basePort !== undefined) {
+      env.PORT = String(this.#target.basePort + index)
+    }
+    return env
+  }
+
+  newGeneration(): number {
+    const generation = this.#state.nextGeneration
+    this.#state.nextGeneration += 1
+    this.#writeState()
+    return generation
+  }
+
+  /** Starts a replica that is not supervised yet: it must prove healthy before install(). */
+  start(index: number, generation: number, env: Record<string, string>): Replica {
+    mkdirSync(this.dir, { recursive: true })
+    const port = this.#target.basePort === undefined ? undefined : this.#target.basePort + index
+    const { command, cwd } = this.#target
+    return Replica.spawn({ dir: this.dir, index, generation, command, cwd, env, port })
+  }
+
+  /** Makes `replica` the supervised replica at its index; returns the slot it replaced, retired. */
+  install(replica: Replica, env: Record<string, string>): Slot | undefined {
+    const previous = this.#slots.get(replica.index)
+    if (previous) {
+      this.#retire(previous)
+    }
+    const slot: Slot = {
+      index: replica.index,
+      replica,
+      generation: replica.generation,
+      env,
+      restarts: 0,
+      consecutiveCrashes: 0,
+      lastExit: undefined,
+      timer: undefined,
+      nextRestartAt: undefined,
+      isRetired: false,
+    }
+    this.#slots.set(replica.index, slot)
+    this.#watch(slot, replica)
+    return previous
+  }
+
+  slot(index: number): Slot | undefined {
+    return this.#slots.get(index)
+  }
+
+  /** Slots by index, lowest first. */
+  slots(): Slot[] {
+    return [...this.#slots.values()].sort((a, b) => a.index - b.index)
+  }
+
+  /** Stops the slot's replica for good and forgets the slot unless another took its index. */
+  async stopSlot(slot: Slot): Promise<void> {
+    this.#retire(slot)
+    if (this.#slots.get(slot.index) === slot) {
+      this.#slots.delete(slot.index)
+    }
+    await slot.replica?.stop(this.#target.stopGraceMs)
+  }
+
+  /** Records which generation runs where and, after a redeploy, the environment it added. */
+  commit(deployedEnv?: Record<string, string>): void {
+    if (deployedEnv) {
+      this.#state.env = { ...deployedEnv }
+    }
+    this.#state.generations = Object.fromEntries(this.slots().map((s) => [s.index, s.generation]))
+    this.#writeState()
+  }
+
+  /**
+   * Adopts the live replicas the state file names, stops any other live ones (left by an
+   * interrupted deployment), and, when `startMissing`, starts the replicas that are not running.
+   */
+  async reconcile(count: number, startMissing: boolean): Promise<void> {
+    mkdirSync(this.dir, { recursive: true })
+    const leftovers: Replica[] = []
+    for (const record of readPidRecords(this.dir)) {
+      if (this.#slots.get(record.index)?.replica?.pid === record.pid) {
+        continue
+      }
+      const replica = Replica.adopt(record, this.dir, this.#options.pollMs)
+      if (!replica) {
+        rmSync(join(this.dir, `${replicaFileBase(record.index, record.generation)}.pid`), { force: true })
+      } else if (
+        this.#state.generations[record.index] === record.generation &&
+        record.index < count &&
+        !this.#slots.has(record.index)
+      ) {
+        this.install(replica, this.envFor(record.index, this.#state.env))
+        this.#log('adopted a running replica', { service: this.name, index: record.index, pid: record.pid })
+      } else {
+        leftovers.push(replica)
+      }
+    }
+    await Promise.all(leftovers.map((replica) => replica.stop(this.#target.stopGraceMs)))
+    for (const slot of this.slots().filter((s) => s.index >= count)) {
+      await this.stopSlot(slot)
+    }
+    for (let index = 0; startMissing && index < count; index++) {
+      if (!this.#slots.has(index)) {
+        const env = this.envFor(index, this.#state.env)
+        this.install(this.start(index, this.newGeneration(), env), env)
+      }
+    }
+    this.commit()
+  }
+
+  /** Stops every replica, adopted or leftover, and removes the service's directory. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.slots().map((slot) => this.stopSlot(slot)))
+    const leftovers = readPidRecords(this.dir).map((r) => Replica.adopt(r, this.dir, this.#options.pollMs))
+    await Promise.all(leftovers.map((replica) => replica?.stop(this.#target.stopGraceMs)))
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  /** Stops timers and polling; replicas keep running for the next Deckhand to adopt. */
+  close(): void {
+    this.#isClosed = true
+    for (const slot of this.#slots.values()) {
+      clearTimeout(slot.timer)
+      slot.replica?.stopWatching()
+    }
+  }
+
+  /** Per-replica state for inspect(). */
+  statuses(): ReplicaStatus[] {
+    return this.slots().map((slot) => {
+      const id = `${this.name}-${slot.index}`
+      const history =
+        slot.restarts === 0 ? '' : `; ${slot.restarts} restarts, last ${describeExit(slot.lastExit)}`
+      const replica = slot.replica
+      if (replica && !replica.hasExited) {
+        const port = replica.port === undefined ? '' : `, port ${replica.port}`
+        const up = Math.round((Date.now() - replica.startedAtMs) / 1000)
+        const detail = `pid ${replica.pid}${port}, up ${up}s${history}`
+        return { id, state: 'running', detail, restarts: slot.restarts }
+      }
+      if (slot.timer !== undefined && slot.nextRestartAt !== undefined) {
+        const crashed = slot.consecutiveCrashes >= this.#options.crashedAfter
+        const inSeconds = Math.max(0, Math.round((slot.nextRestartAt - Date.now()) / 1000))
+        const detail = `${describeExit(slot.lastExit)}; restart ${slot.restarts} in ${inSeconds}s`
+        return { id, state: crashed ? 'crashed' : 'restarting', detail, restarts: slot.restarts }
+      }
+      return { id, state: 'stopped', detail: describeExit(slot.lastExit), restarts: slot.restarts }
+    })
+  }
+
+  #retire(slot: Slot): void {
+    slot.isRetired = true
+    clearTimeout(slot.timer)
+    slot.timer = undefined
+  }
+
+  #watch(slot: Slot, replica: Replica): void {
+    void replica.exited().then((info) => {
+      if (slot.replica === replica && !slot.isRetired && !this.#isClosed) {
+        replica.forget()
+        slot.replica = undefined
+        this.#scheduleRestart(slot, replica.startedAtMs, info)
+      }
+    })
+  }
+
+  #scheduleRestart(slot: Slot, startedAtMs: number, info: ExitInfo): void {
+    if (Date.now() - startedAtMs >= this.#options.resetAfterMs) {
+      slot.consecutiveCrashes = 0
+    }
+    slot.consecutiveCrashes += 1
+    slot.restarts += 1
+    slot.lastExit = info
+    const { initialBackoffMs, maxBackoffMs } = this.#options
+    const delayMs = Math.min(initialBackoffMs * 2 ** (slot.consecutiveCrashes - 1), maxBackoffMs)
+    slot.nextRestartAt = Date.now() + delayMs
+    slot.timer = setTimeout(() => this.#restart(slot), delayMs)
+    slot.timer.unref()
+    this.#log(`replica ${describeExit(info)}; restarting in ${delayMs} ms`, {
+      service: this.name,
+      index: slot.index,
+      restarts: slot.restarts,
+    })
+  }
+
+  #restart(slot: Slot): void {
+    slot.timer = undefined
+    slot.nextRestartAt = undefined
+    if (this.#isClosed || slot.isRetired) {
+      return
+    }
+    try {
+      const replica = this.start(slot.index, slot.generation, slot.env)
+      slot.replica = replica
+      this.#watch(slot, replica)
+    } catch (error) {
+      // A start that fails (cwd removed, say) counts as a crash, so backoff still applies.
+      this.#log(`replica could not be restarted: ${(error as Error).message}`, { service: this.name })
+      this.#scheduleRestart(slot, Date.now(), { code: null, signal: null })
+    }
+  }
+
+  #writeState(): void {
+    mkdirSync(this.dir, { recursive: true })
+    const path = join(this.dir, 'state.json')
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state))
+    renameSync(`${path}.tmp`, path)
+  }
+}
+
+function readState(dir: string): ServiceState {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Partial<ServiceState>
+    return {
+      env: state.env ?? {},
+      nextGeneration: state.nextGeneration ?? 1,
+      generations: state.generations ?? {},
+    }
+  } catch {
+    return { env: {}, nextGeneration: 1, generations: {} }
+  }
+}
