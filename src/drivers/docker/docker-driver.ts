@@ -1,0 +1,311 @@
+/** The docker driver: redeploys and scales containers and Compose services on Docker Engine. */
+import type { Service } from '../../model/index.ts'
+import type {
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  DriverOutcome,
+  RedeployChange,
+  ReplicaStatus,
+  ServiceStatus,
+} from '../driver.ts'
+import { DeckhandError } from '../../errors.ts'
+import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
+import {
+  connectDocker,
+  engineMessage,
+  engineStatus,
+  isUnreachable,
+  resolveSocketPath,
+  toFilters,
+} from './docker-client.ts'
+import {
+  byComposeNumber,
+  cloneOptions,
+  composeIdentity,
+  composeNumber,
+  containerName,
+  nextNumbers,
+} from './compose-scale.ts'
+import { DeployFailure } from './deploy-failure.ts'
+import { waitHealthy } from './health-wait.ts'
+import { ensureImage, imageReference } from './image-pull.ts'
+import type { Swap } from './replica-swap.ts'
+import { finishSwap, isTransientName, lastLogLines, stopContainer, swapReplica, undoSwap } from './replica-swap.ts'
+import type { DockerTarget } from './docker-target.ts'
+import { checkDockerTarget, COMPOSE_ONEOFF, describeTarget, labelFilters, parseDockerTarget } from './docker-target.ts'
+
+export interface DockerDriverOptions {
+  /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
+  socketPath?: string
+  /** Without a HEALTHCHECK, how long a new container must keep running to count as up. Default 2000. */
+  settleMs?: number
+  /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
+  client?: DockerClient
+}
+
+export class DockerDriver implements Driver {
+  readonly name = 'docker' as const
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    canScale: true,
+    canChangeTag: true,
+    canRollBack: true,
+    waitsForHealth: true,
+  })
+  readonly #socketPath: string
+  readonly #settleMs: number
+  readonly #client: DockerClient
+
+  constructor(options: DockerDriverOptions = {}) {
+    this.#socketPath = resolveSocketPath(options.socketPath)
+    this.#settleMs = options.settleMs ?? 2000
+    this.#client = options.client ?? connectDocker(this.#socketPath)
+  }
+
+  /** The socket this driver talks to, as `unix://…`, for messages and /readyz. */
+  get endpoint(): string {
+    return `unix://${this.#socketPath}`
+  }
+
+  checkTarget(target: Record<string, unknown>): string[] {
+    return checkDockerTarget(target)
+  }
+
+  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+    return this.#outcome(ctx, async () => {
+      const target = parseDockerTarget(service.target)
+      const containers = await this.#find(target)
+      // Every image is made present before the first container is touched, so a tag that does
+      // not exist fails the deployment with nothing changed.
+      const references = new Set(
+        containers.map((container) => imageReference(container.Config.Image ?? container.Image, service.image, change.tag)),
+      )
+      for (const reference of references) {
+        await ensureImage(this.#client, reference, service.deploy.pull, ctx.log)
+      }
+      const swaps: Swap[] = []
+      for (const container of containers) {
+        throwIfCanceled(ctx)
+        try {
+          swaps.push(
+            await swapReplica(this.#client, container, {
+              image: imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
+              oldImage: await this.#imageConfig(container.Image),
+              env: change.env,
+              order: service.deploy.order,
+              healthTimeoutMs: service.deploy.healthTimeoutMs,
+              settleMs: this.#settleMs,
+              rollback: service.deploy.rollback,
+            }, ctx),
+          )
+        } catch (error) {
+          if (service.deploy.rollback) {
+            // Replicas already replaced go back too: the service ends on one version, the old.
+            for (const swap of swaps.reverse()) {
+              await undoSwap(this.#client, swap, ctx)
+            }
+          }
+          throw error
+        }
+      }
+      for (const swap of swaps) {
+        await finishSwap(this.#client, swap, ctx)
+      }
+      return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
+    })
+  }
+
+  async scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+    return this.#outcome(ctx, async () => {
+      const target = parseDockerTarget(service.target)
+      const containers = await this.#find(target)
+      const identity = composeIdentity(containers)
+      if (typeof identity === 'string') {
+        throw new DeployFailure(`cannot scale ${describeTarget(target)}: ${identity}`)
+      }
+      if (replicas < 1) {
+        throw new DeployFailure(
+          `cannot scale ${describeTarget(target)} to ${replicas}: the docker driver clones new replicas from a running one, so it keeps at least one; set scale.min to 1`,
+        )
+      }
+      if (replicas === containers.length) {
+        ctx.log(`${identity.project}/${identity.service} already has ${replicas} replicas`)
+        return { state: 'succeeded', replicas }
+      }
+      if (replicas < containers.length) {
+        for (const container of byComposeNumber(containers).slice(replicas).reverse()) {
+          ctx.log(`removing ${containerName(container)} (number ${composeNumber(container)})`)
+          await stopContainer(this.#client.getContainer(container.Id), container)
+          await this.#client.getContainer(container.Id).remove({ force: true })
+        }
+        return { state: 'succeeded', replicas }
+      }
+      return this.#scaleUp(containers, identity, replicas, change, service, ctx)
+    })
+  }
+
+  async #scaleUp(
+    containers: ContainerInspect[],
+    identity: Exclude<ReturnType<typeof composeIdentity>, string>,
+    replicas: number,
+    change: RedeployChange,
+    service: Service,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    const ordered = byComposeNumber(containers)
+    const template = ordered.filter((container) => container.State.Running).at(-1) ?? ordered.at(-1)!
+    const created: string[] = []
+    try {
+      for (const number of nextNumbers(ordered, replicas - containers.length)) {
+        throwIfCanceled(ctx)
+        const { options, extraNetworks } = cloneOptions(template, identity, number, change.env)
+        ctx.log(`creating ${options.name} from ${containerName(template)}`)
+        const { id } = await this.#client.createContainer(options)
+        created.push(id)
+        for (const [network, endpoint] of extraNetworks) {
+          await this.#client.getNetwork(network).connect({ Container: id, EndpointConfig: endpoint })
+        }
+        const container = this.#client.getContainer(id)
+        await container.start()
+        const timeoutMs = Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now() - 1000))
+        const health = await waitHealthy(container, { timeoutMs, settleMs: this.#settleMs, signal: ctx.signal })
+        if (!health.healthy) {
+          const lines = await lastLogLines(container)
+          throw new DeployFailure(
+            `the new replica ${options.name} did not become healthy: ${health.reason}` +
+              (lines.length > 0 ? `; its last log lines:\n${lines.slice(-10).join('\n')}` : ''),
+          )
+        }
+        ctx.log(`${options.name}: healthy after ${health.elapsedMs} ms (${health.how})`)
+      }
+    } catch (error) {
+      ctx.log(`removing the ${created.length} replica(s) this scale created`)
+      for (const id of created) {
+        await this.#client.getContainer(id).remove({ force: true }).catch(() => undefined)
+      }
+      throw error
+    }
+    return { state: 'succeeded', replicas }
+  }
+
+  async inspect(service: Service): Promise<ServiceStatus> {
+    const target = parseDockerTarget(service.target)
+    const containers = await this.#find(target).catch((error: unknown) => {
+      if (error instanceof DeployFailure) {
+        return []
+      }
+      throw this.#unreachable(error) ?? error
+    })
+    const items = containers.map(replicaStatus)
+    const running = containers.filter((container) => container.State.Running).length
+    return {
+      replicas: running,
+      image: containers[0]?.Config.Image ?? null,
+      healthy: containers.length === 0 ? false : items.every((item) => item.state === 'running'),
+      items,
+      ...(containers.length === 0 ? { detail: `no container matches ${describeTarget(target)}` } : {}),
+    }
+  }
+
+  async attach(): Promise<void> {}
+
+  async detach(): Promise<void> {}
+
+  async ping(): Promise<void> {
+    try {
+      await this.#client.ping()
+    } catch (error) {
+      throw this.#unreachable(error) ??
+        new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`, { cause: error })
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  async #find(target: DockerTarget): Promise<ContainerInspect[]> {
+    if (target.kind === 'container') {
+      const found = await this.#client.getContainer(target.container).inspect().catch((error: unknown) => {
+        if (engineStatus(error) === 404) {
+          return null
+        }
+        throw error
+      })
+      if (!found) {
+        throw new DeployFailure(`no container matches ${describeTarget(target)} on ${this.endpoint}; check the name with docker ps -a`)
+      }
+      return [found]
+    }
+    const summaries = await this.#client.listContainers({ all: true, filters: toFilters({ label: labelFilters(target) }) })
+    const matched = summaries.filter(
+      (summary) =>
+        summary.Labels[COMPOSE_ONEOFF] !== 'True' &&
+        !summary.Names.some((name) => isTransientName(name.replace(/^\//, ''))),
+    )
+    if (matched.length === 0) {
+      throw new DeployFailure(`no container matches ${describeTarget(target)} on ${this.endpoint}`)
+    }
+    const inspected = await Promise.all(matched.map((summary) => this.#client.getContainer(summary.Id).inspect()))
+    return byComposeNumber(inspected)
+  }
+
+  async #imageConfig(imageId: string): Promise<ContainerConfig | null> {
+    // An image removed since the container started: everything in Config counts as chosen.
+    return (await this.#client.getImage(imageId).inspect().catch(() => null))?.Config ?? null
+  }
+
+  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+    try {
+      return await work()
+    } catch (error) {
+      const unreachable = this.#unreachable(error)
+      const message =
+        error instanceof DeployFailure || error instanceof DeckhandError
+          ? error.message
+          : unreachable
+            ? unreachable.message
+            : `the Docker engine at ${this.endpoint} refused a request: ${engineMessage(error)}`
+      ctx.log(message)
+      return { state: 'failed', error: message }
+    }
+  }
+
+  #unreachable(error: unknown): DeckhandError | null {
+    if (!isUnreachable(error)) {
+      return null
+    }
+    const code = (error as { code?: string }).code
+    return new DeckhandError(
+      'DH_ERR_DRIVER_UNAVAILABLE',
+      `the Docker engine at ${this.endpoint} cannot be reached (${code}); check that dockerd runs and that DOCKER_HOST or the socketPath option names its socket`,
+      { cause: error },
+    )
+  }
+}
+
+function throwIfCanceled(ctx: DriverContext): void {
+  if (ctx.signal.aborted) {
+    throw new DeployFailure('the deployment was canceled before every replica was replaced')
+  }
+}
+
+function replicaStatus(container: ContainerInspect): ReplicaStatus {
+  const state = container.State
+  const health = state.Health?.Status
+  const status: ReplicaStatus['state'] = state.Restarting
+    ? 'restarting'
+    : state.Running
+      ? health === 'starting'
+        ? 'starting'
+        : health === 'unhealthy'
+          ? 'crashed'
+          : 'running'
+      : state.Status === 'dead' || (state.Status === 'exited' && state.ExitCode !== 0)
+        ? 'crashed'
+        : 'stopped'
+  return {
+    id: containerName(container),
+    state: status,
+    detail: `${container.Config.Image ?? container.Image} ${state.Status}${health ? ` (${health})` : ''}`,
+    restarts: container.RestartCount,
+  }
+}
