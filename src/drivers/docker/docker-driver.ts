@@ -167,7 +167,7 @@ export class DockerDriver implements Driver {
         }
         const container = this.#client.getContainer(id)
         await container.start()
-        const timeoutMs = Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now() - 1000))
+        const timeoutMs = Math.round(Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now())))
         const health = await waitHealthy(container, { timeoutMs, settleMs: this.#settleMs, signal: ctx.signal })
         if (!health.healthy) {
           const lines = await lastLogLines(container)

@@ -19,9 +19,9 @@ export function checkDockerTarget(target: Record<string, unknown>): string[] {
   const problems: string[] = []
   const keys = Object.keys(target)
   const unknown = keys.filter((key) => !['container', 'project', 'service', 'labels'].includes(key))
-  if (unknown.length > 0) {
+  for (const key of unknown) {
     problems.push(
-      `target has unknown field ${unknown.join(', ')}; a docker target is {"container"}, {"project", "service"} or {"labels"}`,
+      `target.${key} is not a docker target field; use {"container"}, {"project", "service"} or {"labels"}`,
     )
   }
   const forms = [
@@ -30,11 +30,11 @@ export function checkDockerTarget(target: Record<string, unknown>): string[] {
     'labels' in target,
   ].filter(Boolean).length
   if (forms === 0) {
-    problems.push('target needs "container", "project" with "service", or "labels"')
+    problems.push('target.container, target.project with target.service, or target.labels is required')
     return problems
   }
   if (forms > 1) {
-    problems.push('target must use exactly one of "container", "project"+"service" or "labels"')
+    problems.push('target.container, target.project/service and target.labels exclude each other; use one')
     return problems
   }
   if ('container' in target) {

@@ -70,7 +70,9 @@ export async function swapReplica(
     }
     await fresh.start()
     const probe = Boolean((await fresh.inspect()).State.Health)
-    const timeoutMs = Math.max(1000, Math.min(options.healthTimeoutMs, ctx.deadline - Date.now() - rollbackReserveMs(ctx)))
+    // The deadline aborts ctx.signal, which ends the wait; GuardedDriver then gives the
+    // rollback below its settle time, so no time is held back from the health wait here.
+    const timeoutMs = Math.round(Math.max(1000, Math.min(options.healthTimeoutMs, ctx.deadline - Date.now())))
     ctx.log(
       `${name}: started ${id.slice(0, 12)}, waiting up to ${timeoutMs} ms for ${probe ? 'its health check' : `it to keep running for ${options.settleMs} ms`}`,
     )
@@ -153,9 +155,4 @@ function ignoreMissing(error: unknown): void {
   if (engineStatus(error) !== 404) {
     throw error
   }
-}
-
-// Time kept back from the deadline so a failed replica can still be rolled back before it.
-function rollbackReserveMs(ctx: DriverContext): number {
-  return Math.min(5000, Math.max(0, (ctx.deadline - Date.now()) / 10))
 }
