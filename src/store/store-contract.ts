@@ -117,8 +117,9 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.match(second.call.reason ?? '', /scale\.max \(3\)/)
       assert.equal(second.call.status, 200)
       const down = await store.acceptCall(call(), [intent('web', { action: 'scale', params: { by: -1 } })])
-      assert.equal(down.results[0]?.kind, 'coalesced')
-      assert.equal(down.results[0]?.kind !== 'ignored' && down.results[0]?.deployment.params.by, 0)
+      const joined = down.results[0]
+      assert.equal(joined?.kind, 'coalesced')
+      assert.equal(joined.kind === 'coalesced' ? joined.deployment.params.by : undefined, 0)
     })
 
     withStore('one deployment runs per service; others wait; claims fence on the owner', async (store) => {

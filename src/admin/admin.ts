@@ -1,0 +1,278 @@
+/**
+ * What an operator can do, whether through the API or deckhand.yaml: create and change
+ * services, stacks and triggers, ask for deployments by hand. HTTP handlers and the config
+ * loader are thin over this; it keeps drivers told of every service change.
+ */
+import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
+import type { EventBus } from '../events.ts'
+import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import type { Deployment, Service, Stack, Trigger } from '../model/index.ts'
+import { newId } from '../model/ids.ts'
+import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
+import { parseServiceSpec, serviceView } from '../specs/service-spec.ts'
+import { parseStackSpec } from '../specs/stack-spec.ts'
+import { parseTriggerSpec } from '../specs/trigger-spec.ts'
+import type { AcceptResult, DeploymentIntent, Store } from '../store/store.ts'
+import { hashToken, makeToken, TOKEN_PATTERN } from '../triggers/token.ts'
+import { planManual } from './manual-deployment.ts'
+
+export interface AdminOptions {
+  store: Store
+  drivers: DriverRegistry
+  events: EventBus
+  /** Base of the trigger URLs shown to people, e.g. https://deckhand.example.com */
+  publicUrl: string
+}
+
+export type TriggerOwner = { service: string } | { stack: string }
+
+export class AdminError extends DeckhandError {
+  readonly problems: Problem[]
+
+  constructor(what: string, problems: Problem[]) {
+    super('DH_ERR_VALIDATION', `invalid ${what}: ${formatProblems(problems)}`)
+    this.problems = problems
+  }
+}
+
+export class Admin {
+  readonly store: Store
+  #drivers: DriverRegistry
+  #events: EventBus
+  #publicUrl: string
+
+  constructor(options: AdminOptions) {
+    this.store = options.store
+    this.#drivers = options.drivers
+    this.#events = options.events
+    this.#publicUrl = options.publicUrl.replace(/\/+$/, '')
+  }
+
+  async createService(spec: unknown): Promise<Service> {
+    const parsed = parseServiceSpec(spec, (driver, target) => this.#drivers.checkTarget(driver, target))
+    if (!parsed.ok) {
+      throw new AdminError('service', parsed.problems)
+    }
+    const input = parsed.value
+    const replicas = input.replicas ?? defaultReplicas(input.driver, input.target)
+    const service = await this.store.createService({ ...input, replicas })
+    await this.#attach(service, () => this.store.deleteService(service.name))
+    return service
+  }
+
+  /** Applies a merge patch over the service as it is shown, then validates the whole. */
+  async updateService(name: string, patch: unknown): Promise<Service> {
+    const current = await this.store.getService(name)
+    if (!current) {
+      throw notFound(`service ${name}`)
+    }
+    if (!isRecord(patch)) {
+      throw invalid('a service patch must be a JSON object')
+    }
+    if (patch.name !== undefined && patch.name !== name) {
+      throw invalid('a service cannot be renamed; create a new one and delete this one')
+    }
+    const merged = mergePatch(serviceView(current), patch)
+    const parsed = parseServiceSpec(merged, (driver, target) => this.#drivers.checkTarget(driver, target))
+    if (!parsed.ok) {
+      throw new AdminError('service', parsed.problems)
+    }
+    const updated = await this.store.replaceService(parsed.value)
+    if (!updated) {
+      throw notFound(`service ${name}`)
+    }
+    await this.#attach(updated)
+    return updated
+  }
+
+  async deleteService(name: string): Promise<void> {
+    const service = await this.store.getService(name)
+    if (!service) {
+      throw notFound(`service ${name}`)
+    }
+    await this.#drivers.get(service.driver)?.detach(service)
+    await this.store.deleteService(name)
+  }
+
+  async createStack(spec: unknown): Promise<Stack> {
+    const parsed = parseStackSpec(spec)
+    if (!parsed.ok) {
+      throw new AdminError('stack', parsed.problems)
+    }
+    await this.#requireServices(parsed.value.services)
+    return this.store.createStack(parsed.value)
+  }
+
+  async updateStack(name: string, patch: unknown): Promise<Stack> {
+    const current = await this.store.getStack(name)
+    if (!current) {
+      throw notFound(`stack ${name}`)
+    }
+    const parsed = parseStackSpec(mergePatch({ name, services: current.services }, isRecord(patch) ? patch : {}))
+    if (!parsed.ok) {
+      throw new AdminError('stack', parsed.problems)
+    }
+    await this.#requireServices(parsed.value.services)
+    return (await this.store.replaceStack(parsed.value)) ?? current
+  }
+
+  async deleteStack(name: string): Promise<void> {
+    if (!(await this.store.deleteStack(name))) {
+      throw notFound(`stack ${name}`)
+    }
+  }
+
+  /** Creates a trigger; `token` comes from config files, else one is made. The URL is shown once. */
+  async createTrigger(owner: TriggerOwner, spec: unknown, token?: string): Promise<{ trigger: Trigger; url: string }> {
+    const parsed = parseTriggerSpec(spec)
+    if (!parsed.ok) {
+      throw new AdminError('trigger', parsed.problems)
+    }
+    if ('service' in owner ? !(await this.store.getService(owner.service)) : !(await this.store.getStack(owner.stack))) {
+      throw notFound('service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`)
+    }
+    if (token !== undefined && !TOKEN_PATTERN.test(token)) {
+      throw invalid('a trigger token must be 43 base64url characters (32 random bytes); make one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`')
+    }
+    const secretToken = token ?? makeToken()
+    const trigger = await this.store.createTrigger({
+      ...parsed.value,
+      id: newId('trg'),
+      service: 'service' in owner ? owner.service : null,
+      stack: 'stack' in owner ? owner.stack : null,
+      tokenHash: hashToken(secretToken),
+    })
+    return { trigger, url: this.hookUrl(secretToken) }
+  }
+
+  async rotateTrigger(id: string): Promise<{ trigger: Trigger; url: string }> {
+    const token = makeToken()
+    const trigger = await this.store.rotateTrigger(id, hashToken(token))
+    if (!trigger) {
+      throw notFound(`trigger ${id}`)
+    }
+    return { trigger, url: this.hookUrl(token) }
+  }
+
+  async revokeTrigger(id: string): Promise<void> {
+    if (!(await this.store.revokeTrigger(id))) {
+      throw notFound(`trigger ${id}`)
+    }
+  }
+
+  /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */
+  async inspect(service: Service): Promise<Record<string, unknown>> {
+    const driver = this.#drivers.get(service.driver)
+    if (!driver) {
+      return { error: `driver ${service.driver} is not enabled on this server` }
+    }
+    try {
+      return { ...(await driver.inspect(service)) }
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+
+  /** Fixes the URL base once the real port is known (listening on port 0). */
+  setPublicUrl(url: string): void {
+    this.#publicUrl = url.replace(/\/+$/, '')
+  }
+
+  hookUrl(token: string): string {
+    return `${this.#publicUrl}/hooks/${token}`
+  }
+
+  /** A redeploy or scale asked for by hand: same coalescing and bounds as a call. */
+  async requestDeployment(name: string, body: unknown): Promise<AcceptResult> {
+    const service = await this.store.getService(name)
+    if (!service) {
+      throw notFound(`service ${name}`)
+    }
+    const planned = planManual(service, body)
+    if (!planned.ok) {
+      throw invalid(planned.error)
+    }
+    return this.#accept(planned.intent)
+  }
+
+  /** Redeploys the tag and environment of the last successful deployment before the current one. */
+  async rollback(name: string): Promise<AcceptResult> {
+    if (!(await this.store.getService(name))) {
+      throw notFound(`service ${name}`)
+    }
+    const current = await this.store.lastSucceededBefore(name, null)
+    const previous = current && (await this.store.lastSucceededBefore(name, current.id))
+    if (!previous) {
+      throw conflict(`service ${name} has no earlier successful deployment to roll back to`)
+    }
+    return this.#accept({
+      service: name,
+      action: 'rollback',
+      params: previous.params.tag === undefined ? {} : { tag: previous.params.tag },
+      input: { ...previous.input, triggerName: null },
+      triggerId: null,
+    })
+  }
+
+  async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
+    const result = await this.store.acceptCall(
+      { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null },
+      [intent],
+    )
+    this.#events.emit('call:recorded', { call: result.call })
+    for (const r of result.results) {
+      if (r.kind === 'queued') {
+        this.#events.emit('deployment:queued', { deployment: r.deployment })
+      }
+    }
+    return result
+  }
+
+  async #requireServices(names: string[]): Promise<void> {
+    const missing: string[] = []
+    for (const name of names) {
+      if (!(await this.store.getService(name))) {
+        missing.push(name)
+      }
+    }
+    if (missing.length) {
+      throw invalid(`services ${missing.join(', ')} do not exist; create them first`)
+    }
+  }
+
+  async #attach(service: Service, undo?: () => Promise<unknown>): Promise<void> {
+    const driver = this.#drivers.get(service.driver)
+    try {
+      await driver?.attach(service)
+    } catch (error) {
+      await undo?.()
+      throw new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `driver ${service.driver} could not take service ${service.name}: ${(error as Error).message}`, { cause: error })
+    }
+  }
+}
+
+export function deploymentIds(result: AcceptResult): Deployment[] {
+  return result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment]))
+}
+
+function defaultReplicas(driver: Service['driver'], target: Record<string, unknown>): number | null {
+  if (driver !== 'process') {
+    return null
+  }
+  return typeof target.replicas === 'number' ? target.replicas : 1
+}
+
+/** RFC 7396 JSON merge patch: null deletes, objects merge, anything else replaces. */
+export function mergePatch(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key]
+    } else if (isRecord(value) && isRecord(result[key])) {
+      result[key] = mergePatch(result[key] as Record<string, unknown>, value)
+    } else {
+      result[key] = value
+    }
+  }
+  return result
+}

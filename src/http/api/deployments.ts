@@ -1,0 +1,116 @@
+/** /api/v1/deployments: history, one deployment, its log (live as Server-Sent Events) and cancel. */
+import type { FastifyInstance } from 'fastify'
+import { DEPLOYMENT_STATES, FINAL_STATES, type Deployment, type DeploymentState, type PageRequest } from '../../model/index.ts'
+import { found, idParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+
+const LOG_PAGE = 1000
+const FOLLOW_POLL_MS = 500
+
+export function deploymentView(d: Deployment): Record<string, unknown> {
+  return {
+    id: d.id,
+    service: d.service,
+    action: d.action,
+    state: d.state,
+    params: d.params,
+    calls: d.calls,
+    triggerId: d.triggerId,
+    createdAt: d.createdAt,
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt,
+    error: d.error,
+  }
+}
+
+export async function deploymentRoutes(app: FastifyInstance, { store, events, worker }: ApiOptions): Promise<void> {
+  app.get<{ Querystring: PageRequest & { service?: string; state?: DeploymentState } }>(
+    '/deployments',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { ...pageQuerySchema, service: { type: 'string', maxLength: 128 }, state: { type: 'string', enum: [...DEPLOYMENT_STATES] } },
+        },
+      },
+    },
+    async (request) => {
+      const { service, state, ...page } = request.query
+      const result = await store.listDeployments({ service, state }, page)
+      return { items: result.items.map(deploymentView), next: result.next }
+    },
+  )
+
+  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) =>
+    deploymentView(found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)),
+  )
+
+  app.post<{ Params: { id: string } }>('/deployments/:id/cancel', { schema: { params: idParams } }, async (request) => {
+    const deployment = found(await store.cancelDeployment(request.params.id), `deployment ${request.params.id}`)
+    if (deployment.state === 'running') {
+      worker?.cancel(deployment.id)
+    }
+    return deploymentView(deployment)
+  })
+
+  app.get<{ Params: { id: string }; Querystring: { follow?: string; after?: number } }>(
+    '/deployments/:id/log',
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: 'object', properties: { follow: { type: 'string' }, after: { type: 'integer', minimum: 0, default: 0 } } },
+      },
+    },
+    async (request, reply) => {
+      const id = request.params.id
+      found(await store.getDeployment(id), `deployment ${id}`)
+      const after = request.query.after ?? 0
+      if (request.query.follow !== '1' && request.query.follow !== 'true') {
+        return { items: await store.readLog(id, after, 10_000), next: null }
+      }
+      reply.hijack()
+      const raw = reply.raw
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+      let closed = false
+      let wake: () => void = () => {}
+      request.raw.on('close', () => {
+        closed = true
+        wake()
+      })
+      const offLog = events.on('deployment:log', (e) => {
+        if (e.deploymentId === id) wake()
+      })
+      const offEnd = events.on('deployment:finished', (e) => {
+        if (e.deployment.id === id) wake()
+      })
+      try {
+        let seq = after
+        while (!closed) {
+          const deployment = await store.getDeployment(id)
+          const lines = await store.readLog(id, seq, LOG_PAGE)
+          for (const line of lines) {
+            raw.write(`id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`)
+            seq = line.seq
+          }
+          if (lines.length === LOG_PAGE) {
+            continue
+          }
+          if (deployment && FINAL_STATES.includes(deployment.state)) {
+            raw.write(`event: end\ndata: ${JSON.stringify(deploymentView(deployment))}\n\n`)
+            break
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, FOLLOW_POLL_MS)
+            wake = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+        }
+      } finally {
+        offLog()
+        offEnd()
+        raw.end()
+      }
+    },
+  )
+}

@@ -1,0 +1,64 @@
+/** /api/v1/services: create, list, show (with what runs now), change and delete services. */
+import type { FastifyInstance } from 'fastify'
+import { deploymentIds } from '../../admin/admin.ts'
+import { manualDeploymentSchema } from '../../admin/manual-deployment.ts'
+import type { PageRequest } from '../../model/index.ts'
+import { serviceSpecSchema, serviceView } from '../../specs/service-spec.ts'
+import type { AcceptResult } from '../../store/store.ts'
+import { found, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+
+export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
+  app.get<{ Querystring: PageRequest }>(
+    '/services',
+    { schema: { querystring: { type: 'object', properties: pageQuerySchema } } },
+    async (request) => {
+      const page = await store.listServices(request.query)
+      return { items: page.items.map(serviceView), next: page.next }
+    },
+  )
+
+  app.post('/services', { schema: { body: serviceSpecSchema } }, async (request, reply) => {
+    const service = await admin.createService(request.body)
+    return reply.status(201).send(serviceView(service))
+  })
+
+  app.get<{ Params: { name: string } }>('/services/:name', { schema: { params: nameParams } }, async (request) => {
+    const service = found(await store.getService(request.params.name), `service ${request.params.name}`)
+    return { ...serviceView(service), status: await admin.inspect(service) }
+  })
+
+  app.patch<{ Params: { name: string } }>(
+    '/services/:name',
+    { schema: { params: nameParams, body: { type: 'object' } } },
+    async (request) => serviceView(await admin.updateService(request.params.name, request.body)),
+  )
+
+  app.delete<{ Params: { name: string } }>('/services/:name', { schema: { params: nameParams } }, async (request, reply) => {
+    await admin.deleteService(request.params.name)
+    return reply.status(204).send()
+  })
+
+  app.post<{ Params: { name: string } }>(
+    '/services/:name/deployments',
+    { schema: { params: nameParams, body: manualDeploymentSchema } },
+    async (request, reply) => answerAccepted(reply, await admin.requestDeployment(request.params.name, request.body ?? {})),
+  )
+
+  app.post<{ Params: { name: string } }>('/services/:name/rollback', { schema: { params: nameParams } }, async (request, reply) =>
+    answerAccepted(reply, await admin.rollback(request.params.name)),
+  )
+}
+
+/** The same answer a trigger call gets: 202 with the deployments, or 200 ignored with the reason. */
+function answerAccepted(reply: import('fastify').FastifyReply, result: AcceptResult) {
+  const deployments = deploymentIds(result)
+  if (deployments.length === 0) {
+    return reply.status(200).send({ status: 'ignored', reason: result.call.reason })
+  }
+  return reply.status(202).send({
+    status: 'queued',
+    deployments: result.results.flatMap((r) =>
+      r.kind === 'ignored' ? [] : [{ id: r.deployment.id, service: r.deployment.service, action: r.deployment.action, coalesced: r.kind === 'coalesced' }],
+    ),
+  })
+}

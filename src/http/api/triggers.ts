@@ -1,0 +1,42 @@
+/** Triggers of services and stacks: the POST answer and rotate are the only times a URL is shown. */
+import type { FastifyInstance } from 'fastify'
+import type { TriggerOwner } from '../../admin/admin.ts'
+import type { PageRequest } from '../../model/index.ts'
+import { triggerSpecSchema, triggerView } from '../../specs/trigger-spec.ts'
+import { found, idParams, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+
+export async function triggerRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
+  for (const kind of ['services', 'stacks'] as const) {
+    const owner = (name: string): TriggerOwner => (kind === 'services' ? { service: name } : { stack: name })
+    app.get<{ Params: { name: string }; Querystring: PageRequest }>(
+      `/${kind}/:name/triggers`,
+      { schema: { params: nameParams, querystring: { type: 'object', properties: pageQuerySchema } } },
+      async (request) => {
+        const { name } = request.params
+        found(kind === 'services' ? await store.getService(name) : await store.getStack(name), `${kind.slice(0, -1)} ${name}`)
+        const page = await store.listTriggers(owner(name), request.query)
+        return { items: page.items.map(triggerView), next: page.next }
+      },
+    )
+    app.post<{ Params: { name: string } }>(
+      `/${kind}/:name/triggers`,
+      { schema: { params: nameParams, body: triggerSpecSchema } },
+      async (request, reply) => {
+        const { trigger, url } = await admin.createTrigger(owner(request.params.name), request.body)
+        return reply.status(201).send({ ...triggerView(trigger), url })
+      },
+    )
+  }
+
+  app.get<{ Params: { id: string } }>('/triggers/:id', { schema: { params: idParams } }, async (request) =>
+    triggerView(found(await store.getTrigger(request.params.id), `trigger ${request.params.id}`)),
+  )
+  app.delete<{ Params: { id: string } }>('/triggers/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await admin.revokeTrigger(request.params.id)
+    return reply.status(204).send()
+  })
+  app.post<{ Params: { id: string } }>('/triggers/:id/rotate', { schema: { params: idParams } }, async (request) => {
+    const { trigger, url } = await admin.rotateTrigger(request.params.id)
+    return { ...triggerView(trigger), url }
+  })
+}

@@ -1,0 +1,91 @@
+/**
+ * Builds the Fastify instance without listening, so tests can inject requests. Hooks and the
+ * admin API are sibling contexts: the catch-all parser and body limit live only in hooks, the
+ * admin-token check only in the API.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import type { Store } from '../store/store.ts'
+import type { CallAcceptor } from '../triggers/accept-call.ts'
+import { apiRoutes } from './api/api-routes.ts'
+import type { ApiOptions } from './api/api-context.ts'
+import { replyWithError } from './error-reply.ts'
+import { hooksRoutes } from './hooks/hooks-routes.ts'
+
+export interface AppOptions extends ApiOptions {
+  logger: Logger
+  drivers: DriverRegistry
+  acceptor: CallAcceptor
+  maxBodyBytes: number
+  /** Peers whose X-Forwarded-For is believed (DECKHAND_TRUSTED_PROXIES). */
+  trustedProxies: string[]
+  /** Plugins registered before the routes, e.g. the OpenAPI collector and metrics. */
+  plugins?: ((app: FastifyInstance) => Promise<void> | void)[]
+}
+
+/** `/hooks/<token>` with the token replaced, for anything that logs a URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/hooks\/[^/?#]*/, '/hooks/[redacted]')
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Fastify's own request lines carry the raw URL, and a trigger's URL is its secret.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: options.trustedProxies.length ? options.trustedProxies : false,
+    bodyLimit: 1024 * 1024,
+    // Slow or idle clients must not hold sockets forever (slowloris); senders finish in seconds.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    routerOptions: { maxParamLength: 256 },
+  })
+  app.setErrorHandler(replyWithError)
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    )
+  })
+  for (const plugin of options.plugins ?? []) {
+    await plugin(app)
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {}
+    try {
+      await options.store.ping()
+      checks.store = 'ok'
+    } catch (error) {
+      checks.store = (error as Error).message
+    }
+    for (const driver of options.drivers.all()) {
+      try {
+        await driver.ping()
+        checks[driver.name] = 'ok'
+      } catch (error) {
+        checks[driver.name] = (error as Error).message
+      }
+    }
+    const ready = Object.values(checks).every((value) => value === 'ok')
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks })
+  })
+
+  await app.register(hooksRoutes, {
+    store: options.store,
+    events: options.events,
+    acceptor: options.acceptor,
+    maxBodyBytes: options.maxBodyBytes,
+  })
+  await app.register(apiRoutes, {
+    prefix: '/api/v1',
+    admin: options.admin,
+    store: options.store,
+    events: options.events,
+    worker: options.worker,
+  })
+  return app
+}

@@ -1,0 +1,37 @@
+/**
+ * One error handler for every route: DeckhandErrors answer their status and message,
+ * Fastify's own client errors keep theirs, anything else is a generic 500 whose detail goes
+ * only to the log.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { DeckhandError } from '../errors.ts'
+
+export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof DeckhandError) {
+    if (error.status >= 500) {
+      request.log.error({ err: error.cause ?? error, code: error.code }, error.message)
+    } else {
+      request.log.info({ code: error.code }, error.message)
+    }
+    const body: Record<string, unknown> = { error: error.message, code: error.code }
+    if ('problems' in error) {
+      body.problems = error.problems
+    }
+    void reply.status(error.status).send(body)
+    return
+  }
+  const status = (error as FastifyError).statusCode
+  if (status !== undefined && status >= 400 && status < 500) {
+    const message =
+      (error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'the body is larger than this endpoint accepts'
+        : (error as FastifyError).validation
+          ? `invalid request: ${error.message}`
+          : error.message
+    request.log.info({ code: (error as FastifyError).code }, message)
+    void reply.status(status).send({ error: message, code: status === 413 ? 'DH_ERR_HOOK_BODY_TOO_LARGE' : 'DH_ERR_VALIDATION' })
+    return
+  }
+  request.log.error({ err: error, code: 'DH_ERR_INTERNAL' }, 'unexpected error')
+  void reply.status(500).send({ error: 'internal error; the server log has the details', code: 'DH_ERR_INTERNAL' })
+}

@@ -1,0 +1,93 @@
+/**
+ * POST /hooks/{token} and GET /hooks/{token}/deployments/{id}: their own context, with a
+ * catch-all body parser (raw bytes for signatures), their own body limit, and no admin auth.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { EventBus } from '../../events.ts'
+import { parseDuration } from '../../model/duration.ts'
+import { awaitDeployments } from '../../queue/await-deployments.ts'
+import type { Store } from '../../store/store.ts'
+import { NOT_FOUND, type CallAcceptor, type CallAnswer } from '../../triggers/accept-call.ts'
+import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
+
+export interface HooksOptions {
+  store: Store
+  events: EventBus
+  acceptor: CallAcceptor
+  maxBodyBytes: number
+}
+
+const MAX_WAIT_MS = 30 * 60_000
+
+export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): Promise<void> {
+  const { store, events, acceptor } = options
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes }, (_request, body, done) => {
+    done(null, body)
+  })
+
+  app.post<{ Params: { token: string }; Querystring: Record<string, string> }>(
+    '/hooks/:token',
+    { bodyLimit: options.maxBodyBytes },
+    async (request, reply) => {
+      const query = flatQuery(request.query)
+      const answer = await acceptor.accept({
+        token: request.params.token,
+        address: request.ip,
+        headers: request.headers as Record<string, string | undefined>,
+        body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        query,
+      })
+      const waitMs = query.wait === undefined ? undefined : parseDuration(query.wait)
+      if (answer.status === 202 && answer.deployments && waitMs !== undefined && waitMs > 0) {
+        const ended = await awaitDeployments(store, events, answer.deployments.map((d) => d.id), Math.min(waitMs, MAX_WAIT_MS))
+        if (ended) {
+          const failed = ended.some((d) => d.state !== 'succeeded')
+          return send(reply, {
+            status: failed ? 500 : 200,
+            body: {
+              status: failed ? 'failed' : 'succeeded',
+              deployments: ended.map((d) => ({ id: d.id, service: d.service, action: d.action, state: d.state, error: d.error })),
+            },
+          })
+        }
+      }
+      return send(reply, answer)
+    },
+  )
+
+  app.get<{ Params: { token: string; id: string } }>('/hooks/:token/deployments/:id', async (request, reply) => {
+    const { token, id } = request.params
+    const trigger = TOKEN_PATTERN.test(token) ? await store.findTriggerByTokenHash(hashToken(token)) : undefined
+    const deployment = trigger ? await store.getDeployment(id) : undefined
+    const members = trigger?.service !== null && trigger?.service !== undefined ? [trigger.service] : (await store.getStack(trigger?.stack ?? ''))?.services ?? []
+    if (!deployment || !members.includes(deployment.service)) {
+      return send(reply, NOT_FOUND)
+    }
+    const { id: deploymentId, service, action, state, params, calls, createdAt, startedAt, finishedAt, error } = deployment
+    return { id: deploymentId, service, action, state, params, calls, createdAt, startedAt, finishedAt, error }
+  })
+
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/hooks/:token',
+    exposeHeadRoute: false,
+    handler: async (_request, reply) => reply.status(405).header('allow', 'POST').send(),
+  })
+}
+
+function send(reply: FastifyReply, answer: CallAnswer): FastifyReply {
+  if (answer.headers) {
+    void reply.headers(answer.headers)
+  }
+  return reply.status(answer.status).send(answer.body)
+}
+
+/** Repeated query keys keep their last value; senders never need lists here. */
+function flatQuery(query: Record<string, unknown>): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {}
+  for (const [key, value] of Object.entries(query ?? {})) {
+    flat[key] = Array.isArray(value) ? String(value.at(-1)) : String(value)
+  }
+  return flat
+}

@@ -1,0 +1,193 @@
+/**
+ * The worker: claims queued deployments, runs each on its service's driver under a lease,
+ * streams its log, and records the outcome. Different services run concurrently up to
+ * `concurrency`; the store guarantees one running deployment per service.
+ */
+import type { Logger } from 'pino'
+import { clampReplicas } from '../actions/coalesce.ts'
+import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import type { DriverContext, DriverOutcome } from '../drivers/driver.ts'
+import { GuardedDriver } from '../drivers/guarded-driver.ts'
+import type { EventBus } from '../events.ts'
+import type { Deployment, Service } from '../model/index.ts'
+import type { DeploymentOutcome, Store } from '../store/store.ts'
+import { deploymentEnv } from './deployment-env.ts'
+import { LogBuffer } from './log-buffer.ts'
+
+export interface WorkerOptions {
+  store: Store
+  drivers: DriverRegistry
+  events: EventBus
+  logger: Logger
+  /** Who holds the leases: unique per process. */
+  owner: string
+  concurrency?: number
+  leaseMs?: number
+  /** How long one deployment may run before it is failed. */
+  deadlineMs?: number
+  /** How often to look for work when no local event says there is some (other instances). */
+  pollMs?: number
+}
+
+export class DeploymentWorker {
+  #o: Required<WorkerOptions>
+  #active = new Map<string, { controller: AbortController; done: Promise<void> }>()
+  #stopping = false
+  #wake: (() => void) | undefined
+  #loop: Promise<void> | undefined
+  #unsubscribe: () => void = () => {}
+
+  constructor(options: WorkerOptions) {
+    this.#o = { concurrency: 4, leaseMs: 30_000, deadlineMs: 30 * 60_000, pollMs: 1000, ...options }
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#o.events.on('deployment:queued', () => this.#wake?.())
+    this.#loop = this.#run()
+  }
+
+  /** Cancels a deployment this worker runs; false when it runs elsewhere (the lease tells it). */
+  cancel(id: string): boolean {
+    const running = this.#active.get(id)
+    running?.controller.abort(new Error('canceled by an operator'))
+    return running !== undefined
+  }
+
+  /**
+   * Stops claiming, gives running deployments `graceMs` to finish, then aborts them; they
+   * end as failed "interrupted" so the next start does not guess.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true
+    this.#unsubscribe()
+    this.#wake?.()
+    await this.#loop
+    const all = Promise.all([...this.#active.values()].map((a) => a.done))
+    const timer = setTimeout(() => {
+      for (const running of this.#active.values()) {
+        running.controller.abort(new Error('interrupted: Deckhand is shutting down'))
+      }
+    }, graceMs)
+    await all
+    clearTimeout(timer)
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      let claimed: Deployment | undefined
+      if (this.#active.size < this.#o.concurrency) {
+        try {
+          claimed = await this.#o.store.claimNext(this.#o.owner, this.#o.leaseMs)
+        } catch (error) {
+          this.#o.logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'worker could not claim a deployment')
+        }
+      }
+      if (claimed) {
+        this.#startDeployment(claimed)
+        continue
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.pollMs)
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.#wake = undefined
+    }
+  }
+
+  #startDeployment(deployment: Deployment): void {
+    const controller = new AbortController()
+    const done = this.#execute(deployment, controller)
+      .catch((error: unknown) => {
+        this.#o.logger.error({ err: error, deployment: deployment.id, code: 'DH_ERR_INTERNAL' }, 'worker failed to finish a deployment')
+      })
+      .finally(() => {
+        this.#active.delete(deployment.id)
+        this.#wake?.()
+      })
+    this.#active.set(deployment.id, { controller, done })
+  }
+
+  async #execute(deployment: Deployment, controller: AbortController): Promise<void> {
+    const { store, events, owner, leaseMs } = this.#o
+    const log = new LogBuffer(store, events, deployment.id, this.#o.logger)
+    const service = await store.getService(deployment.service)
+    if (service) {
+      events.emit('deployment:started', { deployment: { ...deployment, state: 'running' }, service })
+    }
+    const renew = setInterval(() => {
+      store
+        .renewLease(deployment.id, owner, leaseMs)
+        .then((lease) => {
+          if (!lease.held) {
+            controller.abort(new Error('lease lost: another instance took this deployment over'))
+          } else if (lease.cancelRequested) {
+            controller.abort(new Error('canceled by an operator'))
+          }
+        })
+        .catch((error: unknown) => this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'))
+    }, Math.max(50, Math.floor(leaseMs / 3)))
+    let outcome: DeploymentOutcome
+    try {
+      outcome = service
+        ? await this.#perform(service, deployment, controller, log)
+        : { state: 'failed', error: `service ${deployment.service} no longer exists` }
+    } finally {
+      clearInterval(renew)
+    }
+    if (controller.signal.aborted && outcome.state !== 'succeeded') {
+      const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
+      outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+    }
+    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${outcome.error}`)
+    await log.close()
+    const finished = await store.finishDeployment(deployment.id, owner, outcome)
+    if (!finished) {
+      this.#o.logger.warn({ deployment: deployment.id }, 'deployment was no longer ours when it finished; outcome not recorded')
+      return
+    }
+    const final = await store.getDeployment(deployment.id)
+    if (final) {
+      events.emit('deployment:finished', { deployment: final, service: await store.getService(deployment.service) })
+    }
+  }
+
+  async #perform(service: Service, deployment: Deployment, controller: AbortController, log: LogBuffer): Promise<DeploymentOutcome> {
+    const inner = this.#o.drivers.get(service.driver)
+    if (!inner) {
+      return { state: 'failed', error: `driver ${service.driver} is not enabled on this server` }
+    }
+    const driver = new GuardedDriver(inner)
+    const ctx: DriverContext = {
+      signal: controller.signal,
+      deadline: Date.now() + this.#o.deadlineMs,
+      deploymentId: deployment.id,
+      log: (line, stream) => log.write(line, stream),
+    }
+    const change = { tag: deployment.params.tag, env: deploymentEnv(service, deployment) }
+    if (deployment.input.bodyTooLarge) {
+      log.write('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed')
+    }
+    let result: DriverOutcome
+    if (deployment.action === 'scale') {
+      const current = service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
+      const replicas = deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
+      if (replicas === current) {
+        log.write(`service ${service.name} already runs ${current} replicas; nothing to change`)
+        return { state: 'succeeded', replicas: current }
+      }
+      log.write(`scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`)
+      result = await driver.scale(service, replicas, change, ctx)
+      return result.state === 'succeeded' ? { state: 'succeeded', replicas: result.replicas ?? replicas } : result
+    }
+    const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
+    log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
+    result = await driver.redeploy(service, change, ctx)
+    if (result.state !== 'succeeded') {
+      return result
+    }
+    return { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+  }
+}

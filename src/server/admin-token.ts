@@ -1,0 +1,25 @@
+/**
+ * The first admin token: DECKHAND_ADMIN_TOKEN when given, else one made at first start and
+ * printed once to the terminal (never to the structured log).
+ */
+import { newId } from '../model/ids.ts'
+import type { Store } from '../store/store.ts'
+import { hashToken, makeToken } from '../triggers/token.ts'
+
+export async function bootstrapAdminToken(store: Store, fromEnv: string | undefined, announce: (text: string) => void): Promise<void> {
+  if (fromEnv !== undefined) {
+    if (!(await store.useAdminToken(hashToken(fromEnv)))) {
+      await store.createAdminToken({ id: newId('tok'), name: 'DECKHAND_ADMIN_TOKEN', tokenHash: hashToken(fromEnv) })
+    }
+    return
+  }
+  if ((await store.countAdminTokens()) > 0) {
+    return
+  }
+  const token = makeToken()
+  await store.createAdminToken({ id: newId('tok'), name: 'first-start', tokenHash: hashToken(token) })
+  announce(
+    `\nDeckhand created an admin token. It is shown only this once; keep it somewhere safe:\n\n  ${token}\n\n` +
+      `Use it as DECKHAND_TOKEN for the CLI, or Authorization: Bearer <token> for the API.\n\n`,
+  )
+}

@@ -1,0 +1,51 @@
+/** The drivers a server runs, from DECKHAND_DRIVERS; docker and swarm load only when enabled. */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
+import type { Driver } from '../drivers/driver.ts'
+import { SettingsError, type ServerSettings } from './settings.ts'
+
+export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
+  const names = new Set(settings.drivers)
+  if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) {
+    names.add('docker')
+    names.add('swarm')
+  }
+  const drivers: Driver[] = []
+  for (const name of names) {
+    if (!DRIVER_NAMES.includes(name as DriverName)) {
+      throw new SettingsError(`DECKHAND_DRIVERS names ${JSON.stringify(name)}; known drivers: ${DRIVER_NAMES.join(', ')}`)
+    }
+    const driver = await loadDriver(name as DriverName, settings, logger)
+    if (driver) {
+      drivers.push(driver)
+    }
+  }
+  return drivers
+}
+
+async function loadDriver(name: DriverName, settings: ServerSettings, logger: Logger): Promise<Driver | undefined> {
+  switch (name) {
+    case 'process': {
+      const { ProcessDriver } = await import('../drivers/process/process-driver.ts')
+      const log = logger.child({ driver: 'process' })
+      return new ProcessDriver({ dataDir: join(settings.dataDir), log: (msg, fields) => log.info(fields ?? {}, msg) })
+    }
+    case 'command': {
+      const { CommandDriver } = await import('../drivers/command/command-driver.ts')
+      return new CommandDriver()
+    }
+    case 'docker': {
+      const { DockerDriver } = await import('../drivers/docker/docker-driver.ts')
+      return new DockerDriver({})
+    }
+    case 'swarm': {
+      const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
+      return new SwarmDriver({})
+    }
+    case 'kubernetes':
+      logger.warn('the kubernetes driver is not available in this build; services on it are refused')
+      return undefined
+  }
+}

@@ -1,0 +1,51 @@
+/** `deckhand serve`: reads settings, starts the server, and stops it cleanly on SIGTERM/SIGINT. */
+import pino from 'pino'
+import { readSettings, SettingsError } from './settings.ts'
+import { startServer } from './start-server.ts'
+
+export async function serve(argv: string[]): Promise<number> {
+  const flags: { listen?: string; config?: string } = {}
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!
+    const [name, inline] = arg.split(/=(.*)/s, 2)
+    const value = inline ?? argv[i + 1]
+    if (name === '--listen' || name === '--config') {
+      if (value === undefined) {
+        process.stderr.write(`deckhand serve: ${name} needs a value\n`)
+        return 2
+      }
+      flags[name === '--listen' ? 'listen' : 'config'] = value
+      if (inline === undefined) i += 1
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('Usage: deckhand serve [--listen host:port] [--config deckhand.yaml]\n\nSettings come from DECKHAND_* environment variables; see the README.\n')
+      return 0
+    } else {
+      process.stderr.write(`deckhand serve: unknown option ${arg}; see deckhand serve --help\n`)
+      return 2
+    }
+  }
+  let settings
+  try {
+    settings = readSettings(process.env, flags)
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`deckhand: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  const logger = pino({ level: settings.logLevel })
+  const server = await startServer(settings, logger)
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down: no new calls; running deployments get the grace period')
+      server.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        resolve()
+      })
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+  return 0
+}

@@ -1,0 +1,110 @@
+/**
+ * The composition root: settings → store → drivers → worker → HTTP. The only place that knows
+ * every concrete part; start, recovery after a crash, and graceful stop live here.
+ */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { FastifyInstance } from 'fastify'
+import pino, { type Logger } from 'pino'
+import { Admin } from '../admin/admin.ts'
+import { DriverRegistry } from '../drivers/driver-registry.ts'
+import { EventBus } from '../events.ts'
+import { buildApp } from '../http/build-app.ts'
+import { DeploymentWorker } from '../queue/deployment-worker.ts'
+import type { Store } from '../store/store.ts'
+import { CallAcceptor } from '../triggers/accept-call.ts'
+import { bootstrapAdminToken } from './admin-token.ts'
+import { createDrivers } from './create-drivers.ts'
+import { openStore } from './open-store.ts'
+import type { ServerSettings } from './settings.ts'
+
+export interface RunningServer {
+  url: string
+  app: FastifyInstance
+  store: Store
+  events: EventBus
+  logger: Logger
+  /** Stops accepting, lets running deployments finish within the grace period, closes the store. */
+  close(): Promise<void>
+}
+
+export async function startServer(settings: ServerSettings, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const events = new EventBus((error, event) => logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'))
+  const store = await openStore(settings)
+  await store.migrate()
+  await bootstrapAdminToken(store, settings.adminToken, settings.announce)
+  const drivers = new DriverRegistry(await createDrivers(settings, logger))
+
+  if (!store.capabilities.multiWriter) {
+    const interrupted = await store.failAbandoned('interrupted: Deckhand stopped while this deployment ran', 'all')
+    for (const deployment of interrupted) {
+      logger.warn({ deployment: deployment.id, service: deployment.service }, 'marked an interrupted deployment as failed')
+    }
+  }
+  await attachAll(store, drivers, logger)
+
+  const admin = new Admin({ store, drivers, events, publicUrl: settings.publicUrl })
+  const worker = new DeploymentWorker({ store, drivers, events, logger, owner, concurrency: settings.concurrency, leaseMs: settings.leaseMs })
+  const acceptor = new CallAcceptor(store, events)
+  const app = await buildApp({
+    logger,
+    admin,
+    store,
+    events,
+    worker,
+    drivers,
+    acceptor,
+    maxBodyBytes: settings.maxBodyBytes,
+    trustedProxies: settings.trustedProxies,
+    plugins: settings.plugins,
+  })
+  const leaseSweep = store.capabilities.multiWriter
+    ? setInterval(() => {
+        store.failAbandoned('instance lost: its lease expired while the deployment ran', 'expired').catch((error: unknown) => {
+          logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'lease sweep failed')
+        })
+      }, settings.leaseMs)
+    : undefined
+  worker.start()
+  await app.listen({ host: settings.host, port: settings.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : settings.port
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`
+  if (settings.port === 0 && settings.publicUrl.endsWith(':0')) {
+    admin.setPublicUrl(url)
+  }
+  logger.info({ url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) }, 'deckhand is serving')
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(leaseSweep)
+      await app.close()
+      await worker.stop(settings.shutdownGraceMs)
+      await store.failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
+      for (const driver of drivers.all()) {
+        await driver.close()
+      }
+      await store.close()
+    })()
+    return closing
+  }
+  return { url, app, store, events, logger, close }
+}
+
+/** Tells each driver of every service, so the process driver adopts or restarts replicas. */
+async function attachAll(store: Store, drivers: DriverRegistry, logger: Logger): Promise<void> {
+  let cursor: string | undefined
+  do {
+    const page = await store.listServices({ limit: 1000, cursor })
+    for (const service of page.items) {
+      try {
+        await drivers.get(service.driver)?.attach(service)
+      } catch (error) {
+        logger.error({ err: error, service: service.name, code: 'DH_ERR_DRIVER_UNAVAILABLE' }, 'driver could not take the service at start')
+      }
+    }
+    cursor = page.next ?? undefined
+  } while (cursor)
+}

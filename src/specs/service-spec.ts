@@ -1,0 +1,162 @@
+/**
+ * A service as people write it (API bodies and deckhand.yaml): its JSON schema, the parse
+ * into the stored shape with every problem named by field, and the view shown back.
+ */
+import {
+  DEPLOY_ORDERS,
+  DRIVER_NAMES,
+  PULL_POLICIES,
+  type DriverName,
+  type Service,
+} from '../model/index.ts'
+import { formatDuration, parseDuration } from '../model/duration.ts'
+import { parseTagPolicy } from '../policy/tag-policy.ts'
+import type { ServiceInput } from '../store/store.ts'
+import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
+
+const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
+
+export const serviceSpecSchema = {
+  $id: 'Service',
+  type: 'object',
+  required: ['name', 'driver'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', description: NAME_RULE },
+    driver: { type: 'string', enum: [...DRIVER_NAMES] },
+    target: { type: 'object', description: 'driver options; see PRODUCT.md section 5a' },
+    image: { type: ['string', 'null'] },
+    tag: { type: ['string', 'null'] },
+    git: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['repo'],
+      properties: {
+        repo: { type: 'string' },
+        branch: { type: 'string' },
+        paths: { type: 'array', items: { type: 'string' } },
+        build: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { context: { type: 'string' }, dockerfile: { type: 'string' } },
+        },
+      },
+    },
+    scale: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { min: { type: 'integer', minimum: 0 }, max: { type: 'integer', minimum: 0 } },
+    },
+    replicas: { type: ['integer', 'null'], minimum: 0 },
+    tagPolicy: { type: 'string' },
+    deploy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        order: { type: 'string', enum: [...DEPLOY_ORDERS] },
+        healthTimeout: durationSchema,
+        pull: { type: 'string', enum: [...PULL_POLICIES] },
+        rollback: { type: 'boolean' },
+      },
+    },
+  },
+} as const
+
+/** Checks a driver target; supplied by the server, which knows the drivers. */
+export type TargetChecker = (driver: DriverName, target: Record<string, unknown>) => string[]
+
+const DEFAULT_HEALTH_TIMEOUT_MS = 60_000
+
+export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Parsed<ServiceInput> {
+  const problems = new ProblemList()
+  if (!isRecord(input)) {
+    return { ok: false, problems: [{ path: [], message: 'a service must be an object' }] }
+  }
+  const name = input.name
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    problems.add(['name'], `must be ${NAME_RULE}`)
+  }
+  const driver = input.driver
+  if (!DRIVER_NAMES.includes(driver as DriverName)) {
+    problems.add(['driver'], `must be one of ${DRIVER_NAMES.join(', ')}; got ${JSON.stringify(driver)}`)
+  }
+  const target = input.target ?? {}
+  if (!isRecord(target)) {
+    problems.add(['target'], 'must be an object of driver options')
+  } else if (DRIVER_NAMES.includes(driver as DriverName)) {
+    for (const message of checkTarget(driver as DriverName, target)) {
+      problems.add(['target'], message)
+    }
+  }
+  const scaleInput = isRecord(input.scale) ? input.scale : {}
+  const scale = { min: Number(scaleInput.min ?? 0), max: Number(scaleInput.max ?? 10) }
+  if (!Number.isInteger(scale.min) || scale.min < 0) {
+    problems.add(['scale', 'min'], 'must be a whole number ≥ 0')
+  }
+  if (!Number.isInteger(scale.max) || scale.max < scale.min) {
+    problems.add(['scale', 'max'], `must be a whole number ≥ scale.min (${scale.min})`)
+  }
+  const tagPolicy = input.tagPolicy === undefined ? 'all' : String(input.tagPolicy)
+  const policy = parseTagPolicy(tagPolicy)
+  if (!policy.ok) {
+    problems.add(['tagPolicy'], policy.error)
+  }
+  const deployInput = isRecord(input.deploy) ? input.deploy : {}
+  const healthTimeoutMs =
+    deployInput.healthTimeout === undefined ? DEFAULT_HEALTH_TIMEOUT_MS : parseDuration(deployInput.healthTimeout)
+  if (healthTimeoutMs === undefined) {
+    problems.add(['deploy', 'healthTimeout'], 'must be a duration such as 60s, 5m or a number of seconds')
+  }
+  const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
+    problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
+  }
+  const git = isRecord(input.git) ? input.git : null
+  if (git && (typeof git.repo !== 'string' || git.repo.trim() === '')) {
+    problems.add(['git', 'repo'], 'must name the repository, e.g. acme/web')
+  }
+  if (!problems.ok) {
+    return { ok: false, problems: problems.problems }
+  }
+  return {
+    ok: true,
+    value: {
+      name: name as string,
+      driver: driver as DriverName,
+      target: target as Record<string, unknown>,
+      image: typeof input.image === 'string' && input.image !== '' ? input.image : null,
+      ...(typeof input.tag === 'string' ? { tag: input.tag } : {}),
+      git: git
+        ? {
+            repo: String(git.repo).toLowerCase(),
+            ...(typeof git.branch === 'string' ? { branch: git.branch } : {}),
+            ...(Array.isArray(git.paths) ? { paths: git.paths.map(String) } : {}),
+            ...(isRecord(git.build) ? { build: git.build as { context?: string; dockerfile?: string } } : {}),
+          }
+        : null,
+      scale,
+      tagPolicy,
+      deploy: {
+        order: DEPLOY_ORDERS.includes(deployInput.order as never) ? (deployInput.order as 'start-first') : 'start-first',
+        healthTimeoutMs: healthTimeoutMs!,
+        pull: PULL_POLICIES.includes(deployInput.pull as never) ? (deployInput.pull as 'missing') : 'missing',
+        rollback: deployInput.rollback !== false,
+      },
+      ...(replicas !== undefined ? { replicas } : {}),
+    },
+  }
+}
+
+/** The service as the API and the CLI show it: the shape people write, plus observed state. */
+export function serviceView(service: Service): Record<string, unknown> {
+  const { deploy, ...rest } = service
+  return {
+    ...rest,
+    deploy: {
+      order: deploy.order,
+      healthTimeout: formatDuration(deploy.healthTimeoutMs),
+      pull: deploy.pull,
+      rollback: deploy.rollback,
+    },
+  }
+}

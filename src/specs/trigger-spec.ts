@@ -1,0 +1,143 @@
+/**
+ * A trigger's options as people write them: schema, parse with defaults, and the view that
+ * never shows the secret or the URL.
+ */
+import { BlockList, isIP } from 'node:net'
+import { ACTIONS, SENDER_IDS, type Action, type SenderId, type Trigger, type TriggerOptions } from '../model/index.ts'
+import { formatDuration, formatRate, parseDuration, parseRate } from '../model/duration.ts'
+import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
+
+export const triggerSpecSchema = {
+  $id: 'Trigger',
+  type: 'object',
+  required: ['action'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    action: { type: 'string', enum: [...ACTIONS] },
+    by: { type: 'integer', minimum: 1 },
+    sender: { type: 'string', enum: [...SENDER_IDS] },
+    secret: { type: ['string', 'null'] },
+    allowIps: { type: 'array', items: { type: 'string' } },
+    passBody: { type: 'boolean' },
+    envFromQuery: { type: 'array', items: { type: 'string' } },
+    allowTag: { type: 'boolean' },
+    reverseOnResolve: { type: 'boolean' },
+    cooldown: { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] },
+    rateLimit: { type: 'string' },
+  },
+} as const
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
+// Variables that change how the instance's own runtime loads code; a caller must never set them.
+const FORBIDDEN_ENV = /^(DECKHAND_|LD_|PATH$|NODE_OPTIONS$|PYTHONPATH$|PERL5LIB$|RUBYOPT$|BASH_ENV$|ENV$|IFS$|HOME$|SHELL$)/
+
+/** Parses the options; `name` defaults to the action, like a person would label it. */
+export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
+  const problems = new ProblemList()
+  if (!isRecord(input)) {
+    return { ok: false, problems: [{ path: [], message: 'a trigger must be an object' }] }
+  }
+  const action = input.action as Action
+  if (!ACTIONS.includes(action)) {
+    problems.add(['action'], `must be one of ${ACTIONS.join(', ')}; got ${JSON.stringify(input.action)}`)
+  }
+  const name = input.name === undefined ? String(input.action ?? 'trigger') : input.name
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    problems.add(['name'], `must be ${NAME_RULE}`)
+  }
+  const by = input.by === undefined ? 1 : Number(input.by)
+  if (!Number.isInteger(by) || by < 1 || by > 1000) {
+    problems.add(['by'], 'must be a whole number from 1 to 1000')
+  }
+  const sender = (input.sender ?? 'auto') as SenderId
+  if (!SENDER_IDS.includes(sender)) {
+    problems.add(['sender'], `must be one of ${SENDER_IDS.join(', ')}`)
+  }
+  const secret = input.secret === undefined || input.secret === null || input.secret === '' ? null : input.secret
+  if (secret !== null && (typeof secret !== 'string' || secret.length > 512)) {
+    problems.add(['secret'], 'must be a string of at most 512 characters')
+  }
+  const allowIps = Array.isArray(input.allowIps) ? input.allowIps : []
+  allowIps.forEach((entry, index) => {
+    if (typeof entry !== 'string' || !parseCidr(entry)) {
+      problems.add(['allowIps', index], `${JSON.stringify(entry)} is not an IP address or CIDR range (203.0.113.0/24, 2001:db8::/32)`)
+    }
+  })
+  const envFromQuery = Array.isArray(input.envFromQuery) ? input.envFromQuery : []
+  envFromQuery.forEach((entry, index) => {
+    if (typeof entry !== 'string' || !ENV_NAME.test(entry) || FORBIDDEN_ENV.test(entry)) {
+      problems.add(['envFromQuery', index], `${JSON.stringify(entry)} is not an environment variable name a caller may set`)
+    }
+  })
+  const cooldownMs = input.cooldown === undefined ? 60_000 : parseDuration(input.cooldown)
+  if (cooldownMs === undefined) {
+    problems.add(['cooldown'], 'must be a duration such as 60s or 5m')
+  }
+  const rateLimit = input.rateLimit === undefined ? { count: 600, perMs: 60_000 } : parseRate(input.rateLimit)
+  if (rateLimit === undefined) {
+    problems.add(['rateLimit'], 'must be a rate such as 600/min, 10/s or 1000/h')
+  }
+  if (!problems.ok) {
+    return { ok: false, problems: problems.problems }
+  }
+  return {
+    ok: true,
+    value: {
+      name: name as string,
+      action,
+      by,
+      sender,
+      secret: secret as string | null,
+      allowIps: allowIps as string[],
+      passBody: typeof input.passBody === 'boolean' ? input.passBody : action === 'redeploy',
+      envFromQuery: envFromQuery as string[],
+      allowTag: input.allowTag !== false,
+      reverseOnResolve: input.reverseOnResolve === true,
+      cooldownMs: cooldownMs!,
+      rateLimit: rateLimit!,
+    },
+  }
+}
+
+/** `203.0.113.7`, `203.0.113.0/24`, `::1`, `2001:db8::/32` → address, prefix and family. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText] = text.trim().split('/')
+  const version = isIP(address)
+  if (version === 0) {
+    return undefined
+  }
+  const max = version === 4 ? 32 : 128
+  const prefix = prefixText === undefined ? max : Number(prefixText)
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+    return undefined
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' }
+}
+
+/** A matcher for a trigger's allowIps; IPv4-mapped IPv6 peers match IPv4 ranges. */
+export function makeIpAllowList(entries: string[]): (address: string) => boolean {
+  const list = new BlockList()
+  for (const entry of entries) {
+    const cidr = parseCidr(entry)
+    if (cidr) {
+      list.addSubnet(cidr.address, cidr.prefix, cidr.family)
+    }
+  }
+  return (address) => {
+    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+    const version = isIP(plain)
+    return version !== 0 && list.check(plain, version === 4 ? 'ipv4' : 'ipv6')
+  }
+}
+
+/** The trigger as listings show it: never its secret, never its URL. */
+export function triggerView(trigger: Trigger): Record<string, unknown> {
+  const { secret, cooldownMs, rateLimit, ...rest } = trigger
+  return {
+    ...rest,
+    hasSecret: secret !== null,
+    cooldown: formatDuration(cooldownMs),
+    rateLimit: formatRate(rateLimit),
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The hot path of POST /hooks/{token}, free of HTTP: find the trigger, check address, rate,
+ * sender and signature, resolve intents, commit, answer. Every call that reaches a trigger is
+ * recorded with its outcome; unknown tokens are answered alike and only counted.
+ */
+import { DeckhandError } from '../errors.ts'
+import type { EventBus } from '../events.ts'
+import type { Call, Deployment, Service, Trigger } from '../model/index.ts'
+import { newId } from '../model/ids.ts'
+import { senderFor } from '../senders/sender-registry.ts'
+import type { SenderRequest } from '../senders/sender.ts'
+import { makeIpAllowList } from '../specs/trigger-spec.ts'
+import type { AcceptResult, Store } from '../store/store.ts'
+import { AddressGuard } from './address-guard.ts'
+import { RateLimiter } from './rate-limiter.ts'
+import { hashToken, TOKEN_PATTERN } from './token.ts'
+import { resolveCall } from './trigger-resolve.ts'
+
+const DELIVERY_WINDOW_MS = 24 * 3_600_000
+
+export interface CallRequest extends SenderRequest {
+  token: string
+  /** The caller's address, already taken from X-Forwarded-For when the peer is a trusted proxy. */
+  address: string
+}
+
+export interface CallAnswer {
+  status: number
+  body: Record<string, unknown> | undefined
+  headers?: Record<string, string>
+  /** Deployments to wait for, with ?wait=. */
+  deployments?: Deployment[]
+  trigger?: Trigger
+}
+
+export const NOT_FOUND: CallAnswer = { status: 404, body: { error: 'not found' } }
+
+export class CallAcceptor {
+  #store: Store
+  #events: EventBus
+  #rates = new RateLimiter()
+  #addresses: AddressGuard
+  #allowLists = new Map<string, (address: string) => boolean>()
+
+  constructor(store: Store, events: EventBus, guard = new AddressGuard()) {
+    this.#store = store
+    this.#events = events
+    this.#addresses = guard
+  }
+
+  async accept(request: CallRequest): Promise<CallAnswer> {
+    const trigger = TOKEN_PATTERN.test(request.token)
+      ? await this.#store.findTriggerByTokenHash(hashToken(request.token))
+      : undefined
+    if (!trigger) {
+      return this.#addresses.fail(request.address) ?? NOT_FOUND
+    }
+    const answer = await this.#acceptFor(trigger, request)
+    return { ...answer, trigger }
+  }
+
+  async #acceptFor(trigger: Trigger, request: CallRequest): Promise<CallAnswer> {
+    const base = { id: newId('call'), triggerId: trigger.id, deliveryId: null, remoteAddress: request.address }
+    if (trigger.allowIps.length > 0 && !this.#allowed(trigger, request.address)) {
+      return this.#reject(base, null, 403, `address ${request.address} is not in the trigger's allowIps`)
+    }
+    const retryAfter = this.#rates.take(trigger.id, trigger.rateLimit)
+    if (retryAfter !== undefined) {
+      return { status: 429, body: { error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later` }, headers: { 'retry-after': String(retryAfter) } }
+    }
+    const sender = senderFor(request, trigger.sender)
+    if (trigger.secret !== null) {
+      const check = sender.verify(request, trigger.secret)
+      if (check !== 'valid') {
+        const blocked = this.#addresses.fail(request.address)
+        if (blocked) {
+          return blocked
+        }
+        const reason = check === 'missing' ? `the ${sender.id} signature is missing` : `the ${sender.id} signature does not match the trigger's secret`
+        return this.#reject(base, sender.id, 401, reason)
+      }
+    }
+    const parsed = sender.parse(request)
+    if (!parsed.ok && 'invalid' in parsed) {
+      return this.#reject(base, sender.id, 400, parsed.invalid)
+    }
+    const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
+    const call = { ...base, sender: sender.id, deliveryId }
+    if (deliveryId !== null) {
+      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, new Date(Date.now() - DELIVERY_WINDOW_MS).toISOString())
+      if (first) {
+        return this.#replay(first, call)
+      }
+    }
+    if (!parsed.ok) {
+      return this.#ignore(call, parsed.ignored)
+    }
+    const services = await this.#services(trigger, request.query.services)
+    if (!Array.isArray(services)) {
+      return this.#reject(call, sender.id, 400, services.error)
+    }
+    const resolution = resolveCall({ trigger, event: parsed.event, query: request.query, services, body: request.body })
+    if (resolution.kind === 'ignored') {
+      return this.#ignore(call, resolution.reason)
+    }
+    if (trigger.action !== 'redeploy' && trigger.cooldownMs > 0) {
+      const last = await this.#store.lastQueuedCallAt(trigger.id)
+      if (last && Date.now() - Date.parse(last) < trigger.cooldownMs) {
+        return this.#ignore(call, `cooldown: the last scale step was less than ${trigger.cooldownMs / 1000}s ago`)
+      }
+    }
+    const result = await this.#store.acceptCall(call, resolution.intents)
+    this.#announce(result)
+    return acceptedAnswer(result)
+  }
+
+  #allowed(trigger: Trigger, address: string): boolean {
+    const key = `${trigger.id}:${trigger.allowIps.join(',')}`
+    let allow = this.#allowLists.get(key)
+    if (!allow) {
+      allow = makeIpAllowList(trigger.allowIps)
+      this.#allowLists.set(key, allow)
+    }
+    return allow(address)
+  }
+
+  async #services(trigger: Trigger, subset: string | undefined): Promise<Service[] | { error: string }> {
+    if (trigger.service !== null) {
+      const service = await this.#store.getService(trigger.service)
+      return service ? [service] : []
+    }
+    const stack = await this.#store.getStack(trigger.stack ?? '')
+    const members = stack?.services ?? []
+    const requested = subset === undefined || subset === '' ? members : subset.split(',').map((s) => s.trim()).filter(Boolean)
+    const unknown = requested.filter((name) => !members.includes(name))
+    if (unknown.length) {
+      return { error: `?services= names ${unknown.join(', ')}, not in stack ${trigger.stack} (members: ${members.join(', ')})` }
+    }
+    const services: Service[] = []
+    for (const name of requested) {
+      const service = await this.#store.getService(name)
+      if (service) {
+        services.push(service)
+      }
+    }
+    return services
+  }
+
+  async #reject(
+    call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null },
+    sender: string | null,
+    status: number,
+    reason: string,
+  ): Promise<CallAnswer> {
+    await this.#record({ ...call, sender, outcome: 'rejected', status, reason })
+    return { status, body: { error: reason } }
+  }
+
+  async #ignore(call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null; sender: string }, reason: string): Promise<CallAnswer> {
+    await this.#record({ ...call, outcome: 'ignored', status: 200, reason })
+    return { status: 200, body: { status: 'ignored', reason } }
+  }
+
+  async #replay(first: Call, call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null; sender: string }): Promise<CallAnswer> {
+    await this.#record({ ...call, outcome: 'duplicate', status: first.status, reason: `redelivery of call ${first.id}` }, first.deploymentIds)
+    if (first.outcome === 'queued' || first.outcome === 'coalesced') {
+      const deployments: Record<string, unknown>[] = []
+      for (const id of first.deploymentIds) {
+        const d = await this.#store.getDeployment(id)
+        if (d) {
+          deployments.push({ id: d.id, service: d.service, action: d.action, coalesced: first.outcome === 'coalesced' })
+        }
+      }
+      return { status: 202, body: { status: 'queued', deployments } }
+    }
+    return first.status === 200
+      ? { status: 200, body: { status: 'ignored', reason: first.reason } }
+      : { status: first.status, body: { error: first.reason } }
+  }
+
+  async #record(call: Parameters<Store['recordCall']>[0], deploymentIds: string[] = []): Promise<void> {
+    const recorded = await this.#store.recordCall(call, deploymentIds)
+    this.#events.emit('call:recorded', { call: recorded })
+  }
+
+  #announce(result: AcceptResult): void {
+    this.#events.emit('call:recorded', { call: result.call })
+    for (const r of result.results) {
+      if (r.kind === 'queued') {
+        this.#events.emit('deployment:queued', { deployment: r.deployment })
+      }
+    }
+  }
+}
+
+export function acceptedAnswer(result: AcceptResult): CallAnswer {
+  const deployments = result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r]))
+  if (deployments.length === 0) {
+    return { status: 200, body: { status: 'ignored', reason: result.call.reason ?? 'nothing to deploy' } }
+  }
+  return {
+    status: 202,
+    body: {
+      status: 'queued',
+      deployments: deployments.map((r) => ({ id: r.deployment.id, service: r.deployment.service, action: r.deployment.action, coalesced: r.kind === 'coalesced' })),
+    },
+    deployments: deployments.map((r) => r.deployment),
+  }
+}
+
+export function isStoreFailure(error: unknown): boolean {
+  return error instanceof DeckhandError && error.code === 'DH_ERR_STORE_UNAVAILABLE'
+}

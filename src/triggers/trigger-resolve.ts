@@ -1,0 +1,140 @@
+/**
+ * From a call to intents: which services a trigger's call deploys, with which action, tag and
+ * environment; or why it has nothing to do. Pure: the services are already loaded.
+ */
+import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../model/index.ts'
+import { parseTagPolicy } from '../policy/tag-policy.ts'
+import type { SenderEvent } from '../senders/sender.ts'
+import type { DeploymentIntent } from '../store/store.ts'
+import { matchesGlob } from './path-match.ts'
+
+/** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
+export const MAX_PASSED_BODY_BYTES = 64 * 1024
+const MAX_QUERY_ENV_CHARS = 4096
+
+export interface ResolveInput {
+  trigger: Trigger
+  event: SenderEvent
+  query: Readonly<Record<string, string | undefined>>
+  /** The trigger's services that exist, in order (one for a service trigger). */
+  services: Service[]
+  body: Buffer
+}
+
+export type Resolution =
+  | { kind: 'intents'; intents: DeploymentIntent[]; skipped: { service: string; reason: string }[] }
+  | { kind: 'ignored'; reason: string }
+
+export function resolveCall({ trigger, event, query, services, body }: ResolveInput): Resolution {
+  const step = stepFor(trigger, event)
+  if (typeof step === 'string') {
+    return { kind: 'ignored', reason: step }
+  }
+  const queryTag = trigger.allowTag && query.tag ? query.tag : undefined
+  const tag = queryTag ?? event.tag
+  const input = deploymentInput(trigger, event, query, body)
+  const intents: DeploymentIntent[] = []
+  const skipped: { service: string; reason: string }[] = []
+  for (const service of services) {
+    const reason = mismatch(service, event)
+    if (reason) {
+      skipped.push({ service: service.name, reason })
+      continue
+    }
+    let params: DeploymentParams = {}
+    if (step === 0) {
+      if (tag !== undefined) {
+        const refused = refuseTag(service, tag)
+        if (refused) {
+          skipped.push({ service: service.name, reason: refused })
+          continue
+        }
+        params = { tag }
+      }
+    } else {
+      params = { by: step }
+    }
+    intents.push({ service: service.name, action: step === 0 ? 'redeploy' : 'scale', params, input, triggerId: trigger.id })
+  }
+  if (intents.length === 0) {
+    return { kind: 'ignored', reason: skipped.map((s) => `${s.service}: ${s.reason}`).join('; ') || 'the trigger has no services' }
+  }
+  return { kind: 'intents', intents, skipped }
+}
+
+/** 0 for a redeploy, a signed replica step for scaling, or the reason there is nothing to do. */
+function stepFor(trigger: Trigger, event: SenderEvent): number | string {
+  if (event.kind === 'ping') {
+    return 'ping: the sender checked the URL; nothing to deploy'
+  }
+  if (trigger.action === 'redeploy') {
+    return 0
+  }
+  const sign = trigger.action === 'scale-up' ? 1 : -1
+  if (event.kind === 'alert' && event.alertStatus === 'resolved') {
+    return trigger.reverseOnResolve ? -sign * trigger.by : 'alert resolved; the trigger does not reverse on resolve'
+  }
+  return sign * trigger.by
+}
+
+/** Why an event is not for this service: another repository, branch, image or paths. */
+function mismatch(service: Service, event: SenderEvent): string | undefined {
+  if (service.git && event.repository) {
+    if (event.repository.toLowerCase() !== service.git.repo.toLowerCase()) {
+      return `push to ${event.repository}, service follows ${service.git.repo}`
+    }
+    if (service.git.branch && event.branch && event.branch !== service.git.branch) {
+      return `push to branch ${event.branch}, service follows ${service.git.branch}`
+    }
+    if (service.git.paths?.length && event.changedFiles) {
+      const patterns = service.git.paths
+      if (!event.changedFiles.some((file) => patterns.some((pattern) => matchesGlob(pattern, file)))) {
+        return `no changed file matches git.paths (${patterns.join(', ')})`
+      }
+    }
+  }
+  if (service.image && event.image && normaliseImage(event.image) !== normaliseImage(service.image)) {
+    return `image ${event.image} was pushed, service runs ${service.image}`
+  }
+  return undefined
+}
+
+function refuseTag(service: Service, tag: string): string | undefined {
+  const policy = parseTagPolicy(service.tagPolicy)
+  if (!policy.ok) {
+    return policy.error
+  }
+  const verdict = policy.policy.allows(service.tag, tag)
+  return verdict.ok ? undefined : verdict.reason
+}
+
+/** `docker.io/library/nginx` and `nginx` are one image; registry hosts other than Docker Hub's stay. */
+export function normaliseImage(image: string): string {
+  const lower = image.toLowerCase().replace(/[:@].*$/, '')
+  const withoutHub = lower.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '')
+  return withoutHub.startsWith('library/') ? withoutHub.slice('library/'.length) : withoutHub
+}
+
+function deploymentInput(
+  trigger: Trigger,
+  event: SenderEvent,
+  query: Readonly<Record<string, string | undefined>>,
+  body: Buffer,
+): DeploymentInput {
+  const env: Record<string, string> = {}
+  for (const name of trigger.envFromQuery) {
+    const value = query[name]
+    if (value !== undefined && value.length <= MAX_QUERY_ENV_CHARS && !value.includes('\0')) {
+      env[name] = value
+    }
+  }
+  const bodyTooLarge = trigger.passBody && body.length > MAX_PASSED_BODY_BYTES
+  return {
+    triggerName: trigger.name,
+    env,
+    body: trigger.passBody && !bodyTooLarge && body.length > 0 ? body.toString('utf8').replaceAll('\0', '') : null,
+    bodyTooLarge,
+    gitCommit: event.commit ?? null,
+    gitBranch: event.branch ?? null,
+  }
+}

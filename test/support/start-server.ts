@@ -1,0 +1,79 @@
+/**
+ * Starts a real Deckhand server in this process on a free 127.0.0.1 port, with a temp data
+ * dir, a known admin token and every log line captured (tests check them for secrets).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { TestContext } from 'node:test'
+import pino from 'pino'
+import { readSettings, type ServerSettings } from '../../src/server/settings.ts'
+import { startServer, type RunningServer } from '../../src/server/start-server.ts'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789ab'
+
+export interface TestServer extends RunningServer {
+  token: string
+  dataDir: string
+  /** Every structured log line the server wrote, as text. */
+  logs: string[]
+  /** Calls the admin API with the admin token; answers status and parsed body. */
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  /** POSTs to a trigger URL. */
+  hook(url: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>
+}
+
+export async function startTestServer(
+  t: TestContext | undefined,
+  overrides: Partial<ServerSettings> & { env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-test-'))
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk))
+      done()
+    },
+  })
+  const { env, ...rest } = overrides
+  const settings: ServerSettings = {
+    ...readSettings({ DECKHAND_DATA_DIR: dataDir, DECKHAND_LISTEN: '127.0.0.1:0', DECKHAND_ADMIN_TOKEN: ADMIN_TOKEN, ...env }),
+    announce: (text) => logs.push(text),
+    leaseMs: 5000,
+    shutdownGraceMs: 2000,
+    ...rest,
+  }
+  const server = await startServer(settings, pino({ level: 'debug' }, sink))
+  const api: TestServer['api'] = async (method, path, body) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  }
+  const hook: TestServer['hook'] = async (url, init = {}) => {
+    const response = await fetch(url, { method: 'POST', body: init.body, headers: init.headers })
+    const text = await response.text()
+    let parsed: unknown = text
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      // Non-JSON answers (405, 413 from the framework) are compared as text.
+    }
+    return { status: response.status, body: parsed, headers: response.headers }
+  }
+  const close = async () => {
+    await server.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  t?.after(close)
+  return { ...server, close, token: ADMIN_TOKEN, dataDir, logs, api, hook }
+}
+
+/** A command service whose redeploy runs `script`; the default succeeds at once. */
+export function commandService(name: string, script = 'echo deployed', extra: Record<string, unknown> = {}) {
+  return { name, driver: 'command', target: { redeploy: script, scale: 'echo scaled to $DECKHAND_REPLICAS' }, replicas: 1, scale: { min: 1, max: 3 }, ...extra }
+}
