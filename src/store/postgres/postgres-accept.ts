@@ -1,0 +1,206 @@
+/**
+ * Accepting calls on PostgreSQL: the calls an instance receives together are committed in one
+ * transaction, in arrival order, and join queued deployments safely against other instances.
+ */
+import { planJoin } from '../../actions/coalesce.ts'
+import type { Call } from '../../model/index.ts'
+import { newId } from '../../model/ids.ts'
+import { toCall, toDeployment, toService } from '../row-mapping.ts'
+import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
+import { codeOf, isUnavailable, isUniqueViolation, type PostgresConnection, type Queryable } from './postgres-connection.ts'
+
+// How often an intent retries after losing the race to insert the queued deployment of its
+// (service, action); each retry finds the winner's row and joins it, so 2 is enough in
+// practice and the bound only stops a loop that a bug would make endless.
+const JOIN_ATTEMPTS = 5
+// Calls per transaction at most, so one batch does not hold its locks for long.
+const MAX_BATCH = 256
+
+interface PendingAccept {
+  call: CallInput
+  intents: DeploymentIntent[]
+  resolve: (result: AcceptResult) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Groups the calls that arrive while the previous group commits into one transaction, as
+ * the SQLite store does: a burst pays for one WAL flush per group, and calls of one instance
+ * are applied in the order they arrived, so the newest tag of a burst wins. Each call has its
+ * own savepoint: one bad call fails alone; a failed commit fails them all, none answered before.
+ */
+export class PostgresAcceptBatcher {
+  #c: PostgresConnection
+  #pending: PendingAccept[] = []
+  #busy = false
+
+  constructor(connection: PostgresConnection) {
+    this.#c = connection
+  }
+
+  accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ call, intents, resolve, reject })
+      if (!this.#busy) {
+        this.#busy = true
+        setImmediate(() => void this.#flush())
+      }
+    })
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending.splice(0, MAX_BATCH)
+    let settled: (() => void)[] = []
+    try {
+      await this.#c.transaction(async (q) => {
+        // A retried transaction (after a deadlock) starts over: forget the last attempt's answers.
+        settled = []
+        await lockKeys(q, batch)
+        for (const item of batch) {
+          await q.rows('SAVEPOINT call')
+          try {
+            const result = await acceptOne(q, item.call, item.intents)
+            await q.rows('RELEASE SAVEPOINT call')
+            settled.push(() => item.resolve(result))
+          } catch (error) {
+            // Transient and connection failures belong to the whole transaction: retry or fail it.
+            if (isUnavailable(error) || codeOf(error).startsWith('40')) {
+              throw error
+            }
+            await q.rows('ROLLBACK TO SAVEPOINT call')
+            settled.push(() => item.reject(error))
+          }
+        }
+      })
+      for (const settle of settled) {
+        settle()
+      }
+    } catch (error) {
+      for (const item of batch) {
+        item.reject(error)
+      }
+    }
+    if (this.#pending.length) {
+      setImmediate(() => void this.#flush())
+    } else {
+      this.#busy = false
+    }
+  }
+}
+
+/**
+ * Takes, in one global order, a transaction advisory lock per (service, action) the batch
+ * touches, then KEY SHARE on its services. Accepts on every instance thus queue behind each
+ * other per key and never deadlock, whatever order their calls came in; KEY SHARE keeps a
+ * service from being deleted under us without blocking a finish, which updates its row.
+ */
+async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<void> {
+  const intents = batch.flatMap((item) => item.intents)
+  if (intents.length === 0) {
+    return
+  }
+  await q.rows(
+    `SELECT pg_advisory_xact_lock(k) FROM (
+       SELECT DISTINCT hashtextextended('deckhand:queue:' || x, 0) AS k FROM unnest($1::text[]) x ORDER BY k) keys`,
+    [[...new Set(intents.map((i) => JSON.stringify([i.service, i.action])))]],
+  )
+  await q.rows('SELECT 1 FROM services WHERE name = ANY($1::text[]) ORDER BY name FOR KEY SHARE', [
+    [...new Set(intents.map((i) => i.service))],
+  ])
+}
+
+async function acceptOne(q: Queryable, call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
+  const results: IntentResult[] = []
+  for (const intent of intents) {
+    results.push(await applyIntent(q, intent))
+  }
+  const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
+  const outcome = results.some((r) => r.kind === 'queued')
+    ? 'queued'
+    : results.some((r) => r.kind === 'coalesced')
+      ? 'coalesced'
+      : 'ignored'
+  const reason =
+    outcome === 'ignored'
+      ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') ||
+        'nothing to deploy'
+      : null
+  const recorded = await insertCall(
+    q,
+    { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason },
+    deploymentIds,
+  )
+  return { call: recorded, results }
+}
+
+async function applyIntent(q: Queryable, intent: DeploymentIntent): Promise<IntentResult> {
+  const serviceRow = await q.row('SELECT * FROM services WHERE name = $1', [intent.service])
+  if (!serviceRow) {
+    return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
+  }
+  const service = toService(serviceRow)
+  for (let attempt = 1; ; attempt++) {
+    // The queued row's lock makes a claim on another instance that holds it finish first;
+    // the row is then no longer queued, and this intent starts a new deployment.
+    const queuedRow = await q.row(
+      "SELECT * FROM deployments WHERE service = $1 AND action = $2 AND state = 'queued' FOR UPDATE",
+      [intent.service, intent.action],
+    )
+    const queued = queuedRow ? toDeployment(queuedRow) : undefined
+    const decision = planJoin(service, queued, intent)
+    if (decision.kind === 'ignored') {
+      return { kind: 'ignored', service: intent.service, reason: decision.reason }
+    }
+    if (decision.kind === 'join' && queued) {
+      const row = await q.row(
+        'UPDATE deployments SET params = $2, input = $3, calls = calls + 1 WHERE id = $1 RETURNING *',
+        [queued.id, JSON.stringify(decision.params), JSON.stringify(intent.input)],
+      )
+      return { kind: 'coalesced', deployment: toDeployment(row!) }
+    }
+    // Nothing queued was visible. Should a writer that skipped the key lock (an older
+    // instance, a hand-written INSERT) have queued one meanwhile, deployments_one_queued
+    // refuses ours and the next round joins theirs instead of failing the call.
+    await q.rows('SAVEPOINT intent')
+    try {
+      const row = await q.row(
+        `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
+         VALUES ($1, $2, $3, 'queued', $4, $5, 1, $6, clock_timestamp()) RETURNING *`,
+        [
+          newId('dpl'),
+          intent.service,
+          intent.action,
+          JSON.stringify(decision.params),
+          JSON.stringify(intent.input),
+          intent.triggerId,
+        ],
+      )
+      await q.rows('RELEASE SAVEPOINT intent')
+      return { kind: 'queued', deployment: toDeployment(row!) }
+    } catch (error) {
+      if (!isUniqueViolation(error, 'deployments_one_queued') || attempt >= JOIN_ATTEMPTS) {
+        throw error
+      }
+      await q.rows('ROLLBACK TO SAVEPOINT intent')
+    }
+  }
+}
+
+export async function insertCall(q: Queryable, call: RecordedCall, deploymentIds: string[]): Promise<Call> {
+  const row = await q.row(
+    `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) RETURNING *`,
+    [
+      call.id,
+      call.triggerId,
+      call.sender,
+      call.outcome,
+      call.status,
+      call.reason,
+      JSON.stringify(deploymentIds),
+      call.deliveryId,
+      call.remoteAddress,
+    ],
+  )
+  return toCall(row!)
+}

@@ -1,0 +1,153 @@
+/**
+ * The deployment queue on PostgreSQL, shared by any number of instances: claiming with
+ * FOR UPDATE SKIP LOCKED, leases on the database clock, finishing fenced by owner, cancelling,
+ * and failing what a lost instance left running. Accepting calls is in postgres-accept.ts.
+ */
+import type { Deployment } from '../../model/index.ts'
+import { toDeployment } from '../row-mapping.ts'
+import type { DeploymentOutcome, LeaseState } from '../store.ts'
+import { isUniqueViolation, type PostgresConnection, type Queryable } from './postgres-connection.ts'
+
+// Times that order deployments across instances come from the database's clock, never from
+// each instance's own: a lease is compared with the same clock that wrote it.
+const LEASE = "clock_timestamp() + $3::bigint * interval '1 millisecond'"
+
+// Candidates one claim looks at before answering "nothing can start"; only reached when other
+// instances keep winning the race on deployments_one_running.
+const CLAIM_ATTEMPTS = 5
+
+/**
+ * Claims the oldest queued deployment that is first in line for its service and whose service
+ * has nothing running. SKIP LOCKED lets claimers on every instance pass over each other's
+ * rows instead of queueing behind them. The NOT EXISTS checks read a snapshot, so two claims
+ * can still pick two deployments of one service; deployments_one_running then refuses the
+ * later one, which rolls back to its savepoint and tries the next candidate.
+ */
+export function claimNext(c: PostgresConnection, owner: string, leaseMs: number): Promise<Deployment | undefined> {
+  return c.transaction(async (q) => {
+    const passed: string[] = []
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      // Taken before the SELECT, so a rollback also drops the lock on a candidate we gave up.
+      await q.rows('SAVEPOINT claim')
+      const candidate = await q.row(
+        `SELECT id, service FROM deployments d
+          WHERE state = 'queued' AND NOT (service = ANY($1::text[]))
+            AND NOT EXISTS (SELECT 1 FROM deployments r WHERE r.service = d.service AND r.state = 'running')
+            AND NOT EXISTS (SELECT 1 FROM deployments o
+                             WHERE o.service = d.service AND o.state = 'queued' AND o.seq < d.seq)
+          ORDER BY seq LIMIT 1
+          FOR UPDATE SKIP LOCKED`,
+        [passed],
+      )
+      if (!candidate) {
+        return undefined
+      }
+      try {
+        await q.rows(
+          `UPDATE deployments SET state = 'running', owner = $2, lease_expires_at = ${LEASE} WHERE id = $1`,
+          [candidate.id, owner, leaseMs],
+        )
+      } catch (error) {
+        if (!isUniqueViolation(error, 'deployments_one_running')) {
+          throw error
+        }
+        await q.rows('ROLLBACK TO SAVEPOINT claim')
+        passed.push(String(candidate.service))
+        continue
+      }
+      // Stamped after the unique check let us through, which waited for the previous
+      // deployment's finish to commit: started_at is never before that finished_at.
+      const row = await q.row(
+        'UPDATE deployments SET started_at = clock_timestamp() WHERE id = $1 RETURNING *',
+        [candidate.id],
+      )
+      return toDeployment(row!)
+    }
+    return undefined
+  })
+}
+
+/** One statement: extends the lease if this owner still runs it, and reads the cancel flag. */
+export async function renewLease(c: PostgresConnection, id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+  const row = await c.row(
+    `WITH renewed AS (
+       UPDATE deployments SET lease_expires_at = ${LEASE}
+        WHERE id = $1 AND owner = $2 AND state = 'running' RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM renewed) AS held,
+            COALESCE((SELECT cancel_requested FROM deployments WHERE id = $1), false) AS cancel_requested`,
+    [id, owner, leaseMs],
+  )
+  return { held: Boolean(row?.held), cancelRequested: Boolean(row?.cancel_requested) }
+}
+
+export function finishDeployment(
+  c: PostgresConnection,
+  id: string,
+  owner: string,
+  outcome: DeploymentOutcome,
+): Promise<boolean> {
+  return c.transaction(async (q) => {
+    // The owner fence: an instance whose deployment was failed as abandoned finds no row here.
+    const row = await q.row(
+      `UPDATE deployments SET state = $3, finished_at = clock_timestamp(), error = $4, lease_expires_at = NULL
+        WHERE id = $1 AND owner = $2 AND state = 'running' RETURNING service`,
+      [id, owner, outcome.state, outcome.state === 'succeeded' ? null : outcome.error],
+    )
+    if (!row) {
+      return false
+    }
+    if (outcome.state === 'succeeded') {
+      await setServiceStateRow(q, String(row.service), outcome)
+    }
+    return true
+  })
+}
+
+export async function setServiceStateRow(
+  q: Queryable,
+  name: string,
+  state: { replicas?: number | null; tag?: string | null },
+): Promise<void> {
+  if (state.replicas !== undefined) {
+    await q.rows('UPDATE services SET replicas = $2 WHERE name = $1', [name, state.replicas])
+  }
+  if (state.tag !== undefined) {
+    await q.rows('UPDATE services SET tag = $2 WHERE name = $1', [name, state.tag])
+  }
+}
+
+export function cancelDeployment(c: PostgresConnection, id: string): Promise<Deployment | undefined> {
+  return c.transaction(async (q) => {
+    await q.rows(
+      `UPDATE deployments SET state = 'canceled', finished_at = clock_timestamp(), error = 'canceled before it started'
+        WHERE id = $1 AND state = 'queued'`,
+      [id],
+    )
+    await q.rows("UPDATE deployments SET cancel_requested = true WHERE id = $1 AND state = 'running'", [id])
+    const row = await q.row('SELECT * FROM deployments WHERE id = $1', [id])
+    return row ? toDeployment(row) : undefined
+  })
+}
+
+/**
+ * Fails running deployments in one UPDATE. Two instances reaping at once cannot both fail a
+ * row: the second waits for the first's row lock, re-checks `state = 'running'`, and skips it.
+ */
+export async function failAbandoned(
+  c: PostgresConnection,
+  reason: string,
+  scope: 'expired' | 'all' | { owner: string },
+): Promise<Deployment[]> {
+  const [where, params] =
+    scope === 'all'
+      ? ['TRUE', []]
+      : scope === 'expired'
+        ? ['lease_expires_at < clock_timestamp()', []]
+        : ['owner = $2', [scope.owner]]
+  const rows = await c.rows(
+    `UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $1, lease_expires_at = NULL
+      WHERE state = 'running' AND ${where} RETURNING *`,
+    [reason, ...params],
+  )
+  return rows.map(toDeployment)
+}
