@@ -10,6 +10,8 @@ export type HealthResult = { isHealthy: true; afterMs: number } | { isHealthy: f
 
 const PROBE_INTERVAL_MS = 100
 const PROBE_TIMEOUT_MS = 1000
+// A probe cut shorter than this fails for lack of time, and would hide the real last problem.
+const MIN_PROBE_MS = 50
 
 /** Polls `health` until it passes, the replica exits, `timeoutMs` passes or `signal` aborts. */
 export async function waitHealthy(
@@ -38,9 +40,9 @@ export async function waitHealthy(
         return { isHealthy: true, afterMs: Date.now() - started }
       }
       waitMs = health.ms - aliveForMs
-    } else {
+    } else if (deadline - Date.now() >= MIN_PROBE_MS) {
       const port = replica.port ?? 0
-      const remaining = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - Date.now()))
+      const remaining = Math.min(PROBE_TIMEOUT_MS, deadline - Date.now())
       lastProblem =
         health.kind === 'http'
           ? await probeHttp(port, health.path, remaining)

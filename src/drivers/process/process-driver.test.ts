@@ -171,3 +171,204 @@ runDriverContract('process', async () => {
     },
   }
 })
+
+/**
+ * A data dir with the test HTTP server in it and a driver with quick supervision. Cleanup runs
+ * in reverse order of setup (detach, close, then remove the dir), which t.after's FIFO would not.
+ */
+async function setUp(t: TestContext, fast = true) {
+  const dataDir = await newDataDir(undefined)
+  const undo: (() => unknown)[] = [() => rm(dataDir, { recursive: true, force: true })]
+  t.after(async () => {
+    for (const step of undo.reverse()) {
+      await step()
+    }
+  })
+  writeFileSync(join(dataDir, 'server.mjs'), SERVER)
+  const events: string[] = []
+  const supervision = fast ? { initialBackoffMs: 50, maxBackoffMs: 400, pollMs: 50 } : {}
+  const driver = new ProcessDriver({ dataDir, supervision, log: (msg) => events.push(msg) })
+  undo.push(() => driver.close())
+  /** Attaches `service` now and detaches it (stopping its replicas) when the test ends. */
+  const attach = async (service: Service, on: ProcessDriver = driver): Promise<Service> => {
+    await on.attach(service)
+    undo.push(() => on.detach(service))
+    return service
+  }
+  const command = `exec "${process.execPath}" server.mjs`
+  return { dataDir, driver, events, command, undo, attach }
+}
+
+describe('process driver', () => {
+  test('attach starts replicas on their ports with pid files; detach stops them and removes the directory', async (t) => {
+    const { dataDir, driver, command, undo } = await setUp(t)
+    const basePort = await freeBasePort(2)
+    const service = processService({ command, cwd: dataDir, basePort, replicas: 2, health: { http: '/healthz' } })
+    await driver.attach(service)
+    undo.push(() => driver.detach(service))
+    const records = await waitFor(() => {
+      const found = pidRecords(dataDir, service.name)
+      return found.length === 2 ? found : undefined
+    })
+    for (const record of records) {
+      assert.equal(record.startTime, readProcStat(record.pid)?.startTime, 'the pid file holds /proc field 22')
+      assert.equal(record.port, basePort + record.index)
+    }
+    for (const port of [basePort, basePort + 1]) {
+      const { body } = await waitFor(() => getText(port, '/env'), { what: `a replica on ${port}` })
+      assert.equal(JSON.parse(body).PORT, String(port))
+    }
+    const status = await driver.inspect(service)
+    assert.equal(status.replicas, 2)
+    assert.deepEqual(status.items.map((i) => [i.id, i.state]), [[`${service.name}-0`, 'running'], [`${service.name}-1`, 'running']])
+
+    await driver.detach(service)
+    for (const record of records) {
+      assert.equal(readProcStat(record.pid), undefined, `replica ${record.pid} is gone`)
+    }
+    assert.deepEqual(pidRecords(dataDir, service.name), [])
+    assert.throws(() => readdirSync(join(dataDir, 'process', service.name)), /ENOENT/)
+  })
+
+  test('with a base port, a redeploy replaces replicas one at a time and says why', async (t) => {
+    const { dataDir, driver, command, attach } = await setUp(t)
+    const basePort = await freeBasePort(2)
+    const service = await attach(processService({ command, cwd: dataDir, basePort, replicas: 2, health: { http: '/healthz' } }))
+    const { ctx, lines } = makeContext()
+    const outcome = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'two' } }, ctx)
+    assert.deepEqual(outcome, { state: 'succeeded', replicas: 2 })
+    assert.ok(lines.some((l) => l.includes('one at a time')), lines.join('\n'))
+    assert.ok(lines.includes(`[0] listening on ${basePort}`), 'the new replica output is in the log')
+    for (const port of [basePort, basePort + 1]) {
+      assert.equal(JSON.parse((await getText(port, '/env')).body).RELEASE, 'two')
+    }
+    assert.equal(pidRecords(dataDir, service.name).length, 2, 'the old replicas are gone')
+  })
+
+  test('a new replica that fails its health check is stopped, the old one restored, its output quoted', async (t) => {
+    const { dataDir, driver, command, attach } = await setUp(t)
+    const basePort = await freeBasePort(1)
+    const service = await attach(processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }))
+    const good = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'good' } }, makeContext().ctx)
+    assert.equal(good.state, 'succeeded')
+
+    const broken = { ...service, deploy: { ...service.deploy, healthTimeoutMs: 1000 } }
+    const outcome = await driver.redeploy(broken, { tag: undefined, env: { UNHEALTHY: '1' } }, makeContext().ctx)
+    assert.equal(outcome.state, 'failed')
+    const error = outcome.state === 'failed' ? outcome.error : ''
+    assert.match(error, /did not become healthy within 1s \(last check: GET \/healthz on port \d+ answered 500\)/)
+    assert.match(error, new RegExp(`its last output:\\nlistening on ${basePort}`))
+    assert.match(error, /replicas 0 were restored with the previous environment/)
+    const env = JSON.parse((await getText(basePort, '/env')).body)
+    assert.equal(env.RELEASE, 'good')
+    assert.equal(env.UNHEALTHY, undefined)
+  })
+
+  test('start-first keeps the old replicas serving until every new one is healthy', async (t) => {
+    const { driver, attach } = await setUp(t)
+    const service = await attach(processService({ command: 'exec sleep 600', replicas: 2 }))
+    const before = (await driver.inspect(service)).items.map((i) => i.detail)
+    const { ctx, lines } = makeContext()
+    const outcome = await driver.redeploy(service, { tag: undefined, env: { CRASH: 'no' } }, ctx)
+    assert.deepEqual(outcome, { state: 'succeeded', replicas: 2 })
+    const healthyAt = lines.findLastIndex((l) => /replica \d is healthy/.test(l))
+    const stoppingAt = lines.findIndex((l) => l.includes('stopping 2 old ones'))
+    assert.ok(healthyAt >= 0 && healthyAt < stoppingAt, lines.join('\n'))
+    assert.notDeepEqual((await driver.inspect(service)).items.map((i) => i.detail), before)
+  })
+
+  test('a replica that keeps crashing is restarted with doubling backoff and reported as crashed', async (t) => {
+    const { driver, events, attach } = await setUp(t)
+    const service = processService({ command: 'echo crashing; exit 7' })
+    await attach(service)
+    const crashed = await waitFor(
+      async () => (await driver.inspect(service)).items.find((i) => i.state === 'crashed'),
+      { what: 'a crashed replica' },
+    )
+    assert.ok((crashed.restarts ?? 0) >= 3)
+    assert.match(crashed.detail ?? '', /exited with code 7/)
+    await waitFor(() => events.filter((e) => e.includes('restarting in')).length >= 5)
+    const delays = events.filter((e) => e.includes('restarting in')).map((e) => Number(/in (\d+) ms/.exec(e)?.[1]))
+    assert.deepEqual(delays.slice(0, 5), [50, 100, 200, 400, 400], 'doubles up to the cap, no hot loop')
+  })
+
+  test('a restarted Deckhand adopts live replicas instead of starting new ones, and watches them', async (t) => {
+    const { dataDir, driver: first, undo } = await setUp(t)
+    const service = processService({ command: 'exec sleep 600', replicas: 2 })
+    await first.attach(service)
+    const pids = pidRecords(dataDir, service.name).map((r) => r.pid).sort()
+    await first.close()
+
+    const second = new ProcessDriver({ dataDir, supervision: { initialBackoffMs: 50, pollMs: 50 } })
+    undo.push(() => second.detach(service))
+    await second.attach(service)
+    assert.deepEqual(pidRecords(dataDir, service.name).map((r) => r.pid).sort(), pids, 'same processes')
+    assert.equal((await second.inspect(service)).replicas, 2)
+
+    // Not its child: the second driver notices the exit by polling, then restarts the replica.
+    process.kill(pids[0]!, 'SIGKILL')
+    await waitFor(() => {
+      const now = pidRecords(dataDir, service.name).map((r) => r.pid)
+      return now.length === 2 && !now.includes(pids[0]!)
+    }, { what: 'the killed replica to be restarted' })
+  })
+
+  test('a pid file whose process started at another time is not adopted, and that process is left alone', async (t) => {
+    const { dataDir, driver, undo } = await setUp(t)
+    const service = processService({ command: 'exec sleep 600' })
+    const dir = join(dataDir, 'process', service.name)
+    await driver.attach(service)
+    const [record] = pidRecords(dataDir, service.name)
+    assert.ok(record)
+    await driver.close()
+    process.kill(record.pid, 'SIGKILL')
+    await waitFor(() => readProcStat(record.pid) === undefined || readProcStat(record.pid)?.state === 'Z')
+    // The pid now names this test process: a reused pid, with another start time.
+    const reused = { ...record, pid: process.pid }
+    writeFileSync(join(dir, `replica-${record.index}-g${record.generation}.pid`), JSON.stringify(reused))
+
+    const next = new ProcessDriver({ dataDir })
+    undo.push(() => next.detach(service))
+    await next.attach(service)
+    const [fresh] = pidRecords(dataDir, service.name)
+    assert.ok(fresh && fresh.pid !== process.pid && fresh.pid !== record.pid, 'a new replica was started')
+  })
+
+  test('scale starts new replicas and stops the highest index first', async (t) => {
+    const { driver, attach } = await setUp(t)
+    const service = await attach(processService({ command: 'exec sleep 600' }))
+    const up = await driver.scale(service, 3, NO_CHANGE, makeContext().ctx)
+    assert.deepEqual(up, { state: 'succeeded', replicas: 3 })
+    const down = await driver.scale({ ...service, replicas: 3 }, 1, NO_CHANGE, makeContext().ctx)
+    assert.deepEqual(down, { state: 'succeeded', replicas: 1 })
+    assert.deepEqual((await driver.inspect({ ...service, replicas: 1 })).items.map((i) => i.id), [`${service.name}-0`])
+  })
+
+  test('a replica that ignores SIGTERM is killed after stopGrace', async (t) => {
+    const { dataDir, driver, undo } = await setUp(t)
+    const ignore = `process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)`
+    const command = `exec "${process.execPath}" -e "${ignore}"`
+    const service = processService({ command, stopGrace: '300ms' })
+    await driver.attach(service)
+    undo.push(() => driver.detach(service))
+    const [record] = pidRecords(dataDir, service.name)
+    assert.ok(record)
+    // Node installs the handler a moment after it starts; a SIGTERM before that would kill it.
+    const log = join(dataDir, 'process', service.name, `replica-0-g${record.generation}.log`)
+    await waitFor(() => readFileSync(log, 'utf8').includes('ready'), { what: 'the handler' })
+    const started = Date.now()
+    await driver.detach(service)
+    const tookMs = Date.now() - started
+    assert.equal(readProcStat(record.pid), undefined)
+    assert.ok(tookMs >= 300 && tookMs < 3000, `stopped after ${tookMs} ms`)
+  })
+
+  test('checkTarget names the field that is wrong', () => {
+    const driver = new ProcessDriver({ dataDir: tmpdir() })
+    assert.deepEqual(driver.checkTarget({ command: 'x', basePort: 4100, health: { http: '/healthz' } }), [])
+    assert.match(driver.checkTarget({ command: 'x', health: { tcp: true } }).join('\n'), /target\.basePort must be set/)
+    assert.match(driver.checkTarget({ command: '' }).join('\n'), /target\.command/)
+    assert.match(driver.checkTarget({ command: 'x', stopGrace: 'later' }).join('\n'), /target\.stopGrace/)
+    assert.match(driver.checkTarget({ command: 'x', health: { runningFor: 'x' } }).join('\n'), /target\.health\.runningFor/)
+  })
+})
