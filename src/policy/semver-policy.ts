@@ -53,7 +53,8 @@ function compareIdentifiers(a: string, b: string): number {
 
 /** semver.org precedence: negative when `a` is lower, 0 when equal (build is ignored). */
 export function compareSemver(a: Semver, b: Semver): number {
-  const core = Math.sign(a.major - b.major) || Math.sign(a.minor - b.minor) || Math.sign(a.patch - b.patch)
+  const core =
+    Math.sign(a.major - b.major) || Math.sign(a.minor - b.minor) || Math.sign(a.patch - b.patch)
   if (core !== 0) {
     return core
   }
@@ -99,7 +100,10 @@ export class SemverPolicy implements TagPolicy {
   }
 
   allows(current: string | null, candidate: string): TagDecision {
-    const refuse = (why: string): TagDecision => ({ ok: false, reason: `${why}; policy ${this.text}` })
+    const refuse = (why: string): TagDecision => ({
+      ok: false,
+      reason: `${why}; policy ${this.text}`,
+    })
     const next = parseSemver(candidate)
     if (next === undefined) {
       return refuse(
@@ -125,9 +129,13 @@ export class SemverPolicy implements TagPolicy {
         return refuse(`tag ${candidate} is a pre-release and ${current} is not`)
       }
       if (nextPre === '') {
-        return refuse(`tag ${candidate} is a release and ${current} is a pre-release (${nowPre}) of another version`)
+        return refuse(
+          `tag ${candidate} is a release and ${current} is a pre-release (${nowPre}) of another version`,
+        )
       }
-      return refuse(`tag ${candidate} is pre-release ${nextPre} and ${current} is pre-release ${nowPre}`)
+      return refuse(
+        `tag ${candidate} is pre-release ${nextPre} and ${current} is pre-release ${nowPre}`,
+      )
     }
     if (bump === 'major' && this.text !== 'semver-major') {
       return refuse(`tag ${candidate} is a major bump from ${current}`)

@@ -43,7 +43,9 @@ export class AcrSender implements Sender {
       return invalid('an Azure Container Registry event must carry "action" and "target"')
     }
     if (action !== 'push') {
-      return ignored(`Azure Container Registry event ${quote(action)} is not one Deckhand acts on (push)`)
+      return ignored(
+        `Azure Container Registry event ${quote(action)} is not one Deckhand acts on (push)`,
+      )
     }
     const repository = stringAt(pathAt(body.value, 'target', 'repository'))
     if (repository === undefined) {
@@ -52,7 +54,9 @@ export class AcrSender implements Sender {
     const image = normaliseRepository(repository)
     const tag = stringAt(pathAt(body.value, 'target', 'tag'))
     if (tag === undefined) {
-      return ignored(`Azure Container Registry push to ${image} has no tag (pushed by digest); nothing to deploy`)
+      return ignored(
+        `Azure Container Registry push to ${image} has no tag (pushed by digest); nothing to deploy`,
+      )
     }
     // The event id is the same when ACR resends an event, so it deduplicates retries.
     const eventId = stringAt(body.value.id)
@@ -60,7 +64,9 @@ export class AcrSender implements Sender {
       kind: 'push',
       image,
       tag,
-      deliveryId: deliveryIdOf(request) ?? (eventId !== undefined && eventId.length <= 200 ? eventId : undefined),
+      deliveryId:
+        deliveryIdOf(request) ??
+        (eventId !== undefined && eventId.length <= 200 ? eventId : undefined),
     })
   }
 }

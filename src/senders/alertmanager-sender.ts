@@ -45,9 +45,7 @@ export class AlertmanagerSender implements Sender {
 
   recognise(request: SenderRequest): boolean {
     const body = jsonObjectBody(request)
-    return (
-      body?.version === '4' && Array.isArray(body.alerts) && typeof body.status === 'string'
-    )
+    return body?.version === '4' && Array.isArray(body.alerts) && typeof body.status === 'string'
   }
 
   /** Alertmanager's `http_config` sends `authorization` (Bearer) or `basic_auth`; both work. */

@@ -39,7 +39,9 @@ export class BitbucketSender implements Sender {
     }
     const body = readJsonBody(request)
     if (!body.ok) {
-      return invalid(`a Bitbucket ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`)
+      return invalid(
+        `a Bitbucket ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`,
+      )
     }
     if (event !== 'repo:push') {
       return ignored(`Bitbucket event ${quote(event)} is not one Deckhand acts on (repo:push)`)
@@ -56,7 +58,9 @@ export class BitbucketSender implements Sender {
     const next = objectAt(pathAt(change, 'new'))
     if (next === undefined) {
       const old = stringAt(pathAt(change, 'old', 'name'))
-      return ignored(`Bitbucket push deleted ${old === undefined ? 'a ref' : quote(old)}; nothing to deploy`)
+      return ignored(
+        `Bitbucket push deleted ${old === undefined ? 'a ref' : quote(old)}; nothing to deploy`,
+      )
     }
     const type = stringAt(next.type)
     const name = stringAt(next.name)

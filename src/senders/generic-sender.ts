@@ -24,7 +24,9 @@ function tagOf(request: SenderRequest): string | undefined {
   }
   if (mediaType(request) === 'application/x-www-form-urlencoded') {
     const text = bodyText(request)
-    return text === undefined ? undefined : (new URLSearchParams(text).get('tag') ?? undefined) || undefined
+    return text === undefined
+      ? undefined
+      : (new URLSearchParams(text).get('tag') ?? undefined) || undefined
   }
   return stringAt(jsonObjectBody(request)?.tag)
 }

@@ -27,18 +27,27 @@ export class GiteaSender implements Sender {
 
   verify(request: SenderRequest, secret: string): SignatureCheck {
     const signature = header(request, 'x-forgejo-signature') ?? header(request, 'x-gitea-signature')
-    return checkHmacHeader(signature, { algorithm: 'sha256', prefix: '', secret, body: request.body })
+    return checkHmacHeader(signature, {
+      algorithm: 'sha256',
+      prefix: '',
+      secret,
+      body: request.body,
+    })
   }
 
   parse(request: SenderRequest): SenderParse {
     const named = eventOf(request)
     if (named === undefined) {
-      return invalid('a Gitea or Forgejo delivery must name its event in X-Gitea-Event or X-Forgejo-Event')
+      return invalid(
+        'a Gitea or Forgejo delivery must name its event in X-Gitea-Event or X-Forgejo-Event',
+      )
     }
     const { event, who } = named
     const body = readJsonBody(request, { formPayload: true })
     if (!body.ok) {
-      return invalid(`a ${who} ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`)
+      return invalid(
+        `a ${who} ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`,
+      )
     }
     if (event !== 'push') {
       return ignored(`${who} event ${quote(event)} is not one Deckhand acts on (push)`)

@@ -66,7 +66,11 @@ export function readPushPayload(
  * Only tagged container versions deploy: a multi-arch push also publishes one untagged
  * version per platform manifest, and those must not redeploy anything.
  */
-function readPackage(payload: JsonObject, event: string, deliveryId: string | undefined): SenderParse {
+function readPackage(
+  payload: JsonObject,
+  event: string,
+  deliveryId: string | undefined,
+): SenderParse {
   const action = stringAt(payload.action) ?? 'unknown'
   if (action !== 'published') {
     return ignored(`GitHub ${event} ${quote(action)}; only published versions deploy`)
@@ -78,7 +82,9 @@ function readPackage(payload: JsonObject, event: string, deliveryId: string | un
   const type = (stringAt(pkg.package_type) ?? stringAt(pkg.ecosystem) ?? '').toLowerCase()
   const name = stringAt(pkg.name) ?? 'unknown'
   if (type !== 'container' && type !== 'docker') {
-    return ignored(`GitHub package ${quote(name)} is ${type === '' ? 'of unknown type' : `a ${type} package`}, not a container image`)
+    return ignored(
+      `GitHub package ${quote(name)} is ${type === '' ? 'of unknown type' : `a ${type} package`}, not a container image`,
+    )
   }
   const image = imageOfPackage(pkg)
   if (image === undefined) {
@@ -135,7 +141,9 @@ function readWorkflowRun(payload: JsonObject, deliveryId: string | undefined): S
   const branch = stringAt(run.head_branch)
   const action = stringAt(payload.action) ?? 'unknown'
   if (action !== 'completed') {
-    return ignored(`GitHub workflow run ${quote(name)} is ${quote(action)}; only completed runs deploy`)
+    return ignored(
+      `GitHub workflow run ${quote(name)} is ${quote(action)}; only completed runs deploy`,
+    )
   }
   const conclusion = stringAt(run.conclusion) ?? 'unknown'
   if (conclusion !== 'success') {
@@ -143,7 +151,8 @@ function readWorkflowRun(payload: JsonObject, deliveryId: string | undefined): S
       `GitHub workflow run ${quote(name)}${branch === undefined ? '' : ` on ${branch}`} concluded ${conclusion}; only successful runs deploy`,
     )
   }
-  const repository = stringAt(pathAt(run, 'repository', 'full_name')) ??
+  const repository =
+    stringAt(pathAt(run, 'repository', 'full_name')) ??
     stringAt(pathAt(payload, 'repository', 'full_name'))
   const headRepository = stringAt(pathAt(run, 'head_repository', 'full_name'))
   // A fork's pull request can have a head branch called "main": its commit is not ours to deploy.
@@ -179,7 +188,12 @@ export class GitHubSender implements Sender {
   verify(request: SenderRequest, secret: string): SignatureCheck {
     const sha256 = header(request, 'x-hub-signature-256')
     if (sha256 !== undefined) {
-      return checkHmacHeader(sha256, { algorithm: 'sha256', prefix: 'sha256=', secret, body: request.body })
+      return checkHmacHeader(sha256, {
+        algorithm: 'sha256',
+        prefix: 'sha256=',
+        secret,
+        body: request.body,
+      })
     }
     return checkHmacHeader(header(request, 'x-hub-signature'), {
       algorithm: 'sha1',
@@ -196,7 +210,9 @@ export class GitHubSender implements Sender {
     }
     const body = readJsonBody(request, { formPayload: true })
     if (!body.ok) {
-      return invalid(`a GitHub ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`)
+      return invalid(
+        `a GitHub ${event.length > 40 ? 'event' : event} must be JSON: ${body.problem}`,
+      )
     }
     const deliveryId = deliveryIdOf(request, 'x-github-delivery')
     const payload = body.value
@@ -220,7 +236,9 @@ export class GitHubSender implements Sender {
       case 'workflow_run':
         return readWorkflowRun(payload, deliveryId)
       default:
-        return ignored(`GitHub event ${quote(event)} is not one Deckhand acts on (${HANDLED_EVENTS})`)
+        return ignored(
+          `GitHub event ${quote(event)} is not one Deckhand acts on (${HANDLED_EVENTS})`,
+        )
     }
   }
 }

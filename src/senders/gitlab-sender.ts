@@ -50,7 +50,8 @@ function readPush(payload: JsonObject, event: string, deliveryId: string | undef
   }
   // GitLab lists at most 20 commits and says how many there were.
   const listed = arrayAt(payload.commits)?.length ?? 0
-  const total = typeof payload.total_commits_count === 'number' ? payload.total_commits_count : listed
+  const total =
+    typeof payload.total_commits_count === 'number' ? payload.total_commits_count : listed
   return accepted({
     kind: 'push',
     repository: repositoryOf(payload),
@@ -76,7 +77,9 @@ function readPipeline(payload: JsonObject, deliveryId: string | undefined): Send
   }
   // A merge request pipeline tests a merge or a fork's branch, not a ref of this project.
   if (objectAt(payload.merge_request) !== undefined) {
-    return ignored(`GitLab pipeline${id} ran for a merge request; only branch and tag pipelines deploy`)
+    return ignored(
+      `GitLab pipeline${id} ran for a merge request; only branch and tag pipelines deploy`,
+    )
   }
   const isTag = attributes.tag === true
   return accepted({
@@ -107,11 +110,15 @@ export class GitLabSender implements Sender {
     }
     const body = readJsonBody(request)
     if (!body.ok) {
-      return invalid(`a GitLab ${named.length > 40 ? 'event' : named} must be JSON: ${body.problem}`)
+      return invalid(
+        `a GitLab ${named.length > 40 ? 'event' : named} must be JSON: ${body.problem}`,
+      )
     }
     const payload = body.value
     const event =
-      named === 'System Hook' ? (SYSTEM_HOOK_KINDS[stringAt(payload.object_kind) ?? ''] ?? named) : named
+      named === 'System Hook'
+        ? (SYSTEM_HOOK_KINDS[stringAt(payload.object_kind) ?? ''] ?? named)
+        : named
     // Idempotency-Key is GitLab's id that stays the same across retries; older GitLab lacks it.
     const deliveryId = deliveryIdOf(request, 'idempotency-key', 'x-gitlab-event-uuid')
     switch (event) {
@@ -121,7 +128,9 @@ export class GitLabSender implements Sender {
       case 'Pipeline Hook':
         return readPipeline(payload, deliveryId)
       default:
-        return ignored(`GitLab event ${quote(event)} is not one Deckhand acts on (${HANDLED_EVENTS})`)
+        return ignored(
+          `GitLab event ${quote(event)} is not one Deckhand acts on (${HANDLED_EVENTS})`,
+        )
     }
   }
 }

@@ -59,7 +59,9 @@ export class QuaySender implements Sender {
       return invalid('a Quay push must carry "repository" and "updated_tags"')
     }
     const image = normaliseRepository(repository)
-    const tag = pickQuayTag(updated.filter((tag): tag is string => typeof tag === 'string' && tag !== ''))
+    const tag = pickQuayTag(
+      updated.filter((tag): tag is string => typeof tag === 'string' && tag !== ''),
+    )
     if (tag === undefined) {
       return ignored(`Quay push to ${image} updated no tag; nothing to deploy`)
     }

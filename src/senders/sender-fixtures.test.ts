@@ -11,7 +11,13 @@ const COMMIT = '9f2c4b7a1d3e5f60718293a4b5c6d7e8f9012345'
 const alert = (instance: string, status: 'firing' | 'resolved') => ({
   name: 'HighRequestLatency',
   status,
-  labels: { alertname: 'HighRequestLatency', service: 'web', severity: 'page', instance, job: 'web' },
+  labels: {
+    alertname: 'HighRequestLatency',
+    service: 'web',
+    severity: 'page',
+    instance,
+    job: 'web',
+  },
 })
 
 interface FixtureCase {
@@ -35,7 +41,12 @@ const CASES: Record<string, FixtureCase> = {
   'acr-push': {
     sender: 'acr',
     ...REGISTRY,
-    expected: event({ kind: 'push', image: 'web', tag: '1.5.0', deliveryId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5' }),
+    expected: event({
+      kind: 'push',
+      image: 'web',
+      tag: '1.5.0',
+      deliveryId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5',
+    }),
   },
   'alertmanager-firing': {
     sender: 'alertmanager',
@@ -52,7 +63,11 @@ const CASES: Record<string, FixtureCase> = {
     expected: event({
       kind: 'alert',
       alertStatus: 'firing',
-      alerts: [alert('web-1:8080', 'firing'), alert('web-2:8080', 'firing'), alert('web-3:8080', 'resolved')],
+      alerts: [
+        alert('web-1:8080', 'firing'),
+        alert('web-2:8080', 'firing'),
+        alert('web-3:8080', 'resolved'),
+      ],
     }),
   },
   'alertmanager-resolved': {
@@ -151,7 +166,11 @@ const CASES: Record<string, FixtureCase> = {
   'github-ping': {
     sender: 'github',
     signatureHeaders: GITHUB_SIGNATURES,
-    expected: event({ kind: 'ping', repository: 'acme/web', deliveryId: '0b4f3c1e-c8a1-11f0-8a6d-3f2a1b0c9d8e' }),
+    expected: event({
+      kind: 'ping',
+      repository: 'acme/web',
+      deliveryId: '0b4f3c1e-c8a1-11f0-8a6d-3f2a1b0c9d8e',
+    }),
   },
   'github-push-branch': {
     sender: 'github',
@@ -242,7 +261,10 @@ const CASES: Record<string, FixtureCase> = {
   'gitlab-pipeline-failed': {
     sender: 'gitlab',
     signatureHeaders: ['x-gitlab-token'],
-    expected: { ok: false, ignored: 'GitLab pipeline 31338 on main is failed; only successful pipelines deploy' },
+    expected: {
+      ok: false,
+      ignored: 'GitLab pipeline 31338 on main is failed; only successful pipelines deploy',
+    },
   },
   'gitlab-pipeline-success': {
     sender: 'gitlab',
@@ -316,7 +338,9 @@ for (const [name, fixture] of Object.entries(CASES)) {
     })
 
     it('reports the signature missing when its header is absent', () => {
-      const removed = Object.fromEntries(fixture.signatureHeaders.map((header) => [header, undefined]))
+      const removed = Object.fromEntries(
+        fixture.signatureHeaders.map((header) => [header, undefined]),
+      )
       const request = loadFixture(name, { headers: removed })
       assert.equal(recogniseSender(request).verify(request, FIXTURE_SECRET), 'missing')
     })

@@ -9,20 +9,47 @@ import { recogniseSender, SENDERS } from './sender-registry.ts'
 const RUNS = 300
 
 const HEADER_NAMES = [
-  'content-type', 'x-github-event', 'x-hub-signature-256', 'x-hub-signature', 'x-github-delivery',
-  'x-gitlab-event', 'x-gitlab-token', 'x-gitlab-event-uuid', 'idempotency-key', 'x-event-key',
-  'x-request-uuid', 'x-gitea-event', 'x-forgejo-event', 'x-gitea-signature', 'x-forgejo-signature',
-  'x-deckhand-signature', 'authorization',
+  'content-type',
+  'x-github-event',
+  'x-hub-signature-256',
+  'x-hub-signature',
+  'x-github-delivery',
+  'x-gitlab-event',
+  'x-gitlab-token',
+  'x-gitlab-event-uuid',
+  'idempotency-key',
+  'x-event-key',
+  'x-request-uuid',
+  'x-gitea-event',
+  'x-forgejo-event',
+  'x-gitea-signature',
+  'x-forgejo-signature',
+  'x-deckhand-signature',
+  'authorization',
 ]
 
 const EVENT_VALUES = [
-  'push', 'ping', 'package', 'registry_package', 'workflow_run', 'Push Hook', 'Tag Push Hook',
-  'Pipeline Hook', 'System Hook', 'repo:push', 'application/json', 'application/x-www-form-urlencoded',
-  'Bearer x', 'sha256=', 'sha1=00',
+  'push',
+  'ping',
+  'package',
+  'registry_package',
+  'workflow_run',
+  'Push Hook',
+  'Tag Push Hook',
+  'Pipeline Hook',
+  'System Hook',
+  'repo:push',
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'Bearer x',
+  'sha256=',
+  'sha1=00',
 ]
 
 const fixtures = fixtureNames().map((name) => readFixture(name))
-const jsonFixtures = fixtures.filter((fixture) => fixture.body.toString('utf8').trimStart().startsWith('{'))
+const jsonFixtures = fixtures.filter((fixture) =>
+  fixture.body.toString('utf8').trimStart().startsWith('{'),
+)
 
 /** Header sets mixing real sender headers, odd values, and values of the wrong runtime type. */
 const headersArbitrary = fc.dictionary(
@@ -35,7 +62,10 @@ function pathsOf(value: unknown, prefix: string[] = []): string[][] {
   if (typeof value !== 'object' || value === null) {
     return [prefix]
   }
-  return [prefix, ...Object.entries(value).flatMap(([key, child]) => pathsOf(child, [...prefix, key]))]
+  return [
+    prefix,
+    ...Object.entries(value).flatMap(([key, child]) => pathsOf(child, [...prefix, key])),
+  ]
 }
 
 function replaceAt(document: unknown, path: string[], replacement: unknown): unknown {
@@ -53,16 +83,28 @@ function replaceAt(document: unknown, path: string[], replacement: unknown): unk
 
 const bodyArbitrary = fc.oneof(
   fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
-  fc.constantFrom(...jsonFixtures).chain((fixture) =>
-    fc.nat({ max: fixture.body.length }).map((end) => fixture.body.subarray(0, end)),
-  ),
-  fc.nat({ max: 20000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth))),
-  fc.nat({ max: 20000 }).map((depth) => Buffer.from('{"a":'.repeat(depth) + '1' + '}'.repeat(depth))),
-  fc.constantFrom(...jsonFixtures).chain((fixture) =>
-    fc.integer({ min: 1, max: fixture.body.length - 1 }).map((at) =>
-      Buffer.concat([fixture.body.subarray(0, at), Buffer.from([0xc3, 0x28, 0xff]), fixture.body.subarray(at)]),
+  fc
+    .constantFrom(...jsonFixtures)
+    .chain((fixture) =>
+      fc.nat({ max: fixture.body.length }).map((end) => fixture.body.subarray(0, end)),
     ),
-  ),
+  fc.nat({ max: 20000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth))),
+  fc
+    .nat({ max: 20000 })
+    .map((depth) => Buffer.from('{"a":'.repeat(depth) + '1' + '}'.repeat(depth))),
+  fc
+    .constantFrom(...jsonFixtures)
+    .chain((fixture) =>
+      fc
+        .integer({ min: 1, max: fixture.body.length - 1 })
+        .map((at) =>
+          Buffer.concat([
+            fixture.body.subarray(0, at),
+            Buffer.from([0xc3, 0x28, 0xff]),
+            fixture.body.subarray(at),
+          ]),
+        ),
+    ),
   fc.constantFrom(...jsonFixtures).chain((fixture) => {
     const document: unknown = JSON.parse(fixture.body.toString('utf8'))
     return fc
@@ -81,9 +123,20 @@ function assertOnContract(request: SenderRequest): void {
     const parse = sender.parse(request)
     if (parse.ok) {
       assert.ok(['push', 'ping', 'alert', 'plain'].includes(parse.event.kind))
-      for (const field of ['repository', 'image', 'tag', 'branch', 'commit', 'deliveryId', 'callbackUrl'] as const) {
+      for (const field of [
+        'repository',
+        'image',
+        'tag',
+        'branch',
+        'commit',
+        'deliveryId',
+        'callbackUrl',
+      ] as const) {
         const value = parse.event[field]
-        assert.ok(value === undefined || (typeof value === 'string' && value !== ''), `${sender.id} ${field}`)
+        assert.ok(
+          value === undefined || (typeof value === 'string' && value !== ''),
+          `${sender.id} ${field}`,
+        )
       }
     } else {
       const reason = 'ignored' in parse ? parse.ignored : parse.invalid
@@ -109,10 +162,15 @@ it('every fixture with one field replaced by any JSON value stays on contract un
         const document: unknown = JSON.parse(fixture.body.toString('utf8'))
         return fc
           .tuple(fc.constantFrom(...pathsOf(document)), fc.jsonValue({ maxDepth: 3 }))
-          .map(([path, value]) => ({ fixture, body: Buffer.from(JSON.stringify(replaceAt(document, path, value))) }))
+          .map(([path, value]) => ({
+            fixture,
+            body: Buffer.from(JSON.stringify(replaceAt(document, path, value))),
+          }))
       }),
       ({ fixture, body }) => {
-        const headers = Object.fromEntries(Object.entries(fixture.headers).map(([k, v]) => [k.toLowerCase(), v]))
+        const headers = Object.fromEntries(
+          Object.entries(fixture.headers).map(([k, v]) => [k.toLowerCase(), v]),
+        )
         assertOnContract({ headers, body, query: {} })
       },
     ),
@@ -121,7 +179,11 @@ it('every fixture with one field replaced by any JSON value stays on contract un
 })
 
 it('headers and query values of the wrong runtime type are treated as absent', () => {
-  const odd = { 'x-github-event': ['push', 'ping'], authorization: 42, 'content-type': null } as unknown
+  const odd = {
+    'x-github-event': ['push', 'ping'],
+    authorization: 42,
+    'content-type': null,
+  } as unknown
   assertOnContract({
     headers: odd as SenderRequest['headers'],
     body: readFixture('github-push-branch').body,

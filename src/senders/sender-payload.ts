@@ -59,14 +59,20 @@ function decodeJson(text: string): BodyRead {
   }
   return isObject(value)
     ? { ok: true, value }
-    : { ok: false, problem: `the body is JSON but ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}, not an object` }
+    : {
+        ok: false,
+        problem: `the body is JSON but ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}, not an object`,
+      }
 }
 
 /**
  * The body as a JSON object. With `formPayload`, a form-encoded body's `payload` field is read
  * instead: GitHub and Gitea offer `application/x-www-form-urlencoded` deliveries that way.
  */
-export function readJsonBody(request: SenderRequest, options?: { formPayload?: boolean }): BodyRead {
+export function readJsonBody(
+  request: SenderRequest,
+  options?: { formPayload?: boolean },
+): BodyRead {
   if (options?.formPayload === true && mediaType(request) === 'application/x-www-form-urlencoded') {
     const text = bodyText(request)
     if (text === undefined) {

@@ -1,7 +1,13 @@
 // The constant-time helpers accept exactly the right secret or signature, whatever the length.
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import { checkAuthorization, checkHmacHeader, checkSecretHeader, hmacHex, safeEqual } from './signature.ts'
+import {
+  checkAuthorization,
+  checkHmacHeader,
+  checkSecretHeader,
+  hmacHex,
+  safeEqual,
+} from './signature.ts'
 
 const body = Buffer.from('{"a":1}')
 const sign = (algorithm: 'sha256' | 'sha1') => hmacHex(algorithm, 's3cr3t', body)
