@@ -1,0 +1,205 @@
+/** The swarm driver against a private single-node Swarm: updates, scaling, Swarm's own rollback. */
+import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import type { TestContext } from 'node:test'
+import type { Service } from '../../model/index.ts'
+import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
+import { BASE_IMAGE, privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
+import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { waitFor } from '../../../test/support/wait-for.ts'
+import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
+import { SwarmDriver } from './swarm-driver.ts'
+
+const handle = await privateDockerd({ swarm: true })
+const APP = `CMD ["sh", "-c", "echo app $APP_VERSION starting; trap 'exit 0' TERM; sleep 100000 & wait"]`
+const IMAGES: Record<string, string> = {
+  'dh-app:1': `ENV APP_VERSION=1\n${APP}`,
+  'dh-app:2': `ENV APP_VERSION=2\nHEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true\n${APP}`,
+  'dh-app:bad': `ENV APP_VERSION=bad\nHEALTHCHECK --interval=100ms --timeout=2s --retries=2 CMD sh -c 'echo database unreachable; exit 1'\n${APP}`,
+  'dh-app:slow': `ENV APP_VERSION=slow\nHEALTHCHECK --interval=100ms --start-period=120s CMD false\n${APP}`,
+}
+
+before(async () => {
+  if (handle.engine) {
+    await Promise.all(
+      Object.entries(IMAGES).map(([name, body]) => handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`)),
+    )
+  }
+})
+
+let serial = 0
+const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
+
+/**
+ * A replicated service on the host network (no ingress, no VIP), start-first so an old task
+ * keeps running while a new one starts, and Swarm's rollback on failure.
+ */
+async function createService(engine: PrivateDockerd, replicas: number, extra: string[] = []): Promise<string> {
+  const name = unique('svc')
+  await engine.docker([
+    'service', 'create', '--detach', '--no-resolve-image', '--name', name,
+    '--label', `${RUN_LABEL}=${engine.runId}`, '--container-label', `${RUN_LABEL}=${engine.runId}`,
+    '--network', 'host', '--replicas', String(replicas), '--stop-grace-period', '2s',
+    '--update-parallelism', '1', '--update-delay', '0s', '--update-monitor', '1s', '--update-order', 'start-first',
+    '--update-failure-action', 'rollback', '--rollback-monitor', '1s', '--rollback-parallelism', '0',
+    '-e', 'GREETING=hello', ...extra, 'dh-app:1',
+  ])
+  await waitFor(async () => (await runningContainers(engine, name)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks of ${name}`,
+  })
+  return name
+}
+
+async function serviceInspect(engine: PrivateDockerd, name: string): Promise<SwarmServiceInspect> {
+  return (JSON.parse(await engine.docker(['service', 'inspect', name])) as SwarmServiceInspect[])[0]!
+}
+
+/** The service's running task containers, newest first. */
+async function runningContainers(engine: PrivateDockerd, name: string): Promise<ContainerInspect[]> {
+  const ids = (
+    await engine.docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${name}`, '--filter', 'status=running'])
+  ).split('\n').filter(Boolean)
+  if (ids.length === 0) {
+    return []
+  }
+  const all = JSON.parse(await engine.docker(['inspect', ...ids])) as Array<ContainerInspect & { Created: string }>
+  return all.sort((a, b) => b.Created.localeCompare(a.Created))
+}
+
+function envOf(entries: string[] | null | undefined): Record<string, string> {
+  return Object.fromEntries((entries ?? []).map((entry) => [entry.split('=')[0]!, entry.slice(entry.indexOf('=') + 1)]))
+}
+
+function swarmService(name: string): Service {
+  return makeService({ name, driver: 'swarm', target: { service: name }, image: 'dh-app' })
+}
+
+const cleanAfter = (t: TestContext, engine: PrivateDockerd): void => {
+  t.after(() => engine.cleanup())
+}
+
+test('a Swarm redeploy to a new tag and env converges and is reported', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 2)
+  const { ctx, lines } = makeContext()
+
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    swarmService(name),
+    { tag: '2', env: { DECKHAND_DEPLOYMENT_ID: ctx.deploymentId } },
+    ctx,
+  )
+
+  assert.deepEqual(outcome, { state: 'succeeded', replicas: 2, tag: '2' }, lines.join('\n'))
+  const spec = (await serviceInspect(engine, name)).Spec.TaskTemplate!
+  assert.equal(spec.ContainerSpec?.Image, 'dh-app:2')
+  assert.equal(spec.ForceUpdate, 1)
+  const env = envOf(spec.ContainerSpec?.Env)
+  assert.equal(env.GREETING, 'hello')
+  assert.equal(env.DECKHAND_DEPLOYMENT_ID, ctx.deploymentId)
+  const running = await runningContainers(engine, name)
+  assert.deepEqual(running.map((container) => container.Config.Image), ['dh-app:2', 'dh-app:2'])
+  assert.ok(lines.some((line) => line.includes('Swarm update state: completed')), lines.join('\n'))
+  assert.ok(lines.some((line) => / → running/.test(line)), 'task state changes are logged')
+})
+
+test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 1)
+  const [before] = await runningContainers(engine, name)
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    swarmService(name),
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
+  assert.deepEqual(outcome, { state: 'succeeded', replicas: 1, tag: null })
+  const [after] = await runningContainers(engine, name)
+  assert.notEqual(after?.Id, before?.Id)
+  assert.equal(after?.Config.Image, 'dh-app:1')
+})
+
+test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 2)
+  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  const service = swarmService(name)
+  for (const replicas of [3, 1]) {
+    const { ctx, lines } = makeContext()
+    const outcome = await driver.scale(service, replicas, { tag: undefined, env: {} }, ctx)
+    assert.deepEqual(outcome, { state: 'succeeded', replicas }, lines.join('\n'))
+    assert.equal((await serviceInspect(engine, name)).Spec.Mode?.Replicated?.Replicas, replicas)
+    assert.equal((await runningContainers(engine, name)).length, replicas)
+    const status = await driver.inspect(service)
+    assert.equal(status.replicas, replicas)
+    assert.equal(status.healthy, true)
+    assert.equal(status.image, 'dh-app:1')
+  }
+})
+
+test('a failing Swarm update that Swarm rolls back is reported as rolled back', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 1)
+  const { ctx, lines } = makeContext()
+
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(swarmService(name), { tag: 'bad', env: {} }, ctx)
+
+  assert.equal(outcome.state, 'failed', lines.join('\n'))
+  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was rolled back by Swarm: .+/)
+  const current = await serviceInspect(engine, name)
+  assert.equal(current.Spec.TaskTemplate?.ContainerSpec?.Image, 'dh-app:1')
+  assert.equal(current.UpdateStatus?.State, 'rollback_completed')
+  assert.ok(lines.some((line) => line.includes('rollback_started')), lines.join('\n'))
+  await waitFor(async () => (await runningContainers(engine, name)).every((c) => c.Config.Image === 'dh-app:1'), {
+    what: 'only dh-app:1 tasks running after the rollback',
+  })
+})
+
+test('a Swarm update that pauses on failure is reported with Swarm message', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
+  const { ctx, lines } = makeContext()
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(swarmService(name), { tag: 'bad', env: {} }, ctx)
+  assert.equal(outcome.state, 'failed', lines.join('\n'))
+  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was paused by Swarm: update paused due to failure/)
+})
+
+test('a Swarm target that names no service fails naming it', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).scale(swarmService('no-such-svc'), 2, { tag: undefined, env: {} }, makeContext().ctx)
+  assert.match(outcome.state === 'failed' ? outcome.error : '', /no Swarm service named "no-such-svc"/)
+  assert.deepEqual(new SwarmDriver({ socketPath: engine.socketPath }).checkTarget({ name: 'web' }), [
+    'target.name is not a swarm target field; a swarm target is {"service": "<name>"}',
+    'target.service must be the name or id of a Swarm service, such as "web"',
+  ])
+})
+
+if (handle.engine) {
+  const engine = handle.engine
+  runDriverContract('swarm', async () => ({
+    driver: new SwarmDriver({ socketPath: engine.socketPath }),
+    service: async () => swarmService(await createService(engine, 1)),
+    observeEnv: async (service) => {
+      const [newest] = await waitFor(async () => {
+        const running = await runningContainers(engine, String(service.target.service))
+        return running.length > 0 ? running : null
+      }, { what: 'a running task' })
+      return envOf(newest?.Config.Env)
+    },
+    brokenRedeploy: (service) => ({ service, change: { tag: 'bad', env: {} } }),
+    slowRedeploy: (service) => ({ service, change: { tag: 'slow', env: {} } }),
+    cleanup: () => engine.cleanup(),
+  }))
+} else {
+  test('swarm driver contract', { skip: `docker unavailable: ${handle.skipReason}` }, () => {})
+}

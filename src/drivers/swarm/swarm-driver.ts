@@ -1,0 +1,208 @@
+/** The swarm driver: redeploys and scales Docker Swarm services and follows them to the end. */
+import type { Service } from '../../model/index.ts'
+import type {
+  Driver,
+  DriverCapabilities,
+  DriverContext,
+  DriverOutcome,
+  RedeployChange,
+  ServiceStatus,
+} from '../driver.ts'
+import { DeckhandError } from '../../errors.ts'
+import type { DockerClient, SwarmServiceInspect, SwarmServiceSpec } from '../docker/docker-client.ts'
+import {
+  connectDocker,
+  engineMessage,
+  engineStatus,
+  isUnreachable,
+  resolveSocketPath,
+} from '../docker/docker-client.ts'
+import { DeployFailure } from '../docker/deploy-failure.ts'
+import { imageReference } from '../docker/image-pull.ts'
+import { mergeEnv } from '../docker/recreate.ts'
+import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
+import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
+
+export interface SwarmDriverOptions {
+  /** The manager's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
+  socketPath?: string
+  /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
+  client?: DockerClient
+}
+
+export class SwarmDriver implements Driver {
+  readonly name = 'swarm' as const
+  readonly capabilities: DriverCapabilities = Object.freeze({
+    canScale: true,
+    canChangeTag: true,
+    // Swarm rolls back by itself when the service's update failure action says so.
+    canRollBack: true,
+    waitsForHealth: true,
+  })
+  readonly #socketPath: string
+  readonly #client: DockerClient
+
+  constructor(options: SwarmDriverOptions = {}) {
+    this.#socketPath = resolveSocketPath(options.socketPath)
+    this.#client = options.client ?? connectDocker(this.#socketPath)
+  }
+
+  /** The manager's socket as `unix://…`, for messages and /readyz. */
+  get endpoint(): string {
+    return `unix://${this.#socketPath}`
+  }
+
+  checkTarget(target: Record<string, unknown>): string[] {
+    return checkSwarmTarget(target)
+  }
+
+  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+    return this.#outcome(ctx, async () => {
+      const { service: name } = parseSwarmTarget(service.target)
+      const current = await this.#inspect(name)
+      const watcher = new TaskWatcher(this.#client, name, ctx)
+      await watcher.poll()
+      await this.#update(name, current, (spec) => {
+        const container = (spec.TaskTemplate ??= {}).ContainerSpec ??= {}
+        if (change.tag !== undefined) {
+          container.Image = imageReference(container.Image ?? '', service.image, change.tag)
+        }
+        if (Object.keys(change.env).length > 0) {
+          container.Env = mergeEnv(container.Env ?? [], change.env)
+        }
+        // ForceUpdate makes Swarm replace every task even when nothing else changed.
+        spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+        ctx.log(`updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`)
+      }, ctx)
+      const outcome = await followUpdate(this.#client, current.ID, current.UpdateStatus?.StartedAt, watcher, ctx)
+      return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
+    })
+  }
+
+  async scale(service: Service, replicas: number, _change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+    return this.#outcome(ctx, async () => {
+      const { service: name } = parseSwarmTarget(service.target)
+      const current = await this.#inspect(name)
+      if (!current.Spec.Mode?.Replicated) {
+        throw new DeployFailure(`Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`)
+      }
+      const watcher = new TaskWatcher(this.#client, name, ctx)
+      await watcher.poll()
+      if (current.Spec.Mode.Replicated.Replicas !== replicas) {
+        await this.#update(name, current, (spec) => {
+          spec.Mode = { Replicated: { Replicas: replicas } }
+          ctx.log(`scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`)
+        }, ctx)
+      }
+      const timeoutMs = Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()))
+      return followScale(replicas, timeoutMs, watcher, ctx)
+    })
+  }
+
+  async inspect(service: Service): Promise<ServiceStatus> {
+    const { service: name } = parseSwarmTarget(service.target)
+    let current: SwarmServiceInspect
+    try {
+      current = await this.#inspect(name)
+    } catch (error) {
+      if (error instanceof DeployFailure) {
+        return { replicas: null, image: null, healthy: false, items: [], detail: error.message }
+      }
+      throw this.#unreachable(error) ?? error
+    }
+    const watcherless = await this.#client.listTasks({ filters: JSON.stringify({ service: [name] }) })
+    const wanted = watcherless.filter((task) => task.DesiredState === 'running')
+    const running = runningTasks(watcherless).length
+    const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
+    return {
+      replicas: running,
+      image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
+      healthy: running === desired,
+      items: wanted.map((task) => ({
+        id: `${name}.${task.Slot ?? task.NodeID?.slice(0, 12) ?? '?'}`,
+        state: task.Status.State === 'running' ? 'running' : task.Status.State === 'failed' ? 'crashed' : 'starting',
+        detail: task.Status.Err ?? task.Status.Message ?? task.Status.State,
+      })),
+    }
+  }
+
+  async attach(): Promise<void> {}
+
+  async detach(): Promise<void> {}
+
+  async ping(): Promise<void> {
+    try {
+      await this.#client.ping()
+    } catch (error) {
+      throw this.#unreachable(error) ??
+        new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`, { cause: error })
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  async #inspect(name: string): Promise<SwarmServiceInspect> {
+    try {
+      return await this.#client.getService(name).inspect()
+    } catch (error) {
+      if (engineStatus(error) === 404) {
+        throw new DeployFailure(`no Swarm service named "${name}" on ${this.endpoint}; check docker service ls`)
+      }
+      if (engineStatus(error) === 503) {
+        throw new DeployFailure(`the engine at ${this.endpoint} is not a Swarm manager: ${engineMessage(error)}`)
+      }
+      throw error
+    }
+  }
+
+  /** Applies `edit` to a copy of the spec at the current version; retries once on a race. */
+  async #update(name: string, current: SwarmServiceInspect, edit: (spec: SwarmServiceSpec) => void, ctx: DriverContext): Promise<void> {
+    let base = current
+    for (let attempt = 1; ; attempt++) {
+      const spec = structuredClone(base.Spec)
+      edit(spec)
+      try {
+        await this.#client.getService(base.ID).update({ _query: { version: base.Version.Index }, _body: spec })
+        return
+      } catch (error) {
+        // "update out of sequence": someone changed the service since we read its version.
+        if (attempt > 1 || !/out of sequence/i.test(engineMessage(error))) {
+          throw error
+        }
+        ctx.log(`Swarm service ${name} changed while we updated it; reading it again`)
+        base = await this.#inspect(name)
+      }
+    }
+  }
+
+  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+    try {
+      const outcome = await work()
+      if (outcome.state === 'failed') {
+        ctx.log(outcome.error)
+      }
+      return outcome
+    } catch (error) {
+      const unreachable = this.#unreachable(error)
+      const message =
+        error instanceof DeployFailure || error instanceof DeckhandError
+          ? error.message
+          : unreachable
+            ? unreachable.message
+            : `the Docker engine at ${this.endpoint} refused a request: ${engineMessage(error)}`
+      ctx.log(message)
+      return { state: 'failed', error: message }
+    }
+  }
+
+  #unreachable(error: unknown): DeckhandError | null {
+    if (!isUnreachable(error)) {
+      return null
+    }
+    return new DeckhandError(
+      'DH_ERR_DRIVER_UNAVAILABLE',
+      `the Docker engine at ${this.endpoint} cannot be reached (${(error as { code?: string }).code}); check that dockerd runs and that DOCKER_HOST or the socketPath option names its socket`,
+      { cause: error },
+    )
+  }
+}
