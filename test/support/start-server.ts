@@ -13,7 +13,9 @@ import { startServer, type RunningServer } from '../../src/server/start-server.t
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789ab'
 
-export interface TestServer extends RunningServer {
+export interface TestServer extends Omit<RunningServer, 'close'> {
+  /** Deletes every service (stopping process replicas) unless `keepServices`, then stops the server. */
+  close(options?: { keepServices?: boolean }): Promise<void>
   token: string
   dataDir: string
   /** Every structured log line the server wrote, as text. */
@@ -24,11 +26,13 @@ export interface TestServer extends RunningServer {
   hook(url: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>
 }
 
+/** A server on `overrides.dataDir` (kept on close) restarts on the same state; else a temp dir is made and removed. */
 export async function startTestServer(
   t: TestContext | undefined,
   overrides: Partial<ServerSettings> & { env?: Record<string, string> } = {},
 ): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-test-'))
+  const ownsDataDir = overrides.dataDir === undefined
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'deckhand-test-'))
   const logs: string[] = []
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -65,11 +69,22 @@ export async function startTestServer(
     }
     return { status: response.status, body: parsed, headers: response.headers }
   }
-  const close = async () => {
-    await server.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  }
-  t?.after(close)
+  let closed: Promise<void> | undefined
+  // Process replicas outlive a server by design; tests stop them unless they mean to adopt them.
+  const close = (options: { keepServices?: boolean } = {}) =>
+    (closed ??= (async () => {
+      if (!options.keepServices) {
+        const services = await api('GET', '/api/v1/services?limit=1000')
+        for (const service of services.body?.items ?? []) {
+          await api('DELETE', `/api/v1/services/${service.name}`)
+        }
+      }
+      await server.close()
+      if (ownsDataDir) {
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    })())
+  t?.after(() => close())
   return { ...server, close, token: ADMIN_TOKEN, dataDir, logs, api, hook }
 }
 

@@ -1,0 +1,91 @@
+/** A real process service driven by trigger calls: redeploy, scale, adoption across restarts. */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { freePort } from '../support/spawn-server.ts'
+import { startTestServer } from '../support/start-server.ts'
+import { waitFor } from '../support/wait-for.ts'
+
+const SERVER_SCRIPT =
+  "require('http').createServer((q, s) => s.end(JSON.stringify({ pid: process.pid, deployment: process.env.DECKHAND_DEPLOYMENT_ID || null, body: process.env.DECKHAND_TRIGGER_BODY || null }))).listen(process.env.PORT, '127.0.0.1')"
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('trigger calls redeploy and scale a process service, and a restart of Deckhand adopts its replicas', async (t) => {
+  const basePort = await freePort()
+  const service = {
+    name: 'web',
+    driver: 'process',
+    target: {
+      command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(SERVER_SCRIPT)}`,
+      basePort,
+      replicas: 1,
+      health: { http: '/' },
+      stopGrace: '2s',
+    },
+    scale: { min: 1, max: 2 },
+    deploy: { healthTimeout: '15s' },
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-adopt-'))
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
+  const first = await startTestServer(t, { dataDir })
+  assert.equal((await first.api('POST', '/api/v1/services', service)).status, 201)
+  const read = async (port = basePort) => (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<{ pid: number; deployment: string | null; body: string | null }>
+  const initial = await waitFor(() => read().catch(() => undefined), { timeoutMs: 15_000, what: 'the first replica to answer' })
+  assert.equal(initial.deployment, null)
+
+  const redeploy = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const answer = await first.hook(`${redeploy}?wait=60s`, { body: '{"push":1}' })
+  assert.equal(answer.status, 200, JSON.stringify(answer.body))
+  const after = await read()
+  assert.equal(after.deployment, answer.body.deployments[0].id)
+  assert.equal(after.body, '{"push":1}')
+  assert.notEqual(after.pid, initial.pid)
+  await waitFor(() => !isAlive(initial.pid), { what: 'the old replica to stop' })
+
+  const scaleUp = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'scale-up', cooldown: 0 })).body.url
+  assert.equal((await first.hook(`${scaleUp}?wait=60s`)).status, 200)
+  const second = await read(basePort + 1)
+  assert.equal((await first.api('GET', '/api/v1/services/web')).body.status.replicas, 2)
+  const atBound = await first.hook(scaleUp)
+  assert.equal(atBound.body.status, 'ignored')
+
+  await first.close({ keepServices: true })
+  assert.ok(isAlive(after.pid) && isAlive(second.pid), 'replicas outlive Deckhand')
+  const restarted = await startTestServer(t, { dataDir })
+  assert.equal((await read()).pid, after.pid, 'the restarted server adopted the running replica')
+  assert.equal((await restarted.api('GET', '/api/v1/services/web')).body.status.replicas, 2)
+
+  assert.equal((await restarted.api('DELETE', '/api/v1/services/web')).status, 204)
+  await waitFor(() => !isAlive(after.pid) && !isAlive(second.pid), { timeoutMs: 10_000, what: 'replicas to stop after delete' })
+})
+
+test('a redeploy whose new replica never becomes healthy fails and leaves the old one running', async (t) => {
+  const server = await startTestServer(t)
+  const command = 'if [ -n "$BROKEN" ]; then echo "cannot start: BROKEN is set" >&2; exit 1; fi; exec sleep 300'
+  await server.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: { command, health: { runningFor: '1s' }, stopGrace: '2s' },
+    deploy: { healthTimeout: '5s' },
+  })
+  const replica = async () => (await server.api('GET', '/api/v1/services/web')).body.status.items[0]
+  const before = await waitFor(async () => ((await replica())?.state === 'running' ? replica() : undefined))
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', envFromQuery: ['BROKEN'] })).body.url
+  const answer = await server.hook(`${url}?BROKEN=1&wait=60s`)
+  assert.equal(answer.status, 500)
+  const log = await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}/log`)
+  assert.ok(log.body.items.some((l: { line: string }) => l.line.includes('cannot start: BROKEN is set')), 'the failure shows the new replica\'s output')
+  const after = await replica()
+  assert.equal(after.state, 'running')
+  assert.equal(after.detail.split(',')[0], before.detail.split(',')[0], 'the same old process still runs')
+})
