@@ -3,11 +3,17 @@
  * transaction, in arrival order, and join queued deployments safely against other instances.
  */
 import { planJoin } from '../../actions/coalesce.ts'
-import type { Call } from '../../model/index.ts'
+import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import { toCall, toDeployment, toService } from '../row-mapping.ts'
 import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
-import { codeOf, isUnavailable, isUniqueViolation, type PostgresConnection, type Queryable } from './postgres-connection.ts'
+import {
+  codeOf,
+  isUnavailable,
+  isUniqueViolation,
+  type PostgresConnection,
+  type Queryable,
+} from './postgres-connection.ts'
 
 // How often an intent retries after losing the race to insert the queued deployment of its
 // (service, action); each retry finds the winner's row and joins it, so 2 is enough in
@@ -55,11 +61,11 @@ export class PostgresAcceptBatcher {
       await this.#c.transaction(async (q) => {
         // A retried transaction (after a deadlock) starts over: forget the last attempt's answers.
         settled = []
-        await lockKeys(q, batch)
+        const services = await lockKeys(q, batch)
         for (const item of batch) {
           await q.rows('SAVEPOINT call')
           try {
-            const result = await acceptOne(q, item.call, item.intents)
+            const result = await acceptOne(q, services, item)
             await q.rows('RELEASE SAVEPOINT call')
             settled.push(() => item.resolve(result))
           } catch (error) {
@@ -90,29 +96,37 @@ export class PostgresAcceptBatcher {
 
 /**
  * Takes, in one global order, a transaction advisory lock per (service, action) the batch
- * touches, then KEY SHARE on its services. Accepts on every instance thus queue behind each
- * other per key and never deadlock, whatever order their calls came in; KEY SHARE keeps a
- * service from being deleted under us without blocking a finish, which updates its row.
+ * touches, then KEY SHARE on its services, which it returns by name. Accepts on every instance
+ * thus queue behind each other per key and never deadlock, whatever order their calls came in;
+ * KEY SHARE keeps a service from being deleted under us without blocking a finish, which
+ * updates its row.
  */
-async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<void> {
+async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<Map<string, Service>> {
   const intents = batch.flatMap((item) => item.intents)
   if (intents.length === 0) {
-    return
+    return new Map()
   }
   await q.rows(
     `SELECT pg_advisory_xact_lock(k) FROM (
-       SELECT DISTINCT hashtextextended('deckhand:queue:' || x, 0) AS k FROM unnest($1::text[]) x ORDER BY k) keys`,
+       SELECT DISTINCT hashtextextended('deckhand:queue:' || x, 0) AS k
+         FROM unnest($1::text[]) x ORDER BY k) keys`,
     [[...new Set(intents.map((i) => JSON.stringify([i.service, i.action])))]],
   )
-  await q.rows('SELECT 1 FROM services WHERE name = ANY($1::text[]) ORDER BY name FOR KEY SHARE', [
-    [...new Set(intents.map((i) => i.service))],
-  ])
+  const rows = await q.rows(
+    'SELECT * FROM services WHERE name = ANY($1::text[]) ORDER BY name FOR KEY SHARE',
+    [[...new Set(intents.map((i) => i.service))]],
+  )
+  return new Map(rows.map((row) => [String(row.name), toService(row)]))
 }
 
-async function acceptOne(q: Queryable, call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
+async function acceptOne(
+  q: Queryable,
+  services: Map<string, Service>,
+  { call, intents }: PendingAccept,
+): Promise<AcceptResult> {
   const results: IntentResult[] = []
   for (const intent of intents) {
-    results.push(await applyIntent(q, intent))
+    results.push(await applyIntent(q, services.get(intent.service), intent))
   }
   const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
   const outcome = results.some((r) => r.kind === 'queued')
@@ -133,12 +147,14 @@ async function acceptOne(q: Queryable, call: CallInput, intents: DeploymentInten
   return { call: recorded, results }
 }
 
-async function applyIntent(q: Queryable, intent: DeploymentIntent): Promise<IntentResult> {
-  const serviceRow = await q.row('SELECT * FROM services WHERE name = $1', [intent.service])
-  if (!serviceRow) {
+async function applyIntent(
+  q: Queryable,
+  service: Service | undefined,
+  intent: DeploymentIntent,
+): Promise<IntentResult> {
+  if (!service) {
     return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
   }
-  const service = toService(serviceRow)
   for (let attempt = 1; ; attempt++) {
     // The queued row's lock makes a claim on another instance that holds it finish first;
     // the row is then no longer queued, and this intent starts a new deployment.

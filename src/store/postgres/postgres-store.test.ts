@@ -51,16 +51,25 @@ if (!available.ok) {
       const violations: string[] = []
       const held: { store: Store; owner: string; deployment: Deployment }[] = []
       let bursting = true
+      // Claimers that find nothing wait for the next change (a call accepted, a deployment
+      // finished) instead of polling; the promise is taken before the claim, so no wake-up is lost.
+      let change = Promise.withResolvers<void>()
+      const changed = (): void => {
+        change.resolve()
+        change = Promise.withResolvers<void>()
+      }
       const claimer = async (store: Store, owner: string, finishAtOnce: boolean): Promise<void> => {
         while (bursting || finishAtOnce) {
+          const next = change.promise
           const deployment = await store.claimNext(owner, 30_000)
           if (!deployment) {
             // "Nothing can start" is momentary while another claimer holds the service: the
             // drain ends only when no queued deployment is left.
-            if (!bursting && (await store.listDeployments({ state: 'queued' }, { limit: 1 })).items.length === 0) {
+            const queued = await store.listDeployments({ state: 'queued' }, { limit: 1 })
+            if (!bursting && queued.items.length === 0) {
               return
             }
-            await new Promise((resolve) => setImmediate(resolve))
+            await next
             continue
           }
           if (holding.has(deployment.service)) {
@@ -71,6 +80,7 @@ if (!available.ok) {
             // Released before the finish commits: a claim that lands after it is legitimate.
             holding.delete(deployment.service)
             assert.equal(await store.finishDeployment(deployment.id, owner, { state: 'succeeded' }), true)
+            changed()
           } else {
             held.push({ store, owner, deployment })
           }
@@ -90,10 +100,13 @@ if (!available.ok) {
       }))
       const results = await Promise.all(
         calls.map((call, n) =>
-          stores[n % 3]!.acceptCall(call, [intent(services[n % 20]!, { params: { tag: `v${n}` } })]),
+          stores[n % 3]!
+            .acceptCall(call, [intent(services[n % 20]!, { params: { tag: `v${n}` } })])
+            .finally(changed),
         ),
       )
       bursting = false
+      changed()
       await Promise.all(claimers)
       const burstMs = Math.round(performance.now() - started)
       t.diagnostic(`600 acceptCall on 3 instances with 6 claimers: ${burstMs} ms`)
