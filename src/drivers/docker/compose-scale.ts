@@ -40,7 +40,8 @@ export function composeNumber(container: ContainerInspect): number {
 /** Containers ordered by Compose number, then name, the order `docker compose ps` lists them. */
 export function byComposeNumber(containers: ContainerInspect[]): ContainerInspect[] {
   return [...containers].sort(
-    (a, b) => composeNumber(a) - composeNumber(b) || containerName(a).localeCompare(containerName(b)),
+    (a, b) =>
+      composeNumber(a) - composeNumber(b) || containerName(a).localeCompare(containerName(b)),
   )
 }
 
@@ -59,7 +60,13 @@ export function cloneOptions(
 ): Replacement {
   const name = [identity.project, identity.service, String(number)].join(identity.separator)
   // Same image as the template, so copying its whole Config (null image defaults) is exact.
-  const replacement = replacementFor(template, null, template.Config.Image ?? template.Image, env, name)
+  const replacement = replacementFor(
+    template,
+    null,
+    template.Config.Image ?? template.Image,
+    env,
+    name,
+  )
   const { options } = replacement
   options.Labels = { ...options.Labels, [COMPOSE_NUMBER]: String(number) }
   const templateName = containerName(template)

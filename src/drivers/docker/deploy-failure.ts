@@ -1,4 +1,4 @@
-/** A deploy that did not work, thrown inside the docker and swarm drivers and returned as `failed`. */
+/** A deploy that did not work: thrown inside the docker and swarm drivers, returned as failed. */
 
 /** Carries the person-readable reason; the drivers turn it into a failed outcome, never rethrow. */
 export class DeployFailure extends Error {

@@ -208,16 +208,19 @@ async function pullImage(docker: Docker, reference: string): Promise<void> {
   const stream = await docker.pull(reference)
   await new Promise<void>((resolve, reject) => {
     // Pull errors arrive inside the progress stream ({error}), not as an HTTP status.
-    docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
-      const failed = events?.find((event) => event.error)
-      if (error) {
-        reject(error)
-      } else if (failed) {
-        reject(new Error(failed.error))
-      } else {
-        resolve()
-      }
-    })
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, events: Array<{ error?: string }>) => {
+        const failed = events?.find((event) => event.error)
+        if (error) {
+          reject(error)
+        } else if (failed) {
+          reject(new Error(failed.error))
+        } else {
+          resolve()
+        }
+      },
+    )
   })
 }
 
@@ -255,5 +258,7 @@ export function demuxLogs(buffer: Buffer): string {
     parts.push(buffer.subarray(offset + 8, offset + 8 + size))
     offset += 8 + size
   }
-  return offset === 0 && buffer.length > 0 ? buffer.toString('utf8') : Buffer.concat(parts).toString('utf8')
+  return offset === 0 && buffer.length > 0
+    ? buffer.toString('utf8')
+    : Buffer.concat(parts).toString('utf8')
 }

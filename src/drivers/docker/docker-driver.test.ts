@@ -28,7 +28,9 @@ const IMAGES: Record<string, string> = {
 before(async () => {
   if (handle.engine) {
     await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) => handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`)),
+      Object.entries(IMAGES).map(([name, body]) =>
+        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
+      ),
     )
   }
 })
@@ -46,7 +48,12 @@ async function namesMatching(engine: PrivateDockerd, filter: string): Promise<st
 }
 
 function envOf(container: ContainerInspect): Record<string, string> {
-  return Object.fromEntries((container.Config.Env ?? []).map((entry) => [entry.split('=')[0]!, entry.slice(entry.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    (container.Config.Env ?? []).map((entry) => [
+      entry.split('=')[0]!,
+      entry.slice(entry.indexOf('=') + 1),
+    ]),
+  )
 }
 
 function dockerService(fields: Partial<Service> & Pick<Service, 'target'>): Service {
@@ -54,13 +61,28 @@ function dockerService(fields: Partial<Service> & Pick<Service, 'target'>): Serv
 }
 
 /** Starts `count` containers labelled as Compose replicas 1..count of project/service. */
-async function composeReplicas(engine: PrivateDockerd, project: string, count: number, extra: string[] = []): Promise<void> {
+async function composeReplicas(
+  engine: PrivateDockerd,
+  project: string,
+  count: number,
+  extra: string[] = [],
+): Promise<void> {
   for (let number = 1; number <= count; number++) {
     await engine.run([
-      '--name', `${project}-web-${number}`, '--network', 'none',
-      '--label', `${COMPOSE_PROJECT}=${project}`, '--label', `${COMPOSE_SERVICE}=web`,
-      '--label', `${COMPOSE_NUMBER}=${number}`, '--label', 'com.docker.compose.oneoff=False',
-      ...extra, 'dh-app:1',
+      '--name',
+      `${project}-web-${number}`,
+      '--network',
+      'none',
+      '--label',
+      `${COMPOSE_PROJECT}=${project}`,
+      '--label',
+      `${COMPOSE_SERVICE}=web`,
+      '--label',
+      `${COMPOSE_NUMBER}=${number}`,
+      '--label',
+      'com.docker.compose.oneoff=False',
+      ...extra,
+      'dh-app:1',
     ])
   }
 }
@@ -84,10 +106,29 @@ test('a redeploy to a new tag keeps the name, env, mounts and labels and adds th
   const volume = unique('vol')
   await engine.docker(['volume', 'create', '--label', `${RUN_LABEL}=${engine.runId}`, volume])
   await engine.run([
-    '--name', name, '--network', 'none', '--hostname', 'web-host',
-    '-e', 'GREETING=hello', '--label', 'team=payments', '--restart', 'unless-stopped',
-    '-v', `${dataDir}:/data`, '--mount', `type=volume,src=${volume},dst=/vol`, '-v', '/anon',
-    '-w', '/data', '--user', '0:0', 'dh-app:1',
+    '--name',
+    name,
+    '--network',
+    'none',
+    '--hostname',
+    'web-host',
+    '-e',
+    'GREETING=hello',
+    '--label',
+    'team=payments',
+    '--restart',
+    'unless-stopped',
+    '-v',
+    `${dataDir}:/data`,
+    '--mount',
+    `type=volume,src=${volume},dst=/vol`,
+    '-v',
+    '/anon',
+    '-w',
+    '/data',
+    '--user',
+    '0:0',
+    'dh-app:1',
   ])
   await engine.docker(['exec', name, 'sh', '-c', 'echo kept > /anon/file; echo kept > /vol/file'])
   const before = await inspect(engine, name)
@@ -111,17 +152,34 @@ test('a redeploy to a new tag keeps the name, env, mounts and labels and adds th
   assert.equal(after.Config.Hostname, 'web-host')
   assert.equal(after.Config.WorkingDir, '/data')
   assert.equal(after.Config.User, '0:0')
-  assert.equal((after.HostConfig as { RestartPolicy?: { Name?: string } }).RestartPolicy?.Name, 'unless-stopped')
+  assert.equal(
+    (after.HostConfig as { RestartPolicy?: { Name?: string } }).RestartPolicy?.Name,
+    'unless-stopped',
+  )
   const mounts = Object.fromEntries(after.Mounts.map((mount) => [mount.Destination, mount]))
   assert.equal(mounts['/data']?.Source, dataDir)
   assert.equal(mounts['/vol']?.Name, volume)
   const anonBefore = before.Mounts.find((mount) => mount.Destination === '/anon')
   assert.equal(mounts['/anon']?.Name, anonBefore?.Name, 'the anonymous volume is carried over')
   assert.equal(after.State.Health?.Status, 'healthy', 'the new image HEALTHCHECK was waited for')
-  assert.equal(await engine.docker(['exec', name, 'cat', '/anon/file', '/vol/file', '/data/config.txt']), 'kept\nkept\nfrom the host')
-  await assert.rejects(engine.docker(['inspect', before.Id]), /No such/i, 'the old container is removed')
-  assert.deepEqual(await namesMatching(engine, 'name=deckhand'), [], 'no temporary containers are left')
-  assert.ok(lines.some((line) => line.includes('health check passed')), lines.join('\n'))
+  assert.equal(
+    await engine.docker(['exec', name, 'cat', '/anon/file', '/vol/file', '/data/config.txt']),
+    'kept\nkept\nfrom the host',
+  )
+  await assert.rejects(
+    engine.docker(['inspect', before.Id]),
+    /No such/i,
+    'the old container is removed',
+  )
+  assert.deepEqual(
+    await namesMatching(engine, 'name=deckhand'),
+    [],
+    'no temporary containers are left',
+  )
+  assert.ok(
+    lines.some((line) => line.includes('health check passed')),
+    lines.join('\n'),
+  )
 })
 
 test('a redeploy to an image whose HEALTHCHECK fails leaves the old container running', async (t) => {
@@ -133,7 +191,11 @@ test('a redeploy to an image whose HEALTHCHECK fails leaves the old container ru
   const before = await inspect(engine, name)
   const { ctx, lines } = makeContext()
 
-  const outcome = await driverFor(engine).redeploy(dockerService({ target: { container: name } }), { tag: 'bad', env: {} }, ctx)
+  const outcome = await driverFor(engine).redeploy(
+    dockerService({ target: { container: name } }),
+    { tag: 'bad', env: {} },
+    ctx,
+  )
 
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   const error = outcome.state === 'failed' ? outcome.error : ''
@@ -149,7 +211,11 @@ test('a redeploy to an image whose HEALTHCHECK fails leaves the old container ru
 for (const [pull, tag, expected] of [
   ['never', 'absent', /not on the engine and deploy.pull is "never"/],
   ['missing', 'absent', /pulling dh-app:absent failed, nothing was changed/],
-  ['always', '2', /pulling dh-app:2 failed, nothing was changed: .+set deploy.pull to "missing" or "never"/],
+  [
+    'always',
+    '2',
+    /pulling dh-app:2 failed, nothing was changed: .+set deploy.pull to "missing" or "never"/,
+  ],
 ] as const) {
   test(`pull policy ${pull} with ${tag === 'absent' ? 'a tag the engine lacks' : 'no registry'} fails before any container is touched`, async (t) => {
     const engine = handle.use(t)
@@ -179,11 +245,19 @@ test('pull policy missing uses an image already on the engine without pulling', 
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'none', 'dh-app:1'])
   const { ctx, lines } = makeContext()
-  const outcome = await driverFor(engine).redeploy(dockerService({ target: { container: name } }), { tag: undefined, env: {} }, ctx)
+  const outcome = await driverFor(engine).redeploy(
+    dockerService({ target: { container: name } }),
+    { tag: undefined, env: {} },
+    ctx,
+  )
   assert.equal(outcome.state, 'succeeded', lines.join('\n'))
   assert.ok(lines.some((line) => /dh-app:1 is present on the engine/.test(line)))
   assert.ok(!lines.some((line) => line.startsWith('pulling')))
-  assert.equal((await inspect(engine, name)).Config.Image, 'dh-app:1', 'no tag keeps the current image')
+  assert.equal(
+    (await inspect(engine, name)).Config.Image,
+    'dh-app:1',
+    'no tag keeps the current image',
+  )
 })
 
 test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas', async (t) => {
@@ -199,7 +273,11 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
   const up = await driver.scale(service, 3, change, makeContext().ctx)
   assert.deepEqual(up, { state: 'succeeded', replicas: 3 })
   const filter = `label=${COMPOSE_PROJECT}=${project}`
-  assert.deepEqual(await namesMatching(engine, filter), [`${project}-web-1`, `${project}-web-2`, `${project}-web-3`])
+  assert.deepEqual(await namesMatching(engine, filter), [
+    `${project}-web-1`,
+    `${project}-web-2`,
+    `${project}-web-3`,
+  ])
   for (const number of [2, 3]) {
     const replica = await inspect(engine, `${project}-web-${number}`)
     assert.equal(replica.Config.Labels?.[COMPOSE_NUMBER], String(number))
@@ -217,7 +295,10 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
   const status = await driver.inspect(service)
   assert.equal(status.replicas, 2)
   assert.equal(status.image, 'dh-app:1')
-  assert.deepEqual(status.items.map((item) => item.id), [`${project}-web-1`, `${project}-web-2`])
+  assert.deepEqual(
+    status.items.map((item) => item.id),
+    [`${project}-web-1`, `${project}-web-2`],
+  )
 })
 
 test('when the second replica fails, the first one is rolled back too', async (t) => {
@@ -229,18 +310,49 @@ test('when the second replica fails, the first one is rolled back too', async (t
   t.after(() => rm(good, { recursive: true, force: true }))
   await writeFile(join(good, 'ok'), '')
   // Replica 1 sees /data/ok and passes the picky HEALTHCHECK; replica 2 does not.
-  await engine.run(['--name', `${project}-web-1`, '--network', 'none', '-v', `${good}:/data`,
-    '--label', `${COMPOSE_PROJECT}=${project}`, '--label', `${COMPOSE_SERVICE}=web`, '--label', `${COMPOSE_NUMBER}=1`, 'dh-app:1'])
-  await engine.run(['--name', `${project}-web-2`, '--network', 'none',
-    '--label', `${COMPOSE_PROJECT}=${project}`, '--label', `${COMPOSE_SERVICE}=web`, '--label', `${COMPOSE_NUMBER}=2`, 'dh-app:1'])
+  await engine.run([
+    '--name',
+    `${project}-web-1`,
+    '--network',
+    'none',
+    '-v',
+    `${good}:/data`,
+    '--label',
+    `${COMPOSE_PROJECT}=${project}`,
+    '--label',
+    `${COMPOSE_SERVICE}=web`,
+    '--label',
+    `${COMPOSE_NUMBER}=1`,
+    'dh-app:1',
+  ])
+  await engine.run([
+    '--name',
+    `${project}-web-2`,
+    '--network',
+    'none',
+    '--label',
+    `${COMPOSE_PROJECT}=${project}`,
+    '--label',
+    `${COMPOSE_SERVICE}=web`,
+    '--label',
+    `${COMPOSE_NUMBER}=2`,
+    'dh-app:1',
+  ])
   const before = await Promise.all([1, 2].map((n) => inspect(engine, `${project}-web-${n}`)))
   const { ctx, lines } = makeContext()
 
-  const outcome = await driverFor(engine).redeploy(dockerService({ target: { project, service: 'web' } }), { tag: 'picky', env: {} }, ctx)
+  const outcome = await driverFor(engine).redeploy(
+    dockerService({ target: { project, service: 'web' } }),
+    { tag: 'picky', env: {} },
+    ctx,
+  )
 
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   assert.match(outcome.state === 'failed' ? outcome.error : '', new RegExp(`${project}-web-2`))
-  assert.ok(lines.some((line) => line.includes(`${project}-web-1: rolling back`)), lines.join('\n'))
+  assert.ok(
+    lines.some((line) => line.includes(`${project}-web-1: rolling back`)),
+    lines.join('\n'),
+  )
   for (const [index, old] of before.entries()) {
     const now = await inspect(engine, `${project}-web-${index + 1}`)
     assert.equal(now.Id, old.Id)
@@ -257,10 +369,18 @@ test('start-first becomes stop-first, with the reason logged, when host ports wo
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'host', '--expose', '8080', 'dh-app:1'])
   const { ctx, lines } = makeContext()
-  const outcome = await driverFor(engine).redeploy(dockerService({ target: { container: name } }), { tag: '2', env: {} }, ctx)
+  const outcome = await driverFor(engine).redeploy(
+    dockerService({ target: { container: name } }),
+    { tag: '2', env: {} },
+    ctx,
+  )
   assert.equal(outcome.state, 'succeeded', lines.join('\n'))
   assert.ok(
-    lines.some((line) => /stop-first instead of start-first, because it runs on the host network and exposes 8080\/tcp/.test(line)),
+    lines.some((line) =>
+      /stop-first instead of start-first, because it runs on the host network and exposes 8080\/tcp/.test(
+        line,
+      ),
+    ),
     lines.join('\n'),
   )
   assert.equal((await inspect(engine, name)).HostConfig.NetworkMode, 'host')
@@ -270,21 +390,50 @@ test('a target that matches no container fails naming the selector', async (t) =
   const engine = handle.use(t)
   if (!engine) return
   const driver = driverFor(engine)
-  const byName = await driver.redeploy(dockerService({ target: { container: 'nobody-here' } }), { tag: undefined, env: {} }, makeContext().ctx)
-  assert.match(byName.state === 'failed' ? byName.error : '', /no container matches container "nobody-here"/)
-  const byLabels = await driver.scale(dockerService({ target: { labels: { app: 'ghost' } } }), 2, { tag: undefined, env: {} }, makeContext().ctx)
-  assert.match(byLabels.state === 'failed' ? byLabels.error : '', /no container matches labels app=ghost/)
-  const byCompose = await driver.redeploy(dockerService({ target: { project: 'nope', service: 'web' } }), { tag: undefined, env: {} }, makeContext().ctx)
-  assert.match(byCompose.state === 'failed' ? byCompose.error : '', /Compose service "web" of project "nope"/)
+  const byName = await driver.redeploy(
+    dockerService({ target: { container: 'nobody-here' } }),
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
+  assert.match(
+    byName.state === 'failed' ? byName.error : '',
+    /no container matches container "nobody-here"/,
+  )
+  const byLabels = await driver.scale(
+    dockerService({ target: { labels: { app: 'ghost' } } }),
+    2,
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
+  assert.match(
+    byLabels.state === 'failed' ? byLabels.error : '',
+    /no container matches labels app=ghost/,
+  )
+  const byCompose = await driver.redeploy(
+    dockerService({ target: { project: 'nope', service: 'web' } }),
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
+  assert.match(
+    byCompose.state === 'failed' ? byCompose.error : '',
+    /Compose service "web" of project "nope"/,
+  )
 })
 
 test('an unreachable engine fails redeploys and ping with a message naming the socket', async () => {
   const socketPath = join(tmpdir(), 'deckhand-no-such-engine.sock')
   const driver = new DockerDriver({ socketPath })
   await assert.rejects(driver.ping(), new RegExp(`unix://${socketPath} cannot be reached`))
-  const outcome = await driver.redeploy(dockerService({ target: { container: 'web' } }), { tag: undefined, env: {} }, makeContext().ctx)
+  const outcome = await driver.redeploy(
+    dockerService({ target: { container: 'web' } }),
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
   assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', new RegExp(`unix://${socketPath} cannot be reached \\(ENOENT\\)`))
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    new RegExp(`unix://${socketPath} cannot be reached \\(ENOENT\\)`),
+  )
 })
 
 test('the socket defaults to DOCKER_HOST, then /var/run/docker.sock', () => {
@@ -310,11 +459,17 @@ if (handle.engine) {
       return dockerService({ target: { project, service: 'web' } })
     },
     observeEnv: async (service) => {
-      const [name] = await namesMatching(engine, `label=${COMPOSE_PROJECT}=${String(service.target.project)}`)
+      const [name] = await namesMatching(
+        engine,
+        `label=${COMPOSE_PROJECT}=${String(service.target.project)}`,
+      )
       return envOf(await inspect(engine, name!))
     },
     brokenRedeploy: (service) => ({ service, change: { tag: 'bad', env: {} } }),
-    slowRedeploy: (service) => ({ service: { ...service, deploy: { ...service.deploy, healthTimeoutMs: 60_000 } }, change: { tag: 'slow', env: {} } }),
+    slowRedeploy: (service) => ({
+      service: { ...service, deploy: { ...service.deploy, healthTimeoutMs: 60_000 } },
+      change: { tag: 'slow', env: {} },
+    }),
     cleanup: () => engine.cleanup(),
   }))
 } else {

@@ -31,14 +31,27 @@ import { DeployFailure } from './deploy-failure.ts'
 import { waitHealthy } from './health-wait.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
-import { finishSwap, isTransientName, lastLogLines, stopContainer, swapReplica, undoSwap } from './replica-swap.ts'
+import {
+  finishSwap,
+  isTransientName,
+  lastLogLines,
+  stopContainer,
+  swapReplica,
+  undoSwap,
+} from './replica-swap.ts'
 import type { DockerTarget } from './docker-target.ts'
-import { checkDockerTarget, COMPOSE_ONEOFF, describeTarget, labelFilters, parseDockerTarget } from './docker-target.ts'
+import {
+  checkDockerTarget,
+  COMPOSE_ONEOFF,
+  describeTarget,
+  labelFilters,
+  parseDockerTarget,
+} from './docker-target.ts'
 
 export interface DockerDriverOptions {
   /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
   socketPath?: string
-  /** Without a HEALTHCHECK, how long a new container must keep running to count as up. Default 2000. */
+  /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
   settleMs?: number
   /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
   client?: DockerClient
@@ -71,14 +84,20 @@ export class DockerDriver implements Driver {
     return checkDockerTarget(target)
   }
 
-  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async redeploy(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
       const target = parseDockerTarget(service.target)
       const containers = await this.#find(target)
       // Every image is made present before the first container is touched, so a tag that does
       // not exist fails the deployment with nothing changed.
       const references = new Set(
-        containers.map((container) => imageReference(container.Config.Image ?? container.Image, service.image, change.tag)),
+        containers.map((container) =>
+          imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
+        ),
       )
       for (const reference of references) {
         await ensureImage(this.#client, reference, service.deploy.pull, ctx.log)
@@ -88,15 +107,24 @@ export class DockerDriver implements Driver {
         throwIfCanceled(ctx)
         try {
           swaps.push(
-            await swapReplica(this.#client, container, {
-              image: imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
-              oldImage: await this.#imageConfig(container.Image),
-              env: change.env,
-              order: service.deploy.order,
-              healthTimeoutMs: service.deploy.healthTimeoutMs,
-              settleMs: this.#settleMs,
-              rollback: service.deploy.rollback,
-            }, ctx),
+            await swapReplica(
+              this.#client,
+              container,
+              {
+                image: imageReference(
+                  container.Config.Image ?? container.Image,
+                  service.image,
+                  change.tag,
+                ),
+                oldImage: await this.#imageConfig(container.Image),
+                env: change.env,
+                order: service.deploy.order,
+                healthTimeoutMs: service.deploy.healthTimeoutMs,
+                settleMs: this.#settleMs,
+                rollback: service.deploy.rollback,
+              },
+              ctx,
+            ),
           )
         } catch (error) {
           if (service.deploy.rollback) {
@@ -115,7 +143,12 @@ export class DockerDriver implements Driver {
     })
   }
 
-  async scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async scale(
+    service: Service,
+    replicas: number,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
       const target = parseDockerTarget(service.target)
       const containers = await this.#find(target)
@@ -153,7 +186,8 @@ export class DockerDriver implements Driver {
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
     const ordered = byComposeNumber(containers)
-    const template = ordered.filter((container) => container.State.Running).at(-1) ?? ordered.at(-1)!
+    const template =
+      ordered.filter((container) => container.State.Running).at(-1) ?? ordered.at(-1)!
     const created: string[] = []
     try {
       for (const number of nextNumbers(ordered, replicas - containers.length)) {
@@ -163,12 +197,20 @@ export class DockerDriver implements Driver {
         const { id } = await this.#client.createContainer(options)
         created.push(id)
         for (const [network, endpoint] of extraNetworks) {
-          await this.#client.getNetwork(network).connect({ Container: id, EndpointConfig: endpoint })
+          await this.#client
+            .getNetwork(network)
+            .connect({ Container: id, EndpointConfig: endpoint })
         }
         const container = this.#client.getContainer(id)
         await container.start()
-        const timeoutMs = Math.round(Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now())))
-        const health = await waitHealthy(container, { timeoutMs, settleMs: this.#settleMs, signal: ctx.signal })
+        const timeoutMs = Math.round(
+          Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now())),
+        )
+        const health = await waitHealthy(container, {
+          timeoutMs,
+          settleMs: this.#settleMs,
+          signal: ctx.signal,
+        })
         if (!health.healthy) {
           const lines = await lastLogLines(container)
           throw new DeployFailure(
@@ -181,7 +223,10 @@ export class DockerDriver implements Driver {
     } catch (error) {
       ctx.log(`removing the ${created.length} replica(s) this scale created`)
       for (const id of created) {
-        await this.#client.getContainer(id).remove({ force: true }).catch(() => undefined)
+        await this.#client
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined)
       }
       throw error
     }
@@ -203,7 +248,9 @@ export class DockerDriver implements Driver {
       image: containers[0]?.Config.Image ?? null,
       healthy: containers.length === 0 ? false : items.every((item) => item.state === 'running'),
       items,
-      ...(containers.length === 0 ? { detail: `no container matches ${describeTarget(target)}` } : {}),
+      ...(containers.length === 0
+        ? { detail: `no container matches ${describeTarget(target)}` }
+        : {}),
     }
   }
 
@@ -215,8 +262,14 @@ export class DockerDriver implements Driver {
     try {
       await this.#client.ping()
     } catch (error) {
-      throw this.#unreachable(error) ??
-        new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`, { cause: error })
+      throw (
+        this.#unreachable(error) ??
+        new DeckhandError(
+          'DH_ERR_DRIVER_UNAVAILABLE',
+          `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`,
+          { cause: error },
+        )
+      )
     }
   }
 
@@ -224,18 +277,26 @@ export class DockerDriver implements Driver {
 
   async #find(target: DockerTarget): Promise<ContainerInspect[]> {
     if (target.kind === 'container') {
-      const found = await this.#client.getContainer(target.container).inspect().catch((error: unknown) => {
-        if (engineStatus(error) === 404) {
-          return null
-        }
-        throw error
-      })
+      const found = await this.#client
+        .getContainer(target.container)
+        .inspect()
+        .catch((error: unknown) => {
+          if (engineStatus(error) === 404) {
+            return null
+          }
+          throw error
+        })
       if (!found) {
-        throw new DeployFailure(`no container matches ${describeTarget(target)} on ${this.endpoint}; check the name with docker ps -a`)
+        throw new DeployFailure(
+          `no container matches ${describeTarget(target)} on ${this.endpoint}; check the name with docker ps -a`,
+        )
       }
       return [found]
     }
-    const summaries = await this.#client.listContainers({ all: true, filters: toFilters({ label: labelFilters(target) }) })
+    const summaries = await this.#client.listContainers({
+      all: true,
+      filters: toFilters({ label: labelFilters(target) }),
+    })
     const matched = summaries.filter(
       (summary) =>
         summary.Labels[COMPOSE_ONEOFF] !== 'True' &&
@@ -244,13 +305,22 @@ export class DockerDriver implements Driver {
     if (matched.length === 0) {
       throw new DeployFailure(`no container matches ${describeTarget(target)} on ${this.endpoint}`)
     }
-    const inspected = await Promise.all(matched.map((summary) => this.#client.getContainer(summary.Id).inspect()))
+    const inspected = await Promise.all(
+      matched.map((summary) => this.#client.getContainer(summary.Id).inspect()),
+    )
     return byComposeNumber(inspected)
   }
 
   async #imageConfig(imageId: string): Promise<ContainerConfig | null> {
     // An image removed since the container started: everything in Config counts as chosen.
-    return (await this.#client.getImage(imageId).inspect().catch(() => null))?.Config ?? null
+    return (
+      (
+        await this.#client
+          .getImage(imageId)
+          .inspect()
+          .catch(() => null)
+      )?.Config ?? null
+    )
   }
 
   async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {

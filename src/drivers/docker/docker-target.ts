@@ -30,11 +30,15 @@ export function checkDockerTarget(target: Record<string, unknown>): string[] {
     'labels' in target,
   ].filter(Boolean).length
   if (forms === 0) {
-    problems.push('target.container, target.project with target.service, or target.labels is required')
+    problems.push(
+      'target.container, target.project with target.service, or target.labels is required',
+    )
     return problems
   }
   if (forms > 1) {
-    problems.push('target.container, target.project/service and target.labels exclude each other; use one')
+    problems.push(
+      'target.container, target.project/service and target.labels exclude each other; use one',
+    )
     return problems
   }
   if ('container' in target) {

@@ -13,11 +13,13 @@ export interface HealthWaitOptions {
 }
 
 export type HealthResult =
-  | { healthy: true; elapsedMs: number; how: string }
-  | { healthy: false; reason: string }
+  { healthy: true; elapsedMs: number; how: string } | { healthy: false; reason: string }
 
 /** Polls inspect until the container is healthy, fails, or the time runs out. */
-export async function waitHealthy(container: DockerContainer, options: HealthWaitOptions): Promise<HealthResult> {
+export async function waitHealthy(
+  container: DockerContainer,
+  options: HealthWaitOptions,
+): Promise<HealthResult> {
   const started = Date.now()
   const deadline = started + options.timeoutMs
   let restarts: number | undefined
@@ -30,10 +32,16 @@ export async function waitHealthy(container: DockerContainer, options: HealthWai
     restarts ??= last.RestartCount
     const state = last.State
     if (state.Status === 'exited' || state.Status === 'dead') {
-      return { healthy: false, reason: `the container exited with code ${state.ExitCode}${state.Error ? ` (${state.Error})` : ''}` }
+      return {
+        healthy: false,
+        reason: `the container exited with code ${state.ExitCode}${state.Error ? ` (${state.Error})` : ''}`,
+      }
     }
     if (state.Restarting || last.RestartCount > restarts) {
-      return { healthy: false, reason: `the container is restarting (last exit code ${state.ExitCode})` }
+      return {
+        healthy: false,
+        reason: `the container is restarting (last exit code ${state.ExitCode})`,
+      }
     }
     const health = state.Health?.Status
     if (health === 'unhealthy') {
@@ -43,15 +51,28 @@ export async function waitHealthy(container: DockerContainer, options: HealthWai
       return { healthy: true, elapsedMs: Date.now() - started, how: 'its health check passed' }
     }
     if (!health && state.Running && Date.now() - started >= options.settleMs) {
-      return { healthy: true, elapsedMs: Date.now() - started, how: `it kept running for ${options.settleMs} ms` }
+      return {
+        healthy: true,
+        elapsedMs: Date.now() - started,
+        how: `it kept running for ${options.settleMs} ms`,
+      }
     }
     if (Date.now() >= deadline) {
-      const what = health ? `health is still "${health}"; last probe: ${lastProbe(last)}` : `state is "${state.Status}"`
-      return { healthy: false, reason: `it was not healthy within ${options.timeoutMs} ms (${what})` }
+      const what = health
+        ? `health is still "${health}"; last probe: ${lastProbe(last)}`
+        : `state is "${state.Status}"`
+      return {
+        healthy: false,
+        reason: `it was not healthy within ${options.timeoutMs} ms (${what})`,
+      }
     }
-    await delay(Math.min(options.intervalMs ?? 100, Math.max(1, deadline - Date.now())), undefined, {
-      signal: options.signal,
-    }).catch(() => undefined)
+    await delay(
+      Math.min(options.intervalMs ?? 100, Math.max(1, deadline - Date.now())),
+      undefined,
+      {
+        signal: options.signal,
+      },
+    ).catch(() => undefined)
   }
 }
 

@@ -9,21 +9,27 @@ import { DeployFailure } from './deploy-failure.ts'
 export function repositoryOf(reference: string): string {
   const withoutDigest = reference.split('@')[0] ?? reference
   const lastColon = withoutDigest.lastIndexOf(':')
-  return lastColon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, lastColon) : withoutDigest
+  return lastColon > withoutDigest.lastIndexOf('/')
+    ? withoutDigest.slice(0, lastColon)
+    : withoutDigest
 }
 
 /**
  * The image a replacement runs: the service's repository (or the current one) with the new tag,
  * or the current reference unchanged when no tag is asked for.
  */
-export function imageReference(current: string, repository: string | null, tag: string | undefined): string {
+export function imageReference(
+  current: string,
+  repository: string | null,
+  tag: string | undefined,
+): string {
   if (tag === undefined) {
     return current
   }
   return `${repository ?? repositoryOf(current)}:${tag}`
 }
 
-/** Makes `reference` present on the engine as `policy` says; throws DeployFailure when it cannot. */
+/** Makes `reference` present on the engine as `policy` says; DeployFailure when it cannot. */
 export async function ensureImage(
   client: DockerClient,
   reference: string,
@@ -57,7 +63,12 @@ function inspectImage(client: DockerClient, reference: string): Promise<ImageIns
   return client.getImage(reference).inspect()
 }
 
-async function pull(client: DockerClient, reference: string, log: LogWriter, why: string): Promise<void> {
+async function pull(
+  client: DockerClient,
+  reference: string,
+  log: LogWriter,
+  why: string,
+): Promise<void> {
   log(`pulling ${reference} (${why})`)
   const started = Date.now()
   try {

@@ -113,7 +113,9 @@ function hostConfigFor(old: ContainerInspect): HostConfig {
   for (const bind of host.Binds ?? []) {
     covered.add(bind.split(':')[1] ?? '')
   }
-  for (const mount of (Array.isArray(host.Mounts) ? host.Mounts : []) as Array<{ Target?: string }>) {
+  for (const mount of (Array.isArray(host.Mounts) ? host.Mounts : []) as Array<{
+    Target?: string
+  }>) {
     covered.add(mount.Target ?? '')
   }
   const kept = old.Mounts.filter(
@@ -129,7 +131,10 @@ function endpointsFor(
   old: ContainerInspect,
   networkMode: string,
 ): { primary: [string, EndpointSettings] | null; extra: Array<[string, EndpointSettings]> } {
-  if (['host', 'none', 'default', 'bridge'].includes(networkMode) || networkMode.startsWith('container:')) {
+  if (
+    ['host', 'none', 'default', 'bridge'].includes(networkMode) ||
+    networkMode.startsWith('container:')
+  ) {
     return { primary: null, extra: [] }
   }
   const shortId = old.Id.slice(0, 12)
@@ -144,7 +149,10 @@ function endpointsFor(
       },
     ],
   )
-  const primaryIndex = Math.max(0, entries.findIndex(([network]) => network === networkMode))
+  const primaryIndex = Math.max(
+    0,
+    entries.findIndex(([network]) => network === networkMode),
+  )
   const primary = entries[primaryIndex] ?? null
   return { primary, extra: entries.filter((_, index) => index !== primaryIndex) }
 }
@@ -154,11 +162,19 @@ function subtract(values: string[], defaults: string[]): string[] {
   return values.filter((value) => !inherited.has(value))
 }
 
-function subtractRecord(values: Record<string, string>, defaults: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).filter(([key, value]) => defaults[key] !== value))
+function subtractRecord(
+  values: Record<string, string>,
+  defaults: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([key, value]) => defaults[key] !== value),
+  )
 }
 
-function subtractKeys(values: Record<string, object>, defaults: Record<string, object>): Record<string, object> {
+function subtractKeys(
+  values: Record<string, object>,
+  defaults: Record<string, object>,
+): Record<string, object> {
   return Object.fromEntries(Object.entries(values).filter(([key]) => !(key in defaults)))
 }
 

@@ -1,7 +1,12 @@
 /** Replaces one container by a new one under the same name, and undoes that when asked. */
 import type { DeployOrder } from '../../model/index.ts'
 import type { DriverContext } from '../driver.ts'
-import type { ContainerConfig, ContainerInspect, DockerClient, DockerContainer } from './docker-client.ts'
+import type {
+  ContainerConfig,
+  ContainerInspect,
+  DockerClient,
+  DockerContainer,
+} from './docker-client.ts'
 import { demuxLogs, engineStatus } from './docker-client.ts'
 import { containerName } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
@@ -43,7 +48,11 @@ export async function swapReplica(
   ctx: DriverContext,
 ): Promise<Swap> {
   const name = containerName(old)
-  const suffix = ctx.deploymentId.replace(/[^a-zA-Z0-9]/g, '').slice(-8).toLowerCase() || 'x'
+  const suffix =
+    ctx.deploymentId
+      .replace(/[^a-zA-Z0-9]/g, '')
+      .slice(-8)
+      .toLowerCase() || 'x'
   const tempName = `${name}${MARKER}next-${suffix}`
   const parkedName = `${name}${MARKER}old-${suffix}`
   const wasRunning = old.State.Running
@@ -53,8 +62,16 @@ export async function swapReplica(
     ctx.log(`${name}: stop-first instead of start-first, because ${conflict}`)
     order = 'stop-first'
   }
-  const { options: create, extraNetworks } = replacementFor(old, options.oldImage, options.image, options.env, tempName)
-  ctx.log(`${name}: creating ${tempName} from ${old.Config.Image ?? old.Image} with image ${options.image} (${order})`)
+  const { options: create, extraNetworks } = replacementFor(
+    old,
+    options.oldImage,
+    options.image,
+    options.env,
+    tempName,
+  )
+  ctx.log(
+    `${name}: creating ${tempName} from ${old.Config.Image ?? old.Image} with image ${options.image} (${order})`,
+  )
   const { id } = await client.createContainer(create)
   const fresh = client.getContainer(id)
   const previous = client.getContainer(old.Id)
@@ -72,11 +89,17 @@ export async function swapReplica(
     const probe = Boolean((await fresh.inspect()).State.Health)
     // The deadline aborts ctx.signal, which ends the wait; GuardedDriver then gives the
     // rollback below its settle time, so no time is held back from the health wait here.
-    const timeoutMs = Math.round(Math.max(1000, Math.min(options.healthTimeoutMs, ctx.deadline - Date.now())))
+    const timeoutMs = Math.round(
+      Math.max(1000, Math.min(options.healthTimeoutMs, ctx.deadline - Date.now())),
+    )
     ctx.log(
       `${name}: started ${id.slice(0, 12)}, waiting up to ${timeoutMs} ms for ${probe ? 'its health check' : `it to keep running for ${options.settleMs} ms`}`,
     )
-    const health = await waitHealthy(fresh, { timeoutMs, settleMs: options.settleMs, signal: ctx.signal })
+    const health = await waitHealthy(fresh, {
+      timeoutMs,
+      settleMs: options.settleMs,
+      signal: ctx.signal,
+    })
     if (!health.healthy) {
       const lines = await lastLogLines(fresh)
       for (const line of lines) {
@@ -84,7 +107,9 @@ export async function swapReplica(
       }
       throw new DeployFailure(
         `the new container for ${name} (${options.image}) did not become healthy: ${health.reason}` +
-          (lines.length > 0 ? `; its last log lines:\n${lines.slice(-10).join('\n')}` : '; it wrote no log lines'),
+          (lines.length > 0
+            ? `; its last log lines:\n${lines.slice(-10).join('\n')}`
+            : '; it wrote no log lines'),
       )
     }
     ctx.log(`${name}: healthy after ${health.elapsedMs} ms (${health.how})`)
@@ -97,7 +122,9 @@ export async function swapReplica(
     return { name, oldId: old.Id, newId: id, parkedName, wasRunning }
   } catch (error) {
     if (!options.rollback) {
-      ctx.log(`${name}: deploy.rollback is off, leaving ${tempName} for inspection and the old container as it is`)
+      ctx.log(
+        `${name}: deploy.rollback is off, leaving ${tempName} for inspection and the old container as it is`,
+      )
       throw error
     }
     ctx.log(`${name}: rolling back, removing ${tempName} and keeping the old container`)
@@ -114,7 +141,11 @@ export async function swapReplica(
 }
 
 /** Puts a finished swap back: the new container goes, the parked old one returns and starts. */
-export async function undoSwap(client: DockerClient, swap: Swap, ctx: DriverContext): Promise<void> {
+export async function undoSwap(
+  client: DockerClient,
+  swap: Swap,
+  ctx: DriverContext,
+): Promise<void> {
   ctx.log(`${swap.name}: rolling back to ${swap.oldId.slice(0, 12)}`)
   await client.getContainer(swap.newId).remove({ force: true }).catch(ignoreMissing)
   const previous = client.getContainer(swap.oldId)
@@ -125,13 +156,20 @@ export async function undoSwap(client: DockerClient, swap: Swap, ctx: DriverCont
 }
 
 /** Removes the parked old container; its volumes stay, the new container mounts them. */
-export async function finishSwap(client: DockerClient, swap: Swap, ctx: DriverContext): Promise<void> {
+export async function finishSwap(
+  client: DockerClient,
+  swap: Swap,
+  ctx: DriverContext,
+): Promise<void> {
   await client.getContainer(swap.oldId).remove({ force: true }).catch(ignoreMissing)
   ctx.log(`${swap.name}: removed the old container ${swap.oldId.slice(0, 12)}`)
 }
 
 /** Stops with the container's own stop timeout (default 10 s, as `docker stop`). */
-export async function stopContainer(container: DockerContainer, inspected: ContainerInspect): Promise<void> {
+export async function stopContainer(
+  container: DockerContainer,
+  inspected: ContainerInspect,
+): Promise<void> {
   await container.stop({ t: inspected.Config.StopTimeout ?? 10 }).catch((error: unknown) => {
     // 304: already stopped.
     if (engineStatus(error) !== 304) {
@@ -144,7 +182,10 @@ export async function stopContainer(container: DockerContainer, inspected: Conta
 export async function lastLogLines(container: DockerContainer): Promise<string[]> {
   try {
     const buffer = await container.logs({ stdout: true, stderr: true, tail: 20, follow: false })
-    return demuxLogs(buffer).trimEnd().split('\n').filter((line) => line.length > 0)
+    return demuxLogs(buffer)
+      .trimEnd()
+      .split('\n')
+      .filter((line) => line.length > 0)
   } catch {
     // The lines only enrich a failure message; a log driver without read support has none.
     return []

@@ -22,7 +22,9 @@ const IMAGES: Record<string, string> = {
 before(async () => {
   if (handle.engine) {
     await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) => handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`)),
+      Object.entries(IMAGES).map(([name, body]) =>
+        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
+      ),
     )
   }
 })
@@ -34,15 +36,47 @@ const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 
  * A replicated service on the host network (no ingress, no VIP), start-first so an old task
  * keeps running while a new one starts, and Swarm's rollback on failure.
  */
-async function createService(engine: PrivateDockerd, replicas: number, extra: string[] = []): Promise<string> {
+async function createService(
+  engine: PrivateDockerd,
+  replicas: number,
+  extra: string[] = [],
+): Promise<string> {
   const name = unique('svc')
   await engine.docker([
-    'service', 'create', '--detach', '--no-resolve-image', '--name', name,
-    '--label', `${RUN_LABEL}=${engine.runId}`, '--container-label', `${RUN_LABEL}=${engine.runId}`,
-    '--network', 'host', '--replicas', String(replicas), '--stop-grace-period', '2s',
-    '--update-parallelism', '1', '--update-delay', '0s', '--update-monitor', '1s', '--update-order', 'start-first',
-    '--update-failure-action', 'rollback', '--rollback-monitor', '1s', '--rollback-parallelism', '0',
-    '-e', 'GREETING=hello', ...extra, 'dh-app:1',
+    'service',
+    'create',
+    '--detach',
+    '--no-resolve-image',
+    '--name',
+    name,
+    '--label',
+    `${RUN_LABEL}=${engine.runId}`,
+    '--container-label',
+    `${RUN_LABEL}=${engine.runId}`,
+    '--network',
+    'host',
+    '--replicas',
+    String(replicas),
+    '--stop-grace-period',
+    '2s',
+    '--update-parallelism',
+    '1',
+    '--update-delay',
+    '0s',
+    '--update-monitor',
+    '1s',
+    '--update-order',
+    'start-first',
+    '--update-failure-action',
+    'rollback',
+    '--rollback-monitor',
+    '1s',
+    '--rollback-parallelism',
+    '0',
+    '-e',
+    'GREETING=hello',
+    ...extra,
+    'dh-app:1',
   ])
   await waitFor(async () => (await runningContainers(engine, name)).length === replicas, {
     timeoutMs: 30_000,
@@ -52,23 +86,41 @@ async function createService(engine: PrivateDockerd, replicas: number, extra: st
 }
 
 async function serviceInspect(engine: PrivateDockerd, name: string): Promise<SwarmServiceInspect> {
-  return (JSON.parse(await engine.docker(['service', 'inspect', name])) as SwarmServiceInspect[])[0]!
+  return (
+    JSON.parse(await engine.docker(['service', 'inspect', name])) as SwarmServiceInspect[]
+  )[0]!
 }
 
 /** The service's running task containers, newest first. */
-async function runningContainers(engine: PrivateDockerd, name: string): Promise<ContainerInspect[]> {
+async function runningContainers(
+  engine: PrivateDockerd,
+  name: string,
+): Promise<ContainerInspect[]> {
   const ids = (
-    await engine.docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${name}`, '--filter', 'status=running'])
-  ).split('\n').filter(Boolean)
+    await engine.docker([
+      'ps',
+      '-q',
+      '--filter',
+      `label=com.docker.swarm.service.name=${name}`,
+      '--filter',
+      'status=running',
+    ])
+  )
+    .split('\n')
+    .filter(Boolean)
   if (ids.length === 0) {
     return []
   }
-  const all = JSON.parse(await engine.docker(['inspect', ...ids])) as Array<ContainerInspect & { Created: string }>
+  const all = JSON.parse(await engine.docker(['inspect', ...ids])) as Array<
+    ContainerInspect & { Created: string }
+  >
   return all.sort((a, b) => b.Created.localeCompare(a.Created))
 }
 
 function envOf(entries: string[] | null | undefined): Record<string, string> {
-  return Object.fromEntries((entries ?? []).map((entry) => [entry.split('=')[0]!, entry.slice(entry.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    (entries ?? []).map((entry) => [entry.split('=')[0]!, entry.slice(entry.indexOf('=') + 1)]),
+  )
 }
 
 function swarmService(name: string): Service {
@@ -100,9 +152,18 @@ test('a Swarm redeploy to a new tag and env converges and is reported', async (t
   assert.equal(env.GREETING, 'hello')
   assert.equal(env.DECKHAND_DEPLOYMENT_ID, ctx.deploymentId)
   const running = await runningContainers(engine, name)
-  assert.deepEqual(running.map((container) => container.Config.Image), ['dh-app:2', 'dh-app:2'])
-  assert.ok(lines.some((line) => line.includes('Swarm update state: completed')), lines.join('\n'))
-  assert.ok(lines.some((line) => / → running/.test(line)), 'task state changes are logged')
+  assert.deepEqual(
+    running.map((container) => container.Config.Image),
+    ['dh-app:2', 'dh-app:2'],
+  )
+  assert.ok(
+    lines.some((line) => line.includes('Swarm update state: completed')),
+    lines.join('\n'),
+  )
+  assert.ok(
+    lines.some((line) => / → running/.test(line)),
+    'task state changes are logged',
+  )
 })
 
 test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', async (t) => {
@@ -149,17 +210,30 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
   const name = await createService(engine, 1)
   const { ctx, lines } = makeContext()
 
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(swarmService(name), { tag: 'bad', env: {} }, ctx)
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    swarmService(name),
+    { tag: 'bad', env: {} },
+    ctx,
+  )
 
   assert.equal(outcome.state, 'failed', lines.join('\n'))
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was rolled back by Swarm: .+/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /^the update was rolled back by Swarm: .+/,
+  )
   const current = await serviceInspect(engine, name)
   assert.equal(current.Spec.TaskTemplate?.ContainerSpec?.Image, 'dh-app:1')
   assert.equal(current.UpdateStatus?.State, 'rollback_completed')
-  assert.ok(lines.some((line) => line.includes('rollback_started')), lines.join('\n'))
-  await waitFor(async () => (await runningContainers(engine, name)).every((c) => c.Config.Image === 'dh-app:1'), {
-    what: 'only dh-app:1 tasks running after the rollback',
-  })
+  assert.ok(
+    lines.some((line) => line.includes('rollback_started')),
+    lines.join('\n'),
+  )
+  await waitFor(
+    async () => (await runningContainers(engine, name)).every((c) => c.Config.Image === 'dh-app:1'),
+    {
+      what: 'only dh-app:1 tasks running after the rollback',
+    },
+  )
 })
 
 test('a Swarm update that pauses on failure is reported with Swarm message', async (t) => {
@@ -168,20 +242,38 @@ test('a Swarm update that pauses on failure is reported with Swarm message', asy
   cleanAfter(t, engine)
   const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
   const { ctx, lines } = makeContext()
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(swarmService(name), { tag: 'bad', env: {} }, ctx)
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    swarmService(name),
+    { tag: 'bad', env: {} },
+    ctx,
+  )
   assert.equal(outcome.state, 'failed', lines.join('\n'))
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was paused by Swarm: update paused due to failure/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /^the update was paused by Swarm: update paused due to failure/,
+  )
 })
 
 test('a Swarm target that names no service fails naming it', async (t) => {
   const engine = handle.use(t)
   if (!engine) return
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).scale(swarmService('no-such-svc'), 2, { tag: undefined, env: {} }, makeContext().ctx)
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /no Swarm service named "no-such-svc"/)
-  assert.deepEqual(new SwarmDriver({ socketPath: engine.socketPath }).checkTarget({ name: 'web' }), [
-    'target.name is not a swarm target field; a swarm target is {"service": "<name>"}',
-    'target.service must be the name or id of a Swarm service, such as "web"',
-  ])
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).scale(
+    swarmService('no-such-svc'),
+    2,
+    { tag: undefined, env: {} },
+    makeContext().ctx,
+  )
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /no Swarm service named "no-such-svc"/,
+  )
+  assert.deepEqual(
+    new SwarmDriver({ socketPath: engine.socketPath }).checkTarget({ name: 'web' }),
+    [
+      'target.name is not a swarm target field; a swarm target is {"service": "<name>"}',
+      'target.service must be the name or id of a Swarm service, such as "web"',
+    ],
+  )
 })
 
 if (handle.engine) {
@@ -190,10 +282,13 @@ if (handle.engine) {
     driver: new SwarmDriver({ socketPath: engine.socketPath }),
     service: async () => swarmService(await createService(engine, 1)),
     observeEnv: async (service) => {
-      const [newest] = await waitFor(async () => {
-        const running = await runningContainers(engine, String(service.target.service))
-        return running.length > 0 ? running : null
-      }, { what: 'a running task' })
+      const [newest] = await waitFor(
+        async () => {
+          const running = await runningContainers(engine, String(service.target.service))
+          return running.length > 0 ? running : null
+        },
+        { what: 'a running task' },
+      )
       return envOf(newest?.Config.Env)
     },
     brokenRedeploy: (service) => ({ service, change: { tag: 'bad', env: {} } }),

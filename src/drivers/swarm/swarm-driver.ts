@@ -9,7 +9,11 @@ import type {
   ServiceStatus,
 } from '../driver.ts'
 import { DeckhandError } from '../../errors.ts'
-import type { DockerClient, SwarmServiceInspect, SwarmServiceSpec } from '../docker/docker-client.ts'
+import type {
+  DockerClient,
+  SwarmServiceInspect,
+  SwarmServiceSpec,
+} from '../docker/docker-client.ts'
 import {
   connectDocker,
   engineMessage,
@@ -56,45 +60,79 @@ export class SwarmDriver implements Driver {
     return checkSwarmTarget(target)
   }
 
-  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async redeploy(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
       const { service: name } = parseSwarmTarget(service.target)
       const current = await this.#inspect(name)
       const watcher = new TaskWatcher(this.#client, name, ctx)
       await watcher.poll()
-      await this.#update(name, current, (spec) => {
-        const container = (spec.TaskTemplate ??= {}).ContainerSpec ??= {}
-        if (change.tag !== undefined) {
-          container.Image = imageReference(container.Image ?? '', service.image, change.tag)
-        }
-        if (Object.keys(change.env).length > 0) {
-          container.Env = mergeEnv(container.Env ?? [], change.env)
-        }
-        // ForceUpdate makes Swarm replace every task even when nothing else changed.
-        spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
-        ctx.log(`updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`)
-      }, ctx)
-      const outcome = await followUpdate(this.#client, current.ID, current.UpdateStatus?.StartedAt, watcher, ctx)
+      await this.#update(
+        name,
+        current,
+        (spec) => {
+          const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
+          if (change.tag !== undefined) {
+            container.Image = imageReference(container.Image ?? '', service.image, change.tag)
+          }
+          if (Object.keys(change.env).length > 0) {
+            container.Env = mergeEnv(container.Env ?? [], change.env)
+          }
+          // ForceUpdate makes Swarm replace every task even when nothing else changed.
+          spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+          ctx.log(
+            `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
+          )
+        },
+        ctx,
+      )
+      const outcome = await followUpdate(
+        this.#client,
+        current.ID,
+        current.UpdateStatus?.StartedAt,
+        watcher,
+        ctx,
+      )
       return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
     })
   }
 
-  async scale(service: Service, replicas: number, _change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async scale(
+    service: Service,
+    replicas: number,
+    _change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
       const { service: name } = parseSwarmTarget(service.target)
       const current = await this.#inspect(name)
       if (!current.Spec.Mode?.Replicated) {
-        throw new DeployFailure(`Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`)
+        throw new DeployFailure(
+          `Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`,
+        )
       }
       const watcher = new TaskWatcher(this.#client, name, ctx)
       await watcher.poll()
       if (current.Spec.Mode.Replicated.Replicas !== replicas) {
-        await this.#update(name, current, (spec) => {
-          spec.Mode = { Replicated: { Replicas: replicas } }
-          ctx.log(`scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`)
-        }, ctx)
+        await this.#update(
+          name,
+          current,
+          (spec) => {
+            spec.Mode = { Replicated: { Replicas: replicas } }
+            ctx.log(
+              `scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`,
+            )
+          },
+          ctx,
+        )
       }
-      const timeoutMs = Math.max(1000, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()))
+      const timeoutMs = Math.max(
+        1000,
+        Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+      )
       return followScale(replicas, timeoutMs, watcher, ctx)
     })
   }
@@ -110,7 +148,9 @@ export class SwarmDriver implements Driver {
       }
       throw this.#unreachable(error) ?? error
     }
-    const watcherless = await this.#client.listTasks({ filters: JSON.stringify({ service: [name] }) })
+    const watcherless = await this.#client.listTasks({
+      filters: JSON.stringify({ service: [name] }),
+    })
     const wanted = watcherless.filter((task) => task.DesiredState === 'running')
     const running = runningTasks(watcherless).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
@@ -120,7 +160,12 @@ export class SwarmDriver implements Driver {
       healthy: running === desired,
       items: wanted.map((task) => ({
         id: `${name}.${task.Slot ?? task.NodeID?.slice(0, 12) ?? '?'}`,
-        state: task.Status.State === 'running' ? 'running' : task.Status.State === 'failed' ? 'crashed' : 'starting',
+        state:
+          task.Status.State === 'running'
+            ? 'running'
+            : task.Status.State === 'failed'
+              ? 'crashed'
+              : 'starting',
         detail: task.Status.Err ?? task.Status.Message ?? task.Status.State,
       })),
     }
@@ -134,8 +179,14 @@ export class SwarmDriver implements Driver {
     try {
       await this.#client.ping()
     } catch (error) {
-      throw this.#unreachable(error) ??
-        new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`, { cause: error })
+      throw (
+        this.#unreachable(error) ??
+        new DeckhandError(
+          'DH_ERR_DRIVER_UNAVAILABLE',
+          `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`,
+          { cause: error },
+        )
+      )
     }
   }
 
@@ -146,23 +197,34 @@ export class SwarmDriver implements Driver {
       return await this.#client.getService(name).inspect()
     } catch (error) {
       if (engineStatus(error) === 404) {
-        throw new DeployFailure(`no Swarm service named "${name}" on ${this.endpoint}; check docker service ls`)
+        throw new DeployFailure(
+          `no Swarm service named "${name}" on ${this.endpoint}; check docker service ls`,
+        )
       }
       if (engineStatus(error) === 503) {
-        throw new DeployFailure(`the engine at ${this.endpoint} is not a Swarm manager: ${engineMessage(error)}`)
+        throw new DeployFailure(
+          `the engine at ${this.endpoint} is not a Swarm manager: ${engineMessage(error)}`,
+        )
       }
       throw error
     }
   }
 
   /** Applies `edit` to a copy of the spec at the current version; retries once on a race. */
-  async #update(name: string, current: SwarmServiceInspect, edit: (spec: SwarmServiceSpec) => void, ctx: DriverContext): Promise<void> {
+  async #update(
+    name: string,
+    current: SwarmServiceInspect,
+    edit: (spec: SwarmServiceSpec) => void,
+    ctx: DriverContext,
+  ): Promise<void> {
     let base = current
     for (let attempt = 1; ; attempt++) {
       const spec = structuredClone(base.Spec)
       edit(spec)
       try {
-        await this.#client.getService(base.ID).update({ _query: { version: base.Version.Index }, _body: spec })
+        await this.#client
+          .getService(base.ID)
+          .update({ _query: { version: base.Version.Index }, _body: spec })
         return
       } catch (error) {
         // "update out of sequence": someone changed the service since we read its version.

@@ -92,7 +92,10 @@ export async function followUpdate(
           break
         }
         case 'paused':
-          return { state: 'failed', error: `the update was paused by Swarm: ${status.Message ?? 'no message'}${detail}` }
+          return {
+            state: 'failed',
+            error: `the update was paused by Swarm: ${status.Message ?? 'no message'}${detail}`,
+          }
         case 'rollback_started':
           rollbackReason ??= status.Message ?? null
           break
@@ -102,11 +105,17 @@ export async function followUpdate(
             error: `the update was rolled back by Swarm: ${rollbackReason ?? status.Message ?? 'no message'}${detail}`,
           }
         case 'rollback_paused':
-          return { state: 'failed', error: `the rollback was paused by Swarm: ${status.Message ?? 'no message'}${detail}` }
+          return {
+            state: 'failed',
+            error: `the rollback was paused by Swarm: ${status.Message ?? 'no message'}${detail}`,
+          }
       }
     }
     if (ctx.signal.aborted) {
-      return { state: 'failed', error: `canceled while Swarm was updating (state ${lastState || 'pending'}); Swarm carries on with the update by itself` }
+      return {
+        state: 'failed',
+        error: `canceled while Swarm was updating (state ${lastState || 'pending'}); Swarm carries on with the update by itself`,
+      }
     }
     await delay(POLL_MS, undefined, { signal: ctx.signal }).catch(() => undefined)
   }

@@ -9,7 +9,9 @@ export interface SwarmTarget {
 export function checkSwarmTarget(target: Record<string, unknown>): string[] {
   const problems = Object.keys(target)
     .filter((key) => key !== 'service')
-    .map((key) => `target.${key} is not a swarm target field; a swarm target is {"service": "<name>"}`)
+    .map(
+      (key) => `target.${key} is not a swarm target field; a swarm target is {"service": "<name>"}`,
+    )
   if (typeof target.service !== 'string' || target.service.trim() === '') {
     problems.push('target.service must be the name or id of a Swarm service, such as "web"')
   }
