@@ -1,0 +1,107 @@
+/** `deckhand deploy ls|show|logs [-f]|cancel`: deployment history, logs and cancellation. */
+import { type Command, Option } from 'commander'
+import { DEPLOYMENT_STATES } from '../../model/index.ts'
+import { clientFor, emit, encode, listAll, withGlobalFlags, withLimit, type GlobalFlags } from '../command-kit.ts'
+import { EXIT } from '../exit-codes.ts'
+import { followDeployment, formatLogLine, type LogLineView } from '../follow.ts'
+import { formatAge, formatElapsed, formatFields, formatJson, formatTable, type CliIo } from '../output.ts'
+
+export interface DeploymentRow {
+  id: string
+  service: string
+  action: string
+  state: string
+  params: { tag?: string; by?: number; replicas?: number }
+  calls: number
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  error: string | null
+}
+
+/** `tag=v2`, `by=+2`, `replicas=3`: what the deployment was asked to do. */
+export function describeParams(params: DeploymentRow['params']): string {
+  const parts: string[] = []
+  if (params.tag !== undefined) {
+    parts.push(`tag=${params.tag}`)
+  }
+  if (params.by !== undefined) {
+    parts.push(`by=${params.by > 0 ? '+' : ''}${params.by}`)
+  }
+  if (params.replicas !== undefined) {
+    parts.push(`replicas=${params.replicas}`)
+  }
+  return parts.join(' ')
+}
+
+export function registerDeployCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const deploy = program.command('deploy').description('list deployments, show them, read or follow their logs, cancel')
+
+  withLimit(
+    withGlobalFlags(
+      deploy
+        .command('ls')
+        .description('list deployments, newest first')
+        .option('--service <name>', 'only this service')
+        .addOption(new Option('--state <state>', 'only this state').choices(DEPLOYMENT_STATES)),
+    ),
+    20,
+  ).action(async (flags: GlobalFlags & { limit: number; service?: string; state?: string }) => {
+    const query = { service: flags.service, state: flags.state }
+    const items = await listAll<DeploymentRow>(clientFor(flags, io), '/api/v1/deployments', query, flags.limit)
+    emit(io, flags, items, (rows) =>
+      rows.length === 0
+        ? 'no deployments\n'
+        : formatTable(rows, [
+            { header: 'ID', value: (d) => d.id },
+            { header: 'SERVICE', value: (d) => d.service },
+            { header: 'ACTION', value: (d) => d.action },
+            { header: 'STATE', value: (d) => d.state },
+            { header: 'PARAMS', value: (d) => describeParams(d.params) },
+            { header: 'CALLS', value: (d) => d.calls, right: true },
+            { header: 'CREATED', value: (d) => formatAge(d.createdAt, io.now()) },
+            { header: 'TOOK', value: (d) => formatElapsed(d.startedAt, d.finishedAt) },
+            { header: 'ERROR', value: (d) => d.error },
+          ]),
+    )
+  })
+
+  withGlobalFlags(deploy.command('show').argument('<id>').description('show one deployment')).action(
+    async (id: string, flags: GlobalFlags) => {
+      const shown = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}`)
+      emit(io, flags, shown, (d) => formatFields({ ...d, params: describeParams(d.params) || '-' }))
+    },
+  )
+
+  withGlobalFlags(
+    deploy
+      .command('logs')
+      .argument('<id>')
+      .description('print a deployment log; with -f, follow it until the deployment ends')
+      .option('-f, --follow', 'stream new lines live; exit 0 only if the deployment succeeds'),
+  ).action(async (id: string, flags: GlobalFlags & { follow?: boolean }) => {
+    const client = clientFor(flags, io)
+    if (flags.follow) {
+      const print = flags.json ? (line: LogLineView) => io.stdout(JSON.stringify(line) + '\n') : (line: LogLineView) => io.stdout(formatLogLine(line))
+      const state = await followDeployment(client, id, print)
+      io.stderr(`deployment ${id} ${state}\n`)
+      setExit(state === 'succeeded' ? EXIT.ok : EXIT.failed)
+      return
+    }
+    const log = await client.request<{ items: LogLineView[] }>(`/api/v1/deployments/${encode(id)}/log`)
+    io.stdout(flags.json ? formatJson(log.items) : log.items.map(formatLogLine).join(''))
+  })
+
+  withGlobalFlags(
+    deploy.command('cancel').argument('<id>').description('cancel a queued deployment, or stop a running one'),
+  ).action(async (id: string, flags: GlobalFlags) => {
+    const canceled = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}/cancel`, {
+      method: 'POST',
+    })
+    emit(io, flags, canceled, (d) =>
+      d.state === 'running'
+        ? `deployment ${d.id} is stopping; follow it with \`deckhand deploy logs -f ${d.id}\`\n`
+        : `deployment ${d.id} is ${d.state}\n`,
+    )
+  })
+}

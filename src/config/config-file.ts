@@ -1,0 +1,234 @@
+/**
+ * deckhand.yaml: read, interpolate `${ENV}`, and validate with the same parsers as the API, so a
+ * mistake is reported as `file:line: field: what is wrong` before anything is applied.
+ */
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { LineCounter, parseDocument } from 'yaml'
+import type { TriggerOptions } from '../model/index.ts'
+import { formatPath, isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
+import { parseServiceSpec, serviceSpecSchema, type TargetChecker } from '../specs/service-spec.ts'
+import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
+import { parseTriggerSpec, triggerSpecSchema } from '../specs/trigger-spec.ts'
+import type { ServiceInput, StackInput } from '../store/store.ts'
+import { TOKEN_PATTERN } from '../triggers/token.ts'
+import { interpolateEnv } from './interpolate.ts'
+import { defaultTargetChecker } from './target-checkers.ts'
+import { unknownFields } from './unknown-fields.ts'
+import { lineOf } from './yaml-positions.ts'
+
+/** One declared object, with where it was declared for errors raised while applying it. */
+interface Declared {
+  /** `deckhand.yaml:12`, prefixed to apply-time errors. */
+  at: string
+}
+
+export interface ConfigService extends Declared {
+  /** The fields as written (after interpolation): what the API would receive. */
+  spec: Record<string, unknown>
+  input: ServiceInput
+}
+
+export interface ConfigStack extends Declared {
+  input: StackInput
+}
+
+export interface ConfigTrigger extends Declared {
+  owner: { service: string } | { stack: string }
+  spec: Record<string, unknown>
+  options: TriggerOptions
+  /** The URL token; never printed. */
+  token: string
+}
+
+export interface DeckhandConfig {
+  file: string
+  /** Delete services and stacks, and revoke triggers of declared owners, the file no longer declares. */
+  prune: boolean
+  services: ConfigService[]
+  stacks: ConfigStack[]
+  triggers: ConfigTrigger[]
+}
+
+export type ConfigLoad = { ok: true; config: DeckhandConfig } | { ok: false; errors: string[] }
+
+export interface ConfigOptions {
+  /** The server's drivers check targets; without it, the built-in target checks run. */
+  checkTarget?: TargetChecker
+  /** Skip `${VAR}` checks, for `config validate` in CI where tokens are not set. */
+  ignoreMissingEnv?: boolean
+}
+
+const fileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { version: {}, prune: {}, services: {}, stacks: {}, triggers: {} },
+} as const
+
+const configTriggerSchema = {
+  ...triggerSpecSchema,
+  properties: { ...triggerSpecSchema.properties, service: {}, stack: {}, token: {} },
+} as const
+
+const TOKEN_HINT =
+  'must be 43 base64url characters (32 random bytes); make one with ' +
+  '`openssl rand -base64 32 | tr "+/" "-_" | tr -d =` and put it in an environment variable'
+
+export function loadConfigFile(path: string, env: Record<string, string | undefined>, options: ConfigOptions = {}): ConfigLoad {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    return { ok: false, errors: [`${path}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)})`] }
+  }
+  return parseConfigText(text, path, env, options)
+}
+
+export function parseConfigText(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined>,
+  options: ConfigOptions = {},
+): ConfigLoad {
+  const name = basename(file)
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((error) => `${name}:${error.linePos?.[0].line ?? 1}: ${error.message.split('\n')[0]}`),
+    }
+  }
+  const problems: Problem[] = []
+  const raw: unknown = doc.toJS() ?? {}
+  if (!isRecord(raw)) {
+    return { ok: false, errors: [`${name}:1: the file must be a map with services, stacks and triggers`] }
+  }
+  const interpolated = interpolateEnv(raw, options.ignoreMissingEnv ? new Proxy(env, { get: (t, k: string) => t[k] ?? 'unset' }) : env)
+  if (!options.ignoreMissingEnv) {
+    problems.push(...interpolated.problems)
+  }
+  const root = interpolated.value as Record<string, unknown>
+  problems.push(...unknownFields(root, fileSchema))
+  if (root.prune !== undefined && typeof root.prune !== 'boolean') {
+    problems.push({ path: ['prune'], message: 'must be true or false' })
+  }
+  const at = (path: FieldPath): string => `${name}:${lineOf(doc, lines, path)}`
+  const checkTarget = options.checkTarget ?? defaultTargetChecker
+  const config: DeckhandConfig = { file: name, prune: root.prune === true, services: [], stacks: [], triggers: [] }
+
+  const services = listAt(root, 'services', problems)
+  const serviceNames = new Set<string>()
+  services.forEach((spec, index) => {
+    const path = ['services', index]
+    problems.push(...unknownFields(spec, serviceSpecSchema, path))
+    const parsed = parseServiceSpec(spec, checkTarget)
+    if (!parsed.ok) {
+      problems.push(...parsed.problems.map((p) => refineTargetProblem(path, p)))
+      return
+    }
+    if (serviceNames.has(parsed.value.name)) {
+      problems.push({ path: [...path, 'name'], message: `service ${parsed.value.name} is declared twice` })
+    }
+    serviceNames.add(parsed.value.name)
+    config.services.push({ at: at(path), spec: spec as Record<string, unknown>, input: parsed.value })
+  })
+
+  const stacks = listAt(root, 'stacks', problems)
+  const stackNames = new Set<string>()
+  stacks.forEach((spec, index) => {
+    const path = ['stacks', index]
+    problems.push(...unknownFields(spec, stackSpecSchema, path))
+    const parsed = parseStackSpec(spec)
+    if (!parsed.ok) {
+      problems.push(...parsed.problems.map((p) => ({ ...p, path: [...path, ...p.path] })))
+      return
+    }
+    if (stackNames.has(parsed.value.name)) {
+      problems.push({ path: [...path, 'name'], message: `stack ${parsed.value.name} is declared twice` })
+    }
+    stackNames.add(parsed.value.name)
+    config.stacks.push({ at: at(path), input: parsed.value })
+  })
+
+  const triggers = listAt(root, 'triggers', problems)
+  const triggerKeys = new Set<string>()
+  const tokens = new Set<string>()
+  triggers.forEach((entry, index) => {
+    const path = ['triggers', index]
+    if (!isRecord(entry)) {
+      problems.push({ path, message: 'a trigger must be a map with service or stack, action and token' })
+      return
+    }
+    problems.push(...unknownFields(entry, configTriggerSchema, path))
+    const { service, stack, token, ...spec } = entry
+    let owner: ConfigTrigger['owner'] | undefined
+    if ((service === undefined) === (stack === undefined)) {
+      problems.push({ path, message: 'name exactly one of service or stack, the owner of the trigger' })
+    } else if (service !== undefined) {
+      owner = typeof service === 'string' ? { service } : undefined
+      if (!owner) problems.push({ path: [...path, 'service'], message: 'must be a service name' })
+    } else {
+      owner = typeof stack === 'string' ? { stack } : undefined
+      if (!owner) problems.push({ path: [...path, 'stack'], message: 'must be a stack name' })
+    }
+    if (!options.ignoreMissingEnv && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
+      problems.push({
+        path: [...path, 'token'],
+        message: token === undefined ? `is required: token: \${SOME_VARIABLE}; it ${TOKEN_HINT}` : TOKEN_HINT,
+      })
+    } else if (typeof token === 'string' && tokens.has(token)) {
+      problems.push({ path: [...path, 'token'], message: 'is the token of another trigger in this file; each needs its own' })
+    }
+    const parsed = parseTriggerSpec(spec)
+    if (!parsed.ok) {
+      problems.push(...parsed.problems.map((p) => ({ ...p, path: [...path, ...p.path] })))
+      return
+    }
+    if (!owner || typeof token !== 'string') {
+      return
+    }
+    const key = `${'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`} trigger ${parsed.value.name}`
+    if (triggerKeys.has(key)) {
+      problems.push({ path: [...path, 'name'], message: `${key} is declared twice; give each trigger of an owner its own name` })
+    }
+    triggerKeys.add(key)
+    tokens.add(token)
+    config.triggers.push({ at: at(path), owner, spec, options: parsed.value, token })
+  })
+
+  if (problems.length > 0) {
+    const sorted = problems
+      .map((p) => ({ line: lineOf(doc, lines, p.path), problem: p }))
+      .sort((a, b) => a.line - b.line)
+    return {
+      ok: false,
+      errors: sorted.map(({ line, problem }) => `${name}:${line}: ${problem.path.length ? `${formatPath(problem.path)}: ` : ''}${problem.message}`),
+    }
+  }
+  return { ok: true, config }
+}
+
+function listAt(root: Record<string, unknown>, key: string, problems: Problem[]): unknown[] {
+  const value = root[key]
+  if (value === undefined || value === null) {
+    return []
+  }
+  if (!Array.isArray(value)) {
+    problems.push({ path: [key], message: `must be a list (each entry starts with "- ")` })
+    return []
+  }
+  return value
+}
+
+/** Driver checks say `target.command must be …`; point the error at that field, not at target. */
+function refineTargetProblem(base: FieldPath, problem: Problem): Problem {
+  if (problem.path.length === 1 && problem.path[0] === 'target') {
+    const match = /^target((?:\.[A-Za-z0-9_]+)+)\s+(.*)$/s.exec(problem.message)
+    if (match) {
+      return { path: [...base, 'target', ...match[1]!.slice(1).split('.')], message: match[2]! }
+    }
+  }
+  return { ...problem, path: [...base, ...problem.path] }
+}
+

@@ -1,0 +1,41 @@
+/** `${NAME}` in deckhand.yaml strings, so tokens and secrets live in the environment, not in git. */
+import { isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
+
+// `$${X}` is a literal `${X}`; `${X:-fallback}` uses the fallback when X is unset or empty.
+const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+
+export interface Interpolated {
+  value: unknown
+  problems: Problem[]
+}
+
+/** Replaces references in every string of `value`; an unset variable is a problem at its field. */
+export function interpolateEnv(value: unknown, env: Record<string, string | undefined>, path: FieldPath = []): Interpolated {
+  const problems: Problem[] = []
+  const walk = (node: unknown, at: FieldPath): unknown => {
+    if (typeof node === 'string') {
+      return node.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
+        if (name === undefined) {
+          return '$'
+        }
+        const found = env[name]
+        if (found !== undefined && found !== '') {
+          return found
+        }
+        if (fallback !== undefined) {
+          return fallback
+        }
+        problems.push({ path: at, message: `environment variable ${name} is not set (the file says ${match})` })
+        return ''
+      })
+    }
+    if (Array.isArray(node)) {
+      return node.map((item, index) => walk(item, [...at, index]))
+    }
+    if (isRecord(node)) {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...at, key])]))
+    }
+    return node
+  }
+  return { value: walk(value, path), problems }
+}
