@@ -114,7 +114,12 @@ async function startCluster(): Promise<Cluster> {
     base.stop()
     throw error
   }
-  return { ...base, template, external: Boolean(external), startMs: Math.round(performance.now() - started) }
+  return {
+    ...base,
+    template,
+    external: Boolean(external),
+    startMs: Math.round(performance.now() - started),
+  }
 }
 
 async function startPrivateServer(): Promise<{ adminUrl: string; stop: () => void }> {
@@ -128,7 +133,9 @@ async function startPrivateServer(): Promise<{ adminUrl: string; stop: () => voi
     chownSync(dir, user.uid, user.gid)
   }
   const exec = (tool: string, args: string[]) =>
-    user ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args)
+    user
+      ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args])
+      : run(join(bin, tool), args)
   let running = false
   let port = 0
   const stop = () => {
@@ -136,12 +143,25 @@ async function startPrivateServer(): Promise<{ adminUrl: string; stop: () => voi
       running = false
       // Immediate: the data directory is deleted next, so a clean checkpoint buys nothing.
       const pgCtl = [join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']
-      spawnSync(user ? 'runuser' : pgCtl[0]!, user ? ['-u', 'postgres', '--', ...pgCtl] : pgCtl.slice(1))
+      spawnSync(
+        user ? 'runuser' : pgCtl[0]!,
+        user ? ['-u', 'postgres', '--', ...pgCtl] : pgCtl.slice(1),
+      )
     }
     rmSync(dir, { recursive: true, force: true })
   }
   try {
-    await exec('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+    await exec('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ])
     port = await freePort()
     const settings = [
       '-c listen_addresses=127.0.0.1',
@@ -150,13 +170,28 @@ async function startPrivateServer(): Promise<{ adminUrl: string; stop: () => voi
       '-c fsync=on',
       '-c synchronous_commit=on',
     ].join(' ')
-    await exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', settings, 'start'])
+    await exec('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      settings,
+      'start',
+    ])
     running = true
   } catch (error) {
-    const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : ''
+    const log = existsSync(join(dir, 'server.log'))
+      ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)
+      : ''
     stop()
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message
-    throw new Error(`PostgreSQL did not start from ${bin}: ${detail}${log ? `\n${log}` : ''}`, { cause: error })
+    throw new Error(`PostgreSQL did not start from ${bin}: ${detail}${log ? `\n${log}` : ''}`, {
+      cause: error,
+    })
   }
   // If the process dies before the `after` hook, do not leave a server running behind it.
   process.once('exit', stop)
@@ -194,7 +229,9 @@ async function postgresUser(): Promise<{ uid: number; gid: number }> {
     const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim())
     return { uid, gid }
   } catch (error) {
-    throw new Error('running as root, and there is no `postgres` user to run initdb as', { cause: error })
+    throw new Error('running as root, and there is no `postgres` user to run initdb as', {
+      cause: error,
+    })
   }
 }
 
@@ -204,7 +241,11 @@ function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -237,7 +278,9 @@ after(async () => {
     // server each is dropped, FORCE-fully, so a store left open cannot keep one alive.
     if (external) {
       await Promise.all(
-        [...databases, template].map((name) => admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+        [...databases, template].map((name) =>
+          admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+        ),
       )
     }
   } finally {

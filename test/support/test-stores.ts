@@ -52,7 +52,9 @@ export async function testStores(): Promise<TestStore[]> {
     .filter(Boolean)
   const unknown = wanted.filter((name) => !(STORE_BACKENDS as readonly string[]).includes(name))
   if (unknown.length) {
-    throw new Error(`DECKHAND_TEST_STORES names unknown backends: ${unknown.join(', ')}; use ${STORE_BACKENDS.join(',')}`)
+    throw new Error(
+      `DECKHAND_TEST_STORES names unknown backends: ${unknown.join(', ')}; use ${STORE_BACKENDS.join(',')}`,
+    )
   }
   const stores: TestStore[] = []
   for (const name of wanted as StoreBackend[]) {
@@ -85,7 +87,10 @@ async function postgresStore(required: boolean): Promise<TestStore> {
       return {
         name: 'postgres',
         skip: false,
-        open: () => Promise.reject(new Error(`${reason} (required by DECKHAND_TEST_REQUIRE or DECKHAND_TEST_STORES)`)),
+        open: () =>
+          Promise.reject(
+            new Error(`${reason} (required by DECKHAND_TEST_REQUIRE or DECKHAND_TEST_STORES)`),
+          ),
       }
     }
     process.stderr.write(`\nWARNING: skipping the postgres store tests. ${reason}\n\n`)

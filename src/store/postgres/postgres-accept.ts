@@ -6,7 +6,13 @@ import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import { toCall, toDeployment, toService } from '../row-mapping.ts'
-import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
+import type {
+  AcceptResult,
+  CallInput,
+  DeploymentIntent,
+  IntentResult,
+  RecordedCall,
+} from '../store.ts'
 import {
   codeOf,
   isUnavailable,
@@ -136,8 +142,10 @@ async function acceptOne(
       : 'ignored'
   const reason =
     outcome === 'ignored'
-      ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') ||
-        'nothing to deploy'
+      ? results
+          .map((r) => (r.kind === 'ignored' ? r.reason : ''))
+          .filter(Boolean)
+          .join('; ') || 'nothing to deploy'
       : null
   const recorded = await insertCall(
     q,
@@ -153,7 +161,11 @@ async function applyIntent(
   intent: DeploymentIntent,
 ): Promise<IntentResult> {
   if (!service) {
-    return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
+    return {
+      kind: 'ignored',
+      service: intent.service,
+      reason: `service ${intent.service} does not exist`,
+    }
   }
   for (let attempt = 1; ; attempt++) {
     // The queued row's lock makes a claim on another instance that holds it finish first;
@@ -202,7 +214,11 @@ async function applyIntent(
   }
 }
 
-export async function insertCall(q: Queryable, call: RecordedCall, deploymentIds: string[]): Promise<Call> {
+export async function insertCall(
+  q: Queryable,
+  call: RecordedCall,
+  deploymentIds: string[],
+): Promise<Call> {
   const row = await q.row(
     `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) RETURNING *`,

@@ -1,7 +1,8 @@
 /** A pool of PostgreSQL connections with transactions that map "cannot commit" to a 503 error. */
 import pg from 'pg'
 import { DeckhandError, storeUnavailable } from '../../errors.ts'
-import type { Row } from '../row-mapping.ts'
+import type { PageRequest } from '../../model/index.ts'
+import { decodeCursor, type Row } from '../row-mapping.ts'
 
 /** What a statement inside a transaction (or on its own) runs against. */
 export interface Queryable {
@@ -95,6 +96,35 @@ export class PostgresConnection {
   }
 }
 
+/** A WHERE clause; a `?` in it takes the paired value. */
+export type Filter = string | [clause: string, value: unknown]
+
+/** One page, newest first; each `?` in a clause takes the value paired with it. */
+export async function selectPage(
+  c: PostgresConnection,
+  table: string,
+  where: Filter[],
+  page: PageRequest,
+): Promise<Row[]> {
+  const params: unknown[] = []
+  const clauses = where.map((clause) => {
+    if (typeof clause === 'string') {
+      return clause
+    }
+    params.push(clause[1])
+    return clause[0].replace('?', `$${params.length}`)
+  })
+  const before = decodeCursor(page.cursor)
+  if (before !== undefined) {
+    params.push(before)
+    clauses.push(`seq < $${params.length}`)
+  }
+  params.push(page.limit + 1)
+  const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
+  const sql = `SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $${params.length}`
+  return c.rows(sql, params)
+}
+
 export function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'string' ? code : ''
@@ -114,8 +144,17 @@ export function isUniqueViolation(error: unknown, index?: string): boolean {
 // server (25006, a standby after failover).
 const UNAVAILABLE_CODE = /^(08|53|57P|58)|^25006$/
 // Errors from the socket or the pool, before the server said anything.
-const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
-const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed|not queryable/i
+const UNAVAILABLE_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+])
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed|not queryable/i
 
 /** True for errors that say the database cannot be reached or written. */
 export function isUnavailable(error: unknown): boolean {

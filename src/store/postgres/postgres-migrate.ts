@@ -1,4 +1,4 @@
-/** Applies the numbered SQL files in migrations/ once, even when several instances start together. */
+/** Applies the numbered SQL files in migrations/ once, even when instances start together. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type pg from 'pg'
@@ -22,7 +22,11 @@ export function listPostgresMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((file) => /^\d{4}-.+\.sql$/.test(file))
     .sort()
-    .map((file) => ({ version: Number(file.slice(0, 4)), name: file, sql: readFileSync(join(dir, file), 'utf8') }))
+    .map((file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file,
+      sql: readFileSync(join(dir, file), 'utf8'),
+    }))
 }
 
 /** Applies pending migrations, each in its own transaction; returns the versions it applied. */
@@ -45,7 +49,9 @@ export async function migratePostgres(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       )
       const done = new Set(
-        (await client.query('SELECT version FROM schema_migrations')).rows.map((row) => Number(row.version)),
+        (await client.query('SELECT version FROM schema_migrations')).rows.map((row) =>
+          Number(row.version),
+        ),
       )
       const applied: number[] = []
       for (const migration of migrations) {

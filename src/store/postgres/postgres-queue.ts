@@ -6,7 +6,11 @@
 import type { Deployment } from '../../model/index.ts'
 import { toDeployment } from '../row-mapping.ts'
 import type { DeploymentOutcome, LeaseState } from '../store.ts'
-import { isUniqueViolation, type PostgresConnection, type Queryable } from './postgres-connection.ts'
+import {
+  isUniqueViolation,
+  type PostgresConnection,
+  type Queryable,
+} from './postgres-connection.ts'
 
 // Times that order deployments across instances come from the database's clock, never from
 // each instance's own: a lease is compared with the same clock that wrote it.
@@ -23,7 +27,11 @@ const CLAIM_ATTEMPTS = 5
  * can still pick two deployments of one service; deployments_one_running then refuses the
  * later one, which rolls back to its savepoint and tries the next candidate.
  */
-export function claimNext(c: PostgresConnection, owner: string, leaseMs: number): Promise<Deployment | undefined> {
+export function claimNext(
+  c: PostgresConnection,
+  owner: string,
+  leaseMs: number,
+): Promise<Deployment | undefined> {
   return c.transaction(async (q) => {
     const passed: string[] = []
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
@@ -68,7 +76,12 @@ export function claimNext(c: PostgresConnection, owner: string, leaseMs: number)
 }
 
 /** One statement: extends the lease if this owner still runs it, and reads the cancel flag. */
-export async function renewLease(c: PostgresConnection, id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+export async function renewLease(
+  c: PostgresConnection,
+  id: string,
+  owner: string,
+  leaseMs: number,
+): Promise<LeaseState> {
   const row = await c.row(
     `WITH renewed AS (
        UPDATE deployments SET lease_expires_at = ${LEASE}
@@ -116,14 +129,20 @@ export async function setServiceStateRow(
   }
 }
 
-export function cancelDeployment(c: PostgresConnection, id: string): Promise<Deployment | undefined> {
+export function cancelDeployment(
+  c: PostgresConnection,
+  id: string,
+): Promise<Deployment | undefined> {
   return c.transaction(async (q) => {
     await q.rows(
       `UPDATE deployments SET state = 'canceled', finished_at = clock_timestamp(), error = 'canceled before it started'
         WHERE id = $1 AND state = 'queued'`,
       [id],
     )
-    await q.rows("UPDATE deployments SET cancel_requested = true WHERE id = $1 AND state = 'running'", [id])
+    await q.rows(
+      "UPDATE deployments SET cancel_requested = true WHERE id = $1 AND state = 'running'",
+      [id],
+    )
     const row = await q.row('SELECT * FROM deployments WHERE id = $1', [id])
     return row ? toDeployment(row) : undefined
   })

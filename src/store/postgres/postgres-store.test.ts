@@ -1,7 +1,12 @@
 /** Runs the store contract on PostgreSQL, then what only a shared database has: many instances. */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshPostgresUrl, isRequired, postgresAvailable } from '../../../test/support/postgres-cluster.ts'
+import pg from 'pg'
+import {
+  freshPostgresUrl,
+  isRequired,
+  postgresAvailable,
+} from '../../../test/support/postgres-cluster.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import type { Deployment } from '../../model/index.ts'
 import { intent, runStoreContract, serviceInput } from '../store-contract.ts'
@@ -14,7 +19,8 @@ const available = await postgresAvailable()
 if (!available.ok) {
   const reason = `PostgreSQL unavailable: ${available.reason}`
   if (isRequired('postgres')) {
-    test('PostgreSQL is required by DECKHAND_TEST_REQUIRE and must start', () => assert.fail(reason))
+    test('PostgreSQL is required by DECKHAND_TEST_REQUIRE and must start', () =>
+      assert.fail(reason))
   } else {
     process.stderr.write(`\nWARNING: skipping the postgres store tests. ${reason}\n\n`)
     test('store contract: postgres', { skip: reason }, () => {})
@@ -29,9 +35,13 @@ if (!available.ok) {
   })
 
   describe('postgres: many instances on one database', () => {
-    /** Opens `n` stores on one fresh database, each with its own pool, as separate instances would. */
-    async function instances(t: { after: (fn: () => Promise<void>) => void }, n: number): Promise<PostgresStore[]> {
-      const url = await freshPostgresUrl()
+    /** Opens `n` stores on one database, each with its own pool, as separate instances would. */
+    async function instances(
+      t: { after: (fn: () => Promise<void>) => void },
+      n: number,
+      url?: string,
+    ): Promise<PostgresStore[]> {
+      url ??= await freshPostgresUrl()
       const stores = Array.from({ length: n }, () => new PostgresStore(url, { poolSize: 8 }))
       t.after(async () => {
         await Promise.all(stores.map((store) => store.close()))
@@ -73,13 +83,18 @@ if (!available.ok) {
             continue
           }
           if (holding.has(deployment.service)) {
-            violations.push(`${deployment.service}: ${holding.get(deployment.service)} and ${deployment.id}`)
+            violations.push(
+              `${deployment.service}: ${holding.get(deployment.service)} and ${deployment.id}`,
+            )
           }
           holding.set(deployment.service, deployment.id)
           if (finishAtOnce) {
             // Released before the finish commits: a claim that lands after it is legitimate.
             holding.delete(deployment.service)
-            assert.equal(await store.finishDeployment(deployment.id, owner, { state: 'succeeded' }), true)
+            assert.equal(
+              await store.finishDeployment(deployment.id, owner, { state: 'succeeded' }),
+              true,
+            )
             changed()
           } else {
             held.push({ store, owner, deployment })
@@ -90,7 +105,9 @@ if (!available.ok) {
       // Phase 1: the burst, while claimers on all three instances claim and hold what they get,
       // so each service can have at most one running and one queued deployment.
       const started = performance.now()
-      const claimers = stores.flatMap((store, i) => [0, 1].map((k) => claimer(store, `i${i}-w${k}`, false)))
+      const claimers = stores.flatMap((store, i) =>
+        [0, 1].map((k) => claimer(store, `i${i}-w${k}`, false)),
+      )
       const calls = Array.from({ length: 600 }, (_, n) => ({
         id: `call_${n}`,
         triggerId: 'trg_burst',
@@ -100,9 +117,9 @@ if (!available.ok) {
       }))
       const results = await Promise.all(
         calls.map((call, n) =>
-          stores[n % 3]!
-            .acceptCall(call, [intent(services[n % 20]!, { params: { tag: `v${n}` } })])
-            .finally(changed),
+          stores[n % 3]!.acceptCall(call, [
+            intent(services[n % 20]!, { params: { tag: `v${n}` } }),
+          ]).finally(changed),
         ),
       )
       bursting = false
@@ -111,15 +128,25 @@ if (!available.ok) {
       const burstMs = Math.round(performance.now() - started)
       t.diagnostic(`600 acceptCall on 3 instances with 6 claimers: ${burstMs} ms`)
 
-      assert.deepEqual(results.filter((r) => r.results[0]?.kind === 'ignored'), [])
-      assert.equal((await stores[1]!.listCalls({ trigger: 'trg_burst' }, { limit: 1000 })).items.length, 600)
+      assert.deepEqual(
+        results.filter((r) => r.results[0]?.kind === 'ignored'),
+        [],
+      )
+      assert.equal(
+        (await stores[1]!.listCalls({ trigger: 'trg_burst' }, { limit: 1000 })).items.length,
+        600,
+      )
       const all = (await stores[2]!.listDeployments({}, { limit: 1000 })).items
       const perService = Map.groupBy(all, (d) => d.service)
       for (const name of services) {
         const rows = perService.get(name) ?? []
         assert.ok(rows.length >= 1 && rows.length <= 2, `${name} has ${rows.length} deployments`)
         // Every call of the service is counted on exactly one of its deployments.
-        assert.equal(rows.reduce((sum, d) => sum + d.calls, 0), 30, name)
+        assert.equal(
+          rows.reduce((sum, d) => sum + d.calls, 0),
+          30,
+          name,
+        )
         assert.ok(rows.filter((d) => d.state === 'running').length <= 1, name)
       }
 
@@ -127,7 +154,10 @@ if (!available.ok) {
       // (two candidates each), and let six claimers that finish at once drain the queue.
       for (const { store, owner, deployment } of held) {
         holding.delete(deployment.service)
-        assert.equal(await store.finishDeployment(deployment.id, owner, { state: 'succeeded' }), true)
+        assert.equal(
+          await store.finishDeployment(deployment.id, owner, { state: 'succeeded' }),
+          true,
+        )
       }
       await Promise.all(
         services.flatMap((name, n) => [
@@ -137,7 +167,9 @@ if (!available.ok) {
           ]),
         ]),
       )
-      await Promise.all(stores.flatMap((store, i) => [0, 1].map((k) => claimer(store, `d${i}-w${k}`, true))))
+      await Promise.all(
+        stores.flatMap((store, i) => [0, 1].map((k) => claimer(store, `d${i}-w${k}`, true))),
+      )
       assert.deepEqual(violations, [])
 
       const finished = (await stores[0]!.listDeployments({}, { limit: 1000 })).items
@@ -153,6 +185,44 @@ if (!available.ok) {
       }
     })
 
+    test('losing a race on a unique index retries: a claim takes the next service, a call joins', async (t) => {
+      const url = await freshPostgresUrl()
+      const [store] = await instances(t, 1, url)
+      await store!.createService(serviceInput('a'))
+      await store!.createService(serviceInput('b'))
+      const none = { triggerId: null, sender: null, deliveryId: null, remoteAddress: null }
+      await store!.acceptCall({ id: 'call_a', ...none }, [intent('a')])
+      await store!.acceptCall({ id: 'call_b', ...none }, [intent('b')])
+      // Another writer, mid-transaction, has made a deployment of `a` run and queued a scale of
+      // `a`: neither is visible yet, so the store's reads cannot see the conflict coming.
+      const other = await rawClient(url)
+      t.after(() => other.end())
+      await other.query('BEGIN')
+      await other.query(
+        `INSERT INTO deployments (id, service, action, state, params, input, calls, created_at, owner)
+         VALUES ('dpl_other_run', 'a', 'rollback', 'running', '{}', '{}', 1, now(), 'other'),
+                ('dpl_other_scale', 'a', 'scale', 'queued', '{"by":1}', '{}', 1, now(), NULL)`,
+      )
+      const claim = store!.claimNext('w1', 30_000)
+      const join = store!.acceptCall({ id: 'call_scale', ...none }, [
+        intent('a', { action: 'scale', params: { by: 1 } }),
+      ])
+      await waitFor(
+        async () =>
+          (
+            await other.query(
+              "SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'",
+            )
+          ).rowCount === 2,
+        { what: 'the claim and the call to wait on the other writer' },
+      )
+      await other.query('COMMIT')
+      assert.equal((await claim)?.service, 'b')
+      const joined = (await join).results[0]
+      assert.equal(joined?.kind, 'coalesced')
+      assert.equal(joined?.kind === 'coalesced' && joined.deployment.id, 'dpl_other_scale')
+    })
+
     test('a deployment whose lease lapsed is failed by another instance', async (t) => {
       const [lost, survivor] = await instances(t, 2)
       await lost!.createService(serviceInput('web'))
@@ -163,7 +233,8 @@ if (!available.ok) {
       const claimed = await lost!.claimNext('instance-lost', 200)
       assert.ok(claimed)
       assert.deepEqual(await survivor!.failAbandoned('lease expired', 'expired'), [])
-      // The lost instance never renews; the survivor reaps once the database clock passes the lease.
+      // The lost instance never renews; the survivor reaps once the database clock passes
+      // the lease.
       const failed = await waitFor(
         async () => {
           const reaped = await survivor!.failAbandoned('lease expired', 'expired')
@@ -171,9 +242,18 @@ if (!available.ok) {
         },
         { timeoutMs: 5_000, what: 'the expired lease to be reaped' },
       )
-      assert.deepEqual(failed.map((d) => [d.id, d.state, d.error]), [[claimed.id, 'failed', 'lease expired']])
-      assert.deepEqual(await lost!.renewLease(claimed.id, 'instance-lost', 30_000), { held: false, cancelRequested: false })
-      assert.equal(await lost!.finishDeployment(claimed.id, 'instance-lost', { state: 'succeeded' }), false)
+      assert.deepEqual(
+        failed.map((d) => [d.id, d.state, d.error]),
+        [[claimed.id, 'failed', 'lease expired']],
+      )
+      assert.deepEqual(await lost!.renewLease(claimed.id, 'instance-lost', 30_000), {
+        held: false,
+        cancelRequested: false,
+      })
+      assert.equal(
+        await lost!.finishDeployment(claimed.id, 'instance-lost', { state: 'succeeded' }),
+        false,
+      )
       assert.deepEqual(await survivor!.failAbandoned('lease expired', 'expired'), [])
     })
 
@@ -189,7 +269,10 @@ if (!available.ok) {
       await probe.migrate()
       const versions = listPostgresMigrations().map((m) => m.version)
       const rows = await rowsOf(url, 'SELECT version FROM schema_migrations ORDER BY version')
-      assert.deepEqual(rows.map((row) => Number(row.version)), versions)
+      assert.deepEqual(
+        rows.map((row) => Number(row.version)),
+        versions,
+      )
       await stores[1]!.createService(serviceInput('after-migrate'))
     })
 
@@ -208,7 +291,10 @@ if (!available.ok) {
         ),
       )
       const lines = await a!.readLog('dpl_race', 0, 1000)
-      assert.deepEqual(lines.map((l) => l.seq), Array.from({ length: 80 }, (_, i) => i + 1))
+      assert.deepEqual(
+        lines.map((l) => l.seq),
+        Array.from({ length: 80 }, (_, i) => i + 1),
+      )
       // Each append's two lines are adjacent: no other append slipped between them.
       for (let i = 0; i < 80; i += 2) {
         assert.equal(lines[i]!.line.split('.')[0], lines[i + 1]!.line.split('.')[0])
@@ -225,9 +311,10 @@ if (!available.ok) {
       try {
         await assert.rejects(store.ping(), { code: 'DH_ERR_STORE_UNAVAILABLE', status: 503 })
         await assert.rejects(
-          store.acceptCall({ id: 'call_x', triggerId: null, sender: null, deliveryId: null, remoteAddress: null }, [
-            intent('web'),
-          ]),
+          store.acceptCall(
+            { id: 'call_x', triggerId: null, sender: null, deliveryId: null, remoteAddress: null },
+            [intent('web')],
+          ),
           { code: 'DH_ERR_STORE_UNAVAILABLE' },
         )
       } finally {
@@ -237,10 +324,14 @@ if (!available.ok) {
   })
 }
 
-async function rowsOf(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { default: pg } = await import('pg')
+async function rawClient(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
+  return client
+}
+
+async function rowsOf(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = await rawClient(url)
   try {
     return (await client.query(sql)).rows
   } finally {

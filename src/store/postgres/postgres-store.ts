@@ -2,7 +2,6 @@
  * The shared store: one PostgreSQL database behind any number of Deckhand instances, each with
  * its own pool. Every method is one transaction; the queue's statements live in postgres-queue.ts.
  */
-import pg from 'pg'
 import { conflict } from '../../errors.ts'
 import type {
   AdminToken,
@@ -16,19 +15,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import {
-  decodeCursor,
-  serviceSpec,
-  toAdminToken,
-  toCall,
-  toDeployment,
-  toLogLine,
-  toPage,
-  toService,
-  toStack,
-  toTrigger,
-  type Row,
-} from '../row-mapping.ts'
+import { serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
 import type {
   AcceptResult,
   CallFilter,
@@ -44,35 +31,39 @@ import type {
   TriggerInput,
 } from '../store.ts'
 import { PostgresAcceptBatcher, insertCall } from './postgres-accept.ts'
-import { PostgresConnection, mapError } from './postgres-connection.ts'
+import { PostgresConnection, selectPage, type Filter } from './postgres-connection.ts'
+import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import * as queue from './postgres-queue.ts'
+import * as tokens from './postgres-tokens.ts'
 
-/**
- * The channel `appendLog` notifies, with the deployment id as payload, when its lines commit.
- * A follower on another instance re-reads the log from its last seq when woken: the
- * notification carries no lines, so one lost while a listener reconnects costs nothing.
- */
-export const LOG_CHANNEL = 'deckhand_log'
-
-type Filter = string | [clause: string, value: unknown]
+export { LOG_CHANNEL } from './postgres-logs.ts'
 
 export interface PostgresStoreOptions {
   /** Connections this instance keeps open at most; default 10. */
   poolSize?: number
 }
 
+/**
+ * Every timestamp is written by the database with clock_timestamp() (the statement's time, not
+ * the transaction's start, which now() would give): instances whose clocks drift still write
+ * one timeline, and a lease is compared with the clock that set it. Rows come back through
+ * RETURNING, so what a method answers is exactly what was stored.
+ */
 export class PostgresStore implements Store {
+  /** Several instances may write at once: claims and joins are safe across them. */
   readonly capabilities = { multiWriter: true }
   #c: PostgresConnection
   #batcher: PostgresAcceptBatcher
-  #listeners = new Set<pg.Client>()
+  // Unsubscribe functions of the live LISTEN connections, ended with the store.
+  #listeners = new Set<() => Promise<void>>()
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#c = new PostgresConnection(url, { poolSize: options.poolSize })
     this.#batcher = new PostgresAcceptBatcher(this.#c)
   }
 
+  /** Safe from several instances at once: a session advisory lock lets one apply each file. */
   async migrate(): Promise<void> {
     await migratePostgres(this.#c.pool)
   }
@@ -81,8 +72,9 @@ export class PostgresStore implements Store {
     await this.#c.row('SELECT 1 AS ok')
   }
 
+  /** Ends LISTEN connections, then the pool, which waits for transactions in flight. */
   async close(): Promise<void> {
-    await Promise.all([...this.#listeners].map((client) => client.end().catch(() => {})))
+    await Promise.all([...this.#listeners].map((end) => end()))
     await this.#c.close()
   }
 
@@ -92,62 +84,16 @@ export class PostgresStore implements Store {
    * a function that stops listening. If that connection is lost the subscription ends and
    * `onError` is told; the caller subscribes again and re-reads what it may have missed.
    */
-  async subscribe(
+  subscribe(
     channel: string,
     onMessage: (payload: string) => void,
     onError?: (error: Error) => void,
   ): Promise<() => Promise<void>> {
-    const client = new pg.Client({ connectionString: this.#c.url, application_name: 'deckhand-listen' })
-    let ended = false
-    const end = async (): Promise<void> => {
-      if (!ended) {
-        ended = true
-        this.#listeners.delete(client)
-        await client.end().catch(() => {})
-      }
-    }
-    client.on('notification', (message) => {
-      if (message.channel === channel) {
-        onMessage(message.payload ?? '')
-      }
-    })
-    client.on('error', (error) => {
-      void end()
-      onError?.(error)
-    })
-    try {
-      await client.connect()
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-    } catch (error) {
-      await end()
-      throw mapError(error)
-    }
-    this.#listeners.add(client)
-    return end
-  }
-
-  /** One page, newest first; each `?` in a clause takes the value paired with it. */
-  async #page(table: string, where: Filter[], page: PageRequest): Promise<Row[]> {
-    const params: unknown[] = []
-    const clauses = where.map((clause) => {
-      if (typeof clause === 'string') {
-        return clause
-      }
-      params.push(clause[1])
-      return clause[0].replace('?', `$${params.length}`)
-    })
-    const before = decodeCursor(page.cursor)
-    if (before !== undefined) {
-      params.push(before)
-      clauses.push(`seq < $${params.length}`)
-    }
-    params.push(page.limit + 1)
-    const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    return this.#c.rows(`SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $${params.length}`, params)
+    return logs.subscribe(this.#c.url, this.#listeners, channel, onMessage, onError)
   }
 
   async listServices(page: PageRequest): Promise<Page<Service>> {
-    return toPage(await this.#page('services', [], page), page.limit, toService)
+    return toPage(await selectPage(this.#c, 'services', [], page), page.limit, toService)
   }
 
   async getService(name: string): Promise<Service | undefined> {
@@ -184,6 +130,8 @@ export class PostgresStore implements Store {
     })
   }
 
+  // One transaction, so no call can queue for the service between the delete and the cancel:
+  // an accept holds KEY SHARE on the service row, which the DELETE waits for.
   async deleteService(name: string): Promise<boolean> {
     return this.#c.transaction(async (q) => {
       const deleted = await q.rows('DELETE FROM services WHERE name = $1 RETURNING seq', [name])
@@ -200,12 +148,15 @@ export class PostgresStore implements Store {
     })
   }
 
-  async setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void> {
+  async setServiceState(
+    name: string,
+    state: { replicas?: number | null; tag?: string | null },
+  ): Promise<void> {
     await this.#c.transaction((q) => queue.setServiceStateRow(q, name, state))
   }
 
   async listStacks(page: PageRequest): Promise<Page<Stack>> {
-    return toPage(await this.#page('stacks', [], page), page.limit, toStack)
+    return toPage(await selectPage(this.#c, 'stacks', [], page), page.limit, toStack)
   }
 
   async getStack(name: string): Promise<Stack | undefined> {
@@ -243,61 +194,38 @@ export class PostgresStore implements Store {
     })
   }
 
-  async createTrigger(input: TriggerInput): Promise<Trigger> {
-    const { id, service, stack, tokenHash, ...options } = input
-    const row = await this.#c.row(
-      `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
-       VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING *`,
-      [id, service, stack, tokenHash, JSON.stringify(options)],
-    )
-    return toTrigger(row!)
+  createTrigger(input: TriggerInput): Promise<Trigger> {
+    return tokens.createTrigger(this.#c, input)
   }
 
-  async getTrigger(id: string): Promise<Trigger | undefined> {
-    const row = await this.#c.row('SELECT * FROM triggers WHERE id = $1', [id])
-    return row ? toTrigger(row) : undefined
+  getTrigger(id: string): Promise<Trigger | undefined> {
+    return tokens.getTrigger(this.#c, id)
   }
 
-  async findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
-    const row = await this.#c.row('SELECT * FROM triggers WHERE token_hash = $1', [tokenHash])
-    return row ? toTrigger(row) : undefined
+  findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
+    return tokens.findTriggerByTokenHash(this.#c, tokenHash)
   }
 
-  async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
-    const where: Filter[] = ['revoked_at IS NULL']
-    if (owner.service !== undefined) {
-      where.push(['service = ?', owner.service])
-    }
-    if (owner.stack !== undefined) {
-      where.push(['stack = ?', owner.stack])
-    }
-    return toPage(await this.#page('triggers', where, page), page.limit, toTrigger)
+  listTriggers(
+    owner: { service?: string; stack?: string },
+    page: PageRequest,
+  ): Promise<Page<Trigger>> {
+    return tokens.listTriggers(this.#c, owner, page)
   }
 
-  async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
-    const row = await this.#c.row(
-      'UPDATE triggers SET options = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
-      [id, JSON.stringify(options)],
-    )
-    return row ? toTrigger(row) : undefined
+  updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
+    return tokens.updateTrigger(this.#c, id, options)
   }
 
-  async revokeTrigger(id: string): Promise<boolean> {
-    const rows = await this.#c.rows(
-      'UPDATE triggers SET token_hash = NULL, revoked_at = clock_timestamp() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-      [id],
-    )
-    return rows.length === 1
+  revokeTrigger(id: string): Promise<boolean> {
+    return tokens.revokeTrigger(this.#c, id)
   }
 
-  async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
-    const row = await this.#c.row(
-      'UPDATE triggers SET token_hash = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
-      [id, tokenHash],
-    )
-    return row ? toTrigger(row) : undefined
+  rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
+    return tokens.rotateTrigger(this.#c, id, tokenHash)
   }
 
+  // Grouped with the calls that arrive while the previous group commits: see postgres-accept.ts.
   acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
     return this.#batcher.accept(call, intents)
   }
@@ -306,7 +234,13 @@ export class PostgresStore implements Store {
     return this.#c.transaction((q) => insertCall(q, call, deploymentIds))
   }
 
-  async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
+  // `since` comes from the caller's clock, received_at from the database's: a skew of a few
+  // seconds is harmless against a 24-hour window.
+  async findCallByDelivery(
+    triggerId: string,
+    deliveryId: string,
+    since: string,
+  ): Promise<Call | undefined> {
     const row = await this.#c.row(
       `SELECT * FROM calls WHERE trigger_id = $1 AND delivery_id = $2 AND received_at >= $3::timestamptz
          AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
@@ -323,9 +257,10 @@ export class PostgresStore implements Store {
     if (filter.outcome !== undefined) {
       where.push(['outcome = ?', filter.outcome])
     }
-    return toPage(await this.#page('calls', where, page), page.limit, toCall)
+    return toPage(await selectPage(this.#c, 'calls', where, page), page.limit, toCall)
   }
 
+  // timestamptz arrives as a Date; the interface speaks ISO strings.
   async lastQueuedCallAt(triggerId: string): Promise<string | undefined> {
     const row = await this.#c.row(
       "SELECT received_at FROM calls WHERE trigger_id = $1 AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
@@ -347,10 +282,13 @@ export class PostgresStore implements Store {
     if (filter.state !== undefined) {
       where.push(['state = ?', filter.state])
     }
-    return toPage(await this.#page('deployments', where, page), page.limit, toDeployment)
+    return toPage(await selectPage(this.#c, 'deployments', where, page), page.limit, toDeployment)
   }
 
-  async lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
+  async lastSucceededBefore(
+    service: string,
+    beforeId: string | null,
+  ): Promise<Deployment | undefined> {
     const row = await this.#c.row(
       `SELECT * FROM deployments WHERE service = $1 AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
          AND seq < COALESCE((SELECT seq FROM deployments WHERE id = $2), 9223372036854775807)
@@ -376,65 +314,42 @@ export class PostgresStore implements Store {
     return queue.cancelDeployment(this.#c, id)
   }
 
-  failAbandoned(reason: string, scope: 'expired' | 'all' | { owner: string }): Promise<Deployment[]> {
+  failAbandoned(
+    reason: string,
+    scope: 'expired' | 'all' | { owner: string },
+  ): Promise<Deployment[]> {
     return queue.failAbandoned(this.#c, reason, scope)
   }
 
   /**
-   * Appends lines after the deployment's last seq and NOTIFYs `LOG_CHANNEL` with its id at
-   * commit. A transaction-scoped advisory lock on the id makes concurrent appends take turns,
-   * so seqs stay gapless and ordered; it works before the deployment row exists, which a row
-   * lock would not.
+   * Appends lines after the deployment's last seq, gapless even when appends race, and
+   * NOTIFYs `LOG_CHANNEL` with the deployment id when they commit.
    */
-  async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
-    if (lines.length === 0) {
-      return
-    }
-    await this.#c.transaction(async (q) => {
-      await q.rows(
-        "SELECT pg_advisory_xact_lock(hashtextextended('deckhand:log:' || $1, 0)), pg_notify($2, $1)",
-        [deploymentId, LOG_CHANNEL],
-      )
-      await q.rows(
-        `INSERT INTO deployment_logs (deployment_id, seq, at, stream, line)
-         SELECT $1, last.seq + line.n, line.at, line.stream, line.line
-           FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM deployment_logs WHERE deployment_id = $1) last,
-                unnest($2::timestamptz[], $3::text[], $4::text[]) WITH ORDINALITY AS line(at, stream, line, n)`,
-        [deploymentId, lines.map((l) => l.at), lines.map((l) => l.stream), lines.map((l) => l.line)],
-      )
-    })
+  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
+    return logs.appendLog(this.#c, deploymentId, lines)
   }
 
-  async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    const rows = await this.#c.rows(
-      'SELECT * FROM deployment_logs WHERE deployment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [deploymentId, afterSeq, limit],
-    )
-    return rows.map(toLogLine)
+  readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return logs.readLog(this.#c, deploymentId, afterSeq, limit)
   }
 
-  async countAdminTokens(): Promise<number> {
-    return Number((await this.#c.row('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
+  countAdminTokens(): Promise<number> {
+    return tokens.countAdminTokens(this.#c)
   }
 
-  async createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
-    const row = await this.#c.row(
-      'INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, clock_timestamp()) RETURNING *',
-      [input.id, input.name, input.tokenHash],
-    )
-    return toAdminToken(row!)
+  createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
+    return tokens.createAdminToken(this.#c, input)
   }
 
-  async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
-    return toPage(await this.#page('admin_tokens', [], page), page.limit, toAdminToken)
+  listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
+    return tokens.listAdminTokens(this.#c, page)
   }
 
-  async deleteAdminToken(id: string): Promise<boolean> {
-    return (await this.#c.rows('DELETE FROM admin_tokens WHERE id = $1 RETURNING id', [id])).length === 1
+  deleteAdminToken(id: string): Promise<boolean> {
+    return tokens.deleteAdminToken(this.#c, id)
   }
 
-  async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
-    const row = await this.#c.row('SELECT * FROM admin_tokens WHERE token_hash = $1', [tokenHash])
-    return row ? toAdminToken(row) : undefined
+  useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
+    return tokens.useAdminToken(this.#c, tokenHash)
   }
 }

@@ -1,0 +1,115 @@
+/**
+ * Triggers and admin tokens on PostgreSQL: the rows found by a token's SHA-256. A revoked
+ * trigger loses its hash at once, so it is found exactly as an unknown token is: not at all.
+ */
+import type { AdminToken, Page, PageRequest, Trigger, TriggerOptions } from '../../model/index.ts'
+import { toAdminToken, toPage, toTrigger } from '../row-mapping.ts'
+import type { TriggerInput } from '../store.ts'
+import { selectPage, type Filter, type PostgresConnection } from './postgres-connection.ts'
+
+export async function createTrigger(c: PostgresConnection, input: TriggerInput): Promise<Trigger> {
+  const { id, service, stack, tokenHash, ...options } = input
+  const row = await c.row(
+    `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
+     VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING *`,
+    [id, service, stack, tokenHash, JSON.stringify(options)],
+  )
+  return toTrigger(row!)
+}
+
+export async function getTrigger(c: PostgresConnection, id: string): Promise<Trigger | undefined> {
+  const row = await c.row('SELECT * FROM triggers WHERE id = $1', [id])
+  return row ? toTrigger(row) : undefined
+}
+
+export async function findTriggerByTokenHash(
+  c: PostgresConnection,
+  tokenHash: string,
+): Promise<Trigger | undefined> {
+  const row = await c.row('SELECT * FROM triggers WHERE token_hash = $1', [tokenHash])
+  return row ? toTrigger(row) : undefined
+}
+
+export async function listTriggers(
+  c: PostgresConnection,
+  owner: { service?: string; stack?: string },
+  page: PageRequest,
+): Promise<Page<Trigger>> {
+  const where: Filter[] = ['revoked_at IS NULL']
+  if (owner.service !== undefined) {
+    where.push(['service = ?', owner.service])
+  }
+  if (owner.stack !== undefined) {
+    where.push(['stack = ?', owner.stack])
+  }
+  return toPage(await selectPage(c, 'triggers', where, page), page.limit, toTrigger)
+}
+
+export async function updateTrigger(
+  c: PostgresConnection,
+  id: string,
+  options: TriggerOptions,
+): Promise<Trigger | undefined> {
+  const row = await c.row(
+    'UPDATE triggers SET options = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
+    [id, JSON.stringify(options)],
+  )
+  return row ? toTrigger(row) : undefined
+}
+
+// Only a live trigger is revoked, so a second revoke answers false, as the interface says.
+export async function revokeTrigger(c: PostgresConnection, id: string): Promise<boolean> {
+  const rows = await c.rows(
+    'UPDATE triggers SET token_hash = NULL, revoked_at = clock_timestamp() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+    [id],
+  )
+  return rows.length === 1
+}
+
+// The new hash replaces the old in one UPDATE: the old URL stops working at the commit.
+export async function rotateTrigger(
+  c: PostgresConnection,
+  id: string,
+  tokenHash: string,
+): Promise<Trigger | undefined> {
+  const row = await c.row(
+    'UPDATE triggers SET token_hash = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
+    [id, tokenHash],
+  )
+  return row ? toTrigger(row) : undefined
+}
+
+export async function countAdminTokens(c: PostgresConnection): Promise<number> {
+  return Number((await c.row('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
+}
+
+// Only the hash is stored; the token itself was shown once by the caller and is gone.
+export async function createAdminToken(
+  c: PostgresConnection,
+  input: { id: string; name: string; tokenHash: string },
+): Promise<AdminToken> {
+  const row = await c.row(
+    'INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, clock_timestamp()) RETURNING *',
+    [input.id, input.name, input.tokenHash],
+  )
+  return toAdminToken(row!)
+}
+
+export async function listAdminTokens(
+  c: PostgresConnection,
+  page: PageRequest,
+): Promise<Page<AdminToken>> {
+  return toPage(await selectPage(c, 'admin_tokens', [], page), page.limit, toAdminToken)
+}
+
+export async function deleteAdminToken(c: PostgresConnection, id: string): Promise<boolean> {
+  return (await c.rows('DELETE FROM admin_tokens WHERE id = $1 RETURNING id', [id])).length === 1
+}
+
+export async function useAdminToken(
+  c: PostgresConnection,
+  tokenHash: string,
+): Promise<AdminToken | undefined> {
+  const row = await c.row('SELECT * FROM admin_tokens WHERE token_hash = $1', [tokenHash])
+  return row ? toAdminToken(row) : undefined
+}
