@@ -12,6 +12,7 @@ import { apiRoutes } from './api/api-routes.ts'
 import type { ApiOptions } from './api/api-context.ts'
 import { replyWithError } from './error-reply.ts'
 import { hooksRoutes } from './hooks/hooks-routes.ts'
+import { WEB_DIST_DIR, webUi } from './web-ui.ts'
 
 export interface AppOptions extends ApiOptions {
   logger: Logger
@@ -87,5 +88,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     events: options.events,
     worker: options.worker,
   })
+  await app.register(webUi, { distDir: WEB_DIST_DIR })
   return app
 }

@@ -1,0 +1,179 @@
+/** The web UI in real Chromium against a real server: sign-in, triggers, live logs, revoke. */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import Fastify from 'fastify'
+import type { Browser } from 'playwright-core'
+import { webUi, WEB_DIST_DIR } from '../../src/http/web-ui.ts'
+import { browserSkipReason, buildWebIfStale, launchBrowser, openPage, screenshot } from '../support/browser.ts'
+import { commandService, startTestServer } from '../support/start-server.ts'
+import { waitFor } from '../support/wait-for.ts'
+
+const skip = browserSkipReason()
+let browser: Browser | undefined
+
+before(async () => {
+  buildWebIfStale()
+  if (!skip) {
+    browser = await launchBrowser()
+  }
+})
+
+after(async () => {
+  await browser?.close()
+})
+
+test('a wrong admin token shows the sign-in error and signs nobody in', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await page.goto('/')
+  await page.getByLabel('Admin token').fill('not-the-token')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  const alert = page.getByRole('alert')
+  await alert.waitFor()
+  assert.match(await alert.innerText(), /not accepted/)
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0)
+  assert.equal(page.url(), `${server.url}/`)
+  await screenshot(page, '00-sign-in-wrong-token')
+  // The browser itself logs the refused request; that 401 is the point of this test.
+  assert.deepEqual(errors.filter((e) => !/status of 401/.test(e)), [])
+})
+
+test('an admin adds a trigger, watches its call deploy with a live log, then revokes it', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  const dir = mkdtempSync(join(tmpdir(), 'deckhand-ui-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const go = join(dir, 'go')
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+
+  await page.goto('/')
+  await page.getByLabel('Admin token').fill(server.token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByText('No services yet').waitFor()
+  assert.equal(page.url().includes(server.token), false)
+  await screenshot(page, '01-services-empty')
+
+  // The script waits for a file, so the test decides when the second log line may appear.
+  const script = `echo first line; while [ ! -f '${go}' ]; do sleep 0.05; done; echo second line`
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('web', script))).status, 201)
+  await page.reload()
+  await page.getByRole('link', { name: 'web', exact: true }).click()
+  await page.getByRole('heading', { name: 'web', exact: true }).waitFor()
+  await page.getByText('No triggers yet').waitFor()
+  await screenshot(page, '02-service-no-triggers')
+
+  await page.getByRole('button', { name: 'Add trigger' }).click()
+  const form = page.getByRole('dialog', { name: 'Add a trigger to web' })
+  await form.getByLabel('Name', { exact: true }).fill('ci')
+  await form.getByLabel('Sender').selectOption('generic')
+  await form.getByLabel('Allowed IPs').fill('127.0.0.1, ::1')
+  await form.getByLabel('Env from query').fill('SERVICE_TAG')
+  await screenshot(page, '03-add-trigger-form')
+  await form.getByRole('button', { name: 'Add trigger' }).click()
+  const shown = page.getByRole('dialog', { name: 'URL of trigger ci' })
+  await shown.getByText('This URL is shown once').waitFor()
+  const url = await shown.getByLabel('Trigger URL').inputValue()
+  assert.match(url, new RegExp(`^${server.url}/hooks/[A-Za-z0-9_-]{43}$`))
+  await shown.getByRole('button', { name: 'Copy' }).click()
+  await shown.getByText('Copied to the clipboard.').waitFor()
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url)
+  await screenshot(page, '04-trigger-url-dialog')
+  await shown.getByRole('button', { name: 'Done' }).click()
+  const row = page.locator('tr[data-trigger="ci"]')
+  await row.waitFor()
+  assert.match(await row.innerText(), /127\.0\.0\.1, ::1/)
+  assert.match(await row.innerText(), /SERVICE_TAG/)
+
+  await page.getByRole('tab', { name: 'Deployments' }).click()
+  await page.getByText('No deployments yet').waitFor()
+  // A marker that a reload would wipe: everything below must happen live.
+  await page.evaluate(() => Object.assign(window, { notReloaded: true }))
+  const call = await server.hook(url)
+  assert.equal(call.status, 202)
+  const deploymentId: string = call.body.deployments[0].id
+  await page.getByRole('link', { name: deploymentId }).click()
+  await page.getByRole('log').getByText('first line').waitFor()
+  await page.locator('[data-testid="deployment-state"]', { hasText: 'running' }).waitFor()
+  await page.getByRole('button', { name: 'Cancel deployment' }).waitFor()
+  await screenshot(page, '05-deployment-running')
+  writeFileSync(go, '')
+  await page.getByRole('log').getByText('second line').waitFor()
+  await page.locator('[data-testid="deployment-state"]', { hasText: 'succeeded' }).waitFor()
+  await page.getByRole('button', { name: 'Cancel deployment' }).waitFor({ state: 'detached' })
+  assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true)
+  await screenshot(page, '06-deployment-succeeded')
+
+  await page.getByRole('link', { name: 'web', exact: true }).click()
+  await page.locator(`tr[data-deployment="${deploymentId}"]`, { hasText: 'succeeded' }).waitFor()
+  await screenshot(page, '07-service-deployments')
+
+  await page.getByRole('button', { name: 'Redeploy' }).click()
+  const queued = page.getByRole('status').filter({ hasText: /Deployment queued|Joined/ })
+  await queued.waitFor()
+  const manualId = (await queued.getByRole('link').innerText()).trim()
+  await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${manualId}`)).body.state === 'succeeded', {
+    what: 'the manual redeploy to succeed',
+  })
+
+  await page.getByRole('tab', { name: 'Triggers' }).click()
+  await row.getByRole('button', { name: 'Revoke ci' }).click()
+  const confirm = page.getByRole('dialog', { name: 'Revoke ci?' })
+  await screenshot(page, '08-revoke-confirm')
+  await confirm.getByRole('button', { name: 'Revoke' }).click()
+  await page.getByText('No triggers yet').waitFor()
+  assert.equal((await server.hook(url)).status, 404)
+
+  await page.getByRole('link', { name: 'Calls' }).click()
+  await page.getByRole('heading', { name: 'Calls' }).waitFor()
+  await page.getByRole('cell', { name: deploymentId }).waitFor()
+  await screenshot(page, '09-calls')
+
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.goto(`/deployments/${deploymentId}`)
+  await page.locator('[data-testid="deployment-state"]', { hasText: 'succeeded' }).waitFor()
+  await screenshot(page, '10-phone-deployment')
+  await page.goto('/services/web/triggers')
+  await page.getByText('No triggers yet').waitFor()
+  await screenshot(page, '11-phone-service')
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByText('You are signed out.').waitFor()
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0)
+  assert.deepEqual(errors, [])
+})
+
+test('the server sends hashed assets immutable, index.html uncached, and keeps API 404s JSON', async (t) => {
+  const server = await startTestServer(t)
+  const index = await fetch(`${server.url}/services/web`)
+  assert.equal(index.status, 200)
+  assert.equal(index.headers.get('cache-control'), 'no-cache')
+  const html = await index.text()
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1]
+  assert.ok(asset, html)
+  const script = await fetch(`${server.url}${asset}`)
+  assert.equal(script.status, 200)
+  assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable')
+  assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/)
+  const api = await fetch(`${server.url}/api/v1/nothing-here`, { headers: { authorization: `Bearer ${server.token}` } })
+  assert.equal(api.status, 404)
+  assert.match(api.headers.get('content-type') ?? '', /json/)
+  assert.equal((await fetch(`${server.url}/assets/missing.js`)).status, 404)
+  for (const path of ['/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json']) {
+    const response = await fetch(`${server.url}${path}`)
+    assert.equal((await response.text()).includes('"devDependencies"'), false, path)
+  }
+  assert.ok(WEB_DIST_DIR.endsWith(join('web', 'dist')))
+})
+
+test('without web/dist, / says to run npm run build:web', async (t) => {
+  const app = Fastify()
+  t.after(() => app.close())
+  await app.register(webUi, { distDir: join(tmpdir(), 'deckhand-no-such-dist') })
+  const response = await app.inject({ method: 'GET', url: '/' })
+  assert.equal(response.statusCode, 503)
+  assert.match(response.body, /npm run build:web/)
+})

@@ -1,0 +1,148 @@
+// One service: what runs now, manual redeploy and scale, and tabs for triggers and deployments.
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { errorText, post } from './api.ts'
+import { DeploymentsTab } from './DeploymentsTab.tsx'
+import { Link, navigate } from './router.tsx'
+import { TriggersTab } from './TriggersTab.tsx'
+import type { Service } from './types.ts'
+import { useApi } from './use-api.ts'
+
+const TABS = ['triggers', 'deployments'] as const
+type Tab = (typeof TABS)[number]
+
+interface Accepted {
+  status: 'queued' | 'ignored'
+  reason?: string
+  deployments?: { id: string; coalesced: boolean }[]
+}
+
+export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
+  const service = useApi<Service>(`/services/${encodeURIComponent(name)}`, 5000)
+  const base = `/services/${encodeURIComponent(name)}`
+  const tabRefs = useRef<(HTMLButtonElement | null)[]>([])
+
+  const onTabKey = (event: KeyboardEvent, index: number) => {
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0
+    if (step !== 0) {
+      const next = (index + step + TABS.length) % TABS.length
+      navigate(`${base}/${TABS[next]}`)
+      tabRefs.current[next]?.focus()
+    }
+  }
+
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/">Services</Link> / {name}
+      </p>
+      <h1>{name}</h1>
+      {service.error && <p className="error" role="alert">{service.error}</p>}
+      {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
+      <div role="tablist" aria-label="Service sections" className="tabs">
+        {TABS.map((t, index) => (
+          <button
+            key={t}
+            ref={(el) => {
+              tabRefs.current[index] = el
+            }}
+            type="button"
+            role="tab"
+            id={`tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls={`panel-${t}`}
+            tabIndex={tab === t ? 0 : -1}
+            onClick={() => navigate(`${base}/${t}`)}
+            onKeyDown={(e) => onTabKey(e, index)}
+          >
+            {t === 'triggers' ? 'Triggers' : 'Deployments'}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === 'triggers' ? <TriggersTab service={name} /> : <DeploymentsTab service={name} />}
+      </div>
+    </section>
+  )
+}
+
+function ServiceSummary({ service, onChanged }: { service: Service; onChanged: () => void }) {
+  const [replicas, setReplicas] = useState(String(service.replicas ?? service.scale.min))
+  const [message, setMessage] = useState<{ text: string; id?: string; isError?: boolean }>()
+  const [busy, setBusy] = useState(false)
+
+  const request = async (body: unknown) => {
+    setBusy(true)
+    try {
+      const answer = await post<Accepted>(`/services/${encodeURIComponent(service.name)}/deployments`, body)
+      const first = answer.deployments?.[0]
+      setMessage(
+        first
+          ? { text: first.coalesced ? 'Joined the queued deployment' : 'Deployment queued', id: first.id }
+          : { text: `Nothing to do: ${answer.reason ?? 'ignored'}` },
+      )
+      onChanged()
+    } catch (caught) {
+      setMessage({ text: errorText(caught), isError: true })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const scale = (event: FormEvent) => {
+    event.preventDefault()
+    void request({ action: 'scale', replicas: Number(replicas) })
+  }
+
+  const observed = service.status?.replicas
+  return (
+    <div className="summary">
+      <dl>
+        <div>
+          <dt>Driver</dt>
+          <dd>{service.driver}</dd>
+        </div>
+        <div>
+          <dt>Replicas</dt>
+          <dd>
+            {service.replicas ?? 'set by the runtime'}
+            {observed !== undefined && observed !== null && observed !== service.replicas && ` (runtime reports ${observed})`}
+          </dd>
+        </div>
+        <div>
+          <dt>Image</dt>
+          <dd>{service.image ? `${service.image}${service.tag ? `:${service.tag}` : ''}` : service.tag ?? '—'}</dd>
+        </div>
+      </dl>
+      <div className="actions">
+        <button type="button" onClick={() => void request({ action: 'redeploy' })} disabled={busy}>
+          Redeploy
+        </button>
+        <form onSubmit={scale} className="inline">
+          <label htmlFor="replicas">Replicas</label>
+          <input
+            id="replicas"
+            type="number"
+            min={service.scale.min}
+            max={service.scale.max}
+            value={replicas}
+            onChange={(e) => setReplicas(e.target.value)}
+          />
+          <button type="submit" className="secondary" disabled={busy}>
+            Scale
+          </button>
+        </form>
+      </div>
+      {message && (
+        <p className={message.isError ? 'error' : 'notice'} role="status">
+          {message.text}
+          {message.id && (
+            <>
+              {': '}
+              <Link to={`/deployments/${message.id}`}>{message.id}</Link>
+            </>
+          )}
+        </p>
+      )}
+    </div>
+  )
+}

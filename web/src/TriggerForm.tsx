@@ -1,0 +1,132 @@
+// The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env allow-list.
+import { cloneElement, useState, type FormEvent, type ReactElement } from 'react'
+import { errorText, post } from './api.ts'
+import { Dialog } from './Dialog.tsx'
+
+// The API's closed lists (src/model/index.ts ACTIONS and SENDER_IDS).
+const ACTIONS = ['redeploy', 'scale-up', 'scale-down']
+const SENDERS = ['auto', 'generic', 'dockerhub', 'github', 'gitlab', 'bitbucket', 'gitea', 'alertmanager', 'harbor', 'quay', 'acr']
+
+function splitList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+}
+
+export function TriggerForm({
+  service,
+  onClose,
+  onCreated,
+}: {
+  service: string
+  onClose: () => void
+  onCreated: (name: string, url: string) => void
+}) {
+  const [name, setName] = useState('')
+  const [action, setAction] = useState('redeploy')
+  const [by, setBy] = useState('1')
+  const [sender, setSender] = useState('auto')
+  const [secret, setSecret] = useState('')
+  const [allowIps, setAllowIps] = useState('')
+  const [envFromQuery, setEnvFromQuery] = useState('')
+  const [error, setError] = useState<string>()
+  const [busy, setBusy] = useState(false)
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(undefined)
+    const body: Record<string, unknown> = { action, sender, allowIps: splitList(allowIps), envFromQuery: splitList(envFromQuery) }
+    if (name.trim()) {
+      body.name = name.trim()
+    }
+    if (action !== 'redeploy') {
+      body.by = Number(by)
+    }
+    if (secret) {
+      body.secret = secret
+    }
+    try {
+      const created = await post<{ name: string; url: string }>(`/services/${encodeURIComponent(service)}/triggers`, body)
+      onCreated(created.name, created.url)
+    } catch (caught) {
+      setError(errorText(caught))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <Dialog title={`Add a trigger to ${service}`} onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        <Field id="trigger-name" label="Name" hint={`optional; defaults to ${action}`}>
+          <input id="trigger-name" value={name} onChange={(e) => setName(e.target.value)} placeholder={action} autoFocus />
+        </Field>
+        <div className="row">
+          <Field id="trigger-action" label="Action">
+            <select id="trigger-action" value={action} onChange={(e) => setAction(e.target.value)}>
+              {ACTIONS.map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+          </Field>
+          <Field id="trigger-by" label="By (replicas)">
+            <input
+              id="trigger-by"
+              type="number"
+              min={1}
+              max={1000}
+              value={by}
+              onChange={(e) => setBy(e.target.value)}
+              disabled={action === 'redeploy'}
+            />
+          </Field>
+          <Field id="trigger-sender" label="Sender">
+            <select id="trigger-sender" value={sender} onChange={(e) => setSender(e.target.value)}>
+              {SENDERS.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <Field id="trigger-secret" label="Secret" hint="optional; signed senders verify calls with it">
+          <input id="trigger-secret" type="password" autoComplete="new-password" value={secret} onChange={(e) => setSecret(e.target.value)} />
+        </Field>
+        <Field id="trigger-ips" label="Allowed IPs" hint="optional; addresses or CIDR ranges, comma separated">
+          <input id="trigger-ips" value={allowIps} onChange={(e) => setAllowIps(e.target.value)} placeholder="203.0.113.0/24" />
+        </Field>
+        <Field id="trigger-env" label="Env from query" hint="optional; variables a caller may set, comma separated">
+          <input id="trigger-env" value={envFromQuery} onChange={(e) => setEnvFromQuery(e.target.value)} placeholder="SERVICE_TAG" />
+        </Field>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="buttons">
+          <button type="button" className="secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Adding…' : 'Add trigger'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
+
+/** A label and its control; the hint is the control's description, not part of its name. */
+function Field({ id, label, hint, children }: { id: string; label: string; hint?: string; children: ReactElement<{ 'aria-describedby'?: string }> }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {hint && (
+        <span id={`${id}-hint`} className="hint">
+          {hint}
+        </span>
+      )}
+      {hint ? cloneElement(children, { 'aria-describedby': `${id}-hint` }) : children}
+    </div>
+  )
+}

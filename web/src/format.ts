@@ -1,0 +1,22 @@
+// Times and durations as people read them in a table.
+
+export function formatTime(iso: string | null): string {
+  if (!iso) {
+    return '—'
+  }
+  const date = new Date(iso)
+  const sameDay = date.toDateString() === new Date().toDateString()
+  return sameDay ? date.toLocaleTimeString() : date.toLocaleString()
+}
+
+export function formatDuration(startIso: string | null, endIso: string | null): string {
+  if (!startIso) {
+    return '—'
+  }
+  const ms = (endIso ? Date.parse(endIso) : Date.now()) - Date.parse(startIso)
+  if (ms < 1000) {
+    return `${Math.max(ms, 0)} ms`
+  }
+  const seconds = Math.round(ms / 1000)
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} m ${seconds % 60} s`
+}

@@ -1,0 +1,72 @@
+// The admin API's shapes as the UI reads them (PRODUCT.md section 5a).
+
+export interface Page<T> {
+  items: T[]
+  next: string | null
+}
+
+export interface Service {
+  name: string
+  driver: string
+  image: string | null
+  tag: string | null
+  replicas: number | null
+  scale: { min: number; max: number }
+  createdAt: string
+  status?: { replicas: number | null; image: string | null; healthy: boolean | null; detail?: string }
+}
+
+export interface Trigger {
+  id: string
+  name: string
+  action: string
+  by: number
+  sender: string
+  hasSecret: boolean
+  allowIps: string[]
+  envFromQuery: string[]
+  createdAt: string
+  revokedAt: string | null
+}
+
+export const DEPLOYMENT_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number]
+
+export interface Deployment {
+  id: string
+  service: string
+  action: string
+  state: DeploymentState
+  params: { tag?: string; by?: number; replicas?: number }
+  calls: number
+  triggerId: string | null
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  error: string | null
+}
+
+export const CALL_OUTCOMES = ['queued', 'coalesced', 'ignored', 'duplicate', 'rejected'] as const
+
+export interface Call {
+  id: string
+  triggerId: string | null
+  sender: string | null
+  outcome: string
+  status: number
+  reason: string | null
+  deploymentIds: string[]
+  remoteAddress: string | null
+  receivedAt: string
+}
+
+export interface LogLine {
+  seq: number
+  at: string
+  stream: 'deckhand' | 'stdout' | 'stderr'
+  line: string
+}
+
+export function isFinal(state: DeploymentState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'canceled'
+}
