@@ -120,17 +120,31 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   })
 
   await page.getByRole('tab', { name: 'Triggers' }).click()
+  await row.getByRole('button', { name: 'Rotate ci' }).click()
+  await page.getByRole('dialog', { name: 'Rotate ci?' }).getByRole('button', { name: 'Rotate' }).click()
+  const rotated = page.getByRole('dialog', { name: 'URL of trigger ci' })
+  const newUrl = await rotated.getByLabel('Trigger URL').inputValue()
+  assert.notEqual(newUrl, url)
+  assert.equal((await server.hook(url)).status, 404)
+  await rotated.getByRole('button', { name: 'Done' }).click()
+
   await row.getByRole('button', { name: 'Revoke ci' }).click()
   const confirm = page.getByRole('dialog', { name: 'Revoke ci?' })
   await screenshot(page, '08-revoke-confirm')
   await confirm.getByRole('button', { name: 'Revoke' }).click()
   await page.getByText('No triggers yet').waitFor()
-  assert.equal((await server.hook(url)).status, 404)
+  assert.equal((await server.hook(newUrl)).status, 404)
 
   await page.getByRole('link', { name: 'Calls' }).click()
   await page.getByRole('heading', { name: 'Calls' }).waitFor()
   await page.getByRole('cell', { name: deploymentId }).waitFor()
   await screenshot(page, '09-calls')
+
+  await page.getByRole('link', { name: 'Services' }).click()
+  const serviceRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'web', exact: true }) })
+  await serviceRow.getByText('succeeded').waitFor()
+  assert.match(await serviceRow.innerText(), /command\s+1\s+succeeded/)
+  await screenshot(page, '12-services-list')
 
   await page.setViewportSize({ width: 390, height: 844 })
   await page.goto(`/deployments/${deploymentId}`)

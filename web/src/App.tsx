@@ -48,7 +48,7 @@ export function App() {
           Deckhand
         </Link>
         <nav aria-label="Main">
-          <Link to="/" className={path === '/' || path.startsWith('/services') ? 'active' : undefined}>
+          <Link to="/" aria-current={path === '/' ? 'page' : undefined} className={path === '/' || /^\/(services|deployments)/.test(path) ? 'active' : undefined}>
             Services
           </Link>
           <Link to="/calls" className={path.startsWith('/calls') ? 'active' : undefined}>
