@@ -59,7 +59,7 @@ export async function startTestServer(
     return { status: response.status, body: text ? JSON.parse(text) : undefined }
   }
   const hook: TestServer['hook'] = async (url, init = {}) => {
-    const response = await fetch(url, { method: 'POST', body: init.body, headers: init.headers })
+    const response = await fetch(url, { method: 'POST', body: init.body as BodyInit | undefined, headers: init.headers })
     const text = await response.text()
     let parsed: unknown = text
     try {
