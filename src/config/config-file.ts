@@ -50,6 +50,17 @@ export interface DeckhandConfig {
   triggers: ConfigTrigger[]
 }
 
+/** A file refused at start; `errors` are `file:line: field: what is wrong` lines. */
+export class ConfigFileError extends Error {
+  readonly errors: string[]
+
+  constructor(errors: string[]) {
+    super(errors.join('\n'))
+    this.name = 'ConfigFileError'
+    this.errors = errors
+  }
+}
+
 export type ConfigLoad = { ok: true; config: DeckhandConfig } | { ok: false; errors: string[] }
 
 export interface ConfigOptions {

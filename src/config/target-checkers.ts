@@ -1,12 +1,18 @@
 /** Target checks usable without a running server (`deckhand config validate`), per driver. */
+import { checkCommandTarget } from '../drivers/command/command-target.ts'
+import { checkDockerTarget } from '../drivers/docker/docker-target.ts'
 import { checkProcessTarget } from '../drivers/process/process-target.ts'
+import { checkSwarmTarget } from '../drivers/swarm/swarm-target.ts'
 import type { DriverName } from '../model/index.ts'
 import type { TargetChecker } from '../specs/service-spec.ts'
 
-// Drivers whose target module has landed; the server passes its DriverRegistry instead, which
-// also refuses drivers that are not enabled there.
+// The server passes its DriverRegistry instead, which also refuses drivers not enabled there.
+// kubernetes has no target module yet; its targets are checked when the server applies the file.
 const CHECKERS: Partial<Record<DriverName, (target: Record<string, unknown>) => string[]>> = {
   process: checkProcessTarget,
+  command: checkCommandTarget,
+  docker: checkDockerTarget,
+  swarm: checkSwarmTarget,
 }
 
 export const defaultTargetChecker: TargetChecker = (driver, target) => CHECKERS[driver]?.(target) ?? []

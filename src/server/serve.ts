@@ -1,5 +1,7 @@
 /** `deckhand serve`: reads settings, starts the server, and stops it cleanly on SIGTERM/SIGINT. */
 import pino from 'pino'
+import { ConfigApplyError } from '../config/config-apply.ts'
+import { ConfigFileError } from '../config/config-file.ts'
 import { readSettings, SettingsError } from './settings.ts'
 import { startServer } from './start-server.ts'
 
@@ -35,7 +37,16 @@ export async function serve(argv: string[]): Promise<number> {
     throw error
   }
   const logger = pino({ level: settings.logLevel })
-  const server = await startServer(settings, logger)
+  let server
+  try {
+    server = await startServer(settings, logger)
+  } catch (error) {
+    if (error instanceof ConfigFileError || error instanceof ConfigApplyError) {
+      process.stderr.write(`deckhand: refusing to start, the config file is wrong:\n${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: no new calls; running deployments get the grace period')

@@ -9,7 +9,11 @@ import pino, { type Logger } from 'pino'
 import { Admin } from '../admin/admin.ts'
 import { DriverRegistry } from '../drivers/driver-registry.ts'
 import { EventBus } from '../events.ts'
+import { applyConfig } from '../config/config-apply.ts'
+import { ConfigFileError, loadConfigFile } from '../config/config-file.ts'
 import { buildApp } from '../http/build-app.ts'
+import { registerOpenApi } from '../http/openapi.ts'
+import { createMetrics } from '../metrics/metrics.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import type { Store } from '../store/store.ts'
 import { CallAcceptor } from '../triggers/accept-call.ts'
@@ -31,6 +35,11 @@ export interface RunningServer {
 export async function startServer(settings: ServerSettings, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const events = new EventBus((error, event) => logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'))
+  // A bad deckhand.yaml is refused before anything opens; drivers re-check targets when applied.
+  const config = settings.configFile ? loadConfigFile(settings.configFile, process.env) : undefined
+  if (config && !config.ok) {
+    throw new ConfigFileError(config.errors)
+  }
   const store = await openStore(settings)
   await store.migrate()
   await bootstrapAdminToken(store, settings.adminToken, settings.announce)
@@ -45,6 +54,19 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
   await attachAll(store, drivers, logger)
 
   const admin = new Admin({ store, drivers, events, publicUrl: settings.publicUrl })
+  if (config?.ok) {
+    try {
+      const applied = await applyConfig(config.config, admin)
+      logger.info({ config: config.config.file, changes: applied.changes }, `applied ${config.config.file}: ${applied.changes.length} changes`)
+    } catch (error) {
+      for (const driver of drivers.all()) {
+        await driver.close()
+      }
+      await store.close()
+      throw error
+    }
+  }
+  const metrics = createMetrics(events, store)
   const worker = new DeploymentWorker({ store, drivers, events, logger, owner, concurrency: settings.concurrency, leaseMs: settings.leaseMs })
   const acceptor = new CallAcceptor(store, events)
   const app = await buildApp({
@@ -57,7 +79,7 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
     acceptor,
     maxBodyBytes: settings.maxBodyBytes,
     trustedProxies: settings.trustedProxies,
-    plugins: settings.plugins,
+    plugins: [registerOpenApi, metrics.plugin, ...(settings.plugins ?? [])],
   })
   const leaseSweep = store.capabilities.multiWriter
     ? setInterval(() => {
@@ -80,6 +102,7 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
+      metrics.close()
       await app.close()
       await worker.stop(settings.shutdownGraceMs)
       await store.failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
