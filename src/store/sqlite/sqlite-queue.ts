@@ -16,7 +16,7 @@ import type {
   LeaseState,
   RecordedCall,
 } from '../store.ts'
-import type { SqliteConnection } from './sqlite-connection.ts'
+import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 import { getServiceRow } from './sqlite-services.ts'
 
 const now = (): string => new Date().toISOString()
@@ -67,6 +67,10 @@ export class SqliteAcceptBatcher {
             this.#connection.db.exec('RELEASE call')
             settled.push(() => item.resolve(result))
           } catch (error) {
+            // A full or read-only disk fails the whole group: nothing of it may be answered 202.
+            if (isStorageFailure(error)) {
+              throw error
+            }
             this.#connection.db.exec('ROLLBACK TO call')
             this.#connection.db.exec('RELEASE call')
             settled.push(() => item.reject(error))
