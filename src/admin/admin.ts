@@ -6,7 +6,7 @@
 import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { Deployment, Service, Stack, Trigger } from '../model/index.ts'
+import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceView } from '../specs/service-spec.ts'
@@ -249,10 +249,6 @@ export class Admin {
       throw new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `driver ${service.driver} could not take service ${service.name}: ${(error as Error).message}`, { cause: error })
     }
   }
-}
-
-export function deploymentIds(result: AcceptResult): Deployment[] {
-  return result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment]))
 }
 
 function defaultReplicas(driver: Service['driver'], target: Record<string, unknown>): number | null {

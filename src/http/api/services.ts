@@ -1,10 +1,10 @@
 /** /api/v1/services: create, list, show (with what runs now), change and delete services. */
-import type { FastifyInstance } from 'fastify'
-import { deploymentIds } from '../../admin/admin.ts'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { manualDeploymentSchema } from '../../admin/manual-deployment.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { serviceSpecSchema, serviceView } from '../../specs/service-spec.ts'
 import type { AcceptResult } from '../../store/store.ts'
+import { acceptedAnswer } from '../../triggers/accept-call.ts'
 import { found, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
 
 export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
@@ -50,15 +50,7 @@ export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiO
 }
 
 /** The same answer a trigger call gets: 202 with the deployments, or 200 ignored with the reason. */
-function answerAccepted(reply: import('fastify').FastifyReply, result: AcceptResult) {
-  const deployments = deploymentIds(result)
-  if (deployments.length === 0) {
-    return reply.status(200).send({ status: 'ignored', reason: result.call.reason })
-  }
-  return reply.status(202).send({
-    status: 'queued',
-    deployments: result.results.flatMap((r) =>
-      r.kind === 'ignored' ? [] : [{ id: r.deployment.id, service: r.deployment.service, action: r.deployment.action, coalesced: r.kind === 'coalesced' }],
-    ),
-  })
+function answerAccepted(reply: FastifyReply, result: AcceptResult): FastifyReply {
+  const answer = acceptedAnswer(result)
+  return reply.status(answer.status).send(answer.body)
 }
