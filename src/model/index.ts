@@ -58,6 +58,23 @@ export interface GitSource {
   build?: { context?: string; dockerfile?: string }
 }
 
+/** Where a service reports its deployments on GitHub (Deployments API). `token` is a secret. */
+export interface GitHubReporting {
+  token: string
+  /** GitHub Enterprise Server's API root; https://api.github.com when absent. */
+  apiUrl?: string
+}
+
+export const NOTIFY_FORMATS = ['json', 'slack'] as const
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number]
+
+/** An outgoing webhook told of a service's deployments; `secret` signs JSON bodies. */
+export interface NotifyTarget {
+  url: string
+  format: NotifyFormat
+  secret?: string
+}
+
 export interface ScaleBounds {
   min: number
   max: number
@@ -82,6 +99,10 @@ export interface Service {
   scale: ScaleBounds
   tagPolicy: string
   deploy: DeployPolicy
+  /** Report deployments to GitHub as deployments and statuses of the commit. */
+  github?: GitHubReporting | null
+  /** Outgoing webhooks told of every deployment's start and end. */
+  notify?: NotifyTarget[]
   /** The replica count Deckhand last set, or null when the runtime decides. */
   replicas: number | null
   createdAt: string
@@ -135,6 +156,10 @@ export interface DeploymentInput {
   bodyTooLarge: boolean
   gitCommit: string | null
   gitBranch: string | null
+  /** The git repository (`owner/name`) the call named, for reporting back to GitHub. */
+  gitRepository?: string | null
+  /** Docker Hub's `callback_url`, answered with the outcome when the deployment ends. */
+  callbackUrl?: string | null
 }
 
 export interface Deployment {

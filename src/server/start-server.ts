@@ -12,6 +12,8 @@ import { EventBus } from '../events.ts'
 import { applyConfig } from '../config/config-apply.ts'
 import { ConfigFileError, loadConfigFile } from '../config/config-file.ts'
 import { buildApp } from '../http/build-app.ts'
+import { startNotifiers, type NotifyOptions } from '../notify/notifiers.ts'
+import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { registerOpenApi } from '../http/openapi.ts'
 import { createMetrics } from '../metrics/metrics.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
@@ -32,7 +34,10 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export async function startServer(settings: ServerSettings, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
+/** Notifications wait this long at stop for posts under way, then are abandoned. */
+const NOTIFY_GRACE_MS = 2000
+
+export async function startServer(settings: ServerSettings & { notify?: Partial<NotifyOptions> }, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const events = new EventBus((error, event) => logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'))
   // A bad deckhand.yaml is refused before anything opens; drivers re-check targets when applied.
@@ -67,6 +72,15 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
     }
   }
   const metrics = createMetrics(events, store)
+  let publicUrl = settings.publicUrl
+  // DECKHAND_NOTIFY_URLS is read here until ServerSettings carries it.
+  const notifiers = startNotifiers({
+    events,
+    logger,
+    publicUrl: () => publicUrl,
+    globalTargets: settings.notify?.globalTargets ?? readNotifyUrls(process.env.DECKHAND_NOTIFY_URLS),
+    ...(settings.notify?.retryDelaysMs ? { retryDelaysMs: settings.notify.retryDelaysMs } : {}),
+  })
   const worker = new DeploymentWorker({ store, drivers, events, logger, owner, concurrency: settings.concurrency, leaseMs: settings.leaseMs })
   const acceptor = new CallAcceptor(store, events)
   const app = await buildApp({
@@ -95,6 +109,7 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
   const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`
   if (settings.port === 0 && settings.publicUrl.endsWith(':0')) {
     admin.setPublicUrl(url)
+    publicUrl = url
   }
   logger.info({ url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) }, 'deckhand is serving')
 
@@ -105,6 +120,7 @@ export async function startServer(settings: ServerSettings, logger: Logger = pin
       metrics.close()
       await app.close()
       await worker.stop(settings.shutdownGraceMs)
+      await notifiers.close(NOTIFY_GRACE_MS)
       await store.failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
       for (const driver of drivers.all()) {
         await driver.close()

@@ -5,8 +5,12 @@
 import {
   DEPLOY_ORDERS,
   DRIVER_NAMES,
+  NOTIFY_FORMATS,
   PULL_POLICIES,
   type DriverName,
+  type GitHubReporting,
+  type NotifyFormat,
+  type NotifyTarget,
   type Service,
 } from '../model/index.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
@@ -57,6 +61,29 @@ export const serviceSpecSchema = {
         healthTimeout: durationSchema,
         pull: { type: 'string', enum: [...PULL_POLICIES] },
         rollback: { type: 'boolean' },
+      },
+    },
+    github: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        token: { type: 'string', description: 'a secret: views show hasToken instead' },
+        apiUrl: { type: 'string' },
+        hasToken: { type: 'boolean', description: 'shown in views; ignored on input' },
+      },
+    },
+    notify: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string' },
+          format: { type: 'string', enum: [...NOTIFY_FORMATS] },
+          secret: { type: 'string', description: 'a secret: views show hasSecret instead' },
+          hasSecret: { type: 'boolean', description: 'shown in views; ignored on input' },
+        },
       },
     },
   },
@@ -115,6 +142,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (git && (typeof git.repo !== 'string' || git.repo.trim() === '')) {
     problems.add(['git', 'repo'], 'must name the repository, e.g. acme/web')
   }
+  const github = parseGitHub(input.github, problems)
+  const notify = parseNotify(input.notify, problems)
   if (!problems.ok) {
     return { ok: false, problems: problems.problems }
   }
@@ -143,15 +172,105 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         rollback: deployInput.rollback !== false,
       },
       ...(replicas !== undefined ? { replicas } : {}),
+      ...(github ? { github } : {}),
+      ...(notify?.length ? { notify } : {}),
     },
   }
 }
 
+function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || !URL.canParse(value)) {
+    return false
+  }
+  const { protocol } = new URL(value)
+  return protocol === 'http:' || protocol === 'https:'
+}
+
+/**
+ * A view keeps the secret it hides as a non-enumerable property: JSON never shows it, but a
+ * PATCH merged over the view (admin.updateService) leaves an untouched block as the same
+ * object, so the secret survives. A block the patch changes must carry its secret again.
+ */
+function hideSecret<T extends object>(view: T, key: string, secret: string): T {
+  Object.defineProperty(view, key, { value: secret, enumerable: false })
+  return view
+}
+
+function parseGitHub(value: unknown, problems: ProblemList): GitHubReporting | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  if (!isRecord(value)) {
+    problems.add(['github'], 'must be an object: {"token": "…", "apiUrl": "https://…"}')
+    return undefined
+  }
+  if (typeof value.token !== 'string' || value.token.trim() === '') {
+    const again = value.hasToken === true ? '; a changed github block must carry its token again' : ''
+    problems.add(['github', 'token'], `must be a GitHub token allowed to write deployments${again}`)
+  }
+  if (value.apiUrl !== undefined && !isHttpUrl(value.apiUrl)) {
+    problems.add(['github', 'apiUrl'], 'must be an http(s) URL, e.g. https://github.acme.example/api/v3')
+  }
+  return {
+    token: String(value.token),
+    ...(typeof value.apiUrl === 'string' ? { apiUrl: value.apiUrl.replace(/\/+$/, '') } : {}),
+  }
+}
+
+function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  if (!Array.isArray(value)) {
+    problems.add(['notify'], 'must be a list of {"url", "format": "json" | "slack", "secret"}')
+    return undefined
+  }
+  return value.flatMap((entry: unknown, index): NotifyTarget[] => {
+    if (!isRecord(entry)) {
+      problems.add(['notify', String(index)], 'must be an object with a url')
+      return []
+    }
+    if (!isHttpUrl(entry.url)) {
+      problems.add(['notify', String(index), 'url'], 'must be an http(s) URL')
+    }
+    const format = entry.format ?? 'json'
+    if (!NOTIFY_FORMATS.includes(format as NotifyFormat)) {
+      problems.add(['notify', String(index), 'format'], `must be one of ${NOTIFY_FORMATS.join(', ')}`)
+    }
+    if (entry.secret !== undefined && (typeof entry.secret !== 'string' || entry.secret === '')) {
+      problems.add(['notify', String(index), 'secret'], 'must be a non-empty string')
+    }
+    return [
+      {
+        url: String(entry.url),
+        format: format as NotifyFormat,
+        ...(typeof entry.secret === 'string' ? { secret: entry.secret } : {}),
+      },
+    ]
+  })
+}
+
 /** The service as the API and the CLI show it: the shape people write, plus observed state. */
 export function serviceView(service: Service): Record<string, unknown> {
-  const { deploy, ...rest } = service
+  const { deploy, github, notify, ...rest } = service
   return {
     ...rest,
+    ...(github
+      ? {
+          github: hideSecret(
+            { ...(github.apiUrl ? { apiUrl: github.apiUrl } : {}), hasToken: true },
+            'token',
+            github.token,
+          ),
+        }
+      : {}),
+    ...(notify?.length
+      ? {
+          notify: notify.map(({ secret, ...target }) =>
+            secret === undefined ? target : hideSecret({ ...target, hasSecret: true }, 'secret', secret),
+          ),
+        }
+      : {}),
     deploy: {
       order: deploy.order,
       healthTimeout: formatDuration(deploy.healthTimeoutMs),

@@ -34,8 +34,8 @@ function text(value: unknown): string | null {
 
 /** The parts of a service kept in its `spec` column. */
 export function serviceSpec(input: ServiceInput): string {
-  const { target, image, git, scale, tagPolicy, deploy } = input
-  return JSON.stringify({ target, image, git, scale, tagPolicy, deploy })
+  const { target, image, git, scale, tagPolicy, deploy, github, notify } = input
+  return JSON.stringify({ target, image, git, scale, tagPolicy, deploy, github, notify })
 }
 
 export function toService(row: Row): Service {

@@ -56,6 +56,8 @@ export interface CallInput {
   sender: string | null
   deliveryId: string | null
   remoteAddress: string | null
+  /** What drove an accepted call (e.g. its alerts); ignored calls record why instead. */
+  reason?: string | null
 }
 
 export interface RecordedCall extends CallInput {

@@ -109,7 +109,7 @@ export class CallAcceptor {
         return this.#ignore(call, `cooldown: the last scale step was less than ${trigger.cooldownMs / 1000}s ago`)
       }
     }
-    const result = await this.#store.acceptCall(call, resolution.intents)
+    const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents)
     this.#announce(result)
     return acceptedAnswer(result)
   }

@@ -22,7 +22,13 @@ export interface ResolveInput {
 }
 
 export type Resolution =
-  | { kind: 'intents'; intents: DeploymentIntent[]; skipped: { service: string; reason: string }[] }
+  | {
+      kind: 'intents'
+      intents: DeploymentIntent[]
+      skipped: { service: string; reason: string }[]
+      /** What the call log should say drove the deployments (the alerts of a scale step). */
+      note?: string
+    }
   | { kind: 'ignored'; reason: string }
 
 export function resolveCall({ trigger, event, query, services, body }: ResolveInput): Resolution {
@@ -35,8 +41,9 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
   const input = deploymentInput(trigger, event, query, body)
   const intents: DeploymentIntent[] = []
   const skipped: { service: string; reason: string }[] = []
+  const gitMatching = services.some((service) => service.git)
   for (const service of services) {
-    const reason = mismatch(service, event)
+    const reason = mismatch(service, event, gitMatching)
     if (reason) {
       skipped.push({ service: service.name, reason })
       continue
@@ -59,7 +66,23 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
   if (intents.length === 0) {
     return { kind: 'ignored', reason: skipped.map((s) => `${s.service}: ${s.reason}`).join('; ') || 'the trigger has no services' }
   }
-  return { kind: 'intents', intents, skipped }
+  const note = alertNote(event)
+  return { kind: 'intents', intents, skipped, ...(note ? { note } : {}) }
+}
+
+const MAX_NOTED_ALERTS = 10
+
+/** `firing: HighRequestLatency (web-1:8080), …`: the alerts whose status is the group's. */
+function alertNote(event: SenderEvent): string | undefined {
+  if (event.kind !== 'alert' || !event.alerts) {
+    return undefined
+  }
+  const driving = event.alerts.filter((alert) => alert.status === event.alertStatus)
+  const names = driving
+    .slice(0, MAX_NOTED_ALERTS)
+    .map((alert) => (alert.labels.instance ? `${alert.name} (${alert.labels.instance})` : alert.name))
+  const more = driving.length > MAX_NOTED_ALERTS ? ` and ${driving.length - MAX_NOTED_ALERTS} more` : ''
+  return `${event.alertStatus}: ${names.join(', ') || 'no alerts listed'}${more}`
 }
 
 /** 0 for a redeploy, a signed replica step for scaling, or the reason there is nothing to do. */
@@ -77,8 +100,15 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
   return sign * trigger.by
 }
 
-/** Why an event is not for this service: another repository, branch, image or paths. */
-function mismatch(service: Service, event: SenderEvent): string | undefined {
+/**
+ * Why an event is not for this service: another repository, branch, image or paths. When some
+ * of the trigger's services follow git, a git push (repository, no image) is only for those,
+ * as on Cloud 66; a trigger with no git service redeploys on any push.
+ */
+function mismatch(service: Service, event: SenderEvent, gitMatching: boolean): string | undefined {
+  if (!service.git && gitMatching && event.repository && !event.image) {
+    return `push to ${event.repository}, service has no git source`
+  }
   if (service.git && event.repository) {
     if (event.repository.toLowerCase() !== service.git.repo.toLowerCase()) {
       return `push to ${event.repository}, service follows ${service.git.repo}`
@@ -136,5 +166,7 @@ function deploymentInput(
     bodyTooLarge,
     gitCommit: event.commit ?? null,
     gitBranch: event.branch ?? null,
+    gitRepository: event.repository ?? null,
+    callbackUrl: event.callbackUrl ?? null,
   }
 }

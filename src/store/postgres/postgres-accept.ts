@@ -146,7 +146,7 @@ async function acceptOne(
           .map((r) => (r.kind === 'ignored' ? r.reason : ''))
           .filter(Boolean)
           .join('; ') || 'nothing to deploy'
-      : null
+      : (call.reason ?? null)
   const recorded = await insertCall(
     q,
     { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason },

@@ -104,7 +104,7 @@ function acceptOne(connection: SqliteConnection, call: CallInput, intents: Deplo
     outcome === 'ignored'
       ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') ||
         'nothing to deploy'
-      : null
+      : (call.reason ?? null)
   const recorded = insertCall(
     connection,
     { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason },

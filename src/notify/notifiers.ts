@@ -1,0 +1,47 @@
+// Starts every notifier on the event bus; the server calls this once and closes it on stop.
+import type { Logger } from 'pino'
+import type { EventBus } from '../events.ts'
+import type { Deployment, NotifyTarget } from '../model/index.ts'
+import { startDockerHubCallbacks } from './docker-hub-callback.ts'
+import { startGitHubDeployments } from './github-deployments.ts'
+import { NotifyPoster } from './notify-post.ts'
+import { startWebhooks } from './webhook-notifier.ts'
+
+export interface NotifyOptions {
+  /** DECKHAND_NOTIFY_URLS, told of every deployment. */
+  globalTargets: readonly NotifyTarget[]
+  /** Waits before each retry; its length bounds the retries. */
+  retryDelaysMs?: readonly number[]
+}
+
+export interface Notifiers {
+  /** Unsubscribes, lets notifications under way finish within `graceMs`, abandons the rest. */
+  close(graceMs: number): Promise<void>
+}
+
+export function startNotifiers(
+  options: NotifyOptions & { events: EventBus; logger: Logger; publicUrl: () => string },
+): Notifiers {
+  const poster = new NotifyPoster({
+    logger: options.logger,
+    ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+  })
+  const context = {
+    events: options.events,
+    poster,
+    deploymentUrl: (deployment: Deployment) => `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
+  }
+  const stops = [
+    startDockerHubCallbacks(context),
+    startGitHubDeployments(context),
+    startWebhooks(context, options.globalTargets),
+  ]
+  return {
+    async close(graceMs) {
+      for (const stop of stops) {
+        stop()
+      }
+      await poster.close(graceMs)
+    },
+  }
+}
