@@ -3,7 +3,6 @@
  * mistake is reported as `file:line: field: what is wrong` before anything is applied.
  */
 import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import type { TriggerOptions } from '../model/index.ts'
 import { formatPath, isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
@@ -101,7 +100,7 @@ export function parseConfigText(
   env: Record<string, string | undefined>,
   options: ConfigOptions = {},
 ): ConfigLoad {
-  const name = basename(file)
+  const name = file
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   if (doc.errors.length > 0) {
@@ -115,10 +114,8 @@ export function parseConfigText(
   if (!isRecord(raw)) {
     return { ok: false, errors: [`${name}:1: the file must be a map with services, stacks and triggers`] }
   }
-  const interpolated = interpolateEnv(raw, options.ignoreMissingEnv ? new Proxy(env, { get: (t, k: string) => t[k] ?? 'unset' }) : env)
-  if (!options.ignoreMissingEnv) {
-    problems.push(...interpolated.problems)
-  }
+  const interpolated = interpolateEnv(raw, env, { keepMissing: options.ignoreMissingEnv === true })
+  problems.push(...interpolated.problems)
   const root = interpolated.value as Record<string, unknown>
   problems.push(...unknownFields(root, fileSchema))
   if (root.prune !== undefined && typeof root.prune !== 'boolean') {
@@ -183,12 +180,16 @@ export function parseConfigText(
       owner = typeof stack === 'string' ? { stack } : undefined
       if (!owner) problems.push({ path: [...path, 'stack'], message: 'must be a stack name' })
     }
-    if (!options.ignoreMissingEnv && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
+    // An unset variable is already reported; a second message about its empty value adds noise.
+    const unresolved =
+      (options.ignoreMissingEnv && typeof token === 'string' && token.includes('${')) ||
+      interpolated.problems.some((p) => p.path.join('.') === [...path, 'token'].join('.'))
+    if (!unresolved && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
       problems.push({
         path: [...path, 'token'],
         message: token === undefined ? `is required: token: \${SOME_VARIABLE}; it ${TOKEN_HINT}` : TOKEN_HINT,
       })
-    } else if (typeof token === 'string' && tokens.has(token)) {
+    } else if (!unresolved && typeof token === 'string' && tokens.has(token)) {
       problems.push({ path: [...path, 'token'], message: 'is the token of another trigger in this file; each needs its own' })
     }
     const parsed = parseTriggerSpec(spec)

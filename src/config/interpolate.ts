@@ -9,8 +9,15 @@ export interface Interpolated {
   problems: Problem[]
 }
 
-/** Replaces references in every string of `value`; an unset variable is a problem at its field. */
-export function interpolateEnv(value: unknown, env: Record<string, string | undefined>, path: FieldPath = []): Interpolated {
+/**
+ * Replaces references in every string of `value`; an unset variable is a problem at its field,
+ * or, with `keepMissing`, stays as written (checking a file where the secrets are not set).
+ */
+export function interpolateEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  options: { keepMissing?: boolean } = {},
+): Interpolated {
   const problems: Problem[] = []
   const walk = (node: unknown, at: FieldPath): unknown => {
     if (typeof node === 'string') {
@@ -25,6 +32,9 @@ export function interpolateEnv(value: unknown, env: Record<string, string | unde
         if (fallback !== undefined) {
           return fallback
         }
+        if (options.keepMissing) {
+          return match
+        }
         problems.push({ path: at, message: `environment variable ${name} is not set (the file says ${match})` })
         return ''
       })
@@ -37,5 +47,5 @@ export function interpolateEnv(value: unknown, env: Record<string, string | unde
     }
     return node
   }
-  return { value: walk(value, path), problems }
+  return { value: walk(value, []), problems }
 }

@@ -29,7 +29,10 @@ export function registerConfigCommands(program: Command, io: CliIo, setExit: (co
       io.stdout(
         flags.json
           ? formatJson({ valid: true, errors: [], counts, prune })
-          : `${file}: valid (${counts.services} services, ${counts.stacks} stacks, ${counts.triggers} triggers${prune ? ', prune on' : ''})\n`,
+          : `${file}: valid (${plural(counts.services, 'service')}, ${plural(counts.stacks, 'stack')}, ` +
+            `${plural(counts.triggers, 'trigger')}${prune ? ', prune on' : ''})\n`,
       )
     })
 }
+
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`

@@ -1,0 +1,129 @@
+// deckhand.yaml validation: every mistake named by file, line and field, before anything is applied.
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { parseConfigText } from './config-file.ts'
+
+const TOKEN = 'a'.repeat(43)
+const OTHER = 'b'.repeat(43)
+
+const VALID = `# a comment on line 1
+prune: false
+services:
+  - name: web
+    driver: command
+    target:
+      redeploy: echo web
+  - name: api
+    driver: command
+    target:
+      redeploy: echo api
+    deploy:
+      healthTimeout: 30s
+stacks:
+  - name: shop
+    services: [web, api]
+triggers:
+  - service: web
+    name: hub
+    action: redeploy
+    token: \${WEB_HOOK_TOKEN}
+  - stack: shop
+    action: scale-up
+    by: 2
+    token: \${SHOP_TOKEN}
+    secret: \${SHOP_SECRET:-fallback-secret}
+`
+
+const env = { WEB_HOOK_TOKEN: TOKEN, SHOP_TOKEN: OTHER }
+
+const errorsOf = (text: string, vars: Record<string, string> = env): string[] => {
+  const loaded = parseConfigText(text, 'deckhand.yaml', vars)
+  assert.equal(loaded.ok, false, 'expected the file to be refused')
+  return loaded.ok ? [] : loaded.errors
+}
+
+test('a valid file yields services, stacks and triggers with tokens from the environment', () => {
+  const loaded = parseConfigText(VALID, 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  const { config } = loaded
+  assert.deepEqual(config.services.map((s) => [s.input.name, s.at]), [['web', 'deckhand.yaml:4'], ['api', 'deckhand.yaml:8']])
+  assert.equal(config.services[1]!.input.deploy.healthTimeoutMs, 30_000)
+  assert.deepEqual(config.stacks[0]!.input, { name: 'shop', services: ['web', 'api'] })
+  assert.deepEqual(config.triggers.map((t) => [t.owner, t.options.name, t.token]), [
+    [{ service: 'web' }, 'hub', TOKEN],
+    [{ stack: 'shop' }, 'scale-up', OTHER],
+  ])
+  assert.equal(config.triggers[1]!.options.secret, 'fallback-secret')
+  assert.equal(config.prune, false)
+})
+
+test('a bad duration is refused naming its line and field', () => {
+  const errors = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimeout: soon'))
+  assert.deepEqual(errors, ['deckhand.yaml:13: services[1].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds'])
+})
+
+test('a misspelt field is refused with the field it was probably meant to be', () => {
+  const [error] = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimout: 30s'))
+  assert.match(error!, /^deckhand\.yaml:13: services\[1\]\.deploy\.healthTimout: is not a known field; did you mean healthTimeout\?/)
+})
+
+test("a driver's target problem points at the target field's own line", () => {
+  const [error] = errorsOf(VALID.replace('      redeploy: echo api', '      redeploy: echo api\n      colour: blue'))
+  assert.match(error!, /^deckhand\.yaml:12: services\[1\]\.target\.colour: is not a command target field/)
+})
+
+test('an unset environment variable is named at the line that uses it', () => {
+  const errors = errorsOf(VALID, { WEB_HOOK_TOKEN: TOKEN })
+  assert.deepEqual(errors, ['deckhand.yaml:25: triggers[1].token: environment variable SHOP_TOKEN is not set (the file says ${SHOP_TOKEN})'])
+})
+
+test('a token that is not 32 random bytes is refused with how to make one', () => {
+  const [error] = errorsOf(VALID, { ...env, SHOP_TOKEN: 'short' })
+  assert.match(error!, /^deckhand\.yaml:25: triggers\[1\]\.token: must be 43 base64url characters .*openssl rand/)
+  assert.ok(!error!.includes('short'), 'the token value never appears in an error')
+})
+
+test('YAML syntax errors carry their line', () => {
+  const [error] = errorsOf('services:\n  - name: web\n    driver: [command\n')
+  assert.match(error!, /^deckhand\.yaml:\d+: /)
+})
+
+test('duplicates, missing owners, unknown top-level keys and wrong shapes are each reported', () => {
+  const errors = errorsOf(`servics: []
+services:
+  - name: web
+    driver: command
+    target: { redeploy: x }
+  - name: web
+    driver: command
+    target: { redeploy: x }
+triggers:
+  - action: redeploy
+    token: ${TOKEN}
+stacks: {}
+`)
+  assert.deepEqual(errors.map((e) => e.split(': ').slice(0, 2).join(': ')), [
+    'deckhand.yaml:1: servics',
+    'deckhand.yaml:6: services[1].name',
+    'deckhand.yaml:10: triggers[0]',
+    'deckhand.yaml:12: stacks',
+  ])
+})
+
+test('ignoring missing environment variables still checks everything else', () => {
+  const loaded = parseConfigText(VALID, 'deckhand.yaml', {}, { ignoreMissingEnv: true })
+  assert.ok(loaded.ok)
+  const errors = parseConfigText(VALID.replace('by: 2', 'by: -2'), 'deckhand.yaml', {}, { ignoreMissingEnv: true })
+  assert.ok(!errors.ok && errors.errors[0]!.startsWith('deckhand.yaml:24: triggers[1].by:'))
+})
+
+test('every shipped example is valid', () => {
+  const dir = new URL('../../examples/', import.meta.url)
+  const files = readdirSync(dir).filter((name) => name.endsWith('.yaml'))
+  assert.deepEqual(files.map((f) => f.split('.')[0]).sort(), ['command', 'docker', 'kubernetes', 'process', 'swarm'])
+  for (const file of files) {
+    const loaded = parseConfigText(readFileSync(new URL(file, dir), 'utf8'), file, {}, { ignoreMissingEnv: true })
+    assert.ok(loaded.ok, `${file}: ${loaded.ok ? '' : loaded.errors.join('\n')}`)
+  }
+})
