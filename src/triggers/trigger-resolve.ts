@@ -138,11 +138,20 @@ function refuseTag(service: Service, tag: string): string | undefined {
   return verdict.ok ? undefined : verdict.reason
 }
 
-/** `docker.io/library/nginx` and `nginx` are one image; registry hosts other than Docker Hub's stay. */
+/**
+ * The image's repository path: `docker.io/library/nginx` and `nginx` are one image, and
+ * `ghcr.io/acme/web:1` is `acme/web`, because senders name the repository without the
+ * registry host (ACR says `web` for `acmeregistry.azurecr.io/web`). The first segment is a
+ * host when it has a dot or a port, or is `localhost`, as in Docker's reference grammar.
+ */
 export function normaliseImage(image: string): string {
-  const lower = image.toLowerCase().replace(/[:@].*$/, '')
-  const withoutHub = lower.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '')
-  return withoutHub.startsWith('library/') ? withoutHub.slice('library/'.length) : withoutHub
+  const segments = image.toLowerCase().replace(/@.*$/, '').split('/')
+  const first = segments[0] ?? ''
+  if (segments.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    segments.shift()
+  }
+  const path = segments.join('/').replace(/:[^/]*$/, '')
+  return path.startsWith('library/') ? path.slice('library/'.length) : path
 }
 
 function deploymentInput(
