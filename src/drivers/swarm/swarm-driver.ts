@@ -20,6 +20,7 @@ import {
   engineStatus,
   isUnreachable,
   resolveSocketPath,
+  toFilters,
 } from '../docker/docker-client.ts'
 import { DeployFailure } from '../docker/deploy-failure.ts'
 import { imageReference } from '../docker/image-pull.ts'
@@ -148,11 +149,11 @@ export class SwarmDriver implements Driver {
       }
       throw this.#unreachable(error) ?? error
     }
-    const watcherless = await this.#client.listTasks({
-      filters: JSON.stringify({ service: [name] }),
+    const tasks = await this.#client.listTasks({
+      filters: toFilters({ service: [name] }),
     })
-    const wanted = watcherless.filter((task) => task.DesiredState === 'running')
-    const running = runningTasks(watcherless).length
+    const wanted = tasks.filter((task) => task.DesiredState === 'running')
+    const running = runningTasks(tasks).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
     return {
       replicas: running,

@@ -39,8 +39,9 @@ export class TaskWatcher {
           ? `task ${name} (${task.ID.slice(0, 12)}, ${image}) is ${state}, desired ${task.DesiredState}`
           : `task ${name} (${task.ID.slice(0, 12)}) ${before} → ${state}`,
       )
-      if (task.Status.Err) {
-        this.lastError = `task ${name}: ${task.Status.Err}`
+      const failed = task.Status.State === 'failed' || task.Status.State === 'rejected'
+      if (task.Status.Err || failed) {
+        this.lastError = `task ${name}: ${task.Status.Err ?? task.Status.Message ?? task.Status.State}`
       }
     }
     return tasks
