@@ -26,6 +26,10 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       buffer += decoder.decode(chunk.value, { stream: true })
       let newline: number
       while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        if (newline === buffer.length - 1 && buffer.endsWith('\r')) {
+          // A CR at the end of a chunk may be the first half of CRLF; wait for the next chunk.
+          break
+        }
         const line = buffer.slice(0, newline)
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
         if (line === '') {

@@ -1,0 +1,74 @@
+// Pure parts of the CLI: tables, SSE framing, scale counts, flags turned into request bodies.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { parseScaleCount } from './commands/actions.ts'
+import { buildServiceSpec, parseHealth } from './commands/service.ts'
+import { triggerSpecFromFlags } from './commands/trigger.ts'
+import { readSse } from './follow.ts'
+import { formatAge, formatTable } from './output.ts'
+
+test('tables align columns to their widest cell and show missing values as -', () => {
+  const text = formatTable(
+    [{ name: 'web', replicas: 2, image: null }, { name: 'payments', replicas: 10, image: 'acme/pay' }],
+    [
+      { header: 'NAME', value: (r) => r.name },
+      { header: 'REPLICAS', value: (r) => r.replicas, right: true },
+      { header: 'IMAGE', value: (r) => r.image },
+    ],
+  )
+  assert.equal(text, 'NAME      REPLICAS  IMAGE\nweb              2  -\npayments        10  acme/pay\n')
+  assert.equal(formatAge('2024-01-01T00:00:00Z', Date.parse('2024-01-01T02:30:00Z')), '2h ago')
+})
+
+test('SSE events are split on blank lines, whatever the chunking', async () => {
+  const text = 'event: log\ndata: {"line":"a"}\n\n: keep-alive\n\nevent: end\r\ndata: {"state":\ndata: "succeeded"}\r\n\r\n'
+  const bytes = new TextEncoder().encode(text)
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 7) {
+        controller.enqueue(bytes.slice(i, i + 7))
+      }
+      controller.close()
+    },
+  })
+  const events = []
+  for await (const event of readSse(stream)) {
+    events.push(event)
+  }
+  assert.deepEqual(events, [
+    { event: 'log', data: '{"line":"a"}' },
+    { event: 'end', data: '{"state":\n"succeeded"}' },
+  ])
+})
+
+test('scale counts: n sets, +n and -n step', () => {
+  assert.deepEqual(parseScaleCount('3'), { action: 'scale', replicas: 3 })
+  assert.deepEqual(parseScaleCount('+2'), { action: 'scale-up', by: 2 })
+  assert.deepEqual(parseScaleCount('-1'), { action: 'scale-down', by: 1 })
+  assert.throws(() => parseScaleCount('+0'))
+  assert.throws(() => parseScaleCount('two'))
+})
+
+test('service flags become the fields of PRODUCT.md 5a, on top of a file', async () => {
+  const spec = await buildServiceSpec('web', {
+    driver: 'process', command: 'node server.js', env: { A: '1' }, replicas: 2, basePort: 4100,
+    health: 'http:/healthz', min: 1, max: 5, healthTimeout: '30s', rollback: false, gitRepo: 'acme/web',
+  })
+  assert.deepEqual(spec, {
+    name: 'web', driver: 'process',
+    target: { command: 'node server.js', env: { A: '1' }, basePort: 4100, health: { http: '/healthz' }, replicas: 2 },
+    scale: { min: 1, max: 5 }, git: { repo: 'acme/web' }, deploy: { healthTimeout: '30s', rollback: false },
+  })
+  const command = await buildServiceSpec('jobs', { driver: 'command', command: 'make deploy', scaleCommand: 'make scale', env: {}, rollback: true })
+  assert.deepEqual(command.target, { redeploy: 'make deploy', scale: 'make scale' })
+  assert.deepEqual(parseHealth('running:2s'), { runningFor: '2s' })
+  assert.deepEqual(parseHealth('tcp'), { tcp: true })
+})
+
+test('trigger flags send only the options given, so server defaults stay defaults', () => {
+  assert.deepEqual(triggerSpecFromFlags({ action: 'redeploy', allowTag: true }), { action: 'redeploy' })
+  assert.deepEqual(
+    triggerSpecFromFlags({ action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, allowTag: false, cooldown: '5m' }),
+    { action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, cooldown: '5m', allowTag: false },
+  )
+})
