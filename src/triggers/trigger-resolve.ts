@@ -41,9 +41,12 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
   const input = deploymentInput(trigger, event, query, body)
   const intents: DeploymentIntent[] = []
   const skipped: { service: string; reason: string }[] = []
-  const gitMatching = services.some((service) => service.git)
+  const matching = {
+    git: services.some((service) => service.git),
+    image: services.some((service) => service.image),
+  }
   for (const service of services) {
-    const reason = mismatch(service, event, gitMatching)
+    const reason = mismatch(service, event, matching)
     if (reason) {
       skipped.push({ service: service.name, reason })
       continue
@@ -103,11 +106,19 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
 /**
  * Why an event is not for this service: another repository, branch, image or paths. When some
  * of the trigger's services follow git, a git push (repository, no image) is only for those,
- * as on Cloud 66; a trigger with no git service redeploys on any push.
+ * as on Cloud 66; likewise a registry push is only for the services that name an image. A
+ * trigger with no such service redeploys on any push.
  */
-function mismatch(service: Service, event: SenderEvent, gitMatching: boolean): string | undefined {
-  if (!service.git && gitMatching && event.repository && !event.image) {
+function mismatch(
+  service: Service,
+  event: SenderEvent,
+  matching: { git: boolean; image: boolean },
+): string | undefined {
+  if (!service.git && matching.git && event.repository && !event.image) {
     return `push to ${event.repository}, service has no git source`
+  }
+  if (!service.image && matching.image && event.image) {
+    return `image ${event.image} was pushed, service names no image`
   }
   if (service.git && event.repository) {
     if (event.repository.toLowerCase() !== service.git.repo.toLowerCase()) {
