@@ -175,10 +175,14 @@ export function parseConfigText(
       problems.push({ path, message: 'name exactly one of service or stack, the owner of the trigger' })
     } else if (service !== undefined) {
       owner = typeof service === 'string' ? { service } : undefined
-      if (!owner) problems.push({ path: [...path, 'service'], message: 'must be a service name' })
+      if (!owner) {
+        problems.push({ path: [...path, 'service'], message: 'must be a service name' })
+      }
     } else {
       owner = typeof stack === 'string' ? { stack } : undefined
-      if (!owner) problems.push({ path: [...path, 'stack'], message: 'must be a stack name' })
+      if (!owner) {
+        problems.push({ path: [...path, 'stack'], message: 'must be a stack name' })
+      }
     }
     // An unset variable is already reported; a second message about its empty value adds noise.
     const unresolved =

@@ -173,21 +173,18 @@ export async function buildServiceSpec(name: string | undefined, flags: AddFlags
     }
   }
   spec.target = target
-  if (flags.image !== undefined) spec.image = flags.image
-  if (flags.tagPolicy !== undefined) spec.tagPolicy = flags.tagPolicy
+  Object.assign(spec, defined({ image: flags.image, tagPolicy: flags.tagPolicy }))
   if (flags.min !== undefined || flags.max !== undefined) {
-    const scale = isObject(spec.scale) ? spec.scale : {}
-    spec.scale = { ...scale, ...(flags.min !== undefined ? { min: flags.min } : {}), ...(flags.max !== undefined ? { max: flags.max } : {}) }
+    spec.scale = { ...(isObject(spec.scale) ? spec.scale : {}), ...defined({ min: flags.min, max: flags.max }) }
   }
   if (flags.gitRepo !== undefined || flags.gitBranch !== undefined) {
-    const git = isObject(spec.git) ? spec.git : {}
-    spec.git = { ...git, ...(flags.gitRepo ? { repo: flags.gitRepo } : {}), ...(flags.gitBranch ? { branch: flags.gitBranch } : {}) }
+    spec.git = { ...(isObject(spec.git) ? spec.git : {}), ...defined({ repo: flags.gitRepo, branch: flags.gitBranch }) }
   }
-  const deploy: Record<string, unknown> = isObject(spec.deploy) ? { ...spec.deploy } : {}
-  if (flags.healthTimeout !== undefined) deploy.healthTimeout = flags.healthTimeout
-  if (flags.order !== undefined) deploy.order = flags.order
-  if (flags.pull !== undefined) deploy.pull = flags.pull
-  if (flags.rollback === false) deploy.rollback = false
+  const deploy: Record<string, unknown> = {
+    ...(isObject(spec.deploy) ? spec.deploy : {}),
+    ...defined({ healthTimeout: flags.healthTimeout, order: flags.order, pull: flags.pull }),
+    ...(flags.rollback === false ? { rollback: false } : {}),
+  }
   if (Object.keys(deploy).length > 0) {
     spec.deploy = deploy
   }
@@ -220,3 +217,7 @@ function collectEnv(pair: string, previous: Record<string, string>): Record<stri
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** The entries whose value was given. */
+const defined = (fields: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
