@@ -68,6 +68,14 @@ export async function postgresAvailable(): Promise<Availability> {
 }
 
 /**
+ * The URL of the cluster's maintenance database, for a child test process to share this
+ * cluster (as its DECKHAND_TEST_POSTGRES_URL) instead of starting one of its own.
+ */
+export async function postgresServerUrl(): Promise<string> {
+  return (await ensureCluster()).adminUrl
+}
+
+/**
  * A new database for the caller: a copy of the migrated template, or an empty one when
  * `migrated` is false (for migration tests). Gone when the process's tests end.
  */

@@ -1,6 +1,7 @@
 /**
  * Starts a real Deckhand server in this process on a free 127.0.0.1 port, with a temp data
  * dir, a known admin token and every log line captured (tests check them for secrets).
+ * The store is SQLite unless DECKHAND_TEST_STORE names PostgreSQL (see `testServerStore`).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,10 @@ import type { TestContext } from 'node:test'
 import pino from 'pino'
 import { readSettings, type ServerSettings } from '../../src/server/settings.ts'
 import { startServer, type RunningServer } from '../../src/server/start-server.ts'
+// Imported statically: the cluster's `after` hook must belong to the file, not to the first
+// test that happens to start a PostgreSQL-backed server.
+import { freshPostgresUrl } from './postgres-cluster.ts'
+import { STORE_BACKENDS, type StoreBackend } from './test-stores.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789ab'
 
@@ -41,8 +46,15 @@ export async function startTestServer(
     },
   })
   const { env, ...rest } = overrides
+  const database = env?.DECKHAND_DATABASE_URL ? {} : await testDatabase(dataDir)
   const settings: ServerSettings = {
-    ...readSettings({ DECKHAND_DATA_DIR: dataDir, DECKHAND_LISTEN: '127.0.0.1:0', DECKHAND_ADMIN_TOKEN: ADMIN_TOKEN, ...env }),
+    ...readSettings({
+      DECKHAND_DATA_DIR: dataDir,
+      DECKHAND_LISTEN: '127.0.0.1:0',
+      DECKHAND_ADMIN_TOKEN: ADMIN_TOKEN,
+      ...database,
+      ...env,
+    }),
     announce: (text) => logs.push(text),
     leaseMs: 5000,
     shutdownGraceMs: 2000,
@@ -86,6 +98,38 @@ export async function startTestServer(
     })())
   t?.after(() => close())
   return { ...server, close, token: ADMIN_TOKEN, dataDir, logs, api, hook }
+}
+
+/**
+ * The backend of every server `startTestServer` starts in this process: DECKHAND_TEST_STORE,
+ * which the store matrix (test/e2e/api-postgres.test.ts) sets when it reruns the API suites on
+ * PostgreSQL in a child process; SQLite, the default, otherwise. A test that passes its own
+ * DECKHAND_DATABASE_URL in `env` keeps it.
+ */
+export function testServerStore(): StoreBackend {
+  const named = process.env.DECKHAND_TEST_STORE?.trim() || 'sqlite'
+  if (!(STORE_BACKENDS as readonly string[]).includes(named)) {
+    throw new Error(
+      `DECKHAND_TEST_STORE must be one of ${STORE_BACKENDS.join(', ')}; got ${JSON.stringify(named)}`,
+    )
+  }
+  return named as StoreBackend
+}
+
+// A server restarted on the same dataDir finds the same PostgreSQL database, as it would its
+// SQLite file: the restart tests mean "the same state".
+const postgresByDataDir = new Map<string, string>()
+
+async function testDatabase(dataDir: string): Promise<{ DECKHAND_DATABASE_URL?: string }> {
+  if (testServerStore() === 'sqlite') {
+    return {}
+  }
+  let url = postgresByDataDir.get(dataDir)
+  if (!url) {
+    url = await freshPostgresUrl()
+    postgresByDataDir.set(dataDir, url)
+  }
+  return { DECKHAND_DATABASE_URL: url }
 }
 
 /** A command service whose redeploy runs `script`; the default succeeds at once. */
