@@ -149,7 +149,14 @@ function execText(file: string, args: string[], input?: string): Promise<string>
         resolve(stdout.trim())
       }
     })
-    child.stdin?.end(input ?? '')
+    // The CLI may exit before it reads stdin (an error, or a command that takes none); the
+    // resulting EPIPE is not the command's failure, which the callback reports.
+    child.stdin?.on('error', () => undefined)
+    if (input === undefined) {
+      child.stdin?.end()
+    } else {
+      child.stdin?.end(input)
+    }
   })
 }
 
