@@ -54,6 +54,28 @@ export class KubeApiStandIn {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
   }
 
+  /**
+   * A kubeconfig whose current context `stand-in` points here, plus a context per entry of
+   * `others` (name → server URL). TLS verification is off because the client refuses plain http
+   * otherwise, and the stand-in speaks only http on 127.0.0.1.
+   */
+  kubeconfig(others: Record<string, string> = {}): string {
+    const servers = { 'stand-in': this.url, ...others }
+    const entries = Object.entries(servers)
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      ...entries.map(([name, server]) => `- name: ${name}\n  cluster: { server: "${server}", insecure-skip-tls-verify: true }`),
+      'users:',
+      '- name: deckhand\n  user: { token: stand-in-token }',
+      'contexts:',
+      ...entries.map(([name]) => `- name: ${name}\n  context: { cluster: ${name}, user: deckhand }`),
+      'current-context: stand-in',
+      '',
+    ].join('\n')
+  }
+
   /** Creates a workload as `kubectl apply` would, fully rolled out (its pods already ready). */
   add(seed: WorkloadSeed): Json {
     const kind = seed.kind ?? 'Deployment'
@@ -253,15 +275,23 @@ export class KubeApiStandIn {
     const wanted = stored.object.spec.replicas
     const fresh = stored.pods.filter((p) => p.revision === revision)
     const old = stored.pods.filter((p) => p.revision !== revision)
-    // maxSurge 1, maxUnavailable 0: one extra pod at most, an old pod goes only when a new one is ready.
-    if (fresh.length < wanted && stored.pods.length < wanted + 1) {
+    // maxSurge 1, maxUnavailable 0: at most one pod above `wanted`, and an old pod goes only
+    // when a ready pod replaces it. The ReplicaSet controller creates and deletes in bursts.
+    const toCreate = Math.min(wanted - fresh.length, wanted + 1 - stored.pods.length)
+    for (let i = 0; i < toCreate; i++) {
       stored.pods.push(this.#newPod(stored, revision, 0))
     }
-    const notReady = (pods: StandInPod[]): StandInPod | undefined => pods.find((p) => p.readyAt === null)
-    const ready = stored.pods.filter((p) => p.readyAt !== null).length
-    const victim = old.length > 0 ? (notReady(old) ?? (ready > wanted ? old[0] : undefined)) : fresh.length > wanted ? (notReady(fresh) ?? fresh.at(-1)) : undefined
-    if (victim) {
-      stored.pods.splice(stored.pods.indexOf(victim), 1)
+    const remove = (pod: StandInPod): void => void stored.pods.splice(stored.pods.indexOf(pod), 1)
+    // Old pods that are not ready cost no availability: the controller removes them first.
+    old.filter((p) => p.readyAt === null).forEach(remove)
+    let surplus = stored.pods.filter((p) => p.readyAt !== null).length - wanted
+    for (const pod of old.filter((p) => p.readyAt !== null)) {
+      if (surplus-- > 0) remove(pod)
+    }
+    const extra = fresh.length - wanted
+    if (old.length === 0 && extra > 0) {
+      const byReadiness = [...fresh.filter((p) => p.readyAt === null), ...fresh.filter((p) => p.readyAt !== null).reverse()]
+      byReadiness.slice(0, extra).forEach(remove)
     }
   }
 

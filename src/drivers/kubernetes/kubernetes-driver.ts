@@ -97,7 +97,7 @@ export class KubernetesDriver implements Driver {
       if (from !== replicas) {
         await client.scaleWorkload(target.kind, target.namespace, workload.metadata.name!, replicas)
       }
-      const result = await this.#follow(client, target, workload.metadata.name!, service, ctx)
+      const result = await this.#follow(client, target, workload.metadata.name!, service, ctx, replicas)
       if (result.state === 'complete') {
         return { state: 'succeeded', replicas }
       }
@@ -205,10 +205,11 @@ export class KubernetesDriver implements Driver {
     return found
   }
 
-  #follow(client: KubernetesClient, target: KubernetesTarget, name: string, service: Service, ctx: DriverContext): Promise<RolloutResult> {
+  #follow(client: KubernetesClient, target: KubernetesTarget, name: string, service: Service, ctx: DriverContext, replicas?: number): Promise<RolloutResult> {
     return followRollout(client, target.kind, target.namespace, name, ctx, {
       pollMs: this.#options.pollMs ?? 1000,
       statefulSetDeadlineMs: service.deploy.healthTimeoutMs,
+      ...(replicas === undefined ? {} : { replicas }),
     })
   }
 

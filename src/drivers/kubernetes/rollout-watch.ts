@@ -23,6 +23,11 @@ export interface FollowOptions {
    * long is treated as a Deployment past its deadline.
    */
   statefulSetDeadlineMs: number
+  /**
+   * For a scale: also wait until exactly this many pods exist and are ready. kubectl's checks
+   * pass while surplus pods of a scale-down are still counted, so they are not enough alone.
+   */
+  replicas?: number
 }
 
 /**
@@ -121,6 +126,10 @@ export async function followRollout(
     for (const problem of problems.filter((p) => !seenProblems.has(p))) {
       seenProblems.add(problem)
       ctx.log(`${label}: ${problem}`)
+    }
+    const counted = workload.status ?? {}
+    if (status.phase === 'done' && options.replicas !== undefined && (counted.replicas !== options.replicas || (counted.readyReplicas ?? 0) !== options.replicas)) {
+      status = { phase: 'waiting', message: `${counted.readyReplicas ?? 0} of ${options.replicas} replicas ready, ${counted.replicas ?? 0} in all` }
     }
     if (kind === 'StatefulSet' && status.phase === 'waiting') {
       const s = workload.status ?? {}
