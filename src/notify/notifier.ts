@@ -13,10 +13,11 @@ export interface NotifierContext {
 /** GitHub and Docker Hub cap descriptions at 140 characters. */
 const MAX_DESCRIPTION = 140
 
-/** `redeploy of web succeeded`, `… failed: exit 3`, cut to 140 characters. */
+/** `redeploy of web to 1.4 started`, `… succeeded`, `… failed: exit 3`, cut to 140 characters. */
 export function describeOutcome(deployment: Deployment): string {
   const tag = deployment.params.tag === undefined ? '' : ` to ${deployment.params.tag}`
   const error = deployment.error ? `: ${deployment.error.split('\n')[0]}` : ''
-  const text = `${deployment.action} of ${deployment.service}${tag} ${deployment.state}${error}`
+  const state = deployment.state === 'running' ? 'started' : deployment.state
+  const text = `${deployment.action} of ${deployment.service}${tag} ${state}${error}`
   return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION - 1)}…` : text
 }
