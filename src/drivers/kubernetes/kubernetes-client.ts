@@ -42,7 +42,10 @@ export interface WorkloadCondition {
   message?: string
 }
 
-/** A Deployment or a StatefulSet, with the fields the driver reads (apps/v1). */
+/**
+ * A Deployment or a StatefulSet, with the fields the driver reads (apps/v1). Optional where the
+ * API reference marks them optional: a status before the first controller sync is empty.
+ */
 export interface Workload {
   metadata: { name?: string; namespace?: string; generation?: number; labels?: Record<string, string> }
   spec?: {
@@ -184,7 +187,10 @@ export function apiStatus(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined
 }
 
-/** The API server's own message (a Status object's `message`), else the error's. */
+/**
+ * The API server's own message (a Status object's `message`), else the error's. client-node's
+ * ApiException message is several lines with headers; only the Status message helps a person.
+ */
 export function apiMessage(error: unknown): string {
   const body = (error as { body?: unknown } | null)?.body
   if (typeof body === 'string') {
@@ -200,7 +206,11 @@ export function apiMessage(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error)
 }
 
-/** True for errors that mean the API server could not be reached at all. */
+/**
+ * True for errors that mean the API server could not be reached at all. client-node v1 sends
+ * through node-fetch, whose FetchError carries the socket's errno code; an answer carries `code`
+ * as a number (the HTTP status) instead.
+ */
 export function isUnreachable(error: unknown): boolean {
   if (apiStatus(error) !== undefined) {
     return false

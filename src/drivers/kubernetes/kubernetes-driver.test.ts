@@ -205,6 +205,7 @@ test('against the API stand-in, an unreachable API server is named by ping and b
   const elsewhere = { ...service, target: { ...service.target, context: 'nowhere' } }
   const outcome = await driver.redeploy(elsewhere, noChange, makeContext().ctx)
   assert.match(outcome.state === 'failed' ? outcome.error : '', new RegExp(`127\\.0\\.0\\.1:${deadPort} cannot be reached`))
+  await assert.rejects(driver.ping(), new RegExp(`127\\.0\\.0\\.1:${deadPort} cannot be reached`), 'ping covers the contexts services use')
   const unknown = await driver.redeploy({ ...service, target: { ...service.target, context: 'nope' } }, noChange, makeContext().ctx)
   assert.match(unknown.state === 'failed' ? unknown.error : '', /no context named "nope"; its contexts are stand-in, nowhere/)
   const noFile = new KubernetesDriver({ kubeconfigPath: join(dir, 'missing') })

@@ -54,6 +54,7 @@ export class KubernetesDriver implements Driver {
   async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
     return this.#outcome(service, ctx, async (client, target) => {
       const workloads = await this.#resolve(client, target)
+      // One timestamp for every match, so a selector's workloads carry the same restart marker.
       const restartedAt = new Date().toISOString()
       // Every plan is made before the first patch, so an ambiguous container changes nothing.
       const plans = workloads.map((workload) => {
@@ -61,6 +62,7 @@ export class KubernetesDriver implements Driver {
         refuseUnwatchable(workload, target, label)
         return { name: workload.metadata.name!, label, plan: planRedeploy(workload, label, service, change, restartedAt) }
       })
+      // Sequential patches, parallel watches: a refused patch stops before touching the rest.
       for (const { name, plan } of plans) {
         ctx.log(plan.summary)
         await client.patchWorkload(target.kind, target.namespace, name, plan.patch, 'strategic')
@@ -73,6 +75,8 @@ export class KubernetesDriver implements Driver {
       }
       const reasons = failures.map((f) => (f.state === 'stalled' && f.podProblems.length > 0 ? `${f.message}; ${f.podProblems.join('; ')}` : f.message))
       let error = reasons.join('; ')
+      // A cancel or deadline lands here too: the patch back is one request, well inside the
+      // GuardedDriver's settle time, and leaves no half-rolled-out template behind.
       if (!service.deploy.rollback) {
         error += `; not rolled back (deploy.rollback is off): undo with kubectl rollout undo -n ${target.namespace} ${target.kind.toLowerCase()}/<name>`
       } else {
@@ -92,6 +96,7 @@ export class KubernetesDriver implements Driver {
       }
       const workload = workloads[0]!
       const label = labelOf(target, workload)
+      // spec.replicas defaults to 1 on the API server, so an absent field means one.
       const from = workload.spec?.replicas ?? 1
       ctx.log(from === replicas ? `${label} already wants ${replicas} replicas; waiting for them` : `scaling ${label} from ${from} to ${replicas} replicas (scale subresource)`)
       if (from !== replicas) {
@@ -106,6 +111,8 @@ export class KubernetesDriver implements Driver {
     })
   }
 
+  // Ready replicas, not spec.replicas: inspect reports what runs, and the contract's scale test
+  // reads it right after a scale has converged.
   async inspect(service: Service): Promise<ServiceStatus> {
     const target = parseKubernetesTarget(service.target)
     const client = this.#client(target.context)
@@ -144,14 +151,22 @@ export class KubernetesDriver implements Driver {
     }
   }
 
+  // The workloads exist before Deckhand knows them and outlive it: nothing to start or stop.
   async attach(): Promise<void> {}
 
   async detach(): Promise<void> {}
 
   async ping(): Promise<void> {
-    const client = this.#client(null)
+    // The default context always, and every context a service's target has used since start:
+    // /readyz should go red when any cluster Deckhand deploys to is gone.
+    this.#client(null)
+    await Promise.all([...this.#clients.values()].map((client) => this.#pingOne(client)))
+  }
+
+  async #pingOne(client: KubernetesClient): Promise<void> {
     const timeoutMs = this.#options.pingTimeoutMs ?? 5000
     let timer: NodeJS.Timeout | undefined
+    // client-node takes no AbortSignal per call, and a blackholed address would hang /readyz.
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), timeoutMs)
     })
