@@ -1,4 +1,4 @@
-/** The drivers a server runs, from DECKHAND_DRIVERS; docker and swarm load only when enabled. */
+/** The drivers a server runs, from DECKHAND_DRIVERS; each loads only when enabled. */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -17,15 +17,12 @@ export async function createDrivers(settings: ServerSettings, logger: Logger): P
     if (!DRIVER_NAMES.includes(name as DriverName)) {
       throw new SettingsError(`DECKHAND_DRIVERS names ${JSON.stringify(name)}; known drivers: ${DRIVER_NAMES.join(', ')}`)
     }
-    const driver = await loadDriver(name as DriverName, settings, logger)
-    if (driver) {
-      drivers.push(driver)
-    }
+    drivers.push(await loadDriver(name as DriverName, settings, logger))
   }
   return drivers
 }
 
-async function loadDriver(name: DriverName, settings: ServerSettings, logger: Logger): Promise<Driver | undefined> {
+async function loadDriver(name: DriverName, settings: ServerSettings, logger: Logger): Promise<Driver> {
   switch (name) {
     case 'process': {
       const { ProcessDriver } = await import('../drivers/process/process-driver.ts')
@@ -44,8 +41,9 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
       return new SwarmDriver({})
     }
-    case 'kubernetes':
-      logger.warn('the kubernetes driver is not available in this build; services on it are refused')
-      return undefined
+    case 'kubernetes': {
+      const { KubernetesDriver } = await import('../drivers/kubernetes/kubernetes-driver.ts')
+      return new KubernetesDriver({})
+    }
   }
 }
