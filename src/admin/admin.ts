@@ -24,6 +24,9 @@ export interface AdminOptions {
   publicUrl: string
 }
 
+const TOKEN_RULE =
+  'a trigger token must be 43 base64url characters (32 random bytes); make one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`'
+
 export type TriggerOwner = { service: string } | { stack: string }
 
 export class AdminError extends DeckhandError {
@@ -132,7 +135,7 @@ export class Admin {
       throw notFound('service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`)
     }
     if (token !== undefined && !TOKEN_PATTERN.test(token)) {
-      throw invalid('a trigger token must be 43 base64url characters (32 random bytes); make one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`')
+      throw invalid(TOKEN_RULE)
     }
     const secretToken = token ?? makeToken()
     const trigger = await this.store.createTrigger({
@@ -145,8 +148,25 @@ export class Admin {
     return { trigger, url: this.hookUrl(secretToken) }
   }
 
-  async rotateTrigger(id: string): Promise<{ trigger: Trigger; url: string }> {
-    const token = makeToken()
+  /** Replaces a trigger's options (not its token). */
+  async updateTrigger(id: string, spec: unknown): Promise<Trigger> {
+    const parsed = parseTriggerSpec(spec)
+    if (!parsed.ok) {
+      throw new AdminError('trigger', parsed.problems)
+    }
+    const trigger = await this.store.updateTrigger(id, parsed.value)
+    if (!trigger) {
+      throw notFound(`trigger ${id}`)
+    }
+    return trigger
+  }
+
+  /** Gives the trigger a new token (`token` from config files, else a new one); the old URL dies at once. */
+  async rotateTrigger(id: string, token?: string): Promise<{ trigger: Trigger; url: string }> {
+    if (token !== undefined && !TOKEN_PATTERN.test(token)) {
+      throw invalid(TOKEN_RULE)
+    }
+    token ??= makeToken()
     const trigger = await this.store.rotateTrigger(id, hashToken(token))
     if (!trigger) {
       throw notFound(`trigger ${id}`)

@@ -86,12 +86,11 @@ async function applyTrigger(admin: Admin, declared: ConfigTrigger): Promise<stri
   const parts: string[] = []
   const holder = await admin.store.findTriggerByTokenHash(hashToken(declared.token))
   if (holder?.id !== existing.id) {
-    // Admin.rotateTrigger makes a random token; the file names its own, so set its hash here.
-    await admin.store.rotateTrigger(existing.id, hashToken(declared.token))
+    await admin.rotateTrigger(existing.id, declared.token)
     parts.push('token')
   }
   if (!sameOptions(existing, declared.options)) {
-    await admin.store.updateTrigger(existing.id, declared.options)
+    await admin.updateTrigger(existing.id, declared.spec)
     parts.push('options')
   }
   return parts.length ? `updated ${label} (${parts.join(', ')})` : undefined
