@@ -9,6 +9,11 @@ export interface DeckhandEvents {
   'deployment:queued': { deployment: Deployment }
   'deployment:started': { deployment: Deployment; service: Service }
   'deployment:log': { deploymentId: string; lines: LogLine[] }
+  /**
+   * Log lines of the deployment were committed by some instance sharing the store (heard through
+   * `Store.subscribe`, so also this instance's own): no lines, followers re-read the store.
+   */
+  'deployment:log-remote': { deploymentId: string }
   'deployment:finished': { deployment: Deployment; service: Service | undefined }
 }
 

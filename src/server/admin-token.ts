@@ -8,8 +8,17 @@ import { hashToken, makeToken } from '../triggers/token.ts'
 
 export async function bootstrapAdminToken(store: Store, fromEnv: string | undefined, announce: (text: string) => void): Promise<void> {
   if (fromEnv !== undefined) {
-    if (!(await store.useAdminToken(hashToken(fromEnv)))) {
-      await store.createAdminToken({ id: newId('tok'), name: 'DECKHAND_ADMIN_TOKEN', tokenHash: hashToken(fromEnv) })
+    const tokenHash = hashToken(fromEnv)
+    if (!(await store.useAdminToken(tokenHash))) {
+      try {
+        await store.createAdminToken({ id: newId('tok'), name: 'DECKHAND_ADMIN_TOKEN', tokenHash })
+      } catch (error) {
+        // Instances sharing one database start together; the one that lost the insert finds
+        // the token its sibling stored, and starts too.
+        if (!(await store.useAdminToken(tokenHash))) {
+          throw error
+        }
+      }
     }
     return
   }

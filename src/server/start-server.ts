@@ -17,7 +17,7 @@ import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { registerOpenApi } from '../http/openapi.ts'
 import { createMetrics } from '../metrics/metrics.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
-import type { Store } from '../store/store.ts'
+import { LOG_CHANNEL, type Store } from '../store/store.ts'
 import { CallAcceptor } from '../triggers/accept-call.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
 import { createDrivers } from './create-drivers.ts'
@@ -95,13 +95,16 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     trustedProxies: settings.trustedProxies,
     plugins: [registerOpenApi, metrics.plugin, ...(settings.plugins ?? [])],
   })
+  // Swept four times per lease: a lost instance's deployment is marked at most a quarter of a
+  // lease after its lease ran out (sweeping once per lease took up to two leases after a kill).
   const leaseSweep = store.capabilities.multiWriter
     ? setInterval(() => {
         store.failAbandoned('instance lost: its lease expired while the deployment ran', 'expired').catch((error: unknown) => {
           logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'lease sweep failed')
         })
-      }, settings.leaseMs)
+      }, Math.max(50, Math.floor(settings.leaseMs / 4)))
     : undefined
+  const remoteLogs = await followRemoteLogs(store, events, logger)
   worker.start()
   await app.listen({ host: settings.host, port: settings.port })
   const address = app.server.address()
@@ -117,6 +120,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
+      await remoteLogs.stop()
       metrics.close()
       await app.close()
       await worker.stop(settings.shutdownGraceMs)
@@ -130,6 +134,48 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     return closing
   }
   return { url, app, store, events, logger, close }
+}
+
+/**
+ * Wakes this instance's log followers when another instance sharing the store writes log
+ * lines (Store.subscribe, PostgreSQL NOTIFY), so they need not wait for their poll. Resolves
+ * once listening; a failed or lost connection is retried every second, and followers still
+ * poll meanwhile, so nothing is missed, only later.
+ */
+async function followRemoteLogs(store: Store, events: EventBus, logger: Logger): Promise<{ stop: () => Promise<void> }> {
+  const subscribe = store.subscribe?.bind(store)
+  let stopped = false
+  let end: (() => Promise<void>) | undefined
+  let retry: NodeJS.Timeout | undefined
+  const again = () => {
+    if (!stopped) {
+      retry = setTimeout(listen, 1000)
+    }
+  }
+  const lost = (error: Error) => {
+    end = undefined
+    logger.warn({ err: error }, 'lost the log notifications of other instances; listening again')
+    again()
+  }
+  const listen = async () => {
+    try {
+      end = await subscribe?.(LOG_CHANNEL, (deploymentId) => events.emit('deployment:log-remote', { deploymentId }), lost)
+      if (stopped) {
+        await end?.()
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'could not listen for the log notifications of other instances')
+      again()
+    }
+  }
+  await listen()
+  return {
+    stop: async () => {
+      stopped = true
+      clearTimeout(retry)
+      await end?.()
+    },
+  }
 }
 
 /** Tells each driver of every service, so the process driver adopts or restarts replicas. */

@@ -20,6 +20,12 @@ import type {
   TriggerOptions,
 } from '../model/index.ts'
 
+/**
+ * The channel a multi-writer store announces committed log lines on, with the deployment id as
+ * payload (PostgreSQL's NOTIFY in appendLog; the same name as postgres-logs.ts LOG_CHANNEL).
+ */
+export const LOG_CHANNEL = 'deckhand_log'
+
 export interface StoreCapabilities {
   /** True when several Deckhand instances may write at once (PostgreSQL); SQLite has one writer. */
   multiWriter: boolean
@@ -103,6 +109,18 @@ export interface Store {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>
+  /**
+   * Optional: hears what other instances sharing the database announce on `channel` (for
+   * LOG_CHANNEL, the id of a deployment whose log grew). Resolves once listening, with the
+   * function that stops; a lost connection ends it and calls `onError`, and the caller
+   * subscribes again. Absent on a single-writer store (SQLite), where every change is made by
+   * this process and its own events say so.
+   */
+  subscribe?(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onError?: (error: Error) => void,
+  ): Promise<() => Promise<void>>
 
   listServices(page: PageRequest): Promise<Page<Service>>
   getService(name: string): Promise<Service | undefined>

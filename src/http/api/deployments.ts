@@ -71,12 +71,19 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
       const raw = reply.raw
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
       let closed = false
-      let wake: () => void = () => {}
+      // A wake-up that comes while the store is being read is kept, not lost: the next wait
+      // is skipped instead of sleeping through lines that already landed.
+      let woken = false
+      let wake: () => void = () => (woken = true)
       request.raw.on('close', () => {
         closed = true
         wake()
       })
       const offLog = events.on('deployment:log', (e) => {
+        if (e.deploymentId === id) wake()
+      })
+      // Lines written by another instance sharing the store (PostgreSQL NOTIFY).
+      const offRemote = events.on('deployment:log-remote', (e) => {
         if (e.deploymentId === id) wake()
       })
       const offEnd = events.on('deployment:finished', (e) => {
@@ -85,6 +92,7 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
       try {
         let seq = after
         while (!closed) {
+          woken = false
           const deployment = await store.getDeployment(id)
           const lines = await store.readLog(id, seq, LOG_PAGE)
           for (const line of lines) {
@@ -98,16 +106,20 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
             raw.write(`event: end\ndata: ${JSON.stringify(deploymentView(deployment))}\n\n`)
             break
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, FOLLOW_POLL_MS)
-            wake = () => {
-              clearTimeout(timer)
-              resolve()
-            }
-          })
+          if (!woken) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, FOLLOW_POLL_MS)
+              wake = () => {
+                clearTimeout(timer)
+                resolve()
+              }
+            })
+          }
+          wake = () => (woken = true)
         }
       } finally {
         offLog()
+        offRemote()
         offEnd()
         raw.end()
       }
