@@ -184,7 +184,10 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
     withStore('admin tokens are found by hash only and can be deleted', async (store) => {
       assert.equal(await store.countAdminTokens(), 0)
       await store.createAdminToken({ id: 'tok_1', name: 'ci', tokenHash: 'hash' })
-      assert.equal((await store.useAdminToken('hash'))?.name, 'ci')
+      const used = await store.useAdminToken('hash')
+      assert.equal(used?.name, 'ci')
+      assert.ok(used?.lastUsedAt, 'the use is recorded')
+      assert.equal((await store.listAdminTokens({ limit: 10 })).items[0]?.lastUsedAt, used?.lastUsedAt)
       assert.equal(await store.useAdminToken('other'), undefined)
       assert.equal(JSON.stringify(await store.listAdminTokens({ limit: 10 })).includes('hash'), false)
       assert.equal(await store.deleteAdminToken('tok_1'), true)

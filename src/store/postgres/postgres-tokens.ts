@@ -111,5 +111,18 @@ export async function useAdminToken(
   tokenHash: string,
 ): Promise<AdminToken | undefined> {
   const row = await c.row('SELECT * FROM admin_tokens WHERE token_hash = $1', [tokenHash])
-  return row ? toAdminToken(row) : undefined
+  if (!row) {
+    return undefined
+  }
+  // Records the use at most once a minute, so API reads stay reads.
+  const lastUsed = row.last_used_at instanceof Date ? row.last_used_at.getTime() : 0
+  if (Date.now() - lastUsed > 60_000) {
+    try {
+      const updated = await c.row('UPDATE admin_tokens SET last_used_at = clock_timestamp() WHERE id = $1 RETURNING last_used_at', [row.id])
+      row.last_used_at = updated?.last_used_at ?? row.last_used_at
+    } catch {
+      // A usage timestamp must never deny access: with the database read-only the token still works.
+    }
+  }
+  return toAdminToken(row)
 }

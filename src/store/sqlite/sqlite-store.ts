@@ -49,6 +49,8 @@ import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 
 const now = (): string => new Date().toISOString()
+/** Admin tokens record their last use at most once a minute, so API reads stay reads. */
+const LAST_USED_GRANULARITY_MS = 60_000
 
 export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
@@ -399,6 +401,18 @@ export class SqliteStore implements Store {
 
   async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     const row = this.#c.read(() => this.#c.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }))
-    return row ? toAdminToken(row) : undefined
+    if (!row) {
+      return undefined
+    }
+    const at = new Date()
+    if (row.last_used_at === null || at.getTime() - Date.parse(String(row.last_used_at)) > LAST_USED_GRANULARITY_MS) {
+      try {
+        this.#c.transaction(() => this.#c.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', { id: String(row.id), at: at.toISOString() }))
+        row.last_used_at = at.toISOString()
+      } catch {
+        // A usage timestamp must never deny access: with a full or read-only disk the token still works.
+      }
+    }
+    return toAdminToken(row)
   }
 }
