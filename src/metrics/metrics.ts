@@ -19,7 +19,7 @@ export interface Metrics {
 // Deploys range from a restart in under a second to image pulls and health waits of many minutes.
 const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
 
-export function createMetrics(events: EventBus, store: Pick<Store, 'listDeployments'>): Metrics {
+export function createMetrics(events: EventBus, store: Pick<Store, 'countDeployments'>): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
@@ -42,16 +42,7 @@ export function createMetrics(events: EventBus, store: Pick<Store, 'listDeployme
     buckets: DURATION_BUCKETS,
     registers: [registry],
   })
-  const count = async (state: DeploymentState): Promise<number> => {
-    let total = 0
-    let cursor: string | undefined
-    do {
-      const page = await store.listDeployments({ state }, { limit: 1000, cursor })
-      total += page.items.length
-      cursor = page.next ?? undefined
-    } while (cursor)
-    return total
-  }
+  const count = (state: DeploymentState): Promise<number> => store.countDeployments(state)
   // Read from the store on each scrape rather than tracked from events: it stays true across
   // restarts and with several instances sharing one database. NaN says the store did not answer.
   new Gauge({

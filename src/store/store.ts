@@ -166,6 +166,8 @@ export interface Store {
 
   getDeployment(id: string): Promise<Deployment | undefined>
   listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>>
+  /** How many deployments are in a state now (queue depth, running count for metrics). */
+  countDeployments(state: DeploymentState): Promise<number>
   /** The newest succeeded redeploy or rollback of the service before the given deployment. */
   lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined>
 

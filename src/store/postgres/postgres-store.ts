@@ -7,6 +7,7 @@ import type {
   AdminToken,
   Call,
   Deployment,
+  DeploymentState,
   LogLine,
   Page,
   PageRequest,
@@ -285,7 +286,12 @@ export class PostgresStore implements Store {
     return toPage(await selectPage(this.#c, 'deployments', where, page), page.limit, toDeployment)
   }
 
-  async lastSucceededBefore(
+  async countDeployments(state: DeploymentState): Promise<number> {
+    const row = await this.#c.row('SELECT COUNT(*)::int AS n FROM deployments WHERE state = $1', [state])
+    return Number(row?.n ?? 0)
+  }
+
+    async lastSucceededBefore(
     service: string,
     beforeId: string | null,
   ): Promise<Deployment | undefined> {

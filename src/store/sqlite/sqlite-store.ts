@@ -7,6 +7,7 @@ import type {
   AdminToken,
   Call,
   Deployment,
+  DeploymentState,
   LogLine,
   Page,
   PageRequest,
@@ -314,7 +315,11 @@ export class SqliteStore implements Store {
     return toPage(this.#page('SELECT * FROM deployments', where, params, page), page.limit, toDeployment)
   }
 
-  async lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
+  async countDeployments(state: DeploymentState): Promise<number> {
+    return Number(this.#c.read(() => this.#c.get('SELECT COUNT(*) AS n FROM deployments WHERE state = $state', { state }))?.n ?? 0)
+  }
+
+    async lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
     const row = this.#c.read(() =>
       this.#c.get(
         `SELECT * FROM deployments WHERE service = $service AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
