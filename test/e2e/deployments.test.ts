@@ -56,6 +56,8 @@ test('a running deployment can be canceled, and a queued one ends at once', asyn
   await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${first}`)).body.state === 'running')
   const second = (await server.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })).body.deployments[0].id
   assert.equal((await server.api('POST', `/api/v1/deployments/${second}/cancel`)).body.state, 'canceled')
+  const metrics = await (await fetch(`${server.url}/metrics`)).text()
+  assert.match(metrics, /deckhand_deployments_total\{action="redeploy",state="canceled"\} 1/, 'a queued deployment canceled by hand is counted as it ends')
   await server.api('POST', `/api/v1/deployments/${first}/cancel`)
   const ended = await finalState(server, first)
   assert.equal(ended.state, 'canceled')

@@ -45,9 +45,13 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
   )
 
   app.post<{ Params: { id: string } }>('/deployments/:id/cancel', { schema: { params: idParams } }, async (request) => {
-    const deployment = found(await store.cancelDeployment(request.params.id), `deployment ${request.params.id}`)
+    const before = found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)
+    const deployment = found(await store.cancelDeployment(before.id), `deployment ${before.id}`)
     if (deployment.state === 'running') {
       worker?.cancel(deployment.id)
+    } else if (before.state === 'queued' && deployment.state === 'canceled') {
+      // A queued deployment ends here, not in a worker: listeners (metrics, notifiers) hear it from us.
+      events.emit('deployment:finished', { deployment, service: await store.getService(deployment.service) })
     }
     return deploymentView(deployment)
   })
