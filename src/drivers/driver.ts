@@ -21,6 +21,24 @@ export interface RedeployChange {
   tag: string | undefined
   /** Variables added to the instances' environment (DECKHAND_* and allow-listed query ones). */
   env: Record<string, string>
+  /**
+   * Set when the service has `git.build` and the call named a commit: the driver builds
+   * `<image>:<short sha>` from that commit first and runs it, in place of `tag`. The worker
+   * sets it for docker services only, so no other driver has to refuse it.
+   */
+  build?: GitBuild
+}
+
+/** A commit to build an image from (PRODUCT.md section 3, git-backed services). */
+export interface GitBuild {
+  /** What `git clone` takes: a URL or a local path (the service's `git.repo`). */
+  repo: string
+  /** The commit to check out, as the call named it (full or abbreviated sha). */
+  commit: string
+  /** The build context, relative to the repository root. */
+  context: string
+  /** The Dockerfile, relative to the context. */
+  dockerfile: string
 }
 
 /** A line of a deployment's log, from Deckhand itself or from the runtime's output. */

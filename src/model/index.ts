@@ -85,6 +85,10 @@ export interface DeployPolicy {
   healthTimeoutMs: number
   pull: PullPolicy
   rollback: boolean
+  /** Times a failed redeploy or scale is tried again within its deployment; 0 when absent. */
+  retries?: number
+  /** The wait before the first retry, doubling for each next one; 5000 when absent. */
+  retryBackoffMs?: number
 }
 
 /** A service as stored; `target` is the driver's own options object, checked by the driver. */

@@ -3,16 +3,21 @@
  * streams its log, and records the outcome. Different services run concurrently up to
  * `concurrency`; the store guarantees one running deployment per service.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { clampReplicas } from '../actions/coalesce.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { DriverContext, DriverOutcome } from '../drivers/driver.ts'
+import type { DriverContext, DriverOutcome, GitBuild, RedeployChange } from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
+import { formatDuration } from '../model/duration.ts'
 import type { Deployment, Service } from '../model/index.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
 import { deploymentEnv } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+
+/** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
+const DEFAULT_RETRY_BACKOFF_MS = 5000
 
 export interface WorkerOptions {
   store: Store
@@ -166,7 +171,8 @@ export class DeploymentWorker {
       deploymentId: deployment.id,
       log: (line, stream) => log.write(line, stream),
     }
-    const change = { tag: deployment.params.tag, env: deploymentEnv(service, deployment) }
+    const build = deployment.action === 'scale' ? undefined : gitBuild(service, deployment, log)
+    const change: RedeployChange = { tag: deployment.params.tag, env: deploymentEnv(service, deployment), ...(build ? { build } : {}) }
     if (deployment.input.bodyTooLarge) {
       log.write('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed')
     }
@@ -179,15 +185,55 @@ export class DeploymentWorker {
         return { state: 'succeeded', replicas: current }
       }
       log.write(`scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`)
-      result = await driver.scale(service, replicas, change, ctx)
+      result = await this.#withRetries(service, controller.signal, log, () => driver.scale(service, replicas, change, ctx))
       return result.state === 'succeeded' ? { state: 'succeeded', replicas: result.replicas ?? replicas } : result
     }
     const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
     log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
-    result = await driver.redeploy(service, change, ctx)
+    result = await this.#withRetries(service, controller.signal, log, () => driver.redeploy(service, change, ctx))
     if (result.state !== 'succeeded') {
       return result
     }
-    return { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+    // A git build runs the tag the driver made from the commit; the call named none.
+    const tag = build && result.tag ? result.tag : change.tag
+    return { state: 'succeeded', ...(tag === undefined ? {} : { tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
   }
+
+  /**
+   * Runs `attempt` again after a failure while the service's deploy.retries allow, waiting
+   * deploy.retryBackoff, then twice that, and so on; a cancel or shutdown ends the wait at once.
+   */
+  async #withRetries(service: Service, signal: AbortSignal, log: LogBuffer, attempt: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+    const retries = service.deploy.retries ?? 0
+    let backoffMs = service.deploy.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS
+    let result = await attempt()
+    for (let retry = 1; result.state === 'failed' && retry <= retries && !signal.aborted; retry++) {
+      log.write(`retry ${retry} of ${retries} in ${formatDuration(backoffMs)} (deploy.retries), after: ${result.error.split('\n')[0]}`)
+      const waited = await delay(backoffMs, true, { signal }).catch(() => false)
+      if (!waited) {
+        break
+      }
+      result = await attempt()
+      backoffMs *= 2
+    }
+    return result
+  }
+}
+
+/** What to build when the service has git.build and the call named a commit (PRODUCT.md section 3). */
+function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): GitBuild | undefined {
+  const build = service.git?.build
+  if (!service.git || !build) {
+    return undefined
+  }
+  const commit = deployment.input.gitCommit
+  if (!commit) {
+    log.write(`service ${service.name} has git.build but the call named no commit; redeploying without building`)
+    return undefined
+  }
+  if (service.driver !== 'docker') {
+    log.write(`the ${service.driver} driver does not build images; git.build is for docker services, so nothing is built`)
+    return undefined
+  }
+  return { repo: service.git.repo, commit, context: build.context ?? '.', dockerfile: build.dockerfile ?? 'Dockerfile' }
 }

@@ -8,7 +8,7 @@ import { SettingsError, type ServerSettings } from './settings.ts'
 
 export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
   const names = new Set(settings.drivers)
-  if (process.env.DOCKER_HOST || existsSync('/var/run/docker.sock')) {
+  if (dockerHost(settings) || existsSync('/var/run/docker.sock')) {
     names.add('docker')
     names.add('swarm')
   }
@@ -35,15 +35,21 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
     }
     case 'docker': {
       const { DockerDriver } = await import('../drivers/docker/docker-driver.ts')
-      return new DockerDriver({})
+      return new DockerDriver({ socketPath: dockerHost(settings), gitDir: join(settings.dataDir, 'git') })
     }
     case 'swarm': {
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
-      return new SwarmDriver({})
+      return new SwarmDriver({ socketPath: dockerHost(settings) })
     }
     case 'kubernetes': {
       const { KubernetesDriver } = await import('../drivers/kubernetes/kubernetes-driver.ts')
       return new KubernetesDriver({})
     }
   }
+}
+
+// Settings carry DOCKER_HOST when they were read from an environment that had it (a test
+// server's own env); the process environment still counts for settings built another way.
+function dockerHost(settings: ServerSettings): string | undefined {
+  return settings.dockerHost || process.env.DOCKER_HOST || undefined
 }

@@ -13,6 +13,8 @@ export interface ServerSettings {
   maxBodyBytes: number
   /** Drivers to enable; docker and swarm join when an engine socket is configured or present. */
   drivers: string[]
+  /** DOCKER_HOST as read with the other settings (`unix://…`); the docker and swarm socket. */
+  dockerHost?: string
   concurrency: number
   leaseMs: number
   shutdownGraceMs: number
@@ -61,6 +63,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     trustedProxies: (env.DECKHAND_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     maxBodyBytes: number('DECKHAND_MAX_BODY_BYTES', env.DECKHAND_MAX_BODY_BYTES, 1024 * 1024),
     drivers: (env.DECKHAND_DRIVERS ?? 'process,command').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {}),
     concurrency: number('DECKHAND_CONCURRENCY', env.DECKHAND_CONCURRENCY, 4),
     leaseMs: number('DECKHAND_LEASE_MS', env.DECKHAND_LEASE_MS, 30_000),
     shutdownGraceMs: number('DECKHAND_SHUTDOWN_GRACE_MS', env.DECKHAND_SHUTDOWN_GRACE_MS, 20_000),

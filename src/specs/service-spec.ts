@@ -61,6 +61,8 @@ export const serviceSpecSchema = {
         healthTimeout: durationSchema,
         pull: { type: 'string', enum: [...PULL_POLICIES] },
         rollback: { type: 'boolean' },
+        retries: { type: 'integer', minimum: 0 },
+        retryBackoff: durationSchema,
       },
     },
     github: {
@@ -134,6 +136,14 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (healthTimeoutMs === undefined) {
     problems.add(['deploy', 'healthTimeout'], 'must be a duration such as 60s, 5m or a number of seconds')
   }
+  const retries = deployInput.retries === undefined ? undefined : Number(deployInput.retries)
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
+    problems.add(['deploy', 'retries'], 'must be a whole number ≥ 0 (attempts after the first)')
+  }
+  const retryBackoffMs = deployInput.retryBackoff === undefined ? undefined : parseDuration(deployInput.retryBackoff)
+  if (deployInput.retryBackoff !== undefined && retryBackoffMs === undefined) {
+    problems.add(['deploy', 'retryBackoff'], 'must be a duration such as 5s, 1m or a number of seconds')
+  }
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -170,6 +180,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         healthTimeoutMs: healthTimeoutMs!,
         pull: PULL_POLICIES.includes(deployInput.pull as never) ? (deployInput.pull as 'missing') : 'missing',
         rollback: deployInput.rollback !== false,
+        ...(retries !== undefined ? { retries } : {}),
+        ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -276,6 +288,8 @@ export function serviceView(service: Service): Record<string, unknown> {
       healthTimeout: formatDuration(deploy.healthTimeoutMs),
       pull: deploy.pull,
       rollback: deploy.rollback,
+      ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
+      ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
     },
   }
 }

@@ -165,6 +165,16 @@ export interface DockerClient {
   listTasks(options: { filters: string }): Promise<SwarmTask[]>
   /** Resolves when the pull stream ends; rejects with the engine's message when it fails. */
   pullImage(reference: string): Promise<void>
+  /** Builds from a tar context, passing each output line on; rejects with the failed step's message. */
+  buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onLine: (line: string) => void): Promise<void>
+}
+
+/** What `POST /build` is asked for: the tag, the Dockerfile inside the context, labels. */
+export interface BuildOptions {
+  t: string
+  dockerfile: string
+  labels?: Record<string, string>
+  signal?: AbortSignal
 }
 
 /** Engine filters as the API's query parameter wants them. */
@@ -201,7 +211,55 @@ export function connectDocker(socketPath: string): DockerClient {
     getService: (id) => docker.getService(id),
     listTasks: (options) => docker.listTasks(options),
     pullImage: (reference) => pullImage(docker, reference),
+    buildImage: (context, options, onLine) => buildImage(docker, context, options, onLine),
   }
+}
+
+async function buildImage(
+  docker: Docker,
+  context: NodeJS.ReadableStream,
+  { signal, ...query }: BuildOptions,
+  onLine: (line: string) => void,
+): Promise<void> {
+  // `rm` drops the intermediate containers of the classic builder, failed steps' too.
+  const stream = await docker.buildImage(context, { ...query, rm: true, forcerm: true, abortSignal: signal })
+  await new Promise<void>((resolve, reject) => {
+    let pending = ''
+    let failure: string | undefined
+    // The body is JSON lines: {"stream": "Step 1/3 : …\n"} as it goes, {"error": …} when a step fails.
+    const take = (text: string): void => {
+      let event: { stream?: string; status?: string; error?: string }
+      try {
+        event = JSON.parse(text) as typeof event
+      } catch {
+        event = { stream: text }
+      }
+      failure ??= event.error
+      for (const line of (event.stream ?? event.status ?? event.error ?? '').split('\n')) {
+        if (line.trim() !== '') {
+          onLine(line.trimEnd())
+        }
+      }
+    }
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n')
+      pending = lines.pop() ?? ''
+      lines.filter((line) => line.trim() !== '').forEach(take)
+    })
+    stream.on('error', reject)
+    // An aborted request closes without 'end'; the abort is the caller's to report.
+    stream.on('close', () => reject(new Error('the build output ended before the build did')))
+    stream.on('end', () => {
+      if (pending.trim() !== '') {
+        take(pending)
+      }
+      if (failure === undefined) {
+        resolve()
+      } else {
+        reject(new Error(failure))
+      }
+    })
+  })
 }
 
 async function pullImage(docker: Docker, reference: string): Promise<void> {

@@ -1,5 +1,7 @@
 /** The docker driver: redeploys and scales containers and Compose services on Docker Engine. */
-import type { Service } from '../../model/index.ts'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { PullPolicy, Service } from '../../model/index.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -28,6 +30,7 @@ import {
   nextNumbers,
 } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
+import { buildFromGit } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
@@ -55,6 +58,8 @@ export interface DockerDriverOptions {
   settleMs?: number
   /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
   client?: DockerClient
+  /** Where git-backed services are checked out to build, one folder each. Default <tmp>/deckhand-git. */
+  gitDir?: string
 }
 
 export class DockerDriver implements Driver {
@@ -68,11 +73,13 @@ export class DockerDriver implements Driver {
   readonly #socketPath: string
   readonly #settleMs: number
   readonly #client: DockerClient
+  readonly #gitDir: string
 
   constructor(options: DockerDriverOptions = {}) {
     this.#socketPath = resolveSocketPath(options.socketPath)
     this.#settleMs = options.settleMs ?? 2000
     this.#client = options.client ?? connectDocker(this.#socketPath)
+    this.#gitDir = options.gitDir ?? join(tmpdir(), 'deckhand-git')
   }
 
   /** The socket this driver talks to, as `unix://…`, for messages and /readyz. */
@@ -86,10 +93,11 @@ export class DockerDriver implements Driver {
 
   async redeploy(
     service: Service,
-    change: RedeployChange,
+    asked: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
+      const { change, pull } = await this.#build(service, asked, ctx)
       const target = parseDockerTarget(service.target)
       const containers = await this.#find(target)
       // Every image is made present before the first container is touched, so a tag that does
@@ -100,7 +108,7 @@ export class DockerDriver implements Driver {
         ),
       )
       for (const reference of references) {
-        await ensureImage(this.#client, reference, service.deploy.pull, ctx.log)
+        await ensureImage(this.#client, reference, pull, ctx.log)
       }
       const swaps: Swap[] = []
       for (const container of containers) {
@@ -309,6 +317,34 @@ export class DockerDriver implements Driver {
       matched.map((summary) => this.#client.getContainer(summary.Id).inspect()),
     )
     return byComposeNumber(inspected)
+  }
+
+  /** Builds the commit a git-backed redeploy names first; the build's tag replaces any other. */
+  async #build(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<{ change: RedeployChange; pull: PullPolicy }> {
+    if (!change.build) {
+      return { change, pull: service.deploy.pull }
+    }
+    const built = await buildFromGit({
+      client: this.#client,
+      gitDir: this.#gitDir,
+      service: service.name,
+      image: service.image,
+      build: change.build,
+      log: ctx.log,
+      signal: ctx.signal,
+    })
+    if (change.tag !== undefined && change.tag !== built.tag) {
+      ctx.log(`running the image built from ${built.commit} (tag ${built.tag}), not tag ${change.tag}`)
+    }
+    return {
+      change: { ...change, tag: built.tag, env: { ...change.env, DECKHAND_IMAGE_TAG: built.tag } },
+      // The image exists only on this engine: no registry has it, so a pull would fail.
+      pull: 'missing',
+    }
   }
 
   async #imageConfig(imageId: string): Promise<ContainerConfig | null> {
