@@ -118,7 +118,9 @@ describe('three deckhand serve instances on one PostgreSQL database', { skip }, 
     )
     await db?.end()
     // Gone, so a redeploy left holding by the killed instance ends its wait too.
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   /** The instance whose worker runs the deployment: its lease owner is `host:pid:nonce`. */

@@ -9,6 +9,11 @@
  * - Otherwise (only there by default) it is skipped LOUDLY: its `skip` carries the reason, which
  *   the test reporter prints, and a warning line goes to stderr. Never silently.
  *
+ * The black-box API suites follow the same rule without a loop of their own:
+ * test/e2e/api-postgres.test.ts reruns them in a child process with DECKHAND_TEST_STORE=postgres,
+ * which startTestServer (test/support/start-server.ts) honours; test/e2e/cluster.test.ts asks
+ * here whether PostgreSQL runs, is skipped or must fail.
+ *
  * Use:
  *   for (const backend of await testStores()) {
  *     describe(`hooks on ${backend.name}`, { skip: backend.skip }, () => { … backend.open() … })
