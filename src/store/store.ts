@@ -22,7 +22,7 @@ import type {
 
 /**
  * The channel a multi-writer store announces committed log lines on, with the deployment id as
- * payload (PostgreSQL's NOTIFY in appendLog; the same name as postgres-logs.ts LOG_CHANNEL).
+ * payload (PostgreSQL's NOTIFY in appendLog).
  */
 export const LOG_CHANNEL = 'deckhand_log'
 

@@ -6,14 +6,12 @@ import pg from 'pg'
 import type { LogLine } from '../../model/index.ts'
 import { toLogLine } from '../row-mapping.ts'
 import { mapError, type PostgresConnection } from './postgres-connection.ts'
+import { LOG_CHANNEL } from '../store.ts'
 
-/**
- * The channel `appendLog` notifies, with the deployment id as payload, when its lines commit.
- * A follower on another instance re-reads the log from its last seq when woken: the
- * notification carries no lines, so one lost while a listener reconnects costs nothing, and
- * NOTIFY's 8000-byte payload limit never applies to log text.
- */
-export const LOG_CHANNEL = 'deckhand_log'
+// `appendLog` notifies LOG_CHANNEL with the deployment id as payload when its lines commit.
+// A follower on another instance re-reads the log from its last seq when woken: the
+// notification carries no lines, so one lost while a listener reconnects costs nothing, and
+// NOTIFY's 8000-byte payload limit never applies to log text.
 
 /**
  * A transaction-scoped advisory lock on the deployment id makes concurrent appends (two

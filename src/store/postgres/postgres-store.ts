@@ -38,7 +38,7 @@ import { migratePostgres } from './postgres-migrate.ts'
 import * as queue from './postgres-queue.ts'
 import * as tokens from './postgres-tokens.ts'
 
-export { LOG_CHANNEL } from './postgres-logs.ts'
+export { LOG_CHANNEL } from '../store.ts'
 
 export interface PostgresStoreOptions {
   /** Connections this instance keeps open at most; default 10. */
