@@ -3,14 +3,15 @@
  * services, stacks and triggers, ask for deployments by hand. HTTP handlers and the config
  * loader are thin over this; it keeps drivers told of every service change.
  */
+import { unknownFields } from '../config/unknown-fields.ts'
 import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
-import { parseServiceSpec, serviceView } from '../specs/service-spec.ts'
-import { parseStackSpec } from '../specs/stack-spec.ts'
+import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
+import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
 import { parseTriggerSpec } from '../specs/trigger-spec.ts'
 import type { AcceptResult, DeploymentIntent, Store } from '../store/store.ts'
 import { hashToken, makeToken, TOKEN_PATTERN } from '../triggers/token.ts'
@@ -75,6 +76,11 @@ export class Admin {
     if (patch.name !== undefined && patch.name !== name) {
       throw invalid('a service cannot be renamed; create a new one and delete this one')
     }
+    // The merge would carry a misspelt field along and the parse ignore it: 200, nothing done.
+    const unknown = unknownFields(patch, serviceSpecSchema)
+    if (unknown.length) {
+      throw new AdminError('service patch', unknown)
+    }
     const merged = mergePatch(serviceView(current), patch)
     const parsed = parseServiceSpec(merged, (driver, target) => this.#drivers.checkTarget(driver, target))
     if (!parsed.ok) {
@@ -111,7 +117,14 @@ export class Admin {
     if (!current) {
       throw notFound(`stack ${name}`)
     }
-    const parsed = parseStackSpec(mergePatch({ name, services: current.services }, isRecord(patch) ? patch : {}))
+    if (!isRecord(patch)) {
+      throw invalid('a stack patch must be a JSON object')
+    }
+    const unknown = unknownFields(patch, stackSpecSchema)
+    if (unknown.length) {
+      throw new AdminError('stack patch', unknown)
+    }
+    const parsed = parseStackSpec(mergePatch({ name, services: current.services }, patch))
     if (!parsed.ok) {
       throw new AdminError('stack', parsed.problems)
     }

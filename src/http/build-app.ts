@@ -42,6 +42,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
     routerOptions: { maxParamLength: 256 },
+    // Fastify's default strips fields a schema does not name: a typo such as `rateLimt` was
+    // dropped and the default used without a word. Unknown fields are refused instead.
+    ajv: { customOptions: { removeAdditional: false } },
   })
   app.setErrorHandler(replyWithError)
   app.addHook('onResponse', async (request, reply) => {

@@ -26,7 +26,7 @@ export function replyWithError(error: FastifyError | Error, request: FastifyRequ
       (error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? 'the body is larger than this endpoint accepts'
         : (error as FastifyError).validation
-          ? `invalid request: ${error.message}`
+          ? `invalid request: ${validationMessage(error as FastifyError)}`
           : error.message
     request.log.info({ code: (error as FastifyError).code }, message)
     void reply.status(status).send({ error: message, code: status === 413 ? 'DH_ERR_HOOK_BODY_TOO_LARGE' : 'DH_ERR_VALIDATION' })
@@ -34,4 +34,15 @@ export function replyWithError(error: FastifyError | Error, request: FastifyRequ
   }
   request.log.error({ err: error, code: 'DH_ERR_INTERNAL' }, 'unexpected error')
   void reply.status(500).send({ error: 'internal error; the server log has the details', code: 'DH_ERR_INTERNAL' })
+}
+
+/** Ajv says only "must NOT have additional properties"; a person needs the field's name. */
+function validationMessage(error: FastifyError): string {
+  const unknown = error.validation?.find((v) => v.keyword === 'additionalProperties')
+  const field = (unknown?.params as { additionalProperty?: unknown } | undefined)?.additionalProperty
+  if (unknown === undefined || typeof field !== 'string') {
+    return error.message
+  }
+  const path = `${error.validationContext ?? 'body'}${unknown.instancePath}`.replaceAll('/', '.')
+  return `${path}.${field} is not a known field; remove it or check its spelling`
 }
