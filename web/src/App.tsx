@@ -2,11 +2,14 @@
 import { useEffect, useState } from 'react'
 import { clearToken, readToken, saveToken, setUnauthorizedListener } from './api.ts'
 import { CallsPage } from './CallsPage.tsx'
+import { CreateServicePage } from './CreateServicePage.tsx'
 import { DeploymentPage } from './DeploymentPage.tsx'
 import { Link, navigate, usePath } from './router.tsx'
-import { ServicePage } from './ServicePage.tsx'
+import { SERVICE_TABS, ServicePage } from './ServicePage.tsx'
 import { ServicesPage } from './ServicesPage.tsx'
 import { SignIn } from './SignIn.tsx'
+import { StackPage } from './StackPage.tsx'
+import { StacksPage } from './StacksPage.tsx'
 
 export function App() {
   const [token, setToken] = useState(readToken)
@@ -48,12 +51,15 @@ export function App() {
           Deckhand
         </Link>
         <nav aria-label="Main">
-          <Link to="/" aria-current={path === '/' ? 'page' : undefined} className={path === '/' || /^\/(services|deployments)/.test(path) ? 'active' : undefined}>
+          <NavLink to="/" path={path} section={/^\/($|services|deployments|new-service)/}>
             Services
-          </Link>
-          <Link to="/calls" className={path.startsWith('/calls') ? 'active' : undefined}>
+          </NavLink>
+          <NavLink to="/stacks" path={path} section={/^\/stacks/}>
+            Stacks
+          </NavLink>
+          <NavLink to="/calls" path={path} section={/^\/calls/}>
             Calls
-          </Link>
+          </NavLink>
         </nav>
         <button type="button" className="secondary" onClick={signOut}>
           Sign out
@@ -66,11 +72,30 @@ export function App() {
   )
 }
 
+/** A main-menu link: underlined in its section, `aria-current` on its own page. */
+function NavLink({ to, path, section, children }: { to: string; path: string; section: RegExp; children: string }) {
+  return (
+    <Link to={to} current={path === to} className={section.test(path) ? 'active' : undefined}>
+      {children}
+    </Link>
+  )
+}
+
 function Page({ path }: { path: string }) {
-  const service = /^\/services\/([^/]+)(?:\/(triggers|deployments))?\/?$/.exec(path)
-  if (service) {
-    const tab = service[2] === 'deployments' ? 'deployments' : 'triggers'
+  if (path === '/new-service') {
+    return <CreateServicePage />
+  }
+  const service = /^\/services\/([^/]+)(?:\/([a-z]+))?\/?$/.exec(path)
+  const tab = SERVICE_TABS.find((t) => t === (service?.[2] ?? 'triggers'))
+  if (service && tab) {
     return <ServicePage key={service[1]} name={decodeURIComponent(service[1]!)} tab={tab} />
+  }
+  const stack = /^\/stacks\/([^/]+)\/?$/.exec(path)
+  if (stack) {
+    return <StackPage key={stack[1]} name={decodeURIComponent(stack[1]!)} />
+  }
+  if (path === '/stacks' || path === '/stacks/') {
+    return <StacksPage />
   }
   const deployment = /^\/deployments\/([^/]+)\/?$/.exec(path)
   if (deployment) {

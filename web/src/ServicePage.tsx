@@ -1,14 +1,17 @@
-// One service: what runs now, manual redeploy and scale, and tabs for triggers and deployments.
+// One service: what runs now, manual redeploy and scale, and tabs for triggers, deployments, settings.
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { errorText, post } from './api.ts'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
-import { Link, navigate } from './router.tsx'
+import { Link, navigate, useFlash } from './router.tsx'
+import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
-const TABS = ['triggers', 'deployments'] as const
-type Tab = (typeof TABS)[number]
+export const SERVICE_TABS = ['triggers', 'deployments', 'settings'] as const
+type Tab = (typeof SERVICE_TABS)[number]
+const TABS = SERVICE_TABS
+const TAB_LABELS: Record<Tab, string> = { triggers: 'Triggers', deployments: 'Deployments', settings: 'Settings' }
 
 interface Accepted {
   status: 'queued' | 'ignored'
@@ -20,11 +23,14 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
   const service = useApi<Service>(`/services/${encodeURIComponent(name)}`, 5000)
   const base = `/services/${encodeURIComponent(name)}`
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([])
+  const flash = useFlash()
 
   const onTabKey = (event: KeyboardEvent, index: number) => {
     const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0
-    if (step !== 0) {
-      const next = (index + step + TABS.length) % TABS.length
+    const jump = event.key === 'Home' ? 0 : event.key === 'End' ? TABS.length - 1 : undefined
+    if (step !== 0 || jump !== undefined) {
+      event.preventDefault()
+      const next = jump ?? (index + step + TABS.length) % TABS.length
       navigate(`${base}/${TABS[next]}`)
       tabRefs.current[next]?.focus()
     }
@@ -36,6 +42,11 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
         <Link to="/">Services</Link> / {name}
       </p>
       <h1>{name}</h1>
+      {flash && (
+        <p className="notice" role="status">
+          {flash}
+        </p>
+      )}
       {service.error && <p className="error" role="alert">{service.error}</p>}
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
@@ -54,12 +65,19 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
             onClick={() => navigate(`${base}/${t}`)}
             onKeyDown={(e) => onTabKey(e, index)}
           >
-            {t === 'triggers' ? 'Triggers' : 'Deployments'}
+            {TAB_LABELS[t]}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'triggers' ? <TriggersTab service={name} /> : <DeploymentsTab service={name} />}
+        {tab === 'triggers' && <TriggersTab owner={{ kind: 'services', name }} />}
+        {tab === 'deployments' && <DeploymentsTab service={name} />}
+        {tab === 'settings' &&
+          (service.data ? (
+            <SettingsTab service={service.data} onSaved={service.reload} />
+          ) : (
+            <p className="muted">Loading…</p>
+          ))}
       </div>
     </section>
   )

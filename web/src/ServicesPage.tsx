@@ -1,22 +1,34 @@
-// The services list: driver, replicas and the last deployment of each.
-import { Link } from './router.tsx'
-import { Empty, StateBadge } from './StateBadge.tsx'
-import { formatTime } from './format.ts'
-import type { Deployment, Page, Service } from './types.ts'
+// The services list: driver, replicas and the last deployment of each, and the way to create one.
+import { LastDeployment } from './LastDeployment.tsx'
+import { Link, useFlash } from './router.tsx'
+import { Empty } from './StateBadge.tsx'
+import type { Page, Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function ServicesPage() {
   const services = useApi<Page<Service>>('/services?limit=1000', 5000)
+  const flash = useFlash()
   return (
     <section>
-      <h1>Services</h1>
+      <div className="page-head">
+        <h1>Services</h1>
+        <Link to="/new-service" className="button">
+          Create service
+        </Link>
+      </div>
+      {flash && (
+        <p className="notice" role="status">
+          {flash}
+        </p>
+      )}
       {services.error && <p className="error" role="alert">{services.error}</p>}
       {!services.data && !services.error && <p className="muted">Loading…</p>}
       {services.data && services.data.items.length === 0 && (
         <Empty title="No services yet">
-          A service is what Deckhand deploys. Create one with <code>deckhand service create</code>, in{' '}
-          <code>deckhand.yaml</code>, or with <code>POST /api/v1/services</code>; it appears here, and then you can add a
-          trigger URL for your CI or registry to call.
+          A service is what Deckhand deploys: local processes, a shell command, containers or a
+          Kubernetes workload. <Link to="/new-service">Create your first service</Link>, then add a
+          trigger URL for your CI or registry to call. (<code>deckhand service create</code>,{' '}
+          <code>deckhand.yaml</code> and <code>POST /api/v1/services</code> work too.)
         </Empty>
       )}
       {services.data && services.data.items.length > 0 && (
@@ -32,35 +44,21 @@ export function ServicesPage() {
             </thead>
             <tbody>
               {services.data.items.map((service) => (
-                <ServiceRow key={service.name} service={service} />
+                <tr key={service.name}>
+                  <td>
+                    <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>
+                  </td>
+                  <td>{service.driver}</td>
+                  <td>{service.replicas ?? 'set by the runtime'}</td>
+                  <td>
+                    <LastDeployment service={service.name} />
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
     </section>
-  )
-}
-
-function ServiceRow({ service }: { service: Service }) {
-  const last = useApi<Page<Deployment>>(`/deployments?service=${encodeURIComponent(service.name)}&limit=1`, 5000)
-  const deployment = last.data?.items[0]
-  return (
-    <tr>
-      <td>
-        <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>
-      </td>
-      <td>{service.driver}</td>
-      <td>{service.replicas ?? 'set by the runtime'}</td>
-      <td>
-        {deployment ? (
-          <Link to={`/deployments/${deployment.id}`} className="plain">
-            <StateBadge state={deployment.state} /> {formatTime(deployment.finishedAt ?? deployment.createdAt)}
-          </Link>
-        ) : (
-          <span className="muted">{last.data ? 'never deployed' : ''}</span>
-        )}
-      </td>
-    </tr>
   )
 }

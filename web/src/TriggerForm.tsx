@@ -1,7 +1,9 @@
 // The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env allow-list.
-import { cloneElement, useState, type FormEvent, type ReactElement } from 'react'
+import { useState, type FormEvent } from 'react'
 import { errorText, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
+import { Field } from './Field.tsx'
+import type { TriggerOwner } from './types.ts'
 
 // The API's closed lists (src/model/index.ts ACTIONS and SENDER_IDS).
 const ACTIONS = ['redeploy', 'scale-up', 'scale-down']
@@ -15,11 +17,14 @@ function splitList(text: string): string[] {
 }
 
 export function TriggerForm({
-  service,
+  owner,
+  members,
   onClose,
   onCreated,
 }: {
-  service: string
+  owner: TriggerOwner
+  /** A stack's services, named in the note on `?services=`. */
+  members?: string[]
   onClose: () => void
   onCreated: (name: string, url: string) => void
 }) {
@@ -48,7 +53,10 @@ export function TriggerForm({
       body.secret = secret
     }
     try {
-      const created = await post<{ name: string; url: string }>(`/services/${encodeURIComponent(service)}/triggers`, body)
+      const created = await post<{ name: string; url: string }>(
+        `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers`,
+        body,
+      )
       onCreated(created.name, created.url)
     } catch (caught) {
       setError(errorText(caught))
@@ -57,8 +65,9 @@ export function TriggerForm({
   }
 
   return (
-    <Dialog title={`Add a trigger to ${service}`} onClose={onClose}>
+    <Dialog title={`Add a trigger to ${owner.name}`} onClose={onClose}>
       <form onSubmit={submit} className="stack">
+        {owner.kind === 'stacks' && <SubsetNote stack={owner.name} members={members ?? []} />}
         <Field id="trigger-name" label="Name" hint={`optional; defaults to ${action}`}>
           <input id="trigger-name" value={name} onChange={(e) => setName(e.target.value)} placeholder={action} autoFocus />
         </Field>
@@ -116,17 +125,14 @@ export function TriggerForm({
   )
 }
 
-/** A label and its control; the hint is the control's description, not part of its name. */
-function Field({ id, label, hint, children }: { id: string; label: string; hint?: string; children: ReactElement<{ 'aria-describedby'?: string }> }) {
+/** How a stack trigger's caller narrows a call to some of the stack's services. */
+export function SubsetNote({ stack, members }: { stack: string; members: string[] }) {
+  const example = members.slice(0, 2).join(',') || 'web,worker'
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {hint && (
-        <span id={`${id}-hint`} className="hint">
-          {hint}
-        </span>
-      )}
-      {hint ? cloneElement(children, { 'aria-describedby': `${id}-hint` }) : children}
-    </div>
+    <p className="notice">
+      A call to this URL deploys every service of {stack}
+      {members.length > 0 && ` (${members.join(', ')})`}. To deploy only some of them, add{' '}
+      <code>?services={example}</code> to the URL.
+    </p>
   )
 }

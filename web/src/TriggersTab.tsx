@@ -1,18 +1,19 @@
-// A service's triggers: add one, rotate its URL, revoke it; a URL is shown once, in a dialog.
+// The triggers of a service or a stack: add one, rotate its URL, revoke it; a URL is shown once, in a dialog.
 import { useState } from 'react'
 import { api, errorText, post } from './api.ts'
 import { ConfirmDialog } from './Dialog.tsx'
 import { formatTime } from './format.ts'
 import { Empty } from './StateBadge.tsx'
 import { TriggerForm } from './TriggerForm.tsx'
-import type { Page, Trigger } from './types.ts'
+import type { Page, Trigger, TriggerOwner } from './types.ts'
 import { UrlDialog } from './UrlDialog.tsx'
 import { useApi } from './use-api.ts'
 
 type Pending = { kind: 'revoke' | 'rotate'; trigger: Trigger }
 
-export function TriggersTab({ service }: { service: string }) {
-  const triggers = useApi<Page<Trigger>>(`/services/${encodeURIComponent(service)}/triggers?limit=1000`)
+export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?: string[] }) {
+  const path = `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers?limit=1000`
+  const triggers = useApi<Page<Trigger>>(path)
   const [adding, setAdding] = useState(false)
   const [shown, setShown] = useState<{ name: string; url: string }>()
   const [pending, setPending] = useState<Pending>()
@@ -49,7 +50,8 @@ export function TriggersTab({ service }: { service: string }) {
       {(error ?? triggers.error) && <p className="error" role="alert">{error ?? triggers.error}</p>}
       {triggers.data && active.length === 0 && (
         <Empty title="No triggers yet">
-          A trigger is a secret URL that deploys {service} when CI, an image registry or an alert calls it. Press{' '}
+          A trigger is a secret URL that deploys {owner.name} when CI, an image registry or an alert calls
+          it. Press{' '}
           <strong>Add trigger</strong> to make one.
         </Empty>
       )}
@@ -96,7 +98,8 @@ export function TriggersTab({ service }: { service: string }) {
       )}
       {adding && (
         <TriggerForm
-          service={service}
+          owner={owner}
+          members={members}
           onClose={() => setAdding(false)}
           onCreated={(name, url) => {
             setAdding(false)
@@ -105,7 +108,14 @@ export function TriggersTab({ service }: { service: string }) {
           }}
         />
       )}
-      {shown && <UrlDialog name={shown.name} url={shown.url} onClose={() => setShown(undefined)} />}
+      {shown && (
+        <UrlDialog
+          name={shown.name}
+          url={shown.url}
+          stack={owner.kind === 'stacks' ? { name: owner.name, members: members ?? [] } : undefined}
+          onClose={() => setShown(undefined)}
+        />
+      )}
       {pending && (
         <ConfirmDialog
           title={pending.kind === 'revoke' ? `Revoke ${pending.trigger.name}?` : `Rotate ${pending.trigger.name}?`}

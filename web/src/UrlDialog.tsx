@@ -1,8 +1,20 @@
 // Shows a trigger URL the one time the API returns it, with a copy button.
 import { useRef, useState } from 'react'
 import { Dialog } from './Dialog.tsx'
+import { SubsetNote } from './TriggerForm.tsx'
 
-export function UrlDialog({ name, url, onClose }: { name: string; url: string; onClose: () => void }) {
+export function UrlDialog({
+  name,
+  url,
+  stack,
+  onClose,
+}: {
+  name: string
+  url: string
+  /** Set for a stack trigger: the dialog then says how to call it for some services only. */
+  stack?: { name: string; members: string[] }
+  onClose: () => void
+}) {
   const input = useRef<HTMLInputElement>(null)
   const [copied, setCopied] = useState<string>()
 
@@ -30,6 +42,7 @@ export function UrlDialog({ name, url, onClose }: { name: string; url: string; o
           Copy
         </button>
       </div>
+      {stack && <SubsetNote stack={stack.name} members={stack.members} />}
       <p role="status" className="muted">
         {copied ?? ''}
       </p>

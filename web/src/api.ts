@@ -2,11 +2,19 @@
 
 const TOKEN_KEY = 'deckhand.adminToken'
 
+/** One field the API refused: `path` is the field's place in the body, e.g. `['scale', 'max']`. */
+export interface Problem {
+  path: (string | number)[]
+  message: string
+}
+
 export class ApiError extends Error {
   readonly status: number
-  constructor(status: number, message: string) {
+  readonly problems: Problem[]
+  constructor(status: number, message: string, problems: Problem[] = []) {
     super(message)
     this.status = status
+    this.problems = problems
   }
 }
 
@@ -44,9 +52,11 @@ export async function apiFetch(path: string, init: RequestInit = {}, token = rea
   }
   const text = await response.text()
   let message = `${response.status} ${response.statusText}`
+  let problems: Problem[] = []
   try {
-    const body = JSON.parse(text) as { error?: string }
+    const body = JSON.parse(text) as { error?: string; problems?: Problem[] }
     message = body.error ?? message
+    problems = Array.isArray(body.problems) ? body.problems : []
   } catch {
     // A proxy's HTML error page: keep the status line.
   }
@@ -54,7 +64,7 @@ export async function apiFetch(path: string, init: RequestInit = {}, token = rea
   if (response.status === 401 && token !== null && token === readToken()) {
     onUnauthorized()
   }
-  throw new ApiError(response.status, message)
+  throw new ApiError(response.status, message, problems)
 }
 
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -64,6 +74,15 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 export function post<T>(path: string, body?: unknown): Promise<T> {
   return api<T>(path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) })
+}
+
+/** A JSON merge patch (RFC 7396): fields left out stay as they are. */
+export function patch<T>(path: string, body: unknown): Promise<T> {
+  return api<T>(path, { method: 'PATCH', body: JSON.stringify(body) })
+}
+
+export function remove(path: string): Promise<void> {
+  return api<void>(path, { method: 'DELETE' })
 }
 
 export function errorText(error: unknown): string {

@@ -3,8 +3,9 @@ import { useEffect, useState, type MouseEvent, type ReactNode } from 'react'
 
 const listeners = new Set<() => void>()
 
-export function navigate(path: string): void {
-  history.pushState(null, '', path)
+/** Goes to `path`; `flash` is a one-line message the next page shows once (see useFlash). */
+export function navigate(path: string, flash?: string): void {
+  history.pushState(flash === undefined ? null : { flash }, '', path)
   listeners.forEach((listener) => listener())
 }
 
@@ -22,7 +23,31 @@ export function usePath(): string {
   return path
 }
 
-export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+/** The message `navigate` carried here, read once: a reload or a later visit does not repeat it. */
+export function useFlash(): string | undefined {
+  const [flash] = useState<string | undefined>(() => {
+    const state: unknown = history.state
+    return state && typeof state === 'object' && 'flash' in state ? String(state.flash) : undefined
+  })
+  useEffect(() => {
+    if (flash !== undefined) {
+      history.replaceState(null, '')
+    }
+  }, [flash])
+  return flash
+}
+
+export function Link({
+  to,
+  children,
+  className,
+  current,
+}: {
+  to: string
+  children: ReactNode
+  className?: string
+  current?: boolean
+}) {
   const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
     // Let the browser handle new tabs and windows.
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
@@ -32,7 +57,7 @@ export function Link({ to, children, className }: { to: string; children: ReactN
     navigate(to)
   }
   return (
-    <a href={to} onClick={onClick} className={className}>
+    <a href={to} onClick={onClick} className={className} aria-current={current ? 'page' : undefined}>
       {children}
     </a>
   )

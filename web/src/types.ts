@@ -5,15 +5,41 @@ export interface Page<T> {
   next: string | null
 }
 
+export const DEPLOY_ORDERS = ['start-first', 'stop-first'] as const
+export const PULL_POLICIES = ['always', 'missing', 'never'] as const
+
+export interface DeployPolicy {
+  order: (typeof DEPLOY_ORDERS)[number]
+  /** A duration as the API shows it: `1m`, `30s`. */
+  healthTimeout: string
+  pull: (typeof PULL_POLICIES)[number]
+  rollback: boolean
+}
+
 export interface Service {
   name: string
   driver: string
+  target: Record<string, unknown>
   image: string | null
   tag: string | null
   replicas: number | null
   scale: { min: number; max: number }
+  tagPolicy: string
+  deploy: DeployPolicy
   createdAt: string
   status?: { replicas: number | null; image: string | null; healthy: boolean | null; detail?: string }
+}
+
+export interface Stack {
+  name: string
+  services: string[]
+  createdAt: string
+}
+
+/** Where a trigger belongs: the API path segment and the owner's name. */
+export interface TriggerOwner {
+  kind: 'services' | 'stacks'
+  name: string
 }
 
 export interface Trigger {

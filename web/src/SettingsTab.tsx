@@ -1,0 +1,154 @@
+// A service's settings: scale bounds, tag policy and deploy policy (saved as a merge patch),
+// its driver target read-only, and delete.
+import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { ApiError, errorText, patch } from './api.ts'
+import { DeleteSection } from './DeleteSection.tsx'
+import { Field, sortProblems } from './Field.tsx'
+import { TagPolicyField } from './TagPolicyField.tsx'
+import { DEPLOY_ORDERS, PULL_POLICIES, type DeployPolicy, type Service } from './types.ts'
+
+// The fields this form shows a problem beside, as the API names them.
+const FIELDS = ['scale.min', 'scale.max', 'tagPolicy', 'deploy.order', 'deploy.healthTimeout', 'deploy.pull', 'deploy.rollback']
+
+interface Draft {
+  min: string
+  max: string
+  tagPolicy: string
+  deploy: DeployPolicy
+}
+
+function draftOf(service: Service): Draft {
+  const { scale, tagPolicy, deploy } = service
+  return { min: String(scale.min), max: String(scale.max), tagPolicy, deploy: { ...deploy } }
+}
+
+/** Numbers go as numbers; anything else goes as typed, so the API names the problem. */
+function asNumber(text: string): number | string {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : text
+}
+
+export function SettingsTab({ service, onSaved }: { service: Service; onSaved: () => void }) {
+  const name = encodeURIComponent(service.name)
+  return (
+    <div className="settings">
+      <SettingsForm service={service} onSaved={onSaved} />
+      <section aria-labelledby="target-title">
+        <h2 id="target-title">Driver target</h2>
+        <p className="muted">
+          Where {service.name} runs on the <strong>{service.driver}</strong> driver. Change it with{' '}
+          <code>PATCH /api/v1/services/{service.name}</code> or in <code>deckhand.yaml</code>.
+        </p>
+        <pre className="json" tabIndex={0} aria-label="Driver target (JSON)">
+          {JSON.stringify(service.target, null, 2)}
+        </pre>
+      </section>
+      <DeleteSection what="service" name={service.name} apiPath={`/services/${name}`} listPath="/">
+        Its trigger URLs stop working at once, queued deployments are canceled
+        {service.driver === 'process' ? ' and its processes are stopped' : ''}. Its deployment
+        history and calls stay in the audit trail.
+      </DeleteSection>
+    </div>
+  )
+}
+
+function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => void }) {
+  const [draft, setDraft] = useState(() => draftOf(service))
+  const [byField, setByField] = useState<Record<string, string>>({})
+  const [others, setOthers] = useState<string[]>([])
+  const [saved, setSaved] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const form = useRef<HTMLFormElement>(null)
+  const setDeploy = (change: Partial<DeployPolicy>) => setDraft((d) => ({ ...d, deploy: { ...d.deploy, ...change } }))
+
+  useEffect(() => {
+    // After a refused save, keyboard and screen-reader users land on the first field to fix.
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus()
+  }, [byField])
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setSaved(false)
+    const { deploy } = draft
+    const body = {
+      scale: { min: asNumber(draft.min), max: asNumber(draft.max) },
+      tagPolicy: draft.tagPolicy,
+      deploy: { ...deploy, healthTimeout: asNumber(deploy.healthTimeout) },
+    }
+    try {
+      const answer = await patch<Service>(`/services/${encodeURIComponent(service.name)}`, body)
+      setDraft(draftOf(answer))
+      setByField({})
+      setOthers([])
+      setSaved(true)
+      onSaved()
+    } catch (caught) {
+      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS)
+      setByField(sorted.byField)
+      const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
+      setOthers(unplaced ? [errorText(caught)] : sorted.others)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const failed = Object.keys(byField).length > 0 || others.length > 0
+  return (
+    <form ref={form} onSubmit={submit} className="stack card" aria-labelledby="settings-title" noValidate>
+      <h2 id="settings-title">Scale and policies</h2>
+      <fieldset>
+        <legend>Scale bounds</legend>
+        <div className="row">
+          <Field id="scale-min" label="Minimum replicas" error={byField['scale.min']}>
+            <input id="scale-min" inputMode="numeric" value={draft.min} onChange={(e) => setDraft({ ...draft, min: e.target.value })} />
+          </Field>
+          <Field id="scale-max" label="Maximum replicas" error={byField['scale.max']}>
+            <input id="scale-max" inputMode="numeric" value={draft.max} onChange={(e) => setDraft({ ...draft, max: e.target.value })} />
+          </Field>
+        </div>
+      </fieldset>
+      <TagPolicyField value={draft.tagPolicy} error={byField.tagPolicy} onChange={(tagPolicy) => setDraft({ ...draft, tagPolicy })} />
+      <fieldset>
+        <legend>Deploy policy</legend>
+        <div className="row">
+          <Field id="deploy-order" label="Order" error={byField['deploy.order']}>
+            <select id="deploy-order" value={draft.deploy.order} onChange={(e) => setDeploy({ order: e.target.value as DeployPolicy['order'] })}>
+              {DEPLOY_ORDERS.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          </Field>
+          <Field id="deploy-health" label="Health timeout" hint="e.g. 60s, 5m" error={byField['deploy.healthTimeout']}>
+            <input id="deploy-health" value={draft.deploy.healthTimeout} onChange={(e) => setDeploy({ healthTimeout: e.target.value })} />
+          </Field>
+          <Field id="deploy-pull" label="Pull image" error={byField['deploy.pull']}>
+            <select id="deploy-pull" value={draft.deploy.pull} onChange={(e) => setDeploy({ pull: e.target.value as DeployPolicy['pull'] })}>
+              {PULL_POLICIES.map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={draft.deploy.rollback} onChange={(e) => setDeploy({ rollback: e.target.checked })} />
+          Roll back when the new version does not become healthy
+        </label>
+      </fieldset>
+      {failed && (
+        <div className="error" role="alert">
+          Nothing was saved. {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
+        </div>
+      )}
+      {saved && !failed && (
+        <p className="notice" role="status">
+          Saved.
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+      </div>
+    </form>
+  )
+}

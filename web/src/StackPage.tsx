@@ -1,0 +1,59 @@
+// One stack: its services with their latest deployments, its triggers, and delete.
+import { DeleteSection } from './DeleteSection.tsx'
+import { LastDeployment } from './LastDeployment.tsx'
+import { Link, useFlash } from './router.tsx'
+import { TriggersTab } from './TriggersTab.tsx'
+import type { Stack } from './types.ts'
+import { useApi } from './use-api.ts'
+
+export function StackPage({ name }: { name: string }) {
+  const stack = useApi<Stack>(`/stacks/${encodeURIComponent(name)}`, 5000)
+  const flash = useFlash()
+  const services = stack.data?.services
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/stacks">Stacks</Link> / {name}
+      </p>
+      <h1>{name}</h1>
+      {flash && (
+        <p className="notice" role="status">
+          {flash}
+        </p>
+      )}
+      {stack.error && <p className="error" role="alert">{stack.error}</p>}
+      {services && (
+        <>
+          <h2 id="stack-services">Services</h2>
+          <div className="table-wrap">
+            <table aria-labelledby="stack-services">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Last deployment</th>
+                </tr>
+              </thead>
+              <tbody>
+                {services.map((service) => (
+                  <tr key={service} data-service={service}>
+                    <td>
+                      <Link to={`/services/${encodeURIComponent(service)}/deployments`}>{service}</Link>
+                    </td>
+                    <td>
+                      <LastDeployment service={service} intervalMs={2000} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h2>Triggers</h2>
+          <TriggersTab owner={{ kind: 'stacks', name }} members={services} />
+          <DeleteSection what="stack" name={name} apiPath={`/stacks/${encodeURIComponent(name)}`} listPath="/stacks">
+            Its trigger URLs stop working. Its services keep running and keep their own triggers.
+          </DeleteSection>
+        </>
+      )}
+    </section>
+  )
+}
