@@ -165,8 +165,12 @@ export interface DockerClient {
   listTasks(options: { filters: string }): Promise<SwarmTask[]>
   /** Resolves when the pull stream ends; rejects with the engine's message when it fails. */
   pullImage(reference: string): Promise<void>
-  /** Builds from a tar context, passing each output line on; rejects with the failed step's message. */
-  buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onLine: (line: string) => void): Promise<void>
+  /** Builds from a tar context, passing each output line on; rejects with the failed step. */
+  buildImage(
+    context: NodeJS.ReadableStream,
+    options: BuildOptions,
+    onLine: (line: string) => void,
+  ): Promise<void>
 }
 
 /** What `POST /build` is asked for: the tag, the Dockerfile inside the context, labels. */
@@ -222,11 +226,16 @@ async function buildImage(
   onLine: (line: string) => void,
 ): Promise<void> {
   // `rm` drops the intermediate containers of the classic builder, failed steps' too.
-  const stream = await docker.buildImage(context, { ...query, rm: true, forcerm: true, abortSignal: signal })
+  const stream = await docker.buildImage(context, {
+    ...query,
+    rm: true,
+    forcerm: true,
+    abortSignal: signal,
+  })
   await new Promise<void>((resolve, reject) => {
     let pending = ''
     let failure: string | undefined
-    // The body is JSON lines: {"stream": "Step 1/3 : …\n"} as it goes, {"error": …} when a step fails.
+    // JSON lines: {"stream": "Step 1/3 : …\n"} as it goes, {"error": …} when a step fails.
     const take = (text: string): void => {
       let event: { stream?: string; status?: string; error?: string }
       try {

@@ -1,7 +1,7 @@
 /** The docker driver: redeploys and scales containers and Compose services on Docker Engine. */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { PullPolicy, Service } from '../../model/index.ts'
+import type { Service } from '../../model/index.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -30,7 +30,7 @@ import {
   nextNumbers,
 } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
-import { buildFromGit } from './git-build.ts'
+import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
@@ -97,7 +97,8 @@ export class DockerDriver implements Driver {
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
-      const { change, pull } = await this.#build(service, asked, ctx)
+      // A git-backed redeploy builds its commit first, then runs the tag the build made.
+      const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
       const target = parseDockerTarget(service.target)
       const containers = await this.#find(target)
       // Every image is made present before the first container is touched, so a tag that does
@@ -317,34 +318,6 @@ export class DockerDriver implements Driver {
       matched.map((summary) => this.#client.getContainer(summary.Id).inspect()),
     )
     return byComposeNumber(inspected)
-  }
-
-  /** Builds the commit a git-backed redeploy names first; the build's tag replaces any other. */
-  async #build(
-    service: Service,
-    change: RedeployChange,
-    ctx: DriverContext,
-  ): Promise<{ change: RedeployChange; pull: PullPolicy }> {
-    if (!change.build) {
-      return { change, pull: service.deploy.pull }
-    }
-    const built = await buildFromGit({
-      client: this.#client,
-      gitDir: this.#gitDir,
-      service: service.name,
-      image: service.image,
-      build: change.build,
-      log: ctx.log,
-      signal: ctx.signal,
-    })
-    if (change.tag !== undefined && change.tag !== built.tag) {
-      ctx.log(`running the image built from ${built.commit} (tag ${built.tag}), not tag ${change.tag}`)
-    }
-    return {
-      change: { ...change, tag: built.tag, env: { ...change.env, DECKHAND_IMAGE_TAG: built.tag } },
-      // The image exists only on this engine: no registry has it, so a pull would fail.
-      pull: 'missing',
-    }
   }
 
   async #imageConfig(imageId: string): Promise<ContainerConfig | null> {

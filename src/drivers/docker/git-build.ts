@@ -3,7 +3,8 @@ import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import type { GitBuild, LogWriter } from '../driver.ts'
+import type { PullPolicy, Service } from '../../model/index.ts'
+import type { DriverContext, GitBuild, LogWriter, RedeployChange } from '../driver.ts'
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { DeployFailure } from './deploy-failure.ts'
@@ -40,7 +41,9 @@ export async function buildFromGit(request: GitBuildRequest): Promise<BuiltImage
     )
   }
   if (!COMMIT.test(build.commit)) {
-    throw new DeployFailure(`the call named commit ${JSON.stringify(build.commit)}, which is not a git sha`)
+    throw new DeployFailure(
+      `the call named commit ${JSON.stringify(build.commit)}, which is not a git sha`,
+    )
   }
   const context = contextPath(build.context)
   const dir = join(request.gitDir, request.service)
@@ -92,6 +95,41 @@ export async function buildFromGit(request: GitBuildRequest): Promise<BuiltImage
   }
   await buildImage(request, dir, context, reference, commit)
   return { tag, commit }
+}
+
+/**
+ * The change a redeploy runs: unchanged without `change.build`; else the commit is built
+ * and its tag replaces any other, with DECKHAND_IMAGE_TAG saying so.
+ */
+export async function applyGitBuild(
+  client: DockerClient,
+  gitDir: string,
+  service: Service,
+  change: RedeployChange,
+  ctx: DriverContext,
+): Promise<{ change: RedeployChange; pull: PullPolicy }> {
+  if (!change.build) {
+    return { change, pull: service.deploy.pull }
+  }
+  const built = await buildFromGit({
+    client,
+    gitDir,
+    service: service.name,
+    image: service.image,
+    build: change.build,
+    log: ctx.log,
+    signal: ctx.signal,
+  })
+  if (change.tag !== undefined && change.tag !== built.tag) {
+    ctx.log(
+      `running the image built from ${built.commit} (tag ${built.tag}), not tag ${change.tag}`,
+    )
+  }
+  return {
+    change: { ...change, tag: built.tag, env: { ...change.env, DECKHAND_IMAGE_TAG: built.tag } },
+    // The image exists only on this engine: no registry has it, so a pull would fail.
+    pull: 'missing',
+  }
 }
 
 /** `./web/` → `web`; `.` → ``; refuses a context outside the repository. */
@@ -147,7 +185,9 @@ async function buildImage(
     const code = await archived
     const why =
       typeof code === 'number' && code !== 0
-        ? `git archive of ${context || 'the repository root'} failed: ${Buffer.concat(stderr).toString('utf8').trim()}`
+        ? `git archive of ${context || 'the repository root'} failed: ${Buffer.concat(stderr)
+            .toString('utf8')
+            .trim()}`
         : engineMessage(error)
     throw new DeployFailure(
       `building ${reference} from ${commit.slice(0, 12)} failed, nothing was changed: ${why}` +
