@@ -211,3 +211,27 @@ test('a cancel ends a deployment waiting between retries at once', async (t) => 
   assert.equal(deployment.state, 'canceled')
   assert.ok(Date.now() - asked < 5000, 'not after the minute of backoff')
 })
+
+test('deploy.retries and deploy.retryBackoff are checked when a service is written', async (t) => {
+  const server = await startTestServer(t)
+  const write = (deploy: Record<string, unknown>) =>
+    server.api('POST', '/api/v1/services', {
+      name: 'web',
+      driver: 'command',
+      target: { redeploy: 'true' },
+      deploy,
+    })
+  for (const [deploy, field] of [
+    [{ retries: -1 }, 'retries'],
+    [{ retries: 1.5 }, 'retries'],
+    [{ retryBackoff: 'soon' }, 'retryBackoff'],
+  ] as const) {
+    const answer = await write(deploy)
+    assert.equal(answer.status, 400, JSON.stringify(answer.body))
+    assert.match(JSON.stringify(answer.body), new RegExp(field))
+  }
+  const written = await write({ retries: 3 })
+  assert.equal(written.status, 201, JSON.stringify(written.body))
+  assert.equal(written.body.deploy.retries, 3)
+  assert.equal(written.body.deploy.retryBackoff, undefined, 'the 5s default is not written back')
+})
