@@ -38,8 +38,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: options.trustedProxies.length ? options.trustedProxies : false,
     bodyLimit: 1024 * 1024,
     // Slow or idle clients must not hold sockets forever (slowloris); senders finish in seconds.
+    // A whole request (1 MiB over a slow link included) has 30 s. Its headers, which every
+    // sender writes in one packet, have 10 s: Node's default was 60 s, so a slowloris dripping
+    // header bytes held its socket twice as long as any real request could take, and the
+    // check runs every 5 s instead of 30 so the limit is what actually happens.
     requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 5_000 },
+    // A socket that sends nothing at all is closed after 30 s (was 60 s): no longer than a slow
+    // request may take. Answers that legitimately stay silent longer (?wait=, SSE log follow)
+    // extend or feed it themselves.
+    connectionTimeout: 30_000,
+    // Above Node's 5 s for senders that reuse a connection, short enough that idle keep-alive
+    // sockets do not pile up.
     keepAliveTimeout: 10_000,
     routerOptions: { maxParamLength: 256 },
     // Fastify's default strips fields a schema does not name: a typo such as `rateLimt` was

@@ -5,6 +5,8 @@ import { found, idParams, pageQuerySchema, type ApiOptions } from './api-context
 
 const LOG_PAGE = 1000
 const FOLLOW_POLL_MS = 500
+/** Longest silence on a followed log; halved when the socket's idle timeout is shorter. */
+const HEARTBEAT_MS = 15_000
 
 export function deploymentView(d: Deployment): Record<string, unknown> {
   return {
@@ -74,6 +76,12 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
       reply.hijack()
       const raw = reply.raw
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+      // A log can stay silent longer than the socket's idle timeout (and a proxy's): an SSE
+      // comment well within it keeps the stream open. Without it, following a quiet deployment
+      // ended in a reset after connectionTimeout.
+      const idleMs = request.raw.socket.timeout || HEARTBEAT_MS * 2
+      const heartbeatMs = Math.min(HEARTBEAT_MS, idleMs / 2)
+      let lastWriteMs = Date.now()
       let closed = false
       // A wake-up that comes while the store is being read is kept, not lost: the next wait
       // is skipped instead of sleeping through lines that already landed.
@@ -102,6 +110,7 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
           for (const line of lines) {
             raw.write(`id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`)
             seq = line.seq
+            lastWriteMs = Date.now()
           }
           if (lines.length === LOG_PAGE) {
             continue
@@ -110,9 +119,13 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
             raw.write(`event: end\ndata: ${JSON.stringify(deploymentView(deployment))}\n\n`)
             break
           }
+          if (Date.now() - lastWriteMs >= heartbeatMs) {
+            raw.write(': keep-alive\n\n')
+            lastWriteMs = Date.now()
+          }
           if (!woken) {
             await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, FOLLOW_POLL_MS)
+              const timer = setTimeout(resolve, Math.min(FOLLOW_POLL_MS, heartbeatMs))
               wake = () => {
                 clearTimeout(timer)
                 resolve()
