@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 
 export const ROOT = join(import.meta.dirname, '..')
-export const MAIN = join(ROOT, 'src', 'main.ts')
+/** BENCH_DECKHAND=/other/checkout/src/main.ts measures another checkout (before/after comparisons). */
+export const MAIN = process.env.BENCH_DECKHAND ?? join(ROOT, 'src', 'main.ts')
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789abcd'
 /** Accepts any number of calls: the default 600/min would answer 429 under load. */
 export const UNLIMITED_RATE = '1000000000/s'
@@ -73,6 +74,21 @@ export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0)
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakRssMb: Math.round(kb('VmHWM') / 1024) }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 100 Hz). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Runs `load` and adds the server's CPU time per answered call, steadier than calls/s on a busy machine. */
+export async function withCpu<T extends { requests: number }>(pid: number, load: () => Promise<T>): Promise<T & { serverCpuUsPerCall: number }> {
+  const before = cpuSecondsOf(pid)
+  const result = await load()
+  const used = cpuSecondsOf(pid) - before
+  return { ...result, serverCpuUsPerCall: Math.round((used * 1e6) / Math.max(1, result.requests)) }
 }
 
 export interface Child {

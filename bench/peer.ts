@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type LoadResult, type Settings, ensureTool, freePort, removeDir, runWrk, startChild, tempDir } from './lib.ts'
+import { type LoadResult, type Settings, withCpu, ensureTool, freePort, removeDir, runWrk, startChild, tempDir } from './lib.ts'
 
-export async function benchWebhook(settings: Settings): Promise<LoadResult & { version: string }> {
+export async function benchWebhook(settings: Settings): Promise<LoadResult & { version: string; serverCpuUsPerCall: number }> {
   const binary = ensureTool('webhook', 'webhook')
   const dir = tempDir('webhook')
   const hooks = join(dir, 'hooks.json')
@@ -22,7 +22,8 @@ export async function benchWebhook(settings: Settings): Promise<LoadResult & { v
   try {
     const url = `${server.url}/hooks/bench`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
-    const load = await runWrk(url, { connections: settings.connections, seconds: settings.seconds })
+    // webhook's own CPU only: the /bin/true it starts per call is its children's.
+    const load = await withCpu(server.pid, () => runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
     return { ...load, version: webhookVersion(binary) }
   } finally {
     await server.stop()
@@ -38,7 +39,7 @@ function webhookVersion(binary: string): string {
   }
 }
 
-export async function benchCeiling(settings: Settings): Promise<LoadResult> {
+export async function benchCeiling(settings: Settings): Promise<LoadResult & { serverCpuUsPerCall: number }> {
   const dir = tempDir('ceiling')
   const port = await freePort()
   const server = await startChild('node:http ceiling', process.execPath, [join(import.meta.dirname, 'ceiling-server.ts'), String(port)], {
@@ -49,7 +50,7 @@ export async function benchCeiling(settings: Settings): Promise<LoadResult> {
   try {
     const url = `${server.url}/hooks/ceiling`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
-    return await runWrk(url, { connections: settings.connections, seconds: settings.seconds })
+    return await withCpu(server.pid, () => runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
   } finally {
     await server.stop()
     removeDir(dir)

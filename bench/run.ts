@@ -67,14 +67,16 @@ async function step<T>(name: Scenario, work: () => Promise<T>): Promise<T | unde
 
 const peer = await step('peer', async () => ({ ceiling: await benchCeiling(settings), webhook: await benchWebhook(settings) }))
 if (peer) {
-  row('peer', 'node:http ceiling calls/s', `${peer.ceiling.callsPerSecond} (p50 ${ms(peer.ceiling.p50Ms)}, p99 ${ms(peer.ceiling.p99Ms)})`)
-  row('peer', `${peer.webhook.version} calls/s`, `${peer.webhook.callsPerSecond} (p50 ${ms(peer.webhook.p50Ms)}, p99 ${ms(peer.webhook.p99Ms)})`)
+  for (const [name, r] of [['node:http ceiling', peer.ceiling], [peer.webhook.version, peer.webhook]] as const) {
+    row('peer', `${name} calls/s`, `${r.callsPerSecond} (p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, ${r.serverCpuUsPerCall} µs CPU/call)`)
+  }
 }
 const accept = await step('accept', () => benchAccept(settings))
 if (accept) {
   row('accept', 'Deckhand (SQLite) calls/s', String(accept.callsPerSecond))
   row('accept', 'p50 / p99 / max', `${ms(accept.p50Ms)} / ${ms(accept.p99Ms)} / ${ms(accept.maxMs)}`)
   row('accept', 'non-2xx answers, socket errors', `${accept.non2xx}, ${accept.socketErrors}`)
+  row('accept', 'server CPU per call', `${accept.serverCpuUsPerCall} µs`)
   row('accept', 'server RSS after the run', `${accept.rssMb} MB`)
   target('accept p99 ≤ 10 ms at 64 connections', accept.p99Ms <= 10, ms(accept.p99Ms))
   target('every accept answered 2xx', accept.non2xx === 0 && accept.socketErrors === 0, `${accept.non2xx} non-2xx, ${accept.socketErrors} socket errors`)
@@ -102,6 +104,7 @@ if (scale) {
   row('scale', `calls/s, ${scale.services} services, random`, String(scale.callsPerSecond))
   row('scale', 'p50 / p99 / max', `${ms(scale.p50Ms)} / ${ms(scale.p99Ms)} / ${ms(scale.maxMs)}`)
   row('scale', 'non-2xx answers, socket errors', `${scale.non2xx}, ${scale.socketErrors}`)
+  row('scale', 'server CPU per call', `${scale.serverCpuUsPerCall} µs`)
   row('scale', 'server RSS idle / after / peak', `${scale.idleRssMb} / ${scale.rssMb} / ${scale.peakRssMb} MB`)
   target('RSS ≤ 150 MB with 10,000 services', scale.peakRssMb <= 150, `peak ${scale.peakRssMb} MB`)
   if (peer) {

@@ -12,13 +12,14 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { newId } from '../src/model/ids.ts'
 import { hashToken, makeToken } from '../src/triggers/token.ts'
-import { type LoadResult, type Settings, commandService, memoryOf, removeDir, runWrk, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+import { type LoadResult, type Settings, commandService, withCpu, memoryOf, removeDir, runWrk, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
 
 export interface ScaleResult extends LoadResult {
   services: number
   idleRssMb: number
   rssMb: number
   peakRssMb: number
+  serverCpuUsPerCall: number
 }
 
 export async function benchScale(settings: Settings, services = 10_000): Promise<ScaleResult> {
@@ -41,7 +42,7 @@ export async function benchScale(settings: Settings, services = 10_000): Promise
       const idle = memoryOf(deckhand.pid)
       const env = { BENCH_PATHS: pathsFile }
       await runWrk(`${deckhand.url}/`, { connections: settings.connections, seconds: settings.warmupSeconds }, env)
-      const load = await runWrk(`${deckhand.url}/`, { connections: settings.connections, seconds: settings.seconds }, env)
+      const load = await withCpu(deckhand.pid, () => runWrk(`${deckhand.url}/`, { connections: settings.connections, seconds: settings.seconds }, env))
       const after = memoryOf(deckhand.pid)
       return { ...load, services, idleRssMb: idle.rssMb, rssMb: after.rssMb, peakRssMb: after.peakRssMb }
     } finally {

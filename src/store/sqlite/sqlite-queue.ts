@@ -7,6 +7,7 @@ import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Deployment } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import { toCall, toDeployment } from '../row-mapping.ts'
+import type { Service } from '../../model/index.ts'
 import type {
   AcceptResult,
   CallInput,
@@ -17,7 +18,6 @@ import type {
   RecordedCall,
 } from '../store.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
-import { getServiceRow } from './sqlite-services.ts'
 
 const now = (): string => new Date().toISOString()
 const later = (ms: number): string => new Date(Date.now() + ms).toISOString()
@@ -36,11 +36,13 @@ interface PendingAccept {
  */
 export class SqliteAcceptBatcher {
   #connection: SqliteConnection
+  #service: ServiceOf
   #pending: PendingAccept[] = []
   #scheduled = false
 
-  constructor(connection: SqliteConnection) {
+  constructor(connection: SqliteConnection, service: ServiceOf) {
     this.#connection = connection
+    this.#service = service
   }
 
   accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
@@ -58,12 +60,13 @@ export class SqliteAcceptBatcher {
     this.#pending = []
     this.#scheduled = false
     const settled: (() => void)[] = []
+    const queued: QueuedMemo = new Map()
     try {
       this.#connection.transaction(() => {
         for (const item of batch) {
           this.#connection.db.exec('SAVEPOINT call')
           try {
-            const result = acceptOne(this.#connection, item.call, item.intents)
+            const result = acceptOne(this.#connection, this.#service, queued, item.call, item.intents)
             this.#connection.db.exec('RELEASE call')
             settled.push(() => item.resolve(result))
           } catch (error) {
@@ -73,6 +76,7 @@ export class SqliteAcceptBatcher {
             }
             this.#connection.db.exec('ROLLBACK TO call')
             this.#connection.db.exec('RELEASE call')
+            queued.clear()
             settled.push(() => item.reject(error))
           }
         }
@@ -89,10 +93,26 @@ export class SqliteAcceptBatcher {
   }
 }
 
-function acceptOne(connection: SqliteConnection, call: CallInput, intents: DeploymentIntent[]): AcceptResult {
+/** A service by name, as of this transaction (the store's cached reader). */
+type ServiceOf = (name: string) => Service | undefined
+
+/**
+ * The queued deployment of each service and action as this group's transaction has left it
+ * (null: none), so the calls of a burst after the first need not read and parse it again.
+ * Emptied when a call rolls back to its savepoint.
+ */
+type QueuedMemo = Map<string, Deployment | null>
+
+function acceptOne(
+  connection: SqliteConnection,
+  service: ServiceOf,
+  queued: QueuedMemo,
+  call: CallInput,
+  intents: DeploymentIntent[],
+): AcceptResult {
   const results: IntentResult[] = []
   for (const intent of intents) {
-    results.push(applyIntent(connection, intent))
+    results.push(applyIntent(connection, service, queued, intent))
   }
   const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
   const outcome = results.some((r) => r.kind === 'queued')
@@ -113,17 +133,22 @@ function acceptOne(connection: SqliteConnection, call: CallInput, intents: Deplo
   return { call: recorded, results }
 }
 
-function applyIntent(connection: SqliteConnection, intent: DeploymentIntent): IntentResult {
-  const serviceRow = getServiceRow(connection, intent.service)
+function applyIntent(connection: SqliteConnection, service: ServiceOf, memo: QueuedMemo, intent: DeploymentIntent): IntentResult {
+  const serviceRow = service(intent.service)
   if (!serviceRow) {
     return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
   }
-  const queuedRow = connection.get(
-    "SELECT * FROM deployments WHERE service = $service AND action = $action AND state = 'queued'",
-    { service: intent.service, action: intent.action },
-  )
-  const queued = queuedRow ? toDeployment(queuedRow) : undefined
-  const decision = planJoin(serviceRow, queued, intent)
+  const key = `${intent.service}\n${intent.action}`
+  let queued = memo.get(key)
+  if (queued === undefined) {
+    const queuedRow = connection.get(
+      "SELECT * FROM deployments WHERE service = $service AND action = $action AND state = 'queued'",
+      { service: intent.service, action: intent.action },
+    )
+    queued = queuedRow ? toDeployment(queuedRow) : null
+    memo.set(key, queued)
+  }
+  const decision = planJoin(serviceRow, queued ?? undefined, intent)
   if (decision.kind === 'ignored') {
     return { kind: 'ignored', service: intent.service, reason: decision.reason }
   }
@@ -132,7 +157,9 @@ function applyIntent(connection: SqliteConnection, intent: DeploymentIntent): In
       'UPDATE deployments SET params = $params, input = $input, calls = calls + 1 WHERE id = $id',
       { id: queued.id, params: JSON.stringify(decision.params), input: JSON.stringify(intent.input) },
     )
-    return { kind: 'coalesced', deployment: { ...queued, params: decision.params, input: intent.input, calls: queued.calls + 1 } }
+    const joined: Deployment = { ...queued, params: decision.params, input: intent.input, calls: queued.calls + 1 }
+    memo.set(key, joined)
+    return { kind: 'coalesced', deployment: joined }
   }
   const deployment: Deployment = {
     id: newId('dpl'),
@@ -164,6 +191,7 @@ function applyIntent(connection: SqliteConnection, intent: DeploymentIntent): In
       at: deployment.createdAt,
     },
   )
+  memo.set(key, deployment)
   return { kind: 'queued', deployment }
 }
 

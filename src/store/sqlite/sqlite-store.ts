@@ -43,6 +43,7 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
+import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
@@ -57,10 +58,26 @@ export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
   #c: SqliteConnection
   #batcher: queue.SqliteAcceptBatcher
+  /** Cleared by every method below that changes a trigger or a service (sqlite-cache.ts). */
+  #cache: SqliteReadCache
 
   constructor(path: string) {
     this.#c = new SqliteConnection(openSqliteDatabase(path))
-    this.#batcher = new queue.SqliteAcceptBatcher(this.#c)
+    this.#cache = new SqliteReadCache(this.#c)
+    this.#batcher = new queue.SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
+  }
+
+  #service(name: string): Service | undefined {
+    return this.#cache.service(name, () => getServiceRow(this.#c, name))
+  }
+
+  /** Runs a write that changes triggers or services, and forgets what the cache held. */
+  #changing<T>(work: () => T): T {
+    try {
+      return this.#c.transaction(work)
+    } finally {
+      this.#cache.clear()
+    }
   }
 
   async migrate(): Promise<void> {
@@ -72,6 +89,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#cache.clear()
     this.#c.db.close()
   }
 
@@ -93,7 +111,7 @@ export class SqliteStore implements Store {
   }
 
   async getService(name: string): Promise<Service | undefined> {
-    return this.#c.read(() => getServiceRow(this.#c, name))
+    return this.#c.read(() => this.#service(name))
   }
 
   async createService(input: ServiceInput): Promise<Service> {
@@ -112,7 +130,7 @@ export class SqliteStore implements Store {
   }
 
   async replaceService(input: ServiceInput): Promise<Service | undefined> {
-    return this.#c.transaction(() => {
+    return this.#changing(() => {
       const changed = this.#c.run(
         'UPDATE services SET driver = $driver, spec = $spec, updated_at = $at WHERE name = $name',
         { name: input.name, driver: input.driver, spec: serviceSpec(input), at: now() },
@@ -126,7 +144,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteService(name: string): Promise<boolean> {
-    return this.#c.transaction(() => {
+    return this.#changing(() => {
       const changed = this.#c.run('DELETE FROM services WHERE name = $name', { name })
       this.#c.run(
         'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE service = $name AND revoked_at IS NULL',
@@ -141,7 +159,7 @@ export class SqliteStore implements Store {
   }
 
   async setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void> {
-    this.#c.transaction(() => queue.setServiceStateRow(this.#c, name, state))
+    this.#changing(() => queue.setServiceStateRow(this.#c, name, state))
   }
 
   async listStacks(page: PageRequest): Promise<Page<Stack>> {
@@ -180,7 +198,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteStack(name: string): Promise<boolean> {
-    return this.#c.transaction(() => {
+    return this.#changing(() => {
       this.#c.run(
         'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE stack = $name AND revoked_at IS NULL',
         { name, at: now() },
@@ -208,8 +226,12 @@ export class SqliteStore implements Store {
   }
 
   async findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
-    const row = this.#c.read(() => this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', { hash: tokenHash }))
-    return row ? toTrigger(row) : undefined
+    return this.#c.read(() =>
+      this.#cache.trigger(tokenHash, () => {
+        const row = this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', { hash: tokenHash })
+        return row ? toTrigger(row) : undefined
+      }),
+    )
   }
 
   async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
@@ -227,7 +249,7 @@ export class SqliteStore implements Store {
   }
 
   async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
-    const changed = this.#c.transaction(() =>
+    const changed = this.#changing(() =>
       this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
         id,
         options: JSON.stringify(options),
@@ -237,7 +259,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeTrigger(id: string): Promise<boolean> {
-    return this.#c.transaction(
+    return this.#changing(
       () =>
         this.#c.run('UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE id = $id AND revoked_at IS NULL', {
           id,
@@ -247,7 +269,7 @@ export class SqliteStore implements Store {
   }
 
   async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
-    const changed = this.#c.transaction(() =>
+    const changed = this.#changing(() =>
       this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', { id, hash: tokenHash }),
     )
     return changed ? this.getTrigger(id) : undefined
@@ -340,7 +362,12 @@ export class SqliteStore implements Store {
   }
 
   async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
-    return queue.finishDeployment(this.#c, id, owner, outcome)
+    try {
+      return queue.finishDeployment(this.#c, id, owner, outcome)
+    } finally {
+      // A success sets the service's replicas and tag.
+      this.#cache.clear()
+    }
   }
 
   async cancelDeployment(id: string): Promise<Deployment | undefined> {
