@@ -2,13 +2,21 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { browserSkipReason, buildWebIfStale, launchBrowser, openPage, screenshot } from '../support/browser.ts'
+import {
+  browserSkipReason,
+  buildWebIfStale,
+  horizontalOverflow,
+  launchBrowser,
+  openPage,
+  screenshot,
+} from '../support/browser.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const skip = browserSkipReason()
 let browser: Browser | undefined
 const PHONE = { width: 390, height: 844 }
+const LAPTOP = { width: 1280, height: 800 }
 
 before(async () => {
   buildWebIfStale()
@@ -26,6 +34,14 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Admin token').fill(token)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('heading', { name: 'Services', exact: true }).waitFor()
+}
+
+/** A screenshot at phone width, where nothing but a table may scroll sideways; then back to a laptop. */
+async function phoneScreenshot(page: Page, name: string): Promise<void> {
+  await page.setViewportSize(PHONE)
+  assert.equal(await horizontalOverflow(page), 0, `${name}: the page is wider than a phone`)
+  await screenshot(page, name)
+  await page.setViewportSize(LAPTOP)
 }
 
 async function openSignedIn(t: Parameters<typeof startTestServer>[0], server: TestServer, viewport?: { width: number; height: number }) {
@@ -97,9 +113,7 @@ test('Settings saves scale bounds and policies, and a bad value shows beside its
 
   const target = page.getByLabel('Driver target (JSON)')
   assert.deepEqual(JSON.parse(await target.innerText()), saved.target)
-  await page.setViewportSize(PHONE)
-  await screenshot(page, '22-phone-settings')
-  await page.setViewportSize({ width: 1280, height: 800 })
+  await phoneScreenshot(page, '22-phone-settings')
 
   await page.getByRole('button', { name: 'Delete service web' }).click()
   const confirm = page.getByRole('dialog', { name: 'Delete service web?' })
@@ -152,15 +166,15 @@ test('a new user creates a process service and a command service with the form',
   })
 
   await page.getByRole('link', { name: 'Services', exact: true }).first().click()
+  await page.getByRole('link', { name: 'api', exact: true }).waitFor()
+  await phoneScreenshot(page, '32-phone-services')
   await page.getByRole('link', { name: 'Create service' }).click()
   await form.getByLabel('Driver').selectOption('command')
   await form.getByLabel('Name').fill('jobs')
   await form.getByLabel('Redeploy command').fill('echo redeployed $DECKHAND_SERVICE')
   await form.getByLabel('Scale command').fill('echo scaled to $DECKHAND_REPLICAS')
   await form.getByLabel('Timeout').fill('30s')
-  await page.setViewportSize(PHONE)
-  await screenshot(page, '31-phone-create-command-service')
-  await page.setViewportSize({ width: 1280, height: 800 })
+  await phoneScreenshot(page, '31-phone-create-command-service')
   await form.getByRole('button', { name: 'Create service' }).click()
   await page.getByText('Service jobs was created.').waitFor()
   const jobs = (await server.api('GET', '/api/v1/services/jobs')).body
@@ -228,10 +242,13 @@ test('a stack made in the UI gets a trigger whose call deploys each member, or t
   await page.getByRole('log').getByText('deployed front').waitFor()
   await page.goBack()
 
-  await page.setViewportSize(PHONE)
   await page.getByRole('heading', { name: 'shop', exact: true }).waitFor()
-  await screenshot(page, '44-phone-stack')
-  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.locator('tr[data-trigger="release"]').waitFor()
+  await phoneScreenshot(page, '44-phone-stack')
+  await page.getByRole('link', { name: 'Stacks', exact: true }).first().click()
+  await page.getByRole('cell', { name: 'back, front' }).waitFor()
+  await phoneScreenshot(page, '45-phone-stacks')
+  await page.getByRole('link', { name: 'shop', exact: true }).click()
 
   await page.getByRole('button', { name: 'Delete stack shop' }).click()
   await page.getByRole('dialog', { name: 'Delete stack shop?' }).getByRole('button', { name: 'Delete' }).click()
@@ -291,8 +308,7 @@ test('the calls page filters by trigger and by outcome', { skip }, async (t) => 
   assert.equal(await rows.count(), 1)
   await page.getByLabel('Outcome').selectOption('ignored')
   await page.getByText('No calls match these filters').waitFor()
-  await page.setViewportSize(PHONE)
-  await screenshot(page, '61-phone-calls-filters')
+  await phoneScreenshot(page, '61-phone-calls-filters')
   assert.deepEqual(errors, [])
 })
 
@@ -305,8 +321,9 @@ test('revoking the admin token in use signs the UI out with a message', { skip }
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stacks' }).click()
   await page.getByText('No stacks yet').waitFor()
 
-  // Revoked with the other token; the stacks list polls, so its next request answers 401.
+  // Revoked with the other token; the next request the UI makes answers 401.
   assert.equal((await server.api('DELETE', `/api/v1/tokens/${created.id}`)).status, 204)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Services' }).click()
   await page.getByText('The server no longer accepts this admin token (401)').waitFor()
   await page.getByLabel('Admin token').waitFor()
   assert.equal(await page.evaluate(() => sessionStorage.length), 0)

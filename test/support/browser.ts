@@ -73,6 +73,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path
 }
 
+/** How many pixels the page is wider than its viewport; 0 when only tables scroll sideways. */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth))
+}
+
 function newestMtime(dir: string): number {
   let newest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {

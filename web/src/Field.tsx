@@ -47,7 +47,12 @@ export function Field({
  * Splits the API's problems into those a form shows beside a field (keyed by dotted path, e.g.
  * `scale.max`) and the rest, which it shows above the buttons.
  */
-export function sortProblems(problems: Problem[], fields: readonly string[]) {
+export function sortProblems(
+  problems: Problem[],
+  fields: readonly string[],
+  /** How to name a path that has no field here, e.g. `{ replicas: 'Current replicas (3)' }`. */
+  labels: Record<string, string> = {},
+) {
   const byField: Record<string, string> = {}
   const others: string[] = []
   for (const problem of problems) {
@@ -55,7 +60,8 @@ export function sortProblems(problems: Problem[], fields: readonly string[]) {
     if (fields.includes(path)) {
       byField[path] = byField[path] ? `${byField[path]}; ${problem.message}` : problem.message
     } else {
-      others.push(path ? `${path}: ${problem.message}` : problem.message)
+      const label = labels[path] ?? path
+      others.push(label ? `${label}: ${problem.message}` : problem.message)
     }
   }
   return { byField, others }

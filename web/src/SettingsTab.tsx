@@ -83,7 +83,9 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
       setSaved(true)
       onSaved()
     } catch (caught) {
-      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS)
+      // The running count must fit the new bounds too; scale first, or widen the bounds.
+      const labels = { replicas: `The current replica count (${service.replicas ?? 'unset'})` }
+      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS, labels)
       setByField(sorted.byField)
       const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
       setOthers(unplaced ? [errorText(caught)] : sorted.others)
