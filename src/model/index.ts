@@ -52,7 +52,10 @@ export const SENDER_IDS = [
 export type SenderId = (typeof SENDER_IDS)[number]
 
 export interface GitSource {
+  /** The repository pushes name (`acme/web`), or its clone URL; matched without case. */
   repo: string
+  /** Where `build` clones from, when `repo` is a name rather than a URL or path. */
+  url?: string
   branch?: string
   paths?: string[]
   build?: { context?: string; dockerfile?: string }

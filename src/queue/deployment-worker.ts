@@ -235,5 +235,5 @@ function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): Git
     log.write(`the ${service.driver} driver does not build images; git.build is for docker services, so nothing is built`)
     return undefined
   }
-  return { repo: service.git.repo, commit, context: build.context ?? '.', dockerfile: build.dockerfile ?? 'Dockerfile' }
+  return { repo: service.git.url ?? service.git.repo, commit, context: build.context ?? '.', dockerfile: build.dockerfile ?? 'Dockerfile' }
 }

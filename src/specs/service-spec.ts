@@ -36,7 +36,8 @@ export const serviceSpecSchema = {
       additionalProperties: false,
       required: ['repo'],
       properties: {
-        repo: { type: 'string' },
+        repo: { type: 'string', description: 'the repository pushes name, e.g. acme/web (or its URL)' },
+        url: { type: 'string', description: 'where git.build clones from; defaults to repo when repo is a URL or a path' },
         branch: { type: 'string' },
         paths: { type: 'array', items: { type: 'string' } },
         build: {
@@ -167,7 +168,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       ...(typeof input.tag === 'string' ? { tag: input.tag } : {}),
       git: git
         ? {
-            repo: String(git.repo).toLowerCase(),
+            // Kept as written: a path or URL may need its capitals; matching ignores case.
+            repo: String(git.repo),
+            ...(typeof git.url === 'string' && git.url !== '' ? { url: git.url } : {}),
             ...(typeof git.branch === 'string' ? { branch: git.branch } : {}),
             ...(Array.isArray(git.paths) ? { paths: git.paths.map(String) } : {}),
             ...(isRecord(git.build) ? { build: git.build as { context?: string; dockerfile?: string } } : {}),

@@ -121,7 +121,7 @@ function mismatch(
     return `image ${event.image} was pushed, service names no image`
   }
   if (service.git && event.repository) {
-    if (event.repository.toLowerCase() !== service.git.repo.toLowerCase()) {
+    if (repositoryName(event.repository) !== repositoryName(service.git.repo)) {
       return `push to ${event.repository}, service follows ${service.git.repo}`
     }
     if (service.git.branch && event.branch && event.branch !== service.git.branch) {
@@ -189,4 +189,17 @@ function deploymentInput(
     gitRepository: event.repository ?? null,
     callbackUrl: event.callbackUrl ?? null,
   }
+}
+
+/**
+ * `acme/web`, `https://github.com/acme/web.git` and `git@github.com:acme/web.git` name one
+ * repository: the host, scheme and `.git` are dropped and case is ignored. Paths stay paths.
+ */
+export function repositoryName(repository: string): string {
+  const text = repository.trim().toLowerCase().replace(/\.git$/, '').replace(/\/+$/, '')
+  if (text.startsWith('file://') || text.startsWith('/')) {
+    return text.replace(/^file:\/\//, '')
+  }
+  const withoutScheme = text.replace(/^[a-z+]+:\/\/(?:[^@/]+@)?[^/]+\//, '').replace(/^[^@/]+@[^:/]+:/, '')
+  return withoutScheme
 }

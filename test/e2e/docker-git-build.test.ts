@@ -35,7 +35,7 @@ function git(cwd: string, args: string[]): Promise<string> {
   })
 }
 
-/** A bare repository and a clone to commit from; the path is lower case, as git.repo is kept. */
+/** A bare repository and a clone to commit from. */
 async function repository(t: TestContext) {
   const root = join(tmpdir(), `dh-git-${Math.random().toString(36).slice(2, 10)}`)
   t.after(() => rm(root, { recursive: true, force: true }))
@@ -108,12 +108,13 @@ test('a push naming a commit builds the image from that commit and runs it', asy
     driver: 'docker',
     target: { container: name },
     image: 'dh-git-web',
-    git: { repo: repo.url, branch: 'main', build: { context: 'app', dockerfile: 'Dockerfile' } },
+    // Pushes name the repository as acme/web; git.url says where to clone it from.
+    git: { repo: 'acme/web', url: repo.url, branch: 'main', build: { context: 'app', dockerfile: 'Dockerfile' } },
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'gitea' })).body.url
 
-  const pushed = giteaPush(repo.url, first)
+  const pushed = giteaPush('Acme/Web', first)
   const answer = await server.hook(`${url}?wait=120s`, pushed)
 
   assert.equal(answer.status, 200, JSON.stringify(answer.body))
@@ -138,7 +139,7 @@ test('a push naming a commit builds the image from that commit and runs it', asy
 
   // The next push fetches into the same work dir and builds the new commit.
   const second = await repo.commit({ 'app/Dockerfile': dockerfile('2'), 'app/version.txt': 'two\n' }, 'second')
-  const again = await server.hook(`${url}?wait=120s`, giteaPush(repo.url, second))
+  const again = await server.hook(`${url}?wait=120s`, giteaPush('Acme/Web', second))
 
   assert.equal(again.status, 200, JSON.stringify(again.body))
   assert.equal((await inspect(engine, name)).Config.Image, `dh-git-web:${second.slice(0, 12)}`)
