@@ -73,7 +73,17 @@ export function App() {
 }
 
 /** A main-menu link: underlined in its section, `aria-current` on its own page. */
-function NavLink({ to, path, section, children }: { to: string; path: string; section: RegExp; children: string }) {
+function NavLink({
+  to,
+  path,
+  section,
+  children,
+}: {
+  to: string
+  path: string
+  section: RegExp
+  children: string
+}) {
   return (
     <Link to={to} current={path === to} className={section.test(path) ? 'active' : undefined}>
       {children}

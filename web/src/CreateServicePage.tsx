@@ -3,7 +3,14 @@ import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { ApiError, errorText, post } from './api.ts'
 import { Field, sortProblems } from './Field.tsx'
 import { Link, navigate } from './router.tsx'
-import { buildTarget, CommandFields, EMPTY_TARGET, JsonTargetField, ProcessFields, type TargetDraft } from './TargetFields.tsx'
+import {
+  buildTarget,
+  CommandFields,
+  EMPTY_TARGET,
+  JsonTargetField,
+  ProcessFields,
+  type TargetDraft,
+} from './TargetFields.tsx'
 
 // src/model DRIVER_NAMES; the UI offers fields for the first two and JSON for the rest.
 const DRIVERS = ['process', 'command', 'docker', 'swarm', 'kubernetes'] as const
@@ -39,7 +46,12 @@ export function CreateServicePage() {
       return
     }
     setBusy(true)
-    const body = { name: name.trim(), driver, target: built, scale: { min: asNumber(min), max: asNumber(max) } }
+    const body = {
+      name: name.trim(),
+      driver,
+      target: built,
+      scale: { min: asNumber(min), max: asNumber(max) },
+    }
     try {
       const created = await post<{ name: string }>('/services', body)
       navigate(
@@ -62,10 +74,27 @@ export function CreateServicePage() {
         <Link to="/">Services</Link> / new
       </p>
       <h1>Create a service</h1>
-      <form ref={form} onSubmit={submit} className="stack card" noValidate aria-label="Create a service">
+      <form
+        ref={form}
+        onSubmit={submit}
+        className="stack card"
+        noValidate
+        aria-label="Create a service"
+      >
         <div className="row">
-          <Field id="service-name" label="Name" hint="lower-case letters, digits, - _ ." error={byField.name}>
-            <input id="service-name" value={name} spellCheck={false} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+          <Field
+            id="service-name"
+            label="Name"
+            hint="lower-case letters, digits, - _ ."
+            error={byField.name}
+          >
+            <input
+              id="service-name"
+              value={name}
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(e) => setName(e.target.value)}
+            />
           </Field>
           <Field id="service-driver" label="Driver" error={byField.driver}>
             <select id="service-driver" value={driver} onChange={(e) => setDriver(e.target.value)}>
@@ -76,12 +105,23 @@ export function CreateServicePage() {
           </Field>
         </div>
         <fieldset>
-          <legend>{driver === 'process' ? 'Process' : driver === 'command' ? 'Commands' : 'Target'}</legend>
+          <legend>
+            {driver === 'process' ? 'Process' : driver === 'command' ? 'Commands' : 'Target'}
+          </legend>
           <div className="stack">
-            {driver === 'process' && <ProcessFields draft={target} error={targetError} onChange={changeTarget} />}
-            {driver === 'command' && <CommandFields draft={target} error={targetError} onChange={changeTarget} />}
+            {driver === 'process' && (
+              <ProcessFields draft={target} error={targetError} onChange={changeTarget} />
+            )}
+            {driver === 'command' && (
+              <CommandFields draft={target} error={targetError} onChange={changeTarget} />
+            )}
             {!['process', 'command'].includes(driver) && (
-              <JsonTargetField driver={driver} draft={target} error={targetError} onChange={changeTarget} />
+              <JsonTargetField
+                driver={driver}
+                draft={target}
+                error={targetError}
+                onChange={changeTarget}
+              />
             )}
           </div>
         </fieldset>
@@ -89,17 +129,28 @@ export function CreateServicePage() {
           <legend>Scale bounds</legend>
           <div className="row">
             <Field id="scale-min" label="Minimum replicas" error={byField['scale.min']}>
-              <input id="scale-min" inputMode="numeric" value={min} onChange={(e) => setMin(e.target.value)} />
+              <input
+                id="scale-min"
+                inputMode="numeric"
+                value={min}
+                onChange={(e) => setMin(e.target.value)}
+              />
             </Field>
             <Field id="scale-max" label="Maximum replicas" error={byField['scale.max']}>
-              <input id="scale-max" inputMode="numeric" value={max} onChange={(e) => setMax(e.target.value)} />
+              <input
+                id="scale-max"
+                inputMode="numeric"
+                value={max}
+                onChange={(e) => setMax(e.target.value)}
+              />
             </Field>
           </div>
           {byField.replicas && <p className="field-error">Replicas: {byField.replicas}</p>}
         </fieldset>
         {(others.length > 0 || Object.keys(byField).length > 0) && (
           <div className="error" role="alert">
-            The service was not created. {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
+            The service was not created.{' '}
+            {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
           </div>
         )}
         <div className="buttons">

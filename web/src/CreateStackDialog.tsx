@@ -7,7 +7,13 @@ import { Link } from './router.tsx'
 import type { Page, Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
-export function CreateStackDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (name: string) => void }) {
+export function CreateStackDialog({
+  onClose,
+  onCreated,
+}: {
+  onClose: () => void
+  onCreated: (name: string) => void
+}) {
   const services = useApi<Page<Service>>('/services?limit=1000')
   const [name, setName] = useState('')
   const [chosen, setChosen] = useState<string[]>([])
@@ -26,10 +32,16 @@ export function CreateStackDialog({ onClose, onCreated }: { onClose: () => void;
     }
     setBusy(true)
     try {
-      const created = await post<{ name: string }>('/stacks', { name: name.trim(), services: chosen })
+      const created = await post<{ name: string }>('/stacks', {
+        name: name.trim(),
+        services: chosen,
+      })
       onCreated(created.name)
     } catch (caught) {
-      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], ['name', 'services'])
+      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], [
+        'name',
+        'services',
+      ])
       setByField(sorted.byField)
       const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
       setError(unplaced ? errorText(caught) : sorted.others.join('; ') || undefined)
@@ -41,20 +53,37 @@ export function CreateStackDialog({ onClose, onCreated }: { onClose: () => void;
   return (
     <Dialog title="Create a stack" onClose={onClose}>
       <form onSubmit={submit} className="stack" noValidate>
-        <Field id="stack-name" label="Name" hint="lower-case letters, digits, - _ ." error={byField.name}>
-          <input id="stack-name" value={name} spellCheck={false} autoComplete="off" onChange={(e) => setName(e.target.value)} autoFocus />
+        <Field
+          id="stack-name"
+          label="Name"
+          hint="lower-case letters, digits, - _ ."
+          error={byField.name}
+        >
+          <input
+            id="stack-name"
+            value={name}
+            spellCheck={false}
+            autoComplete="off"
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+          />
         </Field>
         <fieldset aria-describedby={byField.services ? 'stack-services-error' : undefined}>
           <legend>Services</legend>
           {services.data && items.length === 0 && (
             <p className="muted">
-              There are no services to group yet. <Link to="/new-service">Create a service</Link> first.
+              There are no services to group yet. <Link to="/new-service">Create a service</Link>{' '}
+              first.
             </p>
           )}
           <div className="checks">
             {items.map((s) => (
               <label key={s.name} className="check">
-                <input type="checkbox" checked={chosen.includes(s.name)} onChange={(e) => toggle(s.name, e.target.checked)} />
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(s.name)}
+                  onChange={(e) => toggle(s.name, e.target.checked)}
+                />
                 {s.name} <span className="muted">({s.driver})</span>
               </label>
             ))}

@@ -5,7 +5,13 @@ import { StateBadge } from './StateBadge.tsx'
 import type { Deployment, Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
-export function LastDeployment({ service, intervalMs = 5000 }: { service: string; intervalMs?: number }) {
+export function LastDeployment({
+  service,
+  intervalMs = 5000,
+}: {
+  service: string
+  intervalMs?: number
+}) {
   const path = `/deployments?service=${encodeURIComponent(service)}&limit=1`
   const last = useApi<Page<Deployment>>(path, intervalMs)
   const deployment = last.data?.items[0]
@@ -15,7 +21,8 @@ export function LastDeployment({ service, intervalMs = 5000 }: { service: string
   return (
     <span data-deployment={deployment.id}>
       <Link to={`/deployments/${deployment.id}`} className="plain">
-        <StateBadge state={deployment.state} /> {formatTime(deployment.finishedAt ?? deployment.createdAt)}
+        <StateBadge state={deployment.state} />{' '}
+        {formatTime(deployment.finishedAt ?? deployment.createdAt)}
       </Link>
     </span>
   )

@@ -11,7 +11,11 @@ import { useApi } from './use-api.ts'
 export const SERVICE_TABS = ['triggers', 'deployments', 'settings'] as const
 type Tab = (typeof SERVICE_TABS)[number]
 const TABS = SERVICE_TABS
-const TAB_LABELS: Record<Tab, string> = { triggers: 'Triggers', deployments: 'Deployments', settings: 'Settings' }
+const TAB_LABELS: Record<Tab, string> = {
+  triggers: 'Triggers',
+  deployments: 'Deployments',
+  settings: 'Settings',
+}
 
 interface Accepted {
   status: 'queued' | 'ignored'
@@ -47,7 +51,11 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
           {flash}
         </p>
       )}
-      {service.error && <p className="error" role="alert">{service.error}</p>}
+      {service.error && (
+        <p className="error" role="alert">
+          {service.error}
+        </p>
+      )}
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
         {TABS.map((t, index) => (
@@ -91,11 +99,17 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
   const request = async (body: unknown) => {
     setBusy(true)
     try {
-      const answer = await post<Accepted>(`/services/${encodeURIComponent(service.name)}/deployments`, body)
+      const answer = await post<Accepted>(
+        `/services/${encodeURIComponent(service.name)}/deployments`,
+        body,
+      )
       const first = answer.deployments?.[0]
       setMessage(
         first
-          ? { text: first.coalesced ? 'Joined the queued deployment' : 'Deployment queued', id: first.id }
+          ? {
+              text: first.coalesced ? 'Joined the queued deployment' : 'Deployment queued',
+              id: first.id,
+            }
           : { text: `Nothing to do: ${answer.reason ?? 'ignored'}` },
       )
       onChanged()
@@ -123,12 +137,19 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
           <dt>Replicas</dt>
           <dd>
             {service.replicas ?? 'set by the runtime'}
-            {observed !== undefined && observed !== null && observed !== service.replicas && ` (runtime reports ${observed})`}
+            {observed !== undefined &&
+              observed !== null &&
+              observed !== service.replicas &&
+              ` (runtime reports ${observed})`}
           </dd>
         </div>
         <div>
           <dt>Image</dt>
-          <dd>{service.image ? `${service.image}${service.tag ? `:${service.tag}` : ''}` : service.tag ?? '—'}</dd>
+          <dd>
+            {service.image
+              ? `${service.image}${service.tag ? `:${service.tag}` : ''}`
+              : (service.tag ?? '—')}
+          </dd>
         </div>
       </dl>
       <div className="actions">

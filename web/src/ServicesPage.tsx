@@ -21,7 +21,11 @@ export function ServicesPage() {
           {flash}
         </p>
       )}
-      {services.error && <p className="error" role="alert">{services.error}</p>}
+      {services.error && (
+        <p className="error" role="alert">
+          {services.error}
+        </p>
+      )}
       {!services.data && !services.error && <p className="muted">Loading…</p>}
       {services.data && services.data.items.length === 0 && (
         <Empty title="No services yet">

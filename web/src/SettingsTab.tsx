@@ -8,7 +8,15 @@ import { TagPolicyField } from './TagPolicyField.tsx'
 import { DEPLOY_ORDERS, PULL_POLICIES, type DeployPolicy, type Service } from './types.ts'
 
 // The fields this form shows a problem beside, as the API names them.
-const FIELDS = ['scale.min', 'scale.max', 'tagPolicy', 'deploy.order', 'deploy.healthTimeout', 'deploy.pull', 'deploy.rollback']
+const FIELDS = [
+  'scale.min',
+  'scale.max',
+  'tagPolicy',
+  'deploy.order',
+  'deploy.healthTimeout',
+  'deploy.pull',
+  'deploy.rollback',
+]
 
 interface Draft {
   min: string
@@ -58,7 +66,8 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
   const [saved, setSaved] = useState(false)
   const [busy, setBusy] = useState(false)
   const form = useRef<HTMLFormElement>(null)
-  const setDeploy = (change: Partial<DeployPolicy>) => setDraft((d) => ({ ...d, deploy: { ...d.deploy, ...change } }))
+  const setDeploy = (change: Partial<DeployPolicy>) =>
+    setDraft((d) => ({ ...d, deploy: { ...d.deploy, ...change } }))
 
   useEffect(() => {
     // After a refused save, keyboard and screen-reader users land on the first field to fix.
@@ -96,35 +105,72 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
 
   const failed = Object.keys(byField).length > 0 || others.length > 0
   return (
-    <form ref={form} onSubmit={submit} className="stack card" aria-labelledby="settings-title" noValidate>
+    <form
+      ref={form}
+      onSubmit={submit}
+      className="stack card"
+      aria-labelledby="settings-title"
+      noValidate
+    >
       <h2 id="settings-title">Scale and policies</h2>
       <fieldset>
         <legend>Scale bounds</legend>
         <div className="row">
           <Field id="scale-min" label="Minimum replicas" error={byField['scale.min']}>
-            <input id="scale-min" inputMode="numeric" value={draft.min} onChange={(e) => setDraft({ ...draft, min: e.target.value })} />
+            <input
+              id="scale-min"
+              inputMode="numeric"
+              value={draft.min}
+              onChange={(e) => setDraft({ ...draft, min: e.target.value })}
+            />
           </Field>
           <Field id="scale-max" label="Maximum replicas" error={byField['scale.max']}>
-            <input id="scale-max" inputMode="numeric" value={draft.max} onChange={(e) => setDraft({ ...draft, max: e.target.value })} />
+            <input
+              id="scale-max"
+              inputMode="numeric"
+              value={draft.max}
+              onChange={(e) => setDraft({ ...draft, max: e.target.value })}
+            />
           </Field>
         </div>
       </fieldset>
-      <TagPolicyField value={draft.tagPolicy} error={byField.tagPolicy} onChange={(tagPolicy) => setDraft({ ...draft, tagPolicy })} />
+      <TagPolicyField
+        value={draft.tagPolicy}
+        error={byField.tagPolicy}
+        onChange={(tagPolicy) => setDraft({ ...draft, tagPolicy })}
+      />
       <fieldset>
         <legend>Deploy policy</legend>
         <div className="row">
           <Field id="deploy-order" label="Order" error={byField['deploy.order']}>
-            <select id="deploy-order" value={draft.deploy.order} onChange={(e) => setDeploy({ order: e.target.value as DeployPolicy['order'] })}>
+            <select
+              id="deploy-order"
+              value={draft.deploy.order}
+              onChange={(e) => setDeploy({ order: e.target.value as DeployPolicy['order'] })}
+            >
               {DEPLOY_ORDERS.map((o) => (
                 <option key={o}>{o}</option>
               ))}
             </select>
           </Field>
-          <Field id="deploy-health" label="Health timeout" hint="e.g. 60s, 5m" error={byField['deploy.healthTimeout']}>
-            <input id="deploy-health" value={draft.deploy.healthTimeout} onChange={(e) => setDeploy({ healthTimeout: e.target.value })} />
+          <Field
+            id="deploy-health"
+            label="Health timeout"
+            hint="e.g. 60s, 5m"
+            error={byField['deploy.healthTimeout']}
+          >
+            <input
+              id="deploy-health"
+              value={draft.deploy.healthTimeout}
+              onChange={(e) => setDeploy({ healthTimeout: e.target.value })}
+            />
           </Field>
           <Field id="deploy-pull" label="Pull image" error={byField['deploy.pull']}>
-            <select id="deploy-pull" value={draft.deploy.pull} onChange={(e) => setDeploy({ pull: e.target.value as DeployPolicy['pull'] })}>
+            <select
+              id="deploy-pull"
+              value={draft.deploy.pull}
+              onChange={(e) => setDeploy({ pull: e.target.value as DeployPolicy['pull'] })}
+            >
               {PULL_POLICIES.map((p) => (
                 <option key={p}>{p}</option>
               ))}
@@ -132,13 +178,18 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
           </Field>
         </div>
         <label className="check">
-          <input type="checkbox" checked={draft.deploy.rollback} onChange={(e) => setDeploy({ rollback: e.target.checked })} />
+          <input
+            type="checkbox"
+            checked={draft.deploy.rollback}
+            onChange={(e) => setDeploy({ rollback: e.target.checked })}
+          />
           Roll back when the new version does not become healthy
         </label>
       </fieldset>
       {failed && (
         <div className="error" role="alert">
-          Nothing was saved. {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
+          Nothing was saved.{' '}
+          {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
         </div>
       )}
       {saved && !failed && (

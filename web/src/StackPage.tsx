@@ -21,7 +21,11 @@ export function StackPage({ name }: { name: string }) {
           {flash}
         </p>
       )}
-      {stack.error && <p className="error" role="alert">{stack.error}</p>}
+      {stack.error && (
+        <p className="error" role="alert">
+          {stack.error}
+        </p>
+      )}
       {services && (
         <>
           <h2 id="stack-services">Services</h2>
@@ -37,7 +41,9 @@ export function StackPage({ name }: { name: string }) {
                 {services.map((service) => (
                   <tr key={service} data-service={service}>
                     <td>
-                      <Link to={`/services/${encodeURIComponent(service)}/deployments`}>{service}</Link>
+                      <Link to={`/services/${encodeURIComponent(service)}/deployments`}>
+                        {service}
+                      </Link>
                     </td>
                     <td>
                       <LastDeployment service={service} intervalMs={2000} />
@@ -49,7 +55,12 @@ export function StackPage({ name }: { name: string }) {
           </div>
           <h2>Triggers</h2>
           <TriggersTab owner={{ kind: 'stacks', name }} members={services} />
-          <DeleteSection what="stack" name={name} apiPath={`/stacks/${encodeURIComponent(name)}`} listPath="/stacks">
+          <DeleteSection
+            what="stack"
+            name={name}
+            apiPath={`/stacks/${encodeURIComponent(name)}`}
+            listPath="/stacks"
+          >
             Its trigger URLs stop working. Its services keep running and keep their own triggers.
           </DeleteSection>
         </>

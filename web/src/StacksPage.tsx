@@ -24,13 +24,17 @@ export function StacksPage() {
           {flash}
         </p>
       )}
-      {stacks.error && <p className="error" role="alert">{stacks.error}</p>}
+      {stacks.error && (
+        <p className="error" role="alert">
+          {stacks.error}
+        </p>
+      )}
       {!stacks.data && !stacks.error && <p className="muted">Loading…</p>}
       {stacks.data && stacks.data.items.length === 0 && (
         <Empty title="No stacks yet">
           A stack groups services so that one trigger URL redeploys them together, or only some of
-          them with <code>?services=</code>. Press <strong>Create stack</strong> to group services you
-          already have.
+          them with <code>?services=</code>. Press <strong>Create stack</strong> to group services
+          you already have.
         </Empty>
       )}
       {stacks.data && stacks.data.items.length > 0 && (
@@ -60,7 +64,9 @@ export function StacksPage() {
       {creating && (
         <CreateStackDialog
           onClose={() => setCreating(false)}
-          onCreated={(name) => navigate(`/stacks/${encodeURIComponent(name)}`, `Stack ${name} was created.`)}
+          onCreated={(name) =>
+            navigate(`/stacks/${encodeURIComponent(name)}`, `Stack ${name} was created.`)
+          }
         />
       )}
     </section>

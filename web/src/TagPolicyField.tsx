@@ -2,7 +2,15 @@
 import { Field } from './Field.tsx'
 
 // The API's policies (src/policy/tag-policy.ts); glob and regexp take a pattern after a colon.
-const KINDS = ['all', 'force', 'semver-major', 'semver-minor', 'semver-patch', 'glob', 'regexp'] as const
+const KINDS = [
+  'all',
+  'force',
+  'semver-major',
+  'semver-minor',
+  'semver-patch',
+  'glob',
+  'regexp',
+] as const
 type Kind = (typeof KINDS)[number]
 
 const KIND_HINTS: Record<Kind, string> = {
@@ -39,15 +47,28 @@ export function TagPolicyField({
   const join = (k: Kind, p: string) => onChange(k === 'glob' || k === 'regexp' ? `${k}:${p}` : k)
   return (
     <div className="row">
-      <Field id="tag-policy" label="Tag policy" hint={KIND_HINTS[kind]} error={hasPattern ? undefined : error}>
-        <select id="tag-policy" value={kind} onChange={(e) => join(e.target.value as Kind, pattern)}>
+      <Field
+        id="tag-policy"
+        label="Tag policy"
+        hint={KIND_HINTS[kind]}
+        error={hasPattern ? undefined : error}
+      >
+        <select
+          id="tag-policy"
+          value={kind}
+          onChange={(e) => join(e.target.value as Kind, pattern)}
+        >
           {KINDS.map((k) => (
             <option key={k}>{k}</option>
           ))}
         </select>
       </Field>
       {hasPattern && (
-        <Field id="tag-pattern" label={kind === 'glob' ? 'Glob pattern' : 'Regular expression'} error={error}>
+        <Field
+          id="tag-pattern"
+          label={kind === 'glob' ? 'Glob pattern' : 'Regular expression'}
+          error={error}
+        >
           <input
             id="tag-pattern"
             value={pattern}

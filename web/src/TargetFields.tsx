@@ -52,7 +52,11 @@ export function buildTarget(driver: string, d: TargetDraft): Record<string, unkn
     Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== ''))
   if (driver === 'process') {
     const health =
-      d.healthKind === 'none' ? undefined : d.healthKind === 'tcp' ? { tcp: true } : { [d.healthKind]: d.health.trim() }
+      d.healthKind === 'none'
+        ? undefined
+        : d.healthKind === 'tcp'
+          ? { tcp: true }
+          : { [d.healthKind]: d.health.trim() }
     return {
       ...optional({ command: d.command.trim(), cwd: d.cwd.trim() }),
       replicas: numberOr(d.replicas),
@@ -61,7 +65,12 @@ export function buildTarget(driver: string, d: TargetDraft): Record<string, unkn
     }
   }
   if (driver === 'command') {
-    return optional({ redeploy: d.redeploy.trim(), scale: d.scale.trim(), cwd: d.cwd.trim(), timeout: d.timeout.trim() })
+    return optional({
+      redeploy: d.redeploy.trim(),
+      scale: d.scale.trim(),
+      cwd: d.cwd.trim(),
+      timeout: d.timeout.trim(),
+    })
   }
   return JSON.parse(d.json) as Record<string, unknown>
 }
@@ -75,20 +84,47 @@ interface FieldsProps {
 export function ProcessFields({ draft, error, onChange }: FieldsProps) {
   return (
     <>
-      <Field id="target-command" label="Command" hint="the command line of one replica, run by /bin/sh" error={error}>
-        <input id="target-command" className="mono" spellCheck={false} value={draft.command} placeholder="node server.js" onChange={(e) => onChange({ command: e.target.value })} />
+      <Field
+        id="target-command"
+        label="Command"
+        hint="the command line of one replica, run by /bin/sh"
+        error={error}
+      >
+        <input
+          id="target-command"
+          className="mono"
+          spellCheck={false}
+          value={draft.command}
+          placeholder="node server.js"
+          onChange={(e) => onChange({ command: e.target.value })}
+        />
       </Field>
       <div className="row">
         <Field id="target-replicas" label="Replicas">
-          <input id="target-replicas" inputMode="numeric" value={draft.replicas} onChange={(e) => onChange({ replicas: e.target.value })} />
+          <input
+            id="target-replicas"
+            inputMode="numeric"
+            value={draft.replicas}
+            onChange={(e) => onChange({ replicas: e.target.value })}
+          />
         </Field>
         <Field id="target-port" label="Base port" hint="optional; replica i gets PORT = base + i">
-          <input id="target-port" inputMode="numeric" value={draft.basePort} placeholder="4100" onChange={(e) => onChange({ basePort: e.target.value })} />
+          <input
+            id="target-port"
+            inputMode="numeric"
+            value={draft.basePort}
+            placeholder="4100"
+            onChange={(e) => onChange({ basePort: e.target.value })}
+          />
         </Field>
       </div>
       <div className="row">
         <Field id="target-health-kind" label="Health check">
-          <select id="target-health-kind" value={draft.healthKind} onChange={(e) => onChange({ healthKind: e.target.value as HealthKind })}>
+          <select
+            id="target-health-kind"
+            value={draft.healthKind}
+            onChange={(e) => onChange({ healthKind: e.target.value as HealthKind })}
+          >
             {HEALTH_KINDS.map((k) => (
               <option key={k} value={k}>
                 {HEALTH_LABELS[k]}
@@ -97,7 +133,10 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
           </select>
         </Field>
         {(draft.healthKind === 'http' || draft.healthKind === 'runningFor') && (
-          <Field id="target-health" label={draft.healthKind === 'http' ? 'Health path' : 'Running for'}>
+          <Field
+            id="target-health"
+            label={draft.healthKind === 'http' ? 'Health path' : 'Running for'}
+          >
             <input
               id="target-health"
               value={draft.health}
@@ -108,7 +147,14 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
         )}
       </div>
       <Field id="target-cwd" label="Working directory" hint="optional">
-        <input id="target-cwd" className="mono" spellCheck={false} value={draft.cwd} placeholder="/srv/web" onChange={(e) => onChange({ cwd: e.target.value })} />
+        <input
+          id="target-cwd"
+          className="mono"
+          spellCheck={false}
+          value={draft.cwd}
+          placeholder="/srv/web"
+          onChange={(e) => onChange({ cwd: e.target.value })}
+        />
       </Field>
     </>
   )
@@ -122,27 +168,69 @@ export function CommandFields({ draft, error, onChange }: FieldsProps) {
         code 0 is success. Set at least one.
       </p>
       <Field id="target-redeploy" label="Redeploy command" error={error}>
-        <input id="target-redeploy" className="mono" spellCheck={false} value={draft.redeploy} placeholder="docker compose up -d web" onChange={(e) => onChange({ redeploy: e.target.value })} />
+        <input
+          id="target-redeploy"
+          className="mono"
+          spellCheck={false}
+          value={draft.redeploy}
+          placeholder="docker compose up -d web"
+          onChange={(e) => onChange({ redeploy: e.target.value })}
+        />
       </Field>
       <Field id="target-scale" label="Scale command" hint="DECKHAND_REPLICAS holds the new count">
-        <input id="target-scale" className="mono" spellCheck={false} value={draft.scale} placeholder="docker compose up -d --scale web=$DECKHAND_REPLICAS" onChange={(e) => onChange({ scale: e.target.value })} />
+        <input
+          id="target-scale"
+          className="mono"
+          spellCheck={false}
+          value={draft.scale}
+          placeholder="docker compose up -d --scale web=$DECKHAND_REPLICAS"
+          onChange={(e) => onChange({ scale: e.target.value })}
+        />
       </Field>
       <div className="row">
         <Field id="target-cwd" label="Working directory" hint="optional">
-          <input id="target-cwd" className="mono" spellCheck={false} value={draft.cwd} onChange={(e) => onChange({ cwd: e.target.value })} />
+          <input
+            id="target-cwd"
+            className="mono"
+            spellCheck={false}
+            value={draft.cwd}
+            onChange={(e) => onChange({ cwd: e.target.value })}
+          />
         </Field>
         <Field id="target-timeout" label="Timeout" hint="optional; default 10m">
-          <input id="target-timeout" value={draft.timeout} placeholder="10m" onChange={(e) => onChange({ timeout: e.target.value })} />
+          <input
+            id="target-timeout"
+            value={draft.timeout}
+            placeholder="10m"
+            onChange={(e) => onChange({ timeout: e.target.value })}
+          />
         </Field>
       </div>
     </>
   )
 }
 
-export function JsonTargetField({ driver, draft, error, onChange }: FieldsProps & { driver: string }) {
+export function JsonTargetField({
+  driver,
+  draft,
+  error,
+  onChange,
+}: FieldsProps & { driver: string }) {
   return (
-    <Field id="target-json" label="Target (JSON)" hint={`e.g. ${JSON_EXAMPLES[driver] ?? '{}'}`} error={error}>
-      <textarea id="target-json" className="mono" rows={4} spellCheck={false} value={draft.json} onChange={(e) => onChange({ json: e.target.value })} />
+    <Field
+      id="target-json"
+      label="Target (JSON)"
+      hint={`e.g. ${JSON_EXAMPLES[driver] ?? '{}'}`}
+      error={error}
+    >
+      <textarea
+        id="target-json"
+        className="mono"
+        rows={4}
+        spellCheck={false}
+        value={draft.json}
+        onChange={(e) => onChange({ json: e.target.value })}
+      />
     </Field>
   )
 }

@@ -7,7 +7,19 @@ import type { TriggerOwner } from './types.ts'
 
 // The API's closed lists (src/model/index.ts ACTIONS and SENDER_IDS).
 const ACTIONS = ['redeploy', 'scale-up', 'scale-down']
-const SENDERS = ['auto', 'generic', 'dockerhub', 'github', 'gitlab', 'bitbucket', 'gitea', 'alertmanager', 'harbor', 'quay', 'acr']
+const SENDERS = [
+  'auto',
+  'generic',
+  'dockerhub',
+  'github',
+  'gitlab',
+  'bitbucket',
+  'gitea',
+  'alertmanager',
+  'harbor',
+  'quay',
+  'acr',
+]
 
 function splitList(text: string): string[] {
   return text
@@ -42,7 +54,12 @@ export function TriggerForm({
     event.preventDefault()
     setBusy(true)
     setError(undefined)
-    const body: Record<string, unknown> = { action, sender, allowIps: splitList(allowIps), envFromQuery: splitList(envFromQuery) }
+    const body: Record<string, unknown> = {
+      action,
+      sender,
+      allowIps: splitList(allowIps),
+      envFromQuery: splitList(envFromQuery),
+    }
     if (name.trim()) {
       body.name = name.trim()
     }
@@ -69,7 +86,13 @@ export function TriggerForm({
       <form onSubmit={submit} className="stack">
         {owner.kind === 'stacks' && <SubsetNote stack={owner.name} members={members ?? []} />}
         <Field id="trigger-name" label="Name" hint={`optional; defaults to ${action}`}>
-          <input id="trigger-name" value={name} onChange={(e) => setName(e.target.value)} placeholder={action} autoFocus />
+          <input
+            id="trigger-name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder={action}
+            autoFocus
+          />
         </Field>
         <div className="row">
           <Field id="trigger-action" label="Action">
@@ -98,14 +121,42 @@ export function TriggerForm({
             </select>
           </Field>
         </div>
-        <Field id="trigger-secret" label="Secret" hint="optional; signed senders verify calls with it">
-          <input id="trigger-secret" type="password" autoComplete="new-password" value={secret} onChange={(e) => setSecret(e.target.value)} />
+        <Field
+          id="trigger-secret"
+          label="Secret"
+          hint="optional; signed senders verify calls with it"
+        >
+          <input
+            id="trigger-secret"
+            type="password"
+            autoComplete="new-password"
+            value={secret}
+            onChange={(e) => setSecret(e.target.value)}
+          />
         </Field>
-        <Field id="trigger-ips" label="Allowed IPs" hint="optional; addresses or CIDR ranges, comma separated">
-          <input id="trigger-ips" value={allowIps} onChange={(e) => setAllowIps(e.target.value)} placeholder="203.0.113.0/24" />
+        <Field
+          id="trigger-ips"
+          label="Allowed IPs"
+          hint="optional; addresses or CIDR ranges, comma separated"
+        >
+          <input
+            id="trigger-ips"
+            value={allowIps}
+            onChange={(e) => setAllowIps(e.target.value)}
+            placeholder="203.0.113.0/24"
+          />
         </Field>
-        <Field id="trigger-env" label="Env from query" hint="optional; variables a caller may set, comma separated">
-          <input id="trigger-env" value={envFromQuery} onChange={(e) => setEnvFromQuery(e.target.value)} placeholder="SERVICE_TAG" />
+        <Field
+          id="trigger-env"
+          label="Env from query"
+          hint="optional; variables a caller may set, comma separated"
+        >
+          <input
+            id="trigger-env"
+            value={envFromQuery}
+            onChange={(e) => setEnvFromQuery(e.target.value)}
+            placeholder="SERVICE_TAG"
+          />
         </Field>
         {error && (
           <p className="error" role="alert">

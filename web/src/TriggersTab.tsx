@@ -47,12 +47,15 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
           Add trigger
         </button>
       </div>
-      {(error ?? triggers.error) && <p className="error" role="alert">{error ?? triggers.error}</p>}
+      {(error ?? triggers.error) && (
+        <p className="error" role="alert">
+          {error ?? triggers.error}
+        </p>
+      )}
       {triggers.data && active.length === 0 && (
         <Empty title="No triggers yet">
-          A trigger is a secret URL that deploys {owner.name} when CI, an image registry or an alert calls
-          it. Press{' '}
-          <strong>Add trigger</strong> to make one.
+          A trigger is a secret URL that deploys {owner.name} when CI, an image registry or an alert
+          calls it. Press <strong>Add trigger</strong> to make one.
         </Empty>
       )}
       {active.length > 0 && (
@@ -76,17 +79,27 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
               {active.map((t) => (
                 <tr key={t.id} data-trigger={t.name}>
                   <td>{t.name}</td>
-                  <td>{t.by > 1 && t.action !== 'redeploy' ? `${t.action} by ${t.by}` : t.action}</td>
+                  <td>
+                    {t.by > 1 && t.action !== 'redeploy' ? `${t.action} by ${t.by}` : t.action}
+                  </td>
                   <td>{t.sender}</td>
                   <td>{t.hasSecret ? 'yes' : 'no'}</td>
                   <td>{t.allowIps.length ? t.allowIps.join(', ') : 'any'}</td>
                   <td>{t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}</td>
                   <td>{formatTime(t.createdAt)}</td>
                   <td className="row-buttons">
-                    <button type="button" className="secondary small" onClick={() => setPending({ kind: 'rotate', trigger: t })}>
+                    <button
+                      type="button"
+                      className="secondary small"
+                      onClick={() => setPending({ kind: 'rotate', trigger: t })}
+                    >
                       Rotate<span className="visually-hidden"> {t.name}</span>
                     </button>
-                    <button type="button" className="danger small" onClick={() => setPending({ kind: 'revoke', trigger: t })}>
+                    <button
+                      type="button"
+                      className="danger small"
+                      onClick={() => setPending({ kind: 'revoke', trigger: t })}
+                    >
                       Revoke<span className="visually-hidden"> {t.name}</span>
                     </button>
                   </td>
@@ -118,7 +131,11 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
       )}
       {pending && (
         <ConfirmDialog
-          title={pending.kind === 'revoke' ? `Revoke ${pending.trigger.name}?` : `Rotate ${pending.trigger.name}?`}
+          title={
+            pending.kind === 'revoke'
+              ? `Revoke ${pending.trigger.name}?`
+              : `Rotate ${pending.trigger.name}?`
+          }
           confirmLabel={pending.kind === 'revoke' ? 'Revoke' : 'Rotate'}
           onConfirm={() => void confirm()}
           onClose={() => setPending(undefined)}

@@ -25,19 +25,28 @@ export function UrlDialog({
     } catch {
       // Clipboard access needs a secure context or a permission; selecting lets Ctrl+C work.
       input.current?.select()
-      setCopied('The browser refused clipboard access: the URL is selected, press Ctrl+C (⌘C) to copy it.')
+      setCopied(
+        'The browser refused clipboard access: the URL is selected, press Ctrl+C (⌘C) to copy it.',
+      )
     }
   }
 
   return (
     <Dialog title={`URL of trigger ${name}`} onClose={onClose}>
       <p className="warning" role="note">
-        This URL is shown once. Deckhand keeps only a hash of it, so copy it now; if it is lost, rotate the trigger to get
-        a new one.
+        This URL is shown once. Deckhand keeps only a hash of it, so copy it now; if it is lost,
+        rotate the trigger to get a new one.
       </p>
       <label htmlFor="trigger-url">Trigger URL</label>
       <div className="copy-row">
-        <input id="trigger-url" ref={input} readOnly value={url} onFocus={(e) => e.target.select()} spellCheck={false} />
+        <input
+          id="trigger-url"
+          ref={input}
+          readOnly
+          value={url}
+          onFocus={(e) => e.target.select()}
+          spellCheck={false}
+        />
         <button type="button" onClick={() => void copy()}>
           Copy
         </button>

@@ -38,7 +38,11 @@ export function setUnauthorizedListener(listener: UnauthorizedListener): void {
   onUnauthorized = listener
 }
 
-export async function apiFetch(path: string, init: RequestInit = {}, token = readToken()): Promise<Response> {
+export async function apiFetch(
+  path: string,
+  init: RequestInit = {},
+  token = readToken(),
+): Promise<Response> {
   const headers = new Headers(init.headers)
   if (token) {
     headers.set('authorization', `Bearer ${token}`)
@@ -73,7 +77,10 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 }
 
 export function post<T>(path: string, body?: unknown): Promise<T> {
-  return api<T>(path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) })
+  return api<T>(path, {
+    method: 'POST',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
 }
 
 /** A JSON merge patch (RFC 7396): fields left out stay as they are. */

@@ -57,7 +57,12 @@ export function Link({
     navigate(to)
   }
   return (
-    <a href={to} onClick={onClick} className={className} aria-current={current ? 'page' : undefined}>
+    <a
+      href={to}
+      onClick={onClick}
+      className={className}
+      aria-current={current ? 'page' : undefined}
+    >
       {children}
     </a>
   )

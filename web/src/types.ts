@@ -27,7 +27,12 @@ export interface Service {
   tagPolicy: string
   deploy: DeployPolicy
   createdAt: string
-  status?: { replicas: number | null; image: string | null; healthy: boolean | null; detail?: string }
+  status?: {
+    replicas: number | null
+    image: string | null
+    healthy: boolean | null
+    detail?: string
+  }
 }
 
 export interface Stack {
