@@ -58,6 +58,8 @@ export function stoppingTasks(tasks: SwarmTask[]): SwarmTask[] {
   return tasks.filter((task) => task.DesiredState !== 'running' && task.Status.State === 'running')
 }
 
+const ROLLBACK_SETTLE_MS = 30_000
+
 /**
  * Waits until the update that began after `previousStartedAt` completes, pauses or is rolled
  * back, and reports exactly that.
@@ -70,6 +72,7 @@ export async function followUpdate(
   ctx: DriverContext,
 ): Promise<DriverOutcome> {
   let rollbackReason: string | null = null
+  let rolledBackAt: number | undefined
   let lastState = ''
   for (;;) {
     const tasks = await watcher.poll()
@@ -100,11 +103,21 @@ export async function followUpdate(
         case 'rollback_started':
           rollbackReason ??= status.Message ?? null
           break
-        case 'rollback_completed':
-          return {
-            state: 'failed',
-            error: `the update was rolled back by Swarm: ${rollbackReason ?? status.Message ?? 'no message'}${detail}`,
+        case 'rollback_completed': {
+          // Swarm calls the rollback complete as it schedules the old spec's tasks; report once
+          // they run again (or after ROLLBACK_SETTLE_MS), so "failed" means "old ones serve".
+          rolledBackAt ??= Date.now()
+          const restored = tasks.filter((task) => task.DesiredState === 'running')
+          const settled = restored.length > 0 && restored.every((task) => task.Status.State === 'running')
+          if (settled || Date.now() - rolledBackAt > ROLLBACK_SETTLE_MS) {
+            const note = settled ? '' : '; the old tasks were not all running yet'
+            return {
+              state: 'failed',
+              error: `the update was rolled back by Swarm: ${rollbackReason ?? status.Message ?? 'no message'}${detail}${note}`,
+            }
           }
+          break
+        }
         case 'rollback_paused':
           return {
             state: 'failed',
