@@ -3,7 +3,7 @@
  * admin API are sibling contexts: the catch-all parser and body limit live only in hooks, the
  * admin-token check only in the API.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { Store } from '../store/store.ts'
@@ -27,7 +27,11 @@ export interface AppOptions extends ApiOptions {
 
 /** `/hooks/<token>` with the token replaced, for anything that logs a URL. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/hooks\/[^/?#]*/, '/hooks/[redacted]')
+  const redacted = url.replace(/\/hooks\/[^/?#]*/, '/hooks/[redacted]')
+  // A query string pasted into a sender travels with the secret URL, and senders put
+  // credentials there too: a hook's query is logged by parameter name only (the recorded
+  // call keeps what Deckhand used).
+  return redacted === url ? url : redacted.replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…')
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -55,6 +59,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify's default strips fields a schema does not name: a typo such as `rateLimt` was
     // dropped and the default used without a word. Unknown fields are refused instead.
     ajv: { customOptions: { removeAdditional: false } },
+    // Fastify's own answers to a malformed or overlong path quote the path, and a /hooks/
+    // path is the trigger's token: these answer without it.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400
+      const message = status === 414 ? 'the URL path is longer than any Deckhand route' : 'the URL path is not valid percent-encoding'
+      void (reply as FastifyReply).status(status).send({ error: message, code: 'DH_ERR_VALIDATION' })
+    },
   })
   app.setErrorHandler(replyWithError)
   app.addHook('onResponse', async (request, reply) => {
