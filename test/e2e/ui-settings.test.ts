@@ -285,6 +285,16 @@ test('a stack trigger made in the UI deploys each member, or a subset', { skip }
 
   await page.getByRole('heading', { name: 'shop', exact: true }).waitFor()
   await page.locator('tr[data-trigger="release"]').waitFor()
+
+  await page.getByRole('button', { name: 'Change services' }).click()
+  const members = page.getByRole('dialog', { name: 'Services of shop' })
+  assert.equal(await members.getByRole('checkbox', { name: /front/ }).isChecked(), true)
+  // The first checkbox has the focus: Space ticks lone.
+  await page.keyboard.press('Space')
+  await members.getByRole('button', { name: 'Save services' }).click()
+  await page.locator('tr[data-service="lone"]').waitFor()
+  const grown = (await server.api('GET', '/api/v1/stacks/shop')).body.services
+  assert.deepEqual(grown.toSorted(), ['back', 'front', 'lone'])
   await phoneScreenshot(page, '44-phone-stack')
   await page.getByRole('link', { name: 'Stacks', exact: true }).first().click()
   await page.getByRole('cell', { name: 'back, front' }).waitFor()

@@ -1,7 +1,10 @@
-// One stack: its services with their latest deployments, its triggers, and delete.
+// One stack: its services with their latest deployments (and a dialog to change them), its
+// triggers, and delete.
+import { useState } from 'react'
 import { DeleteSection } from './DeleteSection.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
 import { Link, useFlash } from './router.tsx'
+import { StackDialog } from './StackDialog.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Stack } from './types.ts'
 import { useApi } from './use-api.ts'
@@ -10,6 +13,7 @@ export function StackPage({ name }: { name: string }) {
   const stack = useApi<Stack>(`/stacks/${encodeURIComponent(name)}`, 5000)
   const flash = useFlash()
   const services = stack.data?.services
+  const [editing, setEditing] = useState(false)
   return (
     <section>
       <p className="crumbs">
@@ -28,7 +32,12 @@ export function StackPage({ name }: { name: string }) {
       )}
       {services && (
         <>
-          <h2 id="stack-services">Services</h2>
+          <div className="section-head">
+            <h2 id="stack-services">Services</h2>
+            <button type="button" className="secondary" onClick={() => setEditing(true)}>
+              Change services
+            </button>
+          </div>
           <div className="table-wrap">
             <table aria-labelledby="stack-services">
               <thead>
@@ -53,6 +62,16 @@ export function StackPage({ name }: { name: string }) {
               </tbody>
             </table>
           </div>
+          {editing && stack.data && (
+            <StackDialog
+              stack={stack.data}
+              onClose={() => setEditing(false)}
+              onSaved={() => {
+                setEditing(false)
+                stack.reload()
+              }}
+            />
+          )}
           <h2>Triggers</h2>
           <TriggersTab owner={{ kind: 'stacks', name }} members={services} />
           <DeleteSection

@@ -1,8 +1,8 @@
 // The stacks list: each stack's services, and a dialog to group existing services into a new one.
 import { useState } from 'react'
-import { CreateStackDialog } from './CreateStackDialog.tsx'
 import { formatTime } from './format.ts'
 import { Link, navigate, useFlash } from './router.tsx'
+import { StackDialog } from './StackDialog.tsx'
 import { Empty } from './StateBadge.tsx'
 import type { Page, Stack } from './types.ts'
 import { useApi } from './use-api.ts'
@@ -62,9 +62,9 @@ export function StacksPage() {
         </div>
       )}
       {creating && (
-        <CreateStackDialog
+        <StackDialog
           onClose={() => setCreating(false)}
-          onCreated={(name) =>
+          onSaved={(name) =>
             navigate(`/stacks/${encodeURIComponent(name)}`, `Stack ${name} was created.`)
           }
         />

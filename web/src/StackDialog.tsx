@@ -1,22 +1,25 @@
-// The create-stack dialog: a name and a checkbox per existing service.
+// Create a stack, or change which services one groups: a name and a checkbox per service.
 import { useState, type FormEvent } from 'react'
-import { ApiError, errorText, post } from './api.ts'
+import { ApiError, errorText, patch, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
 import { Field, sortProblems } from './Field.tsx'
 import { Link } from './router.tsx'
-import type { Page, Service } from './types.ts'
+import type { Page, Service, Stack } from './types.ts'
 import { useApi } from './use-api.ts'
 
-export function CreateStackDialog({
+/** Without `stack` it creates one; with it, it saves a new member list as a merge patch. */
+export function StackDialog({
+  stack,
   onClose,
-  onCreated,
+  onSaved,
 }: {
+  stack?: Stack
   onClose: () => void
-  onCreated: (name: string) => void
+  onSaved: (name: string) => void
 }) {
   const services = useApi<Page<Service>>('/services?limit=1000')
-  const [name, setName] = useState('')
-  const [chosen, setChosen] = useState<string[]>([])
+  const [name, setName] = useState(stack?.name ?? '')
+  const [chosen, setChosen] = useState<string[]>(stack?.services ?? [])
   const [byField, setByField] = useState<Record<string, string>>({})
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -32,16 +35,13 @@ export function CreateStackDialog({
     }
     setBusy(true)
     try {
-      const created = await post<{ name: string }>('/stacks', {
-        name: name.trim(),
-        services: chosen,
-      })
-      onCreated(created.name)
+      const saved = stack
+        ? await patch<Stack>(`/stacks/${encodeURIComponent(stack.name)}`, { services: chosen })
+        : await post<Stack>('/stacks', { name: name.trim(), services: chosen })
+      onSaved(saved.name)
     } catch (caught) {
-      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], [
-        'name',
-        'services',
-      ])
+      const problems = caught instanceof ApiError ? caught.problems : []
+      const sorted = sortProblems(problems, ['name', 'services'])
       setByField(sorted.byField)
       const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
       setError(unplaced ? errorText(caught) : sorted.others.join('; ') || undefined)
@@ -51,23 +51,25 @@ export function CreateStackDialog({
 
   const items = services.data?.items ?? []
   return (
-    <Dialog title="Create a stack" onClose={onClose}>
+    <Dialog title={stack ? `Services of ${stack.name}` : 'Create a stack'} onClose={onClose}>
       <form onSubmit={submit} className="stack" noValidate>
-        <Field
-          id="stack-name"
-          label="Name"
-          hint="lower-case letters, digits, - _ ."
-          error={byField.name}
-        >
-          <input
+        {!stack && (
+          <Field
             id="stack-name"
-            value={name}
-            spellCheck={false}
-            autoComplete="off"
-            onChange={(e) => setName(e.target.value)}
-            autoFocus
-          />
-        </Field>
+            label="Name"
+            hint="lower-case letters, digits, - _ ."
+            error={byField.name}
+          >
+            <input
+              id="stack-name"
+              value={name}
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(e) => setName(e.target.value)}
+              autoFocus
+            />
+          </Field>
+        )}
         <fieldset aria-describedby={byField.services ? 'stack-services-error' : undefined}>
           <legend>Services</legend>
           {services.data && items.length === 0 && (
@@ -77,12 +79,13 @@ export function CreateStackDialog({
             </p>
           )}
           <div className="checks">
-            {items.map((s) => (
+            {items.map((s, index) => (
               <label key={s.name} className="check">
                 <input
                   type="checkbox"
                   checked={chosen.includes(s.name)}
                   onChange={(e) => toggle(s.name, e.target.checked)}
+                  autoFocus={stack !== undefined && index === 0}
                 />
                 {s.name} <span className="muted">({s.driver})</span>
               </label>
@@ -104,7 +107,7 @@ export function CreateStackDialog({
             Cancel
           </button>
           <button type="submit" disabled={busy}>
-            {busy ? 'Creating…' : 'Create stack'}
+            {busy ? 'Saving…' : stack ? 'Save services' : 'Create stack'}
           </button>
         </div>
       </form>
