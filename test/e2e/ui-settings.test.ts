@@ -147,6 +147,7 @@ test('a new user creates process and command services with the form', { skip }, 
   await page.getByRole('link', { name: 'Create your first service' }).click()
   await page.getByRole('heading', { name: 'Create a service' }).waitFor()
   const form = page.getByRole('form', { name: 'Create a service' })
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'service-name')
   await form.getByLabel('Name').fill('Not A Name')
   await form.getByLabel('Command').fill('sleep 60')
   await form.getByRole('button', { name: 'Create service' }).click()

@@ -94,6 +94,8 @@ export function CreateServicePage() {
               spellCheck={false}
               autoComplete="off"
               onChange={(e) => setName(e.target.value)}
+              // The page is only this form: start typing at once, keyboard or not.
+              autoFocus
             />
           </Field>
           <Field id="service-driver" label="Driver" error={byField.driver}>
