@@ -7,7 +7,9 @@ import {
   DRIVER_NAMES,
   NOTIFY_FORMATS,
   PULL_POLICIES,
+  type DeployOrder,
   type DriverName,
+  type PullPolicy,
   type GitHubReporting,
   type NotifyFormat,
   type NotifyTarget,
@@ -145,6 +147,15 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.retryBackoff !== undefined && retryBackoffMs === undefined) {
     problems.add(['deploy', 'retryBackoff'], 'must be a duration such as 5s, 1m or a number of seconds')
   }
+  if (deployInput.order !== undefined && !DEPLOY_ORDERS.includes(deployInput.order as never)) {
+    problems.add(['deploy', 'order'], `must be one of ${DEPLOY_ORDERS.join(', ')}; got ${JSON.stringify(deployInput.order)}`)
+  }
+  if (deployInput.pull !== undefined && !PULL_POLICIES.includes(deployInput.pull as never)) {
+    problems.add(['deploy', 'pull'], `must be one of ${PULL_POLICIES.join(', ')}; got ${JSON.stringify(deployInput.pull)}`)
+  }
+  if (deployInput.rollback !== undefined && typeof deployInput.rollback !== 'boolean') {
+    problems.add(['deploy', 'rollback'], 'must be true or false')
+  }
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -179,9 +190,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       scale,
       tagPolicy,
       deploy: {
-        order: DEPLOY_ORDERS.includes(deployInput.order as never) ? (deployInput.order as 'start-first') : 'start-first',
+        order: (deployInput.order as DeployOrder | undefined) ?? 'start-first',
         healthTimeoutMs: healthTimeoutMs!,
-        pull: PULL_POLICIES.includes(deployInput.pull as never) ? (deployInput.pull as 'missing') : 'missing',
+        pull: (deployInput.pull as PullPolicy | undefined) ?? 'missing',
         rollback: deployInput.rollback !== false,
         ...(retries !== undefined ? { retries } : {}),
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),

@@ -116,6 +116,12 @@ test('bad service definitions get 400 naming the field, and change nothing', asy
   const unknownDriver = await server.api('POST', '/api/v1/services', { name: 'web', driver: 'nomad' })
   assert.equal(unknownDriver.status, 400)
   assert.equal((await server.api('GET', '/api/v1/services')).body.items.length, 0)
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  const before = (await server.api('GET', '/api/v1/services/web')).body
+  const patched = await server.api('PATCH', '/api/v1/services/web', { deploy: { order: 'weird', pull: 'sometimes' } })
+  assert.equal(patched.status, 400)
+  assert.match(patched.body.error, /deploy\.order.*deploy\.pull/)
+  assert.equal((await server.api('GET', '/api/v1/services/web')).body.updatedAt, before.updatedAt)
   assert.equal((await server.api('GET', '/api/v1/services/nope')).status, 404)
 })
 
