@@ -15,7 +15,9 @@ import { waitFor } from '../support/wait-for.ts'
  * error turns it read-only under the open files. That is sticky until unmounted and checked,
  * which is also how an operator recovers it.
  */
-function mountFailableDisk(t: TestContext): { dir: string; breakIt: () => void; repair: () => void } | { skip: string } {
+function mountFailableDisk(
+  t: TestContext,
+): { dir: string; breakIt: () => void; repair: () => void } | { skip: string } {
   const work = mkdtempSync(join(tmpdir(), 'deckhand-rodisk-'))
   const image = join(work, 'disk.img')
   const dir = join(work, 'data')
@@ -31,7 +33,9 @@ function mountFailableDisk(t: TestContext): { dir: string; breakIt: () => void; 
       execFileSync('losetup', ['-d', loop], { stdio: 'ignore' })
     }
     rmSync(work, { recursive: true, force: true })
-    return { skip: `cannot mount an ext4 loop device (needs root): ${(error as Error).message.split('\n')[0]}` }
+    return {
+      skip: `cannot mount an ext4 loop device (needs root): ${(error as Error).message.split('\n')[0]}`,
+    }
   }
   const device = loop
   let mounted = true
@@ -44,7 +48,11 @@ function mountFailableDisk(t: TestContext): { dir: string; breakIt: () => void; 
   })
   return {
     dir,
-    breakIt: () => writeFileSync(`/sys/fs/ext4/${basename(device)}/trigger_fs_error`, 'deckhand reliability test'),
+    breakIt: () =>
+      writeFileSync(
+        `/sys/fs/ext4/${basename(device)}/trigger_fs_error`,
+        'deckhand reliability test',
+      ),
     repair: () => {
       execFileSync('umount', [dir])
       mounted = false
@@ -69,20 +77,33 @@ describe('promise: a store that cannot write answers 503, keeps nothing half-wri
     }
     const first = await startTestServer(undefined, { dataDir: disk.dir })
     await first.api('POST', '/api/v1/services', commandService('web', 'true'))
-    const { url } = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' })).body
+    const { url } = (
+      await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' })
+    ).body
     const accepted = await first.hook(url, { headers: { 'idempotency-key': 'before' } })
     assert.equal(accepted.status, 202)
-    await waitFor(async () => (await first.api('GET', `/api/v1/deployments/${accepted.body.deployments[0].id}`)).body.state === 'succeeded')
+    await waitFor(
+      async () =>
+        (await first.api('GET', `/api/v1/deployments/${accepted.body.deployments[0].id}`)).body
+          .state === 'succeeded',
+    )
 
     disk.breakIt()
     for (let i = 0; i < 5; i += 1) {
-      const answer = await first.hook(url, { body: `{"n":${i}}`, headers: { 'idempotency-key': `readonly-${i}` } })
+      const answer = await first.hook(url, {
+        body: `{"n":${i}}`,
+        headers: { 'idempotency-key': `readonly-${i}` },
+      })
       assert.equal(answer.status, 503, `call ${i}: ${JSON.stringify(answer.body)}`)
       assert.match(answer.body.error, /retry/)
     }
     const created = await first.api('POST', '/api/v1/services', commandService('other'))
     assert.equal(created.status, 503, `an admin change: ${JSON.stringify(created.body)}`)
-    assert.equal((await fetch(`${first.url}/readyz`)).status, 503, 'not ready while the store cannot write')
+    assert.equal(
+      (await fetch(`${first.url}/readyz`)).status,
+      503,
+      'not ready while the store cannot write',
+    )
     await first.close({ keepServices: true }).catch(() => {
       // Closing marks running deployments interrupted, which cannot be written either.
     })
@@ -90,12 +111,25 @@ describe('promise: a store that cannot write answers 503, keeps nothing half-wri
     disk.repair()
     const second = await startTestServer(t, { dataDir: disk.dir })
     const calls = (await second.api('GET', '/api/v1/calls?limit=1000')).body.items
-    assert.deepEqual(calls.map((c: { deliveryId: string }) => c.deliveryId), ['before'], 'no call of the read-only period was kept')
-    assert.deepEqual((await second.api('GET', '/api/v1/services')).body.items.map((s: { name: string }) => s.name), ['web'])
+    assert.deepEqual(
+      calls.map((c: { deliveryId: string }) => c.deliveryId),
+      ['before'],
+      'no call of the read-only period was kept',
+    )
+    assert.deepEqual(
+      (await second.api('GET', '/api/v1/services')).body.items.map((s: { name: string }) => s.name),
+      ['web'],
+    )
     // The restarted server listens on another port; the trigger's path is what stays.
-    const resumed = await second.hook(`${second.url}${new URL(url).pathname}`, { headers: { 'idempotency-key': 'after' } })
+    const resumed = await second.hook(`${second.url}${new URL(url).pathname}`, {
+      headers: { 'idempotency-key': 'after' },
+    })
     assert.equal(resumed.status, 202)
-    await waitFor(async () => (await second.api('GET', `/api/v1/deployments/${resumed.body.deployments[0].id}`)).body.state === 'succeeded')
+    await waitFor(
+      async () =>
+        (await second.api('GET', `/api/v1/deployments/${resumed.body.deployments[0].id}`)).body
+          .state === 'succeeded',
+    )
     // Closed before the disk is unmounted by the cleanup above.
     await second.close()
   })
@@ -114,13 +148,20 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
     const server = await startTestServer(t)
     const cwd = mkdtempSync(join(tmpdir(), 'deckhand-crash-once-'))
     t.after(() => rmSync(cwd, { recursive: true, force: true }))
-    const command = 'if [ -f crashed-once ]; then exec sleep 300; else touch crashed-once; exit 3; fi'
-    const created = await server.api('POST', '/api/v1/services', { name: 'once', driver: 'process', target: { command, cwd, health: { runningFor: '1s' } } })
+    const command =
+      'if [ -f crashed-once ]; then exec sleep 300; else touch crashed-once; exit 3; fi'
+    const created = await server.api('POST', '/api/v1/services', {
+      name: 'once',
+      driver: 'process',
+      target: { command, cwd, health: { runningFor: '1s' } },
+    })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const replica = await waitFor(
       async () => {
         const items = (await server.api('GET', '/api/v1/services/once')).body.status?.items ?? []
-        return items.find((i: { state: string; restarts: number }) => i.state === 'running' && i.restarts === 1)
+        return items.find(
+          (i: { state: string; restarts: number }) => i.state === 'running' && i.restarts === 1,
+        )
       },
       { timeoutMs: 20_000, what: 'the replica running again after one restart' },
     )
@@ -130,7 +171,11 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
 
   it('a replica that keeps crashing is reported crashed, with its restarts spaced further and further apart', async (t) => {
     const server = await startTestServer(t)
-    const created = await server.api('POST', '/api/v1/services', { name: 'loop', driver: 'process', target: { command: 'echo dying; exit 7' } })
+    const created = await server.api('POST', '/api/v1/services', {
+      name: 'loop',
+      driver: 'process',
+      target: { command: 'echo dying; exit 7' },
+    })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const crashed = await waitFor(
       async () => {
@@ -144,8 +189,15 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
     // Not a hot loop: each delay doubles the one before, from 1 s.
     const delays = restartDelays(server, 'loop')
     assert.ok(delays.length >= 3, `restarts logged: ${delays}`)
-    assert.deepEqual(delays, delays.map((_, i) => 1000 * 2 ** i))
+    assert.deepEqual(
+      delays,
+      delays.map((_, i) => 1000 * 2 ** i),
+    )
   })
 
-  it('a Docker engine stopped mid-deployment', { skip: 'covered by the Docker engine-stop suite in test/e2e/docker-*.test.ts' }, () => {})
+  it(
+    'a Docker engine stopped mid-deployment',
+    { skip: 'covered by the Docker engine-stop suite in test/e2e/docker-*.test.ts' },
+    () => {},
+  )
 })

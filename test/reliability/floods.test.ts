@@ -17,12 +17,22 @@ interface Answer {
 /** POST through a keep-alive agent bound to one source address. */
 function post(agent: Agent, url: string, body = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (text += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: text }))
-    })
+    const req = httpRequest(
+      url,
+      { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'],
+            body: text,
+          }),
+        )
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -37,8 +47,14 @@ describe('promise: floods do not stop valid calls', () => {
     server = await startTestServer(undefined)
     server.logger.level = 'warn'
     port = Number(new URL(server.url).port)
-    assert.equal((await server.api('POST', '/api/v1/services', commandService('web', 'true'))).status, 201)
-    const trigger = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', rateLimit: '100000/min' })
+    assert.equal(
+      (await server.api('POST', '/api/v1/services', commandService('web', 'true'))).status,
+      201,
+    )
+    const trigger = await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+      rateLimit: '100000/min',
+    })
     triggerUrl = trigger.body.url
   })
   after(() => server.close())
@@ -52,7 +68,11 @@ describe('promise: floods do not stop valid calls', () => {
     const flood = async () => {
       while (next < 20_000) {
         next += 1
-        const answer = await post(attacker, `${server.url}/hooks/${randomBytes(32).toString('base64url')}`, '{}')
+        const answer = await post(
+          attacker,
+          `${server.url}/hooks/${randomBytes(32).toString('base64url')}`,
+          '{}',
+        )
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
         if (answer.status === 429 && answer.retryAfter === undefined) {
           withoutRetryAfter += 1
@@ -74,10 +94,21 @@ describe('promise: floods do not stop valid calls', () => {
     attacker.destroy()
     other.destroy()
     const counts = Object.fromEntries(statuses)
-    assert.equal(statuses.get(429)! + (statuses.get(404) ?? 0), 20_000, `only 404 and 429: ${JSON.stringify(counts)}`)
-    assert.ok((statuses.get(404) ?? 0) <= 30 * windows, `429 after a small threshold: ${JSON.stringify(counts)}`)
+    assert.equal(
+      statuses.get(429)! + (statuses.get(404) ?? 0),
+      20_000,
+      `only 404 and 429: ${JSON.stringify(counts)}`,
+    )
+    assert.ok(
+      (statuses.get(404) ?? 0) <= 30 * windows,
+      `429 after a small threshold: ${JSON.stringify(counts)}`,
+    )
     assert.equal(withoutRetryAfter, 0, 'every 429 says when to retry')
-    assert.deepEqual([...new Set(valid)], [202], `valid calls from 127.0.0.2 during the flood: ${valid}`)
+    assert.deepEqual(
+      [...new Set(valid)],
+      [202],
+      `valid calls from 127.0.0.2 during the flood: ${valid}`,
+    )
     // Valid calls are never limited by address, not even the flooding one's.
     const fromAttacker = new Agent({ localAddress: '127.0.0.1' })
     assert.equal((await post(fromAttacker, triggerUrl, '{}')).status, 202)
@@ -97,7 +128,9 @@ describe('promise: floods do not stop valid calls', () => {
     t.after(() => drips.forEach(clearInterval))
     // Sources across 127.0.1.x–127.0.4.x, so the guard's per-address view is not what is tested.
     const opened = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => openSocket({ port, localAddress: `127.0.${1 + (i % 4)}.${1 + (i % 250)}` })),
+      Array.from({ length: 1000 }, (_, i) =>
+        openSocket({ port, localAddress: `127.0.${1 + (i % 4)}.${1 + (i % 250)}` }),
+      ),
     )
     for (const [i, socket] of opened.entries()) {
       socket.on('error', () => {})
@@ -119,13 +152,21 @@ describe('promise: floods do not stop valid calls', () => {
     for (let i = 0; i < 4; i += 1) {
       assert.equal((await post(valid, triggerUrl, '{}')).status, 202)
     }
-    const api = await fetch(`${server.url}/api/v1/services`, { headers: { authorization: `Bearer ${server.token}` } })
+    const api = await fetch(`${server.url}/api/v1/services`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
     assert.equal(api.status, 200)
     valid.destroy()
-    assert.ok(openWhileServed > 900, `the connections were open while a call was served (${openWhileServed})`)
+    assert.ok(
+      openWhileServed > 900,
+      `the connections were open while a call was served (${openWhileServed})`,
+    )
     // And the server does not keep them: headersTimeout (10 s, checked every 5 s) cuts every
     // request whose headers are still dripping in.
-    await waitFor(() => cut.size === slow.length, { timeoutMs: 45_000, what: `the server to cut 500 slow requests (${cut.size} so far)` })
+    await waitFor(() => cut.size === slow.length, {
+      timeoutMs: 45_000,
+      what: `the server to cut 500 slow requests (${cut.size} so far)`,
+    })
   })
 
   it('the server cuts slow headers and idle connections with the timeouts an operator would choose', () => {
@@ -144,9 +185,14 @@ describe('promise: floods do not stop valid calls', () => {
     // The idle timeout shrunk to 1.5 s stands in for the real 30 s: the bug was the same either way.
     const quick = await startTestServer(t, { plugins: [(app) => void app.server.setTimeout(1500)] })
     await quick.api('POST', '/api/v1/services', commandService('slow', 'sleep 3.5; echo done'))
-    const { url } = (await quick.api('POST', '/api/v1/services/slow/triggers', { action: 'redeploy' })).body
+    const { url } = (
+      await quick.api('POST', '/api/v1/services/slow/triggers', { action: 'redeploy' })
+    ).body
     const waiting = quick.hook(`${url}?wait=60s`)
-    const [deployment] = await waitFor(async () => (await quick.api('GET', '/api/v1/deployments')).body.items, { what: 'the deployment' })
+    const [deployment] = await waitFor(
+      async () => (await quick.api('GET', '/api/v1/deployments')).body.items,
+      { what: 'the deployment' },
+    )
     const followed = await fetch(`${quick.url}/api/v1/deployments/${deployment.id}/log?follow=1`, {
       headers: { authorization: `Bearer ${quick.token}` },
     })
@@ -169,13 +215,21 @@ describe('promise: floods do not stop valid calls', () => {
       const path = new URL(triggerUrl).pathname
       socket.write(
         `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n` +
-          (chunked ? 'transfer-encoding: chunked\r\n\r\n' : `content-length: ${body.length}\r\n\r\n`),
+          (chunked
+            ? 'transfer-encoding: chunked\r\n\r\n'
+            : `content-length: ${body.length}\r\n\r\n`),
       )
       // Sends 64 KiB at a time, only while no answer has come: the server must answer first.
       let sent = 0
       while (sent < body.length && answer === '' && !socket.destroyed) {
         const piece = body.subarray(sent, sent + 64 * 1024)
-        const frame = chunked ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece
+        const frame = chunked
+          ? Buffer.concat([
+              Buffer.from(`${piece.length.toString(16)}\r\n`),
+              piece,
+              Buffer.from('\r\n'),
+            ])
+          : piece
         const flushed = socket.write(frame)
         sent += piece.length
         if (!flushed) {
@@ -185,15 +239,30 @@ describe('promise: floods do not stop valid calls', () => {
           })
         }
       }
-      await waitFor(() => answer.includes('\r\n\r\n') || socket.destroyed, { timeoutMs: 60_000, what: 'the answer' })
+      await waitFor(() => answer.includes('\r\n\r\n') || socket.destroyed, {
+        timeoutMs: 60_000,
+        what: 'the answer',
+      })
       socket.destroy()
-      assert.match(answer, /^HTTP\/1\.1 413 /, `${chunked ? 'chunked' : 'content-length'}: ${answer.slice(0, 80)}`)
+      assert.match(
+        answer,
+        /^HTTP\/1\.1 413 /,
+        `${chunked ? 'chunked' : 'content-length'}: ${answer.slice(0, 80)}`,
+      )
       assert.ok(sent < body.length, `answered after ${sent} of ${body.length} bytes`)
       const callsAfter = (await server.api('GET', '/api/v1/calls?limit=1000')).body.items.length
       assert.equal(callsAfter, callsBefore, 'nothing recorded')
     }
     // The server still serves after both.
-    const answer = await sendRaw(encodeRequest({ method: 'POST', path: new URL(triggerUrl).pathname, headers: [], body: Buffer.from('{}') }), { port })
+    const answer = await sendRaw(
+      encodeRequest({
+        method: 'POST',
+        path: new URL(triggerUrl).pathname,
+        headers: [],
+        body: Buffer.from('{}'),
+      }),
+      { port },
+    )
     assert.deepEqual(answer.statuses, [202])
   })
 })

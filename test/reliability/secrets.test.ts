@@ -28,20 +28,37 @@ describe('promise: a secret never appears in a log line, an error message, or an
     const secrets = new Set<string>([ADMIN_TOKEN])
     /** Everything a person or a log collector could read, except the one-time creation answers. */
     const seen: string[] = []
-    const api = async (method: string, path: string, body?: unknown, init: { token?: string; oneTime?: boolean } = {}) => {
+    const api = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      init: { token?: string; oneTime?: boolean } = {},
+    ) => {
       const response = await fetch(`${server.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
       const text = await response.text()
       if (!init.oneTime) {
-        seen.push(`${method} ${path} -> ${response.status} ${JSON.stringify([...response.headers])} ${text}`)
+        seen.push(
+          `${method} ${path} -> ${response.status} ${JSON.stringify([...response.headers])} ${text}`,
+        )
       }
       return { status: response.status, body: text ? JSON.parse(text) : undefined }
     }
-    const hook = async (url: string, init: { body?: string | Buffer; headers?: Record<string, string>; method?: string } = {}) => {
-      const response = await fetch(url, { method: init.method ?? 'POST', body: init.body as BodyInit | undefined, headers: init.headers })
+    const hook = async (
+      url: string,
+      init: { body?: string | Buffer; headers?: Record<string, string>; method?: string } = {},
+    ) => {
+      const response = await fetch(url, {
+        method: init.method ?? 'POST',
+        body: init.body as BodyInit | undefined,
+        headers: init.headers,
+      })
       const text = await response.text()
       seen.push(`hook -> ${response.status} ${JSON.stringify([...response.headers])} ${text}`)
       return { status: response.status, text }
@@ -52,15 +69,35 @@ describe('promise: a secret never appears in a log line, an error message, or an
     const notifySecret = 'notify-signing-secret-0123456789'
     secrets.add(githubToken).add(notifySecret)
     const git = { git: { repo: 'acme/web', branch: 'main' } }
-    assert.equal((await api('POST', '/api/v1/services', commandService('web', 'echo deploying web', git))).status, 201)
-    assert.equal((await api('POST', '/api/v1/services', commandService('img', 'echo deploying img', { image: 'acme/web' }))).status, 201)
-    assert.equal((await api('POST', '/api/v1/services', commandService('broken', 'echo failing >&2; exit 1'))).status, 201)
+    assert.equal(
+      (await api('POST', '/api/v1/services', commandService('web', 'echo deploying web', git)))
+        .status,
+      201,
+    )
+    assert.equal(
+      (
+        await api(
+          'POST',
+          '/api/v1/services',
+          commandService('img', 'echo deploying img', { image: 'acme/web' }),
+        )
+      ).status,
+      201,
+    )
+    assert.equal(
+      (await api('POST', '/api/v1/services', commandService('broken', 'echo failing >&2; exit 1')))
+        .status,
+      201,
+    )
     const patched = await api('PATCH', '/api/v1/services/web', {
       github: { token: githubToken },
       notify: [{ url: 'http://127.0.0.1:9/never', format: 'json', secret: notifySecret }],
     })
     assert.equal(patched.status, 200, JSON.stringify(patched.body))
-    assert.equal((await api('POST', '/api/v1/stacks', { name: 'shop', services: ['web', 'img'] })).status, 201)
+    assert.equal(
+      (await api('POST', '/api/v1/stacks', { name: 'shop', services: ['web', 'img'] })).status,
+      201,
+    )
 
     // One trigger per sender kind, each with its own secret.
     const kinds = [
@@ -73,17 +110,33 @@ describe('promise: a secret never appears in a log line, an error message, or an
       ['dockerhub', 'dockerhub-push', 'img'],
       ['harbor', 'harbor-push-artifact', 'img'],
     ] as const
-    const triggers: { id: string; url: string; secret: string; kind: string; fixture: string }[] = []
+    const triggers: { id: string; url: string; secret: string; kind: string; fixture: string }[] =
+      []
     for (const [kind, fixture, service] of kinds) {
       const secret = `${kind}-trigger-secret-${'x'.repeat(8)}`
       secrets.add(secret)
       const action = kind === 'alertmanager' ? 'scale-up' : 'redeploy'
-      const created = await api('POST', `/api/v1/services/${service}/triggers`, { action, name: kind, sender: kind, secret, cooldown: 0 }, { oneTime: true })
+      const created = await api(
+        'POST',
+        `/api/v1/services/${service}/triggers`,
+        { action, name: kind, sender: kind, secret, cooldown: 0 },
+        { oneTime: true },
+      )
       assert.equal(created.status, 201, `${kind}: ${JSON.stringify(created.body)}`)
       triggers.push({ id: created.body.id, url: created.body.url, secret, kind, fixture })
     }
-    const stackTrigger = await api('POST', '/api/v1/stacks/shop/triggers', { action: 'redeploy' }, { oneTime: true })
-    const plain = await api('POST', '/api/v1/services/broken/triggers', { action: 'redeploy' }, { oneTime: true })
+    const stackTrigger = await api(
+      'POST',
+      '/api/v1/stacks/shop/triggers',
+      { action: 'redeploy' },
+      { oneTime: true },
+    )
+    const plain = await api(
+      'POST',
+      '/api/v1/services/broken/triggers',
+      { action: 'redeploy' },
+      { oneTime: true },
+    )
     for (const url of [stackTrigger.body.url, plain.body.url, ...triggers.map((t) => t.url)]) {
       secrets.add(new URL(url).pathname.split('/')[2]!)
     }
@@ -94,19 +147,30 @@ describe('promise: a secret never appears in a log line, an error message, or an
       const signed = { ...headers }
       const sign = (secret: string) => {
         const withSecret = (value: string) => value.replaceAll(FIXTURE_SECRET, secret)
-        if (trigger.kind === 'generic') return { ...signed, 'X-Deckhand-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'github') return { ...signed, 'X-Hub-Signature-256': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'bitbucket') return { ...signed, 'X-Hub-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'gitea') return { ...signed, 'X-Gitea-Signature': hmacHex('sha256', secret, body) }
+        if (trigger.kind === 'generic')
+          return { ...signed, 'X-Deckhand-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
+        if (trigger.kind === 'github')
+          return { ...signed, 'X-Hub-Signature-256': `sha256=${hmacHex('sha256', secret, body)}` }
+        if (trigger.kind === 'bitbucket')
+          return { ...signed, 'X-Hub-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
+        if (trigger.kind === 'gitea')
+          return { ...signed, 'X-Gitea-Signature': hmacHex('sha256', secret, body) }
         if (trigger.kind === 'gitlab') return { ...signed, 'X-Gitlab-Token': secret }
-        return Object.fromEntries(Object.entries({ ...signed, Authorization: `Bearer ${secret}` }).map(([k, v]) => [k, withSecret(v)]))
+        return Object.fromEntries(
+          Object.entries({ ...signed, Authorization: `Bearer ${secret}` }).map(([k, v]) => [
+            k,
+            withSecret(v),
+          ]),
+        )
       }
       await hook(trigger.url, { body, headers: sign(trigger.secret) })
       await hook(trigger.url, { body, headers: sign(`${trigger.secret}-wrong`) })
       await hook(trigger.url, { body, headers: { 'content-type': 'application/json' } })
       // The secret sent where it does not belong: in the query string (the access log printed
       // hook query strings whole until it kept only their names: regression) and as the body.
-      await hook(`${trigger.url}?tag=${trigger.secret}&services=${trigger.secret}`, { body: trigger.secret })
+      await hook(`${trigger.url}?tag=${trigger.secret}&services=${trigger.secret}`, {
+        body: trigger.secret,
+      })
       await hook(`${trigger.url}/deployments/dpl_0000000000000000`, { method: 'GET' })
     }
     // Failing calls: a deployment that fails, waited for (500), and ?services= naming nonsense (400).
@@ -134,7 +198,9 @@ describe('promise: a secret never appears in a log line, an error message, or an
     await api('GET', '/api/v1/services', undefined, { token: `${ADMIN_TOKEN}-wrong` })
 
     // Rotation and revocation: the old URLs are then called.
-    const rotated = await api('POST', `/api/v1/triggers/${triggers[4]!.id}/rotate`, undefined, { oneTime: true })
+    const rotated = await api('POST', `/api/v1/triggers/${triggers[4]!.id}/rotate`, undefined, {
+      oneTime: true,
+    })
     secrets.add(new URL(rotated.body.url).pathname.split('/')[2]!)
     await hook(triggers[4]!.url)
     await hook(rotated.body.url, { body: '{}', headers: { 'X-Deckhand-Signature': 'sha256=00' } })
@@ -142,19 +208,37 @@ describe('promise: a secret never appears in a log line, an error message, or an
     await hook(triggers[1]!.url)
 
     // Every deployment's log, read and followed (SSE), and every listing.
-    await waitFor(async () => (await api('GET', '/api/v1/deployments?state=queued')).body.items.length === 0 && (await api('GET', '/api/v1/deployments?state=running')).body.items.length === 0, {
-      timeoutMs: 30_000,
-      what: 'the deployments to finish',
-    })
+    await waitFor(
+      async () =>
+        (await api('GET', '/api/v1/deployments?state=queued')).body.items.length === 0 &&
+        (await api('GET', '/api/v1/deployments?state=running')).body.items.length === 0,
+      {
+        timeoutMs: 30_000,
+        what: 'the deployments to finish',
+      },
+    )
     const deployments = (await api('GET', '/api/v1/deployments?limit=1000')).body.items
     assert.ok(deployments.length >= 3, `deployments ran: ${deployments.length}`)
     for (const deployment of deployments) {
       await api('GET', `/api/v1/deployments/${deployment.id}`)
       await api('GET', `/api/v1/deployments/${deployment.id}/log`)
-      const sse = await fetch(`${server.url}/api/v1/deployments/${deployment.id}/log?follow=1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      const sse = await fetch(`${server.url}/api/v1/deployments/${deployment.id}/log?follow=1`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
       seen.push(await sse.text())
     }
-    for (const path of ['/api/v1/services', '/api/v1/services/web', '/api/v1/services/img', '/api/v1/stacks', '/api/v1/services/web/triggers', '/api/v1/services/img/triggers', '/api/v1/stacks/shop/triggers', '/api/v1/calls?limit=1000', '/api/v1/tokens', '/api/openapi.json']) {
+    for (const path of [
+      '/api/v1/services',
+      '/api/v1/services/web',
+      '/api/v1/services/img',
+      '/api/v1/stacks',
+      '/api/v1/services/web/triggers',
+      '/api/v1/services/img/triggers',
+      '/api/v1/stacks/shop/triggers',
+      '/api/v1/calls?limit=1000',
+      '/api/v1/tokens',
+      '/api/openapi.json',
+    ]) {
       await api('GET', path)
     }
     for (const trigger of triggers) {
@@ -176,7 +260,10 @@ describe('promise: a secret never appears in a log line, an error message, or an
       const run = await deckhand(args, cliEnv)
       seen.push(`deckhand ${args.join(' ')} -> ${run.code} ${run.stdout} ${run.stderr}`)
     })
-    const refused = deckhand(['service', 'ls', '--json'], { ...cliEnv, DECKHAND_TOKEN: `${ADMIN_TOKEN}-wrong` })
+    const refused = deckhand(['service', 'ls', '--json'], {
+      ...cliEnv,
+      DECKHAND_TOKEN: `${ADMIN_TOKEN}-wrong`,
+    })
     await Promise.all(runs)
     seen.push((await refused).stdout, (await refused).stderr)
 
@@ -186,7 +273,9 @@ describe('promise: a secret never appears in a log line, an error message, or an
     for (const secret of secrets) {
       for (const text of corpus) {
         if (text.includes(secret)) {
-          leaks.push(`${secret.slice(0, 12)}… in: ${text.slice(Math.max(0, text.indexOf(secret) - 150), text.indexOf(secret) + 80)}`)
+          leaks.push(
+            `${secret.slice(0, 12)}… in: ${text.slice(Math.max(0, text.indexOf(secret) - 150), text.indexOf(secret) + 80)}`,
+          )
         }
       }
     }

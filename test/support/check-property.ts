@@ -9,12 +9,16 @@ export async function checkProperty<Ts>(
   property: fc.IAsyncProperty<Ts> | fc.IProperty<Ts>,
   options: fc.Parameters<Ts> = {},
 ): Promise<void> {
-  const details = await fc.check(property as fc.IAsyncProperty<Ts>, { endOnFailure: true, ...options })
+  const details = await fc.check(property as fc.IAsyncProperty<Ts>, {
+    endOnFailure: true,
+    ...options,
+  })
   if (!details.failed) {
     return
   }
   const example = fc.stringify(details.counterexample)
-  const cut = example.length > 2000 ? `${example.slice(0, 2000)}… (${example.length} characters)` : example
+  const cut =
+    example.length > 2000 ? `${example.slice(0, 2000)}… (${example.length} characters)` : example
   const error = details.errorInstance as Error | undefined
   throw new Error(
     `property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath}): ${error?.message ?? 'no error recorded'}\ncounterexample: ${cut}`,

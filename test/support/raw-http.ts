@@ -27,7 +27,11 @@ export interface RawAnswer {
 
 export function encodeRequest(request: RawRequest): Buffer {
   const body = request.body ?? Buffer.alloc(0)
-  const lines = [`${request.method} ${request.path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close']
+  const lines = [
+    `${request.method} ${request.path} HTTP/1.1`,
+    'host: 127.0.0.1',
+    'connection: close',
+  ]
   for (const [name, value] of request.headers) {
     lines.push(`${name}: ${value}`)
   }
@@ -40,7 +44,9 @@ export function encodeRequest(request: RawRequest): Buffer {
   if (!request.chunked) {
     return Buffer.concat([head, body])
   }
-  const chunk = body.length ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n')]) : Buffer.alloc(0)
+  const chunk = body.length
+    ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n')])
+    : Buffer.alloc(0)
   return Buffer.concat([head, chunk, Buffer.from('0\r\n\r\n')])
 }
 
@@ -56,7 +62,11 @@ export interface SendOptions {
 /** Sends one request on a fresh connection and reads until the server closes it. */
 export function sendRaw(bytes: Buffer, options: SendOptions): Promise<RawAnswer> {
   return new Promise((resolve) => {
-    const socket = connect({ port: options.port, host: options.host ?? '127.0.0.1', localAddress: options.localAddress })
+    const socket = connect({
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      localAddress: options.localAddress,
+    })
     const chunks: Buffer[] = []
     let settled = false
     const finish = (error?: string) => {
@@ -86,13 +96,22 @@ function parseAnswer(data: Buffer, error: string | undefined): RawAnswer {
   const split = data.indexOf('\r\n\r\n')
   const head = split === -1 ? text : data.subarray(0, split).toString('latin1')
   const body = split === -1 ? Buffer.alloc(0) : data.subarray(split + 4)
-  return { statuses, head, body, ...(error !== undefined && statuses.length === 0 ? { error } : {}) }
+  return {
+    statuses,
+    head,
+    body,
+    ...(error !== undefined && statuses.length === 0 ? { error } : {}),
+  }
 }
 
 /** Opens a connection and resolves once it is established; the caller owns the socket. */
 export function openSocket(options: SendOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port: options.port, host: options.host ?? '127.0.0.1', localAddress: options.localAddress })
+    const socket = connect({
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      localAddress: options.localAddress,
+    })
     socket.once('connect', () => resolve(socket))
     socket.once('error', reject)
   })
@@ -107,4 +126,3 @@ export function residentBytes(pid: number): number {
   }
   return Number(kib) * 1024
 }
-
