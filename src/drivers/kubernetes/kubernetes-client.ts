@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs'
 import * as k8s from '@kubernetes/client-node'
 
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
+export { WORKLOAD_KINDS, type WorkloadKind } from './kubernetes-target.ts'
+import type { WorkloadKind } from './kubernetes-target.ts'
 
 /** The content types of PATCH the driver sends; the API server applies each its own way. */
 export const PATCH_TYPES = {

@@ -1,7 +1,11 @@
 /** The kubernetes driver's target: a Deployment or StatefulSet by name or label selector. */
 import { DeckhandError } from '../../errors.ts'
-import type { Container, LabelSelector, WorkloadKind } from './kubernetes-client.ts'
-import { WORKLOAD_KINDS } from './kubernetes-client.ts'
+import type { Container, LabelSelector } from './kubernetes-client.ts'
+
+// Declared here, not in kubernetes-client.ts: checking a target (config validate, the API)
+// must not load @kubernetes/client-node, which costs ~48 MB of RSS when the driver is off.
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'] as const
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number]
 
 export interface KubernetesTarget {
   namespace: string
