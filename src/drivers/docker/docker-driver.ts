@@ -11,16 +11,8 @@ import type {
   ReplicaStatus,
   ServiceStatus,
 } from '../driver.ts'
-import { DeckhandError } from '../../errors.ts'
 import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
-import {
-  connectDocker,
-  engineMessage,
-  engineStatus,
-  isUnreachable,
-  resolveSocketPath,
-  toFilters,
-} from './docker-client.ts'
+import { engineStatus, toFilters } from './docker-client.ts'
 import {
   byComposeNumber,
   cloneOptions,
@@ -30,6 +22,8 @@ import {
   nextNumbers,
 } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
+import type { DockerEngineOptions } from './docker-engine.ts'
+import { DockerEngine } from './docker-engine.ts'
 import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
@@ -51,13 +45,9 @@ import {
   parseDockerTarget,
 } from './docker-target.ts'
 
-export interface DockerDriverOptions {
-  /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
-  socketPath?: string
+export interface DockerDriverOptions extends DockerEngineOptions {
   /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
   settleMs?: number
-  /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
-  client?: DockerClient
   /** Where git-backed services are checked out to build, one folder each. Default <tmp>/deckhand-git. */
   gitDir?: string
 }
@@ -70,21 +60,21 @@ export class DockerDriver implements Driver {
     canRollBack: true,
     waitsForHealth: true,
   })
-  readonly #socketPath: string
+  readonly #engine: DockerEngine
   readonly #settleMs: number
   readonly #client: DockerClient
   readonly #gitDir: string
 
   constructor(options: DockerDriverOptions = {}) {
-    this.#socketPath = resolveSocketPath(options.socketPath)
+    this.#engine = new DockerEngine(options)
     this.#settleMs = options.settleMs ?? 2000
-    this.#client = options.client ?? connectDocker(this.#socketPath)
+    this.#client = this.#engine.client
     this.#gitDir = options.gitDir ?? join(tmpdir(), 'deckhand-git')
   }
 
   /** The socket this driver talks to, as `unix://…`, for messages and /readyz. */
   get endpoint(): string {
-    return `unix://${this.#socketPath}`
+    return this.#engine.endpoint
   }
 
   checkTarget(target: Record<string, unknown>): string[] {
@@ -248,7 +238,7 @@ export class DockerDriver implements Driver {
       if (error instanceof DeployFailure) {
         return []
       }
-      throw this.#unreachable(error) ?? error
+      throw this.#engine.unreachable(error) ?? error
     })
     const items = containers.map(replicaStatus)
     const running = containers.filter((container) => container.State.Running).length
@@ -268,18 +258,7 @@ export class DockerDriver implements Driver {
   async detach(): Promise<void> {}
 
   async ping(): Promise<void> {
-    try {
-      await this.#client.ping()
-    } catch (error) {
-      throw (
-        this.#unreachable(error) ??
-        new DeckhandError(
-          'DH_ERR_DRIVER_UNAVAILABLE',
-          `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`,
-          { cause: error },
-        )
-      )
-    }
+    await this.#engine.ping()
   }
 
   async close(): Promise<void> {}
@@ -336,28 +315,10 @@ export class DockerDriver implements Driver {
     try {
       return await work()
     } catch (error) {
-      const unreachable = this.#unreachable(error)
-      const message =
-        error instanceof DeployFailure || error instanceof DeckhandError
-          ? error.message
-          : unreachable
-            ? unreachable.message
-            : `the Docker engine at ${this.endpoint} refused a request: ${engineMessage(error)}`
+      const message = this.#engine.failureMessage(error)
       ctx.log(message)
       return { state: 'failed', error: message }
     }
-  }
-
-  #unreachable(error: unknown): DeckhandError | null {
-    if (!isUnreachable(error)) {
-      return null
-    }
-    const code = (error as { code?: string }).code
-    return new DeckhandError(
-      'DH_ERR_DRIVER_UNAVAILABLE',
-      `the Docker engine at ${this.endpoint} cannot be reached (${code}); check that dockerd runs and that DOCKER_HOST or the socketPath option names its socket`,
-      { cause: error },
-    )
   }
 }
 

@@ -8,32 +8,22 @@ import type {
   RedeployChange,
   ServiceStatus,
 } from '../driver.ts'
-import { DeckhandError } from '../../errors.ts'
 import type {
   DockerClient,
   SwarmServiceInspect,
   SwarmServiceSpec,
 } from '../docker/docker-client.ts'
-import {
-  connectDocker,
-  engineMessage,
-  engineStatus,
-  isUnreachable,
-  resolveSocketPath,
-  toFilters,
-} from '../docker/docker-client.ts'
+import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.ts'
 import { DeployFailure } from '../docker/deploy-failure.ts'
+import type { DockerEngineOptions } from '../docker/docker-engine.ts'
+import { DockerEngine } from '../docker/docker-engine.ts'
 import { imageReference } from '../docker/image-pull.ts'
 import { mergeEnv } from '../docker/recreate.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
-export interface SwarmDriverOptions {
-  /** The manager's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
-  socketPath?: string
-  /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
-  client?: DockerClient
-}
+/** A Swarm manager is a Docker engine: its socket, or a client to use instead of dockerode. */
+export type SwarmDriverOptions = DockerEngineOptions
 
 export class SwarmDriver implements Driver {
   readonly name = 'swarm' as const
@@ -44,17 +34,17 @@ export class SwarmDriver implements Driver {
     canRollBack: true,
     waitsForHealth: true,
   })
-  readonly #socketPath: string
+  readonly #engine: DockerEngine
   readonly #client: DockerClient
 
   constructor(options: SwarmDriverOptions = {}) {
-    this.#socketPath = resolveSocketPath(options.socketPath)
-    this.#client = options.client ?? connectDocker(this.#socketPath)
+    this.#engine = new DockerEngine(options)
+    this.#client = this.#engine.client
   }
 
   /** The manager's socket as `unix://…`, for messages and /readyz. */
   get endpoint(): string {
-    return `unix://${this.#socketPath}`
+    return this.#engine.endpoint
   }
 
   checkTarget(target: Record<string, unknown>): string[] {
@@ -147,7 +137,7 @@ export class SwarmDriver implements Driver {
       if (error instanceof DeployFailure) {
         return { replicas: null, image: null, healthy: false, items: [], detail: error.message }
       }
-      throw this.#unreachable(error) ?? error
+      throw this.#engine.unreachable(error) ?? error
     }
     const tasks = await this.#client.listTasks({
       filters: toFilters({ service: [name] }),
@@ -177,18 +167,7 @@ export class SwarmDriver implements Driver {
   async detach(): Promise<void> {}
 
   async ping(): Promise<void> {
-    try {
-      await this.#client.ping()
-    } catch (error) {
-      throw (
-        this.#unreachable(error) ??
-        new DeckhandError(
-          'DH_ERR_DRIVER_UNAVAILABLE',
-          `the Docker engine at ${this.endpoint} answered ping with an error: ${engineMessage(error)}`,
-          { cause: error },
-        )
-      )
-    }
+    await this.#engine.ping()
   }
 
   async close(): Promise<void> {}
@@ -246,26 +225,9 @@ export class SwarmDriver implements Driver {
       }
       return outcome
     } catch (error) {
-      const unreachable = this.#unreachable(error)
-      const message =
-        error instanceof DeployFailure || error instanceof DeckhandError
-          ? error.message
-          : unreachable
-            ? unreachable.message
-            : `the Docker engine at ${this.endpoint} refused a request: ${engineMessage(error)}`
+      const message = this.#engine.failureMessage(error)
       ctx.log(message)
       return { state: 'failed', error: message }
     }
-  }
-
-  #unreachable(error: unknown): DeckhandError | null {
-    if (!isUnreachable(error)) {
-      return null
-    }
-    return new DeckhandError(
-      'DH_ERR_DRIVER_UNAVAILABLE',
-      `the Docker engine at ${this.endpoint} cannot be reached (${(error as { code?: string }).code}); check that dockerd runs and that DOCKER_HOST or the socketPath option names its socket`,
-      { cause: error },
-    )
   }
 }
