@@ -5,6 +5,8 @@
 import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
+import type { GroupAnswer } from '../group-commit.ts'
+import { GroupCommit } from '../group-commit.ts'
 import { toCall, toDeployment, toService } from '../row-mapping.ts'
 import type {
   AcceptResult,
@@ -31,72 +33,49 @@ const MAX_BATCH = 256
 interface PendingAccept {
   call: CallInput
   intents: DeploymentIntent[]
-  resolve: (result: AcceptResult) => void
-  reject: (error: unknown) => void
 }
 
 /**
- * Groups the calls that arrive while the previous group commits into one transaction, as
- * the SQLite store does: a burst pays for one WAL flush per group, and calls of one instance
- * are applied in the order they arrived, so the newest tag of a burst wins. Each call has its
- * own savepoint: one bad call fails alone; a failed commit fails them all, none answered before.
+ * Commits the calls that arrive while the previous group commits in one transaction (see
+ * GroupCommit), as the SQLite store does: a burst pays for one WAL flush per group, and calls
+ * of one instance are applied in the order they arrived, so the newest tag of a burst wins.
+ * Each call has its own savepoint: one bad call fails alone; a failed commit fails them all,
+ * none answered before.
  */
 export class PostgresAcceptBatcher {
   #c: PostgresConnection
-  #pending: PendingAccept[] = []
-  #busy = false
+  #group = new GroupCommit((batch: PendingAccept[]) => this.#commit(batch), MAX_BATCH)
 
   constructor(connection: PostgresConnection) {
     this.#c = connection
   }
 
   accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ call, intents, resolve, reject })
-      if (!this.#busy) {
-        this.#busy = true
-        setImmediate(() => void this.#flush())
-      }
-    })
+    return this.#group.submit({ call, intents })
   }
 
-  async #flush(): Promise<void> {
-    const batch = this.#pending.splice(0, MAX_BATCH)
-    let settled: (() => void)[] = []
-    try {
-      await this.#c.transaction(async (q) => {
-        // A retried transaction (after a deadlock) starts over: forget the last attempt's answers.
-        settled = []
-        const services = await lockKeys(q, batch)
-        for (const item of batch) {
-          await q.rows('SAVEPOINT call')
-          try {
-            const result = await acceptOne(q, services, item)
-            await q.rows('RELEASE SAVEPOINT call')
-            settled.push(() => item.resolve(result))
-          } catch (error) {
-            // Transient and connection failures belong to the whole transaction: retry or fail it.
-            if (isUnavailable(error) || codeOf(error).startsWith('40')) {
-              throw error
-            }
-            await q.rows('ROLLBACK TO SAVEPOINT call')
-            settled.push(() => item.reject(error))
-          }
-        }
-      })
-      for (const settle of settled) {
-        settle()
-      }
-    } catch (error) {
+  #commit(batch: PendingAccept[]): Promise<GroupAnswer<AcceptResult>[]> {
+    // A retried transaction (after a deadlock) starts over, with answers of its own.
+    return this.#c.transaction(async (q) => {
+      const answers: GroupAnswer<AcceptResult>[] = []
+      const services = await lockKeys(q, batch)
       for (const item of batch) {
-        item.reject(error)
+        await q.rows('SAVEPOINT call')
+        try {
+          const value = await acceptOne(q, services, item)
+          await q.rows('RELEASE SAVEPOINT call')
+          answers.push({ ok: true, value })
+        } catch (error) {
+          // Transient and connection failures belong to the whole transaction: retry or fail it.
+          if (isUnavailable(error) || codeOf(error).startsWith('40')) {
+            throw error
+          }
+          await q.rows('ROLLBACK TO SAVEPOINT call')
+          answers.push({ ok: false, error })
+        }
       }
-    }
-    if (this.#pending.length) {
-      setImmediate(() => void this.#flush())
-    } else {
-      this.#busy = false
-    }
+      return answers
+    })
   }
 }
 

@@ -6,6 +6,8 @@
 import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Deployment } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
+import type { GroupAnswer } from '../group-commit.ts'
+import { GroupCommit } from '../group-commit.ts'
 import { toCall, toDeployment } from '../row-mapping.ts'
 import type { Service } from '../../model/index.ts'
 import type {
@@ -25,20 +27,17 @@ const later = (ms: number): string => new Date(Date.now() + ms).toISOString()
 interface PendingAccept {
   call: CallInput
   intents: DeploymentIntent[]
-  resolve: (result: AcceptResult) => void
-  reject: (error: unknown) => void
 }
 
 /**
- * Groups the calls that arrive in the same turn of the event loop into one transaction, so
- * a burst pays for one fsync instead of one each. Each call has its own savepoint: one bad
- * call fails alone; a failed commit fails them all, and none was answered before it.
+ * Commits the calls that arrive together in one transaction (see GroupCommit), so a burst
+ * pays for one fsync instead of one each. Each call has its own savepoint: one bad call fails
+ * alone; a failed commit fails them all, and none was answered before it.
  */
 export class SqliteAcceptBatcher {
   #connection: SqliteConnection
   #service: ServiceOf
-  #pending: PendingAccept[] = []
-  #scheduled = false
+  #group = new GroupCommit((batch: PendingAccept[]) => this.#commit(batch))
 
   constructor(connection: SqliteConnection, service: ServiceOf) {
     this.#connection = connection
@@ -46,50 +45,30 @@ export class SqliteAcceptBatcher {
   }
 
   accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ call, intents, resolve, reject })
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        setImmediate(() => this.#flush())
-      }
-    })
+    return this.#group.submit({ call, intents })
   }
 
-  #flush(): void {
-    const batch = this.#pending
-    this.#pending = []
-    this.#scheduled = false
-    const settled: (() => void)[] = []
+  #commit(batch: PendingAccept[]): GroupAnswer<AcceptResult>[] {
     const queued: QueuedMemo = new Map()
-    try {
-      this.#connection.transaction(() => {
-        for (const item of batch) {
-          this.#connection.db.exec('SAVEPOINT call')
-          try {
-            const result = acceptOne(this.#connection, this.#service, queued, item.call, item.intents)
-            this.#connection.db.exec('RELEASE call')
-            settled.push(() => item.resolve(result))
-          } catch (error) {
-            // A full or read-only disk fails the whole group: nothing of it may be answered 202.
-            if (isStorageFailure(error)) {
-              throw error
-            }
-            this.#connection.db.exec('ROLLBACK TO call')
-            this.#connection.db.exec('RELEASE call')
-            queued.clear()
-            settled.push(() => item.reject(error))
+    return this.#connection.transaction(() =>
+      batch.map((item): GroupAnswer<AcceptResult> => {
+        this.#connection.db.exec('SAVEPOINT call')
+        try {
+          const value = acceptOne(this.#connection, this.#service, queued, item.call, item.intents)
+          this.#connection.db.exec('RELEASE call')
+          return { ok: true, value }
+        } catch (error) {
+          // A full or read-only disk fails the whole group: nothing of it may be answered 202.
+          if (isStorageFailure(error)) {
+            throw error
           }
+          this.#connection.db.exec('ROLLBACK TO call')
+          this.#connection.db.exec('RELEASE call')
+          queued.clear()
+          return { ok: false, error }
         }
-      })
-    } catch (error) {
-      for (const item of batch) {
-        item.reject(error)
-      }
-      return
-    }
-    for (const settle of settled) {
-      settle()
-    }
+      }),
+    )
   }
 }
 
