@@ -3,17 +3,16 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { before, test } from 'node:test'
-import type { TestContext } from 'node:test'
+import { test } from 'node:test'
 import type { ContainerInspect } from '../../src/drivers/docker/docker-client.ts'
 import { readFixture } from '../fixtures/senders/load.ts'
-import { BASE_IMAGE, privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
+import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
+import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
-import { startTestServer, type TestServer } from '../support/start-server.ts'
+import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const handle = await privateDockerd()
-const APP = `CMD ["sh", "-c", "echo app $APP_VERSION starting; trap 'exit 0' TERM; sleep 100000 & wait"]`
 // Every good image has a fast HEALTHCHECK, so the driver waits ~100 ms per replica, not 2 s.
 const HEALTHY = 'HEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true'
 // The repository the Docker Hub fixture names, so its push matches the service's image.
@@ -29,28 +28,8 @@ const COMPOSE = {
   number: 'com.docker.compose.container-number',
 }
 
-before(async () => {
-  if (handle.engine) {
-    await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) =>
-        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
-      ),
-    )
-  }
-})
-
-let serial = 0
-const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
-
-async function serverOn(t: TestContext, engine: PrivateDockerd): Promise<TestServer> {
-  t.after(() => engine.cleanup())
-  return startTestServer(t, {
-    env: {
-      DOCKER_HOST: `unix://${engine.socketPath}`,
-      DECKHAND_DRIVERS: 'process,command,docker,swarm',
-    },
-  })
-}
+buildImagesBefore(handle, IMAGES)
+const unique = uniqueNames(handle)
 
 async function inspect(engine: PrivateDockerd, name: string): Promise<ContainerInspect> {
   return (JSON.parse(await engine.docker(['inspect', name])) as ContainerInspect[])[0]!

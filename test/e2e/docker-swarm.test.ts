@@ -1,43 +1,22 @@
 /** Trigger URLs drive the swarm driver through a real server: redeploy, scale, Swarm's rollback. */
 import assert from 'node:assert/strict'
-import { before, test } from 'node:test'
-import type { TestContext } from 'node:test'
+import { test } from 'node:test'
 import type { SwarmServiceInspect } from '../../src/drivers/docker/docker-client.ts'
-import { BASE_IMAGE, privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
+import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
+import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
-import { startTestServer, type TestServer } from '../support/start-server.ts'
+import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const handle = await privateDockerd({ swarm: true })
-const APP = `CMD ["sh", "-c", "echo app $APP_VERSION starting; trap 'exit 0' TERM; sleep 100000 & wait"]`
 const IMAGES: Record<string, string> = {
   'dh-app:1': `ENV APP_VERSION=1\n${APP}`,
   'dh-app:2': `ENV APP_VERSION=2\nHEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true\n${APP}`,
   'dh-app:bad': `ENV APP_VERSION=bad\nHEALTHCHECK --interval=100ms --timeout=2s --retries=2 CMD sh -c 'echo database unreachable; exit 1'\n${APP}`,
 }
 
-before(async () => {
-  if (handle.engine) {
-    await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) =>
-        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
-      ),
-    )
-  }
-})
-
-let serial = 0
-const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
-
-async function serverOn(t: TestContext, engine: PrivateDockerd): Promise<TestServer> {
-  t.after(() => engine.cleanup())
-  return startTestServer(t, {
-    env: {
-      DOCKER_HOST: `unix://${engine.socketPath}`,
-      DECKHAND_DRIVERS: 'process,command,docker,swarm',
-    },
-  })
-}
+buildImagesBefore(handle, IMAGES)
+const unique = uniqueNames(handle)
 
 /** A host-networked service, start-first, that Swarm rolls back when an update fails. */
 async function createSwarmService(engine: PrivateDockerd, replicas: number): Promise<string> {

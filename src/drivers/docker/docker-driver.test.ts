@@ -3,11 +3,12 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import type { Service } from '../../model/index.ts'
 import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
-import { BASE_IMAGE, privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
+import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
+import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
 import type { ContainerInspect } from './docker-client.ts'
 import { DockerDriver } from './docker-driver.ts'
@@ -16,7 +17,6 @@ import { COMPOSE_NUMBER, COMPOSE_PROJECT, COMPOSE_SERVICE } from './docker-targe
 const handle = await privateDockerd()
 // Short, so each replacement without a HEALTHCHECK costs a fraction of a second, not 2 s.
 const SETTLE_MS = 300
-const APP = `CMD ["sh", "-c", "echo app $APP_VERSION starting; trap 'exit 0' TERM; sleep 100000 & wait"]`
 const IMAGES: Record<string, string> = {
   'dh-app:1': `ENV APP_VERSION=1\n${APP}`,
   'dh-app:2': `ENV APP_VERSION=2\nHEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true\n${APP}`,
@@ -25,18 +25,8 @@ const IMAGES: Record<string, string> = {
   'dh-app:picky': `ENV APP_VERSION=picky\nHEALTHCHECK --interval=100ms --timeout=2s --retries=2 CMD test -f /data/ok\n${APP}`,
 }
 
-before(async () => {
-  if (handle.engine) {
-    await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) =>
-        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
-      ),
-    )
-  }
-})
-
-let serial = 0
-const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
+buildImagesBefore(handle, IMAGES)
+const unique = uniqueNames(handle)
 
 async function inspect(engine: PrivateDockerd, name: string): Promise<ContainerInspect> {
   return (JSON.parse(await engine.docker(['inspect', name])) as ContainerInspect[])[0]!

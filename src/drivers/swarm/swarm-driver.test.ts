@@ -1,17 +1,17 @@
 /** The swarm driver against a private single-node Swarm: updates, scaling, Swarm's own rollback. */
 import assert from 'node:assert/strict'
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import type { Service } from '../../model/index.ts'
 import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
-import { BASE_IMAGE, privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
+import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
+import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
 import { SwarmDriver } from './swarm-driver.ts'
 
 const handle = await privateDockerd({ swarm: true })
-const APP = `CMD ["sh", "-c", "echo app $APP_VERSION starting; trap 'exit 0' TERM; sleep 100000 & wait"]`
 const IMAGES: Record<string, string> = {
   'dh-app:1': `ENV APP_VERSION=1\n${APP}`,
   'dh-app:2': `ENV APP_VERSION=2\nHEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true\n${APP}`,
@@ -19,18 +19,8 @@ const IMAGES: Record<string, string> = {
   'dh-app:slow': `ENV APP_VERSION=slow\nHEALTHCHECK --interval=100ms --start-period=120s CMD false\n${APP}`,
 }
 
-before(async () => {
-  if (handle.engine) {
-    await Promise.all(
-      Object.entries(IMAGES).map(([name, body]) =>
-        handle.engine!.buildImage(name, `FROM ${BASE_IMAGE}\n${body}\n`),
-      ),
-    )
-  }
-})
-
-let serial = 0
-const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
+buildImagesBefore(handle, IMAGES)
+const unique = uniqueNames(handle)
 
 /**
  * A replicated service on the host network (no ingress, no VIP), start-first so an old task
