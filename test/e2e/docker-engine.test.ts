@@ -1,11 +1,8 @@
 /** An engine that goes away under a real server: /readyz, failures naming the socket, deploy.retries. */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { connect, createServer, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { before, test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { engineProxy, type EngineProxy } from '../support/engine-proxy.ts'
 import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
@@ -25,50 +22,20 @@ let serial = 0
 const unique = (prefix: string): string => `${prefix}-${handle.engine?.runId ?? 'x'}-${++serial}`
 
 /**
- * The server reaches the engine through a unix-socket proxy in this process: stopping it
- * drops every open connection and removes the socket, as a dockerd that stops does (new
- * connects fail with ENOENT); starting it again is the engine coming back, without
- * restarting the test's private dockerd.
+ * The server reaches the engine through a proxy the test can stop and start (engine-proxy.ts),
+ * to see the engine go away and come back without restarting the test's private dockerd.
  */
-interface Switchable {
+interface Switchable extends EngineProxy {
   server: TestServer
-  socket: string
-  stop(): Promise<void>
-  resume(): Promise<void>
 }
 
 async function serverThroughProxy(t: TestContext, engine: PrivateDockerd): Promise<Switchable> {
   t.after(() => engine.cleanup())
-  const dir = await mkdtemp(join(tmpdir(), 'dh-proxy-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  const socket = join(dir, 'docker.sock')
-  const open = new Set<Socket>()
-  let proxy: Server | undefined
-  const resume = () =>
-    new Promise<void>((resolve, reject) => {
-      proxy = createServer((client) => {
-        const upstream = connect(engine.socketPath)
-        for (const end of [client, upstream]) {
-          open.add(end)
-          end.on('close', () => open.delete(end))
-          end.on('error', () => [client, upstream].forEach((side) => side.destroy()))
-        }
-        client.pipe(upstream).pipe(client)
-      })
-      proxy.once('error', reject)
-      proxy.listen(socket, resolve)
-    })
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      proxy?.close(() => resolve())
-      open.forEach((end) => end.destroy())
-    })
-  await resume()
-  t.after(() => (proxy?.listening ? stop() : undefined))
+  const proxy = await engineProxy(t, engine.socketPath)
   const server = await startTestServer(t, {
-    env: { DOCKER_HOST: `unix://${socket}`, DECKHAND_DRIVERS: 'process,command,docker' },
+    env: { DOCKER_HOST: `unix://${proxy.socket}`, DECKHAND_DRIVERS: 'process,command,docker' },
   })
-  return { server, socket, stop, resume }
+  return { server, ...proxy }
 }
 
 async function containerService(

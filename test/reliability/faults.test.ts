@@ -194,10 +194,4 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
       delays.map((_, i) => 1000 * 2 ** i),
     )
   })
-
-  it(
-    'a Docker engine stopped mid-deployment',
-    { skip: 'covered by the Docker engine-stop suite in test/e2e/docker-*.test.ts' },
-    () => {},
-  )
 })

@@ -36,6 +36,7 @@ import {
   swapReplica,
   undoSwap,
 } from './replica-swap.ts'
+import { recoverInterruptedSwaps } from './swap-recovery.ts'
 import type { DockerTarget } from './docker-target.ts'
 import {
   checkDockerTarget,
@@ -90,6 +91,7 @@ export class DockerDriver implements Driver {
       // A git-backed redeploy builds its commit first, then runs the tag the build made.
       const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
       const target = parseDockerTarget(service.target)
+      await recoverInterruptedSwaps(this.#client, target, ctx)
       const containers = await this.#find(target)
       // Every image is made present before the first container is touched, so a tag that does
       // not exist fails the deployment with nothing changed.
@@ -150,6 +152,7 @@ export class DockerDriver implements Driver {
   ): Promise<DriverOutcome> {
     return this.#outcome(ctx, async () => {
       const target = parseDockerTarget(service.target)
+      await recoverInterruptedSwaps(this.#client, target, ctx)
       const containers = await this.#find(target)
       const identity = composeIdentity(containers)
       if (typeof identity === 'string') {

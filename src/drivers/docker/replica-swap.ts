@@ -7,11 +7,12 @@ import type {
   DockerClient,
   DockerContainer,
 } from './docker-client.ts'
-import { demuxLogs, engineStatus } from './docker-client.ts'
+import { demuxLogs, engineStatus, isUnreachable } from './docker-client.ts'
 import { containerName } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
 import { waitHealthy } from './health-wait.ts'
 import { replacementFor, startFirstConflict } from './recreate.ts'
+import { transientParts, waitForEngine } from './swap-recovery.ts'
 
 export interface SwapOptions {
   image: string
@@ -37,7 +38,7 @@ const MARKER = '--deckhand-'
 
 /** True for the temporary and parked names a swap uses, left behind only by a crash. */
 export function isTransientName(name: string): boolean {
-  return /--deckhand-(next|old)-[a-z0-9]+$/.test(name)
+  return transientParts(name) !== null
 }
 
 /** Creates, starts and health-checks a replacement for `old`; undoes itself on failure. */
@@ -126,6 +127,18 @@ export async function swapReplica(
         `${name}: deploy.rollback is off, leaving ${tempName} for inspection and the old container as it is`,
       )
       throw error
+    }
+    if (isUnreachable(error)) {
+      // Rolling back needs the engine. One that went away mid-swap (restarted, socket briefly
+      // gone) usually returns; waiting for it, as long as health would have been waited for,
+      // leaves the old container whole now rather than for the next deployment to restore.
+      ctx.log(
+        `${name}: lost the engine mid-swap; waiting up to ${options.healthTimeoutMs} ms for the Docker engine to come back before rolling back`,
+      )
+      if (!(await waitForEngine(client, options.healthTimeoutMs, ctx.signal))) {
+        ctx.log(`${name}: the engine did not come back; the next deployment undoes this swap first`)
+        throw error
+      }
     }
     ctx.log(`${name}: rolling back, removing ${tempName} and keeping the old container`)
     await fresh.remove({ force: true }).catch(ignoreMissing)
