@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { skipOrFail } from '../support/required-parts.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
 function mountSmallDisk(): { dir: string; unmount: () => void } | { skip: string } {
@@ -47,8 +48,7 @@ function fill(dir: string): string {
 test('with the store disk full, calls get 503 and change nothing; with space back they are accepted', async (t) => {
   const disk = mountSmallDisk()
   if ('skip' in disk) {
-    process.stderr.write(`WARNING: skipping the full-disk test: ${disk.skip}\n`)
-    t.skip(disk.skip)
+    skipOrFail(t, 'mount', disk.skip)
     return
   }
   t.after(disk.unmount)

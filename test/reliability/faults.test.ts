@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
+import { skipOrFail } from '../support/required-parts.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -71,8 +72,7 @@ describe('promise: a store that cannot write answers 503, keeps nothing half-wri
   it('with the store filesystem gone read-only, calls and admin changes get 503 and nothing is recorded; repaired, it resumes', async (t) => {
     const disk = mountFailableDisk(t)
     if ('skip' in disk) {
-      process.stderr.write(`WARNING: skipping the read-only store test: ${disk.skip}\n`)
-      t.skip(disk.skip)
+      skipOrFail(t, 'mount', disk.skip)
       return
     }
     const first = await startTestServer(undefined, { dataDir: disk.dir })

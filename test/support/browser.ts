@@ -7,17 +7,11 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { isRequired } from './required-parts.ts'
 
 export const CHROMIUM_PATH = '/usr/bin/chromium'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const SCREENSHOT_DIR = join(ROOT, 'test-output', 'ui')
-
-function isRequired(): boolean {
-  return (process.env.DECKHAND_TEST_REQUIRE ?? '')
-    .split(',')
-    .map((part) => part.trim())
-    .includes('browser')
-}
 
 /**
  * The reason to skip the UI tests, or undefined when they can run. A missing browser is said
@@ -29,7 +23,7 @@ export function browserSkipReason(): string | undefined {
     return undefined
   }
   const reason = `${CHROMIUM_PATH} is missing (apt-get install -y chromium)`
-  if (isRequired()) {
+  if (isRequired('browser')) {
     throw new Error(`DECKHAND_TEST_REQUIRE includes browser, but ${reason}`)
   }
   process.stderr.write(`\n!!! SKIPPING the UI tests: ${reason} !!!\n\n`)

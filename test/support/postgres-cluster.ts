@@ -50,12 +50,7 @@ let counter = 0
 let spare: Promise<string> | undefined
 
 /** True when DECKHAND_TEST_REQUIRE names the backend: then it must run, never skip. */
-export function isRequired(backend: string): boolean {
-  return (process.env.DECKHAND_TEST_REQUIRE ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .includes(backend)
-}
+export { isRequired } from './required-parts.ts'
 
 /** Starts the cluster once per process; says why not when it cannot. */
 export async function postgresAvailable(): Promise<Availability> {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
 import type { TestContext } from 'node:test'
+import { isRequired } from './required-parts.ts'
 import { waitFor } from './wait-for.ts'
 
 /** Milliseconds the last engine start took, for measuring (DECKHAND_TEST_VERBOSE prints it). */
@@ -49,12 +50,7 @@ export interface DockerdHandle {
 }
 
 /** True when DECKHAND_TEST_REQUIRE names `docker`: a missing engine then fails instead of skips. */
-export function isDockerRequired(): boolean {
-  return (process.env.DECKHAND_TEST_REQUIRE ?? '')
-    .split(',')
-    .map((item) => item.trim().toLowerCase())
-    .includes('docker')
-}
+export const isDockerRequired = (): boolean => isRequired('docker')
 
 /** Why a private engine cannot be started on this machine, or null when it can. */
 export function dockerUnavailableReason(): string | null {
