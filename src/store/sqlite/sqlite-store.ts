@@ -93,21 +93,32 @@ export class SqliteStore implements Store {
     this.#c.db.close()
   }
 
-  #page(sql: string, where: string[], params: SqliteParams, page: PageRequest): Row[] {
+  /**
+   * One page of `table`, newest first: rows whose columns equal the defined values of `equal`,
+   * and that meet `where` (fixed SQL conditions).
+   */
+  #page(table: string, equal: Record<string, string | undefined>, page: PageRequest, where: string[] = []): Row[] {
+    const params: SqliteParams = {}
+    const clauses = [...where]
+    for (const [column, value] of Object.entries(equal)) {
+      if (value !== undefined) {
+        clauses.push(`${column} = $${column}`)
+        params[column] = value
+      }
+    }
     const before = decodeCursor(page.cursor)
-    const clauses = before === undefined ? where : [...where, 'seq < $before']
+    if (before !== undefined) {
+      clauses.push('seq < $before')
+      params.before = before
+    }
     const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
     return this.#c.read(() =>
-      this.#c.all(`${sql} ${filter} ORDER BY seq DESC LIMIT $limit`, {
-        ...params,
-        ...(before === undefined ? {} : { before }),
-        limit: page.limit + 1,
-      }),
+      this.#c.all(`SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $limit`, { ...params, limit: page.limit + 1 }),
     )
   }
 
   async listServices(page: PageRequest): Promise<Page<Service>> {
-    return toPage(this.#page('SELECT * FROM services', [], {}, page), page.limit, toService)
+    return toPage(this.#page('services', {}, page), page.limit, toService)
   }
 
   async getService(name: string): Promise<Service | undefined> {
@@ -163,7 +174,7 @@ export class SqliteStore implements Store {
   }
 
   async listStacks(page: PageRequest): Promise<Page<Stack>> {
-    return toPage(this.#page('SELECT * FROM stacks', [], {}, page), page.limit, toStack)
+    return toPage(this.#page('stacks', {}, page), page.limit, toStack)
   }
 
   async getStack(name: string): Promise<Stack | undefined> {
@@ -235,17 +246,8 @@ export class SqliteStore implements Store {
   }
 
   async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
-    const where = ['revoked_at IS NULL']
-    const params: SqliteParams = {}
-    if (owner.service !== undefined) {
-      where.push('service = $service')
-      params.service = owner.service
-    }
-    if (owner.stack !== undefined) {
-      where.push('stack = $stack')
-      params.stack = owner.stack
-    }
-    return toPage(this.#page('SELECT * FROM triggers', where, params, page), page.limit, toTrigger)
+    const rows = this.#page('triggers', { service: owner.service, stack: owner.stack }, page, ['revoked_at IS NULL'])
+    return toPage(rows, page.limit, toTrigger)
   }
 
   async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
@@ -295,17 +297,7 @@ export class SqliteStore implements Store {
   }
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
-    const where: string[] = []
-    const params: SqliteParams = {}
-    if (filter.trigger !== undefined) {
-      where.push('trigger_id = $trigger')
-      params.trigger = filter.trigger
-    }
-    if (filter.outcome !== undefined) {
-      where.push('outcome = $outcome')
-      params.outcome = filter.outcome
-    }
-    return toPage(this.#page('SELECT * FROM calls', where, params, page), page.limit, toCall)
+    return toPage(this.#page('calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page), page.limit, toCall)
   }
 
   async lastQueuedCallAt(triggerId: string): Promise<string | undefined> {
@@ -324,17 +316,8 @@ export class SqliteStore implements Store {
   }
 
   async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
-    const where: string[] = []
-    const params: SqliteParams = {}
-    if (filter.service !== undefined) {
-      where.push('service = $service')
-      params.service = filter.service
-    }
-    if (filter.state !== undefined) {
-      where.push('state = $state')
-      params.state = filter.state
-    }
-    return toPage(this.#page('SELECT * FROM deployments', where, params, page), page.limit, toDeployment)
+    const rows = this.#page('deployments', { service: filter.service, state: filter.state }, page)
+    return toPage(rows, page.limit, toDeployment)
   }
 
   async countDeployments(state: DeploymentState): Promise<number> {
@@ -424,7 +407,7 @@ export class SqliteStore implements Store {
   }
 
   async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
-    return toPage(this.#page('SELECT * FROM admin_tokens', [], {}, page), page.limit, toAdminToken)
+    return toPage(this.#page('admin_tokens', {}, page), page.limit, toAdminToken)
   }
 
   async deleteAdminToken(id: string): Promise<boolean> {
