@@ -20,8 +20,8 @@ export function clampReplicas(service: Service, replicas: number): number {
  */
 export function planJoin(
   service: Service,
-  queued: Deployment | undefined,
-  intent: DeploymentIntent,
+  queued: Pick<Deployment, 'params'> | undefined,
+  intent: Pick<DeploymentIntent, 'action' | 'params'>,
 ): JoinDecision {
   if (intent.action !== 'scale') {
     if (!queued) {

@@ -231,3 +231,12 @@ describe('generic', () => {
     assert.ok(long.ok && long.event.deliveryId === undefined)
   })
 })
+
+describe('a body that starts with a UTF-8 byte order mark', () => {
+  it('is recognised and parsed like the same body without the mark (regression)', () => {
+    const plain = loadFixture('dockerhub-push')
+    const marked = { ...plain, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain.body as Buffer]) }
+    assert.equal(recogniseSender(marked).id, 'dockerhub')
+    assert.deepEqual(sender('dockerhub').parse(marked), sender('dockerhub').parse(plain))
+  })
+})

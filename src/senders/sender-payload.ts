@@ -1,4 +1,5 @@
 // Reading what senders send without trusting it: headers, JSON bodies, refs, repository names.
+import { isUtf8 } from 'node:buffer'
 import type { SenderEvent, SenderParse, SenderRequest } from './sender.ts'
 
 export type JsonObject = { readonly [key: string]: unknown }
@@ -30,18 +31,16 @@ export function mediaType(request: SenderRequest): string {
 
 /** The body as text when it is valid UTF-8, else undefined. */
 export function bodyText(request: SenderRequest): string | undefined {
-  if (!Buffer.isBuffer(request.body)) {
+  if (!Buffer.isBuffer(request.body) || !isUtf8(request.body)) {
     return undefined
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(request.body)
-  } catch {
-    return undefined
-  }
+  const text = request.body.toString('utf8')
+  // A byte order mark is not part of the text (TextDecoder drops it too); some senders write one.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
 function decodeJson(text: string): BodyRead {
-  if (text.trim() === '') {
+  if (!/\S/.test(text)) {
     return { ok: false, problem: 'the body is empty' }
   }
   let value: unknown
@@ -213,9 +212,13 @@ export function quote(value: string): string {
 
 /** Drops undefined fields, so events compare and serialise cleanly. */
 export function compact(event: SenderEvent): SenderEvent {
-  return Object.fromEntries(
-    Object.entries(event).filter(([, field]) => field !== undefined),
-  ) as unknown as SenderEvent
+  const defined: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(event)) {
+    if (field !== undefined) {
+      defined[key] = field
+    }
+  }
+  return defined as unknown as SenderEvent
 }
 
 /** A parsed event, without its undefined fields. */

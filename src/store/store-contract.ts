@@ -91,20 +91,31 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.ok((await store.getTrigger('trg_a'))?.revokedAt)
     })
 
-    withStore('a burst of calls joins the queued deployment and counts every call', async (store) => {
+    withStore('a burst of calls joins the queued deployment, counts every call and keeps the newest input', async (store) => {
       await store.createService(serviceInput('web'))
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.acceptCall(call(), [intent('web', { params: { tag: `v${i}` } })])),
-      )
+      const burst = (from: number, count: number) =>
+        Promise.all(
+          Array.from({ length: count }, (_, k) => {
+            const i = from + k
+            const { input } = intent('web')
+            return store.acceptCall(call(), [intent('web', { params: { tag: `v${i}` }, input: { ...input, body: `b${i}` } })])
+          }),
+        )
+      const results = [...(await burst(0, 50)), ...(await burst(50, 10))]
       const ids = new Set(results.map((r) => (r.results[0]?.kind === 'ignored' ? '' : r.results[0]!.deployment.id)))
       assert.equal(ids.size, 1)
       const [id] = ids
       const deployment = await store.getDeployment(id!)
-      assert.equal(deployment?.calls, 50)
-      assert.equal(deployment?.params.tag, 'v49')
+      assert.equal(deployment?.calls, 60)
+      assert.equal(deployment?.params.tag, 'v59')
+      assert.equal(deployment?.input.body, 'b59', 'the deployment runs with the newest call input')
+      const last = results.at(-1)!.results[0]!
+      assert.ok(last.kind === 'coalesced')
+      assert.equal(last.deployment.calls, 60)
+      assert.equal(last.deployment.input.body, 'b59')
       assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
-      assert.equal(results.filter((r) => r.call.outcome === 'coalesced').length, 49)
-      assert.equal((await store.listCalls({}, { limit: 1000 })).items.length, 50)
+      assert.equal(results.filter((r) => r.call.outcome === 'coalesced').length, 59)
+      assert.equal((await store.listCalls({}, { limit: 1000 })).items.length, 60)
     })
 
     withStore('scale steps add up, clamp, and a call at the bound is ignored', async (store) => {

@@ -189,8 +189,8 @@ describe('promise: floods do not stop valid calls', () => {
       await quick.api('POST', '/api/v1/services/slow/triggers', { action: 'redeploy' })
     ).body
     const waiting = quick.hook(`${url}?wait=60s`)
-    const [deployment] = await waitFor(
-      async () => (await quick.api('GET', '/api/v1/deployments')).body.items,
+    const deployment = await waitFor(
+      async () => (await quick.api('GET', '/api/v1/deployments')).body.items[0],
       { what: 'the deployment' },
     )
     const followed = await fetch(`${quick.url}/api/v1/deployments/${deployment.id}/log?follow=1`, {

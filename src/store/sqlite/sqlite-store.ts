@@ -43,6 +43,7 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
+import { insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
@@ -57,14 +58,14 @@ const LAST_USED_GRANULARITY_MS = 60_000
 export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
   #c: SqliteConnection
-  #batcher: queue.SqliteAcceptBatcher
+  #batcher: SqliteAcceptBatcher
   /** Cleared by every method below that changes a trigger or a service (sqlite-cache.ts). */
   #cache: SqliteReadCache
 
   constructor(path: string) {
     this.#c = new SqliteConnection(openSqliteDatabase(path))
     this.#cache = new SqliteReadCache(this.#c)
-    this.#batcher = new queue.SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
+    this.#batcher = new SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
   }
 
   #service(name: string): Service | undefined {
@@ -282,7 +283,7 @@ export class SqliteStore implements Store {
   }
 
   async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
-    return this.#c.transaction(() => queue.insertCall(this.#c, call, deploymentIds))
+    return this.#c.transaction(() => insertCall(this.#c, call, deploymentIds))
   }
 
   async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {

@@ -1,0 +1,231 @@
+/**
+ * Accepting calls on SQLite: the calls that arrive together share one transaction (GroupCommit),
+ * each with its own savepoint, and join the queued deployment of their service.
+ */
+import { planJoin } from '../../actions/coalesce.ts'
+import type { Call, Deployment, Service } from '../../model/index.ts'
+import { newId } from '../../model/ids.ts'
+import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
+import { toDeployment } from '../row-mapping.ts'
+import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
+import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
+
+const now = (): string => new Date().toISOString()
+
+interface AcceptItem {
+  call: CallInput
+  intents: DeploymentIntent[]
+}
+
+/** The queued deployment of a service and action as this group has left it. */
+interface Queued {
+  deployment: Deployment
+  /** Calls of this group joined it: its row is written once, when the group ends. */
+  joined: boolean
+}
+
+/** A service by name, as of this transaction (the store's cached reader). */
+type ServiceOf = (name: string) => Service | undefined
+
+/** Accepts calls in groups: one commit, so one fsync, for all the calls of a burst. */
+export class SqliteAcceptBatcher {
+  readonly #group: GroupCommit<AcceptItem, AcceptResult>
+
+  constructor(connection: SqliteConnection, serviceOf: ServiceOf) {
+    this.#group = new GroupCommit((items: AcceptItem[]) => commitAccepts(connection, serviceOf, items))
+  }
+
+  accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
+    return this.#group.submit({ call, intents })
+  }
+}
+
+/**
+ * Commits `items` in one transaction and answers each, in order. One bad call fails alone; a
+ * storage failure (full or read-only disk) fails the whole group, and none of it was answered.
+ * Calls that join a queued deployment change it in memory, and each joined deployment is
+ * written once at the end of the group: a burst rewrote the row, with its input, once per call.
+ */
+function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items: AcceptItem[]): GroupAnswer<AcceptResult>[] {
+  const group = new AcceptGroup(connection, serviceOf)
+  return connection.transaction(() => {
+    const answers = items.map((item): GroupAnswer<AcceptResult> => {
+      const before = group.snapshot()
+      connection.db.exec('SAVEPOINT call')
+      try {
+        const value = group.accept(item)
+        connection.db.exec('RELEASE call')
+        return { ok: true, value }
+      } catch (error) {
+        if (isStorageFailure(error)) {
+          throw error
+        }
+        connection.db.exec('ROLLBACK TO call')
+        connection.db.exec('RELEASE call')
+        group.restore(before)
+        return { ok: false, error }
+      }
+    })
+    group.writeJoins()
+    return answers
+  })
+}
+
+class AcceptGroup {
+  readonly #connection: SqliteConnection
+  readonly #service: ServiceOf
+  readonly #at = now()
+  #queued = new Map<string, Queued | null>()
+
+  constructor(connection: SqliteConnection, serviceOf: ServiceOf) {
+    this.#connection = connection
+    this.#service = serviceOf
+  }
+
+  snapshot(): Map<string, Queued | null> {
+    return new Map(this.#queued)
+  }
+
+  restore(snapshot: Map<string, Queued | null>): void {
+    this.#queued = snapshot
+  }
+
+  accept({ call, intents }: AcceptItem): AcceptResult {
+    const results = intents.map((intent) => this.#apply(intent))
+    const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
+    const outcome = results.some((r) => r.kind === 'queued')
+      ? 'queued'
+      : results.some((r) => r.kind === 'coalesced')
+        ? 'coalesced'
+        : 'ignored'
+    const reason =
+      outcome === 'ignored'
+        ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') || 'nothing to deploy'
+        : (call.reason ?? null)
+    const recorded: RecordedCall = { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason }
+    writeCall(this.#connection, recorded, deploymentIds, this.#at)
+    return { call: asCall(recorded, deploymentIds, this.#at), results }
+  }
+
+  /** One UPDATE for each deployment that calls of this group joined. */
+  writeJoins(): void {
+    for (const queued of this.#queued.values()) {
+      if (queued?.joined) {
+        const { id, params, input, calls } = queued.deployment
+        this.#connection.run('UPDATE deployments SET params = ?, input = ?, calls = ? WHERE id = ?', [
+          JSON.stringify(params),
+          JSON.stringify(input),
+          calls,
+          id,
+        ])
+      }
+    }
+  }
+
+  #apply(intent: DeploymentIntent): IntentResult {
+    const service = this.#service(intent.service)
+    if (!service) {
+      return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
+    }
+    const key = `${intent.service}\n${intent.action}`
+    const queued = this.#queuedFor(key, intent)
+    const decision = planJoin(service, queued?.deployment, intent)
+    if (decision.kind === 'ignored') {
+      return { kind: 'ignored', service: intent.service, reason: decision.reason }
+    }
+    if (decision.kind === 'join' && queued) {
+      // The newest call's input wins: a deployment runs with what its last call carried.
+      const joined = { ...queued.deployment, params: decision.params, input: intent.input, calls: queued.deployment.calls + 1 }
+      this.#queued.set(key, { deployment: joined, joined: true })
+      return { kind: 'coalesced', deployment: joined }
+    }
+    const deployment: Deployment = {
+      id: newId('dpl'),
+      service: intent.service,
+      action: intent.action,
+      state: 'queued',
+      params: decision.params,
+      input: intent.input,
+      calls: 1,
+      triggerId: intent.triggerId,
+      createdAt: this.#at,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      owner: null,
+      leaseExpiresAt: null,
+      cancelRequested: false,
+    }
+    this.#connection.run(
+      `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
+       VALUES ($id, $service, $action, 'queued', $params, $input, 1, $trigger, $at)`,
+      {
+        id: deployment.id,
+        service: deployment.service,
+        action: deployment.action,
+        params: JSON.stringify(deployment.params),
+        input: JSON.stringify(intent.input),
+        trigger: deployment.triggerId,
+        at: deployment.createdAt,
+      },
+    )
+    this.#queued.set(key, { deployment, joined: false })
+    return { kind: 'queued', deployment }
+  }
+
+  #queuedFor(key: string, intent: DeploymentIntent): Queued | null {
+    let queued = this.#queued.get(key)
+    if (queued === undefined) {
+      const row = this.#connection.get(
+        "SELECT * FROM deployments WHERE service = $service AND action = $action AND state = 'queued'",
+        { service: intent.service, action: intent.action },
+      )
+      queued = row ? { deployment: toDeployment(row), joined: false } : null
+      this.#queued.set(key, queued)
+    }
+    return queued
+  }
+}
+
+
+/** Records a call: its row only, for the hot path. */
+function writeCall(connection: SqliteConnection, call: RecordedCall, deploymentIds: string[], receivedAt: string): void {
+  connection.run(
+    `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      call.id,
+      call.triggerId,
+      call.sender,
+      call.outcome,
+      call.status,
+      call.reason,
+      JSON.stringify(deploymentIds),
+      call.deliveryId,
+      call.remoteAddress,
+      receivedAt,
+    ],
+  )
+}
+
+/** Records a call and answers it as stored. */
+export function insertCall(connection: SqliteConnection, call: RecordedCall, deploymentIds: string[]): Call {
+  const receivedAt = now()
+  writeCall(connection, call, deploymentIds, receivedAt)
+  return asCall(call, deploymentIds, receivedAt)
+}
+
+function asCall(call: RecordedCall, deploymentIds: string[], receivedAt: string): Call {
+  return {
+    id: call.id,
+    triggerId: call.triggerId,
+    sender: call.sender,
+    outcome: call.outcome,
+    status: call.status,
+    reason: call.reason,
+    deploymentIds,
+    deliveryId: call.deliveryId,
+    remoteAddress: call.remoteAddress,
+    receivedAt,
+  }
+}
