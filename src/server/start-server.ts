@@ -125,11 +125,17 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
       await app.close()
       await worker.stop(settings.shutdownGraceMs)
       await notifiers.close(NOTIFY_GRACE_MS)
-      await store.failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
+      // A store that cannot write still closes: its files must not stay open after shutdown.
+      const unrecorded = await store
+        .failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
+        .then(() => undefined, (error: unknown) => error)
       for (const driver of drivers.all()) {
         await driver.close()
       }
       await store.close()
+      if (unrecorded !== undefined) {
+        throw unrecorded
+      }
     })()
     return closing
   }

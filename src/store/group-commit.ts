@@ -25,13 +25,19 @@ interface Pending<T, R> {
 export class GroupCommit<T, R> {
   readonly #commit: CommitGroup<T, R>
   readonly #maxGroup: number
+  readonly #durable: (() => Promise<void>) | undefined
   #pending: Pending<T, R>[] = []
   #busy = false
 
-  /** `maxGroup` bounds the items of one transaction; the rest wait for the next. */
-  constructor(commit: CommitGroup<T, R>, maxGroup = Infinity) {
+  /**
+   * `maxGroup` bounds the items of one transaction; the rest wait for the next. With `durable`,
+   * a committed group is answered once `durable()` settles, and the next group may commit
+   * meanwhile: a backend whose commit returns before the disk has the data says when it does.
+   */
+  constructor(commit: CommitGroup<T, R>, options: { maxGroup?: number; durable?: () => Promise<void> } = {}) {
     this.#commit = commit
-    this.#maxGroup = maxGroup
+    this.#maxGroup = options.maxGroup ?? Infinity
+    this.#durable = options.durable
   }
 
   /** Resolves with the item's answer once its group has committed. */
@@ -49,23 +55,38 @@ export class GroupCommit<T, R> {
     const group = this.#pending.splice(0, this.#maxGroup)
     try {
       const answers = await this.#commit(group.map((pending) => pending.item))
-      group.forEach((pending, index) => {
-        const answer = answers[index]!
-        if (answer.ok) {
-          pending.resolve(answer.value)
-        } else {
-          pending.reject(answer.error)
-        }
-      })
-    } catch (error) {
-      for (const pending of group) {
-        pending.reject(error)
+      if (this.#durable) {
+        void this.#durable().then(
+          () => answerGroup(group, answers),
+          (error: unknown) => rejectGroup(group, error),
+        )
+      } else {
+        answerGroup(group, answers)
       }
+    } catch (error) {
+      rejectGroup(group, error)
     }
     if (this.#pending.length > 0) {
       setImmediate(() => void this.#flush())
     } else {
       this.#busy = false
     }
+  }
+}
+
+function answerGroup<T, R>(group: Pending<T, R>[], answers: GroupAnswer<R>[]): void {
+  group.forEach((pending, index) => {
+    const answer = answers[index]!
+    if (answer.ok) {
+      pending.resolve(answer.value)
+    } else {
+      pending.reject(answer.error)
+    }
+  })
+}
+
+function rejectGroup<T, R>(group: Pending<T, R>[], error: unknown): void {
+  for (const pending of group) {
+    pending.reject(error)
   }
 }

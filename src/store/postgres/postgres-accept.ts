@@ -44,7 +44,7 @@ interface PendingAccept {
  */
 export class PostgresAcceptBatcher {
   #c: PostgresConnection
-  #group = new GroupCommit((batch: PendingAccept[]) => this.#commit(batch), MAX_BATCH)
+  #group = new GroupCommit((batch: PendingAccept[]) => this.#commit(batch), { maxGroup: MAX_BATCH })
 
   constructor(connection: PostgresConnection) {
     this.#c = connection

@@ -27,12 +27,18 @@ interface Queued {
 /** A service by name, as of this transaction (the store's cached reader). */
 type ServiceOf = (name: string) => Service | undefined
 
-/** Accepts calls in groups: one commit, so one fsync, for all the calls of a burst. */
+/**
+ * Accepts calls in groups: one commit, so one fsync, for all the calls of a burst. A group is
+ * answered when its commit is on disk; the fsync runs off the event loop (wal-sync.ts), which
+ * meanwhile parses the next calls and commits the next group.
+ */
 export class SqliteAcceptBatcher {
   readonly #group: GroupCommit<AcceptItem, AcceptResult>
 
   constructor(connection: SqliteConnection, serviceOf: ServiceOf) {
-    this.#group = new GroupCommit((items: AcceptItem[]) => commitAccepts(connection, serviceOf, items))
+    this.#group = new GroupCommit((items: AcceptItem[]) => commitAccepts(connection, serviceOf, items), {
+      durable: () => connection.synced(),
+    })
   }
 
   accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
@@ -48,27 +54,30 @@ export class SqliteAcceptBatcher {
  */
 function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items: AcceptItem[]): GroupAnswer<AcceptResult>[] {
   const group = new AcceptGroup(connection, serviceOf)
-  return connection.transaction(() => {
-    const answers = items.map((item): GroupAnswer<AcceptResult> => {
-      const before = group.snapshot()
-      connection.db.exec('SAVEPOINT call')
-      try {
-        const value = group.accept(item)
-        connection.db.exec('RELEASE call')
-        return { ok: true, value }
-      } catch (error) {
-        if (isStorageFailure(error)) {
-          throw error
+  return connection.transaction(
+    () => {
+      const answers = items.map((item): GroupAnswer<AcceptResult> => {
+        const before = group.snapshot()
+        connection.db.exec('SAVEPOINT call')
+        try {
+          const value = group.accept(item)
+          connection.db.exec('RELEASE call')
+          return { ok: true, value }
+        } catch (error) {
+          if (isStorageFailure(error)) {
+            throw error
+          }
+          connection.db.exec('ROLLBACK TO call')
+          connection.db.exec('RELEASE call')
+          group.restore(before)
+          return { ok: false, error }
         }
-        connection.db.exec('ROLLBACK TO call')
-        connection.db.exec('RELEASE call')
-        group.restore(before)
-        return { ok: false, error }
-      }
-    })
-    group.writeJoins()
-    return answers
-  })
+      })
+      group.writeJoins()
+      return answers
+    },
+    { syncLater: true },
+  )
 }
 
 class AcceptGroup {

@@ -1,16 +1,19 @@
 /**
- * One SQLite connection with a statement cache and transactions that turn the database's
- * failures (disk full, read-only, I/O) into a 503-mapped store error.
+ * One SQLite connection with a statement cache and durable transactions that turn the
+ * database's failures (disk full, read-only, I/O) into a 503-mapped store error.
  */
 import { storeUnavailable } from '../../errors.ts'
 import type { SqliteDatabase, SqliteParams, SqliteStatement } from './sqlite-database.ts'
+import type { WalSync } from './wal-sync.ts'
 
 export class SqliteConnection {
   readonly db: SqliteDatabase
   #statements = new Map<string, SqliteStatement>()
+  #wal: WalSync
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, wal: WalSync) {
     this.db = db
+    this.#wal = wal
   }
 
   statement(sql: string): SqliteStatement {
@@ -34,20 +37,41 @@ export class SqliteConnection {
     return this.statement(sql).all(params)
   }
 
-  /** Runs `work` in one IMMEDIATE transaction; a failure to write becomes a store error. */
-  transaction<T>(work: () => T): T {
+  /**
+   * Runs `work` in one IMMEDIATE transaction, on disk when this returns; a failure to write
+   * becomes a store error. With `syncLater`, the commit is made but not yet flushed: the caller
+   * answers only after `synced()` settles (the accept path, which meanwhile commits more).
+   */
+  transaction<T>(work: () => T, options?: { syncLater: boolean }): T {
     try {
       this.db.exec('BEGIN IMMEDIATE')
     } catch (error) {
       throw storeUnavailable(error)
     }
+    let result: T
     try {
-      const result = work()
+      result = work()
       this.db.exec('COMMIT')
-      return result
     } catch (error) {
       this.#rollback()
       throw isStorageFailure(error) ? storeUnavailable(error) : error
+    }
+    if (!options?.syncLater) {
+      try {
+        this.#wal.syncNow()
+      } catch (error) {
+        throw storeUnavailable(error)
+      }
+    }
+    return result
+  }
+
+  /** Settles once every commit made so far is on disk; rejects with a store error if it cannot be. */
+  async synced(): Promise<void> {
+    try {
+      await this.#wal.sync()
+    } catch (error) {
+      throw storeUnavailable(error)
     }
   }
 

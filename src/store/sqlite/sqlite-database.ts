@@ -23,14 +23,15 @@ export interface SqliteDatabase {
 }
 
 /**
- * Opens the database file in WAL mode with full fsync on commit: a 202 promises the call
- * survives a crash, and WAL keeps readers off the writer's back.
+ * Opens the database file in WAL mode: WAL keeps readers off the writer's back. Commits are
+ * made durable by SqliteConnection flushing the WAL itself (wal-sync.ts), so SQLite's own
+ * fsync on COMMIT (synchronous=FULL) is off: the accept path then flushes off the event loop.
  */
 export function openSqliteDatabase(path: string): SqliteDatabase {
   mkdirSync(dirname(path), { recursive: true })
   const db = new DatabaseSync(path, { timeout: 5000 })
   db.exec('PRAGMA journal_mode = WAL')
-  db.exec('PRAGMA synchronous = FULL')
+  db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
   const wrap = (sql: string): SqliteStatement => {
     const statement = db.prepare(sql)

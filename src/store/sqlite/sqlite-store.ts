@@ -48,6 +48,7 @@ import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
+import { WalSync } from './wal-sync.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 
@@ -59,11 +60,13 @@ export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
   #c: SqliteConnection
   #batcher: SqliteAcceptBatcher
+  #wal: WalSync
   /** Cleared by every method below that changes a trigger or a service (sqlite-cache.ts). */
   #cache: SqliteReadCache
 
   constructor(path: string) {
-    this.#c = new SqliteConnection(openSqliteDatabase(path))
+    this.#wal = new WalSync(path)
+    this.#c = new SqliteConnection(openSqliteDatabase(path), this.#wal)
     this.#cache = new SqliteReadCache(this.#c)
     this.#batcher = new SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
   }
@@ -91,7 +94,11 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#cache.clear()
-    this.#c.db.close()
+    try {
+      this.#c.db.close()
+    } finally {
+      this.#wal.close()
+    }
   }
 
   /**
