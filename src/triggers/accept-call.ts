@@ -5,7 +5,7 @@
  */
 import { DeckhandError } from '../errors.ts'
 import type { EventBus } from '../events.ts'
-import type { Call, Deployment, Service, Trigger } from '../model/index.ts'
+import type { Call, Service, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
 import { senderFor } from '../senders/sender-registry.ts'
 import type { SenderRequest } from '../senders/sender.ts'
@@ -29,8 +29,7 @@ export interface CallAnswer {
   body: Record<string, unknown> | undefined
   headers?: Record<string, string>
   /** Deployments to wait for, with ?wait=. */
-  deployments?: Deployment[]
-  trigger?: Trigger
+  deploymentIds?: string[]
 }
 
 export const NOT_FOUND: CallAnswer = { status: 404, body: { error: 'not found' } }
@@ -55,8 +54,7 @@ export class CallAcceptor {
     if (!trigger) {
       return this.#addresses.fail(request.address) ?? NOT_FOUND
     }
-    const answer = await this.#acceptFor(trigger, request)
-    return { ...answer, trigger }
+    return this.#acceptFor(trigger, request)
   }
 
   async #acceptFor(trigger: Trigger, request: CallRequest): Promise<CallAnswer> {
@@ -204,7 +202,7 @@ export function acceptedAnswer(result: AcceptResult): CallAnswer {
       status: 'queued',
       deployments: deployments.map((r) => ({ id: r.deployment.id, service: r.deployment.service, action: r.deployment.action, coalesced: r.kind === 'coalesced' })),
     },
-    deployments: deployments.map((r) => r.deployment),
+    deploymentIds: deployments.map((r) => r.deployment.id),
   }
 }
 

@@ -39,14 +39,14 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
         query,
       })
       const waitMs = query.wait === undefined ? undefined : parseDuration(query.wait)
-      if (answer.status === 202 && answer.deployments && waitMs !== undefined && waitMs > 0) {
+      if (answer.status === 202 && answer.deploymentIds && waitMs !== undefined && waitMs > 0) {
         // Nothing flows while the deployment runs: without this the socket's idle timeout
         // (connectionTimeout) cut every wait longer than it, and CI saw a reset, not the outcome.
         const socket = request.raw.socket
         if (socket.timeout) {
           socket.setTimeout(socket.timeout + Math.min(waitMs, MAX_WAIT_MS))
         }
-        const ended = await awaitDeployments(store, events, answer.deployments.map((d) => d.id), Math.min(waitMs, MAX_WAIT_MS))
+        const ended = await awaitDeployments(store, events, answer.deploymentIds, Math.min(waitMs, MAX_WAIT_MS))
         if (ended) {
           const failed = ended.some((d) => d.state !== 'succeeded')
           return send(reply, {
