@@ -11,8 +11,11 @@ import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 
 export const ROOT = join(import.meta.dirname, '..')
-/** BENCH_DECKHAND=/other/checkout/src/main.ts measures another checkout (before/after comparisons). */
-export const MAIN = process.env.BENCH_DECKHAND ?? join(ROOT, 'src', 'main.ts')
+/**
+ * Deckhand is started as users start it, through bin/deckhand (which sets its V8 flags).
+ * BENCH_DECKHAND=/other/checkout/bin/deckhand measures another checkout (before/after comparisons).
+ */
+export const BIN = process.env.BENCH_DECKHAND ?? join(ROOT, 'bin', 'deckhand')
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789abcd'
 /** Accepts any number of calls: the default 600/min would answer 429 under load. */
 export const UNLIMITED_RATE = '1000000000/s'
@@ -152,7 +155,7 @@ export interface Deckhand extends Child {
 /** `deckhand serve` on SQLite in `dataDir`, as a separate process; its log goes to a file there. */
 export async function startDeckhand(dataDir: string, env: Record<string, string> = {}): Promise<Deckhand> {
   const port = await freePort()
-  const child = await startChild('deckhand serve', process.execPath, [MAIN, 'serve'], {
+  const child = await startChild('deckhand serve', BIN, ['serve'], {
     port,
     probe: '/healthz',
     logFile: join(dataDir, 'server.log'),
