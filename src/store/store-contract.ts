@@ -118,6 +118,25 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal((await store.listCalls({}, { limit: 1000 })).items.length, 60)
     })
 
+    withStore('a call that fails inside a group fails alone; the others are recorded and counted', async (store) => {
+      await store.createService(serviceInput('web'))
+      const first = call()
+      // The second call reuses the first's id, so its row cannot be written: only it may fail,
+      // and the deployment it had joined in memory must not count it.
+      const results = await Promise.allSettled([
+        store.acceptCall(first, [intent('web')]),
+        store.acceptCall({ ...call(), id: first.id }, [intent('web', { params: { tag: 'lost' } })]),
+        store.acceptCall(call(), [intent('web', { params: { tag: 'kept' } })]),
+      ])
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+      const last = results[2]
+      assert.ok(last.status === 'fulfilled' && last.value.results[0]?.kind === 'coalesced')
+      const deployment = await store.getDeployment(last.value.results[0].deployment.id)
+      assert.equal(deployment?.calls, 2)
+      assert.equal(deployment?.params.tag, 'kept')
+      assert.equal((await store.listCalls({}, { limit: 10 })).items.length, 2)
+    })
+
     withStore('scale steps add up, clamp, and a call at the bound is ignored', async (store) => {
       await store.createService(serviceInput('web', { replicas: 2 }))
       const up = { action: 'scale' as const, params: { by: 1 } }

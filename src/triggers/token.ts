@@ -1,5 +1,5 @@
 /** Trigger and admin tokens: 32 random bytes as base64url, stored only as their SHA-256. */
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
@@ -8,5 +8,5 @@ export function makeToken(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  return hash('sha256', token, 'hex')
 }

@@ -92,7 +92,8 @@ function send(reply: FastifyReply, answer: CallAnswer): FastifyReply {
 /** Repeated query keys keep their last value; senders never need lists here. */
 function flatQuery(query: Record<string, unknown>): Record<string, string | undefined> {
   const flat: Record<string, string | undefined> = {}
-  for (const [key, value] of Object.entries(query ?? {})) {
+  for (const key in query) {
+    const value = query[key]
     flat[key] = Array.isArray(value) ? String(value.at(-1)) : String(value)
   }
   return flat

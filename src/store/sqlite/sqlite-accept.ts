@@ -57,7 +57,6 @@ function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items
   return connection.transaction(
     () => {
       const answers = items.map((item): GroupAnswer<AcceptResult> => {
-        const before = group.snapshot()
         connection.db.exec('SAVEPOINT call')
         try {
           const value = group.accept(item)
@@ -69,7 +68,7 @@ function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items
           }
           connection.db.exec('ROLLBACK TO call')
           connection.db.exec('RELEASE call')
-          group.restore(before)
+          group.undoLastCall()
           return { ok: false, error }
         }
       })
@@ -84,22 +83,28 @@ class AcceptGroup {
   readonly #connection: SqliteConnection
   readonly #service: ServiceOf
   readonly #at = now()
-  #queued = new Map<string, Queued | null>()
+  readonly #queued = new Map<string, Queued | null>()
+  /** What the call being accepted changed in #queued, to put back if its savepoint rolls back. */
+  #undo: [string, Queued | null | undefined][] = []
 
   constructor(connection: SqliteConnection, serviceOf: ServiceOf) {
     this.#connection = connection
     this.#service = serviceOf
   }
 
-  snapshot(): Map<string, Queued | null> {
-    return new Map(this.#queued)
-  }
-
-  restore(snapshot: Map<string, Queued | null>): void {
-    this.#queued = snapshot
+  undoLastCall(): void {
+    for (const [key, before] of this.#undo.reverse()) {
+      if (before === undefined) {
+        this.#queued.delete(key)
+      } else {
+        this.#queued.set(key, before)
+      }
+    }
+    this.#undo = []
   }
 
   accept({ call, intents }: AcceptItem): AcceptResult {
+    this.#undo = []
     const results = intents.map((intent) => this.#apply(intent))
     const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
     const outcome = results.some((r) => r.kind === 'queued')
@@ -145,7 +150,7 @@ class AcceptGroup {
     if (decision.kind === 'join' && queued) {
       // The newest call's input wins: a deployment runs with what its last call carried.
       const joined = { ...queued.deployment, params: decision.params, input: intent.input, calls: queued.deployment.calls + 1 }
-      this.#queued.set(key, { deployment: joined, joined: true })
+      this.#remember(key, { deployment: joined, joined: true })
       return { kind: 'coalesced', deployment: joined }
     }
     const deployment: Deployment = {
@@ -178,8 +183,13 @@ class AcceptGroup {
         at: deployment.createdAt,
       },
     )
-    this.#queued.set(key, { deployment, joined: false })
+    this.#remember(key, { deployment, joined: false })
     return { kind: 'queued', deployment }
+  }
+
+  #remember(key: string, queued: Queued | null): void {
+    this.#undo.push([key, this.#queued.get(key)])
+    this.#queued.set(key, queued)
   }
 
   #queuedFor(key: string, intent: DeploymentIntent): Queued | null {
@@ -190,7 +200,7 @@ class AcceptGroup {
         { service: intent.service, action: intent.action },
       )
       queued = row ? { deployment: toDeployment(row), joined: false } : null
-      this.#queued.set(key, queued)
+      this.#remember(key, queued)
     }
     return queued
   }
