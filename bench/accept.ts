@@ -1,6 +1,6 @@
 /**
  * accept: POSTs of a ~1 KB JSON body to one trigger URL at 64 connections; Deckhand on SQLite
- * (WAL, synchronous=FULL: every 202 is committed). The service's redeploy is `sleep 1`, so the
+ * (WAL: every 202 is committed and flushed). The service's redeploy is `sleep 1`, so the
  * worker starts at most one command a second and the run measures accepting calls: nearly every
  * call joins the queued deployment (coalesced) and is recorded.
  */

@@ -2,7 +2,7 @@
  * scale: 10,000 services with one trigger each; wrk sends each call to a random trigger at 64
  * connections; throughput, p99 and the server's RSS (idle after start, and after the load).
  *
- * Seeding 20,000 rows through the admin API costs one fsync each (synchronous=FULL), about
+ * Seeding 20,000 rows through the admin API costs one fsync each, about
  * 30 s on this machine, so one service and trigger are made through the API and the rest are
  * copies of those two rows in one transaction, each with its own name, id and token hash.
  * The server is then restarted on that database, as an operator's would be.
