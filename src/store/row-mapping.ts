@@ -17,7 +17,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../model/index.ts'
-import type { ServiceInput } from './store.ts'
+import type { RecordedCall, ServiceInput } from './store.ts'
 
 export type Row = Record<string, unknown>
 
@@ -148,4 +148,22 @@ export function toPage<T>(rows: Row[], limit: number, map: (row: Row) => T): Pag
     items: items.map(map),
     next: rows.length > limit && last ? encodeCursor(Number(last.seq)) : null,
   }
+}
+
+/**
+ * A call's columns id, trigger_id, sender, outcome, status, reason, deployment_ids,
+ * delivery_id, remote_address, in that order: both stores insert calls with them.
+ */
+export function callColumns(call: RecordedCall, deploymentIds: string[]): (string | number | null)[] {
+  return [
+    call.id,
+    call.triggerId,
+    call.sender,
+    call.outcome,
+    call.status,
+    call.reason,
+    JSON.stringify(deploymentIds),
+    call.deliveryId,
+    call.remoteAddress,
+  ]
 }

@@ -7,7 +7,8 @@ import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import type { GroupAnswer } from '../group-commit.ts'
 import { GroupCommit } from '../group-commit.ts'
-import { toCall, toDeployment, toService } from '../row-mapping.ts'
+import { callOutcome } from '../call-outcome.ts'
+import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
 import type {
   AcceptResult,
   CallInput,
@@ -113,25 +114,8 @@ async function acceptOne(
   for (const intent of intents) {
     results.push(await applyIntent(q, services.get(intent.service), intent))
   }
-  const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
-  const outcome = results.some((r) => r.kind === 'queued')
-    ? 'queued'
-    : results.some((r) => r.kind === 'coalesced')
-      ? 'coalesced'
-      : 'ignored'
-  const reason =
-    outcome === 'ignored'
-      ? results
-          .map((r) => (r.kind === 'ignored' ? r.reason : ''))
-          .filter(Boolean)
-          .join('; ') || 'nothing to deploy'
-      : (call.reason ?? null)
-  const recorded = await insertCall(
-    q,
-    { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason },
-    deploymentIds,
-  )
-  return { call: recorded, results }
+  const { recorded, deploymentIds } = callOutcome(call, results)
+  return { call: await insertCall(q, recorded, deploymentIds), results }
 }
 
 async function applyIntent(
@@ -201,17 +185,7 @@ export async function insertCall(
   const row = await q.row(
     `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()) RETURNING *`,
-    [
-      call.id,
-      call.triggerId,
-      call.sender,
-      call.outcome,
-      call.status,
-      call.reason,
-      JSON.stringify(deploymentIds),
-      call.deliveryId,
-      call.remoteAddress,
-    ],
+    callColumns(call, deploymentIds),
   )
   return toCall(row!)
 }

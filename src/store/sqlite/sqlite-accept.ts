@@ -5,8 +5,9 @@
 import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
+import { callOutcome } from '../call-outcome.ts'
 import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
-import { toDeployment } from '../row-mapping.ts'
+import { callColumns, toDeployment } from '../row-mapping.ts'
 import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
@@ -106,17 +107,7 @@ class AcceptGroup {
   accept({ call, intents }: AcceptItem): AcceptResult {
     this.#undo = []
     const results = intents.map((intent) => this.#apply(intent))
-    const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
-    const outcome = results.some((r) => r.kind === 'queued')
-      ? 'queued'
-      : results.some((r) => r.kind === 'coalesced')
-        ? 'coalesced'
-        : 'ignored'
-    const reason =
-      outcome === 'ignored'
-        ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') || 'nothing to deploy'
-        : (call.reason ?? null)
-    const recorded: RecordedCall = { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason }
+    const { recorded, deploymentIds } = callOutcome(call, results)
     writeCall(this.#connection, recorded, deploymentIds, this.#at)
     return { call: asCall(recorded, deploymentIds, this.#at), results }
   }
@@ -206,24 +197,12 @@ class AcceptGroup {
   }
 }
 
-
 /** Records a call: its row only, for the hot path. */
 function writeCall(connection: SqliteConnection, call: RecordedCall, deploymentIds: string[], receivedAt: string): void {
   connection.run(
     `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      call.id,
-      call.triggerId,
-      call.sender,
-      call.outcome,
-      call.status,
-      call.reason,
-      JSON.stringify(deploymentIds),
-      call.deliveryId,
-      call.remoteAddress,
-      receivedAt,
-    ],
+    [...callColumns(call, deploymentIds), receivedAt],
   )
 }
 
