@@ -3,6 +3,7 @@
  * admin API are sibling contexts: the catch-all parser and body limit live only in hooks, the
  * admin-token check only in the API.
  */
+import { createServer } from 'node:http'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
@@ -11,7 +12,9 @@ import type { CallAcceptor } from '../triggers/accept-call.ts'
 import { apiRoutes } from './api/api-routes.ts'
 import type { ApiOptions } from './api/api-context.ts'
 import { replyWithError } from './error-reply.ts'
+import { hooksFastPath } from './hooks/hooks-fast-path.ts'
 import { hooksRoutes } from './hooks/hooks-routes.ts'
+import { redactUrl } from './redact-url.ts'
 import { WEB_DIST_DIR, webUi } from './web-ui.ts'
 
 export interface AppOptions extends ApiOptions {
@@ -25,16 +28,9 @@ export interface AppOptions extends ApiOptions {
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[]
 }
 
-/** `/hooks/<token>` with the token replaced, for anything that logs a URL. */
-export function redactUrl(url: string): string {
-  const redacted = url.replace(/\/hooks\/[^/?#]*/, '/hooks/[redacted]')
-  // A query string pasted into a sender travels with the secret URL, and senders put
-  // credentials there too: a hook's query is logged by parameter name only (the recorded
-  // call keeps what Deckhand used).
-  return redacted === url ? url : redacted.replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…')
-}
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  let closing = false
+  const fastPath = hooksFastPath({ ...options, closing: () => closing })
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's own request lines carry the raw URL, and a trigger's URL is its secret.
@@ -46,15 +42,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // sender writes in one packet, have 10 s: Node's default was 60 s, so a slowloris dripping
     // header bytes held its socket twice as long as any real request could take, and the
     // check runs every 5 s instead of 30 so the limit is what actually happens.
-    requestTimeout: 30_000,
-    http: { headersTimeout: 10_000, connectionsCheckingInterval: 5_000 },
-    // A socket that sends nothing at all is closed after 30 s (was 60 s): no longer than a slow
-    // request may take. Answers that legitimately stay silent longer (?wait=, SSE log follow)
-    // extend or feed it themselves.
-    connectionTimeout: 30_000,
-    // Above Node's 5 s for senders that reuse a connection, short enough that idle keep-alive
-    // sockets do not pile up.
-    keepAliveTimeout: 10_000,
+    // The server is made here (serverFactory) so the hooks fast path sees requests first;
+    // Fastify then leaves its timeouts to us.
+    serverFactory: (handler) => {
+      const server = createServer({ headersTimeout: 10_000, connectionsCheckingInterval: 5_000 }, (request, response) => {
+        if (!fastPath(request, response)) {
+          handler(request, response)
+        }
+      })
+      server.requestTimeout = 30_000
+      // A socket that sends nothing at all is closed after 30 s (was 60 s): no longer than a slow
+      // request may take. Answers that legitimately stay silent longer (?wait=, SSE log follow)
+      // extend or feed it themselves.
+      server.setTimeout(30_000)
+      // Above Node's 5 s for senders that reuse a connection, short enough that idle keep-alive
+      // sockets do not pile up.
+      server.keepAliveTimeout = 10_000
+      return server
+    },
     routerOptions: { maxParamLength: 256 },
     // Fastify's default strips fields a schema does not name: a typo such as `rateLimt` was
     // dropped and the default used without a word. Unknown fields are refused instead.
@@ -66,6 +71,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const message = status === 414 ? 'the URL path is longer than any Deckhand route' : 'the URL path is not valid percent-encoding'
       void (reply as FastifyReply).status(status).send({ error: message, code: 'DH_ERR_VALIDATION' })
     },
+  })
+  app.addHook('preClose', async () => {
+    closing = true
   })
   app.setErrorHandler(replyWithError)
   app.addHook('onResponse', async (request, reply) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { test } from 'node:test'
 import { commandService, startTestServer } from '../support/start-server.ts'
+import { encodeRequest, sendRaw } from '../support/raw-http.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 test('a call is answered 202 only once committed, and its deployment runs to succeeded', async (t) => {
@@ -189,4 +190,22 @@ test('stack triggers deploy every member or the ?services= subset, and name unkn
   const unknown = await server.hook(`${created.body.url}?services=web,nope`)
   assert.equal(unknown.status, 400)
   assert.match(unknown.body.error, /nope/)
+})
+
+test('a body followed by bytes that do not parse is answered 400 and records nothing (regression)', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web', 'sleep 5'))
+  const { url } = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body
+  const body = Buffer.from('{"ref":"refs/heads/main","note":"the second half reads as a garbled request"}')
+  // Content-Length declares half the body: the rest arrives in the same packet as a broken request.
+  const bytes = encodeRequest({
+    method: 'POST',
+    path: new URL(url).pathname,
+    headers: [['content-type', 'application/json'], ['content-length', String(Math.floor(body.length / 2))]],
+    body,
+  })
+  const answer = await sendRaw(bytes, { port: Number(new URL(server.url).port) })
+  assert.deepEqual(answer.statuses, [400])
+  assert.deepEqual((await server.api('GET', '/api/v1/deployments')).body.items, [])
+  assert.deepEqual((await server.api('GET', '/api/v1/calls')).body.items, [])
 })

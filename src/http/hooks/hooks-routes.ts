@@ -4,11 +4,10 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EventBus } from '../../events.ts'
-import { parseDuration } from '../../model/duration.ts'
-import { awaitDeployments } from '../../queue/await-deployments.ts'
 import type { Store } from '../../store/store.ts'
 import { NOT_FOUND, type CallAcceptor, type CallAnswer } from '../../triggers/accept-call.ts'
 import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
+import { answerHookCall } from './hook-call.ts'
 
 export interface HooksOptions {
   store: Store
@@ -17,10 +16,8 @@ export interface HooksOptions {
   maxBodyBytes: number
 }
 
-const MAX_WAIT_MS = 30 * 60_000
-
 export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): Promise<void> {
-  const { store, events, acceptor } = options
+  const { store } = options
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes }, (_request, body, done) => {
     done(null, body)
@@ -30,35 +27,14 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
     '/hooks/:token',
     { bodyLimit: options.maxBodyBytes },
     async (request, reply) => {
-      const query = flatQuery(request.query)
-      const answer = await acceptor.accept({
+      const call = {
         token: request.params.token,
         address: request.ip,
         headers: request.headers as Record<string, string | undefined>,
         body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-        query,
-      })
-      const waitMs = query.wait === undefined ? undefined : parseDuration(query.wait)
-      if (answer.status === 202 && answer.deploymentIds && waitMs !== undefined && waitMs > 0) {
-        // Nothing flows while the deployment runs: without this the socket's idle timeout
-        // (connectionTimeout) cut every wait longer than it, and CI saw a reset, not the outcome.
-        const socket = request.raw.socket
-        if (socket.timeout) {
-          socket.setTimeout(socket.timeout + Math.min(waitMs, MAX_WAIT_MS))
-        }
-        const ended = await awaitDeployments(store, events, answer.deploymentIds, Math.min(waitMs, MAX_WAIT_MS))
-        if (ended) {
-          const failed = ended.some((d) => d.state !== 'succeeded')
-          return send(reply, {
-            status: failed ? 500 : 200,
-            body: {
-              status: failed ? 'failed' : 'succeeded',
-              deployments: ended.map((d) => ({ id: d.id, service: d.service, action: d.action, state: d.state, error: d.error })),
-            },
-          })
-        }
+        query: flatQuery(request.query),
       }
-      return send(reply, answer)
+      return send(reply, await answerHookCall(call, request.raw.socket, options))
     },
   )
 
