@@ -3,11 +3,13 @@
  * On the 2-core machine the serving thread is the bottleneck, and Fastify's routing, hooks,
  * request and reply objects cost about a quarter of a call: this path measured +28 % calls/s
  * (bench/README.md). It takes only the plain case: a well-formed token, a body of declared
- * length within the limit, callers seen directly (no trusted proxies), the server not closing.
+ * length within the limit, the server not closing. The caller's address is found as Fastify's
+ * trustProxy finds it (the same @fastify/proxy-addr, given DECKHAND_TRUSTED_PROXIES).
  * Everything else (chunked or oversized bodies, odd paths, other methods) goes on to Fastify's
  * route, and both answer through answerHookCall and errorAnswer, so they answer alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
 import type { Logger } from 'pino'
 import type { CallAnswer } from '../../triggers/accept-call.ts'
 import { errorAnswer } from '../error-reply.ts'
@@ -28,10 +30,9 @@ export interface FastPathOptions extends HookCallDeps {
 export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean
 
 export function hooksFastPath(options: FastPathOptions): FastPath {
-  if (options.trustedProxies.length > 0) {
-    // The caller's address would come from X-Forwarded-For, which Fastify's trustProxy reads.
-    return () => false
-  }
+  const trusted = options.trustedProxies.length > 0 ? proxyAddr.compile(options.trustedProxies) : undefined
+  const addressOf = (request: IncomingMessage): string =>
+    trusted ? proxyAddr(request, trusted) : (request.socket.remoteAddress ?? '')
   return (request, response) => {
     if (request.method !== 'POST' || options.closing()) {
       return false
@@ -55,7 +56,7 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
       }
       const call = {
         token: match[1]!,
-        address: request.socket.remoteAddress ?? '',
+        address: addressOf(request),
         headers: request.headers as Record<string, string | undefined>,
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
         query: lastValues(match[2]),
