@@ -65,7 +65,8 @@ runDriverContract(
     const record = `cat /proc/$$/environ > "${dir}/$DECKHAND_SERVICE.env"`
     return {
       driver: new CommandDriver(),
-      service: () => commandService({ redeploy: record, timeout: '30s' }),
+      service: () => commandService({ redeploy: record, scale: 'true', timeout: '30s' }),
+      observesReplicas: false,
       observeEnv: async (service) => readEnvFile(join(dir, `${service.name}.env`)),
       brokenRedeploy: (service) => ({
         service: { ...service, target: { redeploy: 'echo "about to fail"; exit 3' } },
@@ -77,14 +78,6 @@ runDriverContract(
       }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     }
-  },
-  {
-    skip: [
-      {
-        reason: 'the command driver cannot observe replicas (inspect reports null); scale is tested below',
-        tests: ['scale'],
-      },
-    ],
   },
 )
 
