@@ -3,6 +3,7 @@ import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { errorText, post } from './api.ts'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
 import { Link, navigate, useFlash } from './router.tsx'
+import { PageHead } from './PageHead.tsx'
 import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Service } from './types.ts'
@@ -42,20 +43,7 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
 
   return (
     <section>
-      <p className="crumbs">
-        <Link to="/">Services</Link> / {name}
-      </p>
-      <h1>{name}</h1>
-      {flash && (
-        <p className="notice" role="status">
-          {flash}
-        </p>
-      )}
-      {service.error && (
-        <p className="error" role="alert">
-          {service.error}
-        </p>
-      )}
+      <PageHead parent={{ to: '/', label: 'Services' }} name={name} flash={flash} error={service.error} />
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
         {TABS.map((t, index) => (

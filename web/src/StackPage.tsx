@@ -4,6 +4,7 @@ import { useState } from 'react'
 import { DeleteSection } from './DeleteSection.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
 import { Link, useFlash } from './router.tsx'
+import { PageHead } from './PageHead.tsx'
 import { StackDialog } from './StackDialog.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Stack } from './types.ts'
@@ -16,20 +17,7 @@ export function StackPage({ name }: { name: string }) {
   const [editing, setEditing] = useState(false)
   return (
     <section>
-      <p className="crumbs">
-        <Link to="/stacks">Stacks</Link> / {name}
-      </p>
-      <h1>{name}</h1>
-      {flash && (
-        <p className="notice" role="status">
-          {flash}
-        </p>
-      )}
-      {stack.error && (
-        <p className="error" role="alert">
-          {stack.error}
-        </p>
-      )}
+      <PageHead parent={{ to: '/stacks', label: 'Stacks' }} name={name} flash={flash} error={stack.error} />
       {services && (
         <>
           <div className="section-head">
