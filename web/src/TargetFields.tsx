@@ -81,42 +81,57 @@ interface FieldsProps {
   onChange: (change: Partial<TargetDraft>) => void
 }
 
+/** One text field of the draft: a labelled input bound to `draft[name]`. */
+function DraftInput({
+  name,
+  label,
+  hint,
+  error,
+  placeholder,
+  mono,
+  numeric,
+  draft,
+  onChange,
+}: FieldsProps & {
+  name: Exclude<keyof TargetDraft, 'healthKind'>
+  label: string
+  hint?: string
+  placeholder?: string
+  mono?: boolean
+  numeric?: boolean
+}) {
+  const id = `target-${name === 'basePort' ? 'port' : name}`
+  return (
+    <Field id={id} label={label} hint={hint} error={error}>
+      <input
+        id={id}
+        className={mono ? 'mono' : undefined}
+        spellCheck={mono ? false : undefined}
+        inputMode={numeric ? 'numeric' : undefined}
+        value={draft[name]}
+        placeholder={placeholder}
+        onChange={(e) => onChange({ [name]: e.target.value })}
+      />
+    </Field>
+  )
+}
+
 export function ProcessFields({ draft, error, onChange }: FieldsProps) {
+  const bound = { draft, onChange }
   return (
     <>
-      <Field
-        id="target-command"
+      <DraftInput
+        {...bound}
+        name="command"
         label="Command"
         hint="the command line of one replica, run by /bin/sh"
         error={error}
-      >
-        <input
-          id="target-command"
-          className="mono"
-          spellCheck={false}
-          value={draft.command}
-          placeholder="node server.js"
-          onChange={(e) => onChange({ command: e.target.value })}
-        />
-      </Field>
+        placeholder="node server.js"
+        mono
+      />
       <div className="row">
-        <Field id="target-replicas" label="Replicas">
-          <input
-            id="target-replicas"
-            inputMode="numeric"
-            value={draft.replicas}
-            onChange={(e) => onChange({ replicas: e.target.value })}
-          />
-        </Field>
-        <Field id="target-port" label="Base port" hint="optional; replica i gets PORT = base + i">
-          <input
-            id="target-port"
-            inputMode="numeric"
-            value={draft.basePort}
-            placeholder="4100"
-            onChange={(e) => onChange({ basePort: e.target.value })}
-          />
-        </Field>
+        <DraftInput {...bound} name="replicas" label="Replicas" numeric />
+        <DraftInput {...bound} name="basePort" label="Base port" hint="optional; replica i gets PORT = base + i" placeholder="4100" numeric />
       </div>
       <div className="row">
         <Field id="target-health-kind" label="Health check">
@@ -133,78 +148,39 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
           </select>
         </Field>
         {(draft.healthKind === 'http' || draft.healthKind === 'runningFor') && (
-          <Field
-            id="target-health"
+          <DraftInput
+            {...bound}
+            name="health"
             label={draft.healthKind === 'http' ? 'Health path' : 'Running for'}
-          >
-            <input
-              id="target-health"
-              value={draft.health}
-              placeholder={draft.healthKind === 'http' ? '/healthz' : '2s'}
-              onChange={(e) => onChange({ health: e.target.value })}
-            />
-          </Field>
+            placeholder={draft.healthKind === 'http' ? '/healthz' : '2s'}
+          />
         )}
       </div>
-      <Field id="target-cwd" label="Working directory" hint="optional">
-        <input
-          id="target-cwd"
-          className="mono"
-          spellCheck={false}
-          value={draft.cwd}
-          placeholder="/srv/web"
-          onChange={(e) => onChange({ cwd: e.target.value })}
-        />
-      </Field>
+      <DraftInput {...bound} name="cwd" label="Working directory" hint="optional" placeholder="/srv/web" mono />
     </>
   )
 }
 
 export function CommandFields({ draft, error, onChange }: FieldsProps) {
+  const bound = { draft, onChange }
   return (
     <>
       <p className="hint">
         Each command runs in /bin/sh with the call's data in <code>DECKHAND_*</code> variables; exit
         code 0 is success. Set at least one.
       </p>
-      <Field id="target-redeploy" label="Redeploy command" error={error}>
-        <input
-          id="target-redeploy"
-          className="mono"
-          spellCheck={false}
-          value={draft.redeploy}
-          placeholder="docker compose up -d web"
-          onChange={(e) => onChange({ redeploy: e.target.value })}
-        />
-      </Field>
-      <Field id="target-scale" label="Scale command" hint="DECKHAND_REPLICAS holds the new count">
-        <input
-          id="target-scale"
-          className="mono"
-          spellCheck={false}
-          value={draft.scale}
-          placeholder="docker compose up -d --scale web=$DECKHAND_REPLICAS"
-          onChange={(e) => onChange({ scale: e.target.value })}
-        />
-      </Field>
+      <DraftInput {...bound} name="redeploy" label="Redeploy command" error={error} placeholder="docker compose up -d web" mono />
+      <DraftInput
+        {...bound}
+        name="scale"
+        label="Scale command"
+        hint="DECKHAND_REPLICAS holds the new count"
+        placeholder="docker compose up -d --scale web=$DECKHAND_REPLICAS"
+        mono
+      />
       <div className="row">
-        <Field id="target-cwd" label="Working directory" hint="optional">
-          <input
-            id="target-cwd"
-            className="mono"
-            spellCheck={false}
-            value={draft.cwd}
-            onChange={(e) => onChange({ cwd: e.target.value })}
-          />
-        </Field>
-        <Field id="target-timeout" label="Timeout" hint="optional; default 10m">
-          <input
-            id="target-timeout"
-            value={draft.timeout}
-            placeholder="10m"
-            onChange={(e) => onChange({ timeout: e.target.value })}
-          />
-        </Field>
+        <DraftInput {...bound} name="cwd" label="Working directory" hint="optional" mono />
+        <DraftInput {...bound} name="timeout" label="Timeout" hint="optional; default 10m" placeholder="10m" />
       </div>
     </>
   )
