@@ -12,11 +12,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
 import type { Logger } from 'pino'
 import type { CallAnswer } from '../../triggers/accept-call.ts'
+import { TOKEN_PATTERN } from '../../triggers/token.ts'
 import { errorAnswer } from '../error-reply.ts'
 import { redactUrl } from '../redact-url.ts'
 import { answerHookCall, type HookCallDeps } from './hook-call.ts'
 
-const PLAIN_HOOK_URL = /^\/hooks\/([A-Za-z0-9_-]{43})(?:\?(.*))?$/
+/** `/hooks/<token>` with an optional query; the token as TOKEN_PATTERN has it. */
+const PLAIN_HOOK_URL = new RegExp(`^/hooks/(${TOKEN_PATTERN.source.slice(1, -1)})(?:\\?(.*))?$`)
 
 export interface FastPathOptions extends HookCallDeps {
   logger: Logger
