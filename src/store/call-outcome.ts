@@ -1,6 +1,12 @@
 /** What a call's intents came to, the same on every store: its outcome, status and reason. */
 import type { CallInput, IntentResult, RecordedCall } from './store.ts'
 
+/** A call its trigger's cooldown stops: recorded as ignored, with no deployment. */
+export function cooledDown(call: CallInput, cooldownMs: number): { recorded: RecordedCall; deploymentIds: string[] } {
+  const reason = `cooldown: the last scale step was less than ${cooldownMs / 1000}s ago`
+  return { recorded: { ...call, outcome: 'ignored', status: 200, reason }, deploymentIds: [] }
+}
+
 export function callOutcome(call: CallInput, results: IntentResult[]): { recorded: RecordedCall; deploymentIds: string[] } {
   const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
   const outcome = results.some((r) => r.kind === 'queued')

@@ -118,6 +118,28 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal((await store.listCalls({}, { limit: 1000 })).items.length, 60)
     })
 
+    withStore("a scale trigger's cooldown is checked inside the commit: of calls sent together, one steps", async (store) => {
+      await store.createService(serviceInput('web', { scale: { min: 1, max: 10 } }))
+      const step = intent('web', { action: 'scale', params: { by: 1 } })
+      const scaleCall = () => ({ ...call(), triggerId: 'trg_scale' })
+      const together = await Promise.all(
+        Array.from({ length: 5 }, () => store.acceptCall(scaleCall(), [step], { cooldownMs: 60_000 })),
+      )
+      assert.deepEqual(together.map((r) => r.call.outcome), ['queued', 'ignored', 'ignored', 'ignored', 'ignored'])
+      const ignored = together[1]!
+      assert.equal(ignored.call.status, 200)
+      assert.equal(ignored.call.reason, 'cooldown: the last scale step was less than 60s ago')
+      assert.deepEqual(ignored.results, [])
+      const later = await store.acceptCall(scaleCall(), [step], { cooldownMs: 60_000 })
+      assert.equal(later.call.outcome, 'ignored', 'a call after the group commits is still within the cooldown')
+      const queued = await store.listDeployments({ state: 'queued' }, { limit: 10 })
+      assert.deepEqual(queued.items.map((d) => [d.action, d.params.by, d.calls]), [['scale', 1, 1]])
+      const otherTrigger = await store.acceptCall({ ...call(), triggerId: 'trg_other' }, [step], { cooldownMs: 60_000 })
+      assert.equal(otherTrigger.call.outcome, 'coalesced', 'the cooldown is per trigger')
+      const noCooldown = await store.acceptCall(scaleCall(), [step], { cooldownMs: 0 })
+      assert.equal(noCooldown.call.outcome, 'coalesced')
+    })
+
     withStore('a call that fails inside a group fails alone; the others are recorded and counted', async (store) => {
       await store.createService(serviceInput('web'))
       const first = call()

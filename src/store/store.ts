@@ -66,6 +66,17 @@ export interface CallInput {
   reason?: string | null
 }
 
+/** How a call is accepted, beyond its intents. */
+export interface AcceptOptions {
+  /**
+   * A scale trigger's cooldown: the call is recorded as ignored when its trigger queued or
+   * joined a deployment less than this long ago. Checked inside the commit, after every call
+   * committed before it, so concurrent calls (an Alertmanager pair sending the same alert)
+   * cannot both pass.
+   */
+  cooldownMs?: number
+}
+
 export interface RecordedCall extends CallInput {
   outcome: CallOutcome
   status: number
@@ -155,14 +166,12 @@ export interface Store {
    * Joining follows actions/coalesce.ts; an intent that has nothing to do is `ignored`.
    * Resolves only after the commit is durable: this is what a 202 promises.
    */
-  acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult>
+  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult>
   /** Records a call that queued nothing (ignored, rejected, duplicate). */
   recordCall(call: RecordedCall, deploymentIds?: string[]): Promise<Call>
   /** The first call of this trigger with this delivery id since `since` (ISO time). */
   findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined>
   listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>>
-  /** When the trigger last queued a deployment, for cooldowns. */
-  lastQueuedCallAt(triggerId: string): Promise<string | undefined>
 
   getDeployment(id: string): Promise<Deployment | undefined>
   listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>>

@@ -101,13 +101,9 @@ export class CallAcceptor {
     if (resolution.kind === 'ignored') {
       return this.#ignore(call, resolution.reason)
     }
-    if (trigger.action !== 'redeploy' && trigger.cooldownMs > 0) {
-      const last = await this.#store.lastQueuedCallAt(trigger.id)
-      if (last && Date.now() - Date.parse(last) < trigger.cooldownMs) {
-        return this.#ignore(call, `cooldown: the last scale step was less than ${trigger.cooldownMs / 1000}s ago`)
-      }
-    }
-    const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents)
+    // The store checks a scale trigger's cooldown inside the commit (AcceptOptions).
+    const options = trigger.action === 'redeploy' ? undefined : { cooldownMs: trigger.cooldownMs }
+    const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents, options)
     this.#announce(result)
     return acceptedAnswer(result)
   }

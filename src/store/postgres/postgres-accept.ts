@@ -7,9 +7,10 @@ import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import type { GroupAnswer } from '../group-commit.ts'
 import { GroupCommit } from '../group-commit.ts'
-import { callOutcome } from '../call-outcome.ts'
+import { callOutcome, cooledDown } from '../call-outcome.ts'
 import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
 import type {
+  AcceptOptions,
   AcceptResult,
   CallInput,
   DeploymentIntent,
@@ -34,6 +35,7 @@ const MAX_BATCH = 256
 interface PendingAccept {
   call: CallInput
   intents: DeploymentIntent[]
+  options: AcceptOptions | undefined
 }
 
 /**
@@ -51,8 +53,8 @@ export class PostgresAcceptBatcher {
     this.#c = connection
   }
 
-  accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return this.#group.submit({ call, intents })
+  accept(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+    return this.#group.submit({ call, intents, options })
   }
 
   #commit(batch: PendingAccept[]): Promise<GroupAnswer<AcceptResult>[]> {
@@ -108,14 +110,31 @@ async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<Map<strin
 async function acceptOne(
   q: Queryable,
   services: Map<string, Service>,
-  { call, intents }: PendingAccept,
+  { call, intents, options }: PendingAccept,
 ): Promise<AcceptResult> {
+  const cooldownMs = options?.cooldownMs ?? 0
+  // The trigger's intents hold the key locks of lockKeys, so its calls on every instance are
+  // checked one after another, each seeing the steps committed before it.
+  if (cooldownMs > 0 && call.triggerId !== null && (await stepSince(q, call.triggerId, cooldownMs))) {
+    const { recorded, deploymentIds } = cooledDown(call, cooldownMs)
+    return { call: await insertCall(q, recorded, deploymentIds), results: [] }
+  }
   const results: IntentResult[] = []
   for (const intent of intents) {
     results.push(await applyIntent(q, services.get(intent.service), intent))
   }
   const { recorded, deploymentIds } = callOutcome(call, results)
   return { call: await insertCall(q, recorded, deploymentIds), results }
+}
+
+/** True when the trigger queued or joined a deployment within the last `ms`, by the database's clock. */
+async function stepSince(q: Queryable, triggerId: string, ms: number): Promise<boolean> {
+  const row = await q.row(
+    `SELECT 1 FROM calls WHERE trigger_id = $1 AND outcome IN ('queued', 'coalesced')
+       AND received_at > clock_timestamp() - $2 * interval '1 millisecond' LIMIT 1`,
+    [triggerId, ms],
+  )
+  return row !== undefined
 }
 
 async function applyIntent(

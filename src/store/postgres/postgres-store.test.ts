@@ -223,6 +223,25 @@ if (!available.ok) {
       assert.equal(joined?.kind === 'coalesced' && joined.deployment.id, 'dpl_other_scale')
     })
 
+    test("one trigger's scale calls on three instances at once step once within its cooldown", async (t) => {
+      const stores = await instances(t, 3)
+      await stores[0]!.createService(serviceInput('web', { scale: { min: 1, max: 50 } }))
+      const step = intent('web', { action: 'scale', params: { by: 1 } })
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, n) =>
+          stores[n % 3]!.acceptCall(
+            { id: `call_cool_${n}`, triggerId: 'trg_alerts', sender: 'alertmanager', deliveryId: null, remoteAddress: null },
+            [step],
+            { cooldownMs: 60_000 },
+          ),
+        ),
+      )
+      assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
+      assert.equal(results.filter((r) => r.call.outcome === 'ignored').length, 29)
+      const queued = await stores[1]!.listDeployments({ state: 'queued' }, { limit: 10 })
+      assert.deepEqual(queued.items.map((d) => [d.params.by, d.calls]), [[1, 1]])
+    })
+
     test('a deployment whose lease lapsed is failed by another instance', async (t) => {
       const [lost, survivor] = await instances(t, 2)
       await lost!.createService(serviceInput('web'))

@@ -18,6 +18,7 @@ import type {
 } from '../../model/index.ts'
 import { serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
 import type {
+  AcceptOptions,
   AcceptResult,
   CallFilter,
   CallInput,
@@ -227,8 +228,8 @@ export class PostgresStore implements Store {
   }
 
   // Grouped with the calls that arrive while the previous group commits: see postgres-accept.ts.
-  acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return this.#batcher.accept(call, intents)
+  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+    return this.#batcher.accept(call, intents, options)
   }
 
   async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
@@ -259,15 +260,6 @@ export class PostgresStore implements Store {
       where.push(['outcome = ?', filter.outcome])
     }
     return toPage(await selectPage(this.#c, 'calls', where, page), page.limit, toCall)
-  }
-
-  // timestamptz arrives as a Date; the interface speaks ISO strings.
-  async lastQueuedCallAt(triggerId: string): Promise<string | undefined> {
-    const row = await this.#c.row(
-      "SELECT received_at FROM calls WHERE trigger_id = $1 AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
-      [triggerId],
-    )
-    return row ? (row.received_at as Date).toISOString() : undefined
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {

@@ -5,10 +5,10 @@
 import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
-import { callOutcome } from '../call-outcome.ts'
+import { callOutcome, cooledDown } from '../call-outcome.ts'
 import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
 import { callColumns, toDeployment } from '../row-mapping.ts'
-import type { AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
+import type { AcceptOptions, AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
 const now = (): string => new Date().toISOString()
@@ -16,6 +16,7 @@ const now = (): string => new Date().toISOString()
 interface AcceptItem {
   call: CallInput
   intents: DeploymentIntent[]
+  options: AcceptOptions | undefined
 }
 
 /** The queued deployment of a service and action as this group has left it. */
@@ -42,8 +43,8 @@ export class SqliteAcceptBatcher {
     })
   }
 
-  accept(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return this.#group.submit({ call, intents })
+  accept(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+    return this.#group.submit({ call, intents, options })
   }
 }
 
@@ -104,12 +105,23 @@ class AcceptGroup {
     this.#undo = []
   }
 
-  accept({ call, intents }: AcceptItem): AcceptResult {
+  accept({ call, intents, options }: AcceptItem): AcceptResult {
     this.#undo = []
-    const results = intents.map((intent) => this.#apply(intent))
-    const { recorded, deploymentIds } = callOutcome(call, results)
+    const cooldownMs = options?.cooldownMs ?? 0
+    const cooling = cooldownMs > 0 && call.triggerId !== null && this.#stepSince(call.triggerId, cooldownMs)
+    const results = cooling ? [] : intents.map((intent) => this.#apply(intent))
+    const { recorded, deploymentIds } = cooling ? cooledDown(call, cooldownMs) : callOutcome(call, results)
     writeCall(this.#connection, recorded, deploymentIds, this.#at)
     return { call: asCall(recorded, deploymentIds, this.#at), results }
+  }
+
+  /** True when the trigger queued or joined a deployment within `ms` of this group (its earlier calls included). */
+  #stepSince(triggerId: string, ms: number): boolean {
+    const last = this.#connection.get(
+      "SELECT received_at FROM calls WHERE trigger_id = ? AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
+      [triggerId],
+    )
+    return last !== undefined && Date.parse(this.#at) - Date.parse(String(last.received_at)) < ms
   }
 
   /** One UPDATE for each deployment that calls of this group joined. */

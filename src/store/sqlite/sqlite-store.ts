@@ -30,6 +30,7 @@ import {
   type Row,
 } from '../row-mapping.ts'
 import type {
+  AcceptOptions,
   AcceptResult,
   CallFilter,
   CallInput,
@@ -285,8 +286,8 @@ export class SqliteStore implements Store {
     return changed ? this.getTrigger(id) : undefined
   }
 
-  acceptCall(call: CallInput, intents: DeploymentIntent[]): Promise<AcceptResult> {
-    return this.#batcher.accept(call, intents)
+  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+    return this.#batcher.accept(call, intents, options)
   }
 
   async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
@@ -306,16 +307,6 @@ export class SqliteStore implements Store {
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
     return toPage(this.#page('calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page), page.limit, toCall)
-  }
-
-  async lastQueuedCallAt(triggerId: string): Promise<string | undefined> {
-    const row = this.#c.read(() =>
-      this.#c.get(
-        "SELECT received_at FROM calls WHERE trigger_id = $trigger AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
-        { trigger: triggerId },
-      ),
-    )
-    return row ? String(row.received_at) : undefined
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
