@@ -10,10 +10,10 @@ export interface DeckhandEvents {
   'deployment:started': { deployment: Deployment; service: Service }
   'deployment:log': { deploymentId: string; lines: LogLine[] }
   /**
-   * Log lines of the deployment were committed by some instance sharing the store (heard through
-   * `Store.subscribe`, so also this instance's own): no lines, followers re-read the store.
+   * Some instance sharing the store (heard through `Store.subscribe`, so also this instance)
+   * committed log lines of the deployment, or its end: followers and waiters re-read the store.
    */
-  'deployment:log-remote': { deploymentId: string }
+  'deployment:remote-change': { deploymentId: string }
   'deployment:finished': { deployment: Deployment; service: Service | undefined }
 }
 

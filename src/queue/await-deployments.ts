@@ -1,6 +1,7 @@
 /**
- * Waits until deployments end, for `?wait=` and `--wait`. Local events wake it at once; a
- * slow poll of the store covers deployments that another instance runs.
+ * Waits until deployments end, for `?wait=` and `--wait`. Local events wake it at once, and so
+ * does another instance sharing the store when it records an end (`deployment:remote-change`);
+ * a slow poll of the store covers a lost notification.
  */
 import type { EventBus } from '../events.ts'
 import { FINAL_STATES, type Deployment } from '../model/index.ts'
@@ -14,16 +15,25 @@ export async function awaitDeployments(
   events: EventBus,
   ids: string[],
   timeoutMs: number,
+  pollMs = POLL_MS,
 ): Promise<Deployment[] | undefined> {
   const deadline = Date.now() + timeoutMs
-  let wake: () => void = () => {}
-  const off = events.on('deployment:finished', ({ deployment }) => {
+  // A wake-up while the store is being read is kept: the next wait is skipped, not slept through.
+  let woken = false
+  let wake: () => void = () => (woken = true)
+  const offFinished = events.on('deployment:finished', ({ deployment }) => {
     if (ids.includes(deployment.id)) {
+      wake()
+    }
+  })
+  const offRemote = events.on('deployment:remote-change', ({ deploymentId }) => {
+    if (ids.includes(deploymentId)) {
       wake()
     }
   })
   try {
     for (;;) {
+      woken = false
       const current = await Promise.all(ids.map((id) => store.getDeployment(id)))
       if (current.every((d) => d !== undefined && FINAL_STATES.includes(d.state))) {
         return current as Deployment[]
@@ -32,15 +42,20 @@ export async function awaitDeployments(
       if (left <= 0) {
         return undefined
       }
+      if (woken) {
+        continue
+      }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(POLL_MS, left))
+        const timer = setTimeout(resolve, Math.min(pollMs, left))
         wake = () => {
           clearTimeout(timer)
           resolve()
         }
       })
+      wake = () => (woken = true)
     }
   } finally {
-    off()
+    offFinished()
+    offRemote()
   }
 }

@@ -165,7 +165,7 @@ async function followRemoteLogs(store: Store, events: EventBus, logger: Logger):
   }
   const listen = async () => {
     try {
-      end = await subscribe?.(LOG_CHANNEL, (deploymentId) => events.emit('deployment:log-remote', { deploymentId }), lost)
+      end = await subscribe?.(LOG_CHANNEL, (deploymentId) => events.emit('deployment:remote-change', { deploymentId }), lost)
       if (stopped) {
         await end?.()
       }

@@ -21,8 +21,8 @@ import type {
 } from '../model/index.ts'
 
 /**
- * The channel a multi-writer store announces committed log lines on, with the deployment id as
- * payload (PostgreSQL's NOTIFY in appendLog).
+ * The channel a multi-writer store announces committed log lines and ended deployments on, with
+ * the deployment id as payload (PostgreSQL's NOTIFY in appendLog and where a deployment ends).
  */
 export const LOG_CHANNEL = 'deckhand_log'
 
@@ -122,7 +122,7 @@ export interface Store {
   close(): Promise<void>
   /**
    * Optional: hears what other instances sharing the database announce on `channel` (for
-   * LOG_CHANNEL, the id of a deployment whose log grew). Resolves once listening, with the
+   * LOG_CHANNEL, the id of a deployment whose log grew or that ended). Resolves once listening, with the
    * function that stops; a lost connection ends it and calls `onError`, and the caller
    * subscribes again. Absent on a single-writer store (SQLite), where every change is made by
    * this process and its own events say so.

@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
 import pg from 'pg'
+import { awaitDeployments } from '../../src/queue/await-deployments.ts'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts'
 import { bootstrapAdminToken } from '../../src/server/admin-token.ts'
 import { freshPostgresUrl } from '../support/postgres-cluster.ts'
@@ -333,7 +335,7 @@ test('an instance hears through NOTIFY the log lines another writes', { skip }, 
   // Started once the deployment runs on the first, so this instance only follows it.
   const follower = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
   const heard: string[] = []
-  follower.events.on('deployment:log-remote', (e) => void heard.push(e.deploymentId))
+  follower.events.on('deployment:remote-change', (e) => void heard.push(e.deploymentId))
   const stream = await follow(follower.url, id, follower.token)
   t.after(stream.cancel)
   await stream.until(/"line":"line one"/)
@@ -365,4 +367,27 @@ test('instances starting together with one DECKHAND_ADMIN_TOKEN all start', { sk
   } finally {
     await Promise.all(stores.map((store) => store.close()))
   }
+})
+
+test('a wait on one instance ends when another instance records the end, not at a poll', { skip }, async (t) => {
+  const url = await freshPostgresUrl()
+  const gates = mkdtempSync(join(tmpdir(), 'deckhand-wait-'))
+  t.after(() => rmSync(gates, { recursive: true, force: true }))
+  const runner = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
+  await runner.api('POST', '/api/v1/services', commandService('web', gated(gates, 'gate')))
+  const queued = await runner.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
+  const id: string = queued.body.deployments[0].id
+  await waitFor(
+    async () => (await runner.api('GET', `/api/v1/deployments/${id}`)).body.state === 'running',
+    { what: 'the deployment to run on the first instance' },
+  )
+  // Started once the deployment runs on the first, so this instance only waits for it.
+  const waiter = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
+  // A poll of an hour: only the other instance's NOTIFY can end this wait within the deadline.
+  const ended = awaitDeployments(waiter.store, waiter.events, [id], 90_000, 3_600_000)
+  writeFileSync(join(gates, 'gate'), '')
+  const deadline = delay(60_000, 'no wake-up within 60 s', { ref: false })
+  const deployments = await Promise.race([ended, deadline])
+  assert.ok(typeof deployments !== 'string', 'no wake-up within 60 s')
+  assert.equal(deployments?.[0]?.state, 'succeeded')
 })

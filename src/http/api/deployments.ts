@@ -94,8 +94,8 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
       const offLog = events.on('deployment:log', (e) => {
         if (e.deploymentId === id) wake()
       })
-      // Lines written by another instance sharing the store (PostgreSQL NOTIFY).
-      const offRemote = events.on('deployment:log-remote', (e) => {
+      // Lines written, or the end recorded, by another instance sharing the store (PostgreSQL NOTIFY).
+      const offRemote = events.on('deployment:remote-change', (e) => {
         if (e.deploymentId === id) wake()
       })
       const offEnd = events.on('deployment:finished', (e) => {

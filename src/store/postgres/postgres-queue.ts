@@ -5,7 +5,7 @@
  */
 import type { Deployment } from '../../model/index.ts'
 import { toDeployment } from '../row-mapping.ts'
-import type { DeploymentOutcome, LeaseState } from '../store.ts'
+import { LOG_CHANNEL, type DeploymentOutcome, type LeaseState } from '../store.ts'
 import {
   isUniqueViolation,
   type PostgresConnection,
@@ -112,6 +112,7 @@ export function finishDeployment(
     if (outcome.state === 'succeeded') {
       await setServiceStateRow(q, String(row.service), outcome)
     }
+    await notifyEnded(q, id)
     return true
   })
 }
@@ -144,8 +145,19 @@ export function cancelDeployment(
       [id],
     )
     const row = await q.row('SELECT * FROM deployments WHERE id = $1', [id])
+    if (row?.state === 'canceled') {
+      await notifyEnded(q, id)
+    }
     return row ? toDeployment(row) : undefined
   })
+}
+
+/**
+ * Tells the other instances, when the transaction commits, that the deployment ended: their
+ * `?wait=` answers and log followers re-read it at once instead of at their next poll.
+ */
+async function notifyEnded(q: Queryable, id: string): Promise<void> {
+  await q.rows('SELECT pg_notify($1, $2)', [LOG_CHANNEL, id])
 }
 
 /**
@@ -163,9 +175,12 @@ export async function failAbandoned(
       : scope === 'expired'
         ? ['lease_expires_at < clock_timestamp()', []]
         : ['owner = $2', [scope.owner]]
+  // One statement, so its NOTIFYs (see notifyEnded) are sent when the UPDATE commits.
   const rows = await c.rows(
-    `UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $1, lease_expires_at = NULL
-      WHERE state = 'running' AND ${where} RETURNING *`,
+    `WITH failed AS (
+       UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $1, lease_expires_at = NULL
+        WHERE state = 'running' AND ${where} RETURNING *)
+     SELECT failed.*, pg_notify('${LOG_CHANNEL}', failed.id) FROM failed`,
     [reason, ...params],
   )
   return rows.map(toDeployment)
