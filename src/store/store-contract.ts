@@ -140,6 +140,28 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal(noCooldown.call.outcome, 'coalesced')
     })
 
+    withStore('calls of one delivery sent together: the first is accepted, the others are its duplicates', async (store) => {
+      await store.createService(serviceInput('web'))
+      const since = new Date(Date.now() - 60_000).toISOString()
+      const delivered = () => ({ ...call(), deliveryId: 'delivery-1' })
+      const [first, ...rest] = await Promise.all(
+        Array.from({ length: 3 }, () => store.acceptCall(delivered(), [intent('web')], { deliverySince: since })),
+      )
+      assert.equal(first!.call.outcome, 'queued')
+      assert.equal(first!.duplicateOf, undefined)
+      for (const duplicate of rest) {
+        assert.equal(duplicate.call.outcome, 'duplicate')
+        assert.equal(duplicate.call.reason, `redelivery of call ${first!.call.id}`)
+        assert.deepEqual(duplicate.call.deploymentIds, first!.call.deploymentIds)
+        assert.equal(duplicate.duplicateOf?.id, first!.call.id)
+        assert.deepEqual(duplicate.results, [])
+      }
+      const deployment = await store.getDeployment(first!.call.deploymentIds[0]!)
+      assert.equal(deployment?.calls, 1)
+      const later = await store.acceptCall({ ...call(), deliveryId: 'delivery-1' }, [intent('web')], { deliverySince: new Date(Date.now() + 60_000).toISOString() })
+      assert.equal(later.call.outcome, 'coalesced', 'a delivery older than the window is a new call')
+    })
+
     withStore('a call that fails inside a group fails alone; the others are recorded and counted', async (store) => {
       await store.createService(serviceInput('web'))
       const first = call()

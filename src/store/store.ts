@@ -75,6 +75,12 @@ export interface AcceptOptions {
    * cannot both pass.
    */
   cooldownMs?: number
+  /**
+   * For a call with a delivery id: a call of the same trigger with that delivery id received
+   * since this time (ISO) makes this one its duplicate (`AcceptResult.duplicateOf`). Checked
+   * inside the commit, so a redelivery sent while the first is still being accepted is caught.
+   */
+  deliverySince?: string
 }
 
 export interface RecordedCall extends CallInput {
@@ -91,6 +97,8 @@ export type IntentResult =
 export interface AcceptResult {
   call: Call
   results: IntentResult[]
+  /** The first call of this delivery, when this call was recorded as its duplicate. */
+  duplicateOf?: Call
 }
 
 export type DeploymentOutcome =

@@ -10,6 +10,7 @@ import { newId } from '../model/ids.ts'
 import { senderFor } from '../senders/sender-registry.ts'
 import type { SenderRequest } from '../senders/sender.ts'
 import { makeIpAllowList } from '../specs/trigger-spec.ts'
+import { redelivery } from '../store/call-outcome.ts'
 import type { AcceptResult, Store } from '../store/store.ts'
 import { AddressGuard } from './address-guard.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -84,8 +85,10 @@ export class CallAcceptor {
     }
     const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
     const call = { ...base, sender: sender.id, deliveryId }
+    let deliverySince: string | undefined
     if (deliveryId !== null) {
-      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, new Date(Date.now() - DELIVERY_WINDOW_MS).toISOString())
+      deliverySince = new Date(Date.now() - DELIVERY_WINDOW_MS).toISOString()
+      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, deliverySince)
       if (first) {
         return this.#replay(first, call)
       }
@@ -101,11 +104,12 @@ export class CallAcceptor {
     if (resolution.kind === 'ignored') {
       return this.#ignore(call, resolution.reason)
     }
-    // The store checks a scale trigger's cooldown inside the commit (AcceptOptions).
-    const options = trigger.action === 'redeploy' ? undefined : { cooldownMs: trigger.cooldownMs }
+    // The store checks the cooldown, and the delivery once more, inside the commit
+    // (AcceptOptions): another call of this trigger may be accepted in the same moment.
+    const options = { cooldownMs: trigger.action === 'redeploy' ? 0 : trigger.cooldownMs, deliverySince }
     const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents, options)
     this.#announce(result)
-    return acceptedAnswer(result)
+    return result.duplicateOf ? this.#replayAnswer(result.duplicateOf) : acceptedAnswer(result)
   }
 
   #allowed(trigger: Trigger, address: string): boolean {
@@ -156,7 +160,13 @@ export class CallAcceptor {
   }
 
   async #replay(first: Call, call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null; sender: string }): Promise<CallAnswer> {
-    await this.#record({ ...call, outcome: 'duplicate', status: first.status, reason: `redelivery of call ${first.id}` }, first.deploymentIds)
+    const { recorded, deploymentIds } = redelivery(call, first)
+    await this.#record(recorded, deploymentIds)
+    return this.#replayAnswer(first)
+  }
+
+  /** A redelivery is answered as its first call was. */
+  async #replayAnswer(first: Call): Promise<CallAnswer> {
     if (first.outcome === 'queued' || first.outcome === 'coalesced') {
       const deployments: Record<string, unknown>[] = []
       for (const id of first.deploymentIds) {

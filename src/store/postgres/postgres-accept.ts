@@ -7,7 +7,7 @@ import type { Call, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
 import type { GroupAnswer } from '../group-commit.ts'
 import { GroupCommit } from '../group-commit.ts'
-import { callOutcome, cooledDown } from '../call-outcome.ts'
+import { callOutcome, cooledDown, redelivery } from '../call-outcome.ts'
 import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
 import type {
   AcceptOptions,
@@ -84,21 +84,24 @@ export class PostgresAcceptBatcher {
 
 /**
  * Takes, in one global order, a transaction advisory lock per (service, action) the batch
- * touches, then KEY SHARE on its services, which it returns by name. Accepts on every instance
- * thus queue behind each other per key and never deadlock, whatever order their calls came in;
- * KEY SHARE keeps a service from being deleted under us without blocking a finish, which
- * updates its row.
+ * touches and per delivery id its calls carry, then KEY SHARE on its services, which it returns
+ * by name. Accepts on every instance thus queue behind each other per key and never deadlock,
+ * whatever order their calls came in; KEY SHARE keeps a service from being deleted under us
+ * without blocking a finish, which updates its row.
  */
 async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<Map<string, Service>> {
   const intents = batch.flatMap((item) => item.intents)
-  if (intents.length === 0) {
+  const deliveries = batch.flatMap(({ call }) =>
+    call.deliveryId !== null && call.triggerId !== null ? [`delivery:${JSON.stringify([call.triggerId, call.deliveryId])}`] : [],
+  )
+  if (intents.length === 0 && deliveries.length === 0) {
     return new Map()
   }
   await q.rows(
     `SELECT pg_advisory_xact_lock(k) FROM (
        SELECT DISTINCT hashtextextended('deckhand:queue:' || x, 0) AS k
          FROM unnest($1::text[]) x ORDER BY k) keys`,
-    [[...new Set(intents.map((i) => JSON.stringify([i.service, i.action])))]],
+    [[...new Set([...intents.map((i) => JSON.stringify([i.service, i.action])), ...deliveries])]],
   )
   const rows = await q.rows(
     'SELECT * FROM services WHERE name = ANY($1::text[]) ORDER BY name FOR KEY SHARE',
@@ -112,6 +115,15 @@ async function acceptOne(
   services: Map<string, Service>,
   { call, intents, options }: PendingAccept,
 ): Promise<AcceptResult> {
+  // lockKeys holds this delivery's lock: a redelivery on any instance waits, then finds this call.
+  const first =
+    call.deliveryId !== null && call.triggerId !== null && options?.deliverySince !== undefined
+      ? await firstOfDelivery(q, call.triggerId, call.deliveryId, options.deliverySince)
+      : undefined
+  if (first) {
+    const { recorded, deploymentIds } = redelivery(call, first)
+    return { call: await insertCall(q, recorded, deploymentIds), results: [], duplicateOf: first }
+  }
   const cooldownMs = options?.cooldownMs ?? 0
   // The trigger's intents hold the key locks of lockKeys, so its calls on every instance are
   // checked one after another, each seeing the steps committed before it.
@@ -125,6 +137,20 @@ async function acceptOne(
   }
   const { recorded, deploymentIds } = callOutcome(call, results)
   return { call: await insertCall(q, recorded, deploymentIds), results }
+}
+
+/**
+ * The first call of a trigger with this delivery id since `since` (ISO time). `since` comes
+ * from the caller's clock, received_at from the database's: a skew of a few seconds is
+ * harmless against a 24-hour window.
+ */
+export async function firstOfDelivery(q: Queryable, triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
+  const row = await q.row(
+    `SELECT * FROM calls WHERE trigger_id = $1 AND delivery_id = $2 AND received_at >= $3::timestamptz
+       AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
+    [triggerId, deliveryId, since],
+  )
+  return row ? toCall(row) : undefined
 }
 
 /** True when the trigger queued or joined a deployment within the last `ms`, by the database's clock. */

@@ -242,6 +242,25 @@ if (!available.ok) {
       assert.deepEqual(queued.items.map((d) => [d.params.by, d.calls]), [[1, 1]])
     })
 
+    test('one delivery sent to three instances at once is accepted once; the rest are its duplicates', async (t) => {
+      const stores = await instances(t, 3)
+      await stores[0]!.createService(serviceInput('web'))
+      const since = new Date(Date.now() - 60_000).toISOString()
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, n) =>
+          stores[n % 3]!.acceptCall(
+            { id: `call_dup_${n}`, triggerId: 'trg_hub', sender: 'github', deliveryId: 'delivery-1', remoteAddress: null },
+            [intent('web')],
+            { deliverySince: since },
+          ),
+        ),
+      )
+      assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
+      assert.equal(results.filter((r) => r.call.outcome === 'duplicate').length, 29)
+      const [deployment] = (await stores[2]!.listDeployments({ service: 'web' }, { limit: 10 })).items
+      assert.equal(deployment?.calls, 1)
+    })
+
     test('a deployment whose lease lapsed is failed by another instance', async (t) => {
       const [lost, survivor] = await instances(t, 2)
       await lost!.createService(serviceInput('web'))

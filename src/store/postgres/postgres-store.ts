@@ -32,7 +32,7 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
-import { PostgresAcceptBatcher, insertCall } from './postgres-accept.ts'
+import { firstOfDelivery, insertCall, PostgresAcceptBatcher } from './postgres-accept.ts'
 import { PostgresConnection, selectPage, type Filter } from './postgres-connection.ts'
 import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
@@ -236,19 +236,12 @@ export class PostgresStore implements Store {
     return this.#c.transaction((q) => insertCall(q, call, deploymentIds))
   }
 
-  // `since` comes from the caller's clock, received_at from the database's: a skew of a few
-  // seconds is harmless against a 24-hour window.
   async findCallByDelivery(
     triggerId: string,
     deliveryId: string,
     since: string,
   ): Promise<Call | undefined> {
-    const row = await this.#c.row(
-      `SELECT * FROM calls WHERE trigger_id = $1 AND delivery_id = $2 AND received_at >= $3::timestamptz
-         AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
-      [triggerId, deliveryId, since],
-    )
-    return row ? toCall(row) : undefined
+    return firstOfDelivery(this.#c, triggerId, deliveryId, since)
   }
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {

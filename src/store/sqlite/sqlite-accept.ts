@@ -5,9 +5,9 @@
 import { planJoin } from '../../actions/coalesce.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import { newId } from '../../model/ids.ts'
-import { callOutcome, cooledDown } from '../call-outcome.ts'
+import { callOutcome, cooledDown, redelivery } from '../call-outcome.ts'
 import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
-import { callColumns, toDeployment } from '../row-mapping.ts'
+import { callColumns, toCall, toDeployment } from '../row-mapping.ts'
 import type { AcceptOptions, AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
@@ -107,6 +107,15 @@ class AcceptGroup {
 
   accept({ call, intents, options }: AcceptItem): AcceptResult {
     this.#undo = []
+    const first =
+      call.deliveryId !== null && call.triggerId !== null && options?.deliverySince !== undefined
+        ? firstOfDelivery(this.#connection, call.triggerId, call.deliveryId, options.deliverySince)
+        : undefined
+    if (first) {
+      const { recorded, deploymentIds } = redelivery(call, first)
+      writeCall(this.#connection, recorded, deploymentIds, this.#at)
+      return { call: asCall(recorded, deploymentIds, this.#at), results: [], duplicateOf: first }
+    }
     const cooldownMs = options?.cooldownMs ?? 0
     const cooling = cooldownMs > 0 && call.triggerId !== null && this.#stepSince(call.triggerId, cooldownMs)
     const results = cooling ? [] : intents.map((intent) => this.#apply(intent))
@@ -207,6 +216,16 @@ class AcceptGroup {
     }
     return queued
   }
+}
+
+/** The first call of a trigger with this delivery id received since `since` (ISO time). */
+export function firstOfDelivery(connection: SqliteConnection, triggerId: string, deliveryId: string, since: string): Call | undefined {
+  const row = connection.get(
+    `SELECT * FROM calls WHERE trigger_id = ? AND delivery_id = ? AND received_at >= ?
+       AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
+    [triggerId, deliveryId, since],
+  )
+  return row ? toCall(row) : undefined
 }
 
 /** Records a call: its row only, for the hot path. */

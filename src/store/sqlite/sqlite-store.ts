@@ -44,7 +44,7 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
-import { insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
+import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
@@ -295,14 +295,7 @@ export class SqliteStore implements Store {
   }
 
   async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
-    const row = this.#c.read(() =>
-      this.#c.get(
-        `SELECT * FROM calls WHERE trigger_id = $trigger AND delivery_id = $delivery AND received_at >= $since
-           AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
-        { trigger: triggerId, delivery: deliveryId, since },
-      ),
-    )
-    return row ? toCall(row) : undefined
+    return this.#c.read(() => firstOfDelivery(this.#c, triggerId, deliveryId, since))
   }
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {

@@ -1,7 +1,8 @@
 /**
- * A scale trigger's cooldown holds for calls that arrive together: an Alertmanager pair sends
- * each notification from both members, and the cooldown used to be read before the commit, so
- * calls accepted in the same turn each saw no earlier step and all scaled.
+ * Checks that hold for calls accepted in the same turn. A scale trigger's cooldown: an
+ * Alertmanager pair sends each notification from both members. A delivery id: a sender may
+ * redeliver while the first delivery is still being accepted. Both used to be read before the
+ * commit, so calls accepted together each saw no earlier call.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -37,4 +38,25 @@ test('calls of a scale trigger accepted in the same turn step once within the co
     'cooldown: the last scale step was less than 60s ago',
     'firing: HighRequestLatency (web-1:8080), HighRequestLatency (web-2:8080)',
   ])
+})
+
+test('deliveries with one id accepted in the same turn: the first deploys, the rest answer as it did', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web', 'sleep 5'))
+  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  const token = new URL(created.body.url).pathname.split('/').at(-1)!
+  const acceptor = new CallAcceptor(server.store, server.events)
+  const headers = { 'content-type': 'application/json', 'idempotency-key': 'delivery-7f3a' }
+  const call = () => acceptor.accept({ token, address: '127.0.0.1', headers, body: Buffer.from('{"tag":"v2"}'), query: {} })
+
+  const answers = await Promise.all([call(), call(), call(), call()])
+
+  for (const answer of answers) {
+    assert.deepEqual({ status: answer.status, body: answer.body }, { status: answers[0]!.status, body: answers[0]!.body })
+  }
+  assert.equal(answers[0]!.status, 202)
+  const deployments = (await server.api('GET', '/api/v1/deployments?service=web')).body.items
+  assert.deepEqual(deployments.map((d: { calls: number }) => d.calls), [1])
+  const calls = (await server.api('GET', `/api/v1/calls?trigger=${created.body.id}`)).body.items
+  assert.deepEqual(calls.map((c: { outcome: string }) => c.outcome).sort(), ['duplicate', 'duplicate', 'duplicate', 'queued'])
 })
