@@ -16,19 +16,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import {
-  decodeCursor,
-  serviceSpec,
-  toAdminToken,
-  toCall,
-  toDeployment,
-  toLogLine,
-  toPage,
-  toService,
-  toStack,
-  toTrigger,
-  type Row,
-} from '../row-mapping.ts'
+import { serviceSpec, toCall, toDeployment, toPage, toService, toStack, toTrigger } from '../row-mapping.ts'
 import type {
   AcceptOptions,
   AcceptResult,
@@ -47,15 +35,16 @@ import type {
 import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
-import { openSqliteDatabase, type SqliteParams } from './sqlite-database.ts'
+import { openSqliteDatabase } from './sqlite-database.ts'
+import * as logs from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
-import { WalSync } from './wal-sync.ts'
+import { selectPage } from './sqlite-page.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
+import * as tokens from './sqlite-tokens.ts'
+import { WalSync } from './wal-sync.ts'
 
 const now = (): string => new Date().toISOString()
-/** Admin tokens record their last use at most once a minute, so API reads stay reads. */
-const LAST_USED_GRANULARITY_MS = 60_000
 
 export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
@@ -102,32 +91,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  /**
-   * One page of `table`, newest first: rows whose columns equal the defined values of `equal`,
-   * and that meet `where` (fixed SQL conditions).
-   */
-  #page(table: string, equal: Record<string, string | undefined>, page: PageRequest, where: string[] = []): Row[] {
-    const params: SqliteParams = {}
-    const clauses = [...where]
-    for (const [column, value] of Object.entries(equal)) {
-      if (value !== undefined) {
-        clauses.push(`${column} = $${column}`)
-        params[column] = value
-      }
-    }
-    const before = decodeCursor(page.cursor)
-    if (before !== undefined) {
-      clauses.push('seq < $before')
-      params.before = before
-    }
-    const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
-    return this.#c.read(() =>
-      this.#c.all(`SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $limit`, { ...params, limit: page.limit + 1 }),
-    )
-  }
-
   async listServices(page: PageRequest): Promise<Page<Service>> {
-    return toPage(this.#page('services', {}, page), page.limit, toService)
+    return toPage(selectPage(this.#c, 'services', {}, page), page.limit, toService)
   }
 
   async getService(name: string): Promise<Service | undefined> {
@@ -183,7 +148,7 @@ export class SqliteStore implements Store {
   }
 
   async listStacks(page: PageRequest): Promise<Page<Stack>> {
-    return toPage(this.#page('stacks', {}, page), page.limit, toStack)
+    return toPage(selectPage(this.#c, 'stacks', {}, page), page.limit, toStack)
   }
 
   async getStack(name: string): Promise<Stack | undefined> {
@@ -255,7 +220,7 @@ export class SqliteStore implements Store {
   }
 
   async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
-    const rows = this.#page('triggers', { service: owner.service, stack: owner.stack }, page, ['revoked_at IS NULL'])
+    const rows = selectPage(this.#c, 'triggers', { service: owner.service, stack: owner.stack }, page, ['revoked_at IS NULL'])
     return toPage(rows, page.limit, toTrigger)
   }
 
@@ -299,7 +264,7 @@ export class SqliteStore implements Store {
   }
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
-    return toPage(this.#page('calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page), page.limit, toCall)
+    return toPage(selectPage(this.#c, 'calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page), page.limit, toCall)
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
@@ -308,7 +273,7 @@ export class SqliteStore implements Store {
   }
 
   async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
-    const rows = this.#page('deployments', { service: filter.service, state: filter.state }, page)
+    const rows = selectPage(this.#c, 'deployments', { service: filter.service, state: filter.state }, page)
     return toPage(rows, page.limit, toDeployment)
   }
 
@@ -354,72 +319,30 @@ export class SqliteStore implements Store {
   }
 
   async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
-    if (lines.length === 0) {
-      return
-    }
-    this.#c.transaction(() => {
-      const last = this.#c.get('SELECT MAX(seq) AS seq FROM deployment_logs WHERE deployment_id = $id', { id: deploymentId })
-      let seq = Number(last?.seq ?? 0)
-      for (const line of lines) {
-        seq += 1
-        this.#c.run(
-          'INSERT INTO deployment_logs (deployment_id, seq, at, stream, line) VALUES ($id, $seq, $at, $stream, $line)',
-          { id: deploymentId, seq, at: line.at, stream: line.stream, line: line.line },
-        )
-      }
-    })
+    logs.appendLog(this.#c, deploymentId, lines)
   }
 
   async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    return this.#c
-      .read(() =>
-        this.#c.all(
-          'SELECT * FROM deployment_logs WHERE deployment_id = $id AND seq > $after ORDER BY seq LIMIT $limit',
-          { id: deploymentId, after: afterSeq, limit },
-        ),
-      )
-      .map(toLogLine)
+    return logs.readLog(this.#c, deploymentId, afterSeq, limit)
   }
 
   async countAdminTokens(): Promise<number> {
-    return Number(this.#c.read(() => this.#c.get('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
+    return tokens.countAdminTokens(this.#c)
   }
 
   async createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
-    const at = now()
-    this.#c.transaction(() =>
-      this.#c.run('INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($id, $name, $hash, $at)', {
-        id: input.id,
-        name: input.name,
-        hash: input.tokenHash,
-        at,
-      }),
-    )
-    return { id: input.id, name: input.name, createdAt: at, lastUsedAt: null }
+    return tokens.createAdminToken(this.#c, input)
   }
 
   async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
-    return toPage(this.#page('admin_tokens', {}, page), page.limit, toAdminToken)
+    return tokens.listAdminTokens(this.#c, page)
   }
 
   async deleteAdminToken(id: string): Promise<boolean> {
-    return this.#c.transaction(() => this.#c.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1)
+    return tokens.deleteAdminToken(this.#c, id)
   }
 
   async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
-    const row = this.#c.read(() => this.#c.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }))
-    if (!row) {
-      return undefined
-    }
-    const at = new Date()
-    if (row.last_used_at === null || at.getTime() - Date.parse(String(row.last_used_at)) > LAST_USED_GRANULARITY_MS) {
-      try {
-        this.#c.transaction(() => this.#c.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', { id: String(row.id), at: at.toISOString() }))
-        row.last_used_at = at.toISOString()
-      } catch {
-        // A usage timestamp must never deny access: with a full or read-only disk the token still works.
-      }
-    }
-    return toAdminToken(row)
+    return tokens.useAdminToken(this.#c, tokenHash)
   }
 }
