@@ -99,18 +99,4 @@ describe('Alertmanager scale triggers', () => {
     const calls = await server.api('GET', `/api/v1/calls?trigger=${triggerId}`)
     assert.deepEqual(calls.body.items.map((c: { outcome: string }) => c.outcome), ['ignored', 'ignored', 'queued'])
   })
-
-  it('the same alert from both members of an Alertmanager pair, at once, steps once', async () => {
-    const { name, url } = await scaled({ action: 'scale-up', cooldown: '60s' })
-    const answers = await Promise.all(Array.from({ length: 4 }, () => server.hook(url, alert('alertmanager-firing'))))
-    const stepped = answers.filter((a) => a.status === 202)
-    assert.equal(stepped.length, 1, JSON.stringify(answers.map((a) => a.body)))
-    for (const ignored of answers.filter((a) => a.status !== 202)) {
-      assert.equal(ignored.status, 200)
-      assert.deepEqual(ignored.body, { status: 'ignored', reason: 'cooldown: the last scale step was less than 60s ago' })
-    }
-    const done = await finished(stepped[0]!)
-    assert.equal(done.params.by, 1)
-    assert.equal(await replicas(name), 2)
-  })
 })
