@@ -174,14 +174,14 @@ export async function failAbandoned(
       ? ['TRUE', []]
       : scope === 'expired'
         ? ['lease_expires_at < clock_timestamp()', []]
-        : ['owner = $2', [scope.owner]]
+        : ['owner = $3', [scope.owner]]
   // One statement, so its NOTIFYs (see notifyEnded) are sent when the UPDATE commits.
   const rows = await c.rows(
     `WITH failed AS (
-       UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $1, lease_expires_at = NULL
+       UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $2, lease_expires_at = NULL
         WHERE state = 'running' AND ${where} RETURNING *)
-     SELECT failed.*, pg_notify('${LOG_CHANNEL}', failed.id) FROM failed`,
-    [reason, ...params],
+     SELECT failed.*, pg_notify($1, failed.id) FROM failed`,
+    [LOG_CHANNEL, reason, ...params],
   )
   return rows.map(toDeployment)
 }
