@@ -12,7 +12,7 @@ import { containerName } from './compose-scale.ts'
 import { DeployFailure } from './deploy-failure.ts'
 import { waitHealthy } from './health-wait.ts'
 import { replacementFor, startFirstConflict } from './recreate.ts'
-import { transientParts, waitForEngine } from './swap-recovery.ts'
+import { engineAnswers, transientParts, waitForEngine } from './swap-recovery.ts'
 
 export interface SwapOptions {
   image: string
@@ -128,10 +128,13 @@ export async function swapReplica(
       )
       throw error
     }
-    if (isUnreachable(error)) {
-      // Rolling back needs the engine. One that went away mid-swap (restarted, socket briefly
-      // gone) usually returns; waiting for it, as long as health would have been waited for,
-      // leaves the old container whole now rather than for the next deployment to restore.
+    // Rolling back needs the engine. One that went away mid-swap (restarted, socket briefly
+    // gone) usually returns; waiting for it, as long as health would have been waited for,
+    // leaves the old container whole now rather than for the next deployment to restore. An
+    // engine going away can fail a request with an error that names no connection code (CI saw
+    // the health wait fail so, then the rollback find the socket gone), so the engine is asked
+    // directly whenever the error does not say.
+    if (isUnreachable(error) || !(await engineAnswers(client))) {
       ctx.log(
         `${name}: lost the engine mid-swap; waiting up to ${options.healthTimeoutMs} ms for the Docker engine to come back before rolling back`,
       )

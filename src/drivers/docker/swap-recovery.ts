@@ -68,6 +68,14 @@ export async function recoverInterruptedSwaps(
   }
 }
 
+/** True when the engine answers a ping now. */
+export function engineAnswers(client: DockerClient): Promise<boolean> {
+  return client.ping().then(
+    () => true,
+    () => false,
+  )
+}
+
 /** True once the engine answers ping; false when `withinMs` passes or `signal` aborts first. */
 export async function waitForEngine(
   client: DockerClient,
@@ -77,11 +85,7 @@ export async function waitForEngine(
   const deadline = Date.now() + withinMs
   for (;;) {
     // Pinged before the signal is looked at: a canceled deployment still rolls back when it can.
-    const isBack = await client.ping().then(
-      () => true,
-      () => false,
-    )
-    if (isBack) {
+    if (await engineAnswers(client)) {
       return true
     }
     if (signal.aborted || Date.now() >= deadline) {
