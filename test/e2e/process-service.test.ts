@@ -53,7 +53,8 @@ test('trigger calls redeploy and scale a process service, and a restart of Deckh
   await waitFor(() => !isAlive(initial.pid), { what: 'the old replica to stop' })
 
   const scaleUp = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'scale-up', cooldown: 0 })).body.url
-  assert.equal((await first.hook(`${scaleUp}?wait=60s`)).status, 200)
+  const scaled = await first.hook(`${scaleUp}?wait=60s`)
+  assert.equal(scaled.status, 200, JSON.stringify(scaled.body))
   const second = await read(basePort + 1)
   assert.equal((await first.api('GET', '/api/v1/services/web')).body.status.replicas, 2)
   const atBound = await first.hook(scaleUp)
