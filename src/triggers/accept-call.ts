@@ -13,6 +13,7 @@ import { makeIpAllowList } from '../specs/trigger-spec.ts'
 import { redelivery } from '../store/call-outcome.ts'
 import type { AcceptResult, Store } from '../store/store.ts'
 import { AddressGuard } from './address-guard.ts'
+import { refuseCallParameters } from './call-parameters.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from './token.ts'
 import { resolveCall } from './trigger-resolve.ts'
@@ -78,6 +79,10 @@ export class CallAcceptor {
         const reason = check === 'missing' ? `the ${sender.id} signature is missing` : `the ${sender.id} signature does not match the trigger's secret`
         return this.#reject(base, sender.id, 401, reason)
       }
+    }
+    const refused = refuseCallParameters(request.query, trigger)
+    if (refused !== undefined) {
+      return this.#reject(base, sender.id, 400, refused)
     }
     const parsed = sender.parse(request)
     if (!parsed.ok && 'invalid' in parsed) {

@@ -209,3 +209,34 @@ test('a body followed by bytes that do not parse is answered 400 and records not
   assert.deepEqual((await server.api('GET', '/api/v1/deployments')).body.items, [])
   assert.deepEqual((await server.api('GET', '/api/v1/calls')).body.items, [])
 })
+
+test('a wait, tag or services value that does not parse is a 400 naming it, and queues nothing', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  await server.api('POST', '/api/v1/services', commandService('api'))
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const strict = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'no-tags', allowTag: false })).body.url
+  assert.equal((await server.api('POST', '/api/v1/stacks', { name: 'shop', services: ['web', 'api'] })).status, 201)
+  const stack = (await server.api('POST', '/api/v1/stacks/shop/triggers', { action: 'redeploy' })).body.url
+  const refused: [string, RegExp][] = [
+    [`${url}?wait=2min`, /\?wait= must be a duration such as 90s, 5m or 1h .*"2min"/],
+    [`${url}?wait=true`, /\?wait= must be a duration/],
+    [`${url}?wait=forever`, /\?wait= must be a duration/],
+    [`${url}?wait=2h`, /\?wait= is at most 30m/],
+    [`${url}?tag=v1%00x`, /\?tag= must be an image tag/],
+    [`${url}?tag=${'a'.repeat(129)}`, /\?tag= must be an image tag/],
+    [`${url}?tag=-rc`, /\?tag= must be an image tag/],
+    [`${strict}?tag=v2`, /\?tag= is not taken by this trigger \(its allowTag is false\)/],
+    [`${url}?services=api`, /\?services= applies to stack triggers only/],
+    [`${stack}?services=web;rm`, /\?services= must be a comma list of service names/],
+  ]
+  for (const [target, reason] of refused) {
+    const answer = await server.hook(target)
+    assert.equal(answer.status, 400, `${target}: ${JSON.stringify(answer.body)}`)
+    assert.match(answer.body.error, reason)
+  }
+  const deployments = await server.api('GET', '/api/v1/deployments')
+  assert.deepEqual(deployments.body.items, [], 'a refused call queues nothing')
+  const accepted = await server.hook(`${url}?wait=30m&tag=v2`)
+  assert.equal(accepted.status, 200, JSON.stringify(accepted.body))
+})

@@ -5,12 +5,10 @@
  */
 import type { Socket } from 'node:net'
 import type { EventBus } from '../../events.ts'
-import { parseDuration } from '../../model/duration.ts'
 import { awaitDeployments } from '../../queue/await-deployments.ts'
 import type { Store } from '../../store/store.ts'
 import type { CallAcceptor, CallAnswer, CallRequest } from '../../triggers/accept-call.ts'
-
-const MAX_WAIT_MS = 30 * 60_000
+import { waitOf } from '../../triggers/call-parameters.ts'
 
 export interface HookCallDeps {
   store: Store
@@ -20,17 +18,17 @@ export interface HookCallDeps {
 
 export async function answerHookCall(request: CallRequest, socket: Socket, deps: HookCallDeps): Promise<CallAnswer> {
   const answer = await deps.acceptor.accept(request)
-  const wait = request.query.wait
-  const waitMs = wait === undefined ? undefined : parseDuration(wait)
-  if (answer.status !== 202 || !answer.deploymentIds || waitMs === undefined || waitMs <= 0) {
+  // The acceptor refused a wait that does not parse; what reaches here is bounded.
+  const waitMs = waitOf(request.query)
+  if (answer.status !== 202 || !answer.deploymentIds || waitMs === undefined) {
     return answer
   }
   // Nothing flows while the deployment runs: without this the socket's idle timeout
   // (connectionTimeout) cut every wait longer than it, and CI saw a reset, not the outcome.
   if (socket.timeout) {
-    socket.setTimeout(socket.timeout + Math.min(waitMs, MAX_WAIT_MS))
+    socket.setTimeout(socket.timeout + waitMs)
   }
-  const ended = await awaitDeployments(deps.store, deps.events, answer.deploymentIds, Math.min(waitMs, MAX_WAIT_MS))
+  const ended = await awaitDeployments(deps.store, deps.events, answer.deploymentIds, waitMs)
   if (!ended) {
     return answer
   }
