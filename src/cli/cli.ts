@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import { registerActionCommands } from './commands/actions.ts'
 import { registerConfigCommands } from './commands/config.ts'
+import { registerContextCommands } from './commands/context.ts'
 import { registerDeployCommands } from './commands/deploy.ts'
 import { registerServiceCommands } from './commands/service.ts'
 import { registerStackCommands } from './commands/stack.ts'
@@ -26,7 +27,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showSuggestionAfterError()
     .addHelpText(
       'after',
-      '\nConnection: --url / DECKHAND_URL (default http://127.0.0.1:8080), --token / DECKHAND_TOKEN.\n' +
+      '\nConnection: --url / DECKHAND_URL (default http://127.0.0.1:8080), --token / DECKHAND_TOKEN,\n' +
+        'or a saved context (`deckhand context set|use|ls`, --context <name>).\n' +
+        'Output: -o table|wide|json|yaml on every command (--json is -o json).\n' +
         'Exit codes: 0 success, 1 the operation failed, 2 bad usage.',
     )
   program
@@ -42,6 +45,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerActionCommands(program, io, setExit)
   registerTokenCommands(program, io)
   registerConfigCommands(program, io, setExit)
+  registerContextCommands(program, io)
   registerVersionCommand(program, io)
   configureTree(program, io)
   return program

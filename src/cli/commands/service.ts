@@ -12,7 +12,7 @@ import {
   type GlobalFlags,
 } from '../command-kit.ts'
 import { usageError } from '../exit-codes.ts'
-import { formatAge, formatFields, formatTable, type CliIo } from '../output.ts'
+import { describeObject, formatAge, formatFields, formatTable, type CliIo, type Column } from '../output.ts'
 import { parseJsonObject, readSpecFile } from '../spec-file.ts'
 import { triggerColumns, type TriggerRow } from './trigger.ts'
 
@@ -28,24 +28,36 @@ export interface ServiceRow {
   [field: string]: unknown
 }
 
+/** The columns of `service ls`; wide adds where each service runs and its git source. */
+function serviceColumns(io: CliIo, wide: boolean): Column<ServiceRow>[] {
+  return [
+    { header: 'NAME', value: (s) => s.name },
+    { header: 'DRIVER', value: (s) => s.driver },
+    { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
+    { header: 'REPLICAS', value: (s) => s.replicas, right: true },
+    { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
+    { header: 'TAG POLICY', value: (s) => s.tagPolicy },
+    { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
+    ...(wide
+      ? [
+          { header: 'TARGET', value: (s: ServiceRow) => describeObject(s.target) },
+          { header: 'GIT', value: (s: ServiceRow) => describeObject(s.git) },
+        ]
+      : []),
+  ]
+}
+
 export function registerServiceCommands(program: Command, io: CliIo): void {
   const service = program.command('service').description('list, add, show and remove services')
 
-  withLimit(withGlobalFlags(service.command('ls').description('list services'))).action(
+  withLimit(withGlobalFlags(service.command('ls')
+        .alias('list').description('list services'))).action(
     async (flags: GlobalFlags & { limit: number }) => {
       const items = await listAll<ServiceRow>(clientFor(flags, io), '/api/v1/services', {}, flags.limit)
-      emit(io, flags, items, (rows) =>
+      emit(io, flags, items, (rows, wide) =>
         rows.length === 0
           ? 'no services yet; add one with `deckhand service add`\n'
-          : formatTable(rows, [
-              { header: 'NAME', value: (s) => s.name },
-              { header: 'DRIVER', value: (s) => s.driver },
-              { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
-              { header: 'REPLICAS', value: (s) => s.replicas, right: true },
-              { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
-              { header: 'TAG POLICY', value: (s) => s.tagPolicy },
-              { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
-            ]),
+          : formatTable(rows, serviceColumns(io, wide)),
       )
     },
   )

@@ -70,6 +70,7 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
   withGlobalFlags(
     trigger
       .command('ls')
+      .alias('list')
       .argument('[service]', 'the service whose triggers to list')
       .option('--stack <name>', 'list the triggers of this stack instead'),
   )
