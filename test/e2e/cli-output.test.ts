@@ -89,6 +89,19 @@ describe('deployments', () => {
   })
 })
 
+describe('scale', () => {
+  test('scale web 2 at 2 says nothing to do, exits 0 and queues no deployment', async (t) => {
+    await server.api('POST', '/api/v1/services', commandService('out-scale', 'echo deployed', { replicas: 2 }))
+    t.after(() => server.api('DELETE', '/api/v1/services/out-scale'))
+    const before = (await server.api('GET', '/api/v1/deployments?service=out-scale')).body.items.length
+    const run = ok(await cli('scale', 'out-scale', '2'))
+    assert.equal(run.stdout, 'nothing to do: service out-scale already runs 2 replicas\n')
+    assert.equal(JSON.parse(ok(await cli('scale', 'out-scale', '2', '--wait', '--json')).stdout).status, 'ignored')
+    assert.equal((await server.api('GET', '/api/v1/deployments?service=out-scale')).body.items.length, before)
+    assert.match(ok(await cli('scale', 'out-scale', '3')).stdout, /^queued deployment dpl_/)
+  })
+})
+
 describe('contexts', () => {
   const configHome = (t: { after: (fn: () => void) => void }): string => {
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-xdg-'))
