@@ -89,6 +89,25 @@ describe('deployments', () => {
   })
 })
 
+describe('triggers', () => {
+  test('trigger ls --all shows revoked triggers with their state; plain ls only live ones', async (t) => {
+    await server.api('POST', '/api/v1/services', commandService('out-tr'))
+    t.after(() => server.api('DELETE', '/api/v1/services/out-tr'))
+    const gone = (await server.api('POST', '/api/v1/services/out-tr/triggers', { action: 'redeploy', name: 'gone' })).body
+    const live = (await server.api('POST', '/api/v1/services/out-tr/triggers', { action: 'redeploy', name: 'live' })).body
+    assert.equal((await server.api('DELETE', `/api/v1/triggers/${gone.id}`)).status, 204)
+    const plain = ok(await cli('trigger', 'ls', 'out-tr')).stdout
+    assert.match(plain, new RegExp(`^${live.id} +live .* live$`, 'm'))
+    assert.ok(!plain.includes(gone.id))
+    const all = ok(await cli('trigger', 'ls', 'out-tr', '--all')).stdout
+    assert.match(all, new RegExp(`^${live.id} +live .* live$`, 'm'))
+    assert.match(all, new RegExp(`^${gone.id} +gone .* revoked \\d+s ago$`, 'm'))
+    const asJson = JSON.parse(ok(await cli('trigger', 'ls', 'out-tr', '-a', '-o', 'json')).stdout)
+    assert.deepEqual(asJson.map((r: any) => [r.id, r.revokedAt !== null]), [[live.id, false], [gone.id, true]])
+    assert.ok(asJson.every((r: any) => r.url === undefined && r.secret === undefined))
+  })
+})
+
 describe('scale', () => {
   test('scale web 2 at 2 says nothing to do, exits 0 and queues no deployment', async (t) => {
     await server.api('POST', '/api/v1/services', commandService('out-scale', 'echo deployed', { replicas: 2 }))
