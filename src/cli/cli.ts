@@ -17,6 +17,7 @@ const defaultIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => Date.now(),
+  isTerminal: process.stdout.isTTY === true,
 }
 
 /** Builds the command tree; `setExit` lets a command end non-zero without throwing (deploy failed). */

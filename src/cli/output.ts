@@ -11,6 +11,8 @@ export interface CliIo {
   env: Record<string, string | undefined>
   /** Now, for ages in tables; injectable so tests see stable text. */
   now: () => number
+  /** stdout is a terminal: --watch redraws the screen instead of printing view after view. */
+  isTerminal?: boolean
 }
 
 export interface Column<T> {

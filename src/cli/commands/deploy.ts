@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander'
 import { stringify } from 'yaml'
 import { DEPLOYMENT_STATES } from '../../model/index.ts'
 import { clientFor, emit, encode, listAll, outputOf, withGlobalFlags, withLimit, type GlobalFlags } from '../command-kit.ts'
+import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
 import { EXIT } from '../exit-codes.ts'
 import { followDeployment, formatLogLine, type LogLineView } from '../follow.ts'
 import { firstLine, formatAge, formatElapsed, formatFields, formatTable, type CliIo } from '../output.ts'
@@ -36,7 +37,7 @@ export function describeParams(params: DeploymentRow['params']): string {
 }
 
 /** Columns of the ERROR cell in `deploy ls` (wide shows the whole first line). */
-const ERROR_WIDTH = 60
+export const ERROR_WIDTH = 60
 
 /**
  * How `deploy logs` prints a line, with or without -f: -o json is one object per line (JSON
@@ -56,20 +57,22 @@ function logPrinter(flags: GlobalFlags): (line: LogLineView) => string {
 export function registerDeployCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const deploy = program.command('deploy').description('list deployments, show them, read or follow their logs, cancel')
 
-  withLimit(
-    withGlobalFlags(
-      deploy
-        .command('ls')
-        .alias('list')
-        .description('list deployments, newest first')
-        .option('--service <name>', 'only this service')
-        .addOption(new Option('--state <state>', 'only this state').choices(DEPLOYMENT_STATES)),
+  withWatch(
+    withLimit(
+      withGlobalFlags(
+        deploy
+          .command('ls')
+          .alias('list')
+          .description('list deployments, newest first')
+          .option('--service <name>', 'only this service')
+          .addOption(new Option('--state <state>', 'only this state').choices(DEPLOYMENT_STATES)),
+      ),
+      20,
     ),
-    20,
-  ).action(async (flags: GlobalFlags & { limit: number; service?: string; state?: string }) => {
+  ).action(async (flags: GlobalFlags & WatchFlags & { limit: number; service?: string; state?: string }) => {
     const query = { service: flags.service, state: flags.state }
-    const items = await listAll<DeploymentRow>(clientFor(flags, io), '/api/v1/deployments', query, flags.limit)
-    emit(io, flags, items, (rows, wide) =>
+    const client = clientFor(flags, io)
+    await showOrWatch(io, flags, () => listAll<DeploymentRow>(client, '/api/v1/deployments', query, flags.limit), (rows, wide) =>
       rows.length === 0
         ? 'no deployments\n'
         : formatTable(rows, [
