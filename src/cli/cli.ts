@@ -1,6 +1,7 @@
 /** The `deckhand` command line (everything but `serve`): parses argv, runs a command, returns its exit code. */
 import { Command, CommanderError } from 'commander'
 import { registerActionCommands } from './commands/actions.ts'
+import { registerCompletionCommand } from './commands/completion.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerContextCommands } from './commands/context.ts'
 import { registerDeployCommands } from './commands/deploy.ts'
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfigCommands(program, io, setExit)
   registerContextCommands(program, io)
   registerVersionCommand(program, io)
+  registerCompletionCommand(program, io)
   configureTree(program, io)
   return program
 }
