@@ -208,7 +208,7 @@ describe('tokens, version and help', () => {
       ['trigger', 'ls'], ['trigger', 'add'], ['trigger', 'revoke'], ['trigger', 'rotate'],
       ['deploy', 'ls'], ['deploy', 'show'], ['deploy', 'logs'], ['deploy', 'cancel'],
       ['redeploy'], ['rollback'], ['scale'], ['token', 'ls'], ['token', 'create'], ['token', 'revoke'],
-      ['config', 'validate'], ['version'],
+      ['config', 'validate'], ['version'], ['completion'], ['context', 'ls'], ['context', 'use'], ['context', 'set'], ['context', 'rm'],
     ]
     const runs = await Promise.all(commands.map((args) => deckhand([...args, '--help'])))
     runs.forEach((run, index) => {
