@@ -19,7 +19,12 @@ interface StatusView {
   items?: InstanceView[]
   detail?: string
   error?: string
+  /** How the runtime differs from what Deckhand last deployed. */
+  drift?: unknown
 }
+
+/** Fields the description places itself; any other field of the service is listed after them. */
+const PLACED = new Set(['name', 'driver', 'target', 'image', 'tag', 'replicas', 'scale', 'tagPolicy', 'git', 'deploy', 'createdAt', 'updatedAt', 'status'])
 
 interface InstanceView {
   id?: string
@@ -56,6 +61,12 @@ export function describeService({ service, deployments, triggers }: ServiceDescr
     git: describeObject(service.git) ?? undefined,
     deploy: describeObject(service.deploy) ?? undefined,
     runtime: status.error ?? status.detail,
+    drift: status.drift === undefined || status.drift === null ? undefined : (describeObject(status.drift) ?? undefined),
+    ...Object.fromEntries(
+      Object.entries(service)
+        .filter(([key, value]) => !PLACED.has(key) && value !== undefined && value !== null)
+        .map(([key, value]) => [key, describeObject(value) ?? '-']),
+    ),
     created: typeof service.createdAt === 'string' ? formatAge(service.createdAt, io.now()) : undefined,
     updated: formatAge(service.updatedAt, io.now()),
   })
