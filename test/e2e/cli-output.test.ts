@@ -1,13 +1,14 @@
 // The CLI's kubectl habits against a real server: -o table|wide|json|yaml, `list` for `ls`,
 // logs as JSON Lines, one-line errors in `deploy ls`, and contexts in the config file.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { parse } from 'yaml'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
-import { cliFor, deckhand, type CliRun } from './cli-support.ts'
+import { BIN, cliFor, deckhand, type CliRun } from './cli-support.ts'
 
 let server: TestServer
 let cli: (...args: string[]) => Promise<CliRun>
@@ -157,6 +158,18 @@ describe('contexts', () => {
     const unknown = await deckhand(['context', 'use', 'nope'], env)
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /no context named "nope" .*there are: local, other/)
+  })
+
+  test('context set --token-stdin reads the token from stdin, and refuses a strange name', async (t) => {
+    const xdg = configHome(t)
+    // spawnSync is safe here: `context set` never calls the server that runs in this process.
+    const set = spawnSync(BIN, ['context', 'set', 'piped', '--url', server.url, '--token-stdin'], {
+      input: `${server.token}\n`, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: xdg },
+    })
+    assert.equal(set.status, 0, set.stderr)
+    assert.ok(!set.stdout.includes(server.token))
+    assert.match(ok(await deckhand(['service', 'ls'], { XDG_CONFIG_HOME: xdg })).stdout, /^out-a /m)
+    assert.equal((await deckhand(['context', 'set', '../evil', '--url', server.url], { XDG_CONFIG_HOME: xdg })).code, 2)
   })
 
   test("a context's token is never sent to a URL given another way", async (t) => {

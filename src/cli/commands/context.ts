@@ -63,6 +63,9 @@ export function registerContextCommands(program: Command, io: CliIo): void {
     .option('--token <token>', 'the admin token to send to that URL')
     .option('--token-stdin', 'read the token from stdin (keeps it out of the shell history and `ps`)')
     .action((name: string, flags: SetFlags) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+        throw usageError(`a context name is 1 to 64 letters, digits, dots, dashes or underscores; got "${name}"`)
+      }
       if (!/^https?:\/\/[^\s]+$/.test(flags.url)) {
         throw usageError(`--url must be an http(s) URL, e.g. https://deckhand.example.com; got "${flags.url}"`)
       }
