@@ -37,6 +37,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program
     .command('serve')
     .description('run the server (see `deckhand serve --help`)')
+    // Declared for completion and help only: the bin hands `serve` to src/server/serve.ts first.
+    .option('--listen <host:port>', 'address to serve on (DECKHAND_LISTEN)')
+    .option('--config <file>', 'a deckhand.yaml to apply at start (DECKHAND_CONFIG)')
     .action(() => {
       throw new CliError('`serve` is started by the deckhand binary (src/main.ts), not by the CLI', EXIT.usage)
     })

@@ -95,8 +95,9 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
       const shown = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}`)
       emit(io, flags, shown, (d) => {
         const { error, ...fields } = d
-        const head = formatFields({ ...fields, params: describeParams(d.params) || '-' })
-        return error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : `${head}error:    -\n`
+        // An error may span lines (a command's output): it gets its own indented block.
+        const head = formatFields({ ...fields, params: describeParams(d.params) || '-', ...(error ? {} : { error: null }) })
+        return error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
       })
     },
   )

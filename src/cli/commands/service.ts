@@ -31,24 +31,11 @@ export interface ServiceRow {
   [field: string]: unknown
 }
 
-/** The columns of `service ls`; wide adds where each service runs and its git source. */
-function serviceColumns(io: CliIo, wide: boolean): Column<ServiceRow>[] {
-  return [
-    { header: 'NAME', value: (s) => s.name },
-    { header: 'DRIVER', value: (s) => s.driver },
-    { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
-    { header: 'REPLICAS', value: (s) => s.replicas, right: true },
-    { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
-    { header: 'TAG POLICY', value: (s) => s.tagPolicy },
-    { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
-    ...(wide
-      ? [
-          { header: 'TARGET', value: (s: ServiceRow) => describeObject(s.target) },
-          { header: 'GIT', value: (s: ServiceRow) => describeObject(s.git) },
-        ]
-      : []),
-  ]
-}
+/** What `service ls -o wide` adds: where each service runs and its git source. */
+const WIDE_COLUMNS: Column<ServiceRow>[] = [
+  { header: 'TARGET', value: (s) => describeObject(s.target) },
+  { header: 'GIT', value: (s) => describeObject(s.git) },
+]
 
 export function registerServiceCommands(program: Command, io: CliIo): void {
   const service = program.command('service').description('list, add, show and remove services')
@@ -56,14 +43,20 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
   withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
     async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
       const client = clientFor(flags, io)
-      await showOrWatch(
-        io,
-        flags,
-        () => listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit),
-        (rows, wide) =>
-          rows.length === 0
-            ? 'no services yet; add one with `deckhand service add`\n'
-            : formatTable(rows, serviceColumns(io, wide)),
+      const list = () => listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit)
+      await showOrWatch(io, flags, list, (rows, wide) =>
+        rows.length === 0
+          ? 'no services yet; add one with `deckhand service add`\n'
+          : formatTable(rows, [
+              { header: 'NAME', value: (s) => s.name },
+              { header: 'DRIVER', value: (s) => s.driver },
+              { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
+              { header: 'REPLICAS', value: (s) => s.replicas, right: true },
+              { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
+              { header: 'TAG POLICY', value: (s) => s.tagPolicy },
+              { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
+              ...(wide ? WIDE_COLUMNS : []),
+            ]),
       )
     },
   )
