@@ -39,7 +39,12 @@ function planScale(
 ): JoinDecision {
   const kind = queued ? 'join' : 'new'
   if (incoming.replicas !== undefined) {
-    return { kind, params: { replicas: clampReplicas(service, incoming.replicas) } }
+    const replicas = clampReplicas(service, incoming.replicas)
+    // With nothing queued, a count the service already has would run a deployment that changes nothing.
+    if (!queued && replicas === service.replicas) {
+      return { kind: 'ignored', reason: `service ${service.name} already runs ${replicas} replicas` }
+    }
+    return { kind, params: { replicas } }
   }
   const step = incoming.by ?? 0
   if (queued?.replicas !== undefined) {

@@ -1,4 +1,5 @@
 /** The CLI's only way to the server: JSON over the admin API, failures turned into one-liners. */
+import { contextFilePath, findContext, readContextFile, type CliContext } from './contexts.ts'
 import { CliError, EXIT } from './exit-codes.ts'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080'
@@ -6,6 +7,8 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080'
 export interface ConnectionOptions {
   url?: string | undefined
   token?: string | undefined
+  /** A context of the config file, named with --context. */
+  context?: string | undefined
 }
 
 export interface ApiRequest {
@@ -19,12 +22,24 @@ export interface ApiRequest {
   signal?: AbortSignal
 }
 
-/** Where the server is and how to authenticate: flags first, then DECKHAND_URL/DECKHAND_TOKEN. */
+/**
+ * Where the server is and how to authenticate: flags first; then the context named with
+ * --context; then DECKHAND_URL/DECKHAND_TOKEN; then the current context of the config file.
+ * A context's token goes only to that context's URL, never to a URL given some other way.
+ */
 export function resolveConnection(
   flags: ConnectionOptions,
   env: Record<string, string | undefined>,
 ): { url: string; token: string | undefined } {
-  const url = (flags.url ?? env.DECKHAND_URL ?? DEFAULT_URL).replace(/\/+$/, '')
+  const named = flags.context !== undefined
+  let context: CliContext | undefined
+  if (named || (flags.url ?? env.DECKHAND_URL) === undefined) {
+    const path = contextFilePath(env)
+    const file = readContextFile(path)
+    const name = flags.context ?? file.currentContext
+    context = name === undefined ? undefined : findContext(file, name, path)
+  }
+  const url = trimSlashes(flags.url ?? (named ? context!.url : (env.DECKHAND_URL ?? context?.url)) ?? DEFAULT_URL)
   try {
     const parsed = new URL(url)
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
@@ -33,9 +48,12 @@ export function resolveConnection(
   } catch {
     throw new CliError(`"${url}" is not an http(s) URL; set --url or DECKHAND_URL to e.g. ${DEFAULT_URL}`, EXIT.usage)
   }
-  const token = flags.token ?? env.DECKHAND_TOKEN
+  const contextToken = context && trimSlashes(context.url) === url ? context.token : undefined
+  const token = flags.token ?? (named ? (contextToken ?? env.DECKHAND_TOKEN) : (env.DECKHAND_TOKEN ?? contextToken))
   return { url, token: token === '' ? undefined : token }
 }
+
+const trimSlashes = (url: string): string => url.replace(/\/+$/, '')
 
 export class ApiClient {
   readonly url: string
@@ -67,7 +85,8 @@ export class ApiClient {
   async fetch(path: string, options: ApiRequest = {}): Promise<Response> {
     if (!options.anonymous && this.#token === undefined) {
       throw new CliError(
-        'no admin token: set DECKHAND_TOKEN or pass --token (the server prints one on first start)',
+        'no admin token: set DECKHAND_TOKEN, pass --token, or save one with `deckhand context set` ' +
+          '(the server prints the first one on its first start, or takes DECKHAND_ADMIN_TOKEN)',
         EXIT.usage,
       )
     }
@@ -120,8 +139,10 @@ async function describeFailure(response: Response, url: string): Promise<string>
   }
   switch (response.status) {
     case 401:
-      return `the server at ${url} refused the admin token (401); check DECKHAND_TOKEN or --token, ` +
-        'or create a token with `deckhand token create`'
+      // `deckhand token create` needs a working token itself, so name where the first one comes from.
+      return `the server at ${url} refused the admin token (401); check DECKHAND_TOKEN, --token or the context ` +
+        '(`deckhand context ls`). The first token is the one the server printed on its first start, or the ' +
+        'DECKHAND_ADMIN_TOKEN it was started with; with a working token, `deckhand token create` makes more'
     case 403:
       return `the server at ${url} refused this admin token (403)${message ? `: ${message}` : ''}`
     case 404:

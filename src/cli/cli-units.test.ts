@@ -5,7 +5,7 @@ import { parseScaleCount } from './commands/actions.ts'
 import { buildServiceSpec, parseHealth } from './commands/service.ts'
 import { triggerSpecFromFlags } from './commands/trigger.ts'
 import { readSse } from './follow.ts'
-import { formatAge, formatTable } from './output.ts'
+import { describeObject, firstLine, formatAge, formatTable } from './output.ts'
 
 test('tables align columns to their widest cell and show missing values as -', () => {
   const text = formatTable(
@@ -71,4 +71,12 @@ test('trigger flags send only the options given, so server defaults stay default
     triggerSpecFromFlags({ action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, allowTag: false, cooldown: '5m' }),
     { action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, cooldown: '5m', allowTag: false },
   )
+})
+
+test('table cells: an object on one line, an error cut to its first line', () => {
+  assert.equal(describeObject({ command: 'node a.js', env: { A: '1' }, health: { http: '/' } }), 'command=node a.js env.A=1 health.http=/')
+  assert.equal(describeObject(null), null)
+  assert.equal(firstLine('boom\nstack line'), 'boom …')
+  assert.equal(firstLine('x'.repeat(80), 10), `${'x'.repeat(9)}…`)
+  assert.equal(firstLine(null), null)
 })

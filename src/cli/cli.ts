@@ -1,7 +1,9 @@
 /** The `deckhand` command line (everything but `serve`): parses argv, runs a command, returns its exit code. */
 import { Command, CommanderError } from 'commander'
 import { registerActionCommands } from './commands/actions.ts'
+import { registerCompletionCommand } from './commands/completion.ts'
 import { registerConfigCommands } from './commands/config.ts'
+import { registerContextCommands } from './commands/context.ts'
 import { registerDeployCommands } from './commands/deploy.ts'
 import { registerServiceCommands } from './commands/service.ts'
 import { registerStackCommands } from './commands/stack.ts'
@@ -16,6 +18,7 @@ const defaultIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   now: () => Date.now(),
+  isTerminal: process.stdout.isTTY === true,
 }
 
 /** Builds the command tree; `setExit` lets a command end non-zero without throwing (deploy failed). */
@@ -26,12 +29,17 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showSuggestionAfterError()
     .addHelpText(
       'after',
-      '\nConnection: --url / DECKHAND_URL (default http://127.0.0.1:8080), --token / DECKHAND_TOKEN.\n' +
+      '\nConnection: --url / DECKHAND_URL (default http://127.0.0.1:8080), --token / DECKHAND_TOKEN,\n' +
+        'or a saved context (`deckhand context set|use|ls`, --context <name>).\n' +
+        'Output: -o table|wide|json|yaml on every command (--json is -o json).\n' +
         'Exit codes: 0 success, 1 the operation failed, 2 bad usage.',
     )
   program
     .command('serve')
     .description('run the server (see `deckhand serve --help`)')
+    // Declared for completion and help only: the bin hands `serve` to src/server/serve.ts first.
+    .option('--listen <host:port>', 'address to serve on (DECKHAND_LISTEN)')
+    .option('--config <file>', 'a deckhand.yaml to apply at start (DECKHAND_CONFIG)')
     .action(() => {
       throw new CliError('`serve` is started by the deckhand binary (src/main.ts), not by the CLI', EXIT.usage)
     })
@@ -42,7 +50,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerActionCommands(program, io, setExit)
   registerTokenCommands(program, io)
   registerConfigCommands(program, io, setExit)
+  registerContextCommands(program, io)
   registerVersionCommand(program, io)
+  registerCompletionCommand(program, io)
   configureTree(program, io)
   return program
 }

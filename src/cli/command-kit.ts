@@ -1,32 +1,54 @@
 /** What every command shares: the connection and output flags, the client, printing, paging. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { ApiClient, resolveConnection } from './api-client.ts'
-import { formatJson, type CliIo } from './output.ts'
+import { usageError } from './exit-codes.ts'
+import { formatData, OUTPUT_FORMATS, type CliIo, type OutputFormat } from './output.ts'
 
 export interface GlobalFlags {
   url?: string
   token?: string
+  context?: string
+  output?: OutputFormat
   json?: boolean
 }
 
-/** Adds --url, --token and --json to a leaf command, so they work after the command's name. */
-export function withGlobalFlags(command: Command, options: { json?: boolean } = {}): Command {
-  command
+/** Adds the connection flags and -o/--json to a leaf command, so they work after the command's name. */
+export function withGlobalFlags(command: Command): Command {
+  return command
     .addOption(new Option('--url <url>', 'server URL (env: DECKHAND_URL, default http://127.0.0.1:8080)'))
     .addOption(new Option('--token <token>', 'admin token (env: DECKHAND_TOKEN)'))
-  if (options.json !== false) {
-    command.option('--json', 'print JSON for scripts instead of a table')
-  }
-  return command
+    .addOption(new Option('--context <name>', 'use this context of the config file (see `deckhand context ls`)'))
+    .addOption(new Option('-o, --output <format>', 'table (default), wide, json or yaml').choices(OUTPUT_FORMATS))
+    .option('--json', 'same as -o json')
 }
 
 export function clientFor(flags: GlobalFlags, io: CliIo): ApiClient {
-  return new ApiClient(resolveConnection({ url: flags.url, token: flags.token }, io.env))
+  return new ApiClient(resolveConnection({ url: flags.url, token: flags.token, context: flags.context }, io.env))
 }
 
-/** Prints `value` as JSON under --json, else the text `human` renders. */
-export function emit<T>(io: CliIo, flags: GlobalFlags, value: T, human: (value: T) => string): void {
-  io.stdout(flags.json ? formatJson(value) : human(value))
+/** The format asked for: `--json` is `-o json`; asking for two different ones is bad usage. */
+export function outputOf(flags: GlobalFlags): OutputFormat {
+  if (flags.json && flags.output !== undefined && flags.output !== 'json') {
+    throw usageError(`--json and -o ${flags.output} ask for two formats; pick one`)
+  }
+  return flags.json ? 'json' : (flags.output ?? 'table')
+}
+
+/** True when the output is for a program (json or yaml), not for a person. */
+export const isForScripts = (flags: GlobalFlags): boolean => {
+  const format = outputOf(flags)
+  return format === 'json' || format === 'yaml'
+}
+
+/** Renders `value` as JSON or YAML under -o json|yaml, else as the text `human` renders (wide: more columns). */
+export function render<T>(flags: GlobalFlags, value: T, human: (value: T, wide: boolean) => string): string {
+  const format = outputOf(flags)
+  return format === 'json' || format === 'yaml' ? formatData(value, format) : human(value, format === 'wide')
+}
+
+/** Prints what render() makes of `value`. */
+export function emit<T>(io: CliIo, flags: GlobalFlags, value: T, human: (value: T, wide: boolean) => string): void {
+  io.stdout(render(flags, value, human))
 }
 
 export interface PageAnswer<T> {

@@ -1,4 +1,9 @@
-/** How results reach the terminal: aligned tables and key/value blocks for people, JSON for scripts. */
+/** How results reach the terminal: aligned tables and key/value blocks for people, JSON or YAML for scripts. */
+import { stringify } from 'yaml'
+
+/** The values of `-o`: a table, a table with more columns, or the API's objects as JSON or YAML. */
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 export interface CliIo {
   stdout: (text: string) => void
@@ -6,6 +11,8 @@ export interface CliIo {
   env: Record<string, string | undefined>
   /** Now, for ages in tables; injectable so tests see stable text. */
   now: () => number
+  /** stdout is a terminal: --watch redraws the screen instead of printing view after view. */
+  isTerminal?: boolean
 }
 
 export interface Column<T> {
@@ -40,6 +47,38 @@ export function formatFields(fields: Record<string, unknown>): string {
 
 export function formatJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n'
+}
+
+/** The API's objects for scripts; YAML keeps every key in JSON's order (no aliases, so `yq` reads it as JSON). */
+export function formatData(value: unknown, format: 'json' | 'yaml'): string {
+  return format === 'json' ? formatJson(value) : stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 })
+}
+
+/** `{"command":"x","env":{"A":"1"}}` → `command=x env.A=1`: an object on one line, for a table cell. */
+export function describeObject(value: unknown, prefix = ''): string | null {
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+    return value === null || value === undefined ? null : cellText(value)
+  }
+  const parts = Object.entries(value as Record<string, unknown>).map(([key, inner]) =>
+    typeof inner === 'object' && inner !== null && !Array.isArray(inner)
+      ? describeObject(inner, `${prefix}${key}.`)
+      : `${prefix}${key}=${cellText(inner)}`,
+  )
+  return parts.filter(Boolean).join(' ') || null
+}
+
+/** The first line of a text, cut to `width` characters with an ellipsis; null stays null. */
+export function firstLine(text: string | null | undefined, width = Infinity): string | null {
+  if (!text) {
+    return null
+  }
+  const lines = text.trim().split(/\r?\n/)
+  const line = lines[0]!.trim()
+  const more = lines.length > 1
+  if (line.length > width) {
+    return `${line.slice(0, width - 1)}…`
+  }
+  return more ? `${line} …` : line
 }
 
 function cellText(value: unknown): string {

@@ -2,6 +2,7 @@
 import pino from 'pino'
 import { ConfigApplyError } from '../config/config-apply.ts'
 import { ConfigFileError } from '../config/config-file.ts'
+import { serveHelp } from './settings-catalogue.ts'
 import { readSettings, SettingsError } from './settings.ts'
 import { startServer } from './start-server.ts'
 
@@ -19,7 +20,7 @@ export async function serve(argv: string[]): Promise<number> {
       flags[name === '--listen' ? 'listen' : 'config'] = value
       if (inline === undefined) i += 1
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('Usage: deckhand serve [--listen host:port] [--config deckhand.yaml]\n\nSettings come from DECKHAND_* environment variables; see the README.\n')
+      process.stdout.write(serveHelp())
       return 0
     } else {
       process.stderr.write(`deckhand serve: unknown option ${arg}; see deckhand serve --help\n`)

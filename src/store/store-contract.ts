@@ -91,6 +91,23 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.ok((await store.getTrigger('trg_a'))?.revokedAt)
     })
 
+    withStore('a listing with includeRevoked shows revoked triggers beside live ones, newest first', async (store) => {
+      await store.createService(serviceInput('web'))
+      const options = {
+        name: 'hub', action: 'redeploy' as const, by: 1, sender: 'auto' as const, secret: null,
+        allowIps: [], passBody: true, envFromQuery: [], allowTag: true, reverseOnResolve: false,
+        cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
+      }
+      await store.createTrigger({ ...options, id: 'trg_old', service: 'web', stack: null, tokenHash: 'h1' })
+      await store.createTrigger({ ...options, id: 'trg_new', service: 'web', stack: null, tokenHash: 'h2' })
+      await store.revokeTrigger('trg_old')
+      assert.deepEqual((await store.listTriggers({ service: 'web' }, { limit: 10 })).items.map((t) => t.id), ['trg_new'])
+      const all = await store.listTriggers({ service: 'web' }, { limit: 1 }, { includeRevoked: true })
+      assert.deepEqual(all.items.map((t) => [t.id, t.revokedAt === null]), [['trg_new', true]])
+      const rest = await store.listTriggers({ service: 'web' }, { limit: 1, cursor: all.next! }, { includeRevoked: true })
+      assert.deepEqual(rest.items.map((t) => [t.id, t.revokedAt === null]), [['trg_old', false]])
+    })
+
     withStore('a burst of calls joins the queued deployment, counts every call and keeps the newest input', async (store) => {
       await store.createService(serviceInput('web'))
       const burst = (from: number, count: number) =>

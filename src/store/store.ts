@@ -162,7 +162,12 @@ export interface Store {
   getTrigger(id: string): Promise<Trigger | undefined>
   /** The live trigger whose token hashes to `tokenHash`; revoked ones are never found. */
   findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined>
-  listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>>
+  /** Live triggers, newest first; with `includeRevoked`, revoked ones too (their `revokedAt` set). */
+  listTriggers(
+    owner: { service?: string; stack?: string },
+    page: PageRequest,
+    options?: { includeRevoked?: boolean },
+  ): Promise<Page<Trigger>>
   /** Replaces a trigger's options (not its token); undefined when unknown or revoked. */
   updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined>
   /** Forgets the token hash at once; false when unknown or already revoked. */

@@ -58,6 +58,9 @@ test('config validate accepts a good file and refuses a bad one naming file, lin
   assert.equal(refused.stderr, `${bad}:8: services[0].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds\n`)
   const asJson = await deckhand(['config', 'validate', bad, '--json'], env)
   assert.equal(JSON.parse(asJson.stdout).valid, false)
+  const asYaml = await deckhand(['config', 'validate', bad, '-o', 'yaml'], env)
+  assert.equal(asYaml.code, 1)
+  assert.match(asYaml.stdout, /^valid: false\nerrors:\n {2}- .*healthTimeout/m)
 
   const missing = await deckhand(['config', 'validate', good])
   assert.equal(missing.code, 1)

@@ -16,6 +16,8 @@ export function deckhand(args: string[], env: Record<string, string | undefined>
     const base = { ...process.env }
     delete base.DECKHAND_URL
     delete base.DECKHAND_TOKEN
+    // The developer's own contexts (~/.config/deckhand) must not leak into a run.
+    base.XDG_CONFIG_HOME = '/nonexistent/deckhand-test-config'
     execFile(BIN, args, { env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
       resolve({ code, stdout, stderr })

@@ -141,7 +141,8 @@ describe('deployments', () => {
     assert.match(followed.stdout, /started[\s\S]*finished/)
     assert.match(followed.stderr, new RegExp(`deployment ${id} succeeded`))
     assert.match(ok(await cli('deploy', 'logs', id)).stdout, /finished/)
-    assert.ok(json(await cli('deploy', 'logs', id, '--json')).some((l: any) => l.line === 'finished'))
+    const lines = ok(await cli('deploy', 'logs', id, '--json')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+    assert.ok(lines.some((l: any) => l.line === 'finished'))
     assert.match(ok(await cli('deploy', 'ls', '--service', 'dp-log')).stdout, new RegExp(`^${id} +dp-log +redeploy +succeeded `, 'm'))
     assert.equal(json(await cli('deploy', 'ls', '--service', 'dp-log', '--state', 'succeeded', '--json'))[0].id, id)
     assert.match(ok(await cli('deploy', 'show', id)).stdout, /^state: +succeeded$/m)
@@ -207,7 +208,7 @@ describe('tokens, version and help', () => {
       ['trigger', 'ls'], ['trigger', 'add'], ['trigger', 'revoke'], ['trigger', 'rotate'],
       ['deploy', 'ls'], ['deploy', 'show'], ['deploy', 'logs'], ['deploy', 'cancel'],
       ['redeploy'], ['rollback'], ['scale'], ['token', 'ls'], ['token', 'create'], ['token', 'revoke'],
-      ['config', 'validate'], ['version'],
+      ['config', 'validate'], ['version'], ['completion'], ['context', 'ls'], ['context', 'use'], ['context', 'set'], ['context', 'rm'],
     ]
     const runs = await Promise.all(commands.map((args) => deckhand([...args, '--help'])))
     runs.forEach((run, index) => {
@@ -231,13 +232,16 @@ describe('errors a person can act on', () => {
     const run = await deckhand(['service', 'ls', '--url', server.url, '--token', 'wrong-token-value'])
     assert.equal(run.code, 1)
     assert.match(run.stderr, /refused the admin token \(401\).*DECKHAND_TOKEN/)
+    // `token create` itself needs a token: the hint says where the first one comes from.
+    assert.match(run.stderr, /first token is the one the server printed on its first start, or the DECKHAND_ADMIN_TOKEN/)
     assert.ok(!run.stderr.includes('wrong-token-value'))
   })
 
   test('no token at all is bad usage', async () => {
     const run = await deckhand(['deploy', 'ls'], { DECKHAND_URL: server.url })
     assert.equal(run.code, 2)
-    assert.match(run.stderr, /no admin token: set DECKHAND_TOKEN or pass --token/)
+    assert.match(run.stderr, /no admin token: set DECKHAND_TOKEN, pass --token, or save one with `deckhand context set`/)
+    assert.match(run.stderr, /prints the first one on its first start, or takes DECKHAND_ADMIN_TOKEN/)
   })
 
   test('unknown names: exit 1 with the server message', async () => {

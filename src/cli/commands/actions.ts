@@ -1,10 +1,10 @@
 /** `deckhand redeploy|rollback|scale <service>`: deployments asked for by hand, optionally awaited. */
 import { type Command, InvalidArgumentError } from 'commander'
 import type { ApiClient } from '../api-client.ts'
-import { clientFor, encode, withGlobalFlags, type GlobalFlags } from '../command-kit.ts'
+import { clientFor, encode, isForScripts, outputOf, withGlobalFlags, type GlobalFlags } from '../command-kit.ts'
 import { EXIT } from '../exit-codes.ts'
 import { followDeployment, formatLogLine } from '../follow.ts'
-import { formatJson, type CliIo } from '../output.ts'
+import { formatData, type CliIo } from '../output.ts'
 import type { DeploymentRow } from './deploy.ts'
 
 interface Accepted {
@@ -33,16 +33,18 @@ export function parseScaleCount(text: string): Record<string, unknown> {
 
 export function registerActionCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const request = async (client: ApiClient, path: string, body: unknown, flags: WaitFlags): Promise<void> => {
+    const scripted = isForScripts(flags)
+    const data = (value: unknown): string => formatData(value, outputOf(flags) === 'yaml' ? 'yaml' : 'json')
     const answer = await client.request<Accepted>(path, { method: 'POST', body })
     const deployments = answer.deployments ?? []
     if (answer.status === 'ignored' || deployments.length === 0) {
-      io.stdout(flags.json ? formatJson(answer) : `nothing to do: ${answer.reason ?? 'the server ignored the request'}\n`)
+      io.stdout(scripted ? data(answer) : `nothing to do: ${answer.reason ?? 'the server ignored the request'}\n`)
       return
     }
     if (!flags.wait) {
       io.stdout(
-        flags.json
-          ? formatJson(answer)
+        scripted
+          ? data(answer)
           : deployments
               .map((d) => `${d.coalesced ? 'joined queued' : 'queued'} deployment ${d.id} (${d.action} ${d.service})\n`)
               .join('') + `follow it with \`deckhand deploy logs -f ${deployments[0]!.id}\`\n`,
@@ -51,22 +53,22 @@ export function registerActionCommands(program: Command, io: CliIo, setExit: (co
     }
     const results: DeploymentRow[] = []
     for (const deployment of deployments) {
-      if (!flags.json) {
+      if (!scripted) {
         io.stderr(`${deployment.coalesced ? 'joined queued' : 'queued'} deployment ${deployment.id}; following it\n`)
       }
       const state = await followDeployment(client, deployment.id, (line) => {
-        if (!flags.json) {
+        if (!scripted) {
           io.stdout(formatLogLine(line))
         }
       })
       const final = await client.request<DeploymentRow>(`/api/v1/deployments/${encode(deployment.id)}`)
       results.push(final)
-      if (!flags.json) {
+      if (!scripted) {
         io.stderr(`deployment ${deployment.id} ${state}${final.error ? `: ${final.error}` : ''}\n`)
       }
     }
-    if (flags.json) {
-      io.stdout(formatJson(results.length === 1 ? results[0] : results))
+    if (scripted) {
+      io.stdout(data(results.length === 1 ? results[0] : results))
     }
     setExit(results.every((d) => d.state === 'succeeded') ? EXIT.ok : EXIT.failed)
   }

@@ -1,10 +1,12 @@
 /** `deckhand deploy ls|show|logs [-f]|cancel`: deployment history, logs and cancellation. */
 import { type Command, Option } from 'commander'
+import { stringify } from 'yaml'
 import { DEPLOYMENT_STATES } from '../../model/index.ts'
-import { clientFor, emit, encode, listAll, withGlobalFlags, withLimit, type GlobalFlags } from '../command-kit.ts'
+import { clientFor, emit, encode, listAll, outputOf, withGlobalFlags, withLimit, type GlobalFlags } from '../command-kit.ts'
+import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
 import { EXIT } from '../exit-codes.ts'
 import { followDeployment, formatLogLine, type LogLineView } from '../follow.ts'
-import { formatAge, formatElapsed, formatFields, formatJson, formatTable, type CliIo } from '../output.ts'
+import { firstLine, formatAge, formatElapsed, formatFields, formatTable, type CliIo } from '../output.ts'
 
 export interface DeploymentRow {
   id: string
@@ -34,22 +36,43 @@ export function describeParams(params: DeploymentRow['params']): string {
   return parts.join(' ')
 }
 
+/** Columns of the ERROR cell in `deploy ls` (wide shows the whole first line). */
+export const ERROR_WIDTH = 60
+
+/**
+ * How `deploy logs` prints a line, with or without -f: -o json is one object per line (JSON
+ * Lines, so `jq` reads a followed log as it comes), -o yaml one document per line.
+ */
+function logPrinter(flags: GlobalFlags): (line: LogLineView) => string {
+  switch (outputOf(flags)) {
+    case 'json':
+      return (line) => `${JSON.stringify(line)}\n`
+    case 'yaml':
+      return (line) => `---\n${stringify(line, { lineWidth: 0 })}`
+    default:
+      return formatLogLine
+  }
+}
+
 export function registerDeployCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const deploy = program.command('deploy').description('list deployments, show them, read or follow their logs, cancel')
 
-  withLimit(
-    withGlobalFlags(
-      deploy
-        .command('ls')
-        .description('list deployments, newest first')
-        .option('--service <name>', 'only this service')
-        .addOption(new Option('--state <state>', 'only this state').choices(DEPLOYMENT_STATES)),
+  withWatch(
+    withLimit(
+      withGlobalFlags(
+        deploy
+          .command('ls')
+          .alias('list')
+          .description('list deployments, newest first')
+          .option('--service <name>', 'only this service')
+          .addOption(new Option('--state <state>', 'only this state').choices(DEPLOYMENT_STATES)),
+      ),
+      20,
     ),
-    20,
-  ).action(async (flags: GlobalFlags & { limit: number; service?: string; state?: string }) => {
+  ).action(async (flags: GlobalFlags & WatchFlags & { limit: number; service?: string; state?: string }) => {
     const query = { service: flags.service, state: flags.state }
-    const items = await listAll<DeploymentRow>(clientFor(flags, io), '/api/v1/deployments', query, flags.limit)
-    emit(io, flags, items, (rows) =>
+    const client = clientFor(flags, io)
+    await showOrWatch(io, flags, () => listAll<DeploymentRow>(client, '/api/v1/deployments', query, flags.limit), (rows, wide) =>
       rows.length === 0
         ? 'no deployments\n'
         : formatTable(rows, [
@@ -61,7 +84,8 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
             { header: 'CALLS', value: (d) => d.calls, right: true },
             { header: 'CREATED', value: (d) => formatAge(d.createdAt, io.now()) },
             { header: 'TOOK', value: (d) => formatElapsed(d.startedAt, d.finishedAt) },
-            { header: 'ERROR', value: (d) => d.error },
+            // A table row stays one line: the first line of the error, cut; `deploy show` has all of it.
+            { header: 'ERROR', value: (d) => (wide ? firstLine(d.error) : firstLine(d.error, ERROR_WIDTH)) },
           ]),
     )
   })
@@ -69,7 +93,12 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
   withGlobalFlags(deploy.command('show').argument('<id>').description('show one deployment')).action(
     async (id: string, flags: GlobalFlags) => {
       const shown = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}`)
-      emit(io, flags, shown, (d) => formatFields({ ...d, params: describeParams(d.params) || '-' }))
+      emit(io, flags, shown, (d) => {
+        const { error, ...fields } = d
+        // An error may span lines (a command's output): it gets its own indented block.
+        const head = formatFields({ ...fields, params: describeParams(d.params) || '-', ...(error ? {} : { error: null }) })
+        return error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+      })
     },
   )
 
@@ -81,15 +110,15 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
       .option('-f, --follow', 'stream new lines live; exit 0 only if the deployment succeeds'),
   ).action(async (id: string, flags: GlobalFlags & { follow?: boolean }) => {
     const client = clientFor(flags, io)
+    const print = logPrinter(flags)
     if (flags.follow) {
-      const print = flags.json ? (line: LogLineView) => io.stdout(JSON.stringify(line) + '\n') : (line: LogLineView) => io.stdout(formatLogLine(line))
-      const state = await followDeployment(client, id, print)
+      const state = await followDeployment(client, id, (line) => io.stdout(print(line)))
       io.stderr(`deployment ${id} ${state}\n`)
       setExit(state === 'succeeded' ? EXIT.ok : EXIT.failed)
       return
     }
     const log = await client.request<{ items: LogLineView[] }>(`/api/v1/deployments/${encode(id)}/log`)
-    io.stdout(flags.json ? formatJson(log.items) : log.items.map(formatLogLine).join(''))
+    io.stdout(log.items.map(print).join(''))
   })
 
   withGlobalFlags(

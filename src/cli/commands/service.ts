@@ -12,9 +12,12 @@ import {
   type GlobalFlags,
 } from '../command-kit.ts'
 import { usageError } from '../exit-codes.ts'
-import { formatAge, formatFields, formatTable, type CliIo } from '../output.ts'
+import { describeObject, formatAge, formatTable, type CliIo, type Column } from '../output.ts'
 import { parseJsonObject, readSpecFile } from '../spec-file.ts'
-import { triggerColumns, type TriggerRow } from './trigger.ts'
+import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
+import type { DeploymentRow } from './deploy.ts'
+import { describeService } from './service-describe.ts'
+import type { TriggerRow } from './trigger.ts'
 
 export interface ServiceRow {
   name: string
@@ -28,13 +31,20 @@ export interface ServiceRow {
   [field: string]: unknown
 }
 
+/** What `service ls -o wide` adds: where each service runs and its git source. */
+const WIDE_COLUMNS: Column<ServiceRow>[] = [
+  { header: 'TARGET', value: (s) => describeObject(s.target) },
+  { header: 'GIT', value: (s) => describeObject(s.git) },
+]
+
 export function registerServiceCommands(program: Command, io: CliIo): void {
   const service = program.command('service').description('list, add, show and remove services')
 
-  withLimit(withGlobalFlags(service.command('ls').description('list services'))).action(
-    async (flags: GlobalFlags & { limit: number }) => {
-      const items = await listAll<ServiceRow>(clientFor(flags, io), '/api/v1/services', {}, flags.limit)
-      emit(io, flags, items, (rows) =>
+  withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
+    async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
+      const client = clientFor(flags, io)
+      const list = () => listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit)
+      await showOrWatch(io, flags, list, (rows, wide) =>
         rows.length === 0
           ? 'no services yet; add one with `deckhand service add`\n'
           : formatTable(rows, [
@@ -45,6 +55,7 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
               { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
               { header: 'TAG POLICY', value: (s) => s.tagPolicy },
               { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
+              ...(wide ? WIDE_COLUMNS : []),
             ]),
       )
     },
@@ -85,20 +96,28 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
     emit(io, flags, created, (s) => `created service ${s.name} (${s.driver})\n`)
   })
 
-  withGlobalFlags(service.command('show').argument('<name>').description('show a service and its triggers')).action(
-    async (name: string, flags: GlobalFlags) => {
-      const client = clientFor(flags, io)
-      const shown = await client.request<ServiceRow>(`/api/v1/services/${encode(name)}`)
-      const triggers = await listAll<TriggerRow>(client, `/api/v1/services/${encode(name)}/triggers`, {}, 1000)
-      emit(io, flags, { ...shown, triggers }, (s) => {
-        const { triggers: list, ...fields } = s
-        const body = formatFields(fields)
-        return list.length === 0
-          ? `${body}\nno triggers; add one with \`deckhand trigger add ${s.name}\`\n`
-          : `${body}\ntriggers:\n${formatTable(list, triggerColumns(io))}`
-      })
-    },
-  )
+  withWatch(
+    withGlobalFlags(
+      service
+        .command('show')
+        .argument('<name>')
+        .description('describe a service: target, image, replicas, instances, last deployments, triggers'),
+    ),
+  ).action(async (name: string, flags: GlobalFlags & WatchFlags) => {
+    const client = clientFor(flags, io)
+    const path = `/api/v1/services/${encode(name)}`
+    const fetch = async () => {
+      const [shown, triggers, deployments] = await Promise.all([
+        client.request<ServiceRow>(path),
+        listAll<TriggerRow>(client, `${path}/triggers`, {}, 1000),
+        client.request<{ items: DeploymentRow[] }>('/api/v1/deployments', { query: { service: name, limit: 5 } }),
+      ])
+      return { ...shown, triggers, deployments: deployments.items }
+    }
+    await showOrWatch(io, flags, fetch, ({ triggers, deployments, ...shown }, wide) =>
+      describeService({ service: shown as ServiceRow, triggers, deployments }, io, wide),
+    )
+  })
 
   withGlobalFlags(service.command('rm').argument('<name>').description('delete a service and its triggers')).action(
     async (name: string, flags: GlobalFlags) => {

@@ -25,7 +25,7 @@ interface StackRow {
 export function registerStackCommands(program: Command, io: CliIo): void {
   const stack = program.command('stack').description('list, add, show and remove stacks')
 
-  withLimit(withGlobalFlags(stack.command('ls').description('list stacks'))).action(
+  withLimit(withGlobalFlags(stack.command('ls').alias('list').description('list stacks'))).action(
     async (flags: GlobalFlags & { limit: number }) => {
       const items = await listAll<StackRow>(clientFor(flags, io), '/api/v1/stacks', {}, flags.limit)
       emit(io, flags, items, (rows) =>

@@ -13,7 +13,7 @@ interface TokenRow {
 export function registerTokenCommands(program: Command, io: CliIo): void {
   const token = program.command('token').description('list, create and revoke admin tokens')
 
-  withLimit(withGlobalFlags(token.command('ls').description('list admin tokens (never the tokens themselves)'))).action(
+  withLimit(withGlobalFlags(token.command('ls').alias('list').description('list admin tokens (never the tokens themselves)'))).action(
     async (flags: GlobalFlags & { limit: number }) => {
       const items = await listAll<TokenRow>(clientFor(flags, io), '/api/v1/tokens', {}, flags.limit)
       emit(io, flags, items, (rows) =>

@@ -42,7 +42,7 @@ export function triggerColumns(io: CliIo): Column<TriggerRow>[] {
     { header: 'SECRET', value: (t) => (t.hasSecret ? 'yes' : 'no') },
     { header: 'COOLDOWN', value: (t) => t.cooldown },
     { header: 'CREATED', value: (t) => formatAge(t.createdAt, io.now()) },
-    { header: 'STATE', value: (t) => (t.revokedAt ? 'revoked' : 'live') },
+    { header: 'STATE', value: (t) => (t.revokedAt ? `revoked ${formatAge(t.revokedAt, io.now())}` : 'live') },
   ]
 }
 
@@ -70,12 +70,15 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
   withGlobalFlags(
     trigger
       .command('ls')
+      .alias('list')
       .argument('[service]', 'the service whose triggers to list')
-      .option('--stack <name>', 'list the triggers of this stack instead'),
+      .option('--stack <name>', 'list the triggers of this stack instead')
+      .option('-a, --all', 'list revoked triggers too, with when they were revoked'),
   )
     .description('list the triggers of a service or a stack (never their URLs)')
-    .action(async (service: string | undefined, flags: GlobalFlags & OwnerFlags) => {
-      const items = await listAll<TriggerRow>(clientFor(flags, io), ownerPath(service, flags), {}, 1000)
+    .action(async (service: string | undefined, flags: GlobalFlags & OwnerFlags & { all?: boolean }) => {
+      const query = flags.all ? { includeRevoked: 'true' } : {}
+      const items = await listAll<TriggerRow>(clientFor(flags, io), ownerPath(service, flags), query, 1000)
       emit(io, flags, items, (rows) =>
         rows.length === 0 ? 'no triggers; add one with `deckhand trigger add`\n' : formatTable(rows, triggerColumns(io)),
       )

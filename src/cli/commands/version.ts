@@ -1,9 +1,8 @@
 /** `deckhand version`: this program's version and, when reachable, the server's. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ApiClient, resolveConnection } from '../api-client.ts'
-import { withGlobalFlags, type GlobalFlags } from '../command-kit.ts'
-import { formatJson, type CliIo } from '../output.ts'
+import { clientFor, emit, withGlobalFlags, type GlobalFlags } from '../command-kit.ts'
+import type { CliIo } from '../output.ts'
 
 /** The version in package.json, read once; the bin runs from the source tree. */
 export const CLI_VERSION: string = (
@@ -13,7 +12,7 @@ export const CLI_VERSION: string = (
 export function registerVersionCommand(program: Command, io: CliIo): void {
   withGlobalFlags(program.command('version').description("print this program's version and the server's")).action(
     async (flags: GlobalFlags) => {
-      const client = new ApiClient(resolveConnection({ url: flags.url, token: flags.token }, io.env))
+      const client = clientFor(flags, io)
       let server: string | null = null
       try {
         const document = await client.request<{ info?: { version?: string } }>('/api/openapi.json', { anonymous: true })
@@ -21,10 +20,8 @@ export function registerVersionCommand(program: Command, io: CliIo): void {
       } catch {
         server = null
       }
-      io.stdout(
-        flags.json
-          ? formatJson({ client: CLI_VERSION, server, url: client.url })
-          : `deckhand ${CLI_VERSION}\nserver   ${server ?? `unreachable at ${client.url}`}\n`,
+      emit(io, flags, { client: CLI_VERSION, server, url: client.url }, () =>
+        `deckhand ${CLI_VERSION}\nserver   ${server ?? `unreachable at ${client.url}`}\n`,
       )
     },
   )

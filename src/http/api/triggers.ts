@@ -5,17 +5,23 @@ import type { PageRequest } from '../../model/index.ts'
 import { triggerSpecSchema, triggerView } from '../../specs/trigger-spec.ts'
 import { found, idParams, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
 
+const listQuerySchema = {
+  ...pageQuerySchema,
+  includeRevoked: { type: 'boolean', default: false, description: 'list revoked triggers too (their revokedAt is set)' },
+} as const
+
 export async function triggerRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
   for (const kind of ['services', 'stacks'] as const) {
     const owner = (name: string): TriggerOwner => (kind === 'services' ? { service: name } : { stack: name })
-    app.get<{ Params: { name: string }; Querystring: PageRequest }>(
+    app.get<{ Params: { name: string }; Querystring: PageRequest & { includeRevoked?: boolean } }>(
       `/${kind}/:name/triggers`,
-      { schema: { params: nameParams, querystring: { type: 'object', properties: pageQuerySchema } } },
+      { schema: { params: nameParams, querystring: { type: 'object', properties: listQuerySchema } } },
       async (request) => {
         const { name } = request.params
         found(kind === 'services' ? await store.getService(name) : await store.getStack(name), `${kind.slice(0, -1)} ${name}`)
-        const page = await store.listTriggers(owner(name), request.query)
-        return { items: page.items.map(triggerView), next: page.next }
+        const { includeRevoked, ...page } = request.query
+        const listed = await store.listTriggers(owner(name), page, { includeRevoked: includeRevoked === true })
+        return { items: listed.items.map(triggerView), next: listed.next }
       },
     )
     app.post<{ Params: { name: string } }>(

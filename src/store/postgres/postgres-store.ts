@@ -211,8 +211,9 @@ export class PostgresStore implements Store {
   listTriggers(
     owner: { service?: string; stack?: string },
     page: PageRequest,
+    options: { includeRevoked?: boolean } = {},
   ): Promise<Page<Trigger>> {
-    return tokens.listTriggers(this.#c, owner, page)
+    return tokens.listTriggers(this.#c, owner, page, options)
   }
 
   updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {

@@ -34,8 +34,9 @@ export async function listTriggers(
   c: PostgresConnection,
   owner: { service?: string; stack?: string },
   page: PageRequest,
+  options: { includeRevoked?: boolean } = {},
 ): Promise<Page<Trigger>> {
-  const where: Filter[] = ['revoked_at IS NULL']
+  const where: Filter[] = options.includeRevoked ? [] : ['revoked_at IS NULL']
   if (owner.service !== undefined) {
     where.push(['service = ?', owner.service])
   }

@@ -219,8 +219,13 @@ export class SqliteStore implements Store {
     )
   }
 
-  async listTriggers(owner: { service?: string; stack?: string }, page: PageRequest): Promise<Page<Trigger>> {
-    const rows = selectPage(this.#c, 'triggers', { service: owner.service, stack: owner.stack }, page, ['revoked_at IS NULL'])
+  async listTriggers(
+    owner: { service?: string; stack?: string },
+    page: PageRequest,
+    options: { includeRevoked?: boolean } = {},
+  ): Promise<Page<Trigger>> {
+    const live = options.includeRevoked ? [] : ['revoked_at IS NULL']
+    const rows = selectPage(this.#c, 'triggers', { service: owner.service, stack: owner.stack }, page, live)
     return toPage(rows, page.limit, toTrigger)
   }
 

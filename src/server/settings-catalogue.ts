@@ -1,0 +1,51 @@
+/**
+ * Every setting `deckhand serve` reads, with its default and meaning: the one list that
+ * `deckhand serve --help` prints and that a test holds against settings.ts and the README.
+ */
+
+export interface SettingEntry {
+  /** The environment variable. */
+  name: string
+  /** The flag of `deckhand serve` that sets it too, if any. */
+  flag?: string
+  /** The default, as a person would write it. */
+  fallback: string
+  /** What it does, in one sentence. */
+  meaning: string
+}
+
+export const SETTINGS: readonly SettingEntry[] = [
+  { name: 'DECKHAND_LISTEN', flag: '--listen', fallback: '127.0.0.1:8080', meaning: 'address to serve on (host:port)' },
+  { name: 'DECKHAND_PUBLIC_URL', fallback: 'http://<listen>', meaning: 'base of the trigger URLs Deckhand shows' },
+  { name: 'DECKHAND_DATA_DIR', fallback: './data', meaning: "SQLite file, process replicas' pid files and logs" },
+  { name: 'DECKHAND_DATABASE_URL', fallback: 'sqlite:<data dir>/deckhand.db', meaning: 'or postgres://user:pass@host/db' },
+  { name: 'DECKHAND_ADMIN_TOKEN', fallback: 'made and printed at first start', meaning: 'an admin token to accept' },
+  { name: 'DECKHAND_TRUSTED_PROXIES', fallback: 'none', meaning: 'comma list of proxy addresses/CIDRs whose X-Forwarded-For is believed' },
+  { name: 'DECKHAND_MAX_BODY_BYTES', fallback: '1048576', meaning: 'largest trigger call body (413 past it)' },
+  {
+    name: 'DECKHAND_DRIVERS',
+    fallback: 'process,command',
+    meaning: 'drivers to enable (process, command, docker, swarm, kubernetes); docker and swarm join when DOCKER_HOST is set or /var/run/docker.sock exists',
+  },
+  { name: 'DOCKER_HOST', fallback: 'unix:///var/run/docker.sock', meaning: 'the Docker engine socket of the docker and swarm drivers' },
+  { name: 'DECKHAND_CONFIG', flag: '--config', fallback: 'none', meaning: 'a deckhand.yaml to apply at start' },
+  { name: 'DECKHAND_NOTIFY_URLS', fallback: 'none', meaning: "comma list of URLs told of every deployment's start and end (signed JSON)" },
+  { name: 'DECKHAND_CONCURRENCY', fallback: '4', meaning: 'deployments of different services that run at once' },
+  { name: 'DECKHAND_LEASE_MS', fallback: '30000', meaning: "how long a running deployment's claim lasts unrenewed before another instance takes it over" },
+  { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },
+  { name: 'DECKHAND_LOG_LEVEL', fallback: 'info', meaning: 'pino level: trace, debug, info, warn, error' },
+]
+
+/** The text of `deckhand serve --help`: usage, then one block per setting. */
+export function serveHelp(): string {
+  const width = Math.max(...SETTINGS.map((s) => s.name.length))
+  const lines = SETTINGS.map(
+    (s) => `  ${s.name.padEnd(width)}  ${s.meaning}\n  ${''.padEnd(width)}  default: ${s.fallback}${s.flag ? `; flag ${s.flag}` : ''}\n`,
+  )
+  return (
+    'Usage: deckhand serve [--listen host:port] [--config deckhand.yaml]\n\n' +
+    'Runs the Deckhand server. Settings come from the environment (flags win):\n\n' +
+    lines.join('') +
+    '\nThe README lists the same settings; docs/config.md describes deckhand.yaml.\n'
+  )
+}
