@@ -114,6 +114,7 @@ function operation(route: CollectedRoute, path: string, components: Record<strin
   }
   if (isAdmin) {
     responses['401'] = errorResponse('no admin token, or one the server does not know')
+    responses['429'] = errorResponse('too many bad admin tokens from this address; wait Retry-After seconds')
   }
   responses['4XX'] = errorResponse('a caller mistake; the message says what to change')
   return {

@@ -28,8 +28,26 @@ const CONTENT_TYPES: Record<string, string> = {
 // Paths other parts of the server own: an unknown one there must stay a JSON 404, not the UI.
 const SERVER_PREFIXES = ['/api/', '/hooks/']
 
+/**
+ * Sent with every answer of the UI. The page loads its script, styles and data from this
+ * origin only, so an injected tag can neither run nor send the admin token elsewhere; `data:`
+ * images are the inline favicon of index.html. No page may frame it (clickjacking), types are
+ * not sniffed, and no Referer carries a path out.
+ */
+export const WEB_UI_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+})
+
 export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Promise<void> {
   const root = resolve(distDir)
+  // This plugin is its own Fastify context, so the hook covers the UI's answers only.
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.headers(WEB_UI_HEADERS)
+  })
 
   async function readInside(relative: string): Promise<Buffer | undefined> {
     const file = resolve(root, relative)

@@ -1,8 +1,8 @@
 /** Durations as PRODUCT.md writes them: seconds as a number, or a string with a unit. */
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
-/** Milliseconds for `500ms`, `30s`, `5m`, `1h` or a number of seconds; undefined when malformed. */
+/** Milliseconds for `500ms`, `30s`, `5m`, `1h`, `30d` or a number of seconds; undefined when malformed. */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') {
     return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined
@@ -10,7 +10,7 @@ export function parseDuration(value: unknown): number | undefined {
   if (typeof value !== 'string') {
     return undefined
   }
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value)
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value)
   if (!match) {
     return undefined
   }

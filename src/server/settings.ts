@@ -1,6 +1,7 @@
 /** Server settings from the environment (PRODUCT.md section 7), each with its default. */
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { parseDuration } from '../model/duration.ts'
 
 export interface ServerSettings {
   host: string
@@ -19,6 +20,12 @@ export interface ServerSettings {
   leaseMs: number
   shutdownGraceMs: number
   logLevel: string
+  /** Calls and the logs of deployments that ended longer ago than this are pruned (DECKHAND_RETAIN). */
+  retainMs: number
+  /** At most this many calls are kept, newest first (DECKHAND_RETAIN_CALLS). */
+  retainCalls: number
+  /** How often pruning runs; every ten minutes unless a test says otherwise. */
+  pruneIntervalMs: number
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -37,6 +44,27 @@ const number = (name: string, value: string | undefined, fallback: number): numb
     throw new SettingsError(`${name} must be a non-negative number; got ${JSON.stringify(value)}`)
   }
   return parsed
+}
+
+/** An admin token a person chose must be as hard to guess as the 43 characters Deckhand makes. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+function adminToken(value: string | undefined): string | undefined {
+  if (value && value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new SettingsError(
+      `DECKHAND_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters; it has ${value.length}. ` +
+        'Make one with `openssl rand -base64 32`, or unset it and Deckhand prints one at first start',
+    )
+  }
+  return value || undefined
+}
+
+function duration(name: string, value: string | undefined, fallback: string): number {
+  const ms = parseDuration(value === undefined || value === '' ? fallback : value)
+  if (ms === undefined || ms <= 0) {
+    throw new SettingsError(`${name} must be a duration such as 30d, 12h or 90m; got ${JSON.stringify(value)}`)
+  }
+  return ms
 }
 
 export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; config?: string } = {}): ServerSettings {
@@ -59,7 +87,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     publicUrl: (env.DECKHAND_PUBLIC_URL ?? `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`).replace(/\/+$/, ''),
     databaseUrl,
     dataDir,
-    adminToken: env.DECKHAND_ADMIN_TOKEN || undefined,
+    adminToken: adminToken(env.DECKHAND_ADMIN_TOKEN),
     trustedProxies: (env.DECKHAND_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     maxBodyBytes: number('DECKHAND_MAX_BODY_BYTES', env.DECKHAND_MAX_BODY_BYTES, 1024 * 1024),
     drivers: (env.DECKHAND_DRIVERS ?? 'process,command').split(',').map((s) => s.trim()).filter(Boolean),
@@ -68,6 +96,9 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     leaseMs: number('DECKHAND_LEASE_MS', env.DECKHAND_LEASE_MS, 30_000),
     shutdownGraceMs: number('DECKHAND_SHUTDOWN_GRACE_MS', env.DECKHAND_SHUTDOWN_GRACE_MS, 20_000),
     logLevel: env.DECKHAND_LOG_LEVEL ?? 'info',
+    retainMs: duration('DECKHAND_RETAIN', env.DECKHAND_RETAIN, '30d'),
+    retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
+    pruneIntervalMs: 10 * 60_000,
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }

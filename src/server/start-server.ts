@@ -22,6 +22,7 @@ import { CallAcceptor } from '../triggers/accept-call.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
 import { createDrivers } from './create-drivers.ts'
 import { openStore } from './open-store.ts'
+import { startRetention } from './retention.ts'
 import type { ServerSettings } from './settings.ts'
 
 export interface RunningServer {
@@ -105,6 +106,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
       }, Math.max(50, Math.floor(settings.leaseMs / 4)))
     : undefined
   const remoteLogs = await followRemoteLogs(store, events, logger)
+  const retention = startRetention({ store, logger, retainMs: settings.retainMs, retainCalls: settings.retainCalls, intervalMs: settings.pruneIntervalMs })
   worker.start()
   await app.listen({ host: settings.host, port: settings.port })
   const address = app.server.address()
@@ -120,6 +122,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
+      await retention.stop()
       await remoteLogs.stop()
       metrics.close()
       await app.close()

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { runPruneContract } from './store-prune-contract.ts'
 import type { DeploymentIntent, ServiceInput, Store } from './store.ts'
 
 export interface StoreContractOptions {
@@ -295,5 +296,7 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal(await store.deleteStack('shop'), true)
       assert.equal(await store.getStack('shop'), undefined)
     })
+
+    runPruneContract(withStore)
   })
 }

@@ -19,6 +19,9 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../model/index.ts'
+import type { PruneOptions, PruneResult } from './store-prune.ts'
+
+export type { PruneOptions, PruneResult } from './store-prune.ts'
 
 /**
  * The channel a multi-writer store announces committed log lines and ended deployments on, with
@@ -216,6 +219,13 @@ export interface Store {
   appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void>
   /** Log lines after `afterSeq`, oldest first, at most `limit`. */
   readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]>
+
+  /**
+   * Deletes calls received before `options.before` or beyond the newest `options.keepCalls`,
+   * and the log lines of deployments that ended before `options.before` (deployments stay).
+   * Works in small batches, so it may run while calls arrive.
+   */
+  prune(options: PruneOptions): Promise<PruneResult>
 
   countAdminTokens(): Promise<number>
   createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken>

@@ -1,7 +1,10 @@
 /**
- * The hot path of POST /hooks/{token}, free of HTTP: find the trigger, check address, rate,
- * sender and signature, resolve intents, commit, answer. Every call that reaches a trigger is
+ * The hot path of POST /hooks/{token}, free of HTTP: find the trigger, check address,
+ * signature and rate, resolve intents, commit, answer. Every call that reaches a trigger is
  * recorded with its outcome; unknown tokens are answered alike and only counted.
+ * The order charges the right party: a caller outside allowIps or without the secret counts
+ * against its own address (AddressGuard) before anything is written, and never takes from the
+ * trigger's rate limit, so a stranger cannot spend the allowance of the real sender.
  */
 import { DeckhandError } from '../errors.ts'
 import type { EventBus } from '../events.ts'
@@ -54,7 +57,7 @@ export class CallAcceptor {
       ? await this.#store.findTriggerByTokenHash(hashToken(request.token))
       : undefined
     if (!trigger) {
-      return this.#addresses.fail(request.address) ?? NOT_FOUND
+      return this.#failed(request.address) ?? NOT_FOUND
     }
     return this.#acceptFor(trigger, request)
   }
@@ -62,23 +65,19 @@ export class CallAcceptor {
   async #acceptFor(trigger: Trigger, request: CallRequest): Promise<CallAnswer> {
     const base = { id: newId('call'), triggerId: trigger.id, deliveryId: null, remoteAddress: request.address }
     if (trigger.allowIps.length > 0 && !this.#allowed(trigger, request.address)) {
-      return this.#reject(base, null, 403, `address ${request.address} is not in the trigger's allowIps`)
-    }
-    const retryAfter = this.#rates.take(trigger.id, trigger.rateLimit)
-    if (retryAfter !== undefined) {
-      return { status: 429, body: { error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later` }, headers: { 'retry-after': String(retryAfter) } }
+      return this.#failed(request.address) ?? this.#reject(base, null, 403, `address ${request.address} is not in the trigger's allowIps`)
     }
     const sender = senderFor(request, trigger.sender)
     if (trigger.secret !== null) {
       const check = sender.verify(request, trigger.secret)
       if (check !== 'valid') {
-        const blocked = this.#addresses.fail(request.address)
-        if (blocked) {
-          return blocked
-        }
         const reason = check === 'missing' ? `the ${sender.id} signature is missing` : `the ${sender.id} signature does not match the trigger's secret`
-        return this.#reject(base, sender.id, 401, reason)
+        return this.#failed(request.address) ?? this.#reject(base, sender.id, 401, reason)
       }
+    }
+    const retryAfter = this.#rates.take(trigger.id, trigger.rateLimit)
+    if (retryAfter !== undefined) {
+      return { status: 429, body: { error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later` }, headers: { 'retry-after': String(retryAfter) } }
     }
     const refused = refuseCallParameters(request.query, trigger)
     if (refused !== undefined) {
@@ -115,6 +114,18 @@ export class CallAcceptor {
     const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents, options)
     this.#announce(result)
     return result.duplicateOf ? this.#replayAnswer(result.duplicateOf) : acceptedAnswer(result)
+  }
+
+  /** Counts a failure of `address`; the 429 answer once it is over its allowance. */
+  #failed(address: string): CallAnswer | undefined {
+    const retryAfter = this.#addresses.fail(address)
+    return retryAfter === undefined
+      ? undefined
+      : {
+          status: 429,
+          body: { error: 'too many unknown tokens, bad signatures or refused addresses from this address; wait and retry' },
+          headers: { 'retry-after': String(retryAfter) },
+        }
   }
 
   #allowed(trigger: Trigger, address: string): boolean {

@@ -1,8 +1,7 @@
 /**
- * Brute-force guard: an address that keeps presenting unknown tokens or bad signatures is
- * answered 429 for a while. Only failures count, so valid calls are never limited by address.
+ * Brute-force guard: an address that keeps failing (unknown tokens, bad signatures, calls from
+ * outside a trigger's allowIps, bad admin tokens) is refused for a while. Only failures count.
  */
-import type { CallAnswer } from './accept-call.ts'
 
 export interface AddressGuardOptions {
   /** Failures allowed per address within `windowMs` before it is blocked. */
@@ -29,8 +28,8 @@ export class AddressGuard {
     this.#maxAddresses = maxAddresses
   }
 
-  /** Counts a failure; returns a 429 answer once the address is over its allowance. */
-  fail(address: string, nowMs = Date.now()): CallAnswer | undefined {
+  /** Counts a failure; returns the seconds to wait once the address is over its allowance. */
+  fail(address: string, nowMs = Date.now()): number | undefined {
     let record = this.#records.get(address)
     if (!record || nowMs - record.windowStartMs >= this.#windowMs) {
       record = { failures: 0, windowStartMs: nowMs }
@@ -41,14 +40,19 @@ export class AddressGuard {
       this.#records.set(address, record)
     }
     record.failures += 1
+    return this.#retryAfter(record, nowMs)
+  }
+
+  /** The seconds to wait when the address is over its allowance now, without counting anything. */
+  blocked(address: string, nowMs = Date.now()): number | undefined {
+    const record = this.#records.get(address)
+    return record && nowMs - record.windowStartMs < this.#windowMs ? this.#retryAfter(record, nowMs) : undefined
+  }
+
+  #retryAfter(record: Record, nowMs: number): number | undefined {
     if (record.failures <= this.#maxFailures) {
       return undefined
     }
-    const retryAfter = Math.max(1, Math.ceil((record.windowStartMs + this.#windowMs - nowMs) / 1000))
-    return {
-      status: 429,
-      body: { error: 'too many unknown tokens or bad signatures from this address; wait and retry' },
-      headers: { 'retry-after': String(retryAfter) },
-    }
+    return Math.max(1, Math.ceil((record.windowStartMs + this.#windowMs - nowMs) / 1000))
   }
 }

@@ -160,6 +160,29 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   assert.deepEqual(errors, [])
 })
 
+test('the built UI runs under its Content-Security-Policy without a single violation', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  // Chromium reports what a policy blocks as this event, and as a console error.
+  await page.addInitScript(() => {
+    const seen: string[] = []
+    ;(window as unknown as { cspViolations: string[] }).cspViolations = seen
+    document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`))
+  })
+  const response = await page.goto('/')
+  assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'self'/)
+  await page.getByLabel('Admin token').fill(server.token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('link', { name: 'web', exact: true }).click()
+  await page.getByRole('heading', { name: 'web', exact: true }).waitFor()
+  await page.getByText('No triggers yet').waitFor()
+  await screenshot(page, '12-under-csp')
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations), [])
+  assert.deepEqual(errors, [])
+})
+
 test('the server sends hashed assets immutable, index.html uncached, and keeps API 404s JSON', async (t) => {
   const server = await startTestServer(t)
   const index = await fetch(`${server.url}/services/web`)

@@ -1,6 +1,7 @@
 /** /api/v1: the admin API. The bearer-token hook lives in this context only. */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { DeckhandError } from '../../errors.ts'
+import { AddressGuard } from '../../triggers/address-guard.ts'
 import { hashToken } from '../../triggers/token.ts'
 import type { ApiOptions } from './api-context.ts'
 import { callRoutes } from './calls.ts'
@@ -10,14 +11,29 @@ import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
 import { triggerRoutes } from './triggers.ts'
 
-export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
-  app.addHook('onRequest', async (request) => {
+export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { guard?: AddressGuard }): Promise<void> {
+  // Unlike trigger calls, an address over its allowance of bad admin tokens is refused even
+  // with a good one until its window ends: otherwise the guard would slow no guessing at all.
+  const guard = options.guard ?? new AddressGuard()
+  const refuse = (reply: FastifyReply, retryAfter: number): DeckhandError => {
+    void reply.header('retry-after', String(retryAfter))
+    return new DeckhandError('DH_ERR_AUTH_RATE_LIMITED', `too many bad admin tokens from this address; retry in ${retryAfter} s`)
+  }
+  app.addHook('onRequest', async (request, reply) => {
+    const blocked = guard.blocked(request.ip)
+    if (blocked !== undefined) {
+      throw refuse(reply, blocked)
+    }
     const header = request.headers.authorization
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (!match) {
       throw new DeckhandError('DH_ERR_AUTH_MISSING', 'this API needs an admin token: send Authorization: Bearer <token>')
     }
     if (!(await options.store.useAdminToken(hashToken(match[1]!)))) {
+      const retryAfter = guard.fail(request.ip)
+      if (retryAfter !== undefined) {
+        throw refuse(reply, retryAfter)
+      }
       throw new DeckhandError('DH_ERR_AUTH_INVALID', 'the admin token is not valid; create one with `deckhand token create` or check DECKHAND_TOKEN')
     }
   })

@@ -26,6 +26,8 @@ import type {
   DeploymentIntent,
   DeploymentOutcome,
   LeaseState,
+  PruneOptions,
+  PruneResult,
   RecordedCall,
   ServiceInput,
   StackInput,
@@ -34,6 +36,8 @@ import type {
 } from '../store.ts'
 import { firstOfDelivery, insertCall, PostgresAcceptBatcher } from './postgres-accept.ts'
 import { PostgresConnection, selectPage, type Filter } from './postgres-connection.ts'
+import { StorePruner } from '../store-prune.ts'
+import { postgresPruneSteps } from './postgres-prune.ts'
 import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import * as queue from './postgres-queue.ts'
@@ -56,6 +60,7 @@ export class PostgresStore implements Store {
   /** Several instances may write at once: claims and joins are safe across them. */
   readonly capabilities = { multiWriter: true }
   #c: PostgresConnection
+  #pruner: StorePruner
   #batcher: PostgresAcceptBatcher
   // Unsubscribe functions of the live LISTEN connections, ended with the store.
   #listeners = new Set<() => Promise<void>>()
@@ -63,6 +68,7 @@ export class PostgresStore implements Store {
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#c = new PostgresConnection(url, { poolSize: options.poolSize })
     this.#batcher = new PostgresAcceptBatcher(this.#c)
+    this.#pruner = new StorePruner(postgresPruneSteps(this.#c))
   }
 
   /** Safe from several instances at once: a session advisory lock lets one apply each file. */
@@ -323,6 +329,10 @@ export class PostgresStore implements Store {
 
   readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
     return logs.readLog(this.#c, deploymentId, afterSeq, limit)
+  }
+
+  prune(options: PruneOptions): Promise<PruneResult> {
+    return this.#pruner.prune(options)
   }
 
   countAdminTokens(): Promise<number> {

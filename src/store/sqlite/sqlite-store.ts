@@ -26,6 +26,8 @@ import type {
   DeploymentIntent,
   DeploymentOutcome,
   LeaseState,
+  PruneOptions,
+  PruneResult,
   RecordedCall,
   ServiceInput,
   StackInput,
@@ -36,6 +38,8 @@ import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accep
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
+import { StorePruner } from '../store-prune.ts'
+import { sqlitePruneSteps } from './sqlite-prune.ts'
 import * as logs from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { selectPage } from './sqlite-page.ts'
@@ -48,6 +52,7 @@ const now = (): string => new Date().toISOString()
 
 export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
+  #pruner: StorePruner
   #c: SqliteConnection
   #batcher: SqliteAcceptBatcher
   #wal: WalSync
@@ -58,6 +63,7 @@ export class SqliteStore implements Store {
     this.#wal = new WalSync(path)
     this.#c = new SqliteConnection(openSqliteDatabase(path), this.#wal)
     this.#cache = new SqliteReadCache(this.#c)
+    this.#pruner = new StorePruner(sqlitePruneSteps(this.#c))
     this.#batcher = new SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
   }
 
@@ -329,6 +335,10 @@ export class SqliteStore implements Store {
 
   async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
     return logs.readLog(this.#c, deploymentId, afterSeq, limit)
+  }
+
+  prune(options: PruneOptions): Promise<PruneResult> {
+    return this.#pruner.prune(options)
   }
 
   async countAdminTokens(): Promise<number> {
