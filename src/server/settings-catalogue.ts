@@ -33,6 +33,8 @@ export const SETTINGS: readonly SettingEntry[] = [
   { name: 'DECKHAND_CONCURRENCY', fallback: '4', meaning: 'deployments of different services that run at once' },
   { name: 'DECKHAND_LEASE_MS', fallback: '30000', meaning: "how long a running deployment's claim lasts unrenewed before another instance takes it over" },
   { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },
+  { name: 'DECKHAND_RETAIN', fallback: '30d', meaning: 'calls, and the logs of deployments that ended, older than this are pruned (deployments themselves stay)' },
+  { name: 'DECKHAND_RETAIN_CALLS', fallback: '100000', meaning: 'at most this many calls are kept, the newest' },
   { name: 'DECKHAND_LOG_LEVEL', fallback: 'info', meaning: 'pino level: trace, debug, info, warn, error' },
 ]
 
