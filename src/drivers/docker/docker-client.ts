@@ -291,11 +291,16 @@ async function pullImage(docker: Docker, reference: string): Promise<void> {
   })
 }
 
-/** True for errors that mean the socket could not be reached at all. */
+/**
+ * True for errors that mean the socket could not be reached, or went away under a request:
+ * an engine stopping while a request body is written fails it with EPIPE, not a connect error.
+ */
 export function isUnreachable(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code
-  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ECONNRESET'
+  return code !== undefined && UNREACHABLE_CODES.has(code)
 }
+
+const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE'])
 
 /** The HTTP status an engine error carries, when it has one. */
 export function engineStatus(error: unknown): number | undefined {
