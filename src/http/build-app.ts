@@ -14,6 +14,7 @@ import type { ApiOptions } from './api/api-context.ts'
 import { replyWithError } from './error-reply.ts'
 import { hooksFastPath } from './hooks/hooks-fast-path.ts'
 import { hooksRoutes } from './hooks/hooks-routes.ts'
+import { accessLevel } from './access-level.ts'
 import { redactUrl } from './redact-url.ts'
 import { WEB_DIST_DIR, webUi } from './web-ui.ts'
 
@@ -77,11 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.setErrorHandler(replyWithError)
   app.addHook('onResponse', async (request, reply) => {
-    // An answered trigger call is recorded in the store (GET /api/v1/calls, the audit trail), so
-    // its access line is debug: at info it cost about a tenth of the hot path (bench/README.md).
-    // Every other request, and every trigger call answered 4xx/5xx, is logged at info.
-    const recordedCall = reply.statusCode < 300 && request.method === 'POST' && request.url.startsWith('/hooks/')
-    const level = recordedCall ? 'debug' : 'info'
+    const level = accessLevel(request.method, request.url, reply.statusCode)
     if (options.logger.isLevelEnabled(level)) {
       request.log[level](
         { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -1,7 +1,8 @@
 /** `deckhand serve`: reads settings, starts the server, and stops it cleanly on SIGTERM/SIGINT. */
-import pino from 'pino'
 import { ConfigApplyError } from '../config/config-apply.ts'
 import { ConfigFileError } from '../config/config-file.ts'
+import { ListenError } from './listen-address.ts'
+import { createLogger, logFormatFor } from './logger.ts'
 import { serveHelp } from './settings-catalogue.ts'
 import { readSettings, SettingsError } from './settings.ts'
 import { startServer } from './start-server.ts'
@@ -37,7 +38,7 @@ export async function serve(argv: string[]): Promise<number> {
     }
     throw error
   }
-  const logger = pino({ level: settings.logLevel })
+  const logger = createLogger({ level: settings.logLevel, format: logFormatFor(settings.logFormat, process.stdout.isTTY === true) })
   let server
   try {
     server = await startServer(settings, logger)
@@ -45,6 +46,10 @@ export async function serve(argv: string[]): Promise<number> {
     if (error instanceof ConfigFileError || error instanceof ConfigApplyError) {
       process.stderr.write(`deckhand: refusing to start, the config file is wrong:\n${error.message}\n`)
       return 2
+    }
+    if (error instanceof ListenError) {
+      process.stderr.write(`deckhand: ${error.message}\n`)
+      return 1
     }
     throw error
   }

@@ -36,6 +36,7 @@ export const SETTINGS: readonly SettingEntry[] = [
   { name: 'DECKHAND_RETAIN', fallback: '30d', meaning: 'calls, and the logs of deployments that ended, older than this are pruned (deployments themselves stay)' },
   { name: 'DECKHAND_RETAIN_CALLS', fallback: '100000', meaning: 'at most this many calls are kept, the newest' },
   { name: 'DECKHAND_LOG_LEVEL', fallback: 'info', meaning: 'pino level: trace, debug, info, warn, error' },
+  { name: 'DECKHAND_LOG_FORMAT', fallback: 'text on a terminal, else json', meaning: 'text: one readable line per event; json: JSON Lines for log collectors' },
 ]
 
 /** The text of `deckhand serve --help`: usage, then one block per setting. */

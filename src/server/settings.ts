@@ -2,6 +2,7 @@
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
+import { LOG_FORMATS, type LogFormat } from './logger.ts'
 
 export interface ServerSettings {
   host: string
@@ -20,6 +21,8 @@ export interface ServerSettings {
   leaseMs: number
   shutdownGraceMs: number
   logLevel: string
+  /** DECKHAND_LOG_FORMAT: text or json; unset, text on a terminal and JSON elsewhere. */
+  logFormat?: LogFormat
   /** Calls and the logs of deployments that ended longer ago than this are pruned (DECKHAND_RETAIN). */
   retainMs: number
   /** At most this many calls are kept, newest first (DECKHAND_RETAIN_CALLS). */
@@ -59,6 +62,14 @@ function adminToken(value: string | undefined): string | undefined {
   return value || undefined
 }
 
+function logFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value)
+  if (!format) {
+    throw new SettingsError(`DECKHAND_LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}; got ${JSON.stringify(value)}`)
+  }
+  return format
+}
+
 function duration(name: string, value: string | undefined, fallback: string): number {
   const ms = parseDuration(value === undefined || value === '' ? fallback : value)
   if (ms === undefined || ms <= 0) {
@@ -96,6 +107,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     leaseMs: number('DECKHAND_LEASE_MS', env.DECKHAND_LEASE_MS, 30_000),
     shutdownGraceMs: number('DECKHAND_SHUTDOWN_GRACE_MS', env.DECKHAND_SHUTDOWN_GRACE_MS, 20_000),
     logLevel: env.DECKHAND_LOG_LEVEL ?? 'info',
+    ...(env.DECKHAND_LOG_FORMAT ? { logFormat: logFormat(env.DECKHAND_LOG_FORMAT) } : {}),
     retainMs: duration('DECKHAND_RETAIN', env.DECKHAND_RETAIN, '30d'),
     retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
     pruneIntervalMs: 10 * 60_000,

@@ -20,7 +20,9 @@ import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
 import { CallAcceptor } from '../triggers/accept-call.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
+import { logActivity } from './activity-log.ts'
 import { createDrivers } from './create-drivers.ts'
+import { ensureListenable, listenError } from './listen-address.ts'
 import { openStore } from './open-store.ts'
 import { startRetention } from './retention.ts'
 import type { ServerSettings } from './settings.ts'
@@ -46,6 +48,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   if (config && !config.ok) {
     throw new ConfigFileError(config.errors)
   }
+  await ensureListenable(settings.host, settings.port)
   const store = await openStore(settings)
   await store.migrate()
   await bootstrapAdminToken(store, settings.adminToken, settings.announce)
@@ -73,6 +76,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     }
   }
   const metrics = createMetrics(events, store)
+  logActivity(events, store, logger)
   let publicUrl = settings.publicUrl
   // DECKHAND_NOTIFY_URLS is read here until ServerSettings carries it.
   const notifiers = startNotifiers({
@@ -108,16 +112,6 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   const remoteLogs = await followRemoteLogs(store, events, logger)
   const retention = startRetention({ store, logger, retainMs: settings.retainMs, retainCalls: settings.retainCalls, intervalMs: settings.pruneIntervalMs })
   worker.start()
-  await app.listen({ host: settings.host, port: settings.port })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : settings.port
-  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`
-  if (settings.port === 0 && settings.publicUrl.endsWith(':0')) {
-    admin.setPublicUrl(url)
-    publicUrl = url
-  }
-  logger.info({ url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) }, 'deckhand is serving')
-
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
@@ -142,6 +136,22 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     })()
     return closing
   }
+  try {
+    await app.listen({ host: settings.host, port: settings.port })
+  } catch (error) {
+    // Another program took the port after ensureListenable looked.
+    await close()
+    throw listenError(error, settings.host, settings.port)
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : settings.port
+  const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`
+  if (settings.port === 0 && settings.publicUrl.endsWith(':0')) {
+    admin.setPublicUrl(url)
+    publicUrl = url
+  }
+  logger.info({ url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) }, 'deckhand is serving')
+
   return { url, app, store, events, logger, close }
 }
 

@@ -14,6 +14,7 @@ import type { Logger } from 'pino'
 import type { CallAnswer } from '../../triggers/accept-call.ts'
 import { TOKEN_PATTERN } from '../../triggers/token.ts'
 import { errorAnswer } from '../error-reply.ts'
+import { accessLevel } from '../access-level.ts'
 import { redactUrl } from '../redact-url.ts'
 import { answerHookCall, type HookCallDeps } from './hook-call.ts'
 
@@ -67,8 +68,7 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
         .then((answer) => {
           write(response, answer)
-          // As Fastify's access line (build-app.ts): answered calls are recorded, so debug.
-          const level = answer.status < 300 ? 'debug' : 'info'
+          const level = accessLevel('POST', url, answer.status)
           if (options.logger.isLevelEnabled(level)) {
             options.logger[level]({ method: 'POST', url: redactUrl(url), status: answer.status, ms: Math.round(performance.now() - started) }, 'request')
           }
