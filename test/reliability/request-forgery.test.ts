@@ -41,15 +41,18 @@ async function deployWithCallback(server: TestServer, name: string, callback: st
   }, { what: `deployment ${id} of ${name} to succeed with its callback settled` })
 }
 
+/** startServer reads `notify` beside the settings; retries are short so a refusal is not waited for. */
+const fastRetries = (env: Record<string, string>) => {
+  const overrides = { env, notify: { retryDelaysMs: [10, 10, 10] } }
+  return overrides
+}
+
 describe('promise: no request forgery', () => {
   it('callback_url forms that point at loopback reach nothing, the deployment succeeds, its log names the refusal', async (t) => {
     const trap = await listener(t, () => [200, {}])
     const allowed = await listener(t, () => [302, { location: `http://127.0.0.1:${trap.port}/after-redirect` }])
-    const server = await startTestServer(t, {
-      // The operator lists the stand-in's address and port; localhost is listed by name, so it must resolve public.
-      env: { DECKHAND_CALLBACK_HOSTS: `127.0.0.1:${allowed.port},localhost` },
-      notify: { retryDelaysMs: [10, 10, 10] },
-    })
+    // The operator lists the stand-in's address and port; localhost is listed by name, so it must resolve public.
+    const server = await startTestServer(t, fastRetries({ DECKHAND_CALLBACK_HOSTS: `127.0.0.1:${allowed.port},localhost` }))
     const p = trap.port
     const forms: [string, RegExp | undefined][] = [
       // The Docker Hub sender drops non-http(s) callbacks before the notifier sees them.
@@ -74,7 +77,7 @@ describe('promise: no request forgery', () => {
 
   it('by default a callback only goes to Docker Hub: a loopback callback is refused without a request', async (t) => {
     const trap = await listener(t, () => [200, {}])
-    const server = await startTestServer(t, { env: {}, notify: { retryDelaysMs: [10] } })
+    const server = await startTestServer(t, fastRetries({}))
     const log = await deployWithCallback(server, 'plain', `http://127.0.0.1:${trap.port}/`, /not in DECKHAND_CALLBACK_HOSTS/)
     assert.match(log, /docker hub callback to http:\/\/127\.0\.0\.1:\d+ not delivered/)
     assert.equal(trap.received.length, 0)
