@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { REFUSED_ADDRESS } from './outgoing-policy.ts'
 
 /** Logged with every notification that could not be delivered; never an HTTP answer. */
 export const NOTIFY_FAILED = 'DH_ERR_NOTIFY_FAILED'
@@ -138,9 +139,6 @@ export class NotifyPoster {
     return { ok: false, reason }
   }
 }
-
-/** What outgoing-policy.ts's lookup fails with when a name resolves to a refused address. */
-const REFUSED_ADDRESS = 'DH_REFUSED_ADDRESS'
 
 /** At most this much of an answer is read; only its status matters. */
 const MAX_ANSWER_BYTES = 64 * 1024

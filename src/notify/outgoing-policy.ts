@@ -112,6 +112,9 @@ export function checkDestination(raw: string, hosts: CallbackHosts): Destination
   return { ok: true, url, lookup: publicOnlyLookup }
 }
 
+/** The error code of a lookup that found only refused addresses: not worth a retry. */
+export const REFUSED_ADDRESS = 'DH_REFUSED_ADDRESS'
+
 /** A net lookup that answers only when every address the name has is public. */
 const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { all: true, family: options.family ?? 0 })
@@ -119,7 +122,7 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
       const refused = addresses.map(({ address }) => privateAddressReason(address)).find(Boolean)
       if (refused || addresses.length === 0) {
         const error = Object.assign(new Error(`${hostname} resolves to a refused address: ${refused ?? 'none'}`), {
-          code: 'DH_REFUSED_ADDRESS',
+          code: REFUSED_ADDRESS,
         })
         callback(error, '', 4)
         return
