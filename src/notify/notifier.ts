@@ -2,12 +2,17 @@
 import type { EventBus } from '../events.ts'
 import type { Deployment } from '../model/index.ts'
 import type { NotifyPoster } from './notify-post.ts'
+import type { CallbackHosts } from './outgoing-policy.ts'
 
 export interface NotifierContext {
   events: EventBus
   poster: NotifyPoster
   /** Where a person sees the deployment: its API URL on this server's public URL. */
   deploymentUrl(deployment: Deployment): string
+  /** DECKHAND_CALLBACK_HOSTS: where a URL from a call may be called. */
+  callbackHosts: CallbackHosts
+  /** Adds a Deckhand line to a deployment's log; never throws. */
+  note(deploymentId: string, line: string): Promise<void>
 }
 
 /** GitHub and Docker Hub cap descriptions at 140 characters. */

@@ -1,10 +1,11 @@
 // Starts every notifier on the event bus; the server calls this once and closes it on stop.
 import type { Logger } from 'pino'
 import type { EventBus } from '../events.ts'
-import type { Deployment, NotifyTarget } from '../model/index.ts'
+import type { Deployment, LogLine, NotifyTarget } from '../model/index.ts'
 import { startDockerHubCallbacks } from './docker-hub-callback.ts'
 import { startGitHubDeployments } from './github-deployments.ts'
 import { NotifyPoster } from './notify-post.ts'
+import type { CallbackHosts } from './outgoing-policy.ts'
 import { startWebhooks } from './webhook-notifier.ts'
 
 export interface NotifyOptions {
@@ -14,13 +15,24 @@ export interface NotifyOptions {
   retryDelaysMs?: readonly number[]
 }
 
+/** The part of the store notifiers write to: a deployment's log. */
+interface LogWriter {
+  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void>
+}
+
 export interface Notifiers {
   /** Unsubscribes, lets notifications under way finish within `graceMs`, abandons the rest. */
   close(graceMs: number): Promise<void>
 }
 
 export function startNotifiers(
-  options: NotifyOptions & { events: EventBus; logger: Logger; publicUrl: () => string },
+  options: NotifyOptions & {
+    events: EventBus
+    logger: Logger
+    publicUrl: () => string
+    callbackHosts: CallbackHosts
+    logs: LogWriter
+  },
 ): Notifiers {
   const poster = new NotifyPoster({
     logger: options.logger,
@@ -30,6 +42,11 @@ export function startNotifiers(
     events: options.events,
     poster,
     deploymentUrl: (deployment: Deployment) => `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
+    callbackHosts: options.callbackHosts,
+    note: (deploymentId: string, line: string) =>
+      options.logs.appendLog(deploymentId, [{ at: new Date().toISOString(), stream: 'deckhand', line }]).catch((error: unknown) => {
+        options.logger.error({ err: error, deployment: deploymentId }, 'could not write to the deployment log')
+      }),
   }
   const stops = [
     startDockerHubCallbacks(context),

@@ -1,6 +1,10 @@
 // Best-effort outgoing POSTs for every notifier: http(s) only, bounded retries, never throws.
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { LookupFunction } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { REFUSED_ADDRESS } from './outgoing-policy.ts'
 
 /** Logged with every notification that could not be delivered; never an HTTP answer. */
 export const NOTIFY_FAILED = 'DH_ERR_NOTIFY_FAILED'
@@ -20,6 +24,11 @@ export interface PostRequest {
   /** What is posted, for the log: `docker hub callback`, `github status`, … */
   what: string
   deploymentId: string
+  /**
+   * Set for URLs a call chose (outgoing-policy.ts): connect only to the addresses this lookup
+   * checked; an IP-literal URL that passed the policy has none and skips DNS.
+   */
+  pinned?: { lookup: LookupFunction | undefined }
 }
 
 export type PostResult = { ok: true; status: number; text: string } | { ok: false; reason: string }
@@ -82,13 +91,10 @@ export class NotifyPoster {
         }
       }
       try {
-        const response = await fetch(prepared.url, {
-          method: 'POST',
-          headers: prepared.headers,
-          body: request.body,
-          redirect: 'manual',
-          signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#attemptTimeoutMs)]),
-        })
+        const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#attemptTimeoutMs)])
+        const response = request.pinned
+          ? await postPinned(prepared.url, prepared.headers, request.body, signal, request.pinned.lookup)
+          : await fetch(prepared.url, { method: 'POST', headers: prepared.headers, body: request.body, redirect: 'manual', signal })
         const text = await response.text()
         if (response.status >= 200 && response.status < 300) {
           return { ok: true, status: response.status, text }
@@ -99,11 +105,20 @@ export class NotifyPoster {
         }
       } catch (error) {
         // fetch's errors name the host and the system error, never the body or headers.
-        const cause = (error as { cause?: { code?: string } }).cause?.code
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code
+        if (cause === REFUSED_ADDRESS) {
+          // The name resolved to a refused address: asking again would only ask DNS again.
+          return this.#fail(request, target, (error as Error).message, attempt + 1)
+        }
         reason = cause ?? (error instanceof Error ? error.name : 'network error')
       }
     }
     return this.#fail(request, target, reason, this.#retryDelaysMs.length + 1)
+  }
+
+  /** Logs a request the outgoing policy refused, as a failure that was never attempted. */
+  refuse(request: Pick<PostRequest, 'url' | 'what' | 'deploymentId'>, reason: string): PostResult {
+    return this.#fail({ ...request, body: '' }, originOf(request.url), reason, 0)
   }
 
   /** Waits up to `graceMs` for notifications under way, then abandons the rest. */
@@ -123,6 +138,42 @@ export class NotifyPoster {
     )
     return { ok: false, reason }
   }
+}
+
+/** At most this much of an answer is read; only its status matters. */
+const MAX_ANSWER_BYTES = 64 * 1024
+
+/**
+ * A POST over node:http(s) with `lookup`, which fetch cannot take: the connection goes to the
+ * address the policy checked. Redirects are answers like any other, never followed.
+ */
+function postPinned(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  lookup: LookupFunction | undefined,
+): Promise<{ status: number; text(): Promise<string> }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise((resolve, reject) => {
+    const outgoing = send(url, { method: 'POST', headers, signal, ...(lookup ? { lookup } : {}), agent: false }, (answer) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      answer.on('data', (chunk: Buffer) => {
+        if (size < MAX_ANSWER_BYTES) {
+          chunks.push(chunk)
+        }
+        size += chunk.length
+      })
+      answer.on('error', reject)
+      answer.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES)
+        resolve({ status: answer.statusCode ?? 0, text: async () => text })
+      })
+    })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
 }
 
 function isRetryable(status: number): boolean {

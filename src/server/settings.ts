@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
 import { LOG_FORMATS, type LogFormat } from './logger.ts'
+import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
 
 export interface ServerSettings {
   host: string
@@ -29,6 +30,8 @@ export interface ServerSettings {
   retainCalls: number
   /** How often pruning runs; every ten minutes unless a test says otherwise. */
   pruneIntervalMs: number
+  /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
+  callbackHosts: CallbackHosts
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -111,6 +114,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     retainMs: duration('DECKHAND_RETAIN', env.DECKHAND_RETAIN, '30d'),
     retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
     pruneIntervalMs: 10 * 60_000,
+    callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }

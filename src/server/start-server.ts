@@ -83,6 +83,8 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     events,
     logger,
     publicUrl: () => publicUrl,
+    callbackHosts: settings.callbackHosts,
+    logs: store,
     globalTargets: settings.notify?.globalTargets ?? readNotifyUrls(process.env.DECKHAND_NOTIFY_URLS),
     ...(settings.notify?.retryDelaysMs ? { retryDelaysMs: settings.notify.retryDelaysMs } : {}),
   })

@@ -49,7 +49,7 @@ const succeeded = async (server: { api: Function }, id: string, state = 'succeed
 
 test('Docker Hub: the outcome is posted to callback_url, retried after a 500, with the exact body', async (t) => {
   const hub = await standIn(t, (_path, count) => (count === 1 ? [500] : [200]))
-  const server = await startTestServer(t, FAST_RETRIES)
+  const server = await startTestServer(t, { ...FAST_RETRIES, env: { DECKHAND_CALLBACK_HOSTS: new URL(hub.url).host } })
   await server.api('POST', '/api/v1/services', commandService('hub', 'echo ok', { image: 'acme/web' }))
   await server.api('POST', '/api/v1/services', commandService('hubfail', 'echo broken >&2; exit 3', { image: 'acme/web' }))
   for (const [name, state] of [['hub', 'success'], ['hubfail', 'failure']] as const) {
@@ -77,7 +77,7 @@ test('a callback that keeps failing, or a target that is not http(s), never fail
   const hub = await standIn(t, () => [503])
   process.env.DECKHAND_NOTIFY_URLS = 'ftp://user:pw@127.0.0.1/drop'
   t.after(() => delete process.env.DECKHAND_NOTIFY_URLS)
-  const server = await startTestServer(t, FAST_RETRIES)
+  const server = await startTestServer(t, { ...FAST_RETRIES, env: { DECKHAND_CALLBACK_HOSTS: new URL(hub.url).host } })
   await server.api('POST', '/api/v1/services', commandService('hub', 'echo ok', { image: 'acme/web' }))
   const trigger = await server.api('POST', '/api/v1/services/hub/triggers', { action: 'redeploy' })
   // The Docker Hub sender already drops a callback_url that is not http(s); the notifier checks again.
