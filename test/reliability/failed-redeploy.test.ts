@@ -41,7 +41,7 @@ describe('promise: a failed redeploy restores what ran before, exactly', () => {
 
     // One sentence, then the output on lines of its own, then what became of the old replica.
     const lines: string[] = failed.error.split('\n')
-    assert.match(lines[0], /^replica 0 exited with code 1 before it became healthy; its last output:$/)
+    assert.match(lines[0] ?? '', /^replica 0 exited with code 1 before it became healthy; its last output:$/)
     assert.equal(lines[1], 'broken build')
     assert.equal(lines.at(-1), 'Replicas 0 were restored as they ran before.')
     const log = await fetch(`${server.url}/api/v1/deployments/${id}/log`, { headers: { authorization: `Bearer ${server.token}` } })
