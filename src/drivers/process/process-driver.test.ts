@@ -147,6 +147,8 @@ runDriverContract('process', async () => {
   return {
     driver,
     service: () => processService({ command: 'exec sleep 600' }),
+    // A base port makes replacement stop-first; sleep never binds it, so any free one will do.
+    stopFirstService: async () => processService({ command: 'exec sleep 600', basePort: await freeBasePort(1) }),
     observeEnv: async (service) => {
       const live = pidRecords(dataDir, service.name).filter((r) => r.index === 0)
       const newest = live.sort((a, b) => b.generation - a.generation)[0]
