@@ -44,6 +44,11 @@ export interface DriverFixture {
    */
   brokenRedeploy(service: Service): { service: Service; change: RedeployChange }
   /**
+   * A service whose instances are replaced stop-first (a process service on a base port), for
+   * the case where the old instance is already gone when the new one fails. Default `service`.
+   */
+  stopFirstService?(): Service | Promise<Service>
+  /**
    * False when `inspect` cannot count replicas (it reports null), as for the command driver,
    * whose scale is a command the operator writes. Default true.
    */
@@ -61,6 +66,8 @@ export const DRIVER_CONTRACT_TESTS = {
   target: 'checkTarget accepts a working target and names the field of a broken one',
   env: 'a redeploy succeeds and the new instances see the change environment',
   unhealthy: 'a redeploy whose new instances fail is failed with a reason; a driver that waits for health leaves the old ones running',
+  restores:
+    'target changed to something that never becomes healthy: the deployment fails and the old instances serve again with the spec they ran',
   scale: 'scale to n succeeds, and inspect reports n (or null when the driver cannot count replicas)',
   abort: 'an aborted signal ends the call promptly as failed',
   deadline: 'a call that outlives its deadline ends promptly as failed',
@@ -174,6 +181,24 @@ export function runDriverContract(
         assert.equal((await fixture.observeEnv(service)).DECKHAND_CONTRACT_MARKER, marker)
         const status = await driver.inspect(service)
         assert.notEqual(status.replicas, 0, 'the old instances still run')
+      }
+    })
+
+    contractTest('restores', async (t) => {
+      const service = await (fixture.stopFirstService ?? fixture.service)()
+      await driver.attach(service)
+      t.after(() => driver.detach(service))
+      const marker = await deployMarker(service)
+      const before = (await driver.inspect(service)).replicas
+      const broken = fixture.brokenRedeploy(service)
+      const outcome = await driver.redeploy(broken.service, broken.change, makeContext().ctx)
+      assert.equal(outcome.state, 'failed')
+      if (driver.capabilities.waitsForHealth) {
+        // The broken target is what the service row may say now; what runs must be the old spec.
+        assert.equal((await fixture.observeEnv(service)).DECKHAND_CONTRACT_MARKER, marker)
+        const status = await driver.inspect(broken.service)
+        assert.equal(status.replicas, before, `the old instances serve again: ${JSON.stringify(status)}`)
+        assert.ok(status.items.every((item) => item.state === 'running'), JSON.stringify(status.items))
       }
     })
 

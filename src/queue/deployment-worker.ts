@@ -146,7 +146,7 @@ export class DeploymentWorker {
       const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
       outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
     }
-    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${outcome.error}`)
+    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()
     const finished = await store.finishDeployment(deployment.id, owner, outcome)
     if (!finished) {
@@ -218,6 +218,14 @@ export class DeploymentWorker {
     }
     return result
   }
+}
+
+/**
+ * The error's first sentence, for the log's last line: the output an error quotes was streamed into
+ * the log as it was written, so the log does not repeat it; the deployment's `error` keeps it all.
+ */
+function headline(error: string): string {
+  return (error.split('\n')[0] ?? '').replace(/;? *its last output:$/, '')
 }
 
 /** What to build when the service has git.build and the call named a commit (PRODUCT.md section 3). */

@@ -160,6 +160,29 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   assert.deepEqual(errors, [])
 })
 
+test('a failed deployment shows its error with the output lines on lines of their own', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  const script = 'echo first broken line; echo second broken line; exit 1'
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('web', script))).status, 201)
+  const queued = await server.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
+  const id: string = queued.body.deployments[0].id
+  await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${id}`)).body.state === 'failed', {
+    what: 'the broken redeploy to fail',
+  })
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await page.goto('/')
+  await page.getByLabel('Admin token').fill(server.token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.goto(`/deployments/${id}`)
+  const shown = page.getByTestId('deployment-error')
+  await shown.waitFor()
+  // innerText keeps a line break only where the page shows one.
+  assert.match(await shown.innerText(), /\nfirst broken line\nsecond broken line/)
+  await screenshot(page, '13-deployment-failed')
+  assert.deepEqual(errors, [])
+})
+
 test('the built UI runs under its Content-Security-Policy without a single violation', { skip }, async (t) => {
   const server = await startTestServer(t)
   assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)

@@ -83,7 +83,7 @@ export function DeploymentPage({ id }: { id: string }) {
             </div>
           )}
           {deployment.error && (
-            <p className="error">
+            <p className="error deployment-error" data-testid="deployment-error">
               <strong>Error:</strong> {deployment.error}
             </p>
           )}

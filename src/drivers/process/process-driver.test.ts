@@ -147,6 +147,8 @@ runDriverContract('process', async () => {
   return {
     driver,
     service: () => processService({ command: 'exec sleep 600' }),
+    // A base port makes replacement stop-first; sleep never binds it, so any free one will do.
+    stopFirstService: async () => processService({ command: 'exec sleep 600', basePort: await freeBasePort(1) }),
     observeEnv: async (service) => {
       const live = pidRecords(dataDir, service.name).filter((r) => r.index === 0)
       const newest = live.sort((a, b) => b.generation - a.generation)[0]
@@ -252,16 +254,37 @@ describe('process driver', () => {
     const good = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'good' } }, makeContext().ctx)
     assert.equal(good.state, 'succeeded')
 
-    const broken = { ...service, deploy: { ...service.deploy, healthTimeoutMs: 1000 } }
+    const broken = { ...service, deploy: { ...service.deploy, healthTimeoutMs: 5000 } }
     const outcome = await driver.redeploy(broken, { tag: undefined, env: { UNHEALTHY: '1' } }, makeContext().ctx)
     assert.equal(outcome.state, 'failed')
     const error = outcome.state === 'failed' ? outcome.error : ''
-    assert.match(error, /did not become healthy within 1s \(last check: GET \/healthz on port \d+ answered 500\)/)
+    assert.match(error, /did not become healthy within 5s \(last check: GET \/healthz on port \d+ answered 500\)/)
     assert.match(error, new RegExp(`its last output:\\nlistening on ${basePort}`))
-    assert.match(error, /replicas 0 were restored with the previous environment/)
+    assert.match(error, /Replicas 0 were restored as they ran before\./)
     const env = JSON.parse((await getText(basePort, '/env')).body)
     assert.equal(env.RELEASE, 'good')
     assert.equal(env.UNHEALTHY, undefined)
+  })
+
+  test('a stop-first redeploy to a command that fails restarts the old command, not the new one', async (t) => {
+    const { dataDir, driver, command, attach } = await setUp(t)
+    const basePort = await freeBasePort(1)
+    const service = await attach(processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }))
+    const good = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'good' } }, makeContext().ctx)
+    assert.equal(good.state, 'succeeded')
+
+    const target = { ...service.target, command: 'echo broken build; exit 1' }
+    const broken = { ...service, target }
+    const outcome = await driver.redeploy(broken, { tag: undefined, env: { RELEASE: 'bad' } }, makeContext().ctx)
+    assert.equal(outcome.state, 'failed')
+    const error = outcome.state === 'failed' ? outcome.error : ''
+    assert.match(error, /its last output:\nbroken build\n/)
+    assert.match(error, /Replicas 0 were restored as they ran before\./)
+    const env = JSON.parse((await getText(basePort, '/env')).body)
+    assert.equal(env.RELEASE, 'good', 'the old replica serves with its own environment')
+    // The supervisor restarts a crash from the slot's own target, so it stays the old command.
+    const statuses = (await driver.inspect(broken)).items
+    assert.deepEqual(statuses.map((s) => s.state), ['running'])
   })
 
   test('start-first keeps the old replicas serving until every new one is healthy', async (t) => {

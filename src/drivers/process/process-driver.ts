@@ -36,6 +36,13 @@ const TAIL_LINES = 20
 
 type Started = { replica: Replica; env: Record<string, string> } | { error: string }
 
+/** What an old replica ran, so a failed stop-first replacement can start exactly that again. */
+interface Stopped {
+  index: number
+  env: Record<string, string>
+  target: ProcessTarget
+}
+
 export class ProcessDriver implements Driver {
   readonly name = 'process'
   readonly capabilities: DriverCapabilities = Object.freeze({
@@ -94,14 +101,15 @@ export class ProcessDriver implements Driver {
     return supervisor.exclusive(async () => {
       const current = supervisor.slots()
       const missing = Array.from({ length: replicas }, (_, i) => i).filter((i) => !supervisor.slot(i))
-      // New replicas join the ones running, so they get the environment those were deployed with.
+      // New replicas join the ones running, so they get the target and environment those run.
       const deployed = supervisor.deployedEnv
-      const started = await this.#startHealthyAll(supervisor, target, missing, deployed, service, ctx)
+      const running = supervisor.deployedTarget
+      const started = await this.#startHealthyAll(supervisor, running, missing, deployed, service, ctx)
       if ('error' in started) {
         return { state: 'failed', error: started.error }
       }
       for (const { replica, env } of started.replicas) {
-        supervisor.install(replica, env)
+        supervisor.install(replica, env, running)
       }
       const extra = current.filter((slot) => slot.index >= replicas).reverse()
       for (const slot of extra) {
@@ -150,13 +158,13 @@ export class ProcessDriver implements Driver {
     const indexes = Array.from({ length: count }, (_, i) => i)
     const started = await this.#startHealthyAll(supervisor, target, indexes, change.env, service, ctx)
     if ('error' in started) {
-      return { state: 'failed', error: `${started.error}\nthe old replicas keep running` }
+      return { state: 'failed', error: `${started.error}\nThe old replicas keep running.` }
     }
     const old = supervisor.slots()
     for (const { replica, env } of started.replicas) {
-      supervisor.install(replica, env)
+      supervisor.install(replica, env, target)
     }
-    supervisor.commit(change.env)
+    supervisor.commit(change.env, target)
     if (old.length > 0) {
       ctx.log(`all ${count} new replicas are healthy; stopping ${old.length} old ones`)
     }
@@ -178,62 +186,63 @@ export class ProcessDriver implements Driver {
     )
     const count = desiredReplicas(service, target)
     const generation = supervisor.newGeneration()
-    const previousEnv = supervisor.deployedEnv
-    const replaced: number[] = []
+    const stopped: Stopped[] = []
     for (let index = 0; index < count; index++) {
       const old = supervisor.slot(index)
       if (old) {
         ctx.log(`stopping replica ${index} (generation ${old.generation})`)
         await supervisor.stopSlot(old)
-        replaced.push(index)
+        stopped.push({ index, env: old.env, target: old.target })
       }
-      const env = supervisor.envFor(index, change.env)
+      const env = supervisor.envFor(index, change.env, target)
       const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, ctx.signal)
       if ('error' in started) {
-        const restored = await this.#restore(supervisor, target, replaced, previousEnv, service, ctx)
+        const restored = await this.#restore(supervisor, stopped, service, ctx)
         return { state: 'failed', error: `${started.error}\n${restored}` }
       }
-      supervisor.install(started.replica, env)
+      supervisor.install(started.replica, env, target)
       supervisor.commit()
     }
     await Promise.all(supervisor.slots().filter((s) => s.index >= count).map((s) => supervisor.stopSlot(s)))
-    supervisor.commit(change.env)
+    supervisor.commit(change.env, target)
     return { state: 'succeeded', replicas: count }
   }
 
-  /** Puts the previous environment back on `indexes` after a failed one-by-one redeploy. */
+  /**
+   * After a failed one-by-one redeploy, starts the stopped replicas again from the command, target
+   * and environment each ran with, never the new target that just failed.
+   */
   async #restore(
     supervisor: ServiceSupervisor,
-    target: ProcessTarget,
-    indexes: number[],
-    previousEnv: Record<string, string>,
+    stopped: Stopped[],
     service: Service,
     ctx: DriverContext,
   ): Promise<string> {
-    if (indexes.length === 0) {
-      return 'no old replica was stopped'
+    if (stopped.length === 0) {
+      return 'No old replica had been stopped.'
     }
-    ctx.log(`restoring replicas ${indexes.join(', ')} with the previous environment`)
+    const indexes = stopped.map((s) => s.index).join(', ')
+    ctx.log(`restoring replicas ${indexes} as they ran before`)
     const generation = supervisor.newGeneration()
     const problems: string[] = []
-    for (const index of indexes) {
+    for (const { index, env, target } of stopped) {
       const current = supervisor.slot(index)
       if (current) {
         await supervisor.stopSlot(current)
       }
-      const env = supervisor.envFor(index, previousEnv)
       // Restoring must finish even when the deployment was canceled: it is what keeps the service up.
-      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, new AbortController().signal)
+      const never = new AbortController().signal
+      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, never)
       if ('error' in started) {
         problems.push(started.error)
       } else {
-        supervisor.install(started.replica, env)
+        supervisor.install(started.replica, env, target)
       }
     }
     supervisor.commit()
     return problems.length === 0
-      ? `replicas ${indexes.join(', ')} were restored with the previous environment`
-      : `restoring the previous environment failed too: ${problems.join('; ')}`
+      ? `Replicas ${indexes} were restored as they ran before.`
+      : `Restoring the previous replicas failed too:\n${problems.join('\n')}`
   }
 
   /** Starts `indexes` in parallel; on the first failure stops them all and returns its reason. */
@@ -255,7 +264,7 @@ export class ProcessDriver implements Driver {
     let firstError: string | undefined
     const results = await Promise.all(
       indexes.map(async (index) => {
-        const env = supervisor.envFor(index, deployedEnv)
+        const env = supervisor.envFor(index, deployedEnv, target)
         const result = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, signal)
         if ('error' in result) {
           firstError ??= result.error
@@ -285,7 +294,7 @@ export class ProcessDriver implements Driver {
   ): Promise<Started> {
     let replica: Replica
     try {
-      replica = supervisor.start(index, generation, env)
+      replica = supervisor.start(index, generation, env, target)
     } catch (error) {
       return { error: coerceError(error).message }
     }

@@ -34,6 +34,8 @@ export interface Slot {
   generation: number
   /** The full environment the replica runs with, reused for restarts. */
   env: Record<string, string>
+  /** The target of the generation this replica belongs to, reused for restarts and rollbacks. */
+  target: ProcessTarget
   restarts: number
   consecutiveCrashes: number
   lastExit: ExitInfo | undefined
@@ -46,6 +48,8 @@ export interface Slot {
 interface ServiceState {
   /** The environment the last successful redeploy added (change.env), for replicas started later. */
   env: Record<string, string>
+  /** The target the last successful redeploy ran, so a later Deckhand restarts what ran. */
+  target?: ProcessTarget
   nextGeneration: number
   /** index → generation of the replica that is meant to run there. */
   generations: Record<string, number>
@@ -77,6 +81,11 @@ export class ServiceSupervisor {
     this.#target = target
   }
 
+  /** The target the last successful redeploy ran; the service's own target before any. */
+  get deployedTarget(): ProcessTarget {
+    return this.#state.target ?? this.#target
+  }
+
   /** The environment the last successful redeploy added. */
   get deployedEnv(): Record<string, string> {
     return { ...this.#state.env }
@@ -90,10 +99,14 @@ export class ServiceSupervisor {
   }
 
   /** The environment of replica `index`: inherited, then target.env, then `deployed`, then PORT. */
-  envFor(index: number, deployed: Record<string, string>): Record<string, string> {
-    const env = { ...inheritedEnv(), ...this.#target.env, ...deployed }
-    if (this.#target.basePort !== undefined) {
-      env.PORT = String(this.#target.basePort + index)
+  envFor(
+    index: number,
+    deployed: Record<string, string>,
+    target: ProcessTarget = this.#target,
+  ): Record<string, string> {
+    const env = { ...inheritedEnv(), ...target.env, ...deployed }
+    if (target.basePort !== undefined) {
+      env.PORT = String(target.basePort + index)
     }
     return env
   }
@@ -106,15 +119,20 @@ export class ServiceSupervisor {
   }
 
   /** Starts a replica that is not supervised yet: it must prove healthy before install(). */
-  start(index: number, generation: number, env: Record<string, string>): Replica {
+  start(
+    index: number,
+    generation: number,
+    env: Record<string, string>,
+    target: ProcessTarget = this.#target,
+  ): Replica {
     mkdirSync(this.dir, { recursive: true })
-    const port = this.#target.basePort === undefined ? undefined : this.#target.basePort + index
-    const { command, cwd } = this.#target
+    const port = target.basePort === undefined ? undefined : target.basePort + index
+    const { command, cwd } = target
     return Replica.spawn({ dir: this.dir, index, generation, command, cwd, env, port })
   }
 
   /** Makes `replica` the supervised replica at its index; returns the slot it replaced, retired. */
-  install(replica: Replica, env: Record<string, string>): Slot | undefined {
+  install(replica: Replica, env: Record<string, string>, target: ProcessTarget = this.#target): Slot | undefined {
     const previous = this.#slots.get(replica.index)
     if (previous) {
       this.#retire(previous)
@@ -124,6 +142,7 @@ export class ServiceSupervisor {
       replica,
       generation: replica.generation,
       env,
+      target,
       restarts: 0,
       consecutiveCrashes: 0,
       lastExit: undefined,
@@ -151,13 +170,16 @@ export class ServiceSupervisor {
     if (this.#slots.get(slot.index) === slot) {
       this.#slots.delete(slot.index)
     }
-    await slot.replica?.stop(this.#target.stopGraceMs)
+    await slot.replica?.stop(slot.target.stopGraceMs)
   }
 
-  /** Records which generation runs where and, after a redeploy, the environment it added. */
-  commit(deployedEnv?: Record<string, string>): void {
+  /** Records which generation runs where and, after a redeploy, the environment and target it ran. */
+  commit(deployedEnv?: Record<string, string>, deployedTarget?: ProcessTarget): void {
     if (deployedEnv) {
       this.#state.env = { ...deployedEnv }
+    }
+    if (deployedTarget) {
+      this.#state.target = deployedTarget
     }
     this.#state.generations = Object.fromEntries(this.slots().map((s) => [s.index, s.generation]))
     this.#writeState()
@@ -182,7 +204,8 @@ export class ServiceSupervisor {
         record.index < count &&
         !this.#slots.has(record.index)
       ) {
-        this.install(replica, this.envFor(record.index, this.#state.env))
+        const target = this.deployedTarget
+        this.install(replica, this.envFor(record.index, this.#state.env, target), target)
         this.#log('adopted a running replica', { service: this.name, index: record.index, pid: record.pid })
       } else {
         leftovers.push(replica)
@@ -194,8 +217,9 @@ export class ServiceSupervisor {
     }
     for (let index = 0; startMissing && index < count; index++) {
       if (!this.#slots.has(index)) {
-        const env = this.envFor(index, this.#state.env)
-        this.install(this.start(index, this.newGeneration(), env), env)
+        const target = this.deployedTarget
+        const env = this.envFor(index, this.#state.env, target)
+        this.install(this.start(index, this.newGeneration(), env, target), env, target)
       }
     }
     this.commit()
@@ -283,7 +307,7 @@ export class ServiceSupervisor {
       return
     }
     try {
-      const replica = this.start(slot.index, slot.generation, slot.env)
+      const replica = this.start(slot.index, slot.generation, slot.env, slot.target)
       slot.replica = replica
       this.#watch(slot, replica)
     } catch (error) {
@@ -306,6 +330,7 @@ function readState(dir: string): ServiceState {
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Partial<ServiceState>
     return {
       env: state.env ?? {},
+      ...(state.target ? { target: state.target } : {}),
       nextGeneration: state.nextGeneration ?? 1,
       generations: state.generations ?? {},
     }
