@@ -19,17 +19,21 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY bin ./bin
 COPY src ./src
 COPY --from=build /src/web/dist ./web/dist
-# A user of its own; it owns the data dir and the compile cache (bin/compile-cache.mjs), nothing else.
-RUN { groupadd --system deckhand && useradd --system --gid deckhand --home-dir /data --no-create-home \
-        --shell /usr/sbin/nologin deckhand; } 2>/dev/null \
-      || { addgroup -S deckhand && adduser -S -D -G deckhand -H -h /data deckhand; }; \
-    mkdir -p /data node_modules/.cache/deckhand && chown deckhand:deckhand /data node_modules/.cache/deckhand
+# A user of its own (uid 10001); it owns the data dir and the compile cache (bin/compile-cache.mjs),
+# nothing else. Without groupadd (a busybox base) the entries are written by hand.
+RUN if command -v useradd >/dev/null; then \
+      groupadd --system --gid 10001 deckhand && \
+      useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin deckhand; \
+    else \
+      echo 'deckhand:x:10001:' >>/etc/group && echo 'deckhand:x:10001:10001::/data:/bin/false' >>/etc/passwd; \
+    fi; \
+    mkdir -p /data node_modules/.cache/deckhand && chown 10001:10001 /data node_modules/.cache/deckhand
 ENV NODE_ENV=production \
     DECKHAND_LISTEN=0.0.0.0:8080 \
     DECKHAND_DATA_DIR=/data
 VOLUME ["/data"]
 EXPOSE 8080
-USER deckhand
+USER 10001:10001
 # No curl in a slim image: Node's fetch asks /healthz on the port DECKHAND_LISTEN names.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const p=(process.env.DECKHAND_LISTEN||'').split(':').pop()||'8080';fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

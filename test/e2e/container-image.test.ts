@@ -39,9 +39,10 @@ async function makeNodeBase(dir: string): Promise<string> {
     await mkdir(join(root, sub), { recursive: true })
   }
   await copyFile(node, join(root, 'usr/local/bin/node'))
-  const { stdout } = await run('ldd', [node])
-  for (const library of stdout.matchAll(/(\/\S+) \(0x/g)) {
-    const path = library[1]!
+  // The libraries of node and of the native addons the UI build loads (rolldown's needs librt).
+  const addons = (await run('find', [join(REPO, 'node_modules'), '-name', '*.node'])).stdout.split('\n').filter(Boolean)
+  const { stdout } = await run('ldd', [node, ...addons])
+  for (const path of new Set([...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => match[1]!))) {
     await mkdir(join(root, dirname(path)), { recursive: true })
     await copyFile(realpathSync(path), join(root, path))
   }
