@@ -68,7 +68,9 @@ async function makeNodeBase(dir: string): Promise<string> {
   return tar
 }
 
-test('the Dockerfile builds an image that runs healthy, non-root, UI built in, data in its volume', async (t) => {
+// Two npm installs on two cores take most of five minutes under a full test run; the suite's
+// default per-test timeout (300 s) was reached within seconds when the machine was busy.
+test('the Dockerfile builds an image that runs healthy, non-root, UI built in, data in its volume', { timeout: 900_000 }, async (t) => {
   const engine = handle.use(t)
   if (!engine) {
     return
