@@ -2,6 +2,7 @@
 import type { Sender, SenderEvent, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
 import { checkHmacHeader } from './signature.ts'
 import {
+  beforeAt,
   changedFilesOf,
   compact,
   deliveryIdOf,
@@ -111,11 +112,17 @@ function readPackage(
   }
 }
 
+/** `url` without a leading `scheme://`, found without a regular expression. */
+function withoutScheme(url: string): string {
+  const separator = url.indexOf('://')
+  return separator > 0 && /^[a-z]+$/i.test(url.slice(0, separator)) ? url.slice(separator + 3) : url
+}
+
 /** `ghcr.io/acme/web:1.5.0` → `acme/web`; falls back to the package's namespace and name. */
 function imageOfPackage(pkg: JsonObject): string | undefined {
   const url = stringAt(pathAt(pkg, 'package_version', 'package_url'))
   if (url !== undefined) {
-    const path = url.replace(/^[a-z]+:\/\//i, '').replace(/@.*$/, '')
+    const path = beforeAt(withoutScheme(url))
     const slash = path.indexOf('/')
     const withoutHost = slash === -1 ? '' : path.slice(slash + 1)
     const lastSlash = withoutHost.lastIndexOf('/')

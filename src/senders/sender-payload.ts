@@ -161,11 +161,30 @@ export function isNullCommit(sha: string | undefined): boolean {
 
 /** `owner/name` in lower case, as services name their git and image repositories. */
 export function normaliseRepository(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/^\/+|\/+$/g, '')
-    .replace(/\.git$/, '')
+  const text = trimSlashes(name.trim().toLowerCase())
+  return text.endsWith('.git') ? text.slice(0, -'.git'.length) : text
+}
+
+/**
+ * `text` without leading and trailing `/`. A loop, not `/\/+$/`: a backtracking engine tries
+ * that pattern at every slash of a long run, which is quadratic in a caller's string.
+ */
+export function trimSlashes(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && text[start] === '/') {
+    start++
+  }
+  while (end > start && text[end - 1] === '/') {
+    end--
+  }
+  return text.slice(start, end)
+}
+
+/** `text` up to its first `@` (a digest or userinfo follows it), found in one pass. */
+export function beforeAt(text: string): string {
+  const at = text.indexOf('@')
+  return at === -1 ? text : text.slice(0, at)
 }
 
 /**

@@ -28,9 +28,15 @@ export const triggerSpecSchema = {
   },
 } as const
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
-// Variables that change how the instance's own runtime loads code; a caller must never set them.
-const FORBIDDEN_ENV = /^(DECKHAND_|LD_|PATH$|NODE_OPTIONS$|PYTHONPATH$|PERL5LIB$|RUBYOPT$|BASH_ENV$|ENV$|IFS$|HOME$|SHELL$)/
+// Upper case only: no `toString` or `__proto__`, and one spelling per variable.
+const ENV_NAME = /^[A-Z][A-Z0-9_]{0,63}$/
+/**
+ * Variables that change how a loader, an interpreter, git, docker or kubectl behaves, or where it
+ * connects: a caller who knows the URL must never set them. (`*_proxy` is lower case and so
+ * already fails ENV_NAME; the upper-case spelling is refused here.)
+ */
+const FORBIDDEN_ENV =
+  /^(?:DECKHAND_|LD_|DYLD_|PYTHON|GIT_|DOCKER_|NODE_OPTIONS$|PERL5OPT$|PERL5LIB$|RUBYOPT$|JAVA_TOOL_OPTIONS$|BASH_ENV$|ENV$|IFS$|HOME$|SHELL$|PATH$|KUBECONFIG$)|_PROXY$/
 
 /** Parses the options; `name` defaults to the action, like a person would label it. */
 export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
@@ -67,7 +73,7 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
   const envFromQuery = Array.isArray(input.envFromQuery) ? input.envFromQuery : []
   envFromQuery.forEach((entry, index) => {
     if (typeof entry !== 'string' || !ENV_NAME.test(entry) || FORBIDDEN_ENV.test(entry)) {
-      problems.add(['envFromQuery', index], `${JSON.stringify(entry)} is not an environment variable name a caller may set`)
+      problems.add(['envFromQuery', index], `${JSON.stringify(entry)} is not an environment variable name a caller may set: names match ^[A-Z][A-Z0-9_]{0,63}$ and are not loader, interpreter, proxy, git, docker or kubernetes variables (LD_*, DYLD_*, NODE_OPTIONS, PERL5OPT, PYTHON*, JAVA_TOOL_OPTIONS, GIT_*, *_PROXY, DOCKER_*, KUBECONFIG, PATH, HOME, SHELL, IFS, DECKHAND_*)`)
     }
   })
   const cooldownMs = input.cooldown === undefined ? 60_000 : parseDuration(input.cooldown)

@@ -6,10 +6,12 @@
  * against its own address (AddressGuard) before anything is written, and never takes from the
  * trigger's rate limit, so a stranger cannot spend the allowance of the real sender.
  */
+import { isUtf8 } from 'node:buffer'
 import { DeckhandError } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { Call, Service, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
+import { refuseEvent } from '../senders/event-limits.ts'
 import { senderFor } from '../senders/sender-registry.ts'
 import type { SenderRequest } from '../senders/sender.ts'
 import { makeIpAllowList } from '../specs/trigger-spec.ts'
@@ -19,7 +21,7 @@ import { AddressGuard } from './address-guard.ts'
 import { refuseCallParameters } from './call-parameters.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from './token.ts'
-import { resolveCall } from './trigger-resolve.ts'
+import { MAX_PASSED_BODY_BYTES, resolveCall } from './trigger-resolve.ts'
 
 const DELIVERY_WINDOW_MS = 24 * 3_600_000
 
@@ -86,6 +88,10 @@ export class CallAcceptor {
     const parsed = sender.parse(request)
     if (!parsed.ok && 'invalid' in parsed) {
       return this.#reject(base, sender.id, 400, parsed.invalid)
+    }
+    const outOfBounds = (parsed.ok ? refuseEvent(parsed.event) : undefined) ?? refusePassedBody(trigger, request.body)
+    if (outOfBounds !== undefined) {
+      return this.#reject(base, sender.id, 400, outOfBounds)
     }
     const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
     const call = { ...base, sender: sender.id, deliveryId }
@@ -230,4 +236,18 @@ export function acceptedAnswer(result: AcceptResult): CallAnswer {
 
 export function isStoreFailure(error: unknown): boolean {
   return error instanceof DeckhandError && error.code === 'DH_ERR_STORE_UNAVAILABLE'
+}
+
+/**
+ * A body the trigger passes to instances must still fit once decoded: every invalid UTF-8 byte
+ * becomes a three-byte U+FFFD, so 64 KiB of such bytes would pass 192 KiB to a child's environment.
+ */
+function refusePassedBody(trigger: Trigger, body: Buffer): string | undefined {
+  if (!trigger.passBody || body.length === 0 || body.length > MAX_PASSED_BODY_BYTES || isUtf8(body)) {
+    return undefined
+  }
+  const decoded = Buffer.byteLength(body.toString('utf8'))
+  return decoded > MAX_PASSED_BODY_BYTES
+    ? `the body is not valid UTF-8 and grows to ${decoded} bytes once decoded, past the ${MAX_PASSED_BODY_BYTES} bytes passed to instances; send UTF-8`
+    : undefined
 }

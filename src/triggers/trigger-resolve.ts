@@ -6,6 +6,7 @@ import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../mod
 import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
 import type { DeploymentIntent } from '../store/store.ts'
+import { beforeAt } from '../senders/sender-payload.ts'
 import { matchesGlob } from './path-match.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
@@ -156,12 +157,15 @@ function refuseTag(service: Service, tag: string): string | undefined {
  * host when it has a dot or a port, or is `localhost`, as in Docker's reference grammar.
  */
 export function normaliseImage(image: string): string {
-  const segments = image.toLowerCase().replace(/@.*$/, '').split('/')
+  // Index look-ups, not `/@.*$/` and `/:[^/]*$/`: those are retried at every `@` or `:` of a run.
+  const segments = beforeAt(image.toLowerCase()).split('/')
   const first = segments[0] ?? ''
   if (segments.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
     segments.shift()
   }
-  const path = segments.join('/').replace(/:[^/]*$/, '')
+  const joined = segments.join('/')
+  const colon = joined.indexOf(':', joined.lastIndexOf('/') + 1)
+  const path = colon === -1 ? joined : joined.slice(0, colon)
   return path.startsWith('library/') ? path.slice('library/'.length) : path
 }
 
@@ -173,16 +177,20 @@ function deploymentInput(
 ): DeploymentInput {
   const env: Record<string, string> = {}
   for (const name of trigger.envFromQuery) {
-    const value = query[name]
-    if (value !== undefined && value.length <= MAX_QUERY_ENV_CHARS && !value.includes('\0')) {
+    // Own properties only: a name such as `toString` must not read Object.prototype.
+    const value = Object.hasOwn(query, name) ? query[name] : undefined
+    if (typeof value === 'string' && value.length <= MAX_QUERY_ENV_CHARS && !value.includes('\0')) {
       env[name] = value
     }
   }
-  const bodyTooLarge = trigger.passBody && body.length > MAX_PASSED_BODY_BYTES
+  // Measured after decoding: each invalid byte becomes a three-byte U+FFFD, so a body under the
+  // limit in bytes could pass three times the limit to a child's environment (spawn E2BIG).
+  const passed = trigger.passBody && body.length > 0 ? body.toString('utf8').replaceAll('\0', '') : null
+  const bodyTooLarge = passed !== null && Buffer.byteLength(passed) > MAX_PASSED_BODY_BYTES
   return {
     triggerName: trigger.name,
     env,
-    body: trigger.passBody && !bodyTooLarge && body.length > 0 ? body.toString('utf8').replaceAll('\0', '') : null,
+    body: bodyTooLarge ? null : passed,
     bodyTooLarge,
     gitCommit: event.commit ?? null,
     gitBranch: event.branch ?? null,
@@ -196,10 +204,20 @@ function deploymentInput(
  * repository: the host, scheme and `.git` are dropped and case is ignored. Paths stay paths.
  */
 export function repositoryName(repository: string): string {
-  const text = repository.trim().toLowerCase().replace(/\.git$/, '').replace(/\/+$/, '')
+  const lower = repository.trim().toLowerCase()
+  const text = trimTrailingSlashes(lower.endsWith('.git') ? lower.slice(0, -'.git'.length) : lower)
   if (text.startsWith('file://') || text.startsWith('/')) {
     return text.replace(/^file:\/\//, '')
   }
   const withoutScheme = text.replace(/^[a-z+]+:\/\/(?:[^@/]+@)?[^/]+\//, '').replace(/^[^@/]+@[^:/]+:/, '')
   return withoutScheme
+}
+
+/** `text` without trailing `/`, in one pass (see trimSlashes); a leading `/` is a path's root. */
+function trimTrailingSlashes(text: string): string {
+  let end = text.length
+  while (end > 0 && text[end - 1] === '/') {
+    end--
+  }
+  return text.slice(0, end)
 }
