@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ReplicaStatus } from '../driver.ts'
-import { inheritedEnv } from './process-group.ts'
+import { childEnv } from '../child-env.ts'
 import type { ProcessTarget } from './process-target.ts'
 import { describeExit, type ExitInfo, readPidRecords, Replica, replicaFileBase } from './replica.ts'
 
@@ -91,7 +91,7 @@ export class ServiceSupervisor {
 
   /** The environment of replica `index`: inherited, then target.env, then `deployed`, then PORT. */
   envFor(index: number, deployed: Record<string, string>): Record<string, string> {
-    const env = { ...inheritedEnv(), ...this.#target.env, ...deployed }
+    const env = { ...childEnv(), ...this.#target.env, ...deployed }
     if (this.#target.basePort !== undefined) {
       env.PORT = String(this.#target.basePort + index)
     }
