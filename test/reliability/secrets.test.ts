@@ -1,7 +1,7 @@
 // Promise: a secret never appears in a log line, an error message, or an API listing;
 // and secrets stay secret everywhere (issue 15): redacted output, explicit child environments.
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpRequest } from 'node:http'
@@ -9,7 +9,7 @@ import { describe, it } from 'node:test'
 import { hmacHex } from '../../src/senders/signature.ts'
 import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
 import { deckhand } from '../e2e/cli-support.ts'
-import { ADMIN_TOKEN, commandService, startTestServer } from '../support/start-server.ts'
+import { ADMIN_TOKEN, commandService, startTestServer, testServerStore } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 /** Sends a request exactly as given (fetch would normalise a path such as `%ff`). */
@@ -398,5 +398,36 @@ describe('promise: secrets stay secret everywhere', () => {
     for (const setting of ['DECKHAND_PASS_ENV', 'DECKHAND_RETAIN', 'DECKHAND_CALLBACK_HOSTS']) {
       assert.ok(!names.includes(setting), `${setting} reached the script`)
     }
+  })
+
+  it('the data directory is created 0700, and the database, its WAL and the process driver state files 0600', async (t) => {
+    const parent = mkdtempSync(join(tmpdir(), 'deckhand-modes-'))
+    t.after(() => rmSync(parent, { recursive: true, force: true }))
+    const dataDir = join(parent, 'data')
+    const server = await startTestServer(t, { dataDir })
+    const service = {
+      name: 'sleeper',
+      driver: 'process',
+      target: { command: `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)"`, replicas: 1 },
+    }
+    const created = await api(server.url, 'POST', '/api/v1/services', service)
+    assert.equal(created.status, 201, created.text)
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? [join(dir, entry.name), ...files(join(dir, entry.name))] : [join(dir, entry.name)],
+      )
+    await waitFor(() => files(dataDir).some((path) => path.endsWith('.pid')), { timeoutMs: 15_000, what: 'the replica pid file' })
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    assert.equal(mode(dataDir), '700')
+    const all = files(dataDir)
+    if (testServerStore() === 'sqlite') {
+      assert.ok(all.some((path) => path.endsWith('-wal')), all.join('\n'))
+    }
+    assert.ok(all.some((path) => path.includes('process')), all.join('\n'))
+    const wrong = all
+      .filter((path) => !path.endsWith('.tmp'))
+      .map((path) => `${path.slice(dataDir.length)} ${mode(path)}`)
+      .filter((line) => !line.endsWith(statSync(join(dataDir, line.split(' ')[0]!)).isDirectory() ? ' 700' : ' 600'))
+    assert.deepEqual(wrong, [])
   })
 })

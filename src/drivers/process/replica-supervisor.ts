@@ -107,7 +107,7 @@ export class ServiceSupervisor {
 
   /** Starts a replica that is not supervised yet: it must prove healthy before install(). */
   start(index: number, generation: number, env: Record<string, string>): Replica {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const port = this.#target.basePort === undefined ? undefined : this.#target.basePort + index
     const { command, cwd } = this.#target
     return Replica.spawn({ dir: this.dir, index, generation, command, cwd, env, port })
@@ -168,7 +168,7 @@ export class ServiceSupervisor {
    * interrupted deployment), and, when `startMissing`, starts the replicas that are not running.
    */
   async reconcile(count: number, startMissing: boolean): Promise<void> {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const leftovers: Replica[] = []
     for (const record of readPidRecords(this.dir)) {
       if (this.#slots.get(record.index)?.replica?.pid === record.pid) {
@@ -294,9 +294,9 @@ export class ServiceSupervisor {
   }
 
   #writeState(): void {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const path = join(this.dir, 'state.json')
-    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state))
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state), { mode: 0o600 })
     renameSync(`${path}.tmp`, path)
   }
 }
