@@ -430,4 +430,44 @@ describe('promise: secrets stay secret everywhere', () => {
       .filter((line) => !line.endsWith(statSync(join(dataDir, line.split(' ')[0]!)).isDirectory() ? ' 700' : ' 600'))
     assert.deepEqual(wrong, [])
   })
+
+  it('service listings, the service view and the CLI show hasCredentials, never userinfo of git.url or notification URLs nor Slack webhook paths, and a PATCH keeps the credentials', async (t) => {
+    const server = await startTestServer(t)
+    const gitPassword = 'git-password-in-the-url-0123'
+    const notifyPassword = 'notify-password-in-the-url-4567'
+    const slackPath = 'T0000/B0000/slackWebhookSecretPath89'
+    const spec = commandService('creds', 'echo deployed', {
+      git: { repo: 'acme/web', url: `https://deploy:${gitPassword}@127.0.0.1:9/acme/web.git` },
+      notify: [
+        { url: `http://hook:${notifyPassword}@127.0.0.1:9/notify`, format: 'json' },
+        { url: `https://hooks.slack.com/services/${slackPath}`, format: 'slack' },
+      ],
+    })
+    const created = await api(server.url, 'POST', '/api/v1/services', spec)
+    assert.equal(created.status, 201, created.text)
+    const patched = await api(server.url, 'PATCH', '/api/v1/services/creds', { replicas: 2 })
+    assert.equal(patched.status, 200, patched.text)
+    const shown = await api(server.url, 'GET', '/api/v1/services/creds')
+    assert.equal(shown.body.git.hasCredentials, true)
+    assert.equal(shown.body.git.url, 'https://127.0.0.1:9/acme/web.git')
+    assert.deepEqual(
+      shown.body.notify.map((n: { hasCredentials?: boolean }) => n.hasCredentials),
+      [true, true],
+    )
+    const cli = await deckhand(['service', 'show', 'creds', '-o', 'json'], {
+      DECKHAND_URL: server.url,
+      DECKHAND_TOKEN: ADMIN_TOKEN,
+    })
+    const texts = [created.text, patched.text, shown.text, (await api(server.url, 'GET', '/api/v1/services')).text, cli.stdout]
+    for (const text of texts) {
+      for (const secret of [gitPassword, notifyPassword, slackPath]) {
+        assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 400)}`)
+      }
+    }
+    // The credentials were kept, not replaced by what the view shows.
+    const stored = await server.store.getService('creds')
+    assert.ok(stored?.git?.url?.includes(gitPassword))
+    assert.ok(stored?.notify?.[0]?.url.includes(notifyPassword))
+    assert.ok(stored?.notify?.[1]?.url.includes(slackPath))
+  })
 })
