@@ -1,4 +1,5 @@
 /** `${NAME}` in deckhand.yaml strings, so tokens and secrets live in the environment, not in git. */
+import { knownSecrets } from '../model/secret-redactor.ts'
 import { isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
 
 // `$${X}` is a literal `${X}`; `${X:-fallback}` uses the fallback when X is unset or empty.
@@ -27,6 +28,8 @@ export function interpolateEnv(
         }
         const found = env[name]
         if (found !== undefined && found !== '') {
+          // What the file keeps out of git is a secret wherever Deckhand records text.
+          knownSecrets.remember(found)
           return found
         }
         if (fallback !== undefined) {

@@ -6,3 +6,26 @@ export function redactUrl(url: string): string {
   // call keeps what Deckhand used).
   return redacted === url ? url : redacted.replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…')
 }
+
+/**
+ * A URL as listings show it, or undefined when it carries no credentials: userinfo
+ * (`https://user:token@host`) and a Slack webhook's path (`hooks.slack.com/services/…`, the
+ * path is the credential) are cut out.
+ */
+export function withoutCredentials(url: string): string | undefined {
+  if (!URL.canParse(url)) {
+    return undefined
+  }
+  const parsed = new URL(url)
+  const userinfo = parsed.username !== '' || parsed.password !== ''
+  const slack = parsed.hostname === 'hooks.slack.com' && parsed.pathname.startsWith('/services/')
+  if (!userinfo && !slack) {
+    return undefined
+  }
+  parsed.username = ''
+  parsed.password = ''
+  if (slack) {
+    parsed.pathname = '/services/[redacted]'
+  }
+  return parsed.href
+}

@@ -12,6 +12,7 @@ import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { Deployment, Service } from '../model/index.ts'
+import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
 import { deploymentEnv } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
@@ -145,6 +146,9 @@ export class DeploymentWorker {
     if (controller.signal.aborted && outcome.state !== 'succeeded') {
       const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
       outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+    }
+    if (outcome.state !== 'succeeded') {
+      outcome = { ...outcome, error: redactSecrets(outcome.error) }
     }
     log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { EventBus } from '../events.ts'
 import type { LogLine } from '../model/index.ts'
+import { redactSecrets } from '../model/secret-redactor.ts'
 import type { Store } from '../store/store.ts'
 
 const FLUSH_MS = 100
@@ -28,7 +29,9 @@ export class LogBuffer {
   }
 
   write(line: string, stream: LogLine['stream'] = 'deckhand'): void {
-    const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (line cut)` : line
+    // Redacted before the cut, so a secret at the limit is not left half-visible.
+    const clean = redactSecrets(line)
+    const text = clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… (line cut)` : clean
     this.#pending.push({ at: new Date().toISOString(), stream, line: text })
     this.#timer ??= setTimeout(() => this.#flush(), FLUSH_MS)
   }

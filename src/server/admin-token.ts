@@ -3,11 +3,13 @@
  * printed once to the terminal (never to the structured log).
  */
 import { newId } from '../model/ids.ts'
+import { knownSecrets } from '../model/secret-redactor.ts'
 import type { Store } from '../store/store.ts'
 import { hashToken, makeToken } from '../triggers/token.ts'
 
 export async function bootstrapAdminToken(store: Store, fromEnv: string | undefined, announce: (text: string) => void): Promise<void> {
   if (fromEnv !== undefined) {
+    knownSecrets.remember(fromEnv)
     const tokenHash = hashToken(fromEnv)
     if (!(await store.useAdminToken(tokenHash))) {
       try {

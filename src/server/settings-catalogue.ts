@@ -40,6 +40,7 @@ export const SETTINGS: readonly SettingEntry[] = [
   { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },
   { name: 'DECKHAND_RETAIN', fallback: '30d', meaning: 'calls, and the logs of deployments that ended, older than this are pruned (deployments themselves stay)' },
   { name: 'DECKHAND_RETAIN_CALLS', fallback: '100000', meaning: 'at most this many calls are kept, the newest' },
+  { name: 'DECKHAND_PASS_ENV', fallback: '(none)', meaning: 'comma list of variables passed on to child processes besides PATH, HOME, LANG, TZ' },
   { name: 'DECKHAND_LOG_LEVEL', fallback: 'info', meaning: 'pino level: trace, debug, info, warn, error' },
   { name: 'DECKHAND_LOG_FORMAT', fallback: 'text on a terminal, else json', meaning: 'text: one readable line per event; json: JSON Lines for log collectors' },
 ]

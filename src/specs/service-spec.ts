@@ -15,6 +15,7 @@ import {
   type NotifyTarget,
   type Service,
 } from '../model/index.ts'
+import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { ServiceInput } from '../store/store.ts'
@@ -40,6 +41,7 @@ export const serviceSpecSchema = {
       properties: {
         repo: { type: 'string', description: 'the repository pushes name, e.g. acme/web (or its URL)' },
         url: { type: 'string', description: 'where git.build clones from; defaults to repo when repo is a URL or a path' },
+        hasCredentials: { type: 'boolean', description: 'shown in views when url carries credentials; ignored on input' },
         branch: { type: 'string' },
         paths: { type: 'array', items: { type: 'string' } },
         build: {
@@ -88,6 +90,7 @@ export const serviceSpecSchema = {
           format: { type: 'string', enum: [...NOTIFY_FORMATS] },
           secret: { type: 'string', description: 'a secret: views show hasSecret instead' },
           hasSecret: { type: 'boolean', description: 'shown in views; ignored on input' },
+          hasCredentials: { type: 'boolean', description: 'shown in views when url carries credentials; ignored on input' },
         },
       },
     },
@@ -181,7 +184,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ? {
             // Kept as written: a path or URL may need its capitals; matching ignores case.
             repo: String(git.repo),
-            ...(typeof git.url === 'string' && git.url !== '' ? { url: git.url } : {}),
+            ...(typeof git.url === 'string' && git.url !== '' ? { url: credentialedUrl(git) } : {}),
             ...(typeof git.branch === 'string' ? { branch: git.branch } : {}),
             ...(Array.isArray(git.paths) ? { paths: git.paths.map(String) } : {}),
             ...(isRecord(git.build) ? { build: git.build as { context?: string; dockerfile?: string } } : {}),
@@ -220,6 +223,18 @@ function isHttpUrl(value: unknown): value is string {
 function hideSecret<T extends object>(view: T, key: string, secret: string): T {
   Object.defineProperty(view, key, { value: secret, enumerable: false })
   return view
+}
+
+/** A view of a block whose `url` carries credentials shows it without them, and hides the real one. */
+function hideUrlCredentials<T extends { url: string }>(block: T): T | (T & { hasCredentials: true }) {
+  const shown = withoutCredentials(block.url)
+  return shown === undefined ? block : hideSecret({ ...block, url: shown, hasCredentials: true }, 'credentialedUrl', block.url)
+}
+
+/** The real URL when a view's untouched `url` comes back; what was written otherwise. */
+function credentialedUrl(block: Record<string, unknown>): string {
+  const hidden = block.credentialedUrl
+  return block.hasCredentials === true && typeof hidden === 'string' && withoutCredentials(hidden) === block.url ? hidden : String(block.url)
 }
 
 function parseGitHub(value: unknown, problems: ProblemList): GitHubReporting | undefined {
@@ -268,7 +283,7 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
     }
     return [
       {
-        url: String(entry.url),
+        url: credentialedUrl(entry),
         format: format as NotifyFormat,
         ...(typeof entry.secret === 'string' ? { secret: entry.secret } : {}),
       },
@@ -278,9 +293,10 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
 
 /** The service as the API and the CLI show it: the shape people write, plus observed state. */
 export function serviceView(service: Service): Record<string, unknown> {
-  const { deploy, github, notify, ...rest } = service
+  const { deploy, github, notify, git, ...rest } = service
   return {
     ...rest,
+    git: git?.url === undefined ? git : hideUrlCredentials({ ...git, url: git.url }),
     ...(github
       ? {
           github: hideSecret(
@@ -292,9 +308,10 @@ export function serviceView(service: Service): Record<string, unknown> {
       : {}),
     ...(notify?.length
       ? {
-          notify: notify.map(({ secret, ...target }) =>
-            secret === undefined ? target : hideSecret({ ...target, hasSecret: true }, 'secret', secret),
-          ),
+          notify: notify.map(({ secret, ...target }) => {
+            const view = hideUrlCredentials(secret === undefined ? target : { ...target, hasSecret: true })
+            return secret === undefined ? view : hideSecret(view, 'secret', secret)
+          }),
         }
       : {}),
     deploy: {

@@ -21,6 +21,7 @@ import { AddressGuard } from './address-guard.ts'
 import { refuseCallParameters } from './call-parameters.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from './token.ts'
+import { knownSecrets } from '../model/secret-redactor.ts'
 import { MAX_PASSED_BODY_BYTES, resolveCall } from './trigger-resolve.ts'
 
 const DELIVERY_WINDOW_MS = 24 * 3_600_000
@@ -61,6 +62,8 @@ export class CallAcceptor {
     if (!trigger) {
       return this.#failed(request.address) ?? NOT_FOUND
     }
+    // Learned here too: a trigger made before this process started is known only once called.
+    knownSecrets.remember(request.token, trigger.secret)
     return this.#acceptFor(trigger, request)
   }
 

@@ -1,11 +1,15 @@
-// Promise: a secret never appears in a log line, an error message, or an API listing.
+// Promise: a secret never appears in a log line, an error message, or an API listing;
+// and secrets stay secret everywhere (issue 15): redacted output, explicit child environments.
 import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { request as httpRequest } from 'node:http'
 import { describe, it } from 'node:test'
 import { hmacHex } from '../../src/senders/signature.ts'
 import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
 import { deckhand } from '../e2e/cli-support.ts'
-import { ADMIN_TOKEN, commandService, startTestServer } from '../support/start-server.ts'
+import { ADMIN_TOKEN, commandService, startTestServer, testServerStore } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 /** Sends a request exactly as given (fetch would normalise a path such as `%ff`). */
@@ -280,5 +284,190 @@ describe('promise: a secret never appears in a log line, an error message, or an
       }
     }
     assert.deepEqual(leaks, [])
+  })
+})
+
+describe('promise: secrets stay secret everywhere', () => {
+  const api = async (url: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, text, body: text ? JSON.parse(text) : undefined }
+  }
+
+  it('a script printing the trigger token, the trigger secret, the admin token and a ${VAR} config value shows [redacted] in its log, error, ?wait= answer and hook deployment answer', async (t) => {
+    const configValue = 'config-value-from-the-environment-0123'
+    process.env.RELIABILITY_CONFIG_SECRET = configValue
+    t.after(() => delete process.env.RELIABILITY_CONFIG_SECRET)
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-secrets-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const configFile = join(dir, 'deckhand.yaml')
+    writeFileSync(
+      configFile,
+      [
+        'services:',
+        '  - name: from-config',
+        '    driver: command',
+        '    target:',
+        '      redeploy: "echo ${RELIABILITY_CONFIG_SECRET}"',
+        '',
+      ].join('\n'),
+    )
+    const server = await startTestServer(t, { configFile })
+    const secret = 'trigger-secret-printed-by-a-script-42'
+    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('leaky'))).status, 201)
+    const trigger = await api(server.url, 'POST', '/api/v1/services/leaky/triggers', {
+      action: 'redeploy',
+      sender: 'generic',
+      secret,
+      cooldown: 0,
+    })
+    assert.equal(trigger.status, 201, trigger.text)
+    const token = new URL(trigger.body.url).pathname.split('/')[2]!
+    const printed = `token=${token} secret=${secret} admin=${ADMIN_TOKEN} config=${configValue}`
+    const patched = await api(server.url, 'PATCH', '/api/v1/services/leaky', {
+      target: { redeploy: `echo '${printed}'; echo '${printed}' >&2; exit 1` },
+    })
+    assert.equal(patched.status, 200, patched.text)
+
+    const body = '{}'
+    const call = await fetch(`${trigger.body.url}?wait=30s`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'X-Deckhand-Signature': `sha256=${hmacHex('sha256', secret, body)}`,
+      },
+    })
+    const waited = await call.text()
+    assert.equal(call.status, 500, waited)
+    const deploymentId = JSON.parse(waited).deployments[0].id as string
+    const hookAnswer = await (await fetch(`${trigger.body.url}/deployments/${deploymentId}`)).text()
+    const deployment = await api(server.url, 'GET', `/api/v1/deployments/${deploymentId}`)
+    const log = await api(server.url, 'GET', `/api/v1/deployments/${deploymentId}/log`)
+    const fromConfig = await api(server.url, 'POST', '/api/v1/services/from-config/deployments', {})
+    await waitFor(
+      async () =>
+        (await api(server.url, 'GET', '/api/v1/deployments?state=queued')).body.items.length === 0 &&
+        (await api(server.url, 'GET', '/api/v1/deployments?state=running')).body.items.length === 0,
+      { timeoutMs: 30_000, what: 'the deployments to finish' },
+    )
+    const configLog = await api(server.url, 'GET', `/api/v1/deployments/${fromConfig.body.deployments[0].id}/log`)
+
+    assert.match(deployment.body.error, /\[redacted\]/)
+    assert.match(log.text, /token=\[redacted\] secret=\[redacted\] admin=\[redacted\] config=\[redacted\]/)
+    assert.match(configLog.text, /\[redacted\]/, configLog.text)
+    for (const text of [waited, hookAnswer, deployment.text, log.text, configLog.text]) {
+      for (const value of [token, secret, ADMIN_TOKEN, configValue]) {
+        assert.ok(!text.includes(value), `${value.slice(0, 12)}… in ${text.slice(0, 300)}`)
+      }
+    }
+  })
+
+  it('a script sees PATH, its deployment variables (DECKHAND_SERVICE) and what DECKHAND_PASS_ENV names, and no DECKHAND_* setting or other variable of the server', async (t) => {
+    const saved = { ...process.env }
+    t.after(() => {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+      Object.assign(process.env, saved)
+    })
+    process.env.DECKHAND_PASS_ENV = 'RELIABILITY_PASSED'
+    process.env.RELIABILITY_PASSED = 'passed-on'
+    process.env.RELIABILITY_UNLISTED = 'kept-back'
+    process.env.DECKHAND_RETAIN = '30d'
+    process.env.DECKHAND_CALLBACK_HOSTS = 'hub.docker.com'
+    const server = await startTestServer(t)
+    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('env-printer', 'env | sort'))).status, 201)
+    const started = await api(server.url, 'POST', '/api/v1/services/env-printer/deployments', {})
+    const id = started.body.deployments[0].id as string
+    await waitFor(async () => ['succeeded', 'failed'].includes((await api(server.url, 'GET', `/api/v1/deployments/${id}`)).body.state), {
+      timeoutMs: 30_000,
+      what: 'the env deployment to finish',
+    })
+    const lines = ((await api(server.url, 'GET', `/api/v1/deployments/${id}/log`)).body.items as { line: string }[]).map((l) => l.line)
+    const names = lines.filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(line)).map((line) => line.split('=')[0]!)
+    assert.ok(names.includes('PATH'), lines.join('\n'))
+    assert.ok(lines.includes('RELIABILITY_PASSED=passed-on'), lines.join('\n'))
+    assert.ok(lines.includes('DECKHAND_SERVICE=env-printer'), lines.join('\n'))
+    assert.ok(!names.includes('RELIABILITY_UNLISTED'), lines.join('\n'))
+    for (const setting of ['DECKHAND_PASS_ENV', 'DECKHAND_RETAIN', 'DECKHAND_CALLBACK_HOSTS']) {
+      assert.ok(!names.includes(setting), `${setting} reached the script`)
+    }
+  })
+
+  it('the data directory is created 0700, and the database, its WAL and the process driver state files 0600', async (t) => {
+    const parent = mkdtempSync(join(tmpdir(), 'deckhand-modes-'))
+    t.after(() => rmSync(parent, { recursive: true, force: true }))
+    const dataDir = join(parent, 'data')
+    const server = await startTestServer(t, { dataDir })
+    const service = {
+      name: 'sleeper',
+      driver: 'process',
+      target: { command: `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)"`, replicas: 1 },
+    }
+    const created = await api(server.url, 'POST', '/api/v1/services', service)
+    assert.equal(created.status, 201, created.text)
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? [join(dir, entry.name), ...files(join(dir, entry.name))] : [join(dir, entry.name)],
+      )
+    await waitFor(() => files(dataDir).some((path) => path.endsWith('.pid')), { timeoutMs: 15_000, what: 'the replica pid file' })
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
+    assert.equal(mode(dataDir), '700')
+    const all = files(dataDir)
+    if (testServerStore() === 'sqlite') {
+      assert.ok(all.some((path) => path.endsWith('-wal')), all.join('\n'))
+    }
+    assert.ok(all.some((path) => path.includes('process')), all.join('\n'))
+    const wrong = all
+      .filter((path) => !path.endsWith('.tmp'))
+      .map((path) => `${path.slice(dataDir.length)} ${mode(path)}`)
+      .filter((line) => !line.endsWith(statSync(join(dataDir, line.split(' ')[0]!)).isDirectory() ? ' 700' : ' 600'))
+    assert.deepEqual(wrong, [])
+  })
+
+  it('service listings, the service view and the CLI show hasCredentials, never userinfo of git.url or notification URLs nor Slack webhook paths, and a PATCH keeps the credentials', async (t) => {
+    const server = await startTestServer(t)
+    const gitPassword = 'git-password-in-the-url-0123'
+    const notifyPassword = 'notify-password-in-the-url-4567'
+    const slackPath = 'T0000/B0000/slackWebhookSecretPath89'
+    const spec = commandService('creds', 'echo deployed', {
+      git: { repo: 'acme/web', url: `https://deploy:${gitPassword}@127.0.0.1:9/acme/web.git` },
+      notify: [
+        { url: `http://hook:${notifyPassword}@127.0.0.1:9/notify`, format: 'json' },
+        { url: `https://hooks.slack.com/services/${slackPath}`, format: 'slack' },
+      ],
+    })
+    const created = await api(server.url, 'POST', '/api/v1/services', spec)
+    assert.equal(created.status, 201, created.text)
+    const patched = await api(server.url, 'PATCH', '/api/v1/services/creds', { replicas: 2 })
+    assert.equal(patched.status, 200, patched.text)
+    const shown = await api(server.url, 'GET', '/api/v1/services/creds')
+    assert.equal(shown.body.git.hasCredentials, true)
+    assert.equal(shown.body.git.url, 'https://127.0.0.1:9/acme/web.git')
+    assert.deepEqual(
+      shown.body.notify.map((n: { hasCredentials?: boolean }) => n.hasCredentials),
+      [true, true],
+    )
+    const cli = await deckhand(['service', 'show', 'creds', '-o', 'json'], {
+      DECKHAND_URL: server.url,
+      DECKHAND_TOKEN: ADMIN_TOKEN,
+    })
+    const texts = [created.text, patched.text, shown.text, (await api(server.url, 'GET', '/api/v1/services')).text, cli.stdout]
+    for (const text of texts) {
+      for (const secret of [gitPassword, notifyPassword, slackPath]) {
+        assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 400)}`)
+      }
+    }
+    // The credentials were kept, not replaced by what the view shows.
+    const stored = await server.store.getService('creds')
+    assert.ok(stored?.git?.url?.includes(gitPassword))
+    assert.ok(stored?.notify?.[0]?.url.includes(notifyPassword))
+    assert.ok(stored?.notify?.[1]?.url.includes(slackPath))
   })
 })

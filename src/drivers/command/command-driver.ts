@@ -13,7 +13,8 @@ import type {
   RedeployChange,
   ServiceStatus,
 } from '../driver.ts'
-import { hasLiveGroupMembers, inheritedEnv, killGroup } from '../process/process-group.ts'
+import { childEnv } from '../child-env.ts'
+import { hasLiveGroupMembers, killGroup } from '../process/process-group.ts'
 import { checkCommandTarget, parseCommandTarget } from './command-target.ts'
 
 export interface CommandDriverOptions {
@@ -108,7 +109,7 @@ export class CommandDriver implements Driver {
       return { state: 'failed', error: `target.cwd ${target.cwd} does not exist; create it or fix the target` }
     }
     const env: Record<string, string> = {
-      ...inheritedEnv(),
+      ...childEnv(),
       ...change.env,
       DECKHAND_ACTION: action,
       DECKHAND_SERVICE: service.name,

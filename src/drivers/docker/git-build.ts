@@ -7,6 +7,7 @@ import type { PullPolicy, Service } from '../../model/index.ts'
 import type { DriverContext, GitBuild, LogWriter, RedeployChange } from '../driver.ts'
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
+import { childEnv } from '../child-env.ts'
 import { DeployFailure } from './deploy-failure.ts'
 
 /** Label on every image built here, so a rebuild of the same commit can be skipped. */
@@ -156,6 +157,7 @@ async function buildImage(
   // The context is the commit's tree as git stores it: no .git, no stray files in the work dir.
   const archive = spawn('git', ['-C', dir, 'archive', '--format=tar', `${commit}:${context}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(),
     signal,
   })
   const stderr: Buffer[] = []
@@ -204,7 +206,7 @@ function run(file: string, args: string[], signal: AbortSignal): Promise<string>
       file,
       args,
       // No prompt for credentials: a deploy has no terminal, it should fail and say so.
-      { signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 16 * 1024 * 1024 },
+      { signal, env: { ...childEnv(), GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
           reject(

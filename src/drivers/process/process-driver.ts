@@ -136,7 +136,7 @@ export class ProcessDriver implements Driver {
   }
 
   async ping(): Promise<void> {
-    mkdirSync(join(this.#dataDir, 'process'), { recursive: true })
+    mkdirSync(join(this.#dataDir, 'process'), { recursive: true, mode: 0o700 })
   }
 
   async close(): Promise<void> {

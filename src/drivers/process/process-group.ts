@@ -62,20 +62,6 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-// Deckhand's own credentials must not reach the programs it starts.
-const WITHHELD_VARIABLES = new Set(['DECKHAND_ADMIN_TOKEN', 'DECKHAND_TOKEN', 'DECKHAND_DATABASE_URL'])
-
-/** The environment Deckhand passes on to the processes it starts, without its own secrets. */
-export function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !WITHHELD_VARIABLES.has(name)) {
-      env[name] = value
-    }
-  }
-  return env
-}
-
 function isGone(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x'
 }

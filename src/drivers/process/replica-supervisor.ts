@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ReplicaStatus } from '../driver.ts'
-import { inheritedEnv } from './process-group.ts'
+import { childEnv } from '../child-env.ts'
 import type { ProcessTarget } from './process-target.ts'
 import { describeExit, type ExitInfo, readPidRecords, Replica, replicaFileBase } from './replica.ts'
 
@@ -104,7 +104,7 @@ export class ServiceSupervisor {
     deployed: Record<string, string>,
     target: ProcessTarget = this.#target,
   ): Record<string, string> {
-    const env = { ...inheritedEnv(), ...target.env, ...deployed }
+    const env = { ...childEnv(), ...target.env, ...deployed }
     if (target.basePort !== undefined) {
       env.PORT = String(target.basePort + index)
     }
@@ -125,7 +125,7 @@ export class ServiceSupervisor {
     env: Record<string, string>,
     target: ProcessTarget = this.#target,
   ): Replica {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const port = target.basePort === undefined ? undefined : target.basePort + index
     const { command, cwd } = target
     return Replica.spawn({ dir: this.dir, index, generation, command, cwd, env, port })
@@ -190,7 +190,7 @@ export class ServiceSupervisor {
    * interrupted deployment), and, when `startMissing`, starts the replicas that are not running.
    */
   async reconcile(count: number, startMissing: boolean): Promise<void> {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const leftovers: Replica[] = []
     for (const record of readPidRecords(this.dir)) {
       if (this.#slots.get(record.index)?.replica?.pid === record.pid) {
@@ -318,9 +318,9 @@ export class ServiceSupervisor {
   }
 
   #writeState(): void {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     const path = join(this.dir, 'state.json')
-    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state))
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state), { mode: 0o600 })
     renameSync(`${path}.tmp`, path)
   }
 }

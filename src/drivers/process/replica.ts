@@ -98,7 +98,7 @@ export class Replica {
     }
     const base = join(options.dir, replicaFileBase(options.index, options.generation))
     // A file, not a pipe: a pipe would break (SIGPIPE) when Deckhand exits.
-    const fd = openSync(`${base}.log`, 'a')
+    const fd = openSync(`${base}.log`, 'a', 0o600)
     let child
     try {
       child = spawn('/bin/sh', ['-c', options.command], {
@@ -127,7 +127,7 @@ export class Replica {
     }
     const replica = new Replica(record, options.dir, false)
     child.once('exit', (code, signal) => replica.#markExited({ code, signal }))
-    writeFileSync(`${base}.pid.tmp`, JSON.stringify(record))
+    writeFileSync(`${base}.pid.tmp`, JSON.stringify(record), { mode: 0o600 })
     renameSync(`${base}.pid.tmp`, `${base}.pid`)
     return replica
   }

@@ -2,7 +2,7 @@
  * The subset of a synchronous SQLite binding the store uses, so nothing else imports the
  * runtime's module; `node:sqlite`'s DatabaseSync satisfies it.
  */
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 
@@ -28,7 +28,12 @@ export interface SqliteDatabase {
  * fsync on COMMIT (synchronous=FULL) is off: the accept path then flushes off the event loop.
  */
 export function openSqliteDatabase(path: string): SqliteDatabase {
-  mkdirSync(dirname(path), { recursive: true })
+  // The database holds trigger secrets and the calls' bodies: only Deckhand's user reads it.
+  // SQLite gives the WAL and shared-memory files the database file's mode, so that one is made
+  // 0600 before SQLite opens it (and made so again for a database an older version created).
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  closeSync(openSync(path, 'a', 0o600))
+  chmodSync(path, 0o600)
   const db = new DatabaseSync(path, { timeout: 5000 })
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
