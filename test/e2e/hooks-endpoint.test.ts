@@ -159,7 +159,7 @@ test('the trigger rate limit answers 429 with Retry-After; unknown tokens from o
     brute = (await fetch(`${server.url}/hooks/${String(i).padStart(43, 'x')}`, { method: 'POST' })).status
   }
   assert.equal(brute, 429)
-  const fresh = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  const fresh = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'fresh' })
   assert.equal((await server.hook(fresh.body.url)).status, 202, 'a valid call is never limited by address')
 })
 
