@@ -146,3 +146,14 @@ test('every shipped example is valid', () => {
     assert.ok(loaded.ok, `${file}: ${loaded.ok ? '' : loaded.errors.join('\n')}`)
   }
 })
+
+test('every shipped example names, in its opening comment, each variable it needs', () => {
+  const dir = new URL('../../examples/', import.meta.url)
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8')
+    const header = text.split('\n').filter((line, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('#'))).join('\n')
+    const used = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?![^}]*:-)/g)].map((m) => m[1]!))
+    const missing = [...used].filter((name) => !header.includes(name))
+    assert.deepEqual(missing, [], `${file}: the opening comment does not name ${missing.join(', ')}`)
+  }
+})
