@@ -150,6 +150,7 @@ export class Admin {
     if (token !== undefined && !TOKEN_PATTERN.test(token)) {
       throw invalid(TOKEN_RULE)
     }
+    await this.#refuseTakenName(owner, parsed.value.name)
     const secretToken = token ?? makeToken()
     const trigger = await this.store.createTrigger({
       ...parsed.value,
@@ -167,11 +168,34 @@ export class Admin {
     if (!parsed.ok) {
       throw new AdminError('trigger', parsed.problems)
     }
+    const current = await this.store.getTrigger(id)
+    if (!current) {
+      throw notFound(`trigger ${id}`)
+    }
+    const owner: TriggerOwner = current.service !== null ? { service: current.service } : { stack: current.stack! }
+    await this.#refuseTakenName(owner, parsed.value.name, id)
     const trigger = await this.store.updateTrigger(id, parsed.value)
     if (!trigger) {
       throw notFound(`trigger ${id}`)
     }
     return trigger
+  }
+
+  /** Trigger names are unique among an owner's live triggers, as deckhand.yaml requires. */
+  async #refuseTakenName(owner: TriggerOwner, name: string, exceptId?: string): Promise<void> {
+    let cursor: string | undefined
+    do {
+      const page = await this.store.listTriggers(owner, { limit: 1000, cursor })
+      const holder = page.items.find((t) => t.revokedAt === null && t.name === name && t.id !== exceptId)
+      if (holder) {
+        const label = 'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`
+        throw new DeckhandError(
+          'DH_ERR_TRIGGER_NAME_TAKEN',
+          `${label} already has a trigger named ${name} (${holder.id}); give this one another name, or revoke that one first`,
+        )
+      }
+      cursor = page.next ?? undefined
+    } while (cursor)
   }
 
   /** Gives the trigger a new token (`token` from config files, else a new one); the old URL dies at once. */

@@ -84,9 +84,28 @@ test('a token that is not 32 random bytes is refused with how to make one', () =
   assert.ok(!error!.includes('short'), 'the token value never appears in an error')
 })
 
-test('YAML syntax errors carry their line', () => {
-  const [error] = errorsOf('services:\n  - name: web\n    driver: [command\n')
-  assert.match(error!, /^deckhand\.yaml:\d+: /)
+test('YAML syntax errors carry their real line and column', () => {
+  const [error] = errorsOf('services:\n  - name: web\n    driver: command\n   target: {redeploy: x}\n')
+  assert.match(error!, /^deckhand\.yaml:4:\d+: /)
+})
+
+test('a stack or trigger naming a service or stack the file does not declare is refused at its line', () => {
+  const errors = errorsOf(VALID.replace('services: [web, api]', 'services: [web, wroker]').replace('  - service: web\n', '  - service: wbe\n'))
+  assert.deepEqual(errors, [
+    'deckhand.yaml:16: stacks[0].services[1]: names service wroker, which this file does not declare',
+    'deckhand.yaml:18: triggers[0].service: names service wbe, which this file does not declare',
+  ])
+  const stackErrors = errorsOf(VALID.replace('  - stack: shop\n', '  - stack: shpo\n'))
+  assert.deepEqual(stackErrors, ['deckhand.yaml:22: triggers[1].stack: names stack shpo, which this file does not declare'])
+})
+
+test("a service on a driver the server has not enabled is refused when the server's drivers are known", () => {
+  const loaded = parseConfigText(VALID, 'deckhand.yaml', env, { enabledDrivers: ['process'] })
+  assert.ok(!loaded.ok)
+  assert.deepEqual(loaded.errors, [
+    'deckhand.yaml:5: services[0].driver: driver command is not enabled on this server (DECKHAND_DRIVERS=process)',
+    'deckhand.yaml:9: services[1].driver: driver command is not enabled on this server (DECKHAND_DRIVERS=process)',
+  ])
 })
 
 test('duplicates, missing owners, unknown top-level keys and wrong shapes are each reported', () => {
@@ -125,5 +144,16 @@ test('every shipped example is valid', () => {
   for (const file of files) {
     const loaded = parseConfigText(readFileSync(new URL(file, dir), 'utf8'), file, {}, { ignoreMissingEnv: true })
     assert.ok(loaded.ok, `${file}: ${loaded.ok ? '' : loaded.errors.join('\n')}`)
+  }
+})
+
+test('every shipped example names, in its opening comment, each variable it needs', () => {
+  const dir = new URL('../../examples/', import.meta.url)
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8')
+    const header = text.split('\n').filter((line, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('#'))).join('\n')
+    const used = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?![^}]*:-)/g)].map((m) => m[1]!))
+    const missing = [...used].filter((name) => !header.includes(name))
+    assert.deepEqual(missing, [], `${file}: the opening comment does not name ${missing.join(', ')}`)
   }
 })

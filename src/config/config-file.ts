@@ -3,7 +3,7 @@
  * mistake is reported as `file:line: field: what is wrong` before anything is applied.
  */
 import { readFileSync } from 'node:fs'
-import { LineCounter, parseDocument } from 'yaml'
+import { LineCounter, parseDocument, type YAMLError } from 'yaml'
 import type { TriggerOptions } from '../model/index.ts'
 import { formatPath, isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, type TargetChecker } from '../specs/service-spec.ts'
@@ -67,6 +67,8 @@ export interface ConfigOptions {
   checkTarget?: TargetChecker
   /** Skip `${VAR}` checks, for `config validate` in CI where tokens are not set. */
   ignoreMissingEnv?: boolean
+  /** The server's `DECKHAND_DRIVERS`, when known: a service on another driver is refused before anything is applied. */
+  enabledDrivers?: readonly string[]
 }
 
 const fileSchema = {
@@ -106,7 +108,7 @@ export function parseConfigText(
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((error) => `${name}:${error.linePos?.[0].line ?? 1}: ${error.message.split('\n')[0]}`),
+      errors: doc.errors.map((error) => `${name}:${syntaxPosition(error, lines)}: ${error.message.split('\n')[0]}`),
     }
   }
   const problems: Problem[] = []
@@ -139,6 +141,12 @@ export function parseConfigText(
       problems.push({ path: [...path, 'name'], message: `service ${parsed.value.name} is declared twice` })
     }
     serviceNames.add(parsed.value.name)
+    if (options.enabledDrivers && !options.enabledDrivers.includes(parsed.value.driver)) {
+      problems.push({
+        path: [...path, 'driver'],
+        message: `driver ${parsed.value.driver} is not enabled on this server (DECKHAND_DRIVERS=${options.enabledDrivers.join(',')})`,
+      })
+    }
     config.services.push({ at: at(path), spec: spec as Record<string, unknown>, input: parsed.value })
   })
 
@@ -213,6 +221,8 @@ export function parseConfigText(
     config.triggers.push({ at: at(path), owner, spec, options: parsed.value, token })
   })
 
+  problems.push(...referenceProblems(stacks, triggers, namesIn(services), namesIn(stacks)))
+
   if (problems.length > 0) {
     const sorted = problems
       .map((p) => ({ line: lineOf(doc, lines, p.path), problem: p }))
@@ -223,6 +233,50 @@ export function parseConfigText(
     }
   }
   return { ok: true, config }
+}
+
+/**
+ * Names a stack or trigger uses must be declared in the same file: serve applies the file as a
+ * whole, so a reference to a service it does not declare would fail half way through.
+ */
+function referenceProblems(
+  stacks: unknown[],
+  triggers: unknown[],
+  serviceNames: Set<string>,
+  stackNames: Set<string>,
+): Problem[] {
+  const problems: Problem[] = []
+  stacks.forEach((spec, index) => {
+    const members = isRecord(spec) && Array.isArray(spec.services) ? spec.services : []
+    members.forEach((member, position) => {
+      if (typeof member === 'string' && !serviceNames.has(member)) {
+        problems.push({ path: ['stacks', index, 'services', position], message: `names service ${member}, which this file does not declare` })
+      }
+    })
+  })
+  triggers.forEach((entry, index) => {
+    if (!isRecord(entry)) {
+      return
+    }
+    if (typeof entry.service === 'string' && entry.stack === undefined && !serviceNames.has(entry.service)) {
+      problems.push({ path: ['triggers', index, 'service'], message: `names service ${entry.service}, which this file does not declare` })
+    }
+    if (typeof entry.stack === 'string' && entry.service === undefined && !stackNames.has(entry.stack)) {
+      problems.push({ path: ['triggers', index, 'stack'], message: `names stack ${entry.stack}, which this file does not declare` })
+    }
+  })
+  return problems
+}
+
+/** The names entries declare, parsed or not, so one broken service does not also break every reference to it. */
+function namesIn(entries: unknown[]): Set<string> {
+  return new Set(entries.flatMap((entry) => (isRecord(entry) && typeof entry.name === 'string' ? [entry.name] : [])))
+}
+
+/** `line:column` of a YAML syntax error, from the offset the parser reports. */
+function syntaxPosition(error: YAMLError, lines: LineCounter): string {
+  const { line, col } = error.linePos?.[0] ?? lines.linePos(error.pos[0])
+  return `${line}:${col}`
 }
 
 function listAt(root: Record<string, unknown>, key: string, problems: Problem[]): unknown[] {

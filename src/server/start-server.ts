@@ -43,16 +43,24 @@ const NOTIFY_GRACE_MS = 2000
 export async function startServer(settings: ServerSettings & { notify?: Partial<NotifyOptions> }, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const events = new EventBus((error, event) => logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'))
-  // A bad deckhand.yaml is refused before anything opens; drivers re-check targets when applied.
-  const config = settings.configFile ? loadConfigFile(settings.configFile, process.env) : undefined
+  // A bad deckhand.yaml is refused before the store opens or a driver acts: the same checks as
+  // `config validate` plus the enabled drivers' own target checks, so nothing is left half applied.
+  const enabledDrivers = settings.drivers
+  const staticCheck = settings.configFile ? loadConfigFile(settings.configFile, process.env, { enabledDrivers }) : undefined
+  if (staticCheck && !staticCheck.ok) {
+    throw new ConfigFileError(staticCheck.errors)
+  }
+  const drivers = new DriverRegistry(await createDrivers(settings, logger))
+  const config = settings.configFile
+    ? loadConfigFile(settings.configFile, process.env, { enabledDrivers, checkTarget: (driver, target) => drivers.checkTarget(driver, target) })
+    : undefined
   if (config && !config.ok) {
+    await closeAll(drivers)
     throw new ConfigFileError(config.errors)
   }
   await ensureListenable(settings.host, settings.port)
   const store = await openStore(settings)
   await store.migrate()
-  await bootstrapAdminToken(store, settings.adminToken, settings.announce)
-  const drivers = new DriverRegistry(await createDrivers(settings, logger))
 
   if (!store.capabilities.multiWriter) {
     const interrupted = await store.failAbandoned('interrupted: Deckhand stopped while this deployment ran', 'all')
@@ -68,13 +76,13 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
       const applied = await applyConfig(config.config, admin)
       logger.info({ config: config.config.file, changes: applied.changes }, `applied ${config.config.file}: ${applied.changes.length} changes`)
     } catch (error) {
-      for (const driver of drivers.all()) {
-        await driver.close()
-      }
+      await closeAll(drivers)
       await store.close()
       throw error
     }
   }
+  // After the file is applied, so a refused file never prints or stores a first admin token.
+  await bootstrapAdminToken(store, settings.adminToken, settings.announce)
   const metrics = createMetrics(events, store)
   logActivity(events, store, logger)
   let publicUrl = settings.publicUrl
@@ -196,6 +204,12 @@ async function followRemoteLogs(store: Store, events: EventBus, logger: Logger):
       clearTimeout(retry)
       await end?.()
     },
+  }
+}
+
+async function closeAll(drivers: DriverRegistry): Promise<void> {
+  for (const driver of drivers.all()) {
+    await driver.close()
   }
 }
 

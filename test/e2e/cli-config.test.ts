@@ -2,9 +2,10 @@
 // line; a good file is applied at start, and applying it again changes nothing.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
 import { startTestServer } from '../support/start-server.ts'
 import { BIN, deckhand } from './cli-support.ts'
@@ -66,6 +67,9 @@ test('config validate accepts a good file and refuses a bad one naming file, lin
   assert.equal(missing.code, 1)
   assert.match(missing.stderr, /:18: triggers\[0\]\.token: environment variable CFG_WEB_TOKEN is not set/)
   assert.equal((await deckhand(['config', 'validate', good, '--ignore-env'])).code, 0)
+  const disabled = await deckhand(['config', 'validate', good], { ...env, DECKHAND_DRIVERS: 'process' })
+  assert.equal(disabled.code, 1)
+  assert.match(disabled.stderr, /:3: services\[0\]\.driver: driver command is not enabled on this server \(DECKHAND_DRIVERS=process\)/)
   assert.equal((await deckhand(['config', 'validate', join(dir, 'nope.yaml')])).code, 1)
   assert.equal((await deckhand(['config', 'validate'])).code, 2)
 })
@@ -82,6 +86,68 @@ test('deckhand serve refuses a bad file at start, naming the line, and opens not
   })
   assert.equal(result.code, 2)
   assert.match(result.stderr, new RegExp(`${bad}:17: triggers\\[0\\]\\.action: must be one of redeploy, scale-up, scale-down`))
+})
+
+/** Processes whose command line holds `marker`: replicas a refused start must not leave behind. */
+function processesWith(marker: string): string[] {
+  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)
+    } catch {
+      return false // the process ended while we looked
+    }
+  })
+}
+
+test('a file with bad references fails validate and serve alike, and serve leaves no service, token or replica', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'deckhand.yaml')
+  const marker = `cfg-marker-${process.pid}-${Date.now()}`
+  writeFileSync(file, `services:
+  - name: web
+    driver: process
+    target:
+      command: sleep 3600 && echo ${marker}
+stacks:
+  - name: shop
+    services: [web, wroker]
+triggers:
+  - service: wbe
+    action: redeploy
+    token: ${WEB_TOKEN}
+  - stack: shop
+    action: redeploy
+    token: ${SHOP_TOKEN}
+`)
+  const expected = [
+    `${file}:8: stacks[0].services[1]: names service wroker, which this file does not declare`,
+    `${file}:10: triggers[0].service: names service wbe, which this file does not declare`,
+  ]
+  const validated = await deckhand(['config', 'validate', file, '--ignore-env'])
+  assert.equal(validated.code, 1)
+  assert.equal(validated.stderr, expected.map((line) => `${line}\n`).join(''))
+
+  const data = join(dir, 'data')
+  const served = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DECKHAND_DATA_DIR: data, DECKHAND_LISTEN: '127.0.0.1:0' }
+    delete env.DECKHAND_ADMIN_TOKEN
+    execFile(BIN, ['serve', '--config', file], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr })
+    })
+  })
+  assert.equal(served.code, 2, served.stderr)
+  for (const line of expected) {
+    assert.ok(served.stderr.includes(line), `serve names ${line}:\n${served.stderr}`)
+  }
+  assert.doesNotMatch(served.stdout + served.stderr, /admin token/i)
+  const db = join(data, 'deckhand.db')
+  if (existsSync(db)) {
+    const store = new DatabaseSync(db, { readOnly: true })
+    t.after(() => store.close())
+    assert.deepEqual(store.prepare('SELECT name FROM services').all(), [])
+    assert.deepEqual(store.prepare('SELECT id FROM admin_tokens').all(), [])
+  }
+  assert.deepEqual(processesWith(marker), [], 'no replica outlives the refused start')
 })
 
 test('a valid file is applied at start; applying it again changes nothing; prune removes what it dropped', async (t) => {

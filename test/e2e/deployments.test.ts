@@ -125,6 +125,24 @@ test('bad service definitions get 400 naming the field, and change nothing', asy
   assert.equal((await server.api('GET', '/api/v1/services/nope')).status, 404)
 })
 
+test('PATCH takes application/merge-patch+json, the media type of RFC 7396, as it takes application/json', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  const patched = await fetch(`${server.url}/api/v1/services/web`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ deploy: { healthTimeout: '30s' } }),
+  })
+  assert.equal(patched.status, 200, await patched.clone().text())
+  assert.equal((await patched.json()).deploy.healthTimeout, '30s')
+  const broken = await fetch(`${server.url}/api/v1/services/web`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/merge-patch+json' },
+    body: '{"deploy": ',
+  })
+  assert.equal(broken.status, 400)
+})
+
 test('no token or secret appears in any log line the server wrote', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))

@@ -81,6 +81,20 @@ test('a rotated trigger works at its new URL and is dead at the old one at once'
   assert.equal((await server.hook(rotated.body.url)).status, 202)
 })
 
+test("a second live trigger of the same name on one owner is a 409 DH_ERR_TRIGGER_NAME_TAKEN; a revoked one frees the name", async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  const first = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })
+  assert.equal(first.status, 201)
+  const twice = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })
+  assert.equal(twice.status, 409)
+  assert.equal(twice.body.code, 'DH_ERR_TRIGGER_NAME_TAKEN')
+  assert.match(twice.body.error, /service web already has a trigger named hub/)
+  assert.equal((await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' })).status, 201)
+  assert.equal((await server.api('DELETE', `/api/v1/triggers/${first.body.id}`)).status, 204)
+  assert.equal((await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })).status, 201)
+})
+
 test('a trigger with a secret answers 401 to a missing or wrong signature and records the call', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
@@ -145,7 +159,7 @@ test('the trigger rate limit answers 429 with Retry-After; unknown tokens from o
     brute = (await fetch(`${server.url}/hooks/${String(i).padStart(43, 'x')}`, { method: 'POST' })).status
   }
   assert.equal(brute, 429)
-  const fresh = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  const fresh = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'fresh' })
   assert.equal((await server.hook(fresh.body.url)).status, 202, 'a valid call is never limited by address')
 })
 

@@ -23,7 +23,8 @@ function asNumber(text: string): number | string {
 export function CreateServicePage() {
   const [name, setName] = useState('')
   const [driver, setDriver] = useState<string>('process')
-  const [min, setMin] = useState('1')
+  // The API's default (src/specs/service-spec.ts), so a form left as it is creates what the API and CLI would.
+  const [min, setMin] = useState('0')
   const [max, setMax] = useState('10')
   const [target, setTarget] = useState<TargetDraft>(EMPTY_TARGET)
   const [byField, setByField] = useState<Record<string, string>>({})

@@ -29,7 +29,8 @@ export const EMPTY_TARGET: TargetDraft = {
   replicas: '1',
   basePort: '',
   healthKind: 'runningFor',
-  health: '2s',
+  // The process driver's default check (src/drivers/process/process-target.ts DEFAULT_HEALTH).
+  health: '1s',
   redeploy: '',
   scale: '',
   timeout: '',

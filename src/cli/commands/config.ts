@@ -16,7 +16,9 @@ export function registerConfigCommands(program: Command, io: CliIo, setExit: (co
     .addOption(new Option('-o, --output <format>', 'table (default), wide, json or yaml: {valid, errors, counts}').choices(OUTPUT_FORMATS))
     .option('--json', 'same as -o json')
     .action((file: string, flags: GlobalFlags & { ignoreEnv?: boolean }) => {
-      const loaded = loadConfigFile(file, io.env, { ignoreMissingEnv: flags.ignoreEnv === true })
+      // The server's drivers are known when its DECKHAND_DRIVERS is in the environment, as serve reads it.
+      const enabledDrivers = io.env.DECKHAND_DRIVERS?.split(',').map((s) => s.trim()).filter(Boolean)
+      const loaded = loadConfigFile(file, io.env, { ignoreMissingEnv: flags.ignoreEnv === true, enabledDrivers })
       if (!loaded.ok) {
         if (isForScripts(flags)) {
           io.stdout(render(flags, { valid: false, errors: loaded.errors }, () => ''))

@@ -37,6 +37,9 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
       throw new DeckhandError('DH_ERR_AUTH_INVALID', 'the admin token is not valid; create one with `deckhand token create` or check DECKHAND_TOKEN')
     }
   })
+  // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
+  // asks) get the same JSON parser, with its body limit and prototype-poisoning guard.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   // Only the dependencies go down: Fastify would also apply this context's prefix again.
   const deps: ApiOptions = { admin: options.admin, store: options.store, events: options.events, worker: options.worker }
   for (const routes of [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]) {
