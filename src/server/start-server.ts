@@ -50,6 +50,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   if (staticCheck && !staticCheck.ok) {
     throw new ConfigFileError(staticCheck.errors)
   }
+  await ensureListenable(settings.host, settings.port)
   const drivers = new DriverRegistry(await createDrivers(settings, logger))
   const config = settings.configFile
     ? loadConfigFile(settings.configFile, process.env, { enabledDrivers, checkTarget: (driver, target) => drivers.checkTarget(driver, target) })
@@ -58,7 +59,6 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     await closeAll(drivers)
     throw new ConfigFileError(config.errors)
   }
-  await ensureListenable(settings.host, settings.port)
   const store = await openStore(settings)
   await store.migrate()
 
