@@ -247,6 +247,9 @@ export class DockerDriver implements Driver {
     const running = containers.filter((container) => container.State.Running).length
     return {
       replicas: running,
+      ready: items.filter((item) => item.state === 'running').length,
+      // The count Deckhand last set; a service never scaled wants what it was found with (at least its minimum).
+      desired: service.replicas ?? Math.max(containers.length, service.scale.min, 1),
       image: containers[0]?.Config.Image ?? null,
       healthy: containers.length === 0 ? false : items.every((item) => item.state === 'running'),
       items,
