@@ -74,6 +74,11 @@ export interface ServiceStatus {
   ready: number | null
   /** Instances that should run: what Deckhand last set, or the runtime's own spec; null as above. */
   desired: number | null
+  /**
+   * What the runtime no longer has as Deckhand last deployed it (a replica removed or added by
+   * hand), one sentence each; absent when it matches or the driver cannot tell.
+   */
+  drift?: string[]
   image: string | null
   healthy: boolean | null
   items: ReplicaStatus[]

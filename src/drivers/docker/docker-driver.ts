@@ -45,6 +45,7 @@ import {
   labelFilters,
   parseDockerTarget,
 } from './docker-target.ts'
+import { replicaDrift } from './replica-drift.ts'
 
 export interface DockerDriverOptions extends DockerEngineOptions {
   /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
@@ -245,6 +246,7 @@ export class DockerDriver implements Driver {
     })
     const items = containers.map(replicaStatus)
     const running = containers.filter((container) => container.State.Running).length
+    const drift = replicaDrift(target, service.replicas, containers)
     return {
       replicas: running,
       ready: items.filter((item) => item.state === 'running').length,
@@ -256,6 +258,7 @@ export class DockerDriver implements Driver {
       ...(containers.length === 0
         ? { detail: `no container matches ${describeTarget(target)}` }
         : {}),
+      ...(drift.length > 0 ? { drift } : {}),
     }
   }
 
