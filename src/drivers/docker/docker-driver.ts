@@ -141,6 +141,17 @@ export class DockerDriver implements Driver {
       for (const swap of swaps) {
         await finishSwap(this.#client, swap, ctx)
       }
+      const deployed = service.replicas ?? 0
+      if (target.kind === 'compose' && deployed > containers.length) {
+        // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
+        ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
+        const current = await this.#find(target)
+        const identity = composeIdentity(current)
+        if (typeof identity !== 'string') {
+          const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
+          return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
+        }
+      }
       return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
     })
   }
