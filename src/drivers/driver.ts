@@ -67,6 +67,18 @@ export interface ReplicaStatus {
 export interface ServiceStatus {
   /** Replicas the runtime reports, or null when it cannot tell. */
   replicas: number | null
+  /**
+   * Instances running and healthy (kubectl's READY numerator), or null when the driver cannot
+   * see the runtime (the command driver); `detail` then says why.
+   */
+  ready: number | null
+  /** Instances that should run: what Deckhand last set, or the runtime's own spec; null as above. */
+  desired: number | null
+  /**
+   * What the runtime no longer has as Deckhand last deployed it (a replica removed or added by
+   * hand), one sentence each; absent when it matches or the driver cannot tell.
+   */
+  drift?: string[]
   image: string | null
   healthy: boolean | null
   items: ReplicaStatus[]

@@ -18,7 +18,7 @@ function scripted(redeploy: (ctx: DriverContext) => Promise<DriverOutcome> | Dri
     },
     redeploy: async (_service, _change, ctx) => redeploy(ctx),
     scale: async (_service, _replicas, _change, ctx) => redeploy(ctx),
-    inspect: async () => ({ replicas: 3, image: null, healthy: true, items: [] }),
+    inspect: async () => ({ replicas: 3, ready: 3, desired: 3, image: null, healthy: true, items: [] }),
     attach: async () => {},
     detach: async () => {},
     ping: async () => {},

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { parse } from 'yaml'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
+import { waitFor } from '../support/wait-for.ts'
 import { BIN, cliFor, deckhand, type CliRun } from './cli-support.ts'
 
 let server: TestServer
@@ -39,6 +40,24 @@ describe('-o on every read command', () => {
     assert.match(wide, /redeploy=echo one/)
     assert.equal((await cli('service', 'ls', '-o', 'xml')).code, 2)
     assert.equal((await cli('service', 'ls', '-o', 'yaml', '--json')).code, 2)
+  })
+
+  test('service ls has a READY column: ready/desired from the runtime, - where the driver cannot see it', async () => {
+    await server.api('POST', '/api/v1/services', {
+      name: 'out-proc',
+      driver: 'process',
+      target: { command: 'exec sleep 300', stopGrace: '1s' },
+    })
+    await waitFor(async () => (await server.api('GET', '/api/v1/services/out-proc')).body.status.ready === 1 || undefined, {
+      what: 'the process replica to run',
+    })
+    const table = ok(await cli('service', 'ls')).stdout
+    await server.api('DELETE', '/api/v1/services/out-proc')
+    assert.match(table, /^NAME +DRIVER +IMAGE +READY /m)
+    const columns = (name: string) => table.split('\n').find((line) => line.startsWith(`${name} `))!.split(/ +/)
+    assert.equal(columns('out-proc')[3], '1/1')
+    assert.equal(columns('out-a')[2], '-', 'no image')
+    assert.equal(columns('out-a')[3], '-', 'the command driver cannot see ready instances')
   })
 
   test('every read command takes -o yaml', async () => {

@@ -90,3 +90,30 @@ test('a redeploy whose new replica never becomes healthy fails and leaves the ol
   assert.equal(after.state, 'running')
   assert.equal(after.detail.split(',')[0], before.detail.split(',')[0], 'the same old process still runs')
 })
+
+test('a process service whose replica crash-loops reports status ready 0 of desired 1', async (t) => {
+  const server = await startTestServer(t)
+  const created = await server.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: { command: 'echo crashing; exit 1', health: { runningFor: '1s' }, stopGrace: '1s' },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const status = async () => (await server.api('GET', '/api/v1/services/web')).body.status
+  // Read ready/desired from the same answer that shows the replica between two crashes.
+  const looping = await waitFor(async () => {
+    const current = await status()
+    return ['restarting', 'crashed'].includes(current.items[0]?.state) ? current : undefined
+  }, { timeoutMs: 15_000, what: 'the replica to crash and wait for its restart' })
+  assert.equal(looping.ready, 0)
+  assert.equal(looping.desired, 1)
+})
+
+test('a command service says it cannot see ready and desired, and why', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', { name: 'job', driver: 'command', target: { redeploy: 'true' } })
+  const status = (await server.api('GET', '/api/v1/services/job')).body.status
+  assert.equal(status.ready, null)
+  assert.equal(status.desired, null)
+  assert.match(status.detail, /cannot see what runs/)
+})

@@ -183,6 +183,34 @@ test('a failed deployment shows its error with the output lines on lines of thei
   assert.deepEqual(errors, [])
 })
 
+test('the service list and page show READY as ready/desired, and say when the driver cannot see it', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('job'))).status, 201)
+  const created = await server.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: { command: 'exec sleep 300', stopGrace: '1s' },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  await waitFor(async () => (await server.api('GET', '/api/v1/services/web')).body.status.ready === 1 || undefined, {
+    what: 'the process replica to run',
+  })
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await page.goto('/')
+  await page.getByLabel('Admin token').fill(server.token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('columnheader', { name: 'Ready' }).waitFor()
+  await page.locator('[data-ready="web"]', { hasText: '1/1' }).waitFor()
+  await page.locator('[data-ready="job"]', { hasText: 'not visible' }).waitFor()
+  await screenshot(page, '14-services-ready')
+  await page.getByRole('link', { name: 'web', exact: true }).click()
+  await page.getByRole('heading', { name: 'web', exact: true }).waitFor()
+  assert.equal(await page.locator('dd[data-ready="web"]').textContent(), '1/1')
+  await screenshot(page, '15-service-ready')
+  assert.deepEqual(errors, [])
+})
+
 test('the built UI runs under its Content-Security-Policy without a single violation', { skip }, async (t) => {
   const server = await startTestServer(t)
   assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)

@@ -4,6 +4,7 @@ import { errorText, post } from './api.ts'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
 import { Link, navigate, useFlash } from './router.tsx'
 import { PageHead } from './PageHead.tsx'
+import { readyText } from './ReadyCount.tsx'
 import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Service } from './types.ts'
@@ -120,6 +121,10 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
         <div>
           <dt>Driver</dt>
           <dd>{service.driver}</dd>
+        </div>
+        <div>
+          <dt>Ready</dt>
+          <dd data-ready={service.name}>{readyText(service.status) || '—'}</dd>
         </div>
         <div>
           <dt>Replicas</dt>

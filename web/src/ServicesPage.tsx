@@ -1,5 +1,6 @@
 // The services list: driver, replicas and the last deployment of each, and the way to create one.
 import { LastDeployment } from './LastDeployment.tsx'
+import { ReadyCount } from './ReadyCount.tsx'
 import { Link, useFlash } from './router.tsx'
 import { Empty } from './StateBadge.tsx'
 import type { Page, Service } from './types.ts'
@@ -42,6 +43,7 @@ export function ServicesPage() {
               <tr>
                 <th scope="col">Service</th>
                 <th scope="col">Driver</th>
+                <th scope="col">Ready</th>
                 <th scope="col">Replicas</th>
                 <th scope="col">Last deployment</th>
               </tr>
@@ -53,6 +55,9 @@ export function ServicesPage() {
                     <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>
                   </td>
                   <td>{service.driver}</td>
+                  <td>
+                    <ReadyCount service={service.name} />
+                  </td>
                   <td>{service.replicas ?? 'set by the runtime'}</td>
                   <td>
                     <LastDeployment service={service.name} />

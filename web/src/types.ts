@@ -29,6 +29,10 @@ export interface Service {
   createdAt: string
   status?: {
     replicas: number | null
+    /** Instances running and healthy, and those that should run; null when the driver cannot see. */
+    ready?: number | null
+    desired?: number | null
+    error?: string
     image: string | null
     healthy: boolean | null
     detail?: string

@@ -11,6 +11,7 @@ import {
   withLimit,
   type GlobalFlags,
 } from '../command-kit.ts'
+import type { ApiClient } from '../api-client.ts'
 import { usageError } from '../exit-codes.ts'
 import { describeObject, formatAge, formatTable, type CliIo, type Column } from '../output.ts'
 import { parseJsonObject, readSpecFile } from '../spec-file.ts'
@@ -37,13 +38,45 @@ const WIDE_COLUMNS: Column<ServiceRow>[] = [
   { header: 'GIT', value: (s) => describeObject(s.git) },
 ]
 
+/** Status lookups in flight at once: a long listing should not open a connection per service. */
+const STATUS_CONCURRENCY = 8
+
+/**
+ * Each row with the `status` of GET /api/v1/services/{name} (the listing carries none: asking every
+ * runtime is the costly part). A service whose status cannot be read shows its error instead.
+ */
+async function withStatus(client: ApiClient, rows: ServiceRow[]): Promise<ServiceRow[]> {
+  let next = 0
+  const fill = async () => {
+    while (next < rows.length) {
+      const row = rows[next++]!
+      try {
+        const shown = await client.request<{ status?: unknown }>(`/api/v1/services/${encode(row.name)}`)
+        row.status = shown.status ?? null
+      } catch (error) {
+        row.status = { error: (error as Error).message }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(STATUS_CONCURRENCY, rows.length) }, fill))
+  return rows
+}
+
+/** kubectl's READY: `ready/desired`, or `-` when the driver cannot see its runtime. */
+function readyOf(service: ServiceRow): string {
+  const status = service.status as { ready?: unknown; desired?: unknown } | null | undefined
+  return typeof status?.ready === 'number' && typeof status.desired === 'number'
+    ? `${status.ready}/${status.desired}`
+    : '-'
+}
+
 export function registerServiceCommands(program: Command, io: CliIo): void {
   const service = program.command('service').description('list, add, show and remove services')
 
   withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
     async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
       const client = clientFor(flags, io)
-      const list = () => listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit)
+      const list = async () => withStatus(client, await listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit))
       await showOrWatch(io, flags, list, (rows, wide) =>
         rows.length === 0
           ? 'no services yet; add one with `deckhand service add`\n'
@@ -51,6 +84,7 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
               { header: 'NAME', value: (s) => s.name },
               { header: 'DRIVER', value: (s) => s.driver },
               { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
+              { header: 'READY', value: readyOf, right: true },
               { header: 'REPLICAS', value: (s) => s.replicas, right: true },
               { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
               { header: 'TAG POLICY', value: (s) => s.tagPolicy },

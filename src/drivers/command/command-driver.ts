@@ -81,6 +81,8 @@ export class CommandDriver implements Driver {
   async inspect(service: Service): Promise<ServiceStatus> {
     return {
       replicas: null,
+      ready: null,
+      desired: null,
       image: null,
       healthy: null,
       items: [],

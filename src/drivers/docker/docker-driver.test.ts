@@ -291,6 +291,51 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
   )
 })
 
+test('a replica removed by hand is drift naming it, and the next scale converges on the count Deckhand deployed', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const project = unique('shop')
+  await composeReplicas(engine, project, 2)
+  const driver = driverFor(engine)
+  const service = dockerService({ target: { project, service: 'web' }, replicas: 2 })
+  const before = await driver.inspect(service)
+  assert.equal(before.drift, undefined)
+  assert.deepEqual([before.ready, before.desired], [2, 2])
+
+  await engine.docker(['rm', '-f', `${project}-web-2`])
+  const drifted = await driver.inspect(service)
+  assert.deepEqual([drifted.ready, drifted.desired], [1, 2])
+  assert.deepEqual(drifted.drift, [`replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`])
+
+  const change = { tag: undefined, env: {} }
+  assert.deepEqual(await driver.scale(service, 2, change, makeContext().ctx), { state: 'succeeded', replicas: 2 })
+  const converged = await driver.inspect(service)
+  assert.equal(converged.drift, undefined)
+  assert.deepEqual([converged.ready, converged.desired], [2, 2])
+  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [`${project}-web-1`, `${project}-web-2`])
+})
+
+test('a redeploy after a replica was removed by hand brings the service back to the count Deckhand deployed', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const project = unique('shop')
+  await composeReplicas(engine, project, 2)
+  const driver = driverFor(engine)
+  const service = dockerService({ target: { project, service: 'web' }, replicas: 2 })
+  await engine.docker(['rm', '-f', `${project}-web-2`])
+  assert.deepEqual((await driver.inspect(service)).drift, [`replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`])
+
+  const outcome = await driver.redeploy(service, { tag: '2', env: {} }, makeContext().ctx)
+  assert.deepEqual(outcome, { state: 'succeeded', replicas: 2, tag: '2' })
+  const converged = await driver.inspect(service)
+  assert.equal(converged.drift, undefined)
+  assert.deepEqual([converged.ready, converged.desired], [2, 2])
+  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [`${project}-web-1`, `${project}-web-2`])
+  assert.equal((await inspect(engine, `${project}-web-2`)).Config.Image, 'dh-app:2', 'the recreated replica runs the new tag')
+})
+
 test('when the second replica fails, the first one is rolled back too', async (t) => {
   const engine = handle.use(t)
   if (!engine) return

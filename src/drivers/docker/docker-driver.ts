@@ -45,6 +45,7 @@ import {
   labelFilters,
   parseDockerTarget,
 } from './docker-target.ts'
+import { replicaDrift } from './replica-drift.ts'
 
 export interface DockerDriverOptions extends DockerEngineOptions {
   /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
@@ -139,6 +140,17 @@ export class DockerDriver implements Driver {
       }
       for (const swap of swaps) {
         await finishSwap(this.#client, swap, ctx)
+      }
+      const deployed = service.replicas ?? 0
+      if (target.kind === 'compose' && deployed > containers.length) {
+        // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
+        ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
+        const current = await this.#find(target)
+        const identity = composeIdentity(current)
+        if (typeof identity !== 'string') {
+          const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
+          return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
+        }
       }
       return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
     })
@@ -245,14 +257,19 @@ export class DockerDriver implements Driver {
     })
     const items = containers.map(replicaStatus)
     const running = containers.filter((container) => container.State.Running).length
+    const drift = replicaDrift(target, service.replicas, containers)
     return {
       replicas: running,
+      ready: items.filter((item) => item.state === 'running').length,
+      // The count Deckhand last set; a service never scaled wants what it was found with (at least its minimum).
+      desired: service.replicas ?? Math.max(containers.length, service.scale.min, 1),
       image: containers[0]?.Config.Image ?? null,
       healthy: containers.length === 0 ? false : items.every((item) => item.state === 'running'),
       items,
       ...(containers.length === 0
         ? { detail: `no container matches ${describeTarget(target)}` }
         : {}),
+      ...(drift.length > 0 ? { drift } : {}),
     }
   }
 

@@ -127,8 +127,11 @@ export class KubernetesDriver implements Driver {
         image = containers[0]?.image ?? null
       }
       const problems = podProblems(pods)
+      const ready = workloads.reduce((sum, w) => sum + (w.status?.readyReplicas ?? 0), 0)
       return {
-        replicas: workloads.reduce((sum, w) => sum + (w.status?.readyReplicas ?? 0), 0),
+        replicas: ready,
+        ready,
+        desired: workloads.reduce((sum, w) => sum + (w.spec?.replicas ?? 1), 0),
         image,
         healthy: workloads.every((w) => rolloutStatus(target.kind, w).phase === 'done'),
         items: pods.map((pod) => {
@@ -145,7 +148,7 @@ export class KubernetesDriver implements Driver {
       }
     } catch (error) {
       if (error instanceof DeployFailure) {
-        return { replicas: null, image: null, healthy: false, items: [], detail: error.message }
+        return { replicas: null, ready: null, desired: null, image: null, healthy: false, items: [], detail: error.message }
       }
       throw this.#unreachable(client, error) ?? error
     }

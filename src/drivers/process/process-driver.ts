@@ -127,12 +127,13 @@ export class ProcessDriver implements Driver {
       // Not attached here: report what the pid files say without taking charge of anything.
       const dir = this.#serviceDir(service.name)
       const live = readPidRecords(dir).filter((r) => isSameProcessAlive(r.pid, r.startTime))
-      return { replicas: live.length, image: null, healthy: null, items: [], detail: 'not attached' }
+      const desired = service.replicas ?? null
+      return { replicas: live.length, ready: live.length, desired, image: null, healthy: null, items: [], detail: 'not attached' }
     }
     const items = supervisor.statuses()
     const running = items.filter((item) => item.state === 'running').length
     const wanted = service.replicas ?? supervisor.slots().length
-    return { replicas: running, image: null, healthy: running === wanted, items }
+    return { replicas: running, ready: running, desired: wanted, image: null, healthy: running === wanted, items }
   }
 
   async ping(): Promise<void> {

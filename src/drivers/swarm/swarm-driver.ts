@@ -135,7 +135,7 @@ export class SwarmDriver implements Driver {
       current = await this.#inspect(name)
     } catch (error) {
       if (error instanceof DeployFailure) {
-        return { replicas: null, image: null, healthy: false, items: [], detail: error.message }
+        return { replicas: null, ready: null, desired: null, image: null, healthy: false, items: [], detail: error.message }
       }
       throw this.#engine.unreachable(error) ?? error
     }
@@ -147,6 +147,8 @@ export class SwarmDriver implements Driver {
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
     return {
       replicas: running,
+      ready: running,
+      desired,
       image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
       healthy: running === desired,
       items: wanted.map((task) => ({
