@@ -27,6 +27,11 @@ export interface PrivateDockerd {
   socketPath: string
   /** Unique per test file; every container, service, volume and image is labelled with it. */
   runId: string
+  /**
+   * A process inside the engine's own network namespace (it has only loopback), for
+   * `nsenter --net=/proc/<pid>/ns/net`; null for a reused engine, which shares the host's.
+   */
+  netnsPid: number | null
   /** `{ [RUN_LABEL]: runId }`, for objects a test creates through the API. */
   labels: Record<string, string>
   /** Runs the docker CLI against this engine and resolves with its trimmed stdout. */
@@ -161,6 +166,7 @@ async function startEngine(): Promise<PrivateDockerd> {
   const reused = process.env[REUSE_ENV]
   let socketPath: string
   let stop: () => Promise<void> = async () => {}
+  let netnsPid: number | null = null
   if (reused) {
     socketPath = reused.replace(/^unix:\/\//, '')
   } else {
@@ -169,6 +175,8 @@ async function startEngine(): Promise<PrivateDockerd> {
     socketPath = join(dir, 'docker.sock')
     const started = Date.now()
     const child = spawnDockerd(dir, socketPath)
+    // unshare execs sh, which execs dockerd: the child's pid stays in the new namespace.
+    netnsPid = child.pid ?? null
     stop = makeStop(child, dir)
     try {
       await waitFor(
@@ -204,6 +212,7 @@ async function startEngine(): Promise<PrivateDockerd> {
   const engine: PrivateDockerd = {
     socketPath,
     runId,
+    netnsPid,
     labels,
     docker,
     run: (args) => docker(['run', '-d', '--label', `${RUN_LABEL}=${runId}`, ...args]),
