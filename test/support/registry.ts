@@ -12,6 +12,8 @@ import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { connect, createServer } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -268,7 +270,7 @@ async function htpasswdLine(credentials: { username: string; password: string })
 
 /** Answers (any status) from /v2/ mean the registry listens. */
 async function probe(url: string, ca: string | null): Promise<boolean> {
-  const { request } = await import(url.startsWith('https') ? 'node:https' : 'node:http')
+  const request = url.startsWith('https') ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
     const req = request(`${url}/v2/`, { ca: ca ?? undefined }, (res) => {
       res.resume()
