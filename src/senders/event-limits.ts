@@ -23,8 +23,22 @@ export function refuseEvent(event: SenderEvent): string | undefined {
     refuseText('branch', event.branch, MAX_REF_CHARS) ??
     refuseText('tag', event.tag, MAX_REF_CHARS) ??
     refuseCommit(event.commit) ??
-    refuseChangedFiles(event.changedFiles)
+    refuseChangedFiles(event.changedFiles) ??
+    refuseAlerts(event.alerts)
   )
+}
+
+/** An alert's name and instance go into the call's note, its log line and the audit trail. */
+function refuseAlerts(alerts: SenderEvent['alerts']): string | undefined {
+  for (const alert of alerts ?? []) {
+    const refused =
+      refuseText('alert name', alert.name, MAX_NAME_CHARS) ??
+      refuseText('alert instance', alert.labels.instance, MAX_NAME_CHARS)
+    if (refused) {
+      return refused
+    }
+  }
+  return undefined
 }
 
 function refuseText(field: string, value: string | undefined, max: number): string | undefined {

@@ -3,11 +3,15 @@ import type { LogLine } from '../../model/index.ts'
 import { toLogLine } from '../row-mapping.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
 
-export function appendLog(connection: SqliteConnection, deploymentId: string, lines: Omit<LogLine, 'seq'>[]): void {
+export async function appendLog(
+  connection: SqliteConnection,
+  deploymentId: string,
+  lines: Omit<LogLine, 'seq'>[],
+): Promise<void> {
   if (lines.length === 0) {
     return
   }
-  connection.transaction(() => {
+  await connection.write(() => {
     const last = connection.get('SELECT MAX(seq) AS seq FROM deployment_logs WHERE deployment_id = $id', { id: deploymentId })
     let seq = Number(last?.seq ?? 0)
     for (const line of lines) {

@@ -11,8 +11,8 @@ import type { SqliteConnection } from './sqlite-connection.ts'
 const now = (): string => new Date().toISOString()
 const later = (ms: number): string => new Date(Date.now() + ms).toISOString()
 
-export function claimNext(connection: SqliteConnection, owner: string, leaseMs: number): Deployment | undefined {
-  return connection.transaction(() => {
+export function claimNext(connection: SqliteConnection, owner: string, leaseMs: number): Promise<Deployment | undefined> {
+  return connection.write(() => {
     const row = connection.get(
       `SELECT * FROM deployments d WHERE state = 'queued'
          AND NOT EXISTS (SELECT 1 FROM deployments r WHERE r.service = d.service AND r.state = 'running')
@@ -32,8 +32,8 @@ export function claimNext(connection: SqliteConnection, owner: string, leaseMs: 
   })
 }
 
-export function renewLease(connection: SqliteConnection, id: string, owner: string, leaseMs: number): LeaseState {
-  return connection.transaction(() => {
+export function renewLease(connection: SqliteConnection, id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+  return connection.write(() => {
     const held = connection.run(
       "UPDATE deployments SET lease_expires_at = $lease WHERE id = $id AND owner = $owner AND state = 'running'",
       { id, owner, lease: later(leaseMs) },
@@ -48,8 +48,8 @@ export function finishDeployment(
   id: string,
   owner: string,
   outcome: DeploymentOutcome,
-): boolean {
-  return connection.transaction(() => {
+): Promise<boolean> {
+  return connection.write(() => {
     const row = connection.get(
       "SELECT service FROM deployments WHERE id = $id AND owner = $owner AND state = 'running'",
       { id, owner },
@@ -82,8 +82,8 @@ export function setServiceStateRow(
   }
 }
 
-export function cancelDeployment(connection: SqliteConnection, id: string): Deployment | undefined {
-  return connection.transaction(() => {
+export function cancelDeployment(connection: SqliteConnection, id: string): Promise<Deployment | undefined> {
+  return connection.write(() => {
     connection.run(
       `UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'canceled before it started'
        WHERE id = $id AND state = 'queued'`,
@@ -99,8 +99,8 @@ export function failAbandoned(
   connection: SqliteConnection,
   reason: string,
   scope: 'expired' | 'all' | { owner: string },
-): Deployment[] {
-  return connection.transaction(() => {
+): Promise<Deployment[]> {
+  return connection.write(() => {
     const rows =
       scope === 'all'
         ? connection.all("SELECT * FROM deployments WHERE state = 'running'")

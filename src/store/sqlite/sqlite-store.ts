@@ -72,9 +72,9 @@ export class SqliteStore implements Store {
   }
 
   /** Runs a write that changes triggers or services, and forgets what the cache held. */
-  #changing<T>(work: () => T): T {
+  async #changing<T>(work: () => T): Promise<T> {
     try {
-      return this.#c.transaction(work)
+      return await this.#c.write(work)
     } finally {
       this.#cache.clear()
     }
@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
   }
 
   async createService(input: ServiceInput): Promise<Service> {
-    return this.#c.transaction(() => {
+    return this.#c.write(() => {
       if (getServiceRow(this.#c, input.name)) {
         throw conflict(`service ${input.name} already exists; choose another name or PATCH it`)
       }
@@ -150,7 +150,7 @@ export class SqliteStore implements Store {
   }
 
   async setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void> {
-    this.#changing(() => queue.setServiceStateRow(this.#c, name, state))
+    await this.#changing(() => queue.setServiceStateRow(this.#c, name, state))
   }
 
   async listStacks(page: PageRequest): Promise<Page<Stack>> {
@@ -163,7 +163,7 @@ export class SqliteStore implements Store {
   }
 
   async createStack(input: StackInput): Promise<Stack> {
-    return this.#c.transaction(() => {
+    return this.#c.write(() => {
       if (this.#c.get('SELECT 1 FROM stacks WHERE name = $name', { name: input.name })) {
         throw conflict(`stack ${input.name} already exists; choose another name or PATCH it`)
       }
@@ -178,7 +178,7 @@ export class SqliteStore implements Store {
   }
 
   async replaceStack(input: StackInput): Promise<Stack | undefined> {
-    const changed = this.#c.transaction(() =>
+    const changed = await this.#c.write(() =>
       this.#c.run('UPDATE stacks SET services = $services, updated_at = $at WHERE name = $name', {
         name: input.name,
         services: JSON.stringify(input.services),
@@ -201,7 +201,7 @@ export class SqliteStore implements Store {
   async createTrigger(input: TriggerInput): Promise<Trigger> {
     const { id, service, stack, tokenHash, ...options } = input
     const at = now()
-    this.#c.transaction(() =>
+    await this.#c.write(() =>
       this.#c.run(
         `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
          VALUES ($id, $service, $stack, $hash, $options, $at)`,
@@ -236,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
-    const changed = this.#changing(() =>
+    const changed = await this.#changing(() =>
       this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
         id,
         options: JSON.stringify(options),
@@ -256,7 +256,7 @@ export class SqliteStore implements Store {
   }
 
   async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
-    const changed = this.#changing(() =>
+    const changed = await this.#changing(() =>
       this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', { id, hash: tokenHash }),
     )
     return changed ? this.getTrigger(id) : undefined
@@ -267,7 +267,7 @@ export class SqliteStore implements Store {
   }
 
   async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
-    return this.#c.transaction(() => insertCall(this.#c, call, deploymentIds))
+    return this.#c.write(() => insertCall(this.#c, call, deploymentIds))
   }
 
   async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
@@ -314,7 +314,7 @@ export class SqliteStore implements Store {
 
   async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
     try {
-      return queue.finishDeployment(this.#c, id, owner, outcome)
+      return await queue.finishDeployment(this.#c, id, owner, outcome)
     } finally {
       // A success sets the service's replicas and tag.
       this.#cache.clear()
@@ -330,7 +330,7 @@ export class SqliteStore implements Store {
   }
 
   async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
-    logs.appendLog(this.#c, deploymentId, lines)
+    await logs.appendLog(this.#c, deploymentId, lines)
   }
 
   async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {

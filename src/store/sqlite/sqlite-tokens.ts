@@ -11,9 +11,12 @@ export function countAdminTokens(connection: SqliteConnection): number {
   return Number(connection.read(() => connection.get('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
 }
 
-export function createAdminToken(connection: SqliteConnection, input: { id: string; name: string; tokenHash: string }): AdminToken {
+export async function createAdminToken(
+  connection: SqliteConnection,
+  input: { id: string; name: string; tokenHash: string },
+): Promise<AdminToken> {
   const at = new Date().toISOString()
-  connection.transaction(() =>
+  await connection.write(() =>
     connection.run('INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($id, $name, $hash, $at)', {
       id: input.id,
       name: input.name,
@@ -28,11 +31,11 @@ export function listAdminTokens(connection: SqliteConnection, page: PageRequest)
   return toPage(selectPage(connection, 'admin_tokens', {}, page), page.limit, toAdminToken)
 }
 
-export function deleteAdminToken(connection: SqliteConnection, id: string): boolean {
-  return connection.transaction(() => connection.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1)
+export function deleteAdminToken(connection: SqliteConnection, id: string): Promise<boolean> {
+  return connection.write(() => connection.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1)
 }
 
-export function useAdminToken(connection: SqliteConnection, tokenHash: string): AdminToken | undefined {
+export async function useAdminToken(connection: SqliteConnection, tokenHash: string): Promise<AdminToken | undefined> {
   const row = connection.read(() => connection.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }))
   if (!row) {
     return undefined
@@ -40,7 +43,7 @@ export function useAdminToken(connection: SqliteConnection, tokenHash: string): 
   const at = new Date()
   if (row.last_used_at === null || at.getTime() - Date.parse(String(row.last_used_at)) > LAST_USED_GRANULARITY_MS) {
     try {
-      connection.transaction(() => connection.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', { id: String(row.id), at: at.toISOString() }))
+      await connection.write(() => connection.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', { id: String(row.id), at: at.toISOString() }))
       row.last_used_at = at.toISOString()
     } catch {
       // A usage timestamp must never deny access: with a full or read-only disk the token still works.
