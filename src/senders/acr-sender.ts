@@ -12,6 +12,7 @@ import {
   objectAt,
   pathAt,
   quote,
+  shown,
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
@@ -55,7 +56,7 @@ export class AcrSender implements Sender {
     const tag = stringAt(pathAt(body.value, 'target', 'tag'))
     if (tag === undefined) {
       return ignored(
-        `Azure Container Registry push to ${image} has no tag (pushed by digest); nothing to deploy`,
+        `Azure Container Registry push to ${shown(image)} has no tag (pushed by digest); nothing to deploy`,
       )
     }
     // The event id is the same when ACR resends an event, so it deduplicates retries.

@@ -12,6 +12,7 @@ import {
   objectAt,
   pathAt,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
 
@@ -54,7 +55,7 @@ export class DockerHubSender implements Sender {
     const image = normaliseRepository(repoName)
     const tag = stringAt(pathAt(body.value, 'push_data', 'tag'))
     if (tag === undefined) {
-      return ignored(`Docker Hub push to ${image} names no tag; nothing to deploy`)
+      return ignored(`Docker Hub push to ${shown(image)} names no tag; nothing to deploy`)
     }
     return accepted({
       kind: 'push',

@@ -15,6 +15,7 @@ import {
   parseGitRef,
   pathAt,
   quote,
+  shown,
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
@@ -45,7 +46,7 @@ export function readPushPayload(
   const name = 'branch' in parsed ? `branch ${parsed.branch}` : `tag ${parsed.tag}`
   const after = stringAt(payload.after)
   if (payload.deleted === true || isNullCommit(after)) {
-    return ignored(`${who} deleted ${name}; nothing to deploy`)
+    return ignored(`${who} deleted ${shown(name)}; nothing to deploy`)
   }
   const fullName = stringAt(pathAt(payload, 'repository', 'full_name'))
   const commits = payload.commits
@@ -84,7 +85,7 @@ function readPackage(
   const name = stringAt(pkg.name) ?? 'unknown'
   if (type !== 'container' && type !== 'docker') {
     return ignored(
-      `GitHub package ${quote(name)} is ${type === '' ? 'of unknown type' : `a ${type} package`}, not a container image`,
+      `GitHub package ${quote(name)} is ${type === '' ? 'of unknown type' : `a ${shown(type)} package`}, not a container image`,
     )
   }
   const image = imageOfPackage(pkg)
@@ -96,7 +97,7 @@ function readPackage(
   if (tag === undefined) {
     const digest = stringAt(version?.version) ?? stringAt(version?.name) ?? 'unknown'
     return ignored(
-      `GitHub package ${image} version ${quote(digest)} has no tag (a platform manifest of a multi-arch push); nothing to deploy`,
+      `GitHub package ${shown(image)} version ${quote(digest)} has no tag (a platform manifest of a multi-arch push); nothing to deploy`,
     )
   }
   const fullName = stringAt(pathAt(payload, 'repository', 'full_name'))
@@ -155,7 +156,7 @@ function readWorkflowRun(payload: JsonObject, deliveryId: string | undefined): S
   const conclusion = stringAt(run.conclusion) ?? 'unknown'
   if (conclusion !== 'success') {
     return ignored(
-      `GitHub workflow run ${quote(name)}${branch === undefined ? '' : ` on ${branch}`} concluded ${conclusion}; only successful runs deploy`,
+      `GitHub workflow run ${quote(name)}${branch === undefined ? '' : ` on ${shown(branch)}`} concluded ${shown(conclusion)}; only successful runs deploy`,
     )
   }
   const repository =
@@ -169,7 +170,7 @@ function readWorkflowRun(payload: JsonObject, deliveryId: string | undefined): S
     normaliseRepository(repository) !== normaliseRepository(headRepository)
   ) {
     return ignored(
-      `GitHub workflow run ${quote(name)} ran on ${normaliseRepository(headRepository)}, a fork; only runs of the repository itself deploy`,
+      `GitHub workflow run ${quote(name)} ran on ${shown(normaliseRepository(headRepository))}, a fork; only runs of the repository itself deploy`,
     )
   }
   return {

@@ -15,6 +15,7 @@ import {
   parseGitRef,
   pathAt,
   quote,
+  shown,
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
@@ -46,7 +47,7 @@ function readPush(payload: JsonObject, event: string, deliveryId: string | undef
   const after = stringAt(payload.after)
   const checkout = stringAt(payload.checkout_sha)
   if (isNullCommit(after) && checkout === undefined) {
-    return ignored(`GitLab ${event} deleted ${name}; nothing to deploy`)
+    return ignored(`GitLab ${event} deleted ${shown(name)}; nothing to deploy`)
   }
   // GitLab lists at most 20 commits and says how many there were.
   const listed = arrayAt(payload.commits)?.length ?? 0
@@ -70,10 +71,10 @@ function readPipeline(payload: JsonObject, deliveryId: string | undefined): Send
   }
   const id = typeof attributes.id === 'number' ? ` ${attributes.id}` : ''
   const ref = stringAt(attributes.ref)
-  const on = ref === undefined ? '' : ` on ${ref}`
+  const on = ref === undefined ? '' : ` on ${shown(ref)}`
   const status = stringAt(attributes.status) ?? 'unknown'
   if (status !== 'success') {
-    return ignored(`GitLab pipeline${id}${on} is ${status}; only successful pipelines deploy`)
+    return ignored(`GitLab pipeline${id}${on} is ${shown(status)}; only successful pipelines deploy`)
   }
   // A merge request pipeline tests a merge or a fork's branch, not a ref of this project.
   if (objectAt(payload.merge_request) !== undefined) {

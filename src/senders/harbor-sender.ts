@@ -13,6 +13,7 @@ import {
   objectAt,
   pathAt,
   quote,
+  shown,
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
@@ -53,7 +54,7 @@ export class HarborSender implements Sender {
     const resources = arrayAt(pathAt(body.value, 'event_data', 'resources')) ?? []
     const tag = resources.map((resource) => stringAt(pathAt(resource, 'tag'))).find(Boolean)
     if (tag === undefined) {
-      return ignored(`Harbor push to ${image} has no tag (pushed by digest); nothing to deploy`)
+      return ignored(`Harbor push to ${shown(image)} has no tag (pushed by digest); nothing to deploy`)
     }
     return accepted({ kind: 'push', image, tag, deliveryId: deliveryIdOf(request) })
   }

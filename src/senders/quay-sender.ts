@@ -12,6 +12,7 @@ import {
   jsonObjectBody,
   normaliseRepository,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
 
@@ -63,7 +64,7 @@ export class QuaySender implements Sender {
       updated.filter((tag): tag is string => typeof tag === 'string' && tag !== ''),
     )
     if (tag === undefined) {
-      return ignored(`Quay push to ${image} updated no tag; nothing to deploy`)
+      return ignored(`Quay push to ${shown(image)} updated no tag; nothing to deploy`)
     }
     return accepted({ kind: 'push', image, tag, deliveryId: deliveryIdOf(request) })
   }

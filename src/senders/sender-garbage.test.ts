@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import fc from 'fast-check'
 import { FIXTURE_SECRET, fixtureNames, readFixture } from '../../test/fixtures/senders/load.ts'
+import { matchesGlob } from '../triggers/path-match.ts'
+import { refuseEvent } from './event-limits.ts'
 import type { SenderRequest } from './sender.ts'
 import { recogniseSender, SENDERS } from './sender-registry.ts'
 
@@ -190,4 +192,87 @@ it('headers and query values of the wrong runtime type are treated as absent', (
     query: { tag: ['a', 'b'] } as unknown as SenderRequest['query'],
   })
   assertOnContract({ headers: {}, body: undefined as unknown as Buffer, query: {} })
+})
+
+/** The adversarial runs of issue 15: each once cost quadratic time or backtracked somewhere. */
+const ADVERSARIAL_UNITS = ['/', '@', '*', ':/', 'a/', '\n@', '%2F', '**/', '..']
+const ADVERSARIAL_CHARS = 64 * 1024
+/** Far above the linear cost of a 64 KiB field (a few ms), far below the old quadratic one. */
+const MAX_PARSE_CPU_MS = 250
+
+/** Paths to every string value of a JSON document. */
+function stringPathsOf(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value === 'string') {
+    return [prefix]
+  }
+  if (typeof value !== 'object' || value === null) {
+    return []
+  }
+  return Object.entries(value).flatMap(([key, child]) => stringPathsOf(child, [...prefix, key]))
+}
+
+/** Parses as the pipeline does: recognise, verify, parse, the payload caps, the path globs. */
+function parseCostMs(request: SenderRequest): number {
+  const started = process.threadCpuUsage()
+  assertOnContract(request)
+  const parse = recogniseSender(request).parse(request)
+  if (parse.ok && refuseEvent(parse.event) === undefined) {
+    for (const file of parse.event.changedFiles ?? []) {
+      matchesGlob('services/**/src/**/*.ts', file)
+    }
+  }
+  const used = process.threadCpuUsage(started)
+  return (used.user + used.system) / 1000
+}
+
+function fixtureRequest(fixture: (typeof jsonFixtures)[number], body: Buffer): SenderRequest {
+  const headers = Object.fromEntries(
+    Object.entries(fixture.headers).map(([k, v]) => [k.toLowerCase(), v]),
+  )
+  return { headers, body, query: {} }
+}
+
+it('every string field of every fixture, as a 64 KiB adversarial run, parses on contract in linear time', () => {
+  let fields = 0
+  for (const fixture of jsonFixtures) {
+    const document: unknown = JSON.parse(fixture.body.toString('utf8'))
+    for (const [index, path] of stringPathsOf(document).entries()) {
+      // Each field meets one unit in turn, so every unit meets every kind of field.
+      const unit = ADVERSARIAL_UNITS[(index + fields) % ADVERSARIAL_UNITS.length]!
+      const text = `a${unit.repeat(Math.ceil(ADVERSARIAL_CHARS / unit.length))}b`
+      const body = Buffer.from(JSON.stringify(replaceAt(document, path, text)))
+      const ms = parseCostMs(fixtureRequest(fixture, body))
+      assert.ok(ms < MAX_PARSE_CPU_MS, `${fixture.name} ${path.join('.')} (${unit}): ${ms} ms`)
+      fields++
+    }
+  }
+  assert.ok(fields > 500, `${fields} fields`)
+})
+
+it('any fixture field replaced by a run of any adversarial unit of any length stays on contract', () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...jsonFixtures).chain((fixture) => {
+        const document: unknown = JSON.parse(fixture.body.toString('utf8'))
+        return fc
+          .tuple(
+            fc.constantFrom(...stringPathsOf(document)),
+            fc.constantFrom(...ADVERSARIAL_UNITS),
+            fc.integer({ min: 1, max: ADVERSARIAL_CHARS }),
+            fc.string({ maxLength: 3 }),
+          )
+          .map(([path, unit, count, around]) => ({
+            fixture,
+            body: Buffer.from(
+              JSON.stringify(replaceAt(document, path, `${around}${unit.repeat(count)}${around}`)),
+            ),
+          }))
+      }),
+      ({ fixture, body }) => {
+        const ms = parseCostMs(fixtureRequest(fixture, body))
+        assert.ok(ms < MAX_PARSE_CPU_MS, `${fixture.name}: ${ms} ms`)
+      },
+    ),
+    { numRuns: RUNS },
+  )
 })

@@ -226,7 +226,15 @@ export function deliveryIdOf(request: SenderRequest, ...headers: string[]): stri
 
 /** A value from a request, shortened and quoted, safe to name in a reason. */
 export function quote(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  return JSON.stringify(shown(value))
+}
+
+/**
+ * A caller's value inside a sentence, bare, cut as `quote` cuts it: reasons are recorded,
+ * logged and answered, so no field may make them long.
+ */
+export function shown(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 60)}…` : value
 }
 
 /** Drops undefined fields, so events compare and serialise cleanly. */
