@@ -132,6 +132,8 @@ export interface TriggerOptions {
   allowIps: string[]
   passBody: boolean
   envFromQuery: string[]
+  /** Names of `envFromQuery` whose values are secrets: redacted wherever Deckhand records text. */
+  secretEnvFromQuery: string[]
   allowTag: boolean
   reverseOnResolve: boolean
   cooldownMs: number

@@ -21,6 +21,7 @@ export const triggerSpecSchema = {
     allowIps: { type: 'array', items: { type: 'string' } },
     passBody: { type: 'boolean' },
     envFromQuery: { type: 'array', items: { type: 'string' } },
+    secretEnvFromQuery: { type: 'array', items: { type: 'string' } },
     allowTag: { type: 'boolean' },
     reverseOnResolve: { type: 'boolean' },
     cooldown: { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] },
@@ -76,6 +77,12 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
       problems.add(['envFromQuery', index], `${JSON.stringify(entry)} is not an environment variable name a caller may set: names match ^[A-Z][A-Z0-9_]{0,63}$ and are not loader, interpreter, proxy, git, docker or kubernetes variables (LD_*, DYLD_*, NODE_OPTIONS, PERL5OPT, PYTHON*, JAVA_TOOL_OPTIONS, GIT_*, *_PROXY, DOCKER_*, KUBECONFIG, PATH, HOME, SHELL, IFS, DECKHAND_*)`)
     }
   })
+  const secretEnvFromQuery = Array.isArray(input.secretEnvFromQuery) ? input.secretEnvFromQuery : []
+  secretEnvFromQuery.forEach((entry, index) => {
+    if (typeof entry !== 'string' || !envFromQuery.includes(entry)) {
+      problems.add(['secretEnvFromQuery', index], `${JSON.stringify(entry)} is not one of envFromQuery; list there the variables whose values are secret`)
+    }
+  })
   const cooldownMs = input.cooldown === undefined ? 60_000 : parseDuration(input.cooldown)
   if (cooldownMs === undefined) {
     problems.add(['cooldown'], 'must be a duration such as 60s or 5m')
@@ -98,6 +105,7 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
       allowIps: allowIps as string[],
       passBody: typeof input.passBody === 'boolean' ? input.passBody : action === 'redeploy',
       envFromQuery: envFromQuery as string[],
+      secretEnvFromQuery: secretEnvFromQuery as string[],
       allowTag: input.allowTag !== false,
       reverseOnResolve: input.reverseOnResolve === true,
       cooldownMs: cooldownMs!,

@@ -63,8 +63,11 @@ export function toStack(row: Row): Stack {
 }
 
 export function toTrigger(row: Row): Trigger {
+  const options = json<TriggerOptions>(row.options)
   return {
-    ...json<TriggerOptions>(row.options),
+    ...options,
+    // Triggers stored before secretEnvFromQuery existed mark no query variable secret.
+    secretEnvFromQuery: options.secretEnvFromQuery ?? [],
     id: String(row.id),
     service: text(row.service),
     stack: text(row.stack),

@@ -77,7 +77,7 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       await store.createService(serviceInput('web'))
       const options = {
         name: 'hub', action: 'redeploy' as const, by: 1, sender: 'auto' as const, secret: null,
-        allowIps: [], passBody: true, envFromQuery: [], allowTag: true, reverseOnResolve: false,
+        allowIps: [], passBody: true, envFromQuery: [], secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false,
         cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
       }
       await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
@@ -96,7 +96,7 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       await store.createService(serviceInput('web'))
       const options = {
         name: 'hub', action: 'redeploy' as const, by: 1, sender: 'auto' as const, secret: null,
-        allowIps: [], passBody: true, envFromQuery: [], allowTag: true, reverseOnResolve: false,
+        allowIps: [], passBody: true, envFromQuery: [], secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false,
         cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
       }
       await store.createTrigger({ ...options, id: 'trg_old', service: 'web', stack: null, tokenHash: 'h1' })

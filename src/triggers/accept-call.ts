@@ -63,7 +63,14 @@ export class CallAcceptor {
       return this.#failed(request.address) ?? NOT_FOUND
     }
     // Learned here too: a trigger made before this process started is known only once called.
-    knownSecrets.remember(request.token, trigger.secret)
+    knownSecrets.remember(
+      request.token,
+      trigger.secret,
+      ...trigger.secretEnvFromQuery.map((name) => {
+        const value = Object.hasOwn(request.query, name) ? request.query[name] : undefined
+        return typeof value === 'string' ? value : undefined
+      }),
+    )
     return this.#acceptFor(trigger, request)
   }
 

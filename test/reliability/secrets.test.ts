@@ -370,6 +370,44 @@ describe('promise: secrets stay secret everywhere', () => {
     }
   })
 
+  it('a query variable the trigger marks secret reaches the script but shows [redacted] in its log and error, while an unmarked one shows as it is', async (t) => {
+    const server = await startTestServer(t)
+    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('querying'))).status, 201)
+    const refused = await api(server.url, 'POST', '/api/v1/services/querying/triggers', {
+      action: 'redeploy',
+      envFromQuery: ['DB_TOKEN'],
+      secretEnvFromQuery: ['OTHER'],
+    })
+    assert.equal(refused.status, 400, refused.text)
+    assert.match(refused.text, /secretEnvFromQuery/)
+    const trigger = await api(server.url, 'POST', '/api/v1/services/querying/triggers', {
+      action: 'redeploy',
+      sender: 'generic',
+      envFromQuery: ['DB_TOKEN', 'RELEASE'],
+      secretEnvFromQuery: ['DB_TOKEN'],
+      cooldown: 0,
+    })
+    assert.equal(trigger.status, 201, trigger.text)
+    assert.deepEqual(trigger.body.secretEnvFromQuery, ['DB_TOKEN'])
+    const value = 'query-secret-value-0123456789'
+    await api(server.url, 'PATCH', '/api/v1/services/querying', {
+      target: {
+        redeploy: `test "$DB_TOKEN" = '${value}' && echo "got $DB_TOKEN for $RELEASE"; echo "failing with $DB_TOKEN" >&2; exit 1`,
+      },
+    })
+    const call = await fetch(`${trigger.body.url}?wait=30s&DB_TOKEN=${value}&RELEASE=release-2026-12`, { method: 'POST' })
+    const waited = await call.text()
+    assert.equal(call.status, 500, waited)
+    const id = JSON.parse(waited).deployments[0].id as string
+    const log = await api(server.url, 'GET', `/api/v1/deployments/${id}/log`)
+    const deployment = await api(server.url, 'GET', `/api/v1/deployments/${id}`)
+    assert.match(log.text, /got \[redacted\] for release-2026-12/)
+    assert.match(deployment.body.error, /failing with \[redacted\]/)
+    for (const text of [waited, log.text, deployment.text]) {
+      assert.ok(!text.includes(value), text.slice(0, 300))
+    }
+  })
+
   it('a script sees PATH, its deployment variables (DECKHAND_SERVICE) and what DECKHAND_PASS_ENV names, and no DECKHAND_* setting or other variable of the server', async (t) => {
     const saved = { ...process.env }
     t.after(() => {

@@ -99,6 +99,7 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
       .option('--pass-body', 'pass the call body to the instances (default for redeploy)')
       .option('--no-pass-body', 'do not pass the call body')
       .option('--env-from-query <list>', 'comma-separated query parameters passed as environment', commaList)
+      .option('--secret-env-from-query <list>', 'which of --env-from-query carry secrets (redacted in logs)', commaList)
       .option('--no-allow-tag', 'ignore tags named by calls (?tag= or registry payloads)')
       .option('--reverse-on-resolve', 'alertmanager: scale back when the alert resolves')
       .option('--cooldown <duration>', 'ignore further scale steps for this long (default 60s)')
@@ -150,6 +151,7 @@ interface AddFlags extends GlobalFlags, OwnerFlags {
   allowIps?: string[]
   passBody?: boolean
   envFromQuery?: string[]
+  secretEnvFromQuery?: string[]
   allowTag: boolean
   reverseOnResolve?: boolean
   cooldown?: string
@@ -167,6 +169,7 @@ export function triggerSpecFromFlags(flags: AddFlags): Record<string, unknown> {
     'allowIps',
     'passBody',
     'envFromQuery',
+    'secretEnvFromQuery',
     'reverseOnResolve',
     'cooldown',
     'rateLimit',

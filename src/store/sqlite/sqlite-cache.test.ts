@@ -20,7 +20,8 @@ let n = 0
 
 const options: TriggerOptions = {
   name: 't', action: 'redeploy', by: 1, sender: 'auto', secret: null, allowIps: [], passBody: true,
-  envFromQuery: [], allowTag: true, reverseOnResolve: false, cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
+  envFromQuery: [],
+      secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false, cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
 }
 
 async function open(file = join(dir, `cache-${++n}.db`)): Promise<SqliteStore> {
