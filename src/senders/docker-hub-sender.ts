@@ -16,14 +16,13 @@ import {
   stringAt,
 } from './sender-payload.ts'
 
-/** Only http(s) URLs are callbacks; anything else would make the notifier fetch odd schemes. */
+/**
+ * Any URL is passed on, whatever its scheme: the outgoing-request policy refuses what may not be
+ * called (file:, gopher:, loopback…) and the deployment log says why, instead of a silent drop.
+ */
 function callbackUrlOf(value: unknown): string | undefined {
   const text = stringAt(value)
-  if (text === undefined || !URL.canParse(text)) {
-    return undefined
-  }
-  const { protocol } = new URL(text)
-  return protocol === 'http:' || protocol === 'https:' ? text : undefined
+  return text !== undefined && URL.canParse(text) ? text : undefined
 }
 
 export class DockerHubSender implements Sender {

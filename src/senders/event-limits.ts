@@ -10,6 +10,7 @@ export const MAX_REF_CHARS = 255
 export const MAX_COMMIT_CHARS = 64
 export const MAX_CHANGED_FILE_CHARS = 4096
 export const MAX_CHANGED_FILES = 3000
+export const MAX_CALLBACK_URL_CHARS = 2048
 
 // C0 controls, DEL and C1 controls: no git ref, image tag or repository name has one.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -24,7 +25,8 @@ export function refuseEvent(event: SenderEvent): string | undefined {
     refuseText('tag', event.tag, MAX_REF_CHARS) ??
     refuseCommit(event.commit) ??
     refuseChangedFiles(event.changedFiles) ??
-    refuseAlerts(event.alerts)
+    refuseAlerts(event.alerts) ??
+    refuseText('callback_url', event.callbackUrl, MAX_CALLBACK_URL_CHARS)
   )
 }
 
@@ -44,6 +46,10 @@ function refuseAlerts(alerts: SenderEvent['alerts']): string | undefined {
 function refuseText(field: string, value: string | undefined, max: number): string | undefined {
   if (value === undefined) {
     return undefined
+  }
+  if (value === '') {
+    // A name a trim emptied (a repository of slashes only) names nothing to match against.
+    return `the payload's ${field} is empty`
   }
   if (value.length > max) {
     return `the payload's ${field} is ${value.length} characters long; at most ${max} are accepted`

@@ -190,11 +190,13 @@ describe('registries', () => {
     assert.equal(pick(['latest', 'edge']), 'latest')
   })
 
-  it('Docker Hub drops a callback URL that is not http(s)', () => {
-    const parse = sender('dockerhub').parse(
-      editFixture('dockerhub-push', (body) => (body.callback_url = 'file:///etc/passwd')),
-    )
-    assert.ok(parse.ok && parse.event.callbackUrl === undefined)
+  it('Docker Hub passes any URL on as the callback (the outgoing policy refuses and logs), and drops text that is no URL', () => {
+    const parse = (url: string) =>
+      sender('dockerhub').parse(editFixture('dockerhub-push', (body) => (body.callback_url = url)))
+    const file = parse('file:///etc/passwd')
+    assert.ok(file.ok && file.event.callbackUrl === 'file:///etc/passwd')
+    const text = parse('not a url')
+    assert.ok(text.ok && text.event.callbackUrl === undefined)
   })
 
   it('answer invalid when pinned on a JSON body of another shape', () => {

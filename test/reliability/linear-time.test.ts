@@ -188,6 +188,7 @@ describe('promise: no input costs more than linear time', () => {
     const push = JSON.parse(fixture.body.toString('utf8')) as Record<string, any>
     const cases: [string, (body: Record<string, any>) => void][] = [
       ['repository', (body) => (body.repository.full_name = `acme/${'w'.repeat(300)}`)],
+      ['repository is empty', (body) => (body.repository.full_name = '////')],
       ['branch', (body) => (body.ref = `refs/heads/${'b'.repeat(256)}`)],
       ['commit', (body) => (body.after = 'a'.repeat(65))],
       ['changed file', (body) => (body.commits[0].added = [`src/${'d/'.repeat(2100)}x.ts`])],

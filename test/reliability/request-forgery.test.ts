@@ -55,9 +55,8 @@ describe('promise: no request forgery', () => {
     const server = await startTestServer(t, fastRetries({ DECKHAND_CALLBACK_HOSTS: `127.0.0.1:${allowed.port},localhost` }))
     const p = trap.port
     const forms: [string, RegExp | undefined][] = [
-      // The Docker Hub sender drops non-http(s) callbacks before the notifier sees them.
-      ['file:///etc/passwd', undefined],
-      [`gopher://127.0.0.1:${p}/_GET`, undefined],
+      ['file:///etc/passwd', /not delivered: only http and https URLs are called back, not file:/],
+      [`gopher://127.0.0.1:${p}/_GET`, /not delivered: only http and https URLs are called back, not gopher:/],
       [`http://127.0.0.1:${p}/direct`, /not delivered: 127\.0\.0\.1:\d+ is not in DECKHAND_CALLBACK_HOSTS/],
       [`http://user:pass@127.0.0.1:${allowed.port}/creds`, /not delivered: a callback URL carrying credentials \(userinfo\) is refused/],
       [`http://[::1]:${p}/v6`, /not delivered: \[::1\]:\d+ is not in DECKHAND_CALLBACK_HOSTS/],
