@@ -77,6 +77,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     closing = true
   })
   app.setErrorHandler(replyWithError)
+  // Fastify's own 404 quotes the URL, and under /hooks/ the URL holds the trigger's token.
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: `no route answers ${request.method} ${redactUrl(request.url.split('?')[0] ?? '/')}`,
+      code: 'DH_ERR_NOT_FOUND',
+    }),
+  )
   app.addHook('onResponse', async (request, reply) => {
     const level = accessLevel(request.method, request.url, reply.statusCode)
     if (options.logger.isLevelEnabled(level)) {

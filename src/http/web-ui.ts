@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { redactUrl } from './redact-url.ts'
 
 export interface WebUiOptions {
   /** The folder `vite build` wrote; when it is missing, `/` says how to build it. */
@@ -83,7 +84,8 @@ export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Pr
       return reply.status(400).send({ error: 'the path is not valid URL encoding' })
     }
     if (SERVER_PREFIXES.some((prefix) => path.startsWith(prefix))) {
-      return reply.status(404).send({ error: `${request.method} ${path} does not exist`, code: 'DH_ERR_NOT_FOUND' })
+      // Under /hooks/ the path holds the trigger's token: the answer must not quote it.
+      return reply.status(404).send({ error: `${request.method} ${redactUrl(path)} does not exist`, code: 'DH_ERR_NOT_FOUND' })
     }
     if (path.startsWith('/assets/')) {
       const body = await readInside(path.slice(1))

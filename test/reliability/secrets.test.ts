@@ -408,6 +408,20 @@ describe('promise: secrets stay secret everywhere', () => {
     }
   })
 
+  it('an unknown route or method under a real trigger URL answers 404 or 405 without quoting the token', async (t) => {
+    const server = await startTestServer(t)
+    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('routed'))).status, 201)
+    const trigger = await api(server.url, 'POST', '/api/v1/services/routed/triggers', { action: 'redeploy' })
+    const token = new URL(trigger.body.url).pathname.split('/')[2]!
+    const routes = [['POST', '/x', 404], ['GET', '/x/y', 404], ['PUT', '', 405], ['DELETE', '/deployments/..%2F..%2Fapi', 404], ['PATCH', '/deployments', 404]] as const
+    for (const [method, suffix, status] of routes) {
+      const answer = await fetch(`${trigger.body.url}${suffix}`, { method })
+      const text = await answer.text()
+      assert.equal(answer.status, status, `${method} ${suffix}: ${text}`)
+      assert.ok(!text.includes(token), `${method} ${suffix} quoted the token: ${text}`)
+    }
+  })
+
   it('a script sees PATH, its deployment variables (DECKHAND_SERVICE) and what DECKHAND_PASS_ENV names, and no DECKHAND_* setting or other variable of the server', async (t) => {
     const saved = { ...process.env }
     t.after(() => {
