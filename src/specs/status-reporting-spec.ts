@@ -67,10 +67,9 @@ export function parseStatusReporting(
   if (apiUrlProblem) {
     problems.add([host, 'apiUrl'], apiUrlProblem)
   }
+  // The schema knows `username` only in the bitbucket block: GitLab and Gitea tokens need no user.
   const username = value.username
-  if (username !== undefined && host !== 'bitbucket') {
-    problems.add([host, 'username'], 'is only for bitbucket; GitLab and Gitea tokens need no user')
-  } else if (username !== undefined && !isUsername(username)) {
+  if (username !== undefined && !isUsername(username)) {
     problems.add(
       [host, 'username'],
       `must be the Bitbucket user or e-mail of the app password or API token: 1–${MAX_USERNAME_CHARS} characters, no ":"`,
