@@ -20,14 +20,15 @@ export function isTokenEnvOf(host: StatusHost, name: string): boolean {
   const base = defaultTokenEnv(host)
   return (
     name.length <= MAX_NAME_CHARS &&
-    (name === base || (name.startsWith(`${base}_`) && /^[A-Z0-9_]+$/.test(name.slice(base.length))))
+    (name === base || (name.startsWith(base) && /^_[A-Z0-9][A-Z0-9_]*$/.test(name.slice(base.length))))
   )
 }
 
 /** What the rule says, for the problem a refused name gets. */
 export function tokenEnvRule(host: StatusHost): string {
   const base = defaultTokenEnv(host)
-  return `must be ${base} or start with ${base}_ (capitals, digits and _), up to ${MAX_NAME_CHARS} characters`
+  const rule = `capitals, digits and _, up to ${MAX_NAME_CHARS} characters`
+  return `must be ${base} or start with ${base}_ (${rule})`
 }
 
 /** Every variable of `env` that some status host may read: the only ones kept from it. */
@@ -37,8 +38,10 @@ export function readStatusTokens(
 ): ReadonlyMap<string, string> {
   const tokens = new Map<string, string>()
   for (const [name, value] of Object.entries(env)) {
-    if (value && hosts.some((host) => isTokenEnvOf(host, name))) {
-      tokens.set(name, value)
+    // A line of an env file may end in a space or CR; no token has one, and a header cannot.
+    const token = value?.trim()
+    if (token && hosts.some((host) => isTokenEnvOf(host, name))) {
+      tokens.set(name, token)
     }
   }
   return tokens
