@@ -78,9 +78,9 @@ export type StatusHost = (typeof STATUS_HOSTS)[number]
  * environment that holds it.
  */
 export interface StatusReporting {
-  /** The API root the operator chose (self-hosted GitLab, Gitea); the host's default when absent. */
+  /** The API root the operator chose (a self-hosted GitLab, Gitea); absent, the host's own. */
   apiUrl?: string
-  /** `DECKHAND_GITLAB_TOKEN` (…_GITEA_…, …_BITBUCKET_…) or a name that continues it with `_…`. */
+  /** `DECKHAND_GITLAB_TOKEN` (…_GITEA_…, …_BITBUCKET_…), or that name followed by `_…`. */
   tokenEnv: string
   /** Bitbucket only: the user (or e-mail) of an app password or API token, sent as Basic auth. */
   username?: string

@@ -5,7 +5,8 @@ import { STATUS_HOSTS } from './index.ts'
 import { isTokenEnvOf, readStatusTokens } from './status-token.ts'
 
 test("a block names only its own host's token family", () => {
-  for (const name of ['DECKHAND_GITLAB_TOKEN', 'DECKHAND_GITLAB_TOKEN_WEB', 'DECKHAND_GITLAB_TOKEN_2_SHOP']) {
+  const family = ['DECKHAND_GITLAB_TOKEN', 'DECKHAND_GITLAB_TOKEN_WEB', 'DECKHAND_GITLAB_TOKEN_2']
+  for (const name of family) {
     assert.equal(isTokenEnvOf('gitlab', name), true, name)
   }
   for (const name of [
@@ -23,7 +24,7 @@ test("a block names only its own host's token family", () => {
   }
 })
 
-test('only the token family is read from the environment, trimmed, and empty values are absent', () => {
+test('only the token family is read from the environment, trimmed; empty values are absent', () => {
   const tokens = readStatusTokens(
     {
       DECKHAND_GITLAB_TOKEN: 'glpat-one\r',

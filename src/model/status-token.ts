@@ -20,7 +20,8 @@ export function isTokenEnvOf(host: StatusHost, name: string): boolean {
   const base = defaultTokenEnv(host)
   return (
     name.length <= MAX_NAME_CHARS &&
-    (name === base || (name.startsWith(base) && /^_[A-Z0-9][A-Z0-9_]*$/.test(name.slice(base.length))))
+    (name === base ||
+      (name.startsWith(base) && /^_[A-Z0-9][A-Z0-9_]*$/.test(name.slice(base.length))))
   )
 }
 

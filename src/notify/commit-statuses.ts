@@ -57,30 +57,38 @@ const APIS: Readonly<Record<StatusHost, StatusApi>> = {
 }
 
 export interface CommitStatusOptions {
-  /** The status tokens of Deckhand's environment, by variable name (ServerSettings.statusTokens). */
+  /** The status tokens of Deckhand's environment by variable name (settings.statusTokens). */
   tokens: ReadonlyMap<string, string>
   /** A queued deployment's event carries no service: its blocks are read from the store. */
   services: { getService(name: string): Promise<Service | undefined> }
 }
 
-/** A commit names at most 64 hex digits (SHA-256 repositories); 7 is git's shortest abbreviation. */
+/** At most 64 hex digits (SHA-256 repositories); 7 is git's shortest abbreviation. */
 const COMMIT = /^[0-9a-f]{7,64}$/i
 /** One part of a repository path; a part of dots only would climb the API's path. */
 const REPOSITORY_PART = /^[A-Za-z0-9_.-]{1,100}$/
-/** Deployments whose pending status is remembered; one another instance ran is never finished here. */
+/** Pending statuses remembered; a deployment another instance runs never finishes here. */
 const MAX_REMEMBERED = 10_000
 
 type GitInput = Pick<DeploymentInput, 'gitCommit' | 'gitRepository' | 'gitBranch'>
 
 /** Subscribes to queued, started and finished; returns the unsubscribe function. */
-export function startCommitStatuses(context: NotifierContext, options: CommitStatusOptions): () => void {
+export function startCommitStatuses(
+  context: NotifierContext,
+  options: CommitStatusOptions,
+): () => void {
   const { events, poster, note } = context
   knownSecrets.remember(...options.tokens.values())
   // The commit each pending status went to: a call for a newer commit may join the queued
   // deployment, and the older commit's status must not stay pending for ever.
   const pendingInputs = new Map<string, GitInput>()
 
-  const report = async (deployment: Deployment, service: Service, phase: StatusPhase, input: GitInput) => {
+  const report = async (
+    deployment: Deployment,
+    service: Service,
+    phase: StatusPhase,
+    input: GitInput,
+  ) => {
     for (const host of STATUS_HOSTS) {
       const block = service[host]
       if (!block) {
@@ -97,7 +105,8 @@ export function startCommitStatuses(context: NotifierContext, options: CommitSta
       }
       const token = options.tokens.get(block.tokenEnv)
       if (!token) {
-        await note(deployment.id, `${what} not posted: ${block.tokenEnv} is not set in Deckhand's environment`)
+        const unset = `${block.tokenEnv} is not set in Deckhand's environment`
+        await note(deployment.id, `${what} not posted: ${unset}`)
         continue
       }
       const request = api.request({
@@ -122,7 +131,8 @@ export function startCommitStatuses(context: NotifierContext, options: CommitSta
         deploymentId: deployment.id,
       })
       if (!result.ok) {
-        await note(deployment.id, `${what} ${phase} to ${originOf(request.url)} not posted: ${result.reason}`)
+        const where = originOf(request.url)
+        await note(deployment.id, `${what} ${phase} to ${where} not posted: ${result.reason}`)
       }
     }
   }
@@ -175,7 +185,7 @@ export function startCommitStatuses(context: NotifierContext, options: CommitSta
 
 const FINAL_PHASES = { succeeded: 'succeeded', failed: 'failed', canceled: 'canceled' } as const
 
-/** `redeploy of web to 1.4 queued` (… started, … failed: why), or what replaced a superseded commit. */
+/** `redeploy of web to 1.4 queued` (… started, … failed: why), or what superseded a commit. */
 function describeStatus(deployment: Deployment, phase: StatusPhase, input: GitInput): string {
   if (input.gitCommit !== deployment.input.gitCommit) {
     const newer = deployment.input.gitCommit?.slice(0, 12) ?? 'no commit'
@@ -198,15 +208,17 @@ function targetOf(api: StatusApi, service: Service, input: GitInput): Target {
   if (!COMMIT.test(commit)) {
     return { ok: false, reason: `the commit ${quoteShort(commit)} is not 7 to 64 hex digits` }
   }
-  const own = service.git?.repo === undefined ? undefined : repositoryParts(api, repositoryName(service.git.repo))
+  const repo = service.git?.repo
+  const own = repo === undefined ? undefined : repositoryParts(api, repositoryName(repo))
   const called = input.gitRepository ? repositoryParts(api, input.gitRepository) : undefined
   const repository = own ?? called
   if (!repository) {
-    const named = service.git?.repo ?? input.gitRepository
+    const named = repo ?? input.gitRepository
+    const form = api.maxRepositoryParts === 2 ? 'owner/name' : 'group/…/project'
     return {
       ok: false,
       reason: named
-        ? `${quoteShort(named)} is not a ${api.host} repository path (${api.maxRepositoryParts === 2 ? 'owner/name' : 'group/…/project'})`
+        ? `${quoteShort(named)} is not a ${api.host} repository path (${form})`
         : 'neither the service (git.repo) nor the call names the repository',
     }
   }
@@ -216,7 +228,8 @@ function targetOf(api: StatusApi, service: Service, input: GitInput): Target {
 function repositoryParts(api: StatusApi, name: string): string[] | undefined {
   const parts = name.split('/')
   const fits = parts.length >= 2 && parts.length <= api.maxRepositoryParts
-  return fits && parts.every((part) => REPOSITORY_PART.test(part) && !/^\.+$/.test(part)) ? parts : undefined
+  const valid = parts.every((part) => REPOSITORY_PART.test(part) && !/^\.+$/.test(part))
+  return fits && valid ? parts : undefined
 }
 
 /** A caller's text in a log line: quoted, and cut so a long one cannot fill the log. */

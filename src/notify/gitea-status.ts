@@ -22,8 +22,9 @@ export const giteaStatus: StatusApi = {
   },
   request({ apiUrl, repository, commit, token, status }) {
     const [owner = '', name = ''] = repository
+    const path = `${encodeURIComponent(owner)}/${encodeURIComponent(name)}`
     return {
-      url: `${apiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/statuses/${commit}`,
+      url: `${apiUrl}/repos/${path}/statuses/${commit}`,
       headers: { authorization: `token ${token}` },
       body: {
         state: giteaStatus.states[status.phase],

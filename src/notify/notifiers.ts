@@ -33,7 +33,7 @@ export function startNotifiers(
     publicUrl: () => string
     callbackHosts: CallbackHosts
     logs: LogWriter
-    /** The status tokens and where services are read: commit statuses on GitLab, Gitea, Bitbucket. */
+    /** The tokens and the services of commit statuses on GitLab, Gitea and Bitbucket. */
     statuses: CommitStatusOptions
   },
 ): Notifiers {
@@ -46,7 +46,8 @@ export function startNotifiers(
     poster,
     deploymentUrl: (deployment: Deployment) => `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
     // The UI's page, not the API's: a person following a git host's link has no bearer token.
-    deploymentPageUrl: (deployment: Deployment) => `${options.publicUrl()}/deployments/${deployment.id}`,
+    deploymentPageUrl: (deployment: Deployment) =>
+      `${options.publicUrl()}/deployments/${deployment.id}`,
     callbackHosts: options.callbackHosts,
     note: (deploymentId: string, line: string) =>
       options.logs.appendLog(deploymentId, [{ at: new Date().toISOString(), stream: 'deckhand', line }]).catch((error: unknown) => {

@@ -36,7 +36,7 @@ export interface ServerSettings {
   callbackHosts: CallbackHosts
   /**
    * DECKHAND_GITLAB_TOKEN, DECKHAND_GITEA_TOKEN, DECKHAND_BITBUCKET_TOKEN and the names that
-   * continue them (`…_TOKEN_WEB`), by name: the tokens of commit statuses (model/status-token.ts).
+   * continue them (`…_TOKEN_WEB`), by name: commit-status tokens (model/status-token.ts).
    */
   statusTokens: ReadonlyMap<string, string>
   /** deckhand.yaml to apply at start. */

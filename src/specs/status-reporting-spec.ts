@@ -16,6 +16,13 @@ const API_URL_EXAMPLES: Record<StatusHost, string> = {
   bitbucket: 'https://api.bitbucket.org/2.0',
 }
 
+/** Gitea and Forgejo have no public instance to default to. */
+const REQUIRED_ROOT: Record<StatusHost, string> = {
+  gitlab: '',
+  gitea: ' (required)',
+  bitbucket: '',
+}
+
 function blockSchema(host: StatusHost) {
   return {
     type: ['object', 'null'],
@@ -23,14 +30,14 @@ function blockSchema(host: StatusHost) {
     properties: {
       apiUrl: {
         type: 'string',
-        description: `the API root, e.g. ${API_URL_EXAMPLES[host]}${host === 'gitea' ? ' (required)' : ''}`,
+        description: `the API root, e.g. ${API_URL_EXAMPLES[host]}${REQUIRED_ROOT[host]}`,
       },
       tokenEnv: {
         type: 'string',
-        description: `the variable of Deckhand's environment holding the token; ${defaultTokenEnv(host)} by default`,
+        description: `Deckhand's environment variable with the token: ${defaultTokenEnv(host)}…`,
       },
       ...(host === 'bitbucket'
-        ? { username: { type: 'string', description: 'with an app password or API token: Basic auth' } }
+        ? { username: { type: 'string', description: 'of an app password or API token (Basic)' } }
         : {}),
     },
   } as const
@@ -52,7 +59,8 @@ export function parseStatusReporting(
     return undefined
   }
   if (!isRecord(value)) {
-    problems.add([host], `must be an object: {"apiUrl": "${API_URL_EXAMPLES[host]}", "tokenEnv": "…"}`)
+    const example = `{"apiUrl": "${API_URL_EXAMPLES[host]}", "tokenEnv": "…"}`
+    problems.add([host], `must be an object: ${example}`)
     return undefined
   }
   const tokenEnv = value.tokenEnv ?? defaultTokenEnv(host)
@@ -61,7 +69,8 @@ export function parseStatusReporting(
   }
   const apiUrl = value.apiUrl
   if (apiUrl === undefined && host === 'gitea') {
-    problems.add([host, 'apiUrl'], `must name your server's API root, e.g. ${API_URL_EXAMPLES.gitea}`)
+    const example = API_URL_EXAMPLES.gitea
+    problems.add([host, 'apiUrl'], `must name your server's API root, e.g. ${example}`)
   }
   const apiUrlProblem = apiUrl === undefined ? undefined : checkApiUrl(apiUrl)
   if (apiUrlProblem) {
@@ -72,11 +81,14 @@ export function parseStatusReporting(
   if (username !== undefined && !isUsername(username)) {
     problems.add(
       [host, 'username'],
-      `must be the Bitbucket user or e-mail of the app password or API token: 1–${MAX_USERNAME_CHARS} characters, no ":"`,
+      `must be the Bitbucket user or e-mail of the app password or API token: ` +
+        `1–${MAX_USERNAME_CHARS} characters, no ":"`,
     )
   }
   return {
-    ...(typeof apiUrl === 'string' && !apiUrlProblem ? { apiUrl: withoutTrailingSlashes(apiUrl) } : {}),
+    ...(typeof apiUrl === 'string' && !apiUrlProblem
+      ? { apiUrl: withoutTrailingSlashes(apiUrl) }
+      : {}),
     tokenEnv: String(tokenEnv),
     ...(typeof username === 'string' ? { username } : {}),
   }

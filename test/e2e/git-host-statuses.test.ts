@@ -27,14 +27,22 @@ interface Accepted {
 
 type Host = 'gitlab' | 'gitea' | 'bitbucket'
 
-/** Each API's route, auth and states as its documentation gives them (see src/notify/*-status.ts). */
-const APIS: Record<Host, { route: RegExp; states: string[]; required: string[]; authorized(h: IncomingHttpHeaders, token: string): boolean }> = {
+interface StandInApi {
+  route: RegExp
+  states: string[]
+  required: string[]
+  authorized(headers: IncomingHttpHeaders, token: string): boolean
+}
+
+/** Each API's route, auth and states as its documentation gives them (src/notify/*-status.ts). */
+const APIS: Record<Host, StandInApi> = {
   // POST /api/v4/projects/:id/statuses/:sha, :id a URL-encoded path; PRIVATE-TOKEN or Bearer.
   gitlab: {
     route: /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/,
     states: ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'],
     required: ['state'],
-    authorized: (h, token) => h['private-token'] === token || h.authorization === `Bearer ${token}`,
+    authorized: (h, token) =>
+      h['private-token'] === token || h.authorization === `Bearer ${token}`,
   },
   // POST /api/v1/repos/{owner}/{repo}/statuses/{sha}; Authorization: token ….
   gitea: {
@@ -43,7 +51,7 @@ const APIS: Record<Host, { route: RegExp; states: string[]; required: string[]; 
     required: ['state'],
     authorized: (h, token) => h.authorization === `token ${token}`,
   },
-  // POST /2.0/repositories/{workspace}/{repo_slug}/commit/{commit}/statuses/build; Bearer or Basic.
+  // POST /2.0/repositories/{workspace}/{repo_slug}/commit/{commit}/statuses/build; Bearer, Basic.
   bitbucket: {
     route: /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses\/build$/,
     states: ['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'],
@@ -53,6 +61,8 @@ const APIS: Record<Host, { route: RegExp; states: string[]; required: string[]; 
       h.authorization === `Basic ${Buffer.from(`ci-bot:${token}`).toString('base64')}`,
   },
 }
+
+const JSON_TYPE = { 'content-type': 'application/json' }
 
 /** A 127.0.0.1 stand-in of one host's status API; `refuse` makes it answer that status to all. */
 async function standIn(t: TestContext, host: Host, token: string, refuse?: number) {
@@ -66,7 +76,7 @@ async function standIn(t: TestContext, host: Host, token: string, refuse?: numbe
       const path = request.url ?? ''
       const answer = (status: number, why: string) => {
         refused.push({ path, status, why })
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: why }))
+        response.writeHead(status, JSON_TYPE).end(JSON.stringify({ message: why }))
       }
       if (refuse) {
         return answer(refuse, 'told to refuse')
@@ -86,7 +96,7 @@ async function standIn(t: TestContext, host: Host, token: string, refuse?: numbe
         return answer(400, `state or ${missing.join(', ')} invalid`)
       }
       accepted.push({ path, headers: request.headers, body })
-      response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: accepted.length, ...body }))
+      response.writeHead(201, JSON_TYPE).end(JSON.stringify({ id: accepted.length, ...body }))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -109,9 +119,16 @@ async function finished(server: TestServer, id: string, state: string) {
 }
 
 /** Calls a new service's trigger with the fixture and answers the deployment's id. */
-async function deployFromFixture(server: TestServer, spec: Record<string, unknown>, fixture: string) {
+async function deployFromFixture(
+  server: TestServer,
+  spec: Record<string, unknown>,
+  fixture: string,
+): Promise<string> {
   assert.equal((await server.api('POST', '/api/v1/services', spec)).status, 201)
-  const trigger = await server.api('POST', `/api/v1/services/${spec.name}/triggers`, { action: 'redeploy', secret: FIXTURE_SECRET })
+  const trigger = await server.api('POST', `/api/v1/services/${spec.name}/triggers`, {
+    action: 'redeploy',
+    secret: FIXTURE_SECRET,
+  })
   const call = await server.hook(trigger.body.url, readFixture(fixture))
   assert.equal(call.status, 202, JSON.stringify(call.body))
   return call.body.deployments[0].id as string
@@ -127,17 +144,20 @@ function assertNoToken(server: TestServer, ...tokens: string[]) {
 /** What describeOutcome does past 140 characters. */
 const cut = (text: string) => (text.length > 140 ? `${text.slice(0, 139)}…` : text)
 
-const readLog = async (server: TestServer, id: string): Promise<string> =>
-  (await server.api('GET', `/api/v1/deployments/${id}/log`)).body.items.map((l: { line: string }) => l.line).join('\n')
+async function readLog(server: TestServer, id: string): Promise<string> {
+  const log = await server.api('GET', `/api/v1/deployments/${id}/log`)
+  return log.body.items.map((l: { line: string }) => l.line).join('\n')
+}
 
-test('GitLab: a push posts pending, running and success to the project commit, failed for a failing deploy', async (t) => {
+test('GitLab: pending, running, success on the pushed commit; failed for a failing deploy', async (t) => {
   const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN)
   const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
-  // The API root pointing at 127.0.0.1 is the operator's configuration, as a self-hosted GitLab's is.
+  // The API root on 127.0.0.1 is the operator's configuration, as a self-hosted GitLab's is.
   const block = { gitlab: { apiUrl: `${gitlab.url}/api/v4` } }
   const ok = await deployFromFixture(server, commandService('gl', 'echo ok', block), 'gitlab-push')
   await finished(server, ok, 'succeeded')
-  const broken = await deployFromFixture(server, commandService('glbad', 'echo broken >&2; exit 3', block), 'gitlab-push')
+  const failing = commandService('glbad', 'echo broken >&2; exit 3', block)
+  const broken = await deployFromFixture(server, failing, 'gitlab-push')
   const failed = await finished(server, broken, 'failed')
   await waitFor(() => gitlab.accepted.length === 6, { what: 'six GitLab statuses' })
   assert.deepEqual(gitlab.refused, [])
@@ -153,7 +173,9 @@ test('GitLab: a push posts pending, running and success to the project commit, f
     },
   })
   const sent = (service: string) =>
-    gitlab.accepted.filter((a) => a.body.name === `deckhand/${service}`).map(({ path, body }) => ({ path, body }))
+    gitlab.accepted
+      .filter((a) => a.body.name === `deckhand/${service}`)
+      .map(({ path, body }) => ({ path, body }))
   assert.deepEqual(sent('gl'), [
     expected('gl', ok, 'pending', 'queued'),
     expected('gl', ok, 'running', 'started'),
@@ -171,18 +193,21 @@ test('GitLab: a push posts pending, running and success to the project commit, f
   assertNoToken(server, GITLAB_TOKEN)
 })
 
-test('Gitea/Forgejo: a push posts pending, pending (started), success; failure for a failing deploy', async (t) => {
+test('Gitea/Forgejo: pending, pending (started), success; failure for a failing deploy', async (t) => {
   const gitea = await standIn(t, 'gitea', GITEA_TOKEN)
   const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
   const block = { gitea: { apiUrl: `${gitea.url}/api/v1` } }
   const ok = await deployFromFixture(server, commandService('gt', 'echo ok', block), 'gitea-push')
   await finished(server, ok, 'succeeded')
-  const broken = await deployFromFixture(server, commandService('gtbad', 'exit 3', block), 'gitea-push')
+  const failing = commandService('gtbad', 'exit 3', block)
+  const broken = await deployFromFixture(server, failing, 'gitea-push')
   await finished(server, broken, 'failed')
   await waitFor(() => gitea.accepted.length === 6, { what: 'six Gitea statuses' })
   assert.deepEqual(gitea.refused, [])
   const states = (service: string) =>
-    gitea.accepted.filter((a) => a.body.context === `deckhand/${service}`).map((a) => [a.path, a.body.state, a.body.description])
+    gitea.accepted
+      .filter((a) => a.body.context === `deckhand/${service}`)
+      .map((a) => [a.path, a.body.state, a.body.description])
   const path = `/api/v1/repos/acme/web/statuses/${COMMIT}`
   assert.deepEqual(states('gt'), [
     [path, 'pending', 'redeploy of gt queued'],
@@ -190,43 +215,56 @@ test('Gitea/Forgejo: a push posts pending, pending (started), success; failure f
     [path, 'success', 'redeploy of gt succeeded'],
   ])
   assert.deepEqual(states('gtbad').map(([, state]) => state), ['pending', 'pending', 'failure'])
-  assert.deepEqual(Object.keys(gitea.accepted[0]!.body), ['state', 'target_url', 'description', 'context'])
-  assert.equal(gitea.accepted[0]!.body.target_url, `${server.url}/deployments/${ok}`)
+  const first = gitea.accepted[0]!
+  assert.deepEqual(Object.keys(first.body), ['state', 'target_url', 'description', 'context'])
+  assert.equal(first.body.target_url, `${server.url}/deployments/${ok}`)
   assertNoToken(server, GITEA_TOKEN)
 })
 
-test('Bitbucket Cloud: build statuses INPROGRESS twice then SUCCESSFUL or FAILED, Bearer or Basic with a username', async (t) => {
+test('Bitbucket Cloud: INPROGRESS twice, then SUCCESSFUL or FAILED; Bearer, or Basic with a username', async (t) => {
   const bitbucket = await standIn(t, 'bitbucket', BITBUCKET_TOKEN)
   const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
   const apiUrl = `${bitbucket.url}/2.0`
-  const ok = await deployFromFixture(server, commandService('bb', 'echo ok', { bitbucket: { apiUrl } }), 'bitbucket-push')
+  const bearer = commandService('bb', 'echo ok', { bitbucket: { apiUrl } })
+  const ok = await deployFromFixture(server, bearer, 'bitbucket-push')
   await finished(server, ok, 'succeeded')
-  const spec = commandService('bbbad', 'exit 3', { bitbucket: { apiUrl, username: 'ci-bot' } })
-  const broken = await deployFromFixture(server, spec, 'bitbucket-push')
+  const basic = commandService('bbbad', 'exit 3', { bitbucket: { apiUrl, username: 'ci-bot' } })
+  const broken = await deployFromFixture(server, basic, 'bitbucket-push')
   await finished(server, broken, 'failed')
   await waitFor(() => bitbucket.accepted.length === 6, { what: 'six Bitbucket statuses' })
   assert.deepEqual(bitbucket.refused, [])
-  const of = (service: string) => bitbucket.accepted.filter((a) => a.body.key === `deckhand-${service}`)
-  assert.deepEqual(of('bb').map((a) => a.body), ['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL'].map((state, i) => ({
-    key: 'deckhand-bb',
-    state,
-    name: 'deckhand/bb',
-    url: `${server.url}/deployments/${ok}`,
-    description: `redeploy of bb ${['queued', 'started', 'succeeded'][i]}`,
-    refname: 'main',
-  })))
+  const of = (service: string) =>
+    bitbucket.accepted.filter((a) => a.body.key === `deckhand-${service}`)
+  const phases = [
+    ['INPROGRESS', 'queued'],
+    ['INPROGRESS', 'started'],
+    ['SUCCESSFUL', 'succeeded'],
+  ]
+  assert.deepEqual(
+    of('bb').map((a) => a.body),
+    phases.map(([state, words]) => ({
+      key: 'deckhand-bb',
+      state,
+      name: 'deckhand/bb',
+      url: `${server.url}/deployments/${ok}`,
+      description: `redeploy of bb ${words}`,
+      refname: 'main',
+    })),
+  )
   assert.deepEqual(of('bbbad').map((a) => a.body.state), ['INPROGRESS', 'INPROGRESS', 'FAILED'])
-  assert.ok(bitbucket.accepted.every((a) => a.path === `/2.0/repositories/acme/web/commit/${COMMIT}/statuses/build`))
+  const path = `/2.0/repositories/acme/web/commit/${COMMIT}/statuses/build`
+  assert.ok(bitbucket.accepted.every((a) => a.path === path))
   assert.ok(of('bb').every((a) => a.headers.authorization === `Bearer ${BITBUCKET_TOKEN}`))
-  const basic = `Basic ${Buffer.from(`ci-bot:${BITBUCKET_TOKEN}`).toString('base64')}`
-  assert.ok(of('bbbad').every((a) => a.headers.authorization === basic))
-  assertNoToken(server, BITBUCKET_TOKEN, Buffer.from(`ci-bot:${BITBUCKET_TOKEN}`).toString('base64'))
+  const credentials = Buffer.from(`ci-bot:${BITBUCKET_TOKEN}`).toString('base64')
+  assert.ok(of('bbbad').every((a) => a.headers.authorization === `Basic ${credentials}`))
+  assertNoToken(server, BITBUCKET_TOKEN, credentials)
 })
 
-test('a status the host refuses, or a token that is not set, is written to the deployment log and never fails it', async (t) => {
+test('a refused status or an unset token is written to the deployment log, never failing it', async (t) => {
   const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN, 401)
   const gitea = await standIn(t, 'gitea', GITEA_TOKEN)
-  const server = await startTestServer(t, { ...FAST_RETRIES, env: { DECKHAND_GITLAB_TOKEN: GITLAB_TOKEN } })
+  const env = { DECKHAND_GITLAB_TOKEN: GITLAB_TOKEN }
+  const server = await startTestServer(t, { ...FAST_RETRIES, env })
   const spec = commandService('refused', 'echo ok', {
     gitlab: { apiUrl: `${gitlab.url}/api/v4` },
     gitea: { apiUrl: `${gitea.url}/api/v1`, tokenEnv: 'DECKHAND_GITEA_TOKEN_WEB' },
@@ -238,20 +276,26 @@ test('a status the host refuses, or a token that is not set, is written to the d
     return text.includes('gitlab commit status succeeded') ? text : undefined
   }, { what: 'the refused final status in the deployment log' })
   for (const phase of ['pending', 'running', 'succeeded']) {
-    assert.match(log, new RegExp(`gitlab commit status ${phase} to ${gitlab.url} not posted: answered HTTP 401`))
+    const line = `gitlab commit status ${phase} to ${gitlab.url} not posted: answered HTTP 401`
+    assert.ok(log.includes(line), line)
   }
-  assert.match(log, /gitea commit status not posted: DECKHAND_GITEA_TOKEN_WEB is not set in Deckhand's environment/)
+  const unset = "DECKHAND_GITEA_TOKEN_WEB is not set in Deckhand's environment"
+  assert.ok(log.includes(`gitea commit status not posted: ${unset}`), log)
   assert.equal(gitea.accepted.length + gitea.refused.length, 0)
   assert.equal(log.includes(GITLAB_TOKEN), false)
   assertNoToken(server, GITLAB_TOKEN)
-  assert.ok(server.logs.some((line) => line.includes('DH_ERR_NOTIFY_FAILED') && line.includes('gitlab commit status')))
+  const coded = (line: string) =>
+    line.includes('DH_ERR_NOTIFY_FAILED') && line.includes('gitlab commit status')
+  assert.ok(server.logs.some(coded))
 })
 
-test("a call's repository that would climb the API path is refused and logged; the host stays the operator's", async (t) => {
+test("a call's repository that would climb the API path gets no status; the host stays the operator's", async (t) => {
   const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN)
   const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
-  assert.equal((await server.api('POST', '/api/v1/services', commandService('climb', 'echo ok', { gitlab: { apiUrl: `${gitlab.url}/api/v4` } }))).status, 201)
-  const trigger = await server.api('POST', '/api/v1/services/climb/triggers', { action: 'redeploy' })
+  const spec = commandService('climb', 'echo ok', { gitlab: { apiUrl: `${gitlab.url}/api/v4` } })
+  assert.equal((await server.api('POST', '/api/v1/services', spec)).status, 201)
+  const triggers = '/api/v1/services/climb/triggers'
+  const trigger = await server.api('POST', triggers, { action: 'redeploy' })
   const payload = JSON.parse(readFixture('gitlab-push').body.toString())
   payload.project.path_with_namespace = 'acme/../../../users'
   // A payload's project URL is the caller's to write; the token never goes there.
@@ -263,30 +307,43 @@ test("a call's repository that would climb the API path is refused and logged; t
   assert.equal(call.status, 202, JSON.stringify(call.body))
   const id = call.body.deployments[0].id
   await finished(server, id, 'succeeded')
-  const log = await waitFor(async () => {
-    const text = await readLog(server, id)
-    return text.split('\n').filter((line) => line.includes('is not a gitlab repository path')).length === 3 ? text : undefined
+  const refusal = '"acme/../../../users" is not a gitlab repository path (group/…/project)'
+  await waitFor(async () => {
+    const lines = (await readLog(server, id)).split('\n')
+    const refused = `gitlab commit status not posted: ${refusal}`
+    return lines.filter((line) => line === refused).length === 3
   }, { what: 'three refused statuses in the log' })
-  assert.match(log, /gitlab commit status not posted: "acme\/\.\.\/\.\.\/\.\.\/users" is not a gitlab repository path/)
   assert.deepEqual([gitlab.accepted, gitlab.refused], [[], []])
 })
 
-test('a service names only its host family of token variables, an http(s) API root without credentials, and Gitea its root', async (t) => {
+test('a block names only its host family of token variables and an http(s) API root without credentials', async (t) => {
   const server = await startTestServer(t)
   const problems = async (extra: Record<string, unknown>) => {
-    const answer = await server.api('POST', '/api/v1/services', commandService('bad', 'echo ok', extra))
+    const spec = commandService('bad', 'echo ok', extra)
+    const answer = await server.api('POST', '/api/v1/services', spec)
     assert.equal(answer.status, 400, JSON.stringify(extra))
     return JSON.stringify(answer.body)
   }
-  assert.match(await problems({ gitlab: { tokenEnv: 'DECKHAND_ADMIN_TOKEN' } }), /gitlab\.tokenEnv: must be DECKHAND_GITLAB_TOKEN or start with DECKHAND_GITLAB_TOKEN_/)
-  assert.match(await problems({ bitbucket: { tokenEnv: 'DECKHAND_GITLAB_TOKEN' } }), /bitbucket\.tokenEnv/)
-  assert.match(await problems({ gitea: { tokenEnv: 'DECKHAND_GITEA_TOKEN' } }), /gitea\.apiUrl: must name your server's API root/)
-  assert.match(await problems({ gitlab: { apiUrl: 'https://user:glpat-x@gitlab.example.com/api/v4' } }), /gitlab\.apiUrl: must carry no user, password, query or fragment/)
-  assert.match(await problems({ gitlab: { apiUrl: 'https://gitlab.example.com/api/v4?private_token=x' } }), /gitlab\.apiUrl/)
-  assert.match(await problems({ gitlab: { apiUrl: 'file:///etc/passwd' } }), /gitlab\.apiUrl: must be an http\(s\) URL/)
-  assert.match(await problems({ gitlab: { username: 'me' } }), /gitlab\.username is not a known field/)
-  assert.match(await problems({ bitbucket: { username: 'a:b' } }), /bitbucket\.username/)
-  assert.match(await problems({ gitlab: { token: 'glpat-x' } }), /token/)
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [
+      { gitlab: { tokenEnv: 'DECKHAND_ADMIN_TOKEN' } },
+      /gitlab\.tokenEnv: must be DECKHAND_GITLAB_TOKEN or start with DECKHAND_GITLAB_TOKEN_/,
+    ],
+    [{ bitbucket: { tokenEnv: 'DECKHAND_GITLAB_TOKEN' } }, /bitbucket\.tokenEnv/],
+    [{ gitea: {} }, /gitea\.apiUrl: must name your server's API root/],
+    [
+      { gitlab: { apiUrl: 'https://user:glpat-x@gitlab.example.com/api/v4' } },
+      /gitlab\.apiUrl: must carry no user, password, query or fragment/,
+    ],
+    [{ gitlab: { apiUrl: 'https://gitlab.example.com/api/v4?private_token=x' } }, /gitlab\.apiUrl/],
+    [{ gitlab: { apiUrl: 'file:///etc/passwd' } }, /gitlab\.apiUrl: must be an http\(s\) URL/],
+    [{ gitlab: { username: 'me' } }, /gitlab\.username is not a known field/],
+    [{ bitbucket: { username: 'a:b' } }, /bitbucket\.username/],
+    [{ gitlab: { token: 'glpat-x' } }, /gitlab\.token is not a known field/],
+  ]
+  for (const [extra, problem] of cases) {
+    assert.match(await problems(extra), problem)
+  }
   const created = await server.api('POST', '/api/v1/services', commandService('good', 'echo ok', {
     gitlab: {},
     gitea: { apiUrl: 'https://gitea.example.com/api/v1/', tokenEnv: 'DECKHAND_GITEA_TOKEN_SHOP' },
@@ -303,39 +360,50 @@ test('a service names only its host family of token variables, an http(s) API ro
   assert.deepEqual(patched.body.gitea, created.body.gitea)
 })
 
-test("a call for a newer commit that joins a queued deployment closes the older commit's pending status", async (t) => {
+test("a newer commit joining a queued deployment closes the older commit's pending status", async (t) => {
   const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN)
   const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
   const gate = join(server.dataDir, 'go')
-  // The first deployment holds the service until the test opens the gate, so the second stays queued.
+  // The first deployment holds the service until the test opens the gate: the second stays queued.
   const script = `while [ ! -e '${gate}' ]; do sleep 0.02; done; echo ok`
   const spec = commandService('moved', script, { gitlab: { apiUrl: `${gitlab.url}/api/v4` } })
   assert.equal((await server.api('POST', '/api/v1/services', spec)).status, 201)
-  const trigger = await server.api('POST', '/api/v1/services/moved/triggers', { action: 'redeploy', secret: FIXTURE_SECRET })
+  const trigger = await server.api('POST', '/api/v1/services/moved/triggers', {
+    action: 'redeploy',
+    secret: FIXTURE_SECRET,
+  })
   const fixture = readFixture('gitlab-push')
   const push = (commit: string) => {
     const payload = JSON.parse(fixture.body.toString())
     payload.after = payload.checkout_sha = commit
     // Each push is its own delivery: the fixture's ids would make the later ones duplicates.
     const delivery = { 'X-Gitlab-Event-UUID': `uuid-${commit}`, 'Idempotency-Key': `key-${commit}` }
-    return server.hook(trigger.body.url, { body: JSON.stringify(payload), headers: { ...fixture.headers, ...delivery } })
+    const headers = { ...fixture.headers, ...delivery }
+    return server.hook(trigger.body.url, { body: JSON.stringify(payload), headers })
   }
-  const [first, older, newer] = ['a', 'b', 'c'].map((digit) => digit.repeat(40))
-  const running = (await push(first!)).body.deployments[0].id
+  const [first, older, newer] = ['a', 'b', 'c'].map((digit) => digit.repeat(40)) as [
+    string,
+    string,
+    string,
+  ]
+  const running = (await push(first)).body.deployments[0].id
   await finished(server, running, 'running')
-  const queued = (await push(older!)).body.deployments[0].id
-  const joined = await push(newer!)
+  const queued = (await push(older)).body.deployments[0].id
+  const joined = await push(newer)
   assert.equal(joined.body.deployments[0].id, queued, 'the newer call joined the queued deployment')
   writeFileSync(gate, '')
   await finished(server, queued, 'succeeded')
-  const of = (commit: string) => gitlab.accepted.filter((a) => a.path.endsWith(commit)).map((a) => [a.body.state, a.body.description])
   await waitFor(() => gitlab.accepted.length === 7, { what: 'seven GitLab statuses' })
-  assert.deepEqual(of(first!).map(([state]) => state), ['pending', 'running', 'success'])
-  assert.deepEqual(of(older!), [
+  const of = (commit: string) =>
+    gitlab.accepted
+      .filter((a) => a.path.endsWith(commit))
+      .map((a) => [a.body.state, a.body.description])
+  assert.deepEqual(of(first).map(([state]) => state), ['pending', 'running', 'success'])
+  assert.deepEqual(of(older), [
     ['pending', 'redeploy of moved queued'],
-    ['canceled', `redeploy of moved moved on to ${newer!.slice(0, 12)}`],
+    ['canceled', `redeploy of moved moved on to ${newer.slice(0, 12)}`],
   ])
-  assert.deepEqual(of(newer!), [
+  assert.deepEqual(of(newer), [
     ['running', 'redeploy of moved started'],
     ['success', 'redeploy of moved succeeded'],
   ])
