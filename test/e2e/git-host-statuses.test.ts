@@ -260,12 +260,13 @@ test('Bitbucket Cloud: INPROGRESS twice, then SUCCESSFUL or FAILED; Bearer, or B
   assertNoToken(server, BITBUCKET_TOKEN, credentials)
 })
 
-test('a refused status or an unset token is written to the deployment log, never failing it', async (t) => {
+test('a refused status or an unset token is in the deployment log, never failing it; the token is redacted', async (t) => {
   const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN, 401)
   const gitea = await standIn(t, 'gitea', GITEA_TOKEN)
   const env = { DECKHAND_GITLAB_TOKEN: GITLAB_TOKEN }
   const server = await startTestServer(t, { ...FAST_RETRIES, env })
-  const spec = commandService('refused', 'echo ok', {
+  // A deploy script that prints the token shows it redacted, as every known secret is.
+  const spec = commandService('refused', `echo using ${GITLAB_TOKEN}`, {
     gitlab: { apiUrl: `${gitlab.url}/api/v4` },
     gitea: { apiUrl: `${gitea.url}/api/v1`, tokenEnv: 'DECKHAND_GITEA_TOKEN_WEB' },
   })
@@ -282,6 +283,7 @@ test('a refused status or an unset token is written to the deployment log, never
   const unset = "DECKHAND_GITEA_TOKEN_WEB is not set in Deckhand's environment"
   assert.ok(log.includes(`gitea commit status not posted: ${unset}`), log)
   assert.equal(gitea.accepted.length + gitea.refused.length, 0)
+  assert.ok(log.includes('using [redacted]'), log)
   assert.equal(log.includes(GITLAB_TOKEN), false)
   assertNoToken(server, GITLAB_TOKEN)
   const coded = (line: string) =>
