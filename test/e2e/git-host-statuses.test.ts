@@ -410,3 +410,45 @@ test("a newer commit joining a queued deployment closes the older commit's pendi
     ['success', 'redeploy of moved succeeded'],
   ])
 })
+
+test('a queued deployment canceled through the API posts canceled to GitLab and error to Gitea', async (t) => {
+  const gitlab = await standIn(t, 'gitlab', GITLAB_TOKEN)
+  const gitea = await standIn(t, 'gitea', GITEA_TOKEN)
+  const server = await startTestServer(t, { ...FAST_RETRIES, env: TOKENS })
+  const gate = join(server.dataDir, 'go')
+  const script = `while [ ! -e '${gate}' ]; do sleep 0.02; done; echo ok`
+  const spec = commandService('stop', script, {
+    gitlab: { apiUrl: `${gitlab.url}/api/v4` },
+    gitea: { apiUrl: `${gitea.url}/api/v1` },
+  })
+  assert.equal((await server.api('POST', '/api/v1/services', spec)).status, 201)
+  const trigger = await server.api('POST', '/api/v1/services/stop/triggers', {
+    action: 'redeploy',
+    secret: FIXTURE_SECRET,
+  })
+  const fixture = readFixture('gitea-push')
+  const push = async (delivery: string) => {
+    // Each push is its own delivery: the fixture's id would make the second a duplicate.
+    const headers = { ...fixture.headers, 'X-Gitea-Delivery': delivery }
+    const call = await server.hook(trigger.body.url, { body: fixture.body, headers })
+    return call.body.deployments[0].id as string
+  }
+  const running = await push('first-delivery')
+  await finished(server, running, 'running')
+  const queued = await push('second-delivery')
+  assert.notEqual(queued, running)
+  assert.equal((await server.api('POST', `/api/v1/deployments/${queued}/cancel`)).status, 200)
+  await finished(server, queued, 'canceled')
+  writeFileSync(gate, '')
+  await finished(server, running, 'succeeded')
+  await waitFor(() => gitlab.accepted.length === 5 && gitea.accepted.length === 5, {
+    what: 'five statuses on each host',
+  })
+  const on = (accepted: Accepted[], id: string) =>
+    accepted
+      .filter((a) => a.body.target_url === `${server.url}/deployments/${id}`)
+      .map((a) => a.body.state)
+  assert.deepEqual(on(gitlab.accepted, queued), ['pending', 'canceled'])
+  assert.deepEqual(on(gitea.accepted, queued), ['pending', 'error'])
+  assert.deepEqual(on(gitlab.accepted, running), ['pending', 'running', 'success'])
+})
