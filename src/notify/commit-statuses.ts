@@ -118,7 +118,7 @@ export function startCommitStatuses(
         status: {
           phase,
           service: service.name,
-          description: describeStatus(deployment, phase, input),
+          description: describeStatus(deployment, input),
           link: context.deploymentPageUrl(deployment),
           branch: input.gitBranch ?? undefined,
         },
@@ -186,7 +186,7 @@ export function startCommitStatuses(
 const FINAL_PHASES = { succeeded: 'succeeded', failed: 'failed', canceled: 'canceled' } as const
 
 /** `redeploy of web to 1.4 queued` (… started, … failed: why), or what superseded a commit. */
-function describeStatus(deployment: Deployment, phase: StatusPhase, input: GitInput): string {
+function describeStatus(deployment: Deployment, input: GitInput): string {
   if (input.gitCommit !== deployment.input.gitCommit) {
     const newer = deployment.input.gitCommit?.slice(0, 12) ?? 'no commit'
     return `${deployment.action} of ${deployment.service} moved on to ${newer}`
