@@ -68,6 +68,24 @@ export interface GitHubReporting {
   apiUrl?: string
 }
 
+/** Git hosts besides GitHub that a service can report its deployments to as commit statuses. */
+export const STATUS_HOSTS = ['gitlab', 'gitea', 'bitbucket'] as const
+export type StatusHost = (typeof STATUS_HOSTS)[number]
+
+/**
+ * Where a service reports its deployments as commit statuses on GitLab, Gitea/Forgejo or
+ * Bitbucket Cloud. The token is never stored: `tokenEnv` names the variable of Deckhand's own
+ * environment that holds it.
+ */
+export interface StatusReporting {
+  /** The API root the operator chose (a self-hosted GitLab, Gitea); absent, the host's own. */
+  apiUrl?: string
+  /** `DECKHAND_GITLAB_TOKEN` (…_GITEA_…, …_BITBUCKET_…), or that name followed by `_…`. */
+  tokenEnv: string
+  /** Bitbucket only: the user (or e-mail) of an app password or API token, sent as Basic auth. */
+  username?: string
+}
+
 export const NOTIFY_FORMATS = ['json', 'slack'] as const
 export type NotifyFormat = (typeof NOTIFY_FORMATS)[number]
 
@@ -108,6 +126,12 @@ export interface Service {
   deploy: DeployPolicy
   /** Report deployments to GitHub as deployments and statuses of the commit. */
   github?: GitHubReporting | null
+  /** Report deployments as GitLab commit statuses of the call's commit. */
+  gitlab?: StatusReporting | null
+  /** Report deployments as Gitea or Forgejo commit statuses of the call's commit. */
+  gitea?: StatusReporting | null
+  /** Report deployments as Bitbucket Cloud build statuses of the call's commit. */
+  bitbucket?: StatusReporting | null
   /** Outgoing webhooks told of every deployment's start and end. */
   notify?: NotifyTarget[]
   /** The replica count Deckhand last set, or null when the runtime decides. */

@@ -9,6 +9,8 @@ export interface NotifierContext {
   poster: NotifyPoster
   /** Where a person sees the deployment: its API URL on this server's public URL. */
   deploymentUrl(deployment: Deployment): string
+  /** The deployment's page in the UI, on the public URL: what a git host's status links to. */
+  deploymentPageUrl(deployment: Deployment): string
   /** DECKHAND_CALLBACK_HOSTS: where a URL from a call may be called. */
   callbackHosts: CallbackHosts
   /** Adds a Deckhand line to a deployment's log; never throws. */

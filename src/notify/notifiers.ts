@@ -2,6 +2,7 @@
 import type { Logger } from 'pino'
 import type { EventBus } from '../events.ts'
 import type { Deployment, LogLine, NotifyTarget } from '../model/index.ts'
+import { type CommitStatusOptions, startCommitStatuses } from './commit-statuses.ts'
 import { startDockerHubCallbacks } from './docker-hub-callback.ts'
 import { startGitHubDeployments } from './github-deployments.ts'
 import { NotifyPoster } from './notify-post.ts'
@@ -32,6 +33,8 @@ export function startNotifiers(
     publicUrl: () => string
     callbackHosts: CallbackHosts
     logs: LogWriter
+    /** The tokens and the services of commit statuses on GitLab, Gitea and Bitbucket. */
+    statuses: CommitStatusOptions
   },
 ): Notifiers {
   const poster = new NotifyPoster({
@@ -42,6 +45,9 @@ export function startNotifiers(
     events: options.events,
     poster,
     deploymentUrl: (deployment: Deployment) => `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
+    // The UI's page, not the API's: a person following a git host's link has no bearer token.
+    deploymentPageUrl: (deployment: Deployment) =>
+      `${options.publicUrl()}/deployments/${deployment.id}`,
     callbackHosts: options.callbackHosts,
     note: (deploymentId: string, line: string) =>
       options.logs.appendLog(deploymentId, [{ at: new Date().toISOString(), stream: 'deckhand', line }]).catch((error: unknown) => {
@@ -51,6 +57,7 @@ export function startNotifiers(
   const stops = [
     startDockerHubCallbacks(context),
     startGitHubDeployments(context),
+    startCommitStatuses(context, options.statuses),
     startWebhooks(context, options.globalTargets),
   ]
   return {

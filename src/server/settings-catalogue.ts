@@ -35,6 +35,21 @@ export const SETTINGS: readonly SettingEntry[] = [
     fallback: 'hub.docker.com,registry.hub.docker.com,*.docker.com',
     meaning: "comma list of hosts (host, host:port, *.domain) a Docker Hub callback_url may name; names must resolve to public addresses, a listed IP address is reached even when private",
   },
+  {
+    name: 'DECKHAND_GITLAB_TOKEN',
+    fallback: 'none',
+    meaning: "GitLab token of the commit statuses of services with a gitlab block (a block's tokenEnv may name DECKHAND_GITLAB_TOKEN_<SUFFIX> instead)",
+  },
+  {
+    name: 'DECKHAND_GITEA_TOKEN',
+    fallback: 'none',
+    meaning: "Gitea or Forgejo token of the commit statuses of services with a gitea block (or DECKHAND_GITEA_TOKEN_<SUFFIX>)",
+  },
+  {
+    name: 'DECKHAND_BITBUCKET_TOKEN',
+    fallback: 'none',
+    meaning: "Bitbucket Cloud access token, or app password with the block's username, of build statuses (or DECKHAND_BITBUCKET_TOKEN_<SUFFIX>)",
+  },
   { name: 'DECKHAND_CONCURRENCY', fallback: '4', meaning: 'deployments of different services that run at once' },
   { name: 'DECKHAND_LEASE_MS', fallback: '30000', meaning: "how long a running deployment's claim lasts unrenewed before another instance takes it over" },
   { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },

@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
 import { LOG_FORMATS, type LogFormat } from './logger.ts'
 import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
+import { STATUS_HOSTS } from '../model/index.ts'
+import { readStatusTokens } from '../model/status-token.ts'
 
 export interface ServerSettings {
   host: string
@@ -32,6 +34,11 @@ export interface ServerSettings {
   pruneIntervalMs: number
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
+  /**
+   * DECKHAND_GITLAB_TOKEN, DECKHAND_GITEA_TOKEN, DECKHAND_BITBUCKET_TOKEN and the names that
+   * continue them (`…_TOKEN_WEB`), by name: commit-status tokens (model/status-token.ts).
+   */
+  statusTokens: ReadonlyMap<string, string>
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -115,6 +122,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
     pruneIntervalMs: 10 * 60_000,
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
+    statusTokens: readStatusTokens(env, STATUS_HOSTS),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }

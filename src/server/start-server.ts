@@ -93,6 +93,7 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     publicUrl: () => publicUrl,
     callbackHosts: settings.callbackHosts,
     logs: store,
+    statuses: { tokens: settings.statusTokens, services: store },
     globalTargets: settings.notify?.globalTargets ?? readNotifyUrls(process.env.DECKHAND_NOTIFY_URLS),
     ...(settings.notify?.retryDelaysMs ? { retryDelaysMs: settings.notify.retryDelaysMs } : {}),
   })

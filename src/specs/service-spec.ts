@@ -18,6 +18,7 @@ import {
 import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
 
@@ -79,6 +80,7 @@ export const serviceSpecSchema = {
         hasToken: { type: 'boolean', description: 'shown in views; ignored on input' },
       },
     },
+    ...statusReportingSchemas,
     notify: {
       type: ['array', 'null'],
       items: {
@@ -168,6 +170,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
     problems.add(['git', 'repo'], 'must name the repository, e.g. acme/web')
   }
   const github = parseGitHub(input.github, problems)
+  const gitlab = parseStatusReporting('gitlab', input.gitlab, problems)
+  const gitea = parseStatusReporting('gitea', input.gitea, problems)
+  const bitbucket = parseStatusReporting('bitbucket', input.bitbucket, problems)
   const notify = parseNotify(input.notify, problems)
   if (!problems.ok) {
     return { ok: false, problems: problems.problems }
@@ -202,6 +207,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
+      ...(gitlab ? { gitlab } : {}),
+      ...(gitea ? { gitea } : {}),
+      ...(bitbucket ? { bitbucket } : {}),
       ...(notify?.length ? { notify } : {}),
     },
   }

@@ -34,8 +34,22 @@ function text(value: unknown): string | null {
 
 /** The parts of a service kept in its `spec` column. */
 export function serviceSpec(input: ServiceInput): string {
-  const { target, image, git, scale, tagPolicy, deploy, github, notify } = input
-  return JSON.stringify({ target, image, git, scale, tagPolicy, deploy, github, notify })
+  // The git hosts' status blocks name their token's variable; the token itself is never stored.
+  const { target, image, git, scale, tagPolicy, deploy, github, gitlab, gitea, bitbucket, notify } =
+    input
+  return JSON.stringify({
+    target,
+    image,
+    git,
+    scale,
+    tagPolicy,
+    deploy,
+    github,
+    gitlab,
+    gitea,
+    bitbucket,
+    notify,
+  })
 }
 
 export function toService(row: Row): Service {
