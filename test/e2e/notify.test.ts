@@ -80,7 +80,7 @@ test('a callback that keeps failing, or a target that is not http(s), never fail
   const server = await startTestServer(t, { ...FAST_RETRIES, env: { DECKHAND_CALLBACK_HOSTS: new URL(hub.url).host } })
   await server.api('POST', '/api/v1/services', commandService('hub', 'echo ok', { image: 'acme/web' }))
   const trigger = await server.api('POST', '/api/v1/services/hub/triggers', { action: 'redeploy' })
-  // The Docker Hub sender already drops a callback_url that is not http(s); the notifier checks again.
+  // A callback_url that is not http(s) reaches the outgoing policy, which refuses it out loud.
   for (const callback of [`${hub.url}/down/`, 'file:///etc/passwd']) {
     const payload = JSON.parse(readFixture('dockerhub-push').body.toString())
     payload.callback_url = callback
@@ -88,9 +88,12 @@ test('a callback that keeps failing, or a target that is not http(s), never fail
     await succeeded(server, call.body.deployments[0].id)
   }
   const failures = () => server.logs.filter((line) => line.includes('DH_ERR_NOTIFY_FAILED'))
-  await waitFor(() => failures().length === 5, { what: 'one failed callback and four refused webhooks' })
+  await waitFor(() => failures().length === 6, {
+    what: 'one failed callback, one refused callback and four refused webhooks',
+  })
   assert.equal(hub.at('/down/').length, 4, 'one attempt and three bounded retries')
   assert.equal(failures().filter((line) => line.includes('answered HTTP 503')).length, 1)
+  assert.equal(failures().filter((line) => line.includes('only http and https URLs are called back, not file:')).length, 1)
   assert.equal(failures().filter((line) => line.includes('only http and https URLs are posted to, not ftp:')).length, 4)
   const logs = server.logs.join('\n')
   assert.equal(logs.includes('/down/'), false, 'only the origin is logged')
