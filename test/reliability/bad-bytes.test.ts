@@ -54,6 +54,21 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
     assert.equal((await server.api('GET', '/api/v1/deployments')).body.items.length, 0)
   })
 
+  it('a body over 64 KiB is accepted but not passed: the script sees no DECKHAND_TRIGGER_BODY and the log says why', async (t) => {
+    const server = await startTestServer(t)
+    await server.api('POST', '/api/v1/services', commandService('big', 'echo "body has ${#DECKHAND_TRIGGER_BODY} characters"'))
+    const trigger = await server.api('POST', '/api/v1/services/big/triggers', { action: 'redeploy', passBody: true })
+    const answer = await server.hook(`${trigger.body.url}?wait=30s`, {
+      body: 'x'.repeat(100_000),
+      headers: { 'content-type': 'text/plain' },
+    })
+    assert.equal(answer.status, 200, JSON.stringify(answer.body))
+    const log = await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}/log`)
+    const lines = (log.body.items as { line: string }[]).map((item) => item.line)
+    assert.ok(lines.includes('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed'), lines.join('\n'))
+    assert.ok(lines.includes('body has 0 characters'), lines.join('\n'))
+  })
+
   it('refuses envFromQuery names outside ^[A-Z][A-Z0-9_]{0,63}$ or on the deny-list, through the API and the config file', async (t) => {
     const server = await startTestServer(t)
     await server.api('POST', '/api/v1/services', commandService('web'))
