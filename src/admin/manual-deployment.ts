@@ -1,8 +1,8 @@
 /** A deployment asked for by hand (API, CLI, UI) turned into the same intent a call makes. */
+import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { Service } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
 import { isRecord } from '../specs/problems.ts'
-import type { DeploymentIntent } from '../store/store.ts'
 
 export const manualDeploymentSchema = {
   $id: 'ManualDeployment',

@@ -7,7 +7,11 @@ import type { DriverName, Service } from '../model/index.ts'
 export interface DriverCapabilities {
   /** The driver can change the replica count. Default true. */
   canScale: boolean
-  /** The driver can run a new image tag; false for process and command. Default false. */
+  /**
+   * The driver can run a new image tag (the command driver hands it to its command); false for
+   * process, whose services run a command, not an image: a call's `?tag=` is refused there.
+   * Default false.
+   */
   canChangeTag: boolean
   /** The driver restores the old instances itself when new ones fail. Default false. */
   canRollBack: boolean

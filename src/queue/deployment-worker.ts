@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { clampReplicas } from '../actions/coalesce.ts'
+import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { DriverContext, DriverOutcome, GitBuild, RedeployChange } from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'

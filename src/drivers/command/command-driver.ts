@@ -36,7 +36,8 @@ export class CommandDriver implements Driver {
   readonly name = 'command'
   readonly capabilities: DriverCapabilities = Object.freeze({
     canScale: true,
-    canChangeTag: false,
+    // The command is what deploys: it receives the tag as DECKHAND_IMAGE_TAG and runs it.
+    canChangeTag: true,
     canRollBack: false,
     waitsForHealth: false,
   })
