@@ -169,7 +169,8 @@ export function redelivery(call: CallInput, first: Call): { recorded: RecordedCa
 }
 
 function callOutcome(call: CallInput, results: IntentResult[]): { recorded: RecordedCall; deploymentIds: string[] } {
-  const deploymentIds = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
+  // Two intents joined into one deployment name it once.
+  const deploymentIds = [...new Set(results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id])))]
   const outcome = results.some((r) => r.kind === 'queued')
     ? 'queued'
     : results.some((r) => r.kind === 'coalesced')

@@ -70,7 +70,8 @@ export function resolveCall(resolve: ResolveInput): Resolution {
   for (const service of taking) {
     let params: DeploymentParams = {}
     if (step === 0) {
-      const tag = tagless.includes(service) ? event.tag : (queryTag ?? event.tag)
+      // The generic sender reads ?tag= as its event's tag too: a noted service takes neither.
+      const tag = tagless.includes(service) ? undefined : (queryTag ?? event.tag)
       if (tag !== undefined) {
         const refused = refuseTag(service, tag)
         if (refused) {
