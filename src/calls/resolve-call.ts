@@ -4,10 +4,10 @@
  * already loaded.
  */
 import type { DeploymentIntent } from '../model/call-accept.ts'
+import { repositoryPath } from '../model/image-reference.ts'
 import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
-import { beforeAt } from '../senders/sender-payload.ts'
 import { matchesGlob } from '../triggers/path-match.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
@@ -162,7 +162,7 @@ function mismatch(
       }
     }
   }
-  if (service.image && event.image && normaliseImage(event.image) !== normaliseImage(service.image)) {
+  if (service.image && event.image && repositoryPath(event.image) !== repositoryPath(service.image)) {
     return `image ${event.image} was pushed, service runs ${service.image}`
   }
   return undefined
@@ -175,25 +175,6 @@ function refuseTag(service: Service, tag: string): string | undefined {
   }
   const verdict = policy.policy.allows(service.tag, tag)
   return verdict.ok ? undefined : verdict.reason
-}
-
-/**
- * The image's repository path: `docker.io/library/nginx` and `nginx` are one image, and
- * `ghcr.io/acme/web:1` is `acme/web`, because senders name the repository without the
- * registry host (ACR says `web` for `acmeregistry.azurecr.io/web`). The first segment is a
- * host when it has a dot or a port, or is `localhost`, as in Docker's reference grammar.
- */
-export function normaliseImage(image: string): string {
-  // Index look-ups, not `/@.*$/` and `/:[^/]*$/`: those are retried at every `@` or `:` of a run.
-  const segments = beforeAt(image.toLowerCase()).split('/')
-  const first = segments[0] ?? ''
-  if (segments.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    segments.shift()
-  }
-  const joined = segments.join('/')
-  const colon = joined.indexOf(':', joined.lastIndexOf('/') + 1)
-  const path = colon === -1 ? joined : joined.slice(0, colon)
-  return path.startsWith('library/') ? path.slice('library/'.length) : path
 }
 
 function deploymentInput(
