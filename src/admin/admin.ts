@@ -247,7 +247,8 @@ export class Admin {
     if (!service) {
       throw notFound(`service ${name}`)
     }
-    const planned = planManual(service, body)
+    const canChangeTag = this.#drivers.get(service.driver)?.capabilities.canChangeTag ?? true
+    const planned = planManual(service, body, canChangeTag)
     if (!planned.ok) {
       throw invalid(planned.error)
     }

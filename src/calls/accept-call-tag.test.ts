@@ -50,3 +50,15 @@ test('a stack call with ?tag= tags the services that can take it and names the o
   const params = Object.fromEntries(deployments.map((d: { service: string; params: object }) => [d.service, d.params]))
   assert.deepEqual(params, { web: { tag: 'v2' }, worker: {} })
 })
+
+test('a deployment asked through the API with a tag on a process service is a 400 naming tag', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', processService('web'))
+
+  const answer = await server.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy', tag: 'v2' })
+
+  assert.equal(answer.status, 400, JSON.stringify(answer.body))
+  assert.match(answer.body.error, /^tag cannot be applied: service web runs on the process driver, which cannot change image tags/)
+  assert.deepEqual((await server.api('GET', '/api/v1/deployments?service=web')).body.items, [])
+  assert.equal((await server.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })).status, 202)
+})

@@ -6,7 +6,7 @@
 import type { DeploymentIntent } from '../model/call-accept.ts'
 import { repositoryPath } from '../model/image-reference.ts'
 import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../model/index.ts'
-import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { refuseTag } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
 import { matchesGlob } from '../triggers/path-match.ts'
 
@@ -166,15 +166,6 @@ function mismatch(
     return `image ${event.image} was pushed, service runs ${service.image}`
   }
   return undefined
-}
-
-function refuseTag(service: Service, tag: string): string | undefined {
-  const policy = parseTagPolicy(service.tagPolicy)
-  if (!policy.ok) {
-    return policy.error
-  }
-  const verdict = policy.policy.allows(service.tag, tag)
-  return verdict.ok ? undefined : verdict.reason
 }
 
 function deploymentInput(

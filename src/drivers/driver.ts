@@ -105,6 +105,12 @@ export interface Driver {
   attach(service: Service): Promise<void>
   /** Called when a service is deleted (the process driver stops its replicas here). */
   detach(service: Service): Promise<void>
+  /**
+   * Optional: the reason a failed deployment records when redeploy or scale threw something
+   * other than a DeployFailure or DeckhandError (already worded for the reader), e.g. a raw
+   * engine error named with the engine's address. Absent, the error's own message is used.
+   */
+  describeFailure?(error: unknown): string
   /** Resolves when the runtime can be reached; throws a message naming what cannot. */
   ping(): Promise<void>
   /** Releases resources; supervised processes are left running for the next start to adopt. */

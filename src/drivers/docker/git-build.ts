@@ -8,7 +8,7 @@ import type { DriverContext, GitBuild, LogWriter, RedeployChange } from '../driv
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { childEnv } from '../child-env.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 
 /** Label on every image built here, so a rebuild of the same commit can be skipped. */
 export const GIT_COMMIT_LABEL = 'dev.deckhand.git-commit'

@@ -4,7 +4,7 @@ import { withTag } from '../../model/image-reference.ts'
 import type { PullPolicy } from '../../model/index.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 
 /**
  * The image a replacement runs: the service's repository (or the current one) with the new tag
