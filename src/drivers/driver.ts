@@ -33,6 +33,16 @@ export interface RedeployChange {
   build?: GitBuild
 }
 
+/**
+ * `change` moved to `tag`: its `tag` and the DECKHAND_IMAGE_TAG its instances and commands
+ * see, set together here and nowhere else. With no tag, the variable names `running`, the tag
+ * the service runs now, when Deckhand knows it.
+ */
+export function changeWithTag(change: RedeployChange, tag: string | undefined, running: string | null = null): RedeployChange {
+  const shown = tag ?? running
+  return { ...change, tag, env: shown ? { ...change.env, DECKHAND_IMAGE_TAG: shown } : change.env }
+}
+
 /** A commit to build an image from (PRODUCT.md section 3, git-backed services). */
 export interface GitBuild {
   /** What `git clone` takes: a URL or a local path (the service's `git.repo`). */

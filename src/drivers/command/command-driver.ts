@@ -120,9 +120,6 @@ export class CommandDriver implements Driver {
     if (replicas !== null) {
       env.DECKHAND_REPLICAS = String(replicas)
     }
-    if (change.tag !== undefined) {
-      env.DECKHAND_IMAGE_TAG ??= change.tag
-    }
     ctx.log(`running the ${action} command of ${service.name}`)
     // Its own process group, so a timeout or cancel kills what the script started too.
     const child = spawn('/bin/sh', ['-c', command], {
