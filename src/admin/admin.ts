@@ -275,7 +275,13 @@ export class Admin {
   }
 
   async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
-    const call = { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null }
+    const call = {
+      id: newId('call'),
+      triggerId: null,
+      sender: 'api',
+      deliveryId: null,
+      remoteAddress: null,
+    }
     return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
   }
 

@@ -37,7 +37,9 @@ export function planManual(
     if (!canChangeTag) {
       return {
         ok: false,
-        error: `tag cannot be applied: service ${service.name} runs on the ${service.driver} driver, which cannot change image tags; redeploy without a tag`,
+        error:
+          `tag cannot be applied: service ${service.name} runs on the ${service.driver} driver, ` +
+          'which cannot change image tags; redeploy without a tag',
       }
     }
     const refused = refuseTag(service, tag)

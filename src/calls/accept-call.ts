@@ -1,8 +1,9 @@
 /**
  * Step 0 of a call, the hot path of POST /hooks/{token} free of HTTP: find the trigger, check
  * address, signature, rate and parameters, parse, then resolve (resolve-call.ts) and accept
- * (accept-intents.ts, where planAccept runs inside the store's commit), and answer. Every call that reaches a trigger is
- * recorded with its outcome; unknown tokens are answered alike and only counted.
+ * (accept-intents.ts, where planAccept runs inside the store's commit), and answer. Every call
+ * that reaches a trigger is recorded with its outcome; unknown tokens are answered alike and
+ * only counted.
  * The order charges the right party: a caller outside allowIps or without the secret counts
  * against its own address (AddressGuard) before anything is written, and never takes from the
  * trigger's rate limit, so a stranger cannot spend the allowance of the real sender.
@@ -111,7 +112,8 @@ export class CallAcceptor {
     // Read before the commit too, so a redelivery of a call that was ignored or refused below
     // is answered as that one was; planAccept checks again inside the commit.
     if (deliveryId !== null && options.deliverySince !== undefined) {
-      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, options.deliverySince)
+      const since = options.deliverySince
+      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, since)
       if (first) {
         return this.#replay(first, call)
       }
@@ -139,7 +141,8 @@ export class CallAcceptor {
     if (resolution.kind === 'ignored') {
       return this.#ignore(call, resolution.reason)
     }
-    const result = await acceptIntents(this.#deps(), { ...call, reason: resolution.note ?? null }, resolution.intents, options)
+    const accepted = { ...call, reason: resolution.note ?? null }
+    const result = await acceptIntents(this.#deps(), accepted, resolution.intents, options)
     return result.duplicateOf
       ? this.#replayAnswer(result.duplicateOf)
       : acceptedAnswer(result, resolution.notes)
@@ -240,7 +243,10 @@ export class CallAcceptor {
  * The answer to an accepted call: 202 with its deployments, or 200 ignored. `notes` are what
  * the call asked for that some services did not take (a `?tag=` their driver cannot run).
  */
-export function acceptedAnswer(result: AcceptResult, notes: { service: string; reason: string }[] = []): CallAnswer {
+export function acceptedAnswer(
+  result: AcceptResult,
+  notes: { service: string; reason: string }[] = [],
+): CallAnswer {
   const deployments = result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r]))
   if (deployments.length === 0) {
     return { status: 200, body: { status: 'ignored', reason: result.call.reason ?? 'nothing to deploy' } }

@@ -41,7 +41,11 @@ export async function acceptIntents(
 }
 
 /** Records a call that queues nothing (ignored, rejected, duplicate) and announces it. */
-export async function recordCall(deps: CallDeps, call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
+export async function recordCall(
+  deps: CallDeps,
+  call: RecordedCall,
+  deploymentIds: string[] = [],
+): Promise<Call> {
   const recorded = await deps.store.recordCall(call, deploymentIds)
   deps.events.emit('call:recorded', { call: recorded })
   return recorded

@@ -6,8 +6,21 @@ import type { Call, Deployment, DeploymentAction, Service } from '../model/index
 import { planAccept, queueKey, type AcceptFacts } from './plan-accept.ts'
 
 const AT = '2026-03-01T12:00:00.000Z'
-const call: CallInput = { id: 'call_new', triggerId: 'trg_1', sender: 'generic', deliveryId: null, remoteAddress: null }
-const input = { triggerName: 'deploy', env: {}, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null }
+const call: CallInput = {
+  id: 'call_new',
+  triggerId: 'trg_1',
+  sender: 'generic',
+  deliveryId: null,
+  remoteAddress: null,
+}
+const input = {
+  triggerName: 'deploy',
+  env: {},
+  body: null,
+  bodyTooLarge: false,
+  gitCommit: null,
+  gitBranch: null,
+}
 
 const service = (name: string, replicas: number | null = 2): Service => ({
   name,
@@ -24,7 +37,9 @@ const service = (name: string, replicas: number | null = 2): Service => ({
   updatedAt: AT,
 })
 
-const intent = (name: string, action: DeploymentAction, params: DeploymentIntent['params']): DeploymentIntent => ({
+type Params = Deployment['params']
+
+const intent = (name: string, action: DeploymentAction, params: Params): DeploymentIntent => ({
   service: name,
   action,
   params,
@@ -32,7 +47,7 @@ const intent = (name: string, action: DeploymentAction, params: DeploymentIntent
   triggerId: 'trg_1',
 })
 
-const queued = (name: string, action: DeploymentAction, params: Deployment['params'], calls = 1): Deployment => ({
+const queued = (name: string, action: DeploymentAction, params: Params, calls = 1): Deployment => ({
   id: `dpl_${name}_queued`,
   service: name,
   action,
@@ -156,7 +171,7 @@ const cases: Case[] = [
   },
   {
     name: 'a stack call: one service queues, one joins, one is gone',
-    intents: [intent('web', 'redeploy', {}), intent('api', 'redeploy', {}), intent('gone', 'redeploy', {})],
+    intents: ['web', 'api', 'gone'].map((name) => intent(name, 'redeploy', {})),
     facts: { queued: [queued('api', 'redeploy', {})] },
     call: 'queued 202 null',
     results: ['queued web {} 1', 'coalesced api {} 2', 'ignored gone service gone does not exist'],
@@ -165,7 +180,8 @@ const cases: Case[] = [
   },
 ]
 
-const row = (d: Deployment): string => `${d.id} ${d.service} ${d.action} ${JSON.stringify(d.params)} ${d.calls}`
+const row = (d: Deployment): string =>
+  `${d.id} ${d.service} ${d.action} ${JSON.stringify(d.params)} ${d.calls}`
 
 for (const c of cases) {
   test(`planAccept: ${c.name}`, () => {
@@ -178,13 +194,15 @@ for (const c of cases) {
       ...c.facts,
       queued: new Map((c.facts?.queued ?? []).map((d) => [queueKey(d.service, d.action), d])),
     }
-    const plan = planAccept({ call, intents: c.intents, options: c.options }, facts, () => `dpl_${++ids}`)
+    const item = { call, intents: c.intents, options: c.options }
+    const plan = planAccept(item, facts, () => `dpl_${++ids}`)
     assert.equal(`${plan.call.outcome} ${plan.call.status} ${plan.call.reason}`, c.call)
     assert.deepEqual(
       plan.results.map((r) =>
         r.kind === 'ignored'
           ? `ignored ${r.service} ${r.reason}`
-          : `${r.kind} ${r.deployment.service} ${JSON.stringify(r.deployment.params)} ${r.deployment.calls}`,
+          : `${r.kind} ${r.deployment.service} ${JSON.stringify(r.deployment.params)} ` +
+            `${r.deployment.calls}`,
       ),
       c.results,
     )

@@ -63,7 +63,11 @@ export function queueKey(service: string, action: DeploymentAction): string {
  * The facts a trigger's call asks the store to read: the delivery window when it carries a
  * delivery id, and a scale trigger's cooldown (a redeploy has none: its calls join).
  */
-export function acceptOptions(trigger: Trigger, deliveryId: string | null, now = Date.now()): AcceptOptions {
+export function acceptOptions(
+  trigger: Trigger,
+  deliveryId: string | null,
+  now = Date.now(),
+): AcceptOptions {
   return {
     cooldownMs: trigger.action === 'redeploy' ? 0 : trigger.cooldownMs,
     ...(deliveryId === null ? {} : { deliverySince: deliverySince(now) }),
@@ -86,8 +90,9 @@ export function planAccept(
   newDeploymentId: () => string = () => newId('dpl'),
 ): AcceptPlan {
   if (facts.firstOfDelivery) {
-    const { recorded, deploymentIds } = redelivery(call, facts.firstOfDelivery)
-    return { call: recorded, deploymentIds, inserts: [], joins: [], results: [], duplicateOf: facts.firstOfDelivery }
+    const first = facts.firstOfDelivery
+    const { recorded, deploymentIds } = redelivery(call, first)
+    return { call: recorded, deploymentIds, inserts: [], joins: [], results: [], duplicateOf: first }
   }
   const cooldownMs = options?.cooldownMs ?? 0
   if (cooldownMs > 0 && facts.sinceLastStepMs !== undefined && facts.sinceLastStepMs < cooldownMs) {
@@ -99,7 +104,8 @@ export function planAccept(
   const results = intents.map((intent): IntentResult => {
     const service = facts.services.get(intent.service)
     if (!service) {
-      return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
+      const reason = `service ${intent.service} does not exist`
+      return { kind: 'ignored', service: intent.service, reason }
     }
     const key = queueKey(intent.service, intent.action)
     const mine = queued.get(key)
@@ -110,7 +116,8 @@ export function planAccept(
     }
     if (decision.kind === 'join' && current) {
       // The newest call's input wins: a deployment runs with what its last call carried.
-      const joined = { ...current, params: decision.params, input: intent.input, calls: current.calls + 1 }
+      const { params } = decision
+      const joined = { ...current, params, input: intent.input, calls: current.calls + 1 }
       queued.set(key, { deployment: joined, isNew: mine?.isNew ?? false })
       return { kind: 'coalesced', deployment: joined }
     }
@@ -154,23 +161,28 @@ function queuedDeployment(
   }
 }
 
+/** The row of a call, and the deployments it names. */
+type CallRow = { recorded: RecordedCall; deploymentIds: string[] }
+
 /** A call its trigger's cooldown stops: recorded as ignored, with no deployment. */
-function cooledDown(call: CallInput, cooldownMs: number): { recorded: RecordedCall; deploymentIds: string[] } {
+function cooledDown(call: CallInput, cooldownMs: number): CallRow {
   const reason = `cooldown: the last scale step was less than ${cooldownMs / 1000}s ago`
   return { recorded: { ...call, outcome: 'ignored', status: 200, reason }, deploymentIds: [] }
 }
 
 /** A redelivery of `first`: recorded as its duplicate, answered as it was. */
-export function redelivery(call: CallInput, first: Call): { recorded: RecordedCall; deploymentIds: string[] } {
+export function redelivery(call: CallInput, first: Call): CallRow {
+  const reason = `redelivery of call ${first.id}`
   return {
-    recorded: { ...call, outcome: 'duplicate', status: first.status, reason: `redelivery of call ${first.id}` },
+    recorded: { ...call, outcome: 'duplicate', status: first.status, reason },
     deploymentIds: first.deploymentIds,
   }
 }
 
-function callOutcome(call: CallInput, results: IntentResult[]): { recorded: RecordedCall; deploymentIds: string[] } {
+function callOutcome(call: CallInput, results: IntentResult[]): CallRow {
   // Two intents joined into one deployment name it once.
-  const deploymentIds = [...new Set(results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id])))]
+  const ids = results.flatMap((r) => (r.kind === 'ignored' ? [] : [r.deployment.id]))
+  const deploymentIds = [...new Set(ids)]
   const outcome = results.some((r) => r.kind === 'queued')
     ? 'queued'
     : results.some((r) => r.kind === 'coalesced')
@@ -178,7 +190,11 @@ function callOutcome(call: CallInput, results: IntentResult[]): { recorded: Reco
       : 'ignored'
   const reason =
     outcome === 'ignored'
-      ? results.map((r) => (r.kind === 'ignored' ? r.reason : '')).filter(Boolean).join('; ') || 'nothing to deploy'
+      ? results
+          .map((r) => (r.kind === 'ignored' ? r.reason : ''))
+          .filter(Boolean)
+          .join('; ') || 'nothing to deploy'
       : (call.reason ?? null)
-  return { recorded: { ...call, outcome, status: outcome === 'ignored' ? 200 : 202, reason }, deploymentIds }
+  const status = outcome === 'ignored' ? 200 : 202
+  return { recorded: { ...call, outcome, status, reason }, deploymentIds }
 }

@@ -62,11 +62,16 @@ export function resolveCall(resolve: ResolveInput): Resolution {
     }
     return !reason
   })
-  const tagless = queryTag === undefined || step !== 0 ? [] : taking.filter((s) => !resolve.canChangeTag(s))
+  const tagless =
+    queryTag === undefined || step !== 0 ? [] : taking.filter((s) => !resolve.canChangeTag(s))
   if (tagless.length > 0 && tagless.length === taking.length) {
-    return { kind: 'refused', reason: `?tag= cannot be applied: ${taglessReason(tagless)}; drop the parameter` }
+    const reason = `?tag= cannot be applied: ${taglessReason(tagless)}; drop the parameter`
+    return { kind: 'refused', reason }
   }
-  const notes = tagless.map((s) => ({ service: s.name, reason: `?tag= ignored: ${taglessReason([s])}` }))
+  const notes = tagless.map((s) => ({
+    service: s.name,
+    reason: `?tag= ignored: ${taglessReason([s])}`,
+  }))
   for (const service of taking) {
     let params: DeploymentParams = {}
     if (step === 0) {
@@ -162,7 +167,8 @@ function mismatch(
       }
     }
   }
-  if (service.image && event.image && repositoryPath(event.image) !== repositoryPath(service.image)) {
+  const image = event.image
+  if (service.image && image && repositoryPath(image) !== repositoryPath(service.image)) {
     return `image ${event.image} was pushed, service runs ${service.image}`
   }
   return undefined

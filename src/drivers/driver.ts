@@ -38,7 +38,11 @@ export interface RedeployChange {
  * see, set together here and nowhere else. With no tag, the variable names `running`, the tag
  * the service runs now, when Deckhand knows it.
  */
-export function changeWithTag(change: RedeployChange, tag: string | undefined, running: string | null = null): RedeployChange {
+export function changeWithTag(
+  change: RedeployChange,
+  tag: string | undefined,
+  running: string | null = null,
+): RedeployChange {
   const shown = tag ?? running
   return { ...change, tag, env: shown ? { ...change.env, DECKHAND_IMAGE_TAG: shown } : change.env }
 }

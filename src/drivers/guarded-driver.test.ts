@@ -95,9 +95,14 @@ test('a throw becomes a failed outcome with the message and without the stack', 
   assert.deepEqual(none, { state: 'failed', error: 'the command driver returned no outcome for the redeploy' })
 })
 
-test('a throw is worded by the driver\'s describeFailure and logged whole; a DeployFailure keeps its words', async () => {
+test('a throw is worded by describeFailure and logged; a DeployFailure keeps its words', async () => {
   const engineError = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
-  const thrown: unknown[] = [engineError, new DeployFailure('no container matches the target'), new Error('odd')]
+  const thrown: unknown[] = [
+    engineError,
+    new DeployFailure('no container matches the target'),
+    new Error('odd'),
+  ]
+  const worded = 'the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED'
   const described: unknown[] = []
   const inner: Driver = {
     ...scripted(() => {
@@ -117,13 +122,14 @@ test('a throw is worded by the driver\'s describeFailure and logged whole; a Dep
     state: 'failed',
     error: 'the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED',
   })
-  assert.ok(first.lines.includes('the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED'))
+  assert.ok(first.lines.includes(worded))
   assert.deepEqual(await guarded.scale(SERVICE, 2, NO_CHANGE, makeContext().ctx), {
     state: 'failed',
     error: 'no container matches the target',
   })
   // A describer that throws costs the reason nothing: the error's own message is recorded.
-  assert.deepEqual(await guarded.redeploy(SERVICE, NO_CHANGE, makeContext().ctx), { state: 'failed', error: 'odd' })
+  const odd = await guarded.redeploy(SERVICE, NO_CHANGE, makeContext().ctx)
+  assert.deepEqual(odd, { state: 'failed', error: 'odd' })
   assert.equal(described.length, 2, 'describeFailure is not asked about a DeployFailure')
 })
 

@@ -56,9 +56,10 @@ test('isSameRepository knows Docker Hub under every name and no other registry a
   }
 })
 
-test('withTag keeps the running spelling of the service repository, else takes the service one', () => {
+test('withTag keeps the running spelling of the repository, else takes the service one', () => {
   assert.equal(withTag('acme/web:1', null, '2'), 'acme/web:2')
-  assert.equal(withTag('registry:5000/acme/web:1@sha256:abc', null, '2'), 'registry:5000/acme/web:2')
+  const pinned = 'registry:5000/acme/web:1@sha256:abc'
+  assert.equal(withTag(pinned, null, '2'), 'registry:5000/acme/web:2')
   assert.equal(withTag('acme/web:1', 'docker.io/acme/web', '2'), 'acme/web:2')
   assert.equal(withTag('acme/old:1', 'ghcr.io/acme/web', '2'), 'ghcr.io/acme/web:2')
   // A service image that names a tag of its own does not make a reference with two.

@@ -8,7 +8,7 @@
 // Docker Hub's registry under the names a reference may give it.
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
 
-/** `registry:5000/acme/web:2@sha256:…` → `registry:5000/acme/web`: tag and digest go, a port stays. */
+/** `registry:5000/acme/web:2@sha256:…` → `registry:5000/acme/web`: tag and digest go, port stays. */
 export function repositoryOf(reference: string): string {
   const at = reference.indexOf('@')
   const withoutDigest = at === -1 ? reference : reference.slice(0, at)
@@ -48,7 +48,7 @@ export function isSameRepository(a: string, b: string): boolean {
   return canonical(a) === canonical(b)
 }
 
-/** `docker.io/<path>` for Docker Hub under any of its names, with `library/` implied; else as is. */
+/** `docker.io/<path>` for Docker Hub under any of its names, `library/` implied; else as is. */
 function canonical(reference: string): string {
   const repository = repositoryOf(reference.toLowerCase())
   const host = hostOf(repository)

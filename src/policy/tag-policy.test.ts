@@ -355,7 +355,7 @@ describe('parseTagPolicy', () => {
 })
 
 describe('tag policies on the call path', () => {
-  it('are parsed once per text: every call of a service reuses the parsed policy and its regexp', () => {
+  it('are parsed once per text: each call of a service reuses the policy and its regexp', () => {
     const first = tagPolicyOf('regexp:^release-[0-9]+$')
     assert.equal(tagPolicyOf('regexp:^release-[0-9]+$'), first)
     assert.notEqual(tagPolicyOf('regexp:^release-[0-9]+\\.[0-9]+$'), first)
@@ -365,6 +365,7 @@ describe('tag policies on the call path', () => {
   it('refuseTag answers the policy\'s reason, the parse error, or nothing when allowed', () => {
     assert.equal(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '1.5.0'), undefined)
     assert.match(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '2.0.0') ?? '', /major/)
-    assert.match(refuseTag({ tagPolicy: 'nope', tag: null }, 'v1') ?? '', /^unknown tag policy "nope"/)
+    const unknown = refuseTag({ tagPolicy: 'nope', tag: null }, 'v1')
+    assert.match(unknown ?? '', /^unknown tag policy "nope"/)
   })
 })

@@ -124,7 +124,10 @@ export function tagPolicyOf(text: string): TagPolicyParse {
  * Why a service may not move to `tag` (its policy refuses it, or the policy does not parse),
  * or undefined when it may: the one check of a tag a call or an operator asks for.
  */
-export function refuseTag(service: { tagPolicy: string; tag: string | null }, tag: string): string | undefined {
+export function refuseTag(
+  service: { tagPolicy: string; tag: string | null },
+  tag: string,
+): string | undefined {
   const policy = tagPolicyOf(service.tagPolicy)
   if (!policy.ok) {
     return policy.error

@@ -1,4 +1,4 @@
-// The tag a deployment runs: one `tag` on its params, which the driver and DECKHAND_IMAGE_TAG both read.
+// The tag a deployment runs: one `tag` on its params, read by the driver and DECKHAND_IMAGE_TAG.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { changeWithTag } from '../drivers/driver.ts'
@@ -10,7 +10,14 @@ const deployment = (params: Deployment['params']): Deployment =>
   ({
     id: 'dpl_1',
     params,
-    input: { triggerName: 'ci', env: { SERVICE_TAG: 'dev' }, body: null, bodyTooLarge: false, gitCommit: 'abc', gitBranch: null },
+    input: {
+      triggerName: 'ci',
+      env: { SERVICE_TAG: 'dev' },
+      body: null,
+      bodyTooLarge: false,
+      gitCommit: 'abc',
+      gitBranch: null,
+    },
   }) as unknown as Deployment
 
 test('the deployment\'s tag is the change\'s tag and its DECKHAND_IMAGE_TAG', () => {
@@ -25,7 +32,7 @@ test('the deployment\'s tag is the change\'s tag and its DECKHAND_IMAGE_TAG', ()
   })
 })
 
-test('with no tag the change keeps the running one, and DECKHAND_IMAGE_TAG names it when known', () => {
+test('with no tag the change keeps the running one; DECKHAND_IMAGE_TAG names it when known', () => {
   const kept = redeployChange(service, deployment({}))
   assert.equal(kept.tag, undefined)
   assert.equal(kept.env.DECKHAND_IMAGE_TAG, '1.0')

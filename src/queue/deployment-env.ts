@@ -2,8 +2,12 @@
 import { changeWithTag, type GitBuild, type RedeployChange } from '../drivers/driver.ts'
 import type { Deployment, Service } from '../model/index.ts'
 
-/** The deployment's params.tag is the change's tag; DECKHAND_IMAGE_TAG follows it (changeWithTag). */
-export function redeployChange(service: Service, deployment: Deployment, build?: GitBuild): RedeployChange {
+/** The deployment's params.tag is the change's tag; DECKHAND_IMAGE_TAG follows (changeWithTag). */
+export function redeployChange(
+  service: Service,
+  deployment: Deployment,
+  build?: GitBuild,
+): RedeployChange {
   const change = { tag: undefined, env: deploymentEnv(deployment), ...(build ? { build } : {}) }
   return changeWithTag(change, deployment.params.tag, service.tag)
 }

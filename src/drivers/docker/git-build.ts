@@ -4,7 +4,13 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import type { PullPolicy, Service } from '../../model/index.ts'
-import { changeWithTag, type DriverContext, type GitBuild, type LogWriter, type RedeployChange } from '../driver.ts'
+import {
+  changeWithTag,
+  type DriverContext,
+  type GitBuild,
+  type LogWriter,
+  type RedeployChange,
+} from '../driver.ts'
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { childEnv } from '../child-env.ts'

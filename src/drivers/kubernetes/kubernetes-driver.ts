@@ -269,7 +269,10 @@ export class KubernetesDriver implements Driver {
    * Runs `work` with the client of the target's context. A raw API error is worded here, where
    * the server is known, and thrown on as a DeployFailure for GuardedDriver to record.
    */
-  async #withClient(service: Service, work: (client: KubernetesClient, target: KubernetesTarget) => Promise<DriverOutcome>): Promise<DriverOutcome> {
+  async #withClient(
+    service: Service,
+    work: (client: KubernetesClient, target: KubernetesTarget) => Promise<DriverOutcome>,
+  ): Promise<DriverOutcome> {
     const target = parseKubernetesTarget(service.target)
     const client = this.#client(target.context)
     try {
@@ -278,9 +281,10 @@ export class KubernetesDriver implements Driver {
       if (error instanceof DeployFailure || error instanceof DeckhandError) {
         throw error
       }
+      const status = apiStatus(error) ?? 'no status'
       const message =
         this.#unreachable(client, error)?.message ??
-        `the Kubernetes API server at ${client.server} refused a request (${apiStatus(error) ?? 'no status'}): ${apiMessage(error)}`
+        `the Kubernetes API server at ${client.server} refused a request (${status}): ${apiMessage(error)}`
       throw new DeployFailure(message, { cause: error })
     }
   }

@@ -13,7 +13,8 @@ import { GuardedDriver } from '../guarded-driver.ts'
 import { SwarmDriver } from './swarm-driver.ts'
 
 /** The driver as the server runs it: a throw of the driver is recorded by GuardedDriver. */
-const guarded = (engine: PrivateDockerd) => new GuardedDriver(new SwarmDriver({ socketPath: engine.socketPath }))
+const guarded = (engine: PrivateDockerd) =>
+  new GuardedDriver(new SwarmDriver({ socketPath: engine.socketPath }))
 
 const handle = await privateDockerd({ swarm: true })
 const IMAGES: Record<string, string> = {

@@ -86,7 +86,9 @@ export class SwarmDriver implements Driver {
       watcher,
       ctx,
     )
-    return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : logged(outcome, ctx)
+    return outcome.state === 'succeeded'
+      ? { ...outcome, tag: change.tag ?? null }
+      : logged(outcome, ctx)
   }
 
   async scale(

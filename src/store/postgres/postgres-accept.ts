@@ -115,7 +115,11 @@ async function lockKeys(q: Queryable, batch: AcceptItem[]): Promise<Map<string, 
  * meanwhile, deployments_one_queued refuses ours; the call then starts over from its facts
  * and joins theirs instead of failing.
  */
-async function acceptOne(q: Queryable, services: Map<string, Service>, item: AcceptItem): Promise<AcceptResult> {
+async function acceptOne(
+  q: Queryable,
+  services: Map<string, Service>,
+  item: AcceptItem,
+): Promise<AcceptResult> {
   for (let attempt = 1; ; attempt++) {
     const plan = planAccept(item, await readFacts(q, services, item))
     if (plan.inserts.length === 0) {
@@ -147,8 +151,8 @@ async function readFacts(
       : undefined
   // The trigger's intents hold the key locks of lockKeys, so its calls on every instance are
   // checked one after another, each seeing the steps committed before it.
-  const sinceLastStepMs =
-    call.triggerId !== null && (options?.cooldownMs ?? 0) > 0 ? await sinceLastStep(q, call.triggerId) : undefined
+  const hasCooldown = call.triggerId !== null && (options?.cooldownMs ?? 0) > 0
+  const sinceLastStepMs = hasCooldown ? await sinceLastStep(q, call.triggerId!) : undefined
   const known = new Map<string, Service>()
   const queued = new Map<string, Deployment>()
   for (const intent of intents) {
@@ -167,7 +171,9 @@ async function readFacts(
       queued.set(queueKey(intent.service, intent.action), toDeployment(row))
     }
   }
-  return { firstOfDelivery: firstOf, sinceLastStepMs, services: known, queued, at: new Date().toISOString() }
+  // `at` only stands in: the rows written take created_at from the database's clock.
+  const at = new Date().toISOString()
+  return { firstOfDelivery: firstOf, sinceLastStepMs, services: known, queued, at }
 }
 
 /** Writes a plan; the answer carries the rows as stored (created_at by the database's clock). */
@@ -177,21 +183,29 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
     const row = await q.row(
       `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
        VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, clock_timestamp()) RETURNING *`,
-      [d.id, d.service, d.action, JSON.stringify(d.params), JSON.stringify(d.input), d.calls, d.triggerId],
+      [
+        d.id,
+        d.service,
+        d.action,
+        JSON.stringify(d.params),
+        JSON.stringify(d.input),
+        d.calls,
+        d.triggerId,
+      ],
     )
     stored.set(d.id, toDeployment(row!))
   }
   for (const d of plan.joins) {
-    const row = await q.row('UPDATE deployments SET params = $2, input = $3, calls = $4 WHERE id = $1 RETURNING *', [
-      d.id,
-      JSON.stringify(d.params),
-      JSON.stringify(d.input),
-      d.calls,
-    ])
+    const row = await q.row(
+      'UPDATE deployments SET params = $2, input = $3, calls = $4 WHERE id = $1 RETURNING *',
+      [d.id, JSON.stringify(d.params), JSON.stringify(d.input), d.calls],
+    )
     stored.set(d.id, toDeployment(row!))
   }
   const results = plan.results.map((r): IntentResult =>
-    r.kind === 'ignored' ? r : { kind: r.kind, deployment: stored.get(r.deployment.id) ?? r.deployment },
+    r.kind === 'ignored'
+      ? r
+      : { kind: r.kind, deployment: stored.get(r.deployment.id) ?? r.deployment },
   )
   const call = await insertCall(q, plan.call, plan.deploymentIds)
   return { call, results, ...(plan.duplicateOf ? { duplicateOf: plan.duplicateOf } : {}) }

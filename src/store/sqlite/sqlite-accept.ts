@@ -119,7 +119,8 @@ class AcceptGroup {
     }
     writeCall(this.#connection, plan.call, plan.deploymentIds, this.#at)
     const call = asCall(plan.call, plan.deploymentIds, this.#at)
-    return { call, results: plan.results, ...(plan.duplicateOf ? { duplicateOf: plan.duplicateOf } : {}) }
+    const duplicate = plan.duplicateOf ? { duplicateOf: plan.duplicateOf } : {}
+    return { call, results: plan.results, ...duplicate }
   }
 
   #facts({ call, intents, options }: AcceptItem): AcceptFacts {
@@ -136,27 +137,31 @@ class AcceptGroup {
         }
       }
     }
-    const isDelivery = call.deliveryId !== null && call.triggerId !== null
+    const { triggerId, deliveryId } = call
+    const since = options?.deliverySince
+    const hasCooldown = triggerId !== null && (options?.cooldownMs ?? 0) > 0
     return {
       firstOfDelivery:
-        isDelivery && options?.deliverySince !== undefined
-          ? firstOfDelivery(this.#connection, call.triggerId!, call.deliveryId!, options.deliverySince)
+        triggerId !== null && deliveryId !== null && since !== undefined
+          ? firstOfDelivery(this.#connection, triggerId, deliveryId, since)
           : undefined,
-      sinceLastStepMs:
-        call.triggerId !== null && (options?.cooldownMs ?? 0) > 0 ? this.#sinceLastStep(call.triggerId) : undefined,
+      sinceLastStepMs: hasCooldown ? this.#sinceLastStep(triggerId) : undefined,
       services,
       queued,
       at: this.#at,
     }
   }
 
-  /** Since the trigger queued or joined a deployment, by this group's clock (its earlier calls included). */
+  /** Since the trigger last queued or joined a deployment, by this group's clock (ms). */
   #sinceLastStep(triggerId: string): number | undefined {
     const last = this.#connection.get(
       "SELECT received_at FROM calls WHERE trigger_id = ? AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
       [triggerId],
     )
-    return last === undefined ? undefined : Date.parse(this.#at) - Date.parse(String(last.received_at))
+    // The group's earlier calls count: their rows carry the group's own time, so 0 ms.
+    return last === undefined
+      ? undefined
+      : Date.parse(this.#at) - Date.parse(String(last.received_at))
   }
 
   /** One UPDATE for each deployment that calls of this group joined. */
