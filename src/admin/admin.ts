@@ -7,13 +7,15 @@ import { unknownFields } from '../config/unknown-fields.ts'
 import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import { acceptIntents } from '../calls/accept-intents.ts'
+import type { AcceptResult, DeploymentIntent } from '../model/call-accept.ts'
 import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
 import { parseTriggerSpec } from '../specs/trigger-spec.ts'
-import type { AcceptResult, DeploymentIntent, Store } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 import { hashToken, makeToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { planManual } from './manual-deployment.ts'
 
@@ -245,7 +247,8 @@ export class Admin {
     if (!service) {
       throw notFound(`service ${name}`)
     }
-    const planned = planManual(service, body)
+    const canChangeTag = this.#drivers.get(service.driver)?.capabilities.canChangeTag ?? true
+    const planned = planManual(service, body, canChangeTag)
     if (!planned.ok) {
       throw invalid(planned.error)
     }
@@ -272,17 +275,14 @@ export class Admin {
   }
 
   async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
-    const result = await this.store.acceptCall(
-      { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null },
-      [intent],
-    )
-    this.#events.emit('call:recorded', { call: result.call })
-    for (const r of result.results) {
-      if (r.kind === 'queued') {
-        this.#events.emit('deployment:queued', { deployment: r.deployment })
-      }
+    const call = {
+      id: newId('call'),
+      triggerId: null,
+      sender: 'api',
+      deliveryId: null,
+      remoteAddress: null,
     }
-    return result
+    return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
   }
 
   async #requireServices(names: string[]): Promise<void> {

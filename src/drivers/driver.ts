@@ -7,7 +7,11 @@ import type { DriverName, Service } from '../model/index.ts'
 export interface DriverCapabilities {
   /** The driver can change the replica count. Default true. */
   canScale: boolean
-  /** The driver can run a new image tag; false for process and command. Default false. */
+  /**
+   * The driver can run a new image tag (the command driver hands it to its command); false for
+   * process, whose services run a command, not an image: a call's `?tag=` is refused there.
+   * Default false.
+   */
   canChangeTag: boolean
   /** The driver restores the old instances itself when new ones fail. Default false. */
   canRollBack: boolean
@@ -27,6 +31,20 @@ export interface RedeployChange {
    * sets it for docker services only, so no other driver has to refuse it.
    */
   build?: GitBuild
+}
+
+/**
+ * `change` moved to `tag`: its `tag` and the DECKHAND_IMAGE_TAG its instances and commands
+ * see, set together here and nowhere else. With no tag, the variable names `running`, the tag
+ * the service runs now, when Deckhand knows it.
+ */
+export function changeWithTag(
+  change: RedeployChange,
+  tag: string | undefined,
+  running: string | null = null,
+): RedeployChange {
+  const shown = tag ?? running
+  return { ...change, tag, env: shown ? { ...change.env, DECKHAND_IMAGE_TAG: shown } : change.env }
 }
 
 /** A commit to build an image from (PRODUCT.md section 3, git-backed services). */
@@ -101,6 +119,12 @@ export interface Driver {
   attach(service: Service): Promise<void>
   /** Called when a service is deleted (the process driver stops its replicas here). */
   detach(service: Service): Promise<void>
+  /**
+   * Optional: the reason a failed deployment records when redeploy or scale threw something
+   * other than a DeployFailure or DeckhandError (already worded for the reader), e.g. a raw
+   * engine error named with the engine's address. Absent, the error's own message is used.
+   */
+  describeFailure?(error: unknown): string
   /** Resolves when the runtime can be reached; throws a message naming what cannot. */
   ping(): Promise<void>
   /** Releases resources; supervised processes are left running for the next start to adopt. */

@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { Store } from '../store/store.ts'
-import type { CallAcceptor } from '../triggers/accept-call.ts'
+import type { CallAcceptor } from '../calls/accept-call.ts'
 import { apiRoutes } from './api/api-routes.ts'
 import type { ApiOptions } from './api/api-context.ts'
 import { replyWithError } from './error-reply.ts'

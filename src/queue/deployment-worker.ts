@@ -5,16 +5,16 @@
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { clampReplicas } from '../actions/coalesce.ts'
+import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { DriverContext, DriverOutcome, GitBuild, RedeployChange } from '../drivers/driver.ts'
+import type { DriverContext, DriverOutcome, GitBuild } from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { Deployment, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
-import { deploymentEnv } from './deployment-env.ts'
+import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
@@ -176,7 +176,7 @@ export class DeploymentWorker {
       log: (line, stream) => log.write(line, stream),
     }
     const build = deployment.action === 'scale' ? undefined : gitBuild(service, deployment, log)
-    const change: RedeployChange = { tag: deployment.params.tag, env: deploymentEnv(service, deployment), ...(build ? { build } : {}) }
+    const change = redeployChange(service, deployment, build)
     if (deployment.input.bodyTooLarge) {
       log.write('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed')
     }

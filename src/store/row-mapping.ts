@@ -17,7 +17,8 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../model/index.ts'
-import type { RecordedCall, ServiceInput } from './store.ts'
+import type { RecordedCall } from '../model/call-accept.ts'
+import type { ServiceInput } from './store.ts'
 
 export type Row = Record<string, unknown>
 

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { runPruneContract } from './store-prune-contract.ts'
-import type { DeploymentIntent, ServiceInput, Store } from './store.ts'
+import type { DeploymentIntent } from '../model/call-accept.ts'
+import type { ServiceInput, Store } from './store.ts'
 
 export interface StoreContractOptions {
   /** Opens a fresh, migrated store on an empty database; closed by the suite. */

@@ -21,7 +21,7 @@ import {
   containerName,
   nextNumbers,
 } from './compose-scale.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerEngineOptions } from './docker-engine.ts'
 import { DockerEngine } from './docker-engine.ts'
 import { applyGitBuild } from './git-build.ts'
@@ -88,72 +88,70 @@ export class DockerDriver implements Driver {
     asked: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      // A git-backed redeploy builds its commit first, then runs the tag the build made.
-      const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
-      const target = parseDockerTarget(service.target)
-      await recoverInterruptedSwaps(this.#client, target, ctx)
-      const containers = await this.#find(target)
-      // Every image is made present before the first container is touched, so a tag that does
-      // not exist fails the deployment with nothing changed.
-      const references = new Set(
-        containers.map((container) =>
-          imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
-        ),
-      )
-      for (const reference of references) {
-        await ensureImage(this.#client, reference, pull, ctx.log)
-      }
-      const swaps: Swap[] = []
-      for (const container of containers) {
-        throwIfCanceled(ctx)
-        try {
-          swaps.push(
-            await swapReplica(
-              this.#client,
-              container,
-              {
-                image: imageReference(
-                  container.Config.Image ?? container.Image,
-                  service.image,
-                  change.tag,
-                ),
-                oldImage: await this.#imageConfig(container.Image),
-                env: change.env,
-                order: service.deploy.order,
-                healthTimeoutMs: service.deploy.healthTimeoutMs,
-                settleMs: this.#settleMs,
-                rollback: service.deploy.rollback,
-              },
-              ctx,
-            ),
-          )
-        } catch (error) {
-          if (service.deploy.rollback) {
-            // Replicas already replaced go back too: the service ends on one version, the old.
-            for (const swap of swaps.reverse()) {
-              await undoSwap(this.#client, swap, ctx)
-            }
+    // A git-backed redeploy builds its commit first, then runs the tag the build made.
+    const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
+    const target = parseDockerTarget(service.target)
+    await recoverInterruptedSwaps(this.#client, target, ctx)
+    const containers = await this.#find(target)
+    // Every image is made present before the first container is touched, so a tag that does
+    // not exist fails the deployment with nothing changed.
+    const references = new Set(
+      containers.map((container) =>
+        imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
+      ),
+    )
+    for (const reference of references) {
+      await ensureImage(this.#client, reference, pull, ctx.log)
+    }
+    const swaps: Swap[] = []
+    for (const container of containers) {
+      throwIfCanceled(ctx)
+      try {
+        swaps.push(
+          await swapReplica(
+            this.#client,
+            container,
+            {
+              image: imageReference(
+                container.Config.Image ?? container.Image,
+                service.image,
+                change.tag,
+              ),
+              oldImage: await this.#imageConfig(container.Image),
+              env: change.env,
+              order: service.deploy.order,
+              healthTimeoutMs: service.deploy.healthTimeoutMs,
+              settleMs: this.#settleMs,
+              rollback: service.deploy.rollback,
+            },
+            ctx,
+          ),
+        )
+      } catch (error) {
+        if (service.deploy.rollback) {
+          // Replicas already replaced go back too: the service ends on one version, the old.
+          for (const swap of swaps.reverse()) {
+            await undoSwap(this.#client, swap, ctx)
           }
-          throw error
         }
+        throw error
       }
-      for (const swap of swaps) {
-        await finishSwap(this.#client, swap, ctx)
+    }
+    for (const swap of swaps) {
+      await finishSwap(this.#client, swap, ctx)
+    }
+    const deployed = service.replicas ?? 0
+    if (target.kind === 'compose' && deployed > containers.length) {
+      // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
+      ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
+      const current = await this.#find(target)
+      const identity = composeIdentity(current)
+      if (typeof identity !== 'string') {
+        const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
+        return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
       }
-      const deployed = service.replicas ?? 0
-      if (target.kind === 'compose' && deployed > containers.length) {
-        // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
-        ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
-        const current = await this.#find(target)
-        const identity = composeIdentity(current)
-        if (typeof identity !== 'string') {
-          const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
-          return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
-        }
-      }
-      return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
-    })
+    }
+    return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
   }
 
   async scale(
@@ -162,33 +160,31 @@ export class DockerDriver implements Driver {
     change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const target = parseDockerTarget(service.target)
-      await recoverInterruptedSwaps(this.#client, target, ctx)
-      const containers = await this.#find(target)
-      const identity = composeIdentity(containers)
-      if (typeof identity === 'string') {
-        throw new DeployFailure(`cannot scale ${describeTarget(target)}: ${identity}`)
+    const target = parseDockerTarget(service.target)
+    await recoverInterruptedSwaps(this.#client, target, ctx)
+    const containers = await this.#find(target)
+    const identity = composeIdentity(containers)
+    if (typeof identity === 'string') {
+      throw new DeployFailure(`cannot scale ${describeTarget(target)}: ${identity}`)
+    }
+    if (replicas < 1) {
+      throw new DeployFailure(
+        `cannot scale ${describeTarget(target)} to ${replicas}: the docker driver clones new replicas from a running one, so it keeps at least one; set scale.min to 1`,
+      )
+    }
+    if (replicas === containers.length) {
+      ctx.log(`${identity.project}/${identity.service} already has ${replicas} replicas`)
+      return { state: 'succeeded', replicas }
+    }
+    if (replicas < containers.length) {
+      for (const container of byComposeNumber(containers).slice(replicas).reverse()) {
+        ctx.log(`removing ${containerName(container)} (number ${composeNumber(container)})`)
+        await stopContainer(this.#client.getContainer(container.Id), container)
+        await this.#client.getContainer(container.Id).remove({ force: true })
       }
-      if (replicas < 1) {
-        throw new DeployFailure(
-          `cannot scale ${describeTarget(target)} to ${replicas}: the docker driver clones new replicas from a running one, so it keeps at least one; set scale.min to 1`,
-        )
-      }
-      if (replicas === containers.length) {
-        ctx.log(`${identity.project}/${identity.service} already has ${replicas} replicas`)
-        return { state: 'succeeded', replicas }
-      }
-      if (replicas < containers.length) {
-        for (const container of byComposeNumber(containers).slice(replicas).reverse()) {
-          ctx.log(`removing ${containerName(container)} (number ${composeNumber(container)})`)
-          await stopContainer(this.#client.getContainer(container.Id), container)
-          await this.#client.getContainer(container.Id).remove({ force: true })
-        }
-        return { state: 'succeeded', replicas }
-      }
-      return this.#scaleUp(containers, identity, replicas, change, service, ctx)
-    })
+      return { state: 'succeeded', replicas }
+    }
+    return this.#scaleUp(containers, identity, replicas, change, service, ctx)
   }
 
   async #scaleUp(
@@ -245,6 +241,11 @@ export class DockerDriver implements Driver {
       throw error
     }
     return { state: 'succeeded', replicas }
+  }
+
+  /** A throw of redeploy or scale, for GuardedDriver: our own wording, or the engine's refusal. */
+  describeFailure(error: unknown): string {
+    return this.#engine.failureMessage(error)
   }
 
   async inspect(service: Service): Promise<ServiceStatus> {
@@ -329,16 +330,6 @@ export class DockerDriver implements Driver {
           .catch(() => null)
       )?.Config ?? null
     )
-  }
-
-  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
-    try {
-      return await work()
-    } catch (error) {
-      const message = this.#engine.failureMessage(error)
-      ctx.log(message)
-      return { state: 'failed', error: message }
-    }
   }
 }
 

@@ -2,7 +2,7 @@
 import { DeckhandError } from '../../errors.ts'
 import type { DockerClient } from './docker-client.ts'
 import { connectDocker, engineMessage, isUnreachable, resolveSocketPath } from './docker-client.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 
 export interface DockerEngineOptions {
   /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */

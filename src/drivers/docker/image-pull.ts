@@ -1,32 +1,21 @@
 /** Image references and the pull policy, applied before any container is touched. */
 import type { LogWriter } from '../driver.ts'
+import { withTag } from '../../model/image-reference.ts'
 import type { PullPolicy } from '../../model/index.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
-import { DeployFailure } from './deploy-failure.ts'
-
-/** `registry:5000/acme/web:2@sha256:…` → `registry:5000/acme/web` (the port is not a tag). */
-export function repositoryOf(reference: string): string {
-  const withoutDigest = reference.split('@')[0] ?? reference
-  const lastColon = withoutDigest.lastIndexOf(':')
-  return lastColon > withoutDigest.lastIndexOf('/')
-    ? withoutDigest.slice(0, lastColon)
-    : withoutDigest
-}
+import { DeployFailure } from '../deploy-failure.ts'
 
 /**
- * The image a replacement runs: the service's repository (or the current one) with the new tag,
- * or the current reference unchanged when no tag is asked for.
+ * The image a replacement runs: the service's repository (or the current one) with the new tag
+ * (model/image-reference.ts), or the current reference unchanged when no tag is asked for.
  */
 export function imageReference(
   current: string,
   repository: string | null,
   tag: string | undefined,
 ): string {
-  if (tag === undefined) {
-    return current
-  }
-  return `${repository ?? repositoryOf(current)}:${tag}`
+  return tag === undefined ? current : withTag(current, repository, tag)
 }
 
 /** Makes `reference` present on the engine as `policy` says; DeployFailure when it cannot. */

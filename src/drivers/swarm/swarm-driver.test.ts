@@ -9,7 +9,12 @@ import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
+import { GuardedDriver } from '../guarded-driver.ts'
 import { SwarmDriver } from './swarm-driver.ts'
+
+/** The driver as the server runs it: a throw of the driver is recorded by GuardedDriver. */
+const guarded = (engine: PrivateDockerd) =>
+  new GuardedDriver(new SwarmDriver({ socketPath: engine.socketPath }))
 
 const handle = await privateDockerd({ swarm: true })
 const IMAGES: Record<string, string> = {
@@ -128,7 +133,7 @@ test('a Swarm redeploy to a new tag and env converges and is reported', async (t
   const name = await createService(engine, 2)
   const { ctx, lines } = makeContext()
 
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: '2', env: { DECKHAND_DEPLOYMENT_ID: ctx.deploymentId } },
     ctx,
@@ -162,7 +167,7 @@ test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', a
   cleanAfter(t, engine)
   const name = await createService(engine, 1)
   const [before] = await runningContainers(engine, name)
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: undefined, env: {} },
     makeContext().ctx,
@@ -178,7 +183,7 @@ test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) =
   if (!engine) return
   cleanAfter(t, engine)
   const name = await createService(engine, 2)
-  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  const driver = guarded(engine)
   const service = swarmService(name)
   for (const replicas of [3, 1]) {
     const { ctx, lines } = makeContext()
@@ -200,7 +205,7 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
   const name = await createService(engine, 1)
   const { ctx, lines } = makeContext()
 
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: 'bad', env: {} },
     ctx,
@@ -233,7 +238,7 @@ test('a Swarm update that pauses on failure is reported with Swarm message', asy
   cleanAfter(t, engine)
   const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
   const { ctx, lines } = makeContext()
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: 'bad', env: {} },
     ctx,
@@ -248,7 +253,7 @@ test('a Swarm update that pauses on failure is reported with Swarm message', asy
 test('a Swarm target that names no service fails naming it', async (t) => {
   const engine = handle.use(t)
   if (!engine) return
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).scale(
+  const outcome = await guarded(engine).scale(
     swarmService('no-such-svc'),
     2,
     { tag: undefined, env: {} },

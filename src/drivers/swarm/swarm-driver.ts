@@ -14,7 +14,7 @@ import type {
   SwarmServiceSpec,
 } from '../docker/docker-client.ts'
 import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.ts'
-import { DeployFailure } from '../docker/deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerEngineOptions } from '../docker/docker-engine.ts'
 import { DockerEngine } from '../docker/docker-engine.ts'
 import { imageReference } from '../docker/image-pull.ts'
@@ -56,39 +56,39 @@ export class SwarmDriver implements Driver {
     change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const { service: name } = parseSwarmTarget(service.target)
-      const current = await this.#inspect(name)
-      const watcher = new TaskWatcher(this.#client, name, ctx)
-      await watcher.poll()
-      await this.#update(
-        name,
-        current,
-        (spec) => {
-          const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
-          if (change.tag !== undefined) {
-            container.Image = imageReference(container.Image ?? '', service.image, change.tag)
-          }
-          if (Object.keys(change.env).length > 0) {
-            container.Env = mergeEnv(container.Env ?? [], change.env)
-          }
-          // ForceUpdate makes Swarm replace every task even when nothing else changed.
-          spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
-          ctx.log(
-            `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
-          )
-        },
-        ctx,
-      )
-      const outcome = await followUpdate(
-        this.#client,
-        current.ID,
-        current.UpdateStatus?.StartedAt,
-        watcher,
-        ctx,
-      )
-      return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
-    })
+    const { service: name } = parseSwarmTarget(service.target)
+    const current = await this.#inspect(name)
+    const watcher = new TaskWatcher(this.#client, name, ctx)
+    await watcher.poll()
+    await this.#update(
+      name,
+      current,
+      (spec) => {
+        const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
+        if (change.tag !== undefined) {
+          container.Image = imageReference(container.Image ?? '', service.image, change.tag)
+        }
+        if (Object.keys(change.env).length > 0) {
+          container.Env = mergeEnv(container.Env ?? [], change.env)
+        }
+        // ForceUpdate makes Swarm replace every task even when nothing else changed.
+        spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+        ctx.log(
+          `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
+        )
+      },
+      ctx,
+    )
+    const outcome = await followUpdate(
+      this.#client,
+      current.ID,
+      current.UpdateStatus?.StartedAt,
+      watcher,
+      ctx,
+    )
+    return outcome.state === 'succeeded'
+      ? { ...outcome, tag: change.tag ?? null }
+      : logged(outcome, ctx)
   }
 
   async scale(
@@ -97,35 +97,38 @@ export class SwarmDriver implements Driver {
     _change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const { service: name } = parseSwarmTarget(service.target)
-      const current = await this.#inspect(name)
-      if (!current.Spec.Mode?.Replicated) {
-        throw new DeployFailure(
-          `Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`,
-        )
-      }
-      const watcher = new TaskWatcher(this.#client, name, ctx)
-      await watcher.poll()
-      if (current.Spec.Mode.Replicated.Replicas !== replicas) {
-        await this.#update(
-          name,
-          current,
-          (spec) => {
-            spec.Mode = { Replicated: { Replicas: replicas } }
-            ctx.log(
-              `scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`,
-            )
-          },
-          ctx,
-        )
-      }
-      const timeoutMs = Math.max(
-        1000,
-        Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+    const { service: name } = parseSwarmTarget(service.target)
+    const current = await this.#inspect(name)
+    if (!current.Spec.Mode?.Replicated) {
+      throw new DeployFailure(
+        `Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`,
       )
-      return followScale(replicas, timeoutMs, watcher, ctx)
-    })
+    }
+    const watcher = new TaskWatcher(this.#client, name, ctx)
+    await watcher.poll()
+    if (current.Spec.Mode.Replicated.Replicas !== replicas) {
+      await this.#update(
+        name,
+        current,
+        (spec) => {
+          spec.Mode = { Replicated: { Replicas: replicas } }
+          ctx.log(
+            `scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`,
+          )
+        },
+        ctx,
+      )
+    }
+    const timeoutMs = Math.max(
+      1000,
+      Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+    )
+    return logged(await followScale(replicas, timeoutMs, watcher, ctx), ctx)
+  }
+
+  /** A throw of redeploy or scale, for GuardedDriver: our own wording, or the engine's refusal. */
+  describeFailure(error: unknown): string {
+    return this.#engine.failureMessage(error)
   }
 
   async inspect(service: Service): Promise<ServiceStatus> {
@@ -218,18 +221,12 @@ export class SwarmDriver implements Driver {
       }
     }
   }
+}
 
-  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
-    try {
-      const outcome = await work()
-      if (outcome.state === 'failed') {
-        ctx.log(outcome.error)
-      }
-      return outcome
-    } catch (error) {
-      const message = this.#engine.failureMessage(error)
-      ctx.log(message)
-      return { state: 'failed', error: message }
-    }
+/** What Swarm said of a failed update goes to the log whole; the guard's summary has one line. */
+function logged(outcome: DriverOutcome, ctx: DriverContext): DriverOutcome {
+  if (outcome.state === 'failed') {
+    ctx.log(outcome.error)
   }
+  return outcome
 }

@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { manualDeploymentSchema } from '../../admin/manual-deployment.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { serviceSpecSchema, serviceView } from '../../specs/service-spec.ts'
-import type { AcceptResult } from '../../store/store.ts'
-import { acceptedAnswer } from '../../triggers/accept-call.ts'
+import type { AcceptResult } from '../../model/call-accept.ts'
+import { acceptedAnswer } from '../../calls/accept-call.ts'
 import { found, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
 
 export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {

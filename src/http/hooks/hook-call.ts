@@ -7,8 +7,8 @@ import type { Socket } from 'node:net'
 import type { EventBus } from '../../events.ts'
 import { awaitDeployments } from '../../queue/await-deployments.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallAnswer, CallRequest } from '../../triggers/accept-call.ts'
-import { waitOf } from '../../triggers/call-parameters.ts'
+import type { CallAcceptor, CallAnswer, CallRequest } from '../../calls/accept-call.ts'
+import { waitOf } from '../../calls/call-parameters.ts'
 
 export interface HookCallDeps {
   store: Store

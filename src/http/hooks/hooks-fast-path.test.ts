@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import pino from 'pino'
 import { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallRequest } from '../../triggers/accept-call.ts'
+import type { CallAcceptor, CallRequest } from '../../calls/accept-call.ts'
 import { hooksFastPath } from './hooks-fast-path.ts'
 
 const TOKEN = 'a'.repeat(43)

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
 import type { Logger } from 'pino'
-import type { CallAnswer } from '../../triggers/accept-call.ts'
+import type { CallAnswer } from '../../calls/accept-call.ts'
 import { TOKEN_PATTERN } from '../../triggers/token.ts'
 import { errorAnswer } from '../error-reply.ts'
 import { accessLevel } from '../access-level.ts'

@@ -16,19 +16,21 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import { serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
 import type {
   AcceptOptions,
   AcceptResult,
-  CallFilter,
   CallInput,
-  DeploymentFilter,
   DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
+import { serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
+import type {
+  CallFilter,
+  DeploymentFilter,
   DeploymentOutcome,
   LeaseState,
   PruneOptions,
   PruneResult,
-  RecordedCall,
   ServiceInput,
   StackInput,
   Store,
