@@ -11,22 +11,33 @@ import type { Store } from '../store/store.ts'
 
 /** Names of recently seen triggers; a call's line needs its trigger's name and owner. */
 const TRIGGER_CACHE_SIZE = 1000
+/**
+ * How long a cached name is believed: a trigger renamed (on this instance or another sharing
+ * the database) shows its new name in call lines within this time.
+ */
+export const TRIGGER_NAME_TTL_MS = 60_000
 
 type TriggerName = Pick<Trigger, 'name' | 'service' | 'stack'>
 
-export function logActivity(events: EventBus, store: Store, logger: Logger): () => void {
-  const triggers = new Map<string, TriggerName>()
+export function logActivity(
+  events: EventBus,
+  store: Store,
+  logger: Logger,
+  now: () => number = Date.now,
+): () => void {
+  const triggers = new Map<string, TriggerName & { at: number }>()
   const triggerOf = async (id: string): Promise<TriggerName | undefined> => {
     const known = triggers.get(id)
-    if (known) {
+    if (known && now() - known.at < TRIGGER_NAME_TTL_MS) {
       return known
     }
+    triggers.delete(id)
     const trigger = await store.getTrigger(id)
     if (trigger) {
       if (triggers.size >= TRIGGER_CACHE_SIZE) {
         triggers.delete(triggers.keys().next().value!)
       }
-      triggers.set(id, { name: trigger.name, service: trigger.service, stack: trigger.stack })
+      triggers.set(id, { name: trigger.name, service: trigger.service, stack: trigger.stack, at: now() })
     }
     return trigger
   }
