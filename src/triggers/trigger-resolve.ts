@@ -7,6 +7,7 @@ import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
 import type { DeploymentIntent } from '../store/store.ts'
 import { beforeAt } from '../senders/sender-payload.ts'
+import { registryHostOf } from '../model/registry-host.ts'
 import { matchesGlob } from './path-match.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
@@ -38,7 +39,6 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
     return { kind: 'ignored', reason: step }
   }
   const queryTag = trigger.allowTag && query.tag ? query.tag : undefined
-  const tag = queryTag ?? event.tag
   const input = deploymentInput(trigger, event, query, body)
   const intents: DeploymentIntent[] = []
   const skipped: { service: string; reason: string }[] = []
@@ -47,12 +47,14 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
     image: services.some((service) => service.image),
   }
   for (const service of services) {
-    const reason = mismatch(service, event, matching)
+    const own = pushFor(service, event)
+    const reason = mismatch(service, own, matching)
     if (reason) {
       skipped.push({ service: service.name, reason })
       continue
     }
     let params: DeploymentParams = {}
+    const tag = queryTag ?? own.tag
     if (step === 0) {
       if (tag !== undefined) {
         const refused = refuseTag(service, tag)
@@ -105,6 +107,22 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
 }
 
 /**
+ * The event as this service sees it: of a call that carries several pushes (a registry's
+ * batch), the last push of the service's own image; the event itself otherwise.
+ */
+function pushFor(service: Service, event: SenderEvent): SenderEvent {
+  const serviceImage = service.image
+  if (event.pushes === undefined || !serviceImage) {
+    return event
+  }
+  const own = event.pushes.findLast((push) => imageMismatch(serviceImage, push) === undefined)
+  // No push of its image: the event stays whole, and the mismatch names every push.
+  return own === undefined
+    ? event
+    : { ...event, pushes: undefined, image: own.image, tag: own.tag, registry: own.registry }
+}
+
+/**
  * Why an event is not for this service: another repository, branch, image or paths. When some
  * of the trigger's services follow git, a git push (repository, no image) is only for those,
  * as on Cloud 66; likewise a registry push is only for the services that name an image. A
@@ -135,10 +153,33 @@ function mismatch(
       }
     }
   }
-  if (service.image && event.image && normaliseImage(event.image) !== normaliseImage(service.image)) {
-    return `image ${event.image} was pushed, service runs ${service.image}`
+  if (service.image && event.pushes) {
+    return `images ${event.pushes.map(pushedImage).join(', ')} were pushed, service runs ${service.image}`
+  }
+  if (service.image && event.image) {
+    return imageMismatch(service.image, event)
   }
   return undefined
+}
+
+/**
+ * Why a pushed image is not the service's: another repository or, when the sender names the
+ * registry (`request.host` of a distribution event), another registry host.
+ */
+function imageMismatch(
+  serviceImage: string,
+  push: { image?: string; registry?: string },
+): string | undefined {
+  const image = push.image ?? ''
+  const sameRegistry = push.registry === undefined || push.registry === registryHostOf(serviceImage)
+  if (!sameRegistry || normaliseImage(image) !== normaliseImage(serviceImage)) {
+    return `image ${pushedImage(push)} was pushed, service runs ${serviceImage}`
+  }
+  return undefined
+}
+
+function pushedImage(push: { image?: string; registry?: string }): string {
+  return push.registry === undefined ? (push.image ?? '') : `${push.registry}/${push.image ?? ''}`
 }
 
 function refuseTag(service: Service, tag: string): string | undefined {
