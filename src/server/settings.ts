@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
 import { LOG_FORMATS, type LogFormat } from './logger.ts'
 import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
+import { defaultRegistryAuthPath } from '../registry/registry-credentials.ts'
 
 export interface ServerSettings {
   host: string
@@ -32,6 +33,11 @@ export interface ServerSettings {
   pruneIntervalMs: number
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
+  /**
+   * DECKHAND_REGISTRY_AUTH: the Docker config.json whose credentials the docker and swarm
+   * drivers send to private registries; default $DOCKER_CONFIG/config.json, ~/.docker/config.json.
+   */
+  registryAuth: string
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -115,6 +121,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
     pruneIntervalMs: 10 * 60_000,
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
+    registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }

@@ -1,6 +1,7 @@
 /** Image references and the pull policy, applied before any container is touched. */
 import type { LogWriter } from '../driver.ts'
 import type { PullPolicy } from '../../model/index.ts'
+import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { DeployFailure } from './deploy-failure.ts'
@@ -35,9 +36,10 @@ export async function ensureImage(
   reference: string,
   policy: PullPolicy,
   log: LogWriter,
+  credentials?: RegistryCredentials,
 ): Promise<ImageInspect> {
   if (policy === 'always') {
-    await pull(client, reference, log, 'deploy.pull is "always"')
+    await pull(client, reference, log, 'deploy.pull is "always"', credentials)
     return inspectImage(client, reference)
   }
   const local = await inspectImage(client, reference).catch((error: unknown) => {
@@ -55,7 +57,7 @@ export async function ensureImage(
       `image ${reference} is not on the engine and deploy.pull is "never"; build or load it there, or set deploy.pull to "missing"`,
     )
   }
-  await pull(client, reference, log, 'it is not on the engine')
+  await pull(client, reference, log, 'it is not on the engine', credentials)
   return inspectImage(client, reference)
 }
 
@@ -68,16 +70,44 @@ async function pull(
   reference: string,
   log: LogWriter,
   why: string,
+  credentials: RegistryCredentials | undefined,
 ): Promise<void> {
-  log(`pulling ${reference} (${why})`)
+  const lookup = await lookUpCredentials(credentials, reference)
+  log(`pulling ${reference} (${why})${lookup?.auth ? ` with credentials from ${lookup.source}` : ''}`)
   const started = Date.now()
   try {
-    await client.pullImage(reference)
+    await client.pullImage(reference, lookup?.auth)
   } catch (error) {
+    const message = engineMessage(error)
+    const refused = lookup !== undefined && REFUSED_CREDENTIALS.test(message)
     throw new DeployFailure(
-      `pulling ${reference} failed, nothing was changed: ${engineMessage(error)}; check the image name and tag and that the engine can reach its registry, or set deploy.pull to "missing" or "never" to use images already on the engine`,
+      refused
+        ? `pulling ${reference} failed, nothing was changed: registry ${lookup.host} refused the pull (${message}); ${
+            lookup.auth
+              ? `Deckhand sent the credentials from ${lookup.source}: check them`
+              : `Deckhand has no credentials for ${lookup.host} (looked in ${lookup.source}): run docker login ${lookup.host} for that file, or point DECKHAND_REGISTRY_AUTH at a config.json that has them`
+          }`
+        : `pulling ${reference} failed, nothing was changed: ${message}; check the image name and tag and that the engine can reach its registry, or set deploy.pull to "missing" or "never" to use images already on the engine`,
       { cause: error },
     )
   }
   log(`pulled ${reference} in ${Date.now() - started} ms`)
+}
+
+// How the engine words a registry's 401 and 403 (distribution, Docker Hub, GHCR, Harbor).
+const REFUSED_CREDENTIALS =
+  /no basic auth credentials|unauthori[sz]ed|authentication required|denied|forbidden/i
+
+async function lookUpCredentials(credentials: RegistryCredentials | undefined, reference: string) {
+  if (credentials === undefined) {
+    return undefined
+  }
+  try {
+    return await credentials.forImage(reference)
+  } catch (error) {
+    throw new DeployFailure(
+      `pulling ${reference} was not tried, nothing was changed: ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
 }
