@@ -1,7 +1,7 @@
 /** Image references and the pull policy, applied before any container is touched. */
 import type { LogWriter } from '../driver.ts'
 import type { PullPolicy } from '../../model/index.ts'
-import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
+import type { RegistryCredentials, RegistryLookup } from '../../registry/registry-credentials.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { DeployFailure } from './deploy-failure.ts'
@@ -78,20 +78,30 @@ async function pull(
   try {
     await client.pullImage(reference, lookup?.auth)
   } catch (error) {
-    const message = engineMessage(error)
-    const refused = lookup !== undefined && REFUSED_CREDENTIALS.test(message)
-    throw new DeployFailure(
-      refused
-        ? `pulling ${reference} failed, nothing was changed: registry ${lookup.host} refused the pull (${message}); ${
-            lookup.auth
-              ? `Deckhand sent the credentials from ${lookup.source}: check them`
-              : `Deckhand has no credentials for ${lookup.host} (looked in ${lookup.source}): run docker login ${lookup.host} for that file, or point DECKHAND_REGISTRY_AUTH at a config.json that has them`
-          }`
-        : `pulling ${reference} failed, nothing was changed: ${message}; check the image name and tag and that the engine can reach its registry, or set deploy.pull to "missing" or "never" to use images already on the engine`,
-      { cause: error },
-    )
+    throw new DeployFailure(pullFailure(reference, engineMessage(error), lookup), { cause: error })
   }
   log(`pulled ${reference} in ${Date.now() - started} ms`)
+}
+
+/**
+ * Names the registry and where Deckhand looked for its credentials. Without credentials the
+ * engine's answer need not say so: for a registry it reaches over TLS it cannot verify (any
+ * 127.0.0.0/8 one) it falls back to plain HTTP and reports that instead of the 401.
+ */
+function pullFailure(reference: string, message: string, lookup: RegistryLookup | undefined): string {
+  const failed = `pulling ${reference} failed, nothing was changed`
+  const check =
+    'check the image name and tag and that the engine can reach its registry, or set deploy.pull to "missing" or "never" to use images already on the engine'
+  if (lookup?.auth !== undefined) {
+    return REFUSED_CREDENTIALS.test(message)
+      ? `${failed}: registry ${lookup.host} refused the pull (${message}); Deckhand sent the credentials from ${lookup.source}: check them`
+      : `${failed}: ${message}; Deckhand sent the credentials from ${lookup.source}; ${check}`
+  }
+  if (lookup !== undefined) {
+    const refused = REFUSED_CREDENTIALS.test(message) ? `registry ${lookup.host} refused the pull (${message})` : message
+    return `${failed}: ${refused}; Deckhand has no credentials for ${lookup.host} (looked in ${lookup.source}): if it is private, run docker login ${lookup.host} for that file or point DECKHAND_REGISTRY_AUTH at a config.json that has them; otherwise ${check}`
+  }
+  return `${failed}: ${message}; ${check}`
 }
 
 // How the engine words a registry's 401 and 403 (distribution, Docker Hub, GHCR, Harbor).
