@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { childEnv } from '../drivers/child-env.ts'
 
-/** A helper answers in milliseconds; one that hangs (a locked keychain prompt) must not hold a deploy. */
+/** A helper answers in milliseconds; one that hangs (a keychain prompt) must not hold a deploy. */
 export const HELPER_TIMEOUT_MS = 10_000
 /** A helper's answer is one small JSON object; more than this is not one. */
 export const MAX_HELPER_OUTPUT_BYTES = 64 * 1024
@@ -55,15 +55,20 @@ export function runCredentialHelper(
     })
     child.stdin.on('error', () => undefined)
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'ENOENT' ? 'is not on PATH' : `could not start (${error.code ?? 'error'})`
+      const why =
+        error.code === 'ENOENT' ? 'is not on PATH' : `could not start (${error.code ?? 'error'})`
       reject(new Error(`credential helper ${program} ${why}`))
     })
     child.on('close', (code, signal) => {
       const output = Buffer.concat(chunks).toString('utf8')
       if (tooLong) {
-        reject(new Error(`credential helper ${program} wrote more than ${MAX_HELPER_OUTPUT_BYTES} bytes`))
+        const limit = MAX_HELPER_OUTPUT_BYTES
+        reject(new Error(`credential helper ${program} wrote more than ${limit} bytes`))
       } else if (signal !== null) {
-        const why = signal === 'SIGTERM' ? `did not answer within ${HELPER_TIMEOUT_MS} ms` : `was killed (${signal})`
+        const why =
+          signal === 'SIGTERM'
+            ? `did not answer within ${HELPER_TIMEOUT_MS} ms`
+            : `was killed (${signal})`
         reject(new Error(`credential helper ${program} ${why}`))
       } else if (code !== 0) {
         // The helpers' own wording (credentials.ErrCredentialsNotFound), on stdout.
@@ -92,7 +97,8 @@ function readAnswer(program: string, output: string): HelperAnswer {
     throw new Error(`credential helper ${program} answered something that is not JSON`)
   }
   const { Username: username, Secret: secret } = (value ?? {}) as Record<string, unknown>
-  if (typeof secret !== 'string' || secret === '' || (username !== undefined && typeof username !== 'string')) {
+  const badUsername = username !== undefined && typeof username !== 'string'
+  if (typeof secret !== 'string' || secret === '' || badUsername) {
     throw new Error(`credential helper ${program} answered without a "Secret" string`)
   }
   return { found: true, username: username ?? '', secret }

@@ -86,9 +86,13 @@ export class RegistryCredentials {
       const program = helperProgram(helper)
       const via = credHelpers.has(host) ? 'credHelpers' : 'credsStore'
       if (program === undefined) {
-        throw new Error(`registry credentials for ${host}: ${this.#path} ${via} names ${JSON.stringify(helper.slice(0, 64))}, not a helper name`)
+        const named = JSON.stringify(helper.slice(0, 64))
+        throw new Error(
+          `registry credentials for ${host}: ${this.#path} ${via} names ${named}, not a helper name`,
+        )
       }
-      const answer = await runCredentialHelper(program, host === DOCKER_HUB ? DOCKER_HUB_SERVER : host, this.#env)
+      const server = host === DOCKER_HUB ? DOCKER_HUB_SERVER : host
+      const answer = await runCredentialHelper(program, server, this.#env)
       tried.push(`${program} (${via} of ${this.#path})`)
       if (answer.found) {
         const auth: RegistryAuth =
@@ -120,7 +124,8 @@ export class RegistryCredentials {
     try {
       const bytes = await readFile(this.#path)
       if (bytes.length > MAX_CONFIG_BYTES) {
-        return { ok: false, problem: `${this.#path} is ${bytes.length} bytes; at most ${MAX_CONFIG_BYTES} are read` }
+        const problem = `${this.#path} is ${bytes.length} bytes; at most ${MAX_CONFIG_BYTES} are read`
+        return { ok: false, problem }
       }
       text = bytes.toString('utf8')
     } catch (error) {
@@ -158,12 +163,16 @@ function configOf(value: Record<string, unknown>): DockerConfig {
     }
   }
   const store = value.credsStore
-  return { auths, credHelpers, credsStore: typeof store === 'string' && store !== '' ? store : undefined }
+  const credsStore = typeof store === 'string' && store !== '' ? store : undefined
+  return { auths, credHelpers, credsStore }
 }
 
-/** An `auths` entry's credentials: `identitytoken`, else `auth` (base64 user:password), else the pair. */
+/** An `auths` entry's credentials: `identitytoken`, else `auth` (base64 user:password), else both. */
 function authOf(entry: Record<string, unknown>, host: string): RegistryAuth | undefined {
-  const text = (key: string) => (typeof entry[key] === 'string' && entry[key] !== '' ? (entry[key] as string) : undefined)
+  const text = (key: string): string | undefined => {
+    const value = entry[key]
+    return typeof value === 'string' && value !== '' ? value : undefined
+  }
   const token = text('identitytoken')
   if (token !== undefined) {
     return { identitytoken: token, serveraddress: host }
@@ -173,7 +182,8 @@ function authOf(entry: Record<string, unknown>, host: string): RegistryAuth | un
     const decoded = Buffer.from(encoded, 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
     if (colon > 0) {
-      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: host }
+      const username = decoded.slice(0, colon)
+      return { username, password: decoded.slice(colon + 1), serveraddress: host }
     }
   }
   const username = text('username')

@@ -54,7 +54,8 @@ export class RegistrySender implements Sender {
       return true
     }
     const first = arrayAt(jsonObjectBody(request)?.events)?.[0]
-    return typeof pathAt(first, 'action') === 'string' && objectAt(pathAt(first, 'target')) !== undefined
+    const target = objectAt(pathAt(first, 'target'))
+    return typeof pathAt(first, 'action') === 'string' && target !== undefined
   }
 
   /**
@@ -75,7 +76,9 @@ export class RegistrySender implements Sender {
       return invalid('a registry notification must carry an "events" array')
     }
     if (events.length > MAX_REGISTRY_EVENTS) {
-      return invalid(`the notification's events list ${events.length} events; at most ${MAX_REGISTRY_EVENTS} are accepted`)
+      return invalid(
+        `the notification's events list ${events.length} events; at most ${MAX_REGISTRY_EVENTS} are accepted`,
+      )
     }
     const pushes: ImagePush[] = []
     const skipped: string[] = []
@@ -95,14 +98,16 @@ export class RegistrySender implements Sender {
       return ignored(ignoredReason(skipped))
     }
     if (pushes.length > MAX_PUSHES) {
-      return invalid(`the notification pushes ${pushes.length} tagged manifests; at most ${MAX_PUSHES} are accepted`)
+      return invalid(
+        `the notification pushes ${pushes.length} tagged manifests; at most ${MAX_PUSHES} are accepted`,
+      )
     }
     return accepted({
       kind: 'push',
       ...last,
       // One push is the common case and reads like every other registry sender's event.
       pushes: pushes.length > 1 ? pushes : undefined,
-      // A registry retries an envelope with the same events, so its first event id is the delivery's.
+      // A registry retries an envelope with the same events: its first event id is the delivery's.
       deliveryId: deliveryIdOf(request) ?? deliveryIdOfEvent(events[0]),
     })
   }
@@ -130,7 +135,8 @@ function readEvent(event: unknown, index: number): EventRead {
   }
   const type = stringAt(target.mediaType)
   if (type === undefined || !MANIFEST_MEDIA_TYPES.has(type.toLowerCase())) {
-    const what = type === 'application/octet-stream' ? 'a layer blob' : `media type ${quote(type ?? 'none')}`
+    const what =
+      type === 'application/octet-stream' ? 'a layer blob' : `media type ${quote(type ?? 'none')}`
     return { skipped: `push of ${what} to ${where}` }
   }
   if (tag === undefined) {
@@ -159,6 +165,8 @@ function ignoredReason(skipped: string[]): string {
     return `registry event ${skipped[0]}: only pushes of tagged manifests deploy`
   }
   const named = skipped.slice(0, MAX_NAMED_EVENTS).join('; ')
-  const more = skipped.length > MAX_NAMED_EVENTS ? `; and ${skipped.length - MAX_NAMED_EVENTS} more` : ''
-  return `none of the ${skipped.length} registry events is a push of a tagged manifest: ${named}${more}`
+  const rest = skipped.length - MAX_NAMED_EVENTS
+  const more = rest > 0 ? `; and ${rest} more` : ''
+  const count = skipped.length
+  return `none of the ${count} registry events is a push of a tagged manifest: ${named}${more}`
 }

@@ -73,7 +73,8 @@ async function pull(
   credentials: RegistryCredentials | undefined,
 ): Promise<void> {
   const lookup = await lookUpCredentials(credentials, reference)
-  log(`pulling ${reference} (${why})${lookup?.auth ? ` with credentials from ${lookup.source}` : ''}`)
+  const withCredentials = lookup?.auth ? ` with credentials from ${lookup.source}` : ''
+  log(`pulling ${reference} (${why})${withCredentials}`)
   const started = Date.now()
   try {
     await client.pullImage(reference, lookup?.auth)
@@ -88,18 +89,31 @@ async function pull(
  * engine's answer need not say so: for a registry it reaches over TLS it cannot verify (any
  * 127.0.0.0/8 one) it falls back to plain HTTP and reports that instead of the 401.
  */
-function pullFailure(reference: string, message: string, lookup: RegistryLookup | undefined): string {
+function pullFailure(
+  reference: string,
+  message: string,
+  lookup: RegistryLookup | undefined,
+): string {
   const failed = `pulling ${reference} failed, nothing was changed`
   const check =
-    'check the image name and tag and that the engine can reach its registry, or set deploy.pull to "missing" or "never" to use images already on the engine'
+    'check the image name and tag and that the engine can reach its registry, ' +
+    'or set deploy.pull to "missing" or "never" to use images already on the engine'
   if (lookup?.auth !== undefined) {
     return REFUSED_CREDENTIALS.test(message)
-      ? `${failed}: registry ${lookup.host} refused the pull (${message}); Deckhand sent the credentials from ${lookup.source}: check them`
+      ? `${failed}: registry ${lookup.host} refused the pull (${message}); ` +
+          `Deckhand sent the credentials from ${lookup.source}: check them`
       : `${failed}: ${message}; Deckhand sent the credentials from ${lookup.source}; ${check}`
   }
   if (lookup !== undefined) {
-    const refused = REFUSED_CREDENTIALS.test(message) ? `registry ${lookup.host} refused the pull (${message})` : message
-    return `${failed}: ${refused}; Deckhand has no credentials for ${lookup.host} (looked in ${lookup.source}): if it is private, run docker login ${lookup.host} for that file or point DECKHAND_REGISTRY_AUTH at a config.json that has them; otherwise ${check}`
+    const { host, source } = lookup
+    const refused = REFUSED_CREDENTIALS.test(message)
+      ? `registry ${host} refused the pull (${message})`
+      : message
+    return (
+      `${failed}: ${refused}; Deckhand has no credentials for ${host} (looked in ${source}): ` +
+      `if it is private, run docker login ${host} for that file or point ` +
+      `DECKHAND_REGISTRY_AUTH at a config.json that has them; otherwise ${check}`
+    )
   }
   return `${failed}: ${message}; ${check}`
 }
