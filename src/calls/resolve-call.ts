@@ -9,6 +9,7 @@ import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../mod
 import { refuseTag } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
 import { matchesGlob } from '../triggers/path-match.ts'
+import { registryHostOf } from '../model/registry-host.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
 export const MAX_PASSED_BODY_BYTES = 64 * 1024
@@ -55,8 +56,10 @@ export function resolveCall(resolve: ResolveInput): Resolution {
     git: services.some((service) => service.git),
     image: services.some((service) => service.image),
   }
+  // A registry notification may push several images: each service matches its own push.
+  const own = new Map(services.map((service) => [service, pushFor(service, event)]))
   const taking = services.filter((service) => {
-    const reason = mismatch(service, event, matching)
+    const reason = mismatch(service, own.get(service)!, matching)
     if (reason) {
       skipped.push({ service: service.name, reason })
     }
@@ -76,7 +79,7 @@ export function resolveCall(resolve: ResolveInput): Resolution {
     let params: DeploymentParams = {}
     if (step === 0) {
       // The generic sender reads ?tag= as its event's tag too: a noted service takes neither.
-      const tag = tagless.includes(service) ? undefined : (queryTag ?? event.tag)
+      const tag = tagless.includes(service) ? undefined : (queryTag ?? own.get(service)!.tag)
       if (tag !== undefined) {
         const refused = refuseTag(service, tag)
         if (refused) {
@@ -137,6 +140,22 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
 }
 
 /**
+ * The event as this service sees it: of a call that carries several pushes (a registry's
+ * batch), the last push of the service's own image; the event itself otherwise.
+ */
+function pushFor(service: Service, event: SenderEvent): SenderEvent {
+  const serviceImage = service.image
+  if (event.pushes === undefined || !serviceImage) {
+    return event
+  }
+  const own = event.pushes.findLast((push) => imageMismatch(serviceImage, push) === undefined)
+  // No push of its image: the event stays whole, and the mismatch names every push.
+  return own === undefined
+    ? event
+    : { ...event, pushes: undefined, image: own.image, tag: own.tag, registry: own.registry }
+}
+
+/**
  * Why an event is not for this service: another repository, branch, image or paths. When some
  * of the trigger's services follow git, a git push (repository, no image) is only for those,
  * as on Cloud 66; likewise a registry push is only for the services that name an image. A
@@ -167,11 +186,33 @@ function mismatch(
       }
     }
   }
-  const image = event.image
-  if (service.image && image && repositoryPath(image) !== repositoryPath(service.image)) {
-    return `image ${event.image} was pushed, service runs ${service.image}`
+  if (service.image && event.pushes) {
+    return `images ${event.pushes.map(pushedImage).join(', ')} were pushed, service runs ${service.image}`
+  }
+  if (service.image && event.image) {
+    return imageMismatch(service.image, event)
   }
   return undefined
+}
+
+/**
+ * Why a pushed image is not the service's: another repository or, when the sender names the
+ * registry (`request.host` of a distribution event), another registry host.
+ */
+function imageMismatch(
+  serviceImage: string,
+  push: { image?: string; registry?: string },
+): string | undefined {
+  const image = push.image ?? ''
+  const sameRegistry = push.registry === undefined || push.registry === registryHostOf(serviceImage)
+  if (!sameRegistry || repositoryPath(image) !== repositoryPath(serviceImage)) {
+    return `image ${pushedImage(push)} was pushed, service runs ${serviceImage}`
+  }
+  return undefined
+}
+
+function pushedImage(push: { image?: string; registry?: string }): string {
+  return push.registry === undefined ? (push.image ?? '') : `${push.registry}/${push.image ?? ''}`
 }
 
 function deploymentInput(

@@ -48,6 +48,7 @@ export const SENDER_IDS = [
   'harbor',
   'quay',
   'acr',
+  'registry',
 ] as const
 export type SenderId = (typeof SENDER_IDS)[number]
 

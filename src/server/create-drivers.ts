@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
 import type { Driver } from '../drivers/driver.ts'
+import { RegistryCredentials } from '../registry/registry-credentials.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
 
 export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
@@ -35,11 +36,18 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
     }
     case 'docker': {
       const { DockerDriver } = await import('../drivers/docker/docker-driver.ts')
-      return new DockerDriver({ socketPath: dockerHost(settings), gitDir: join(settings.dataDir, 'git') })
+      return new DockerDriver({
+        socketPath: dockerHost(settings),
+        gitDir: join(settings.dataDir, 'git'),
+        credentials: new RegistryCredentials(settings.registryAuth),
+      })
     }
     case 'swarm': {
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
-      return new SwarmDriver({ socketPath: dockerHost(settings) })
+      return new SwarmDriver({
+        socketPath: dockerHost(settings),
+        credentials: new RegistryCredentials(settings.registryAuth),
+      })
     }
     case 'kubernetes': {
       const { KubernetesDriver } = await import('../drivers/kubernetes/kubernetes-driver.ts')

@@ -6,6 +6,7 @@ import { LOG_FORMATS, type LogFormat } from './logger.ts'
 import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
 import { STATUS_HOSTS } from '../model/index.ts'
 import { readStatusTokens } from '../model/status-token.ts'
+import { defaultRegistryAuthPath } from '../registry/registry-credentials.ts'
 
 export interface ServerSettings {
   host: string
@@ -39,6 +40,11 @@ export interface ServerSettings {
    * continue them (`…_TOKEN_WEB`), by name: commit-status tokens (model/status-token.ts).
    */
   statusTokens: ReadonlyMap<string, string>
+  /**
+   * DECKHAND_REGISTRY_AUTH: the Docker config.json whose credentials the docker and swarm
+   * drivers send to private registries; default $DOCKER_CONFIG/config.json, ~/.docker/config.json.
+   */
+  registryAuth: string
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -123,6 +129,7 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     pruneIntervalMs: 10 * 60_000,
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
+    registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }

@@ -19,6 +19,7 @@ const SENDERS = [
   'harbor',
   'quay',
   'acr',
+  'registry',
 ]
 
 function splitList(text: string): string[] {

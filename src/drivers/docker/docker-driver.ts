@@ -101,7 +101,7 @@ export class DockerDriver implements Driver {
       ),
     )
     for (const reference of references) {
-      await ensureImage(this.#client, reference, pull, ctx.log)
+      await ensureImage(this.#client, reference, pull, ctx.log, this.#engine.credentials)
     }
     const swaps: Swap[] = []
     for (const container of containers) {

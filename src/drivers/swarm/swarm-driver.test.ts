@@ -1,5 +1,8 @@
 /** The swarm driver against a private single-node Swarm: updates, scaling, Swarm's own rollback. */
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import type { Service } from '../../model/index.ts'
@@ -7,7 +10,9 @@ import { makeContext, makeService, runDriverContract } from '../driver-contract.
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
 import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { startRegistry } from '../../../test/support/registry.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
+import { RegistryCredentials } from '../../registry/registry-credentials.ts'
 import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
 import { GuardedDriver } from '../guarded-driver.ts'
 import { SwarmDriver } from './swarm-driver.ts'
@@ -294,3 +299,31 @@ if (handle.engine) {
 } else {
   test('swarm driver contract', { skip: `docker unavailable: ${handle.skipReason}` }, () => {})
 }
+
+test('a Swarm redeploy to a private image sends the registry credentials, so the tasks pull it', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const registry = await startRegistry(t, { engine, secure: true })
+  if (!registry) return
+  const image = `${registry.host}/acme/swarm`
+  await registry.push(engine, 'dh-app:2', 'acme/swarm', '2')
+  // Only the registry has it now: the task must pull it, with the credentials of the update.
+  await engine.docker(['rmi', `${image}:2`])
+  const name = await createService(engine, 1)
+  const dir = await mkdtemp(join(tmpdir(), 'dh-swarm-auth-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const credentials = new RegistryCredentials(await registry.writeDockerConfig(dir))
+  const { ctx, lines } = makeContext()
+
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath, credentials }).redeploy(
+    makeService({ name, driver: 'swarm', target: { service: name }, image }),
+    { tag: '2', env: {} },
+    ctx,
+  )
+
+  assert.deepEqual(outcome, { state: 'succeeded', replicas: 1, tag: '2' }, lines.join('\n'))
+  const running = await runningContainers(engine, name)
+  assert.match(running[0]?.Config.Image ?? '', new RegExp(`^${image}:2`))
+  assert.equal(lines.join('\n').includes(registry.credentials!.password), false)
+})

@@ -19,6 +19,7 @@ import type { DockerEngineOptions } from '../docker/docker-engine.ts'
 import { DockerEngine } from '../docker/docker-engine.ts'
 import { imageReference } from '../docker/image-pull.ts'
 import { mergeEnv } from '../docker/recreate.ts'
+import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
@@ -206,10 +207,14 @@ export class SwarmDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       const spec = structuredClone(base.Spec)
       edit(spec)
+      // `--with-registry-auth`: the manager hands the credentials to the workers that pull.
+      const authconfig = await this.#registryAuth(spec)
       try {
-        await this.#client
-          .getService(base.ID)
-          .update({ _query: { version: base.Version.Index }, _body: spec })
+        await this.#client.getService(base.ID).update({
+          _query: { version: base.Version.Index },
+          _body: spec,
+          ...(authconfig === undefined ? {} : { authconfig }),
+        })
         return
       } catch (error) {
         // "update out of sequence": someone changed the service since we read its version.
@@ -219,6 +224,22 @@ export class SwarmDriver implements Driver {
         ctx.log(`Swarm service ${name} changed while we updated it; reading it again`)
         base = await this.#inspect(name)
       }
+    }
+  }
+
+  /** The credentials for the spec's image, or undefined; DeployFailure when they cannot be read. */
+  async #registryAuth(spec: SwarmServiceSpec): Promise<RegistryAuth | undefined> {
+    const image = spec.TaskTemplate?.ContainerSpec?.Image
+    if (this.#engine.credentials === undefined || !image) {
+      return undefined
+    }
+    try {
+      return (await this.#engine.credentials.forImage(image)).auth
+    } catch (error) {
+      throw new DeployFailure(
+        `Swarm service not updated, nothing was changed: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   }
 }
