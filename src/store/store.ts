@@ -105,7 +105,14 @@ export interface AcceptResult {
 }
 
 export type DeploymentOutcome =
-  | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
+  | {
+      state: 'succeeded'
+      replicas?: number | null
+      tag?: string | null
+      /** What ran, recorded on the deployment. */
+      image?: string | null
+      digest?: string | null
+    }
   | { state: 'failed' | 'canceled'; error: string }
 
 export interface LeaseState {

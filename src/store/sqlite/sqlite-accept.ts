@@ -178,6 +178,8 @@ class AcceptGroup {
       startedAt: null,
       finishedAt: null,
       error: null,
+      image: null,
+      digest: null,
       owner: null,
       leaseExpiresAt: null,
       cancelRequested: false,

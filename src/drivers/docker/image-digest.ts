@@ -1,0 +1,87 @@
+/**
+ * The manifest digest a docker redeploy will run, found before any container is touched: from
+ * the image's registry (Registry HTTP API v2), from Docker Hub through the engine's
+ * distribution inspect, or from the engine's own copy when the pull policy keeps to it.
+ */
+import type { PullPolicy } from '../../model/index.ts'
+import { DOCKER_HUB, parseImageName } from '../../registry/image-name.ts'
+import type { RegistryClient } from '../../registry/registry-client.ts'
+import type { DriverContext, ResolvedImage } from '../driver.ts'
+import type { DockerClient, ImageInspect } from './docker-client.ts'
+import { engineMessage, engineStatus } from './docker-client.ts'
+import { DeployFailure } from './deploy-failure.ts'
+import { repositoryOf } from './image-pull.ts'
+
+/**
+ * `reference` pinned to `digest` when it is of the repository the digest was resolved for
+ * (a target's containers may run other images; those keep their tag).
+ */
+export function pinnedReference(
+  reference: string,
+  digest: string | undefined,
+  resolvedFor: string,
+): string {
+  return digest && repositoryOf(reference) === repositoryOf(resolvedFor)
+    ? `${reference}@${digest}`
+    : reference
+}
+
+/**
+ * Resolves `reference` (a tag, no digest). With deploy.pull `never`, or `missing` and the
+ * image present, the engine's copy is what runs, so its digest is recorded and no registry
+ * is asked; otherwise the registry is, and a tag it does not know fails with its answer.
+ */
+export async function resolveDigest(
+  client: DockerClient,
+  registry: RegistryClient,
+  reference: string,
+  policy: PullPolicy,
+  ctx: DriverContext,
+): Promise<ResolvedImage> {
+  const name = parseImageName(reference)
+  if (!name) {
+    // An image ID or a name Docker reads differently: run it as it is.
+    return { image: reference, digest: null }
+  }
+  if (policy !== 'always') {
+    const local = await client
+      .getImage(reference)
+      .inspect()
+      .catch((error: unknown) => {
+        if (engineStatus(error) === 404) {
+          return null
+        }
+        throw error
+      })
+    if (local || policy === 'never') {
+      const digest = local ? localDigest(local, reference) : null
+      if (digest) {
+        ctx.log(`${reference} is ${digest} on the engine (deploy.pull is "${policy}")`)
+      }
+      return { image: reference, digest }
+    }
+  }
+  const tag = name.tag ?? 'latest'
+  let digest: string
+  try {
+    digest =
+      name.host === DOCKER_HUB
+        ? (await client.getImage(reference).distribution()).Descriptor.digest
+        : (await registry.manifestDigest(name.host, name.repository, tag, ctx.signal)).digest
+  } catch (error) {
+    const answer = name.host === DOCKER_HUB ? engineMessage(error) : (error as Error).message
+    throw new DeployFailure(
+      `tag ${tag} of ${repositoryOf(reference)} could not be resolved to a digest, so nothing was changed: ${answer}`,
+      { cause: error },
+    )
+  }
+  ctx.log(`${reference} is ${digest} (asked ${name.host === DOCKER_HUB ? 'Docker Hub through the engine' : name.host})`)
+  return { image: reference, digest }
+}
+
+/** The digest the engine's copy of `reference` was pulled or pushed by, if any. */
+function localDigest(image: ImageInspect, reference: string): string | null {
+  const prefix = `${repositoryOf(reference)}@`
+  const found = (image.RepoDigests ?? []).find((entry) => entry.startsWith(prefix))
+  return found ? found.slice(prefix.length) : null
+}
