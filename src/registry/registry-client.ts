@@ -95,9 +95,14 @@ export class RegistryClient {
   }
 
   /** Every tag of `host/repository`, following the `Link` pages (at most 100 of them). */
-  async listTags(host: string, repository: string, signal?: AbortSignal): Promise<string[]> {
+  async listTags(
+    host: string,
+    repository: string,
+    options: { pageSize?: number; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
+    const { pageSize = 100, signal } = options
     const tags: string[] = []
-    let path: string | null = `/v2/${repository}/tags/list`
+    let path: string | null = `/v2/${repository}/tags/list?n=${pageSize}`
     for (let page = 0; path !== null && page < MAX_TAG_PAGES; page++) {
       const answer = await this.#exchange(host, repository, 'GET', path, {}, signal)
       if (answer.status !== 200) {
@@ -108,7 +113,7 @@ export class RegistryClient {
         throw new RegistryError(`${host} answered its tags list of ${repository} with no tags array`, 200)
       }
       tags.push(...(body.tags ?? []).filter((tag): tag is string => typeof tag === 'string'))
-      path = nextPage(header(answer, 'link'), path)
+      path = nextPage(header(answer, 'link'), path, host)
     }
     return tags
   }
@@ -225,8 +230,11 @@ export class RegistryClient {
       this.#origins.set(host, `https://${host}`)
       return answer
     } catch (error) {
-      // Docker treats registries on loopback as insecure: plain HTTP when TLS does not answer.
-      if (!(error instanceof RegistryError) || error.status !== null || !isLoopback(host) || signal?.aborted) {
+      // Docker treats registries on loopback as insecure: plain HTTP when TLS is not spoken
+      // there. A certificate that is not trusted is an answer, never a reason to drop TLS.
+      const cause = error instanceof RegistryError ? error.cause : undefined
+      const notTls = cause instanceof RegistryUnreachable && !cause.isCertificateError
+      if (!notTls || !isLoopback(host) || signal?.aborted) {
         throw error
       }
       const answer = await this.#request({ method, url: new URL(path, `http://${host}`), headers, signal })
@@ -284,7 +292,7 @@ function refusal(host: string, what: string, answer: RegistryAnswer): RegistryEr
 }
 
 /** The path of a `Link: <…>; rel="next"` on the same registry, or null. */
-function nextPage(link: string | null, current: string): string | null {
+function nextPage(link: string | null, current: string, host: string): string | null {
   if (!link || link.length > 4096) {
     return null
   }
@@ -292,8 +300,8 @@ function nextPage(link: string | null, current: string): string | null {
   if (!match) {
     return null
   }
-  const next = new URL(match[1]!, 'http://registry.invalid')
-  if (next.host !== 'registry.invalid' || `${next.pathname}${next.search}` === current) {
+  const next = new URL(match[1]!, `http://${host}`)
+  if (next.host !== host || `${next.pathname}${next.search}` === current) {
     return null
   }
   return `${next.pathname}${next.search}`

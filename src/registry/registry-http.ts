@@ -24,6 +24,12 @@ export interface RegistryAnswer {
 /** Thrown when the registry cannot be reached or answers more than the cap; no status. */
 export class RegistryUnreachable extends Error {
   override name = 'RegistryUnreachable'
+
+  /** True when TLS was spoken and the registry's certificate was not trusted. */
+  get isCertificateError(): boolean {
+    const code = String((this.cause as { code?: unknown } | undefined)?.code ?? '')
+    return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)
+  }
 }
 
 /** Sends one request; resolves with any status, rejects with RegistryUnreachable. */

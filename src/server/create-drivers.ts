@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
 import type { Driver } from '../drivers/driver.ts'
+import { RegistryClient } from '../registry/registry-client.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
 
 export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
@@ -35,7 +36,11 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
     }
     case 'docker': {
       const { DockerDriver } = await import('../drivers/docker/docker-driver.ts')
-      return new DockerDriver({ socketPath: dockerHost(settings), gitDir: join(settings.dataDir, 'git') })
+      return new DockerDriver({
+        socketPath: dockerHost(settings),
+        gitDir: join(settings.dataDir, 'git'),
+        registry: registryClient(settings),
+      })
     }
     case 'swarm': {
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
@@ -52,4 +57,9 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
 // server's own env); the process environment still counts for settings built another way.
 function dockerHost(settings: ServerSettings): string | undefined {
   return settings.dockerHost || process.env.DOCKER_HOST || undefined
+}
+
+/** The registry client the docker and swarm drivers ask for digests. */
+function registryClient(settings: ServerSettings): RegistryClient {
+  return new RegistryClient({ ca: settings.registryCa })
 }

@@ -35,6 +35,11 @@ export const SETTINGS: readonly SettingEntry[] = [
     fallback: 'hub.docker.com,registry.hub.docker.com,*.docker.com',
     meaning: "comma list of hosts (host, host:port, *.domain) a Docker Hub callback_url may name; names must resolve to public addresses, a listed IP address is reached even when private",
   },
+  {
+    name: 'DECKHAND_REGISTRY_CA',
+    fallback: 'none',
+    meaning: "comma list of PEM files of CAs trusted, besides the system's, when Deckhand asks a registry for a tag's digest",
+  },
   { name: 'DECKHAND_CONCURRENCY', fallback: '4', meaning: 'deployments of different services that run at once' },
   { name: 'DECKHAND_LEASE_MS', fallback: '30000', meaning: "how long a running deployment's claim lasts unrenewed before another instance takes it over" },
   { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },
