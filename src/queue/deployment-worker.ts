@@ -201,36 +201,41 @@ export class DeploymentWorker {
     const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
     log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
     let resolved: ResolvedImage | null = null
-    if (!build && inner.resolveImage) {
-      // A rollback names the digest it goes back to; a redeploy asks what its tag names now.
-      if (deployment.params.digest) {
+    let skipped: DeploymentOutcome | undefined
+    // Resolving is part of each attempt: an engine or registry away for a moment is retried
+    // as deploy.retries says, like the redeploy itself.
+    result = await this.#withRetries(service, controller.signal, log, async () => {
+      if (!build && inner.resolveImage) {
+        // A rollback names the digest it goes back to; a redeploy asks what its tag names now.
         change.digest = deployment.params.digest
-      }
-      try {
-        resolved = await inner.resolveImage(service, change, ctx)
-      } catch (error) {
-        return { state: 'failed', error: (error as Error).message }
-      }
-      if (resolved?.digest) {
-        change.digest = resolved.digest
-        const unchanged = await this.#alreadyRunning(service, deployment, resolved)
-        if (unchanged) {
+        try {
+          resolved = await inner.resolveImage(service, change, ctx)
+        } catch (error) {
+          return { state: 'failed', error: (error as Error).message }
+        }
+        change.digest = resolved?.digest ?? undefined
+        if (resolved?.digest && (await this.#alreadyRunning(service, deployment, resolved))) {
           log.write(`already running ${resolved.digest} (${resolved.image}); deploy.skipUnchanged is set, so nothing was changed`)
-          return { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...resolved }
+          skipped = { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...resolved }
+          return skipped
         }
       }
+      return driver.redeploy(service, change, ctx)
+    })
+    if (skipped) {
+      return skipped
     }
-    result = await this.#withRetries(service, controller.signal, log, () => driver.redeploy(service, change, ctx))
     if (result.state !== 'succeeded') {
       return result
     }
     // A git build runs the tag the driver made from the commit; the call named none.
     const tag = build && result.tag ? result.tag : change.tag
+    const ran = resolved as ResolvedImage | null
     return {
       state: 'succeeded',
       ...(tag === undefined ? {} : { tag }),
       ...(result.replicas === undefined ? {} : { replicas: result.replicas }),
-      ...(resolved ? { image: resolved.image, digest: resolved.digest } : {}),
+      ...(ran ? { image: ran.image, digest: ran.digest } : {}),
     }
   }
 

@@ -29,7 +29,7 @@ import type { DockerEngineOptions } from './docker-engine.ts'
 import { DockerEngine } from './docker-engine.ts'
 import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
-import { pinnedReference, resolveDigest } from './image-digest.ts'
+import { DigestRefused, pinnedReference, resolveDigest } from './image-digest.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
 import {
@@ -167,19 +167,24 @@ export class DockerDriver implements Driver {
     change: RedeployChange,
     ctx: DriverContext,
   ): Promise<ResolvedImage | null> {
+    let reference: string
     try {
       const [first] = await this.#find(parseDockerTarget(service.target))
       if (!first) {
         return null
       }
-      const current = withoutDigest(first.Config.Image ?? first.Image)
-      const reference = imageReference(current, service.image, change.tag)
+      reference = imageReference(withoutDigest(first.Config.Image ?? first.Image), service.image, change.tag)
       if (change.digest) {
         return { image: reference, digest: change.digest }
       }
       return await resolveDigest(this.#client, this.#registry, reference, service.deploy.pull, ctx)
     } catch (error) {
-      throw new Error(this.#engine.failureMessage(error), { cause: error })
+      // Only the registry's refusal fails here; a missing container or an engine away is
+      // the redeploy's to report (and retry) inside the guard, as without digests.
+      if (error instanceof DigestRefused) {
+        throw error
+      }
+      return null
     }
   }
 

@@ -8,9 +8,14 @@ import { DOCKER_HUB, parseImageName } from '../../registry/image-name.ts'
 import type { RegistryClient } from '../../registry/registry-client.ts'
 import type { DriverContext, ResolvedImage } from '../driver.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
-import { engineMessage, engineStatus } from './docker-client.ts'
+import { engineMessage, engineStatus, isUnreachable } from './docker-client.ts'
 import { DeployFailure } from './deploy-failure.ts'
 import { repositoryOf } from './image-pull.ts'
+
+/** The registry (or the engine for Docker Hub) would not resolve the tag: nothing is touched. */
+export class DigestRefused extends DeployFailure {
+  override name = 'DigestRefused'
+}
 
 /**
  * `reference` pinned to `digest` when it is of the repository the digest was resolved for
@@ -69,8 +74,11 @@ export async function resolveDigest(
         ? (await client.getImage(reference).distribution()).Descriptor.digest
         : (await registry.manifestDigest(name.host, name.repository, tag, ctx.signal)).digest
   } catch (error) {
+    if (isUnreachable(error)) {
+      throw error
+    }
     const answer = name.host === DOCKER_HUB ? engineMessage(error) : (error as Error).message
-    throw new DeployFailure(
+    throw new DigestRefused(
       `tag ${tag} of ${repositoryOf(reference)} could not be resolved to a digest, so nothing was changed: ${answer}`,
       { cause: error },
     )
