@@ -44,7 +44,7 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
     }
     case 'swarm': {
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
-      return new SwarmDriver({ socketPath: dockerHost(settings) })
+      return new SwarmDriver({ socketPath: dockerHost(settings), registry: registryClient(settings) })
     }
     case 'kubernetes': {
       const { KubernetesDriver } = await import('../drivers/kubernetes/kubernetes-driver.ts')
