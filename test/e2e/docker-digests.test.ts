@@ -126,6 +126,10 @@ test('a redeploy records the image and digest it ran, and the container runs pin
 test('with deploy.skipUnchanged a redeploy of the digest already running succeeds at once', async (t) => {
   const s = await setup(t, { skipUnchanged: true })
   if (!s) return
+  const refused = await s.server.api('PATCH', '/api/v1/services/web', { deploy: { skipUnchanged: 'yes' } })
+  assert.equal(refused.status, 400, JSON.stringify(refused.body))
+  assert.match(refused.body.error, /skipUnchanged/)
+  assert.equal((await s.server.api('GET', '/api/v1/services/web')).body.deploy.skipUnchanged, true)
   const first = await deployAndWait(s.server, 'deployments', { tag: 'latest' })
   assert.equal(first.state, 'succeeded', first.error)
   const deployed = await inspect(s.engine, s.container)
