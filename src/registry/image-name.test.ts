@@ -12,8 +12,18 @@ test('a reference splits into host, repository, tag and digest as Docker reads i
     tag: '2',
     digest: DIGEST,
   })
-  assert.deepEqual(parseImageName('nginx'), { host: 'docker.io', repository: 'library/nginx', tag: null, digest: null })
-  assert.deepEqual(parseImageName('acme/web:latest'), { host: 'docker.io', repository: 'acme/web', tag: 'latest', digest: null })
+  assert.deepEqual(parseImageName('nginx'), {
+    host: 'docker.io',
+    repository: 'library/nginx',
+    tag: null,
+    digest: null,
+  })
+  assert.deepEqual(parseImageName('acme/web:latest'), {
+    host: 'docker.io',
+    repository: 'acme/web',
+    tag: 'latest',
+    digest: null,
+  })
   assert.equal(parseImageName('localhost/web:1')?.host, 'localhost')
   assert.equal(parseImageName('index.docker.io/acme/web')?.host, 'docker.io')
   assert.equal(parseImageName('ghcr.io/acme/web')?.repository, 'acme/web')

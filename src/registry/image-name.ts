@@ -51,7 +51,8 @@ export function parseImageName(reference: string): ImageName | null {
   }
   const parts = rest.split('/')
   const first = parts[0] ?? ''
-  const hasHost = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
+  const hasHost =
+    parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
   const host = hasHost ? first : DOCKER_HUB
   if (hasHost && !HOST.test(host)) {
     return null
@@ -60,7 +61,8 @@ export function parseImageName(reference: string): ImageName | null {
   if (path.length === 0 || !path.every((part) => COMPONENT.test(part))) {
     return null
   }
-  const repository = host === DOCKER_HUB && path.length === 1 ? `library/${path[0]}` : path.join('/')
+  const repository =
+    host === DOCKER_HUB && path.length === 1 ? `library/${path[0]}` : path.join('/')
   return { host: normaliseHost(host), repository, tag, digest }
 }
 

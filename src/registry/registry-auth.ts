@@ -12,7 +12,9 @@ export interface RegistryCredentials {
 }
 
 /** Where the client finds credentials for a registry host; null when it has none. */
-export type CredentialsFor = (host: string) => Promise<RegistryCredentials | null> | RegistryCredentials | null
+export type CredentialsFor = (
+  host: string,
+) => Promise<RegistryCredentials | null> | RegistryCredentials | null
 
 export interface Challenge {
   scheme: 'basic' | 'bearer'
@@ -32,7 +34,9 @@ export function parseChallenge(header: string | undefined): Challenge | null {
     return null
   }
   const params: Record<string, string> = {}
-  for (const [, key, quoted, bare] of header.slice(match[0].length).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) {
+  for (const [, key, quoted, bare] of header
+    .slice(match[0].length)
+    .matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) {
     params[key!.toLowerCase()] = quoted ?? bare ?? ''
   }
   return { scheme: match[1]!.toLowerCase() as Challenge['scheme'], params }
@@ -43,7 +47,9 @@ export function basicAuthorization(credentials: RegistryCredentials): string {
 }
 
 /** The token of a realm's JSON answer (`token`, or OAuth's `access_token`) and its lifetime. */
-export function readToken(answer: RegistryAnswer): { token: string; expiresInSeconds: number } | null {
+export function readToken(
+  answer: RegistryAnswer,
+): { token: string; expiresInSeconds: number } | null {
   try {
     const body = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>
     const token = typeof body.token === 'string' ? body.token : body.access_token
@@ -51,7 +57,8 @@ export function readToken(answer: RegistryAnswer): { token: string; expiresInSec
       return null
     }
     // The spec's default lifetime is 60 s when the realm does not say.
-    const expires = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
+    const expires =
+      typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
     return { token, expiresInSeconds: expires }
   } catch {
     return null

@@ -20,7 +20,7 @@ test('a tag resolves to the digest the engine pushed, on a plain registry over h
   assert.match(mediaType ?? '', /manifest/)
 })
 
-test('a tag the registry does not know is refused with the registry\'s own answer', async (t) => {
+test("a tag the registry does not know is refused with the registry's own answer", async (t) => {
   const engine = handle.use(t)
   const registry = engine && (await startRegistry(t, { engine }))
   if (!engine || !registry) {
@@ -28,15 +28,18 @@ test('a tag the registry does not know is refused with the registry\'s own answe
   }
   await registry.push(engine, BASE_IMAGE, 'acme/web', '1')
   const client = new RegistryClient()
-  await assert.rejects(client.manifestDigest(registry.host, 'acme/web', 'nope'), (error: unknown) => {
-    assert.ok(error instanceof RegistryError)
-    assert.equal(error.status, 404)
-    assert.match(error.message, /answered 404 for acme\/web:nope .*MANIFEST_UNKNOWN/)
-    return true
-  })
+  await assert.rejects(
+    client.manifestDigest(registry.host, 'acme/web', 'nope'),
+    (error: unknown) => {
+      assert.ok(error instanceof RegistryError)
+      assert.equal(error.status, 404)
+      assert.match(error.message, /answered 404 for acme\/web:nope .*MANIFEST_UNKNOWN/)
+      return true
+    },
+  )
 })
 
-test('tags are listed across the registry\'s Link pages', async (t) => {
+test("tags are listed across the registry's Link pages", async (t) => {
   const engine = handle.use(t)
   const registry = engine && (await startRegistry(t, { engine }))
   if (!engine || !registry) {
@@ -69,11 +72,14 @@ test('a secure registry answers over TLS with its CA and the credentials the cli
   assert.deepEqual(asked, [registry.host])
 
   const anonymous = new RegistryClient({ ca: [registry.ca] })
-  await assert.rejects(anonymous.manifestDigest(registry.host, 'acme/private', '1'), (error: Error) => {
-    assert.ok(error instanceof RegistryError)
-    assert.match(error.message, /asks for credentials and Deckhand has none for it/)
-    return true
-  })
+  await assert.rejects(
+    anonymous.manifestDigest(registry.host, 'acme/private', '1'),
+    (error: Error) => {
+      assert.ok(error instanceof RegistryError)
+      assert.match(error.message, /asks for credentials and Deckhand has none for it/)
+      return true
+    },
+  )
   const wrong = new RegistryClient({
     ca: [registry.ca],
     credentialsFor: () => ({ username: 'deckhand', password: 'not-the-password' }),
@@ -84,5 +90,8 @@ test('a secure registry answers over TLS with its CA and the credentials the cli
     return true
   })
   const untrusted = new RegistryClient({ credentialsFor: () => registry.credentials })
-  await assert.rejects(untrusted.manifestDigest(registry.host, 'acme/private', '1'), /could not be asked: .*certificate/)
+  await assert.rejects(
+    untrusted.manifestDigest(registry.host, 'acme/private', '1'),
+    /could not be asked: .*certificate/,
+  )
 })

@@ -62,7 +62,8 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.#credentialsFor = options.credentialsFor ?? (() => null)
-    this.#ca = options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined
+    this.#ca =
+      options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   }
@@ -89,7 +90,10 @@ export class RegistryClient {
     }
     const sent = header(get, 'docker-content-digest')
     return {
-      digest: sent && isDigest(sent) ? sent : `sha256:${createHash('sha256').update(get.body).digest('hex')}`,
+      digest:
+        sent && isDigest(sent)
+          ? sent
+          : `sha256:${createHash('sha256').update(get.body).digest('hex')}`,
       mediaType: header(get, 'content-type'),
     }
   }
@@ -110,7 +114,10 @@ export class RegistryClient {
       }
       const body = parseJson(answer.body) as { tags?: unknown } | null
       if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
-        throw new RegistryError(`${host} answered its tags list of ${repository} with no tags array`, 200)
+        throw new RegistryError(
+          `${host} answered its tags list of ${repository} with no tags array`,
+          200,
+        )
       }
       tags.push(...(body.tags ?? []).filter((tag): tag is string => typeof tag === 'string'))
       path = nextPage(header(answer, 'link'), path, host)
@@ -131,7 +138,13 @@ export class RegistryClient {
     const cacheKey = `${host}\n${scope}`
     const cached = this.#tokens.get(cacheKey)
     const authorization = cached && cached.expiresAt > Date.now() ? cached.authorization : undefined
-    const first = await this.#send(host, method, path, { ...headers, ...(authorization ? { authorization } : {}) }, signal)
+    const first = await this.#send(
+      host,
+      method,
+      path,
+      { ...headers, ...(authorization ? { authorization } : {}) },
+      signal,
+    )
     if (first.status !== 401) {
       return first
     }
@@ -150,7 +163,13 @@ export class RegistryClient {
       )
     }
     this.#remember(cacheKey, answer, challenge?.scheme === 'bearer' ? undefined : 3600)
-    const second = await this.#send(host, method, path, { ...headers, authorization: answer }, signal)
+    const second = await this.#send(
+      host,
+      method,
+      path,
+      { ...headers, authorization: answer },
+      signal,
+    )
     if (second.status === 401) {
       this.#tokens.delete(cacheKey)
       const whose = credentials ? `the credentials Deckhand has for ${host}` : 'anonymous access'
@@ -189,14 +208,19 @@ export class RegistryClient {
       signal,
     })
     if (answer.status !== 200) {
+      const asked = credentials ? 'the credentials Deckhand has' : 'an anonymous token'
       throw new RegistryError(
-        `the token service of ${host} (${realm.origin}) refused ${credentials ? 'the credentials Deckhand has' : 'an anonymous token'}: ${answer.status} ${errorText(answer)}`,
+        `the token service of ${host} (${realm.origin}) refused ${asked}: ` +
+          `${answer.status} ${errorText(answer)}`,
         answer.status,
       )
     }
     const token = readToken(answer)
     if (!token) {
-      throw new RegistryError(`the token service of ${host} (${realm.origin}) answered no token`, 502)
+      throw new RegistryError(
+        `the token service of ${host} (${realm.origin}) answered no token`,
+        502,
+      )
     }
     const authorization = `Bearer ${token.token}`
     this.#remember(`${host}\n${params.scope ?? scope}`, authorization, token.expiresInSeconds)
@@ -211,7 +235,10 @@ export class RegistryClient {
       this.#tokens.delete(this.#tokens.keys().next().value!)
     }
     // A token is used until 10 s before it expires, so a slow request does not carry a dead one.
-    this.#tokens.set(key, { authorization, expiresAt: Date.now() + Math.max(0, seconds - 10) * 1000 })
+    this.#tokens.set(key, {
+      authorization,
+      expiresAt: Date.now() + Math.max(0, seconds - 10) * 1000,
+    })
   }
 
   async #send(
@@ -226,7 +253,12 @@ export class RegistryClient {
       return this.#request({ method, url: new URL(path, known), headers, signal })
     }
     try {
-      const answer = await this.#request({ method, url: new URL(path, `https://${host}`), headers, signal })
+      const answer = await this.#request({
+        method,
+        url: new URL(path, `https://${host}`),
+        headers,
+        signal,
+      })
       this.#origins.set(host, `https://${host}`)
       return answer
     } catch (error) {
@@ -237,7 +269,12 @@ export class RegistryClient {
       if (!notTls || !isLoopback(host) || signal?.aborted) {
         throw error
       }
-      const answer = await this.#request({ method, url: new URL(path, `http://${host}`), headers, signal })
+      const answer = await this.#request({
+        method,
+        url: new URL(path, `http://${host}`),
+        headers,
+        signal,
+      })
       this.#origins.set(host, `http://${host}`)
       return answer
     }
@@ -250,10 +287,17 @@ export class RegistryClient {
     signal: AbortSignal | undefined
   }): Promise<RegistryAnswer> {
     try {
-      return await registryRequest({ ...options, ca: this.#ca, maxBytes: this.#maxBytes, timeoutMs: this.#timeoutMs })
+      return await registryRequest({
+        ...options,
+        ca: this.#ca,
+        maxBytes: this.#maxBytes,
+        timeoutMs: this.#timeoutMs,
+      })
     } catch (error) {
       if (error instanceof RegistryUnreachable) {
-        throw new RegistryError(`the registry could not be asked: ${error.message}`, null, { cause: error })
+        throw new RegistryError(`the registry could not be asked: ${error.message}`, null, {
+          cause: error,
+        })
       }
       throw error
     }
@@ -279,16 +323,24 @@ function errorText(answer: RegistryAnswer): string {
   if (body && Array.isArray(body.errors) && body.errors.length > 0) {
     return body.errors
       .slice(0, 3)
-      .map((error) => [error.code, error.message].filter((part) => typeof part === 'string').join(': '))
+      .map((error) =>
+        [error.code, error.message].filter((part) => typeof part === 'string').join(': '),
+      )
       .join('; ')
   }
-  const text = answer.body.toString('utf8', 0, 200).replace(/[^\x20-\x7e]+/g, ' ').trim()
+  const text = answer.body
+    .toString('utf8', 0, 200)
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
   return text || '(no body)'
 }
 
 function refusal(host: string, what: string, answer: RegistryAnswer): RegistryError {
   const hint = answer.status === 404 ? ' (the tag or repository does not exist there)' : ''
-  return new RegistryError(`${host} answered ${answer.status} for ${what}${hint}: ${errorText(answer)}`, answer.status)
+  return new RegistryError(
+    `${host} answered ${answer.status} for ${what}${hint}: ${errorText(answer)}`,
+    answer.status,
+  )
 }
 
 /** The path of a `Link: <…>; rel="next"` on the same registry, or null. */

@@ -69,7 +69,11 @@ export function registryRequest(options: RegistryRequest): Promise<RegistryAnswe
         })
         res.on('error', (error) => fail(error.message, error))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
         )
       },
     )

@@ -33,37 +33,56 @@ test('a Bearer challenge is answered with a token from the realm, asked with the
     seen.push({ path: req.url ?? '', authorization: req.headers.authorization })
     const url = new URL(req.url ?? '/', `http://${self}`)
     if (url.pathname === '/token') {
-      const ok = req.headers.authorization === BASIC && url.searchParams.get('service') === 'stand-in' &&
+      const ok =
+        req.headers.authorization === BASIC &&
+        url.searchParams.get('service') === 'stand-in' &&
         url.searchParams.get('scope') === 'repository:acme/web:pull'
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(ok ? { token: 'tok-1', expires_in: 300 } : { errors: [{ code: 'DENIED' }] }))
+      res.end(
+        JSON.stringify(ok ? { token: 'tok-1', expires_in: 300 } : { errors: [{ code: 'DENIED' }] }),
+      )
       return
     }
     if (req.headers.authorization !== 'Bearer tok-1') {
       res.writeHead(401, {
         'www-authenticate': `Bearer realm="http://${self}/token",service="stand-in",scope="repository:acme/web:pull"`,
       })
-      res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }))
+      res.end(
+        JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }),
+      )
       return
     }
-    res.writeHead(200, { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.oci.image.index.v1+json' })
+    res.writeHead(200, {
+      'docker-content-digest': DIGEST,
+      'content-type': 'application/vnd.oci.image.index.v1+json',
+    })
     res.end()
   })
-  const client = new RegistryClient({ credentialsFor: () => ({ username: 'ci', password: 's3cret' }) })
+  const client = new RegistryClient({
+    credentialsFor: () => ({ username: 'ci', password: 's3cret' }),
+  })
 
   assert.equal((await client.manifestDigest(host, 'acme/web', 'latest')).digest, DIGEST)
   // The token is cached: a second resolve goes straight to the registry with it.
   assert.equal((await client.manifestDigest(host, 'acme/web', 'latest')).digest, DIGEST)
   assert.deepEqual(
     seen.map((s) => s.path.split('?')[0]),
-    ['/v2/acme/web/manifests/latest', '/token', '/v2/acme/web/manifests/latest', '/v2/acme/web/manifests/latest'],
+    [
+      '/v2/acme/web/manifests/latest',
+      '/token',
+      '/v2/acme/web/manifests/latest',
+      '/v2/acme/web/manifests/latest',
+    ],
   )
   assert.equal(seen.at(-1)?.authorization, 'Bearer tok-1')
 
   const anonymous = new RegistryClient()
   await assert.rejects(anonymous.manifestDigest(host, 'acme/web', 'latest'), (error: unknown) => {
     assert.ok(error instanceof RegistryError)
-    assert.match(error.message, /token service of 127\.0\.0\.1:\d+ .*refused an anonymous token: 401 DENIED/)
+    assert.match(
+      error.message,
+      /token service of 127\.0\.0\.1:\d+ .*refused an anonymous token: 401 DENIED/,
+    )
     return true
   })
 })
@@ -82,11 +101,23 @@ test('an answer larger than the bound, or slower than the deadline, is refused',
 })
 
 test('a WWW-Authenticate header is read in one pass and only for Basic or Bearer', () => {
-  assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"'), {
-    scheme: 'bearer',
-    params: { realm: 'https://auth.example/token', service: 'reg', scope: 'repository:a/b:pull,push' },
+  assert.deepEqual(
+    parseChallenge(
+      'Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push"',
+    ),
+    {
+      scheme: 'bearer',
+      params: {
+        realm: 'https://auth.example/token',
+        service: 'reg',
+        scope: 'repository:a/b:pull,push',
+      },
+    },
+  )
+  assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), {
+    scheme: 'basic',
+    params: { realm: 'Registry Realm' },
   })
-  assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), { scheme: 'basic', params: { realm: 'Registry Realm' } })
   assert.equal(parseChallenge('Negotiate abc'), null)
   assert.equal(parseChallenge(`Bearer ${'x='.repeat(5000)}`), null)
 })

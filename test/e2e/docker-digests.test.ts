@@ -96,7 +96,10 @@ test('a tag the registry does not know is refused with its answer, and nothing c
   const deployment = await deployAndWait(s.server, 'deployments', { tag: 'no-such-tag' })
 
   assert.equal(deployment.state, 'failed')
-  assert.match(deployment.error, /tag no-such-tag of 127\.0\.0\.1:\d+\/acme\/web could not be resolved to a digest, so nothing was changed/)
+  assert.match(
+    deployment.error,
+    /tag no-such-tag of 127\.0\.0\.1:\d+\/acme\/web could not be resolved to a digest, so nothing was changed/,
+  )
   assert.match(deployment.error, /answered 404 .*MANIFEST_UNKNOWN/)
   const after = await inspect(s.engine, s.container)
   assert.equal(after.Id, before.Id)
@@ -126,7 +129,9 @@ test('a redeploy records the image and digest it ran, and the container runs pin
 test('with deploy.skipUnchanged a redeploy of the digest already running succeeds at once', async (t) => {
   const s = await setup(t, { skipUnchanged: true })
   if (!s) return
-  const refused = await s.server.api('PATCH', '/api/v1/services/web', { deploy: { skipUnchanged: 'yes' } })
+  const refused = await s.server.api('PATCH', '/api/v1/services/web', {
+    deploy: { skipUnchanged: 'yes' },
+  })
   assert.equal(refused.status, 400, JSON.stringify(refused.body))
   assert.match(refused.body.error, /skipUnchanged/)
   assert.equal((await s.server.api('GET', '/api/v1/services/web')).body.deploy.skipUnchanged, true)

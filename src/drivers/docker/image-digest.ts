@@ -79,11 +79,14 @@ export async function resolveDigest(
     }
     const answer = name.host === DOCKER_HUB ? engineMessage(error) : (error as Error).message
     throw new DigestRefused(
-      `tag ${tag} of ${repositoryOf(reference)} could not be resolved to a digest, so nothing was changed: ${answer}`,
+      `tag ${tag} of ${repositoryOf(reference)} could not be resolved to a digest, ` +
+        `so nothing was changed: ${answer}`,
       { cause: error },
     )
   }
-  ctx.log(`${reference} is ${digest} (asked ${name.host === DOCKER_HUB ? 'Docker Hub through the engine' : name.host})`)
+  ctx.log(
+    `${reference} is ${digest} (asked ${name.host === DOCKER_HUB ? 'Docker Hub via the engine' : name.host})`,
+  )
   return { image: reference, digest }
 }
 
