@@ -255,7 +255,10 @@ export class Admin {
     return this.#accept(planned.intent)
   }
 
-  /** Redeploys the tag and environment of the last successful deployment before the current one. */
+  /**
+   * Redeploys the tag and environment of the last successful deployment before the current
+   * one, pinned to the digest it ran when it recorded one: a moved `:latest` goes back exactly.
+   */
   async rollback(name: string): Promise<AcceptResult> {
     if (!(await this.store.getService(name))) {
       throw notFound(`service ${name}`)
@@ -268,7 +271,10 @@ export class Admin {
     return this.#accept({
       service: name,
       action: 'rollback',
-      params: previous.params.tag === undefined ? {} : { tag: previous.params.tag },
+      params: {
+        ...(previous.params.tag === undefined ? {} : { tag: previous.params.tag }),
+        ...(previous.digest === null ? {} : { digest: previous.digest }),
+      },
       input: { ...previous.input, triggerName: null },
       triggerId: null,
     })

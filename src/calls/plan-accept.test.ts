@@ -60,6 +60,8 @@ const queued = (name: string, action: DeploymentAction, params: Params, calls = 
   startedAt: null,
   finishedAt: null,
   error: null,
+  image: null,
+  digest: null,
   owner: null,
   leaseExpiresAt: null,
   cancelRequested: false,

@@ -155,6 +155,8 @@ function queuedDeployment(
     startedAt: null,
     finishedAt: null,
     error: null,
+    image: null,
+    digest: null,
     owner: null,
     leaseExpiresAt: null,
     cancelRequested: false,

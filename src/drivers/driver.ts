@@ -31,6 +31,19 @@ export interface RedeployChange {
    * sets it for docker services only, so no other driver has to refuse it.
    */
   build?: GitBuild
+  /**
+   * The manifest digest to run the image by (`repo:tag@sha256:…`): what resolveImage found,
+   * or the digest a rollback goes back to. Absent: the tag is run as the engine has it.
+   */
+  digest?: string
+}
+
+/** An image reference and the manifest digest its tag named when it was resolved. */
+export interface ResolvedImage {
+  /** The reference without a digest, `host:port/acme/web:2`. */
+  image: string
+  /** `sha256:…`, or null when the image is only on the engine and no registry was asked. */
+  digest: string | null
 }
 
 /**
@@ -111,6 +124,13 @@ export interface Driver {
   checkTarget(target: Record<string, unknown>): string[]
   /** Replaces the running instances; a deploy that does not work is a failed outcome. */
   redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
+  /**
+   * Optional: the image a redeploy with `change` would run and the digest its tag names now,
+   * asked before anything is touched; null when the driver runs no image it can name. With
+   * `change.digest` set (a rollback) that digest is the answer, no registry asked. A throw
+   * (a tag the registry does not know, with its answer) fails the deployment unchanged.
+   */
+  resolveImage?(service: Service, change: RedeployChange, ctx: DriverContext): Promise<ResolvedImage | null>
   /** Sets the replica count (already clamped to the service's bounds). */
   scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
   /** What runs now. */

@@ -107,6 +107,8 @@ export interface DeployPolicy {
   healthTimeoutMs: number
   pull: PullPolicy
   rollback: boolean
+  /** A redeploy whose digest equals the one running succeeds at once; false when absent. */
+  skipUnchanged?: boolean
   /** Times a failed redeploy or scale is tried again within its deployment; 0 when absent. */
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
@@ -180,6 +182,8 @@ export interface DeploymentParams {
   by?: number
   /** Absolute replica count, for manual scale and rollbacks. */
   replicas?: number
+  /** The manifest digest to run, pinned: a rollback's way back to exactly what ran before. */
+  digest?: string
 }
 
 /** What a deployment hands its driver besides the action: the section-4 environment. */
@@ -209,6 +213,10 @@ export interface Deployment {
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** The image reference a succeeded redeploy or rollback ran (`host/acme/web:2`), else null. */
+  image: string | null
+  /** The manifest digest that image named when it was deployed, or null when none was known. */
+  digest: string | null
   owner: string | null
   leaseExpiresAt: string | null
   cancelRequested: boolean

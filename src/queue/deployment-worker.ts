@@ -7,7 +7,13 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { DriverContext, DriverOutcome, GitBuild } from '../drivers/driver.ts'
+import type {
+  DriverContext,
+  DriverOutcome,
+  GitBuild,
+  RedeployChange,
+  ResolvedImage,
+} from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
@@ -194,13 +200,55 @@ export class DeploymentWorker {
     }
     const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
     log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
-    result = await this.#withRetries(service, controller.signal, log, () => driver.redeploy(service, change, ctx))
+    let resolved: ResolvedImage | null = null
+    let skipped: DeploymentOutcome | undefined
+    // Resolving is part of each attempt: an engine or registry away for a moment is retried
+    // as deploy.retries says, like the redeploy itself.
+    result = await this.#withRetries(service, controller.signal, log, async () => {
+      if (!build && inner.resolveImage) {
+        // A rollback names the digest it goes back to; a redeploy asks what its tag names now.
+        change.digest = deployment.params.digest
+        try {
+          resolved = await inner.resolveImage(service, change, ctx)
+        } catch (error) {
+          return { state: 'failed', error: (error as Error).message }
+        }
+        change.digest = resolved?.digest ?? undefined
+        if (resolved?.digest && (await this.#alreadyRunning(service, deployment, resolved))) {
+          log.write(`already running ${resolved.digest} (${resolved.image}); deploy.skipUnchanged is set, so nothing was changed`)
+          skipped = { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...resolved }
+          return skipped
+        }
+      }
+      return driver.redeploy(service, change, ctx)
+    })
+    if (skipped) {
+      return skipped
+    }
     if (result.state !== 'succeeded') {
       return result
     }
     // A git build runs the tag the driver made from the commit; the call named none.
     const tag = build && result.tag ? result.tag : change.tag
-    return { state: 'succeeded', ...(tag === undefined ? {} : { tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+    const ran = resolved as ResolvedImage | null
+    return {
+      state: 'succeeded',
+      ...(tag === undefined ? {} : { tag }),
+      ...(result.replicas === undefined ? {} : { replicas: result.replicas }),
+      ...(ran ? { image: ran.image, digest: ran.digest } : {}),
+    }
+  }
+
+  /**
+   * deploy.skipUnchanged: a redeploy whose digest is the one the last succeeded deployment
+   * ran. Rollbacks always run; a service not deployed by Deckhand yet has nothing to compare.
+   */
+  async #alreadyRunning(service: Service, deployment: Deployment, resolved: ResolvedImage): Promise<boolean> {
+    if (!service.deploy.skipUnchanged || deployment.action !== 'redeploy') {
+      return false
+    }
+    const last = await this.#o.store.lastSucceededBefore(service.name, deployment.id)
+    return last !== undefined && last.digest === resolved.digest && last.image === resolved.image
   }
 
   /**

@@ -1,4 +1,5 @@
 /** Server settings from the environment (PRODUCT.md section 7), each with its default. */
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
@@ -45,6 +46,8 @@ export interface ServerSettings {
    * drivers send to private registries; default $DOCKER_CONFIG/config.json, ~/.docker/config.json.
    */
   registryAuth: string
+  /** DECKHAND_REGISTRY_CA: PEM certificates trusted for registries besides the system's roots. */
+  registryCa: string[]
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -130,7 +133,27 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
     registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
+    registryCa: readRegistryCa(env.DECKHAND_REGISTRY_CA),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }
+}
+
+/** The PEM files DECKHAND_REGISTRY_CA names (comma list), read once so a typo stops startup. */
+function readRegistryCa(value: string | undefined): string[] {
+  const files = (value ?? '').split(',').map((file) => file.trim()).filter(Boolean)
+  return files.map((file) => {
+    let pem: string
+    try {
+      pem = readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new SettingsError(
+        `DECKHAND_REGISTRY_CA names ${file}, which cannot be read: ${(error as Error).message}`,
+      )
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new SettingsError(`DECKHAND_REGISTRY_CA names ${file}, which holds no PEM certificate`)
+    }
+    return pem
+  })
 }

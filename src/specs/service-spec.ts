@@ -67,6 +67,7 @@ export const serviceSpecSchema = {
         healthTimeout: durationSchema,
         pull: { type: 'string', enum: [...PULL_POLICIES] },
         rollback: { type: 'boolean' },
+        skipUnchanged: { type: 'boolean' },
         retries: { type: 'integer', minimum: 0 },
         retryBackoff: durationSchema,
       },
@@ -161,6 +162,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.rollback !== undefined && typeof deployInput.rollback !== 'boolean') {
     problems.add(['deploy', 'rollback'], 'must be true or false')
   }
+  if (deployInput.skipUnchanged !== undefined && typeof deployInput.skipUnchanged !== 'boolean') {
+    problems.add(['deploy', 'skipUnchanged'], 'must be true or false')
+  }
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -202,6 +206,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         healthTimeoutMs: healthTimeoutMs!,
         pull: (deployInput.pull as PullPolicy | undefined) ?? 'missing',
         rollback: deployInput.rollback !== false,
+        ...(deployInput.skipUnchanged === true ? { skipUnchanged: true } : {}),
         ...(retries !== undefined ? { retries } : {}),
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
       },
@@ -327,6 +332,7 @@ export function serviceView(service: Service): Record<string, unknown> {
       healthTimeout: formatDuration(deploy.healthTimeoutMs),
       pull: deploy.pull,
       rollback: deploy.rollback,
+      ...(deploy.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
       ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
     },

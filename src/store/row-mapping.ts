@@ -120,6 +120,8 @@ export function toDeployment(row: Row): Deployment {
     startedAt: text(row.started_at),
     finishedAt: text(row.finished_at),
     error: text(row.error),
+    image: text(row.image),
+    digest: text(row.digest),
     owner: text(row.owner),
     leaseExpiresAt: text(row.lease_expires_at),
     cancelRequested: Boolean(row.cancel_requested),

@@ -236,6 +236,25 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal((await store.getDeployment(one!.id))?.state, 'succeeded')
     })
 
+    withStore('a succeeded deployment records the image and digest it ran; a failed one neither', async (store) => {
+      await store.createService(serviceInput('a'))
+      const digest = `sha256:${'a'.repeat(64)}`
+      await store.acceptCall(call(), [intent('a', { params: { tag: '2' } })])
+      const ran = await store.claimNext('w1', 30_000)
+      assert.equal(ran?.image, null)
+      assert.equal(ran?.digest, null)
+      await store.finishDeployment(ran!.id, 'w1', { state: 'succeeded', tag: '2', image: 'registry:5000/acme/web:2', digest })
+      const recorded = await store.getDeployment(ran!.id)
+      assert.equal(recorded?.image, 'registry:5000/acme/web:2')
+      assert.equal(recorded?.digest, digest)
+      assert.equal((await store.lastSucceededBefore('a', null))?.digest, digest)
+      assert.equal((await store.listDeployments({ service: 'a' }, { limit: 5 })).items[0]?.digest, digest)
+      await store.acceptCall(call(), [intent('a', { params: { tag: '3' } })])
+      const failed = await store.claimNext('w1', 30_000)
+      await store.finishDeployment(failed!.id, 'w1', { state: 'failed', error: 'no' })
+      assert.equal((await store.getDeployment(failed!.id))?.digest, null)
+    })
+
     withStore('cancel ends a queued deployment and flags a running one', async (store) => {
       await store.createService(serviceInput('a'))
       const queued = await store.acceptCall(call(), [intent('a')])

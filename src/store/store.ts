@@ -54,7 +54,14 @@ export interface TriggerInput extends TriggerOptions {
 }
 
 export type DeploymentOutcome =
-  | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
+  | {
+      state: 'succeeded'
+      replicas?: number | null
+      tag?: string | null
+      /** What ran, recorded on the deployment. */
+      image?: string | null
+      digest?: string | null
+    }
   | { state: 'failed' | 'canceled'; error: string }
 
 export interface LeaseState {

@@ -122,9 +122,13 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
   )
   assert.equal(deployment?.state, 'succeeded', JSON.stringify(deployment))
   assert.equal(deployment?.params.tag, '2')
-  assert.equal(await imageOf(engine, container), `${followed}:2`)
+  assert.ok((await imageOf(engine, container)).startsWith(`${followed}:2@sha256:`))
   const log = await logOf(server, deployment!.id)
-  assert.ok(log.some((line) => line.startsWith(`pulling ${followed}:2 (deploy.pull is "always")`)), log.join('\n'))
+  // Pulled pinned to the digest the registry named for the tag.
+  assert.ok(
+    log.some((line) => line.startsWith(`pulling ${followed}:2@sha256:`) && line.includes('(deploy.pull is "always")')),
+    log.join('\n'),
+  )
 
   // Deckhand's own pull makes the registry notify "pull" events: ignored, never redeployed.
   const pullIgnored = await waitFor(
@@ -200,8 +204,9 @@ test('a private image fails clearly, touching nothing, without credentials, and 
   const { registry, image, password } = made
   const dir = await tempDir(t)
   const configPath = join(dir, 'config.json')
-  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath })
-  const container = await webService(server, engine, `${image}:1`, { image })
+  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath, DECKHAND_REGISTRY_CA: registry.caFile! })
+  // The engine has the pushed content (it pushed it): "always" makes it pull, with credentials.
+  const container = await webService(server, engine, `${image}:1`, { image, deploy: { pull: 'always' } })
   const before = await engine.docker(['inspect', '--format', '{{.Id}}', container])
   const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
 
@@ -210,7 +215,8 @@ test('a private image fails clearly, touching nothing, without credentials, and 
   assert.equal(refused.status, 500, JSON.stringify(refused.body))
   const failed = (await server.api('GET', `/api/v1/deployments/${refused.body.deployments[0].id}`)).body
   assert.equal(failed.state, 'failed')
-  assert.ok(failed.error.startsWith(`pulling ${image}:2 failed, nothing was changed: `), failed.error)
+  // The registry is asked for the tag's digest before the engine pulls: its 401 tells first.
+  assert.ok(failed.error.startsWith(`tag 2 of ${image} could not be resolved to a digest, so nothing was changed: `), failed.error)
   assert.ok(failed.error.includes(`Deckhand has no credentials for ${registry.host} (looked in ${configPath} (absent))`), failed.error)
   assert.equal(await engine.docker(['inspect', '--format', '{{.Id}}', container]), before, 'the container was not touched')
 
@@ -219,10 +225,10 @@ test('a private image fails clearly, touching nothing, without credentials, and 
   const pulled = await server.hook(`${url}?tag=2&wait=60s`)
 
   assert.equal(pulled.status, 200, JSON.stringify(pulled.body))
-  assert.equal(await imageOf(engine, container), `${image}:2`)
+  assert.ok((await imageOf(engine, container)).startsWith(`${image}:2@sha256:`))
   const log = await logOf(server, pulled.body.deployments[0].id)
   assert.ok(
-    log.includes(`pulling ${image}:2 (it is not on the engine) with credentials from ${configPath} (auths)`),
+    log.some((line) => line.startsWith(`pulling ${image}:2@sha256:`) && line.endsWith(`with credentials from ${configPath} (auths)`)),
     log.join('\n'),
   )
   const shown = await everythingShown(server)
@@ -261,14 +267,15 @@ test('a credential helper named by credHelpers gives the credentials, run with t
     process.env.PATH = savedPath
     delete process.env.DECKHAND_TEST_CANARY
   })
-  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath })
-  const container = await webService(server, engine, `${image}:1`, { image })
+  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath, DECKHAND_REGISTRY_CA: registry.caFile! })
+  // The engine has the pushed content (it pushed it): "always" makes it pull, with credentials.
+  const container = await webService(server, engine, `${image}:1`, { image, deploy: { pull: 'always' } })
   const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
 
   const pulled = await server.hook(`${url}?tag=2&wait=60s`)
 
   assert.equal(pulled.status, 200, JSON.stringify(pulled.body))
-  assert.equal(await imageOf(engine, container), `${image}:2`)
+  assert.ok((await imageOf(engine, container)).startsWith(`${image}:2@sha256:`))
   assert.equal(await readFile(asked, 'utf8'), registry.host)
   const helperEnv = await readFile(`${asked}.env`, 'utf8')
   assert.equal(helperEnv.includes('canary-of-the-deckhand-process'), false, helperEnv)

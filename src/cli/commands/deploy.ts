@@ -13,12 +13,15 @@ export interface DeploymentRow {
   service: string
   action: string
   state: string
-  params: { tag?: string; by?: number; replicas?: number }
+  params: { tag?: string; by?: number; replicas?: number; digest?: string }
   calls: number
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** What a succeeded redeploy or rollback ran; absent from servers before digests. */
+  image?: string | null
+  digest?: string | null
 }
 
 /** `tag=v2`, `by=+2`, `replicas=3`: what the deployment was asked to do. */
@@ -32,6 +35,9 @@ export function describeParams(params: DeploymentRow['params']): string {
   }
   if (params.replicas !== undefined) {
     parts.push(`replicas=${params.replicas}`)
+  }
+  if (params.digest !== undefined) {
+    parts.push(`digest=${params.digest}`)
   }
   return parts.join(' ')
 }

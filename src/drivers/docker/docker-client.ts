@@ -87,6 +87,13 @@ export interface ContainerSummary {
 export interface ImageInspect {
   Id: string
   Config?: ContainerConfig | null
+  /** `repo@sha256:…` for each registry the image was pulled from or pushed to. */
+  RepoDigests?: string[] | null
+}
+
+/** `GET /distribution/{name}/json`: the manifest the image's registry names now. */
+export interface DistributionInspect {
+  Descriptor: { mediaType?: string; digest: string; size?: number }
 }
 
 export interface ContainerCreateOptions extends ContainerConfig {
@@ -165,7 +172,11 @@ export interface DockerClient {
   listContainers(options: { all: boolean; filters: string }): Promise<ContainerSummary[]>
   getContainer(id: string): DockerContainer
   createContainer(options: ContainerCreateOptions): Promise<{ id: string }>
-  getImage(name: string): { inspect(): Promise<ImageInspect> }
+  getImage(name: string): {
+    inspect(): Promise<ImageInspect>
+    /** Asks the image's registry, through the engine, for the manifest its tag names. */
+    distribution(): Promise<DistributionInspect>
+  }
   getNetwork(id: string): DockerNetwork
   getService(id: string): DockerService
   listTasks(options: { filters: string }): Promise<SwarmTask[]>

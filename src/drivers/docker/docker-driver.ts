@@ -9,8 +9,11 @@ import type {
   DriverOutcome,
   RedeployChange,
   ReplicaStatus,
+  ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
 import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
 import { engineStatus, toFilters } from './docker-client.ts'
 import {
@@ -26,6 +29,7 @@ import type { DockerEngineOptions } from './docker-engine.ts'
 import { DockerEngine } from './docker-engine.ts'
 import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
+import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from './image-digest.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
 import {
@@ -52,6 +56,8 @@ export interface DockerDriverOptions extends DockerEngineOptions {
   settleMs?: number
   /** Where git-backed services are checked out to build, one folder each. Default <tmp>/deckhand-git. */
   gitDir?: string
+  /** Asks registries for the digest a tag names; default one with no credentials. */
+  registry?: RegistryClient
 }
 
 export class DockerDriver implements Driver {
@@ -66,8 +72,10 @@ export class DockerDriver implements Driver {
   readonly #settleMs: number
   readonly #client: DockerClient
   readonly #gitDir: string
+  readonly #registry: RegistryClient
 
   constructor(options: DockerDriverOptions = {}) {
+    this.#registry = options.registry ?? new RegistryClient()
     this.#engine = new DockerEngine(options)
     this.#settleMs = options.settleMs ?? 2000
     this.#client = this.#engine.client
@@ -95,11 +103,17 @@ export class DockerDriver implements Driver {
     const containers = await this.#find(target)
     // Every image is made present before the first container is touched, so a tag that does
     // not exist fails the deployment with nothing changed.
-    const references = new Set(
-      containers.map((container) =>
-        imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
-      ),
-    )
+    const unpinned = (container: ContainerInspect): string =>
+      imageReference(
+        withoutDigest(container.Config.Image ?? container.Image),
+        service.image,
+        change.tag,
+      )
+    // The digest was resolved for the first container's image (resolveImage).
+    const resolvedFor = containers[0] ? unpinned(containers[0]) : ''
+    const runs = (container: ContainerInspect): string =>
+      pinnedReference(unpinned(container), change.digest, resolvedFor)
+    const references = new Set(containers.map(runs))
     for (const reference of references) {
       await ensureImage(this.#client, reference, pull, ctx.log, this.#engine.credentials)
     }
@@ -112,11 +126,7 @@ export class DockerDriver implements Driver {
             this.#client,
             container,
             {
-              image: imageReference(
-                container.Config.Image ?? container.Image,
-                service.image,
-                change.tag,
-              ),
+              image: runs(container),
               oldImage: await this.#imageConfig(container.Image),
               env: change.env,
               order: service.deploy.order,
@@ -152,6 +162,32 @@ export class DockerDriver implements Driver {
       }
     }
     return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
+  }
+
+  async resolveImage(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<ResolvedImage | null> {
+    let reference: string | undefined
+    try {
+      const [first] = await this.#find(parseDockerTarget(service.target))
+      if (!first) {
+        return null
+      }
+      reference = imageReference(withoutDigest(first.Config.Image ?? first.Image), service.image, change.tag)
+      if (change.digest) {
+        return { image: reference, digest: change.digest }
+      }
+      return await resolveDigest(this.#client, this.#registry, reference, service.deploy.pull, ctx)
+    } catch (error) {
+      // Only the registry's refusal fails here; a missing container or an engine away is
+      // the redeploy's to report (and retry) inside the guard, as without digests.
+      if (error instanceof DigestRefused) {
+        throw await withCredentialSource(error, this.#engine.credentials, reference ?? '')
+      }
+      return null
+    }
   }
 
   async scale(

@@ -6,8 +6,11 @@ import type {
   DriverContext,
   DriverOutcome,
   RedeployChange,
+  ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
 import type {
   DockerClient,
   SwarmServiceInspect,
@@ -17,6 +20,7 @@ import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.
 import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerEngineOptions } from '../docker/docker-engine.ts'
 import { DockerEngine } from '../docker/docker-engine.ts'
+import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from '../docker/image-digest.ts'
 import { imageReference } from '../docker/image-pull.ts'
 import { mergeEnv } from '../docker/recreate.ts'
 import type { RegistryAuth } from '../../registry/registry-credentials.ts'
@@ -24,7 +28,10 @@ import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-fo
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
 /** A Swarm manager is a Docker engine: its socket, or a client to use instead of dockerode. */
-export type SwarmDriverOptions = DockerEngineOptions
+export interface SwarmDriverOptions extends DockerEngineOptions {
+  /** Asks registries for the digest a tag names; default one with no credentials. */
+  registry?: RegistryClient
+}
 
 export class SwarmDriver implements Driver {
   readonly name = 'swarm' as const
@@ -37,8 +44,10 @@ export class SwarmDriver implements Driver {
   })
   readonly #engine: DockerEngine
   readonly #client: DockerClient
+  readonly #registry: RegistryClient
 
   constructor(options: SwarmDriverOptions = {}) {
+    this.#registry = options.registry ?? new RegistryClient()
     this.#engine = new DockerEngine(options)
     this.#client = this.#engine.client
   }
@@ -66,8 +75,14 @@ export class SwarmDriver implements Driver {
       current,
       (spec) => {
         const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
-        if (change.tag !== undefined) {
-          container.Image = imageReference(container.Image ?? '', service.image, change.tag)
+        // Pinned like `docker service update --image` pins: every node runs the same manifest.
+        const unpinned = imageReference(
+          withoutDigest(container.Image ?? ''),
+          service.image,
+          change.tag,
+        )
+        if (change.tag !== undefined || change.digest !== undefined) {
+          container.Image = pinnedReference(unpinned, change.digest, unpinned)
         }
         if (Object.keys(change.env).length > 0) {
           container.Env = mergeEnv(container.Env ?? [], change.env)
@@ -90,6 +105,33 @@ export class SwarmDriver implements Driver {
     return outcome.state === 'succeeded'
       ? { ...outcome, tag: change.tag ?? null }
       : logged(outcome, ctx)
+  }
+
+  async resolveImage(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<ResolvedImage | null> {
+    let reference: string | undefined
+    try {
+      const current = await this.#inspect(parseSwarmTarget(service.target).service)
+      const image = current.Spec.TaskTemplate?.ContainerSpec?.Image
+      if (!image) {
+        return null
+      }
+      reference = imageReference(withoutDigest(image), service.image, change.tag)
+      if (change.digest) {
+        return { image: reference, digest: change.digest }
+      }
+      // The manager's copy stands for the nodes' when deploy.pull keeps to the engine.
+      return await resolveDigest(this.#client, this.#registry, reference, service.deploy.pull, ctx)
+    } catch (error) {
+      // As in the docker driver: only the registry's refusal fails before the update.
+      if (error instanceof DigestRefused) {
+        throw await withCredentialSource(error, this.#engine.credentials, reference ?? '')
+      }
+      return null
+    }
   }
 
   async scale(

@@ -21,6 +21,8 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
     error: d.error,
+    image: d.image,
+    digest: d.digest,
   }
 }
 

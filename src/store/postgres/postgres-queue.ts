@@ -102,9 +102,17 @@ export function finishDeployment(
   return c.transaction(async (q) => {
     // The owner fence: an instance whose deployment was failed as abandoned finds no row here.
     const row = await q.row(
-      `UPDATE deployments SET state = $3, finished_at = clock_timestamp(), error = $4, lease_expires_at = NULL
+      `UPDATE deployments SET state = $3, finished_at = clock_timestamp(), error = $4, lease_expires_at = NULL,
+         image = $5, digest = $6
         WHERE id = $1 AND owner = $2 AND state = 'running' RETURNING service`,
-      [id, owner, outcome.state, outcome.state === 'succeeded' ? null : outcome.error],
+      [
+        id,
+        owner,
+        outcome.state,
+        outcome.state === 'succeeded' ? null : outcome.error,
+        outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
+        outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
+      ],
     )
     if (!row) {
       return false

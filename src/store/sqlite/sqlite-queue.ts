@@ -58,9 +58,17 @@ export function finishDeployment(
       return false
     }
     connection.run(
-      `UPDATE deployments SET state = $state, finished_at = $at, error = $error, lease_expires_at = NULL
+      `UPDATE deployments SET state = $state, finished_at = $at, error = $error, lease_expires_at = NULL,
+         image = $image, digest = $digest
        WHERE id = $id`,
-      { id, state: outcome.state, at: now(), error: outcome.state === 'succeeded' ? null : outcome.error },
+      {
+        id,
+        state: outcome.state,
+        at: now(),
+        error: outcome.state === 'succeeded' ? null : outcome.error,
+        image: outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
+        digest: outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
+      },
     )
     if (outcome.state === 'succeeded') {
       setServiceStateRow(connection, String(row.service), outcome)
