@@ -157,3 +157,26 @@ test('every shipped example names, in its opening comment, each variable it need
     assert.deepEqual(missing, [], `${file}: the opening comment does not name ${missing.join(', ')}`)
   }
 })
+
+test('a trigger match is read from the file, and one out of bounds is refused at its line and field', () => {
+  const withMatch = VALID.replace(
+    '    action: redeploy\n',
+    `    action: redeploy
+    match:
+      all:
+        - header: X-GitHub-Event
+          equals: push
+        - body: ref
+          regex: ^refs/heads/main$
+`,
+  )
+  const loaded = parseConfigText(withMatch, 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  assert.deepEqual(loaded.config.triggers[0]!.options.match, {
+    all: [{ header: 'x-github-event', equals: 'push' }, { body: 'ref', regex: '^refs/heads/main$' }],
+  })
+  assert.equal(loaded.config.triggers[1]!.options.match, null)
+  assert.deepEqual(errorsOf(withMatch.replace('^refs/heads/main$', '(?<=x)main')).map((e) => e.split(': ').slice(0, 3).join(': ')), [
+    'deckhand.yaml:26: triggers[0].match.all[1].regex: is not a valid regular expression for the linear-time RE2 engine (which has no back-references or look-arounds)',
+  ])
+})

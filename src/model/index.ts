@@ -123,6 +123,37 @@ export interface Stack {
   updatedAt: string
 }
 
+/** Where a call condition reads its value: a header, a query parameter, or a path into the body. */
+export const MATCH_SOURCES = ['header', 'query', 'body'] as const
+export type MatchSource = (typeof MATCH_SOURCES)[number]
+
+/** How a call condition tests the value it read. */
+export const MATCH_OPERATORS = ['equals', 'in', 'regex', 'exists'] as const
+export type MatchOperator = (typeof MATCH_OPERATORS)[number]
+
+/** The groups that combine call conditions; every group a node names must hold. */
+export const MATCH_GROUPS = ['all', 'any', 'not'] as const
+
+/** A scalar a condition compares with; values compare as text, so 5 and "5" are equal. */
+export type MatchValue = string | number | boolean | null
+
+/**
+ * A trigger's `match`, as written: a group (`all`, `any`, `not`) or one condition (a source
+ * and an operator). PRODUCT.md section 10; docs/release-control.md.
+ */
+export interface CallMatch {
+  all?: CallMatch[]
+  any?: CallMatch[]
+  not?: CallMatch
+  header?: string
+  query?: string
+  body?: string
+  equals?: MatchValue
+  in?: MatchValue[]
+  regex?: string
+  exists?: boolean
+}
+
 export interface TriggerOptions {
   name: string
   action: Action
@@ -136,6 +167,8 @@ export interface TriggerOptions {
   reverseOnResolve: boolean
   cooldownMs: number
   rateLimit: { count: number; perMs: number }
+  /** Conditions a call must meet, else it is ignored; null (or absent, on older triggers): none. */
+  match?: CallMatch | null
 }
 
 /** A trigger as stored: only the SHA-256 of its token is kept. */

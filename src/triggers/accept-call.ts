@@ -18,6 +18,7 @@ import { makeIpAllowList } from '../specs/trigger-spec.ts'
 import { redelivery } from '../store/call-outcome.ts'
 import type { AcceptResult, Store } from '../store/store.ts'
 import { AddressGuard } from './address-guard.ts'
+import { unmetCondition } from './call-conditions.ts'
 import { refuseCallParameters } from './call-parameters.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from './token.ts'
@@ -108,6 +109,10 @@ export class CallAcceptor {
     }
     if (!parsed.ok) {
       return this.#ignore(call, parsed.ignored)
+    }
+    const unmet = unmetCondition(trigger.match, request)
+    if (unmet !== undefined) {
+      return this.#ignore(call, unmet)
     }
     const services = await this.#services(trigger, request.query.services)
     if (!Array.isArray(services)) {
