@@ -92,6 +92,16 @@ export interface DeployPolicy {
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
   retryBackoffMs?: number
+  /** Runs before the runtime is touched; when it fails, so does the deployment. */
+  before?: DeployHook
+  /** Runs once the outcome is known, whatever it is, and never changes it. */
+  after?: DeployHook
+}
+
+/** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */
+export interface DeployHook {
+  run: string
+  timeoutMs: number
 }
 
 /** A service as stored; `target` is the driver's own options object, checked by the driver. */

@@ -11,9 +11,10 @@ import type { DriverContext, DriverOutcome, GitBuild, RedeployChange } from '../
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
-import type { Deployment, Service } from '../model/index.ts'
+import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
+import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { deploymentEnv } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
 
@@ -123,14 +124,17 @@ export class DeploymentWorker {
     if (service) {
       events.emit('deployment:started', { deployment: { ...deployment, state: 'running' }, service })
     }
+    // The after hook runs under a controller of its own (the deployment's may be aborted
+    // already); a cancel, a lost lease or shutdown then stops the hook instead.
+    const current = (): AbortController => this.#active.get(deployment.id)?.controller ?? controller
     const renew = setInterval(() => {
       store
         .renewLease(deployment.id, owner, leaseMs)
         .then((lease) => {
           if (!lease.held) {
-            controller.abort(new Error('lease lost: another instance took this deployment over'))
+            current().abort(new Error('lease lost: another instance took this deployment over'))
           } else if (lease.cancelRequested) {
-            controller.abort(new Error('canceled by an operator'))
+            current().abort(new Error('canceled by an operator'))
           }
         })
         .catch((error: unknown) => this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'))
@@ -140,17 +144,20 @@ export class DeploymentWorker {
       outcome = service
         ? await this.#perform(service, deployment, controller, log)
         : { state: 'failed', error: `service ${deployment.service} no longer exists` }
+      if (controller.signal.aborted && outcome.state !== 'succeeded') {
+        const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
+        outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+      }
+      if (outcome.state !== 'succeeded') {
+        outcome = { ...outcome, error: redactSecrets(outcome.error) }
+      }
+      log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
+      if (service?.deploy.after) {
+        await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
+      }
     } finally {
       clearInterval(renew)
     }
-    if (controller.signal.aborted && outcome.state !== 'succeeded') {
-      const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
-      outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
-    }
-    if (outcome.state !== 'succeeded') {
-      outcome = { ...outcome, error: redactSecrets(outcome.error) }
-    }
-    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()
     const finished = await store.finishDeployment(deployment.id, owner, outcome)
     if (!finished) {
@@ -174,6 +181,14 @@ export class DeploymentWorker {
       deadline: Date.now() + this.#o.deadlineMs,
       deploymentId: deployment.id,
       log: (line, stream) => log.write(line, stream),
+    }
+    const before = service.deploy.before
+    if (before) {
+      const env = hookEnv(service, deployment)
+      const ran = await runDeployHook({ name: 'before', hook: before, env, signal: controller.signal, log: (line, stream) => log.write(line, stream) })
+      if (!ran.ok) {
+        return { state: 'failed', error: ran.error }
+      }
     }
     const build = deployment.action === 'scale' ? undefined : gitBuild(service, deployment, log)
     const change: RedeployChange = { tag: deployment.params.tag, env: deploymentEnv(service, deployment), ...(build ? { build } : {}) }
@@ -201,6 +216,23 @@ export class DeploymentWorker {
     // A git build runs the tag the driver made from the commit; the call named none.
     const tag = build && result.tag ? result.tag : change.tag
     return { state: 'succeeded', ...(tag === undefined ? {} : { tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+  }
+
+  /**
+   * The deploy.after hook, once the outcome is fixed: it is logged, and whatever the hook does
+   * (fail, time out, be canceled) the deployment keeps the state it ended in.
+   */
+  async #runAfterHook(service: Service, deployment: Deployment, state: DeploymentState, hook: DeployHook, log: LogBuffer): Promise<void> {
+    const controller = new AbortController()
+    const active = this.#active.get(deployment.id)
+    if (active) {
+      active.controller = controller
+    }
+    const env = hookEnv(service, deployment, state)
+    const ran = await runDeployHook({ name: 'after', hook, env, signal: controller.signal, log: (line, stream) => log.write(line, stream) })
+    if (!ran.ok) {
+      log.write(`${ran.reason}; the deployment stays ${state}`)
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   DRIVER_NAMES,
   NOTIFY_FORMATS,
   PULL_POLICIES,
+  type DeployHook,
   type DeployOrder,
   type DriverName,
   type PullPolicy,
@@ -22,6 +23,21 @@ import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
+
+function deployHookSchema(description: string) {
+  return {
+    description: `${description}; a shell command, or {"run": "<shell>", "timeout": "60s"}`,
+    anyOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['run'],
+        properties: { run: { type: 'string' }, timeout: durationSchema },
+      },
+    ],
+  } as const
+}
 
 export const serviceSpecSchema = {
   $id: 'Service',
@@ -68,6 +84,8 @@ export const serviceSpecSchema = {
         rollback: { type: 'boolean' },
         retries: { type: 'integer', minimum: 0 },
         retryBackoff: durationSchema,
+        before: deployHookSchema('runs on Deckhand\'s host before the runtime is touched; when it fails, so does the deployment'),
+        after: deployHookSchema('runs on Deckhand\'s host once the deployment ended, with DECKHAND_DEPLOYMENT_STATE; never changes the outcome'),
       },
     },
     github: {
@@ -159,6 +177,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.rollback !== undefined && typeof deployInput.rollback !== 'boolean') {
     problems.add(['deploy', 'rollback'], 'must be true or false')
   }
+  const before = parseDeployHook(deployInput.before, 'before', problems)
+  const after = parseDeployHook(deployInput.after, 'after', problems)
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -199,12 +219,41 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         rollback: deployInput.rollback !== false,
         ...(retries !== undefined ? { retries } : {}),
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
+        ...(before ? { before } : {}),
+        ...(after ? { after } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
       ...(notify?.length ? { notify } : {}),
     },
   }
+}
+
+const DEFAULT_HOOK_TIMEOUT_MS = 60_000
+const MAX_HOOK_TIMEOUT_MS = 3_600_000
+const MAX_HOOK_COMMAND_CHARS = 16_384
+
+/** `deploy.before` / `deploy.after`: a shell command, or `{run, timeout}`; absent or null is none. */
+function parseDeployHook(value: unknown, name: 'before' | 'after', problems: ProblemList): DeployHook | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  const block = isRecord(value) ? value : { run: value }
+  const path = ['deploy', name]
+  if (typeof block.run !== 'string' || block.run.trim() === '' || block.run.length > MAX_HOOK_COMMAND_CHARS) {
+    problems.add(isRecord(value) ? [...path, 'run'] : path, `must be a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters, or {"run": "<shell>", "timeout": "60s"}`)
+    return undefined
+  }
+  const timeoutMs = block.timeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(block.timeout)
+  if (timeoutMs === undefined || timeoutMs === 0 || timeoutMs > MAX_HOOK_TIMEOUT_MS) {
+    problems.add([...path, 'timeout'], `must be a duration above 0 and at most ${formatDuration(MAX_HOOK_TIMEOUT_MS)}, such as 60s or 5m`)
+    return undefined
+  }
+  return { run: block.run, timeoutMs }
+}
+
+function deployHookView(hook: DeployHook): { run: string; timeout: string } {
+  return { run: hook.run, timeout: formatDuration(hook.timeoutMs) }
 }
 
 function isHttpUrl(value: unknown): value is string {
@@ -321,6 +370,8 @@ export function serviceView(service: Service): Record<string, unknown> {
       rollback: deploy.rollback,
       ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
       ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
+      ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
+      ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
     },
   }
 }
