@@ -240,6 +240,11 @@ function parseDeployHook(value: unknown, name: 'before' | 'after', problems: Pro
   }
   const block = isRecord(value) ? value : { run: value }
   const path = ['deploy', name]
+  const unknown = Object.keys(block).find((key) => key !== 'run' && key !== 'timeout')
+  if (unknown !== undefined) {
+    problems.add([...path, unknown], 'is not a hook field (known: run, timeout)')
+    return undefined
+  }
   if (typeof block.run !== 'string' || block.run.trim() === '' || block.run.length > MAX_HOOK_COMMAND_CHARS) {
     problems.add(isRecord(value) ? [...path, 'run'] : path, `must be a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters, or {"run": "<shell>", "timeout": "60s"}`)
     return undefined

@@ -105,6 +105,21 @@ test('each hook has its own timeout: a slow before fails the deployment, a slow 
   assert.ok(lines(after.log).includes('the deploy.after hook did not finish within 300ms and was killed; the deployment stays succeeded'), JSON.stringify(after.log))
 })
 
+test('a cancel while deploy.before runs kills the hook and the deployment ends canceled, the runtime untouched', async (t) => {
+  const server = await startTestServer(t)
+  const dir = scratch(t)
+  const marker = join(dir, 'redeployed')
+  await server.api('POST', '/api/v1/services', commandService('web', `touch ${marker}`, { deploy: { before: 'echo holding; sleep 30' } }))
+  const id = await deploy(server, 'web')
+  await waitFor(async () => lines((await server.api('GET', `/api/v1/deployments/${id}/log`)).body.items).includes('holding'), { what: 'the before hook to start' })
+  assert.ok((await server.api('POST', `/api/v1/deployments/${id}/cancel`)).status < 300)
+  const { state, error, log } = await ended(server, id)
+  assert.equal(state, 'canceled')
+  assert.equal(error, 'canceled by an operator')
+  assert.ok(lines(log).includes('the deploy.before hook was stopped: canceled by an operator'), JSON.stringify(log))
+  assert.equal(existsSync(marker), false)
+})
+
 test('hooks get the child environment and the deployment\'s, not Deckhand\'s own, and their output is redacted', async (t) => {
   process.env.DECKHAND_HOOK_TEST_PRIVATE = 'not-for-children'
   t.after(() => delete process.env.DECKHAND_HOOK_TEST_PRIVATE)
