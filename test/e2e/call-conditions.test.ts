@@ -1,6 +1,9 @@
 /** A trigger's `match` through the real server: refused when out of bounds, ignored when unmet. */
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
@@ -81,4 +84,55 @@ test('query and header conditions with in and exists pass a call through', async
   const none = await server.hook(`${created.body.url}?env=dev`)
   assert.equal(none.status, 200)
   assert.match(none.body.reason, /^the call does not match the trigger: match\.any: none of its 2 entries held; the first: match\.any\[0\]: /)
+})
+
+test('deckhand.yaml sets a trigger match, a file without it removes it, the same file again changes nothing, nor does a trigger stored before match existed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'deckhand-match-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'deckhand.yaml')
+  const token = 'M'.repeat(43)
+  const config = (match: string) => `services:
+  - name: web
+    driver: command
+    target: { redeploy: echo web }
+triggers:
+  - service: web
+    name: ci
+    action: redeploy
+    token: ${token}
+${match}`
+  const data = { DECKHAND_DATA_DIR: join(dir, 'data') }
+  const url = (server: { url: string }) => `${server.url}/hooks/${token}?env=dev`
+  const applied = (logs: string[]) => logs.filter((line) => line.includes(`applied ${file}`)).join('\n')
+
+  writeFileSync(file, config('    match: { query: env, equals: prod }\n'))
+  const first = await startTestServer(undefined, { configFile: file, env: data })
+  t.after(() => first.close())
+  const ignored = await first.hook(url(first))
+  assert.equal(ignored.status, 200)
+  assert.match(ignored.body.reason, /match: wanted query env equals "prod"/)
+  await first.close({ keepServices: true })
+
+  writeFileSync(file, config(''))
+  const second = await startTestServer(undefined, { configFile: file, env: data })
+  t.after(() => second.close())
+  assert.match(applied(second.logs), /updated service web trigger ci \(options\)/)
+  assert.equal((await second.hook(url(second))).status, 202)
+  assert.equal((await second.api('GET', '/api/v1/services/web/triggers')).body.items[0].match, null)
+  await second.close({ keepServices: true })
+
+  const third = await startTestServer(undefined, { configFile: file, env: data })
+  t.after(() => third.close())
+  assert.match(applied(third.logs), /0 changes/)
+
+  // A trigger stored before `match` existed has no such key: that is no match, not a change.
+  const [stored] = (await third.store.listTriggers({ service: 'web' }, { limit: 10 })).items
+  const { id, service, stack, createdAt, revokedAt, match, ...older } = stored!
+  assert.equal(match, null)
+  await third.store.updateTrigger(id, older)
+  assert.equal('match' in (await third.store.getTrigger(id))!, false)
+  await third.close({ keepServices: true })
+  const fourth = await startTestServer(undefined, { configFile: file, env: data })
+  t.after(() => fourth.close())
+  assert.match(applied(fourth.logs), /0 changes/)
 })
