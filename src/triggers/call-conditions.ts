@@ -6,7 +6,7 @@
  */
 import type { RE2JS } from 're2js'
 import type { CallMatch, MatchValue } from '../model/index.ts'
-import { bodyText, mediaType } from '../senders/sender-payload.ts'
+import { bodyText, jsonObjectBody, mediaType } from '../senders/sender-payload.ts'
 import type { SenderRequest } from '../senders/sender.ts'
 import { compileMatchRegex, parseBodyPath, type PathSegment } from '../specs/call-match-spec.ts'
 
@@ -168,12 +168,17 @@ function stringOr(value: unknown): Read {
  * form is read as fields; anything else has no paths.
  */
 function readBody(request: SenderRequest): Read {
+  // A JSON object body was parsed already by the sender, and that parse is cached per request.
+  const object = jsonObjectBody(request)
+  if (object !== undefined) {
+    return object
+  }
   const text = bodyText(request)
   const start = text === undefined ? -1 : text.search(/\S/)
-  if (text === undefined || start === -1) {
+  if (text === undefined || start === -1 || text[start] === '{') {
     return ABSENT
   }
-  if (text[start] === '{' || text[start] === '[') {
+  if (text[start] === '[') {
     return parseJson(text)
   }
   return mediaType(request) === 'application/x-www-form-urlencoded' ? new FormFields(text) : ABSENT
