@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
+import { freePort } from '../support/spawn-server.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -165,4 +166,25 @@ test('hooks are written as a string or {run, timeout}, shown back with the timeo
   const empty = await server.api('POST', '/api/v1/services', commandService('y', 'true', { deploy: { after: '  ' } }))
   assert.equal(empty.status, 400)
   assert.match(empty.body.error, /deploy\.after: must be a shell command/)
+})
+
+test('on a process service a failing deploy.before leaves the running replica as it was, and target.env reaches the hook', async (t) => {
+  const basePort = await freePort()
+  const script = "require('http').createServer((q, s) => s.end(String(process.pid))).listen(process.env.PORT, '127.0.0.1')"
+  const server = await startTestServer(t)
+  const service = {
+    name: 'proc',
+    driver: 'process',
+    target: { command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(script)}`, basePort, replicas: 1, health: { http: '/' }, env: { REGION: 'eu-1' } },
+    scale: { min: 1, max: 2 },
+    deploy: { before: 'echo "refusing in $REGION"; exit 1', healthTimeout: '15s' },
+  }
+  assert.equal((await server.api('POST', '/api/v1/services', service)).status, 201)
+  const pid = async () => (await fetch(`http://127.0.0.1:${basePort}/`)).text()
+  const running = await waitFor(() => pid().catch(() => undefined), { timeoutMs: 15_000, what: 'the replica to answer' })
+  const { state, error, log } = await ended(server, await deploy(server, 'proc'))
+  assert.equal(state, 'failed')
+  assert.equal(error, 'the deploy.before hook exited with code 1; its last output:\nrefusing in eu-1')
+  assert.ok(!lines(log).some((l) => /replica|starting|stopping/i.test(l) && !l.includes('refusing')), JSON.stringify(log))
+  assert.equal(await pid(), running)
 })
