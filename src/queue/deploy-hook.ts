@@ -33,12 +33,18 @@ const TAIL_LINES = 20
 const DRAIN_MS = 500
 const DEFAULT_KILL_GRACE_MS = 5000
 
+type Ending = { code: number | null; signal: NodeJS.Signals | null }
+
 /**
  * What a hook sees: PATH, HOME, LANG, TZ and DECKHAND_PASS_ENV's names, the service's own
  * `target.env` (process services), the section-4 variables, the action and service, and for
  * `after` the state the deployment ended in.
  */
-export function hookEnv(service: Service, deployment: Deployment, state?: DeploymentState): Record<string, string> {
+export function hookEnv(
+  service: Service,
+  deployment: Deployment,
+  state?: DeploymentState,
+): Record<string, string> {
   const env: Record<string, string> = { ...childEnv(), ...stringsOf(service.target.env) }
   Object.assign(env, deploymentEnv(service, deployment), {
     DECKHAND_ACTION: deployment.action,
@@ -54,7 +60,9 @@ function stringsOf(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return {}
   }
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+  const isText = (entry: [string, unknown]): entry is [string, string] =>
+    typeof entry[1] === 'string'
+  return Object.fromEntries(Object.entries(value).filter(isText))
 }
 
 /** Runs the hook to its end, its timeout or the signal; exit 0 is ok, anything else says why. */
@@ -63,7 +71,11 @@ export async function runDeployHook(run: HookRun): Promise<HookResult> {
   const what = `the deploy.${name} hook`
   log(`running ${what} (timeout ${formatDuration(hook.timeoutMs)})`)
   // Its own process group, so a timeout or cancel kills what the hook started too.
-  const child = spawn('/bin/sh', ['-c', hook.run], { env: run.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('/bin/sh', ['-c', hook.run], {
+    env: run.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const lastLines: string[] = []
   const pipes = (['stdout', 'stderr'] as const).map((stream) => {
     const lines = createInterface({ input: child[stream], crlfDelay: Infinity })
@@ -76,18 +88,23 @@ export async function runDeployHook(run: HookRun): Promise<HookResult> {
     })
     return new Promise<void>((resolve) => lines.once('close', resolve))
   })
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
+  const ended = new Promise<Ending | Error>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }))
     child.once('error', resolve)
   })
   const stop = new AbortController()
-  const timedOut = delay(hook.timeoutMs, 'timeout' as const, { signal: AbortSignal.any([run.signal, stop.signal]) })
-    .catch(() => 'aborted' as const)
+  const stopped = AbortSignal.any([run.signal, stop.signal])
+  const timedOut = delay(hook.timeoutMs, 'timeout' as const, { signal: stopped }).catch(
+    () => 'aborted' as const,
+  )
   const first = await Promise.race([ended, timedOut])
   stop.abort()
   let reason: string | undefined
   if (first === 'timeout' || first === 'aborted') {
-    reason = first === 'timeout' ? `${what} did not finish within ${formatDuration(hook.timeoutMs)} and was killed` : `${what} was stopped: ${abortReason(run.signal)}`
+    reason =
+      first === 'timeout'
+        ? `${what} did not finish within ${formatDuration(hook.timeoutMs)} and was killed`
+        : `${what} was stopped: ${abortReason(run.signal)}`
     log(reason)
     await killAll(child.pid, ended, run.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
   }
@@ -103,8 +120,12 @@ export async function runDeployHook(run: HookRun): Promise<HookResult> {
     log(`${what} succeeded`)
     return { ok: true }
   }
-  reason ??= ending.signal === null ? `${what} exited with code ${ending.code}` : `${what} was killed by ${ending.signal}`
-  const output = lastLines.length === 0 ? 'it wrote no output' : `its last output:\n${lastLines.join('\n')}`
+  reason ??=
+    ending.signal === null
+      ? `${what} exited with code ${ending.code}`
+      : `${what} was killed by ${ending.signal}`
+  const output =
+    lastLines.length === 0 ? 'it wrote no output' : `its last output:\n${lastLines.join('\n')}`
   return { ok: false, reason, error: `${reason}; ${output}` }
 }
 
@@ -114,7 +135,11 @@ function abortReason(signal: AbortSignal): string {
 }
 
 /** SIGTERM to the whole group, SIGKILL to what is left after the grace period. */
-async function killAll(pid: number | undefined, ended: Promise<unknown>, graceMs: number): Promise<void> {
+async function killAll(
+  pid: number | undefined,
+  ended: Promise<unknown>,
+  graceMs: number,
+): Promise<void> {
   if (pid === undefined) {
     return
   }

@@ -185,7 +185,9 @@ export class DeploymentWorker {
     const before = service.deploy.before
     if (before) {
       const env = hookEnv(service, deployment)
-      const ran = await runDeployHook({ name: 'before', hook: before, env, signal: controller.signal, log: (line, stream) => log.write(line, stream) })
+      const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+      const { signal } = controller
+      const ran = await runDeployHook({ name: 'before', hook: before, env, signal, log: write })
       if (!ran.ok) {
         return { state: 'failed', error: ran.error }
       }
@@ -222,14 +224,22 @@ export class DeploymentWorker {
    * The deploy.after hook, once the outcome is fixed: it is logged, and whatever the hook does
    * (fail, time out, be canceled) the deployment keeps the state it ended in.
    */
-  async #runAfterHook(service: Service, deployment: Deployment, state: DeploymentState, hook: DeployHook, log: LogBuffer): Promise<void> {
+  async #runAfterHook(
+    service: Service,
+    deployment: Deployment,
+    state: DeploymentState,
+    hook: DeployHook,
+    log: LogBuffer,
+  ): Promise<void> {
     const controller = new AbortController()
     const active = this.#active.get(deployment.id)
     if (active) {
       active.controller = controller
     }
     const env = hookEnv(service, deployment, state)
-    const ran = await runDeployHook({ name: 'after', hook, env, signal: controller.signal, log: (line, stream) => log.write(line, stream) })
+    const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+    const { signal } = controller
+    const ran = await runDeployHook({ name: 'after', hook, env, signal, log: write })
     if (!ran.ok) {
       log.write(`${ran.reason}; the deployment stays ${state}`)
     }

@@ -43,7 +43,8 @@ export function parseBodyPath(path: string): PathSegment[] | undefined {
     const start = SEGMENT.lastIndex
     const step = SEGMENT.exec(path)
     // A leading dot, or a dot before an index, is not a path people write.
-    if (!step || (start === 0 && path[0] === '.') || (step[1] !== undefined && start > 0 && path[start] !== '.')) {
+    const isKeyWithoutDot = step?.[1] !== undefined && start > 0 && path[start] !== '.'
+    if (!step || (start === 0 && path[0] === '.') || isKeyWithoutDot) {
       return undefined
     }
     segments.push(step[1] !== undefined ? { key: step[1] } : { index: Number(step[2]) })
@@ -51,13 +52,16 @@ export function parseBodyPath(path: string): PathSegment[] | undefined {
   return segments.length > 0 ? segments : undefined
 }
 
-/** Compiles a condition's expression on the linear-time RE2 engine; the error text when it does not. */
+/** The expression compiled on the linear-time RE2 engine, or the error text when it does not. */
 export function compileMatchRegex(expression: string): RE2JS | string {
   try {
     return RE2JS.compile(expression)
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error)
-    return `is not a valid regular expression for the linear-time RE2 engine (which has no back-references or look-arounds): ${detail}`
+    return (
+      'is not a valid regular expression for the linear-time RE2 engine ' +
+      `(which has no back-references or look-arounds): ${detail}`
+    )
   }
 }
 
@@ -80,7 +84,11 @@ function parseNode(
   problems: ProblemList,
 ): CallMatch {
   if (!isRecord(input)) {
-    problems.add(path, 'must be an object: a group {"all"|"any": [...], "not": {...}} or a condition {"header"|"query"|"body": "…", "equals"|"in"|"regex"|"exists": …}')
+    problems.add(
+      path,
+      'must be an object: a group {"all"|"any": [...], "not": {...}} or a condition ' +
+        '{"header"|"query"|"body": "…", "equals"|"in"|"regex"|"exists": …}',
+    )
     return {}
   }
   if (depth > MATCH_LIMITS.depth) {
@@ -99,7 +107,7 @@ function parseNode(
     return parseCondition(input, path, counter, problems)
   }
   if (keys.length > groups.length) {
-    problems.add(path, 'mixes a group (all, any, not) with a condition; put the condition inside the group')
+    problems.add(path, 'mixes a group (all, any, not) with a condition; put it inside the group')
     return {}
   }
   const node: CallMatch = {}
@@ -109,10 +117,13 @@ function parseNode(
       continue
     }
     if (!Array.isArray(list) || list.length === 0 || list.length > MATCH_LIMITS.conditions) {
-      problems.add([...path, group], `must be a list of 1 to ${MATCH_LIMITS.conditions} conditions or groups`)
+      const message = `must be a list of 1 to ${MATCH_LIMITS.conditions} conditions or groups`
+      problems.add([...path, group], message)
       continue
     }
-    node[group] = list.map((item, index) => parseNode(item, [...path, group, index], depth + 1, counter, problems))
+    node[group] = list.map((item, index) =>
+      parseNode(item, [...path, group, index], depth + 1, counter, problems),
+    )
   }
   if (input.not !== undefined) {
     node.not = parseNode(input.not, [...path, 'not'], depth + 1, counter, problems)
@@ -128,12 +139,14 @@ function parseCondition(
 ): CallMatch {
   counter.conditions += 1
   if (counter.conditions === MATCH_LIMITS.conditions + 1) {
-    problems.add(path, `is condition ${counter.conditions}; a match holds at most ${MATCH_LIMITS.conditions}`)
+    const most = MATCH_LIMITS.conditions
+    problems.add(path, `is condition ${counter.conditions}; a match holds at most ${most}`)
   }
   const sources = MATCH_SOURCES.filter((key) => key in input)
   const operators = MATCH_OPERATORS.filter((key) => key in input)
   if (sources.length !== 1 || operators.length !== 1) {
-    problems.add(path, `a condition names one of ${MATCH_SOURCES.join(', ')} and one of ${MATCH_OPERATORS.join(', ')}; got ${JSON.stringify(Object.keys(input))}`)
+    const expected = `one of ${MATCH_SOURCES.join(', ')} and one of ${MATCH_OPERATORS.join(', ')}`
+    problems.add(path, `a condition names ${expected}; got ${JSON.stringify(Object.keys(input))}`)
     return {}
   }
   const source = sources[0]!
@@ -142,10 +155,12 @@ function parseCondition(
   const name = input[source]
   const namePath = [...path, source]
   if (typeof name !== 'string' || name === '') {
-    problems.add(namePath, source === 'body' ? 'must be a path such as ref or commits[0].id' : 'must be a name')
+    const wanted = source === 'body' ? 'a path such as commits[0].id' : 'a name'
+    problems.add(namePath, `must be ${wanted}`)
   } else if (source === 'header') {
     if (name.length > MATCH_LIMITS.nameLength || !HEADER_NAME.test(name)) {
-      problems.add(namePath, `must be a header name of at most ${MATCH_LIMITS.nameLength} characters`)
+      const message = `must be a header name of at most ${MATCH_LIMITS.nameLength} characters`
+      problems.add(namePath, message)
     }
     node.header = name.toLowerCase()
   } else if (source === 'query') {
@@ -156,7 +171,9 @@ function parseCondition(
   } else {
     const segments = name.length > MATCH_LIMITS.pathLength ? undefined : parseBodyPath(name)
     if (!segments || segments.length > MATCH_LIMITS.pathSegments) {
-      problems.add(namePath, `must be a path of keys and [index] steps, such as commits[0].id, of at most ${MATCH_LIMITS.pathLength} characters and ${MATCH_LIMITS.pathSegments} steps`)
+      const bounds = `${MATCH_LIMITS.pathLength} characters and ${MATCH_LIMITS.pathSegments} steps`
+      const shape = 'must be a path of keys and [index] steps, such as commits[0].id,'
+      problems.add(namePath, `${shape} of at most ${bounds}`)
     }
     node.body = name
   }
@@ -174,7 +191,8 @@ function parseCondition(
     }
   } else if (operator === 'regex') {
     if (typeof value !== 'string' || value === '' || value.length > MATCH_LIMITS.regexLength) {
-      problems.add(valuePath, `must be a regular expression of 1 to ${MATCH_LIMITS.regexLength} characters`)
+      const message = `must be a regular expression of 1 to ${MATCH_LIMITS.regexLength} characters`
+      problems.add(valuePath, message)
     } else {
       const compiled = compileMatchRegex(value)
       if (typeof compiled === 'string') {
@@ -197,7 +215,8 @@ function checkValue(value: unknown, path: FieldPath, problems: ProblemList): val
     return false
   }
   if (typeof value === 'string' && value.length > MATCH_LIMITS.valueLength) {
-    problems.add(path, `is ${value.length} characters long; at most ${MATCH_LIMITS.valueLength} are allowed`)
+    const most = MATCH_LIMITS.valueLength
+    problems.add(path, `is ${value.length} characters long; at most ${most} are allowed`)
     return false
   }
   return true

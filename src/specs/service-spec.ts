@@ -84,8 +84,14 @@ export const serviceSpecSchema = {
         rollback: { type: 'boolean' },
         retries: { type: 'integer', minimum: 0 },
         retryBackoff: durationSchema,
-        before: deployHookSchema('runs on Deckhand\'s host before the runtime is touched; when it fails, so does the deployment'),
-        after: deployHookSchema('runs on Deckhand\'s host once the deployment ended, with DECKHAND_DEPLOYMENT_STATE; never changes the outcome'),
+        before: deployHookSchema(
+          "runs on Deckhand's host before the runtime is touched; " +
+            'when it fails, the deployment does',
+        ),
+        after: deployHookSchema(
+          "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
+            'never changes it',
+        ),
       },
     },
     github: {
@@ -233,8 +239,12 @@ const DEFAULT_HOOK_TIMEOUT_MS = 60_000
 const MAX_HOOK_TIMEOUT_MS = 3_600_000
 const MAX_HOOK_COMMAND_CHARS = 16_384
 
-/** `deploy.before` / `deploy.after`: a shell command, or `{run, timeout}`; absent or null is none. */
-function parseDeployHook(value: unknown, name: 'before' | 'after', problems: ProblemList): DeployHook | undefined {
+/** `deploy.before` / `deploy.after`: a shell command, or `{run, timeout}`; null is none. */
+function parseDeployHook(
+  value: unknown,
+  name: 'before' | 'after',
+  problems: ProblemList,
+): DeployHook | undefined {
   if (value === undefined || value === null) {
     return undefined
   }
@@ -245,16 +255,22 @@ function parseDeployHook(value: unknown, name: 'before' | 'after', problems: Pro
     problems.add([...path, unknown], 'is not a hook field (known: run, timeout)')
     return undefined
   }
-  if (typeof block.run !== 'string' || block.run.trim() === '' || block.run.length > MAX_HOOK_COMMAND_CHARS) {
-    problems.add(isRecord(value) ? [...path, 'run'] : path, `must be a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters, or {"run": "<shell>", "timeout": "60s"}`)
+  const run = block.run
+  if (typeof run !== 'string' || run.trim() === '' || run.length > MAX_HOOK_COMMAND_CHARS) {
+    const shape = `a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters`
+    const at = isRecord(value) ? [...path, 'run'] : path
+    problems.add(at, `must be ${shape}, or {"run": "<shell>", "timeout": "60s"}`)
     return undefined
   }
-  const timeoutMs = block.timeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(block.timeout)
+  const timeoutMs =
+    block.timeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(block.timeout)
   if (timeoutMs === undefined || timeoutMs === 0 || timeoutMs > MAX_HOOK_TIMEOUT_MS) {
-    problems.add([...path, 'timeout'], `must be a duration above 0 and at most ${formatDuration(MAX_HOOK_TIMEOUT_MS)}, such as 60s or 5m`)
+    const most = formatDuration(MAX_HOOK_TIMEOUT_MS)
+    const message = `must be a duration above 0 and at most ${most}, such as 60s or 5m`
+    problems.add([...path, 'timeout'], message)
     return undefined
   }
-  return { run: block.run, timeoutMs }
+  return { run, timeoutMs }
 }
 
 function deployHookView(hook: DeployHook): { run: string; timeout: string } {

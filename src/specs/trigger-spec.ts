@@ -29,8 +29,9 @@ export const triggerSpecSchema = {
     match: {
       type: ['object', 'null'],
       description:
-        'conditions a call must meet, else it is answered 200 ignored: {"all"|"any": [...], "not": {...}} of ' +
-        '{"header"|"query"|"body": "<name or path>", "equals"|"in"|"regex"|"exists": ...}; docs/release-control.md',
+        'conditions a call must meet, else it is answered 200 ignored: ' +
+        '{"all"|"any": [...], "not": {...}} of {"header"|"query"|"body": "<name or path>", ' +
+        '"equals"|"in"|"regex"|"exists": ...}; docs/release-control.md',
     },
   },
 } as const

@@ -25,7 +25,10 @@ const paths = new WeakMap<CallMatch, PathSegment[] | undefined>()
  * when it meets it or there is none. The reason quotes the condition as written, never the
  * call's own value (a header may carry a credential, a body anything).
  */
-export function unmetCondition(match: CallMatch | null | undefined, request: SenderRequest): string | undefined {
+export function unmetCondition(
+  match: CallMatch | null | undefined,
+  request: SenderRequest,
+): string | undefined {
   if (!match) {
     return undefined
   }
@@ -60,7 +63,8 @@ function check(node: CallMatch, where: string, values: CallValues): string | und
   if (node.not !== undefined && check(node.not, `${where}.not`, values) === undefined) {
     const inner = node.not
     const isGroup = inner.all !== undefined || inner.any !== undefined || inner.not !== undefined
-    return `${where}.not: ${isGroup ? 'the group it names held' : `the call has ${describe(inner)}`}`
+    const held = isGroup ? 'the group it names held' : `the call has ${describe(inner)}`
+    return `${where}.not: ${held}`
   }
   return undefined
 }
@@ -72,7 +76,9 @@ function checkCondition(node: CallMatch, where: string, values: CallValues): str
     if ((value !== ABSENT) === node.exists) {
       return undefined
     }
-    return node.exists ? `${where}: wanted ${subject} to exist; the call has none` : `${where}: wanted no ${subject}; the call has one`
+    return node.exists
+      ? `${where}: wanted ${subject} to exist; the call has none`
+      : `${where}: wanted no ${subject}; the call has one`
   }
   const wanted = `${where}: wanted ${describe(node)}`
   if (value === ABSENT) {
@@ -80,13 +86,15 @@ function checkCondition(node: CallMatch, where: string, values: CallValues): str
   }
   const text = textOf(value)
   if (text === undefined) {
-    return `${wanted}; ${subject} is ${Array.isArray(value) ? 'a list' : 'an object'}, not a single value`
+    const kind = Array.isArray(value) ? 'a list' : 'an object'
+    return `${wanted}; ${subject} is ${kind}, not a single value`
   }
   if (node.equals !== undefined) {
     return text === textOf(node.equals) ? undefined : `${wanted}; the call's value differs`
   }
   if (node.in !== undefined) {
-    return node.in.some((item) => textOf(item) === text) ? undefined : `${wanted}; the call's value is none of them`
+    const isIn = node.in.some((item) => textOf(item) === text)
+    return isIn ? undefined : `${wanted}; the call's value is none of them`
   }
   const regex = cached(regexes, node, () => {
     const compiled = compileMatchRegex(node.regex ?? '')
@@ -111,7 +119,10 @@ function describe(node: CallMatch): string {
 }
 
 function subjectOf(node: CallMatch): string {
-  return node.header !== undefined ? `header ${node.header}` : node.query !== undefined ? `query ${node.query}` : `body ${node.body}`
+  if (node.header !== undefined) {
+    return `header ${node.header}`
+  }
+  return node.query !== undefined ? `query ${node.query}` : `body ${node.body}`
 }
 
 function quote(value: MatchValue | MatchValue[]): string {
@@ -119,7 +130,7 @@ function quote(value: MatchValue | MatchValue[]): string {
   return text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text
 }
 
-/** A scalar as the text conditions compare (`5`, `true`, `null`); undefined for lists and objects. */
+/** A scalar as conditions compare it (`5`, `true`, `null`); undefined for a list or object. */
 function textOf(value: unknown): string | undefined {
   if (typeof value === 'string') {
     return value
@@ -234,8 +245,9 @@ function walk(root: Read, segments: PathSegment[]): Read {
       value = Array.isArray(value) && segment.index < value.length ? value[segment.index] : ABSENT
     } else {
       // Own keys only: a path `constructor` or `__proto__` must not reach Object.prototype.
-      const object = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined
-      value = object && Object.hasOwn(object, segment.key) ? (object as Record<string, unknown>)[segment.key] : ABSENT
+      const isObject = typeof value === 'object' && value !== null && !Array.isArray(value)
+      const object = isObject ? (value as Record<string, unknown>) : undefined
+      value = object && Object.hasOwn(object, segment.key) ? object[segment.key] : ABSENT
     }
     if (value === ABSENT) {
       return ABSENT

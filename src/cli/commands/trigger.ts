@@ -103,7 +103,7 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
       .option('--reverse-on-resolve', 'alertmanager: scale back when the alert resolves')
       .option('--cooldown <duration>', 'ignore further scale steps for this long (default 60s)')
       .option('--rate-limit <rate>', 'calls allowed, e.g. 60/min (default 600/min)')
-      .option('--match <json>', 'conditions a call must meet, as JSON, e.g. \'{"body":"ref","equals":"refs/heads/main"}\'', matchJson),
+      .option('--match <json>', 'conditions a call must meet, as JSON (see docs)', matchJson),
   ).action(async (service: string | undefined, flags: AddFlags) => {
     const created = await clientFor(flags, io).request<TriggerRow & { url: string }>(ownerPath(service, flags), {
       method: 'POST',
@@ -164,10 +164,10 @@ export function matchJson(value: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(value)
   } catch {
-    throw new InvalidArgumentError('expected a JSON object such as {"header":"x-github-event","equals":"push"}')
+    throw new InvalidArgumentError('expected a JSON object such as {"query":"env","equals":"prod"}')
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError('expected a JSON object, e.g. {"all":[{"query":"env","equals":"prod"}]}')
+    throw new InvalidArgumentError('expected a JSON object such as {"query":"env","exists":true}')
   }
   return parsed as Record<string, unknown>
 }
