@@ -100,7 +100,9 @@ export interface DeployPolicy {
 
 /** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */
 export interface DeployHook {
+  /** The command, run with `/bin/sh -c`. */
   run: string
+  /** How long it may run before it is killed. */
   timeoutMs: number
 }
 
@@ -152,15 +154,25 @@ export type MatchValue = string | number | boolean | null
  * and an operator). PRODUCT.md section 10; docs/release-control.md.
  */
 export interface CallMatch {
+  /** Every entry must hold. */
   all?: CallMatch[]
+  /** At least one entry must hold. */
   any?: CallMatch[]
+  /** The node must not hold. */
   not?: CallMatch
+  /** Reads a request header (stored lower-case). */
   header?: string
+  /** Reads a query parameter. */
   query?: string
+  /** Reads a JSON or form body by a path of keys and `[index]` steps. */
   body?: string
+  /** Holds when the value equals this one, compared as text. */
   equals?: MatchValue
+  /** Holds when the value equals one of these. */
   in?: MatchValue[]
+  /** Holds when this RE2 expression finds a match in the value. */
   regex?: string
+  /** Holds when the value is there (true) or is not (false). */
   exists?: boolean
 }
 

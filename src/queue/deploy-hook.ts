@@ -18,10 +18,15 @@ export type HookName = 'before' | 'after'
 export type HookResult = { ok: true } | { ok: false; reason: string; error: string }
 
 export interface HookRun {
+  /** Which hook, for its log lines and errors. */
   name: HookName
+  /** The command and its timeout. */
   hook: DeployHook
+  /** The whole environment of the hook (hookEnv). */
   env: Record<string, string>
+  /** Aborts the hook: a cancel, a lost lease, shutdown. */
   signal: AbortSignal
+  /** Writes a line to the deployment's log; the hook's output carries its stream. */
   log: (line: string, stream?: 'stdout' | 'stderr') => void
   /** After SIGTERM, how long the hook's process group gets before SIGKILL. */
   killGraceMs?: number
