@@ -24,6 +24,7 @@ import { AddressGuard } from '../triggers/address-guard.ts'
 import { RateLimiter } from '../triggers/rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { acceptIntents, recordCall } from './accept-intents.ts'
+import { unmetCondition } from '../triggers/call-conditions.ts'
 import { refuseCallParameters } from './call-parameters.ts'
 import { acceptOptions, redelivery } from './plan-accept.ts'
 import { MAX_PASSED_BODY_BYTES, resolveCall } from './resolve-call.ts'
@@ -128,8 +129,10 @@ export class CallAcceptor {
     if (!parsed.ok) {
       return this.#ignore(call, parsed.ignored)
     }
-    // A check of the call's own conditions on the parsed event belongs here: after the
-    // signature and the parse, before any service is loaded or anything queued.
+    const unmet = unmetCondition(trigger.match, request)
+    if (unmet !== undefined) {
+      return this.#ignore(call, unmet)
+    }
     const services = await this.#services(trigger, request.query.services)
     if (!Array.isArray(services)) {
       return this.#reject(call, sender.id, 400, services.error)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseScaleCount } from './commands/actions.ts'
 import { buildServiceSpec, parseHealth } from './commands/service.ts'
-import { triggerSpecFromFlags } from './commands/trigger.ts'
+import { matchJson, triggerSpecFromFlags } from './commands/trigger.ts'
 import { readSse } from './follow.ts'
 import { describeObject, firstLine, formatAge, formatTable } from './output.ts'
 
@@ -71,6 +71,10 @@ test('trigger flags send only the options given, so server defaults stay default
     triggerSpecFromFlags({ action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, allowTag: false, cooldown: '5m' }),
     { action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, cooldown: '5m', allowTag: false },
   )
+  const match = matchJson('{"body":"ref","equals":"refs/heads/main"}')
+  assert.deepEqual(triggerSpecFromFlags({ action: 'redeploy', allowTag: true, match }), { action: 'redeploy', match })
+  assert.throws(() => matchJson('ref=main'), /expected a JSON object/)
+  assert.throws(() => matchJson('[1]'), /expected a JSON object/)
 })
 
 test('table cells: an object on one line, an error cut to its first line', () => {

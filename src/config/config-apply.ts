@@ -173,7 +173,8 @@ function sameOptions(trigger: Trigger, options: TriggerOptions): boolean {
 }
 
 function equal(a: unknown, b: unknown): boolean {
-  if (a === b) {
+  // A trigger stored before an option existed lacks it; declared, it reads null (e.g. `match`).
+  if ((a ?? null) === (b ?? null)) {
     return true
   }
   if (Array.isArray(a) && Array.isArray(b)) {

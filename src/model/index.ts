@@ -113,6 +113,18 @@ export interface DeployPolicy {
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
   retryBackoffMs?: number
+  /** Runs before the runtime is touched; when it fails, so does the deployment. */
+  before?: DeployHook
+  /** Runs once the outcome is known, whatever it is, and never changes it. */
+  after?: DeployHook
+}
+
+/** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */
+export interface DeployHook {
+  /** The command, run with `/bin/sh -c`. */
+  run: string
+  /** How long it may run before it is killed. */
+  timeoutMs: number
 }
 
 /** A service as stored; `target` is the driver's own options object, checked by the driver. */
@@ -150,6 +162,47 @@ export interface Stack {
   updatedAt: string
 }
 
+/** Where a call condition reads its value: a header, a query parameter, or a path into the body. */
+export const MATCH_SOURCES = ['header', 'query', 'body'] as const
+export type MatchSource = (typeof MATCH_SOURCES)[number]
+
+/** How a call condition tests the value it read. */
+export const MATCH_OPERATORS = ['equals', 'in', 'regex', 'exists'] as const
+export type MatchOperator = (typeof MATCH_OPERATORS)[number]
+
+/** The groups that combine call conditions; every group a node names must hold. */
+export const MATCH_GROUPS = ['all', 'any', 'not'] as const
+
+/** A scalar a condition compares with; values compare as text, so 5 and "5" are equal. */
+export type MatchValue = string | number | boolean | null
+
+/**
+ * A trigger's `match`, as written: a group (`all`, `any`, `not`) or one condition (a source
+ * and an operator). PRODUCT.md section 10; docs/release-control.md.
+ */
+export interface CallMatch {
+  /** Every entry must hold. */
+  all?: CallMatch[]
+  /** At least one entry must hold. */
+  any?: CallMatch[]
+  /** The node must not hold. */
+  not?: CallMatch
+  /** Reads a request header (stored lower-case). */
+  header?: string
+  /** Reads a query parameter. */
+  query?: string
+  /** Reads a JSON or form body by a path of keys and `[index]` steps. */
+  body?: string
+  /** Holds when the value equals this one, compared as text. */
+  equals?: MatchValue
+  /** Holds when the value equals one of these. */
+  in?: MatchValue[]
+  /** Holds when this RE2 expression finds a match in the value. */
+  regex?: string
+  /** Holds when the value is there (true) or is not (false). */
+  exists?: boolean
+}
+
 export interface TriggerOptions {
   name: string
   action: Action
@@ -165,6 +218,8 @@ export interface TriggerOptions {
   reverseOnResolve: boolean
   cooldownMs: number
   rateLimit: { count: number; perMs: number }
+  /** Conditions a call must meet, else it is ignored; null (or absent, on older triggers): none. */
+  match?: CallMatch | null
 }
 
 /** A trigger as stored: only the SHA-256 of its token is kept. */

@@ -17,9 +17,10 @@ import type {
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
-import type { Deployment, Service } from '../model/index.ts'
+import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
+import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
 
@@ -129,14 +130,17 @@ export class DeploymentWorker {
     if (service) {
       events.emit('deployment:started', { deployment: { ...deployment, state: 'running' }, service })
     }
+    // The after hook runs under a controller of its own (the deployment's may be aborted
+    // already); a cancel, a lost lease or shutdown then stops the hook instead.
+    const current = (): AbortController => this.#active.get(deployment.id)?.controller ?? controller
     const renew = setInterval(() => {
       store
         .renewLease(deployment.id, owner, leaseMs)
         .then((lease) => {
           if (!lease.held) {
-            controller.abort(new Error('lease lost: another instance took this deployment over'))
+            current().abort(new Error('lease lost: another instance took this deployment over'))
           } else if (lease.cancelRequested) {
-            controller.abort(new Error('canceled by an operator'))
+            current().abort(new Error('canceled by an operator'))
           }
         })
         .catch((error: unknown) => this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'))
@@ -146,17 +150,20 @@ export class DeploymentWorker {
       outcome = service
         ? await this.#perform(service, deployment, controller, log)
         : { state: 'failed', error: `service ${deployment.service} no longer exists` }
+      if (controller.signal.aborted && outcome.state !== 'succeeded') {
+        const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
+        outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+      }
+      if (outcome.state !== 'succeeded') {
+        outcome = { ...outcome, error: redactSecrets(outcome.error) }
+      }
+      log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
+      if (service?.deploy.after) {
+        await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
+      }
     } finally {
       clearInterval(renew)
     }
-    if (controller.signal.aborted && outcome.state !== 'succeeded') {
-      const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
-      outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
-    }
-    if (outcome.state !== 'succeeded') {
-      outcome = { ...outcome, error: redactSecrets(outcome.error) }
-    }
-    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()
     const finished = await store.finishDeployment(deployment.id, owner, outcome)
     if (!finished) {
@@ -180,6 +187,16 @@ export class DeploymentWorker {
       deadline: Date.now() + this.#o.deadlineMs,
       deploymentId: deployment.id,
       log: (line, stream) => log.write(line, stream),
+    }
+    const before = service.deploy.before
+    if (before) {
+      const env = hookEnv(service, deployment)
+      const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+      const { signal } = controller
+      const ran = await runDeployHook({ name: 'before', hook: before, env, signal, log: write })
+      if (!ran.ok) {
+        return { state: 'failed', error: ran.error }
+      }
     }
     const build = deployment.action === 'scale' ? undefined : gitBuild(service, deployment, log)
     const change = redeployChange(service, deployment, build)
@@ -249,6 +266,31 @@ export class DeploymentWorker {
     }
     const last = await this.#o.store.lastSucceededBefore(service.name, deployment.id)
     return last !== undefined && last.digest === resolved.digest && last.image === resolved.image
+  }
+
+  /**
+   * The deploy.after hook, once the outcome is fixed: it is logged, and whatever the hook does
+   * (fail, time out, be canceled) the deployment keeps the state it ended in.
+   */
+  async #runAfterHook(
+    service: Service,
+    deployment: Deployment,
+    state: DeploymentState,
+    hook: DeployHook,
+    log: LogBuffer,
+  ): Promise<void> {
+    const controller = new AbortController()
+    const active = this.#active.get(deployment.id)
+    if (active) {
+      active.controller = controller
+    }
+    const env = hookEnv(service, deployment, state)
+    const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+    const { signal } = controller
+    const ran = await runDeployHook({ name: 'after', hook, env, signal, log: write })
+    if (!ran.ok) {
+      log.write(`${ran.reason}; the deployment stays ${state}`)
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   DRIVER_NAMES,
   NOTIFY_FORMATS,
   PULL_POLICIES,
+  type DeployHook,
   type DeployOrder,
   type DriverName,
   type PullPolicy,
@@ -23,6 +24,21 @@ import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
+
+function deployHookSchema(description: string) {
+  return {
+    description: `${description}; a shell command, or {"run": "<shell>", "timeout": "60s"}`,
+    anyOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['run'],
+        properties: { run: { type: 'string' }, timeout: durationSchema },
+      },
+    ],
+  } as const
+}
 
 export const serviceSpecSchema = {
   $id: 'Service',
@@ -70,6 +86,14 @@ export const serviceSpecSchema = {
         skipUnchanged: { type: 'boolean' },
         retries: { type: 'integer', minimum: 0 },
         retryBackoff: durationSchema,
+        before: deployHookSchema(
+          "runs on Deckhand's host before the runtime is touched; " +
+            'when it fails, the deployment does',
+        ),
+        after: deployHookSchema(
+          "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
+            'never changes it',
+        ),
       },
     },
     github: {
@@ -165,6 +189,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.skipUnchanged !== undefined && typeof deployInput.skipUnchanged !== 'boolean') {
     problems.add(['deploy', 'skipUnchanged'], 'must be true or false')
   }
+  const before = parseDeployHook(deployInput.before, 'before', problems)
+  const after = parseDeployHook(deployInput.after, 'after', problems)
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -209,6 +235,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ...(deployInput.skipUnchanged === true ? { skipUnchanged: true } : {}),
         ...(retries !== undefined ? { retries } : {}),
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
+        ...(before ? { before } : {}),
+        ...(after ? { after } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -218,6 +246,48 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       ...(notify?.length ? { notify } : {}),
     },
   }
+}
+
+const DEFAULT_HOOK_TIMEOUT_MS = 60_000
+const MAX_HOOK_TIMEOUT_MS = 3_600_000
+const MAX_HOOK_COMMAND_CHARS = 16_384
+
+/** `deploy.before` / `deploy.after`: a shell command, or `{run, timeout}`; null is none. */
+function parseDeployHook(
+  value: unknown,
+  name: 'before' | 'after',
+  problems: ProblemList,
+): DeployHook | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  const block = isRecord(value) ? value : { run: value }
+  const path = ['deploy', name]
+  const unknown = Object.keys(block).find((key) => key !== 'run' && key !== 'timeout')
+  if (unknown !== undefined) {
+    problems.add([...path, unknown], 'is not a hook field (known: run, timeout)')
+    return undefined
+  }
+  const run = block.run
+  if (typeof run !== 'string' || run.trim() === '' || run.length > MAX_HOOK_COMMAND_CHARS) {
+    const shape = `a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters`
+    const at = isRecord(value) ? [...path, 'run'] : path
+    problems.add(at, `must be ${shape}, or {"run": "<shell>", "timeout": "60s"}`)
+    return undefined
+  }
+  const timeoutMs =
+    block.timeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(block.timeout)
+  if (timeoutMs === undefined || timeoutMs === 0 || timeoutMs > MAX_HOOK_TIMEOUT_MS) {
+    const most = formatDuration(MAX_HOOK_TIMEOUT_MS)
+    const message = `must be a duration above 0 and at most ${most}, such as 60s or 5m`
+    problems.add([...path, 'timeout'], message)
+    return undefined
+  }
+  return { run, timeoutMs }
+}
+
+function deployHookView(hook: DeployHook): { run: string; timeout: string } {
+  return { run: hook.run, timeout: formatDuration(hook.timeoutMs) }
 }
 
 function isHttpUrl(value: unknown): value is string {
@@ -335,6 +405,8 @@ export function serviceView(service: Service): Record<string, unknown> {
       ...(deploy.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
       ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
+      ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
+      ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
     },
   }
 }

@@ -81,7 +81,8 @@ describe('stack and trigger', () => {
     t.after(() => server.api('DELETE', '/api/v1/services/tr-a'))
     const added = ok(
       await cli('trigger', 'add', 'tr-a', '--action', 'scale-up', '--by', '2', '--name', 'alerts', '--sender', 'alertmanager',
-        '--cooldown', '5m', '--secret', 'sekrit', '--allow-ips', '127.0.0.1,10.0.0.0/8', '--env-from-query', 'A,B'),
+        '--cooldown', '5m', '--secret', 'sekrit', '--allow-ips', '127.0.0.1,10.0.0.0/8', '--env-from-query', 'A,B',
+        '--match', '{"query":"env","in":["prod","staging"]}'),
     )
     const url = /^url: (\S+)$/m.exec(added.stdout)?.[1]
     assert.ok(url?.startsWith(`${server.url}/hooks/`), added.stdout)
@@ -90,6 +91,7 @@ describe('stack and trigger', () => {
     const shown = (await server.api('GET', `/api/v1/triggers/${id}`)).body
     assert.deepEqual([shown.action, shown.by, shown.sender, shown.cooldown, shown.hasSecret], ['scale-up', 2, 'alertmanager', '5m', true])
     assert.deepEqual([shown.allowIps, shown.envFromQuery], [['127.0.0.1', '10.0.0.0/8'], ['A', 'B']])
+    assert.deepEqual(shown.match, { query: 'env', in: ['prod', 'staging'] })
 
     const table = ok(await cli('trigger', 'ls', 'tr-a'))
     assert.match(table.stdout, new RegExp(`^${id} +alerts +scale-up 2 +alertmanager +yes +5m `, 'm'))
