@@ -6,6 +6,7 @@
 import { unknownFields } from '../config/unknown-fields.ts'
 import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
 import type { EventBus } from '../events.ts'
+import type { DriverCapabilities } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
@@ -215,6 +216,11 @@ export class Admin {
     if (!(await this.store.revokeTrigger(id))) {
       throw notFound(`trigger ${id}`)
     }
+  }
+
+  /** The drivers this server runs (DECKHAND_DRIVERS), with what each can do. */
+  enabledDrivers(): { name: string; capabilities: DriverCapabilities }[] {
+    return this.#drivers.all().map((driver) => ({ name: driver.name, capabilities: driver.capabilities }))
   }
 
   /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */

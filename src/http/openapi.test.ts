@@ -53,3 +53,14 @@ test('paths use OpenAPI templates and HEAD twins of GET routes are not repeated'
   assert.deepEqual(Object.keys(document.paths['/x/{id}']!), ['get'])
   assert.deepEqual(document.paths['/x/{id}']!.get!.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
 })
+
+test('GET /api/v1/drivers names only the drivers DECKHAND_DRIVERS enables, and is documented', async (t) => {
+  const server = await startTestServer(t, { env: { DECKHAND_DRIVERS: 'process,command' } })
+  const answer = await server.api('GET', '/api/v1/drivers')
+  assert.equal(answer.status, 200)
+  assert.deepEqual(answer.body.items.map((d: { name: string }) => d.name).sort(), ['command', 'process'])
+  assert.equal(answer.body.items.find((d: any) => d.name === 'process').capabilities.canScale, true)
+  const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as any
+  assert.match(document.paths['/api/v1/drivers'].get.description, /DECKHAND_DRIVERS/)
+  assert.match(document.paths['/api/v1/services/{name}'].get.description, /`pid`.*`container`.*`startedAt`/)
+})

@@ -9,6 +9,7 @@ import {
   launchBrowser,
   openPage,
   screenshot,
+  signIn,
 } from '../support/browser.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -29,13 +30,6 @@ after(async () => {
   await browser?.close()
 })
 
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.goto('/')
-  await page.getByLabel('Admin token').fill(token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('heading', { name: 'Services', exact: true }).waitFor()
-}
-
 /** A screenshot at phone width, where only tables may scroll sideways; then a laptop again. */
 async function phoneScreenshot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(PHONE)
@@ -51,7 +45,7 @@ async function openSignedIn(
 ) {
   const watched = await openPage(browser!, server.url, viewport)
   t?.after(() => watched.context.close())
-  await signIn(watched.page, server.token)
+  await signIn(watched.page, server)
   return watched
 }
 
@@ -387,7 +381,7 @@ test('revoking the admin token in use signs the UI out with a message', { skip }
   const created = (await server.api('POST', '/api/v1/tokens', { name: 'ui-session' })).body
   const { page, context, errors } = await openPage(browser!, server.url)
   t.after(() => context.close())
-  await signIn(page, created.token)
+  await signIn(page, created)
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stacks' }).click()
   await page.getByText('No stacks yet').waitFor()
 

@@ -29,6 +29,8 @@ export interface Service {
   createdAt: string
   status?: {
     replicas: number | null
+    /** One per instance; the process driver knows pids and ports, docker and swarm containers. */
+    items?: Instance[]
     /** Instances running and healthy, and those that should run; null when the driver cannot see. */
     ready?: number | null
     desired?: number | null
@@ -37,6 +39,18 @@ export interface Service {
     healthy: boolean | null
     detail?: string
   }
+}
+
+export interface Instance {
+  id: string
+  state: 'starting' | 'running' | 'restarting' | 'crashed' | 'stopped'
+  detail?: string
+  restarts?: number
+  pid?: number
+  container?: string
+  port?: string
+  health?: string
+  startedAt?: string
 }
 
 export interface Stack {

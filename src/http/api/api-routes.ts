@@ -6,6 +6,7 @@ import { hashToken } from '../../triggers/token.ts'
 import type { ApiOptions } from './api-context.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
+import { driverRoutes } from './drivers.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
@@ -42,7 +43,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   // Only the dependencies go down: Fastify would also apply this context's prefix again.
   const deps: ApiOptions = { admin: options.admin, store: options.store, events: options.events, worker: options.worker }
-  for (const routes of [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]) {
+  for (const routes of [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes, driverRoutes]) {
     await app.register(routes, deps)
   }
 }
