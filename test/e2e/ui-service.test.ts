@@ -1,5 +1,8 @@
 /** The UI in Chromium: a service page shows what runs, follows changes live, and helps wire triggers. */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import {
@@ -171,5 +174,90 @@ test('the triggers tab follows changes made elsewhere and lists revoked triggers
   assert.notEqual(color, active)
   await page.getByText('No active triggers').waitFor()
   await screenshot(page, '84-triggers-revoked')
+  assert.deepEqual(errors, [])
+})
+
+test('the deployments tab charts 30 days: count, failure rate and duration', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  const dir = mkdtempSync(join(tmpdir(), 'deckhand-chart-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const flag = join(dir, 'fail')
+  const script = `if [ -f '${flag}' ]; then echo broken; exit 1; fi; echo deployed`
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('web', script))).status, 201)
+  const deploy = async (state: string) => {
+    const queued = await server.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
+    const id: string = queued.body.deployments[0].id
+    await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${id}`)).body.state === state || undefined, {
+      what: `deployment ${id} to end ${state}`,
+    })
+  }
+  await deploy('succeeded')
+  await deploy('succeeded')
+  writeFileSync(flag, '')
+  await deploy('failed')
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await signIn(page, server)
+  await page.goto('/services/web/deployments')
+  const caption = page.getByTestId('chart-summary')
+  await caption.getByText(/^3 deployments in the last 30 days, 33% failed, median duration \d/).waitFor()
+  const canvas = page.getByTestId('deployment-chart').locator('canvas')
+  const size = await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height])
+  assert.ok(size[0]! > 200 && size[1]! > 100, String(size))
+  // The legend names the three series the chart draws.
+  const legend = await page.getByTestId('deployment-chart').innerText()
+  for (const series of ['deployments', 'failed', 'median duration (s)']) {
+    assert.ok(legend.includes(series), legend)
+  }
+  await screenshot(page, '85-deployments-chart')
+  await page.setViewportSize(PHONE)
+  assert.equal(await horizontalOverflow(page), 0)
+  await screenshot(page, '86-phone-deployments-chart')
+  assert.deepEqual(errors, [])
+})
+
+test('a deployment page names its cause and links back; the calls page names trigger and service', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
+  const trigger = (await server.api('POST', '/api/v1/services/web/triggers', { name: 'ci', action: 'redeploy' })).body
+  // A GitHub ping is answered ignored: a second call, with a reason, on the calls page.
+  const ping = await server.hook(trigger.url, {
+    body: JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 }),
+    headers: { 'content-type': 'application/json', 'x-github-event': 'ping' },
+  })
+  assert.equal(ping.status, 200, JSON.stringify(ping.body))
+  const queued = await server.hook(trigger.url)
+  assert.equal(queued.status, 202)
+  const id: string = queued.body.deployments[0].id
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await signIn(page, server)
+  await page.goto(`/deployments/${id}`)
+  const cause = page.getByTestId('deployment-cause')
+  await cause.waitFor()
+  assert.match(await cause.innerText(), /^Cause: trigger ci · sender generic · from (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1) · \w{3} \d+, \d{4}/)
+  await screenshot(page, '87-deployment-cause')
+  await cause.getByRole('link', { name: 'calls of this trigger' }).click()
+  await page.getByRole('heading', { name: 'Calls' }).waitFor()
+  assert.equal(await page.getByLabel('Trigger id').inputValue(), trigger.id)
+  const row = page.locator(`tr:has(a:text("${id}"))`)
+  await row.waitFor()
+  const cells = await row.locator('td').allInnerTexts()
+  assert.match(cells[0]!, /\w{3} \d+, \d{4}/, 'the date is in full')
+  assert.match(cells[2]!, new RegExp(`^ci\\n${trigger.id}$`))
+  assert.equal(cells[3], 'web')
+  await screenshot(page, '88-calls-names')
+  assert.equal(await horizontalOverflow(page), 0)
+  const wrap = await page.locator('.table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth)
+  assert.equal(wrap, 0, 'the calls table fits 1280 px')
+  await page.goto(`/deployments/${id}`)
+  await cause.getByRole('link', { name: 'ci' }).click()
+  await page.locator('tr[data-trigger="ci"]').waitFor()
+  assert.equal(new URL(page.url()).pathname, '/services/web/triggers')
+  await page.setViewportSize(PHONE)
+  await page.goto('/calls')
+  await page.locator('tr[data-call]').first().waitFor()
+  assert.equal(await horizontalOverflow(page), 0)
+  await screenshot(page, '89-phone-calls')
   assert.deepEqual(errors, [])
 })

@@ -93,6 +93,21 @@ export interface Deployment {
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** Only on GET /deployments/{id}: why it exists. */
+  cause?: DeploymentCause
+}
+
+export interface DeploymentCause {
+  trigger: string | null
+  service: string | null
+  stack: string | null
+  sender: string | null
+  remoteAddress: string | null
+  receivedAt: string | null
+  callId: string | null
+  commit: string | null
+  branch: string | null
+  repository: string | null
 }
 
 export const CALL_OUTCOMES = ['queued', 'coalesced', 'ignored', 'duplicate', 'rejected'] as const
@@ -107,6 +122,10 @@ export interface Call {
   deploymentIds: string[]
   remoteAddress: string | null
   receivedAt: string
+  /** The trigger's name and owner; null once the trigger is gone. */
+  triggerName: string | null
+  service: string | null
+  stack: string | null
 }
 
 export interface LogLine {
