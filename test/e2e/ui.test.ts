@@ -110,7 +110,7 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   await screenshot(page, '07-service-deployments')
 
   await page.getByRole('button', { name: 'Redeploy' }).click()
-  const queued = page.getByRole('status').filter({ hasText: /Deployment queued|Joined/ })
+  const queued = page.getByTestId('deployment-banner')
   await queued.waitFor()
   const manualId = (await queued.getByRole('link').innerText()).trim()
   await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${manualId}`)).body.state === 'succeeded', {

@@ -11,7 +11,7 @@ export function InstancesTable({ items, detail }: { items: Instance[]; detail?: 
   if (items.length === 0) {
     return (
       <p className="muted" data-testid="no-instances">
-        {detail ? `No instances to show: ${detail}.` : 'The driver reports no instances.'}
+        {detail ? `No instances to show: ${detail.replace(/\.$/, '')}.` : 'The driver reports no instances.'}
       </p>
     )
   }

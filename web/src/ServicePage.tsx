@@ -9,7 +9,7 @@ import { PageHead } from './PageHead.tsx'
 import { readyText } from './ReadyCount.tsx'
 import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
-import type { Service } from './types.ts'
+import { isFinal, type Deployment, type Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export const SERVICE_TABS = ['triggers', 'deployments', 'settings'] as const
@@ -184,17 +184,34 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
           </button>
         </form>
       </div>
-      {message && (
+      {message && message.id && <DeploymentBanner key={message.id} id={message.id} text={message.text} />}
+      {message && !message.id && (
         <p className={message.isError ? 'error' : 'notice'} role="status">
           {message.text}
-          {message.id && (
-            <>
-              {': '}
-              <Link to={`/deployments/${message.id}`}>{message.id}</Link>
-            </>
-          )}
         </p>
       )}
     </div>
+  )
+}
+
+/**
+ * "Deployment queued" while it is queued or running; once it ends, the banner says how it
+ * ended instead, so it never claims a deployment is pending that is long over.
+ */
+function DeploymentBanner({ id, text }: { id: string; text: string }) {
+  const [ended, setEnded] = useState<Deployment>()
+  const polled = useApi<Deployment>(ended ? null : `/deployments/${encodeURIComponent(id)}`, 1000)
+  useEffect(() => {
+    if (polled.data && isFinal(polled.data.state)) {
+      setEnded(polled.data)
+    }
+  }, [polled.data])
+  const failed = ended && ended.state !== 'succeeded'
+  return (
+    <p className={failed ? 'error' : 'notice'} role="status" data-testid="deployment-banner">
+      {ended ? `Deployment ${ended.state}` : text}
+      {': '}
+      <Link to={`/deployments/${id}`}>{id}</Link>
+    </p>
   )
 }
