@@ -214,6 +214,8 @@ test('a stack trigger made in the UI deploys each member, or a subset', { skip }
   await page.getByRole('button', { name: 'Create stack' }).click()
   const dialog = page.getByRole('dialog', { name: 'Create a stack' })
   await dialog.getByLabel('Name').fill('shop')
+  // The services load after the dialog opens: Tab before them would land elsewhere.
+  await dialog.getByRole('checkbox', { name: /lone/ }).waitFor()
   // Keyboard: Tab walks the checkboxes (newest service first: lone, back, front), Space ticks.
   await dialog.getByLabel('Name').press('Tab')
   await page.keyboard.press('Tab')
