@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { startTestServer } from '../../test/support/start-server.ts'
+import { SENDER_IDS } from '../model/index.ts'
 import { buildOpenApiDocument, openApiPath } from './openapi.ts'
 
 test('every route the server registers appears in /api/openapi.json', async (t) => {
@@ -63,4 +64,14 @@ test('GET /api/v1/drivers names only the drivers DECKHAND_DRIVERS enables, and i
   const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as any
   assert.match(document.paths['/api/v1/drivers'].get.description, /DECKHAND_DRIVERS/)
   assert.match(document.paths['/api/v1/services/{name}'].get.description, /`pid`.*`container`.*`startedAt`/)
+})
+
+test('a value outside a closed list is refused naming the field and every allowed value', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', { name: 'web', driver: 'command', target: { redeploy: 'true' } })
+  const sender = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', sender: 'nope' })
+  assert.equal(sender.status, 400)
+  assert.equal(sender.body.error, `invalid request: body.sender must be one of ${SENDER_IDS.join(', ')}`)
+  const action = await server.api('POST', '/api/v1/services/web/triggers', { action: 'nope' })
+  assert.match(action.body.error, /^invalid request: body\.action must be one of redeploy, scale-up, scale-down/)
 })

@@ -181,3 +181,22 @@ test('on a phone every table stacks its rows and keeps its buttons on screen', {
   }
   assert.deepEqual(errors, [])
 })
+
+test('the empty states name the real command and which refused calls are not recorded', { skip }, async (t) => {
+  const server = await startTestServer(t)
+  const { page, context, errors } = await openPage(browser!, server.url)
+  t.after(() => context.close())
+  await signIn(page, server)
+  const services = page.locator('.empty', { hasText: 'No services yet' })
+  await services.waitFor()
+  assert.match(await services.innerText(), /deckhand service add/)
+  assert.doesNotMatch(await services.innerText(), /service create/)
+  await page.goto('/calls')
+  const calls = page.locator('.empty', { hasText: 'No calls yet' })
+  await calls.waitFor()
+  const text = await calls.innerText()
+  assert.match(text, /refused ones included/)
+  assert.match(text, /unknown or revoked URL \(404\), over the rate limit \(429\) or too large \(413\) are not recorded/)
+  await screenshot(page, '96-calls-empty')
+  assert.deepEqual(errors, [])
+})

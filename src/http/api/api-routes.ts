@@ -35,7 +35,8 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
       if (retryAfter !== undefined) {
         throw refuse(reply, retryAfter)
       }
-      throw new DeckhandError('DH_ERR_AUTH_INVALID', 'the admin token is not valid; create one with `deckhand token create` or check DECKHAND_TOKEN')
+      throw new DeckhandError('DH_ERR_AUTH_INVALID', 'the admin token is not valid; check DECKHAND_TOKEN. The first token is the one the server ' +
+          'printed on its first start, or its DECKHAND_ADMIN_TOKEN; `deckhand token create` makes more')
     }
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
