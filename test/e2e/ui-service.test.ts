@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
+import { readFixture } from '../fixtures/senders/load.ts'
 import {
   browserSkipReason,
   buildWebIfStale,
@@ -254,6 +255,15 @@ test('a deployment page names its cause and links back; the calls page names tri
   await cause.getByRole('link', { name: 'ci' }).click()
   await page.locator('tr[data-trigger="ci"]').waitFor()
   assert.equal(new URL(page.url()).pathname, '/services/web/triggers')
+
+  // A push names its commit: the cause says which, on which branch of which repository.
+  const fixture = readFixture('gitea-push')
+  const push = await server.hook(trigger.url, { body: fixture.body, headers: fixture.headers })
+  assert.equal(push.status, 202, JSON.stringify(push.body))
+  await page.goto(`/deployments/${push.body.deployments[0].id}`)
+  await cause.getByText('sender gitea').waitFor()
+  assert.match(await cause.innerText(), /· commit 9f2c4b7a1d3e on main of acme\/web ·/)
+
   await page.setViewportSize(PHONE)
   await page.goto('/calls')
   await page.locator('tr[data-call]').first().waitFor()

@@ -13,6 +13,9 @@ export function DeploymentPage({ id }: { id: string }) {
   // Poll until final: the log stream only says when the deployment ends, not when it starts running.
   const polled = useApi<Deployment>(ended ? null : `/deployments/${encodeURIComponent(id)}`, 1000)
   const deployment = ended ?? polled.data
+  // Read once on its own: the poll stops as soon as the log stream says the deployment ended,
+  // which can be before its first answer, and the stream's end event carries no cause.
+  const detail = useApi<Deployment>(`/deployments/${encodeURIComponent(id)}`)
   const { lines, streamError } = useLogStream(id, setEnded)
   const [cancelError, setCancelError] = useState<string>()
 
@@ -75,7 +78,7 @@ export function DeploymentPage({ id }: { id: string }) {
               <dd>{formatDuration(deployment.startedAt, deployment.finishedAt)}</dd>
             </div>
           </dl>
-          <CauseLine deployment={deployment} fallback={polled.data?.cause} />
+          <CauseLine deployment={deployment} fallback={detail.data?.cause ?? polled.data?.cause} />
           {(deployment.state === 'queued' || deployment.state === 'running') && (
             <div className="actions">
               <button type="button" className="danger" onClick={() => void cancel()}>
@@ -116,7 +119,6 @@ function triggerPath(cause: DeploymentCause): string | undefined {
 
 /** Names what started the deployment: a trigger call (who, from where, which commit) or a person. */
 function CauseLine({ deployment, fallback }: { deployment: Deployment; fallback?: DeploymentCause }) {
-  // The log stream's end event carries the list view, without `cause`: keep the polled one.
   const cause = deployment.cause ?? fallback
   if (!cause) {
     return null
