@@ -220,7 +220,7 @@ export class Admin {
 
   /** The drivers this server runs (DECKHAND_DRIVERS), with what each can do. */
   enabledDrivers(): { name: string; capabilities: DriverCapabilities }[] {
-    return this.#drivers.all().map((driver) => ({ name: driver.name, capabilities: driver.capabilities }))
+    return this.#drivers.all().map((d) => ({ name: d.name, capabilities: d.capabilities }))
   }
 
   /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */

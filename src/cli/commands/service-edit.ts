@@ -13,8 +13,10 @@ import { CliError, usageError } from '../exit-codes.ts'
 import type { CliIo } from '../output.ts'
 import type { ServiceRow } from './service.ts'
 
-/** Fields a service spec takes that `edit` shows; the rest (name, driver, times, status) are fixed. */
-const EDITABLE = ['target', 'image', 'tag', 'replicas', 'scale', 'tagPolicy', 'deploy', 'git', 'env', 'watch']
+/** Spec fields `edit` shows; the rest (name, driver, times, status) cannot change. */
+const EDITABLE = [
+  'target', 'image', 'tag', 'replicas', 'scale', 'tagPolicy', 'deploy', 'git', 'env', 'watch',
+]
 /** Path segments that would reach Object.prototype instead of a field. */
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor'])
 const MAX_PAIRS = 100
@@ -34,7 +36,7 @@ function parseValue(text: string): Json {
   }
 }
 
-/** `scale.max=8 target.command=node app.js` → `{scale: {max: 8}, target: {command: 'node app.js'}}`. */
+/** `scale.max=8 target.cwd=/srv` → `{scale: {max: 8}, target: {cwd: '/srv'}}`. */
 export function patchFromPairs(pairs: string[]): JsonObject {
   if (pairs.length > MAX_PAIRS) {
     throw usageError(`at most ${MAX_PAIRS} path=value pairs at once`)
@@ -44,13 +46,17 @@ export function patchFromPairs(pairs: string[]): JsonObject {
     const equals = pair.indexOf('=')
     const path = equals > 0 ? pair.slice(0, equals).split('.') : []
     if (path.length === 0 || path.some((part) => part === '' || FORBIDDEN.has(part))) {
-      throw usageError(`"${pair}" is not path=value; write e.g. scale.max=8 or target.command='node app.js'`)
+      throw usageError(
+        `"${pair}" is not path=value; write e.g. scale.max=8 or target.command='node app.js'`,
+      )
     }
     let place = patch
     for (const part of path.slice(0, -1)) {
       const next = place[part]
       if (next !== undefined && !isObject(next)) {
-        throw usageError(`"${pair}" sets a field inside ${part}, which an earlier pair set to a value`)
+        throw usageError(
+          `"${pair}" sets a field inside ${part}, which an earlier pair set to a value`,
+        )
       }
       place = (place[part] ??= {}) as JsonObject
     }
@@ -90,9 +96,13 @@ function editableOf(service: ServiceRow): JsonObject {
 /** Runs $VISUAL or $EDITOR (default vi) on the file, through the shell so `code --wait` works. */
 function runEditor(io: CliIo, file: string): void {
   const editor = io.env.VISUAL || io.env.EDITOR || 'vi'
-  const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'editor', file], { stdio: 'inherit', env: io.env })
+  const run = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'editor', file], {
+    stdio: 'inherit',
+    env: io.env,
+  })
   if (run.error || run.status !== 0) {
-    throw new CliError(`the editor (${editor}) exited ${run.status ?? run.error?.message}; nothing was changed`)
+    const how = run.status ?? run.error?.message
+    throw new CliError(`the editor (${editor}) exited ${how}; nothing was changed`)
   }
 }
 
@@ -106,15 +116,15 @@ export function registerServiceEditCommands(service: Command, io: CliIo): void {
     service
       .command('set')
       .argument('<name>')
-      .argument('<path=value...>', 'dotted field paths, e.g. scale.max=8 target.command=\'node app.js\'')
-      .description('change fields of a service: values are JSON when they parse, else strings; null removes'),
+      .argument('<path=value...>', 'dotted field paths, e.g. scale.max=8 target.cwd=/srv')
+      .description('change fields of a service: values are JSON if they parse, else text; null removes'),
   ).action(async (name: string, pairs: string[], flags: GlobalFlags) => {
     const patch = patchFromPairs(pairs)
-    const saved = await clientFor(flags, io).request<ServiceRow>(`/api/v1/services/${encode(name)}`, {
-      method: 'PATCH',
-      body: patch,
-    })
-    emit(io, flags, saved, (s) => `updated service ${s.name}: ${pairs.map((p) => p.slice(0, p.indexOf('='))).join(', ')}\n`)
+    const path = `/api/v1/services/${encode(name)}`
+    const client = clientFor(flags, io)
+    const saved = await client.request<ServiceRow>(path, { method: 'PATCH', body: patch })
+    const fields = pairs.map((pair) => pair.slice(0, pair.indexOf('='))).join(', ')
+    emit(io, flags, saved, (s) => `updated service ${s.name}: ${fields}\n`)
   })
 
   withGlobalFlags(
@@ -137,7 +147,8 @@ export function registerServiceEditCommands(service: Command, io: CliIo): void {
       try {
         after = YAML.parse(text)
       } catch (error) {
-        throw new CliError(`the edited file is not YAML (${(error as Error).message.split('\n')[0]}); nothing was changed`)
+        const first = (error as Error).message.split('\n')[0]
+        throw new CliError(`the edited file is not YAML (${first}); nothing was changed`)
       }
       if (!isObject(after)) {
         throw new CliError('the edited file must be a mapping of fields; nothing was changed')

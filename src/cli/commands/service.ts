@@ -72,7 +72,9 @@ function readyOf(service: ServiceRow): string {
 }
 
 export function registerServiceCommands(program: Command, io: CliIo): void {
-  const service = program.command('service').description('list, add, show, change and remove services')
+  const service = program
+    .command('service')
+    .description('list, add, show, change and remove services')
 
   withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
     async (flags: GlobalFlags & WatchFlags & { limit: number }) => {

@@ -11,7 +11,8 @@ import { pageQuerySchema, type ApiOptions } from './api-context.ts'
  */
 async function withTriggerNames(store: Store, calls: Call[]): Promise<Record<string, unknown>[]> {
   const ids = [...new Set(calls.map((call) => call.triggerId).filter((id) => id !== null))]
-  const triggers = new Map(await Promise.all(ids.map(async (id) => [id, await store.getTrigger(id)] as const)))
+  const read = ids.map(async (id) => [id, await store.getTrigger(id)] as const)
+  const triggers = new Map(await Promise.all(read))
   return calls.map((call) => {
     const trigger = call.triggerId === null ? undefined : triggers.get(call.triggerId)
     return {

@@ -35,7 +35,10 @@ const CAUSE_CALLS = 200
  */
 async function deploymentCause(store: Store, d: Deployment): Promise<Record<string, unknown>> {
   const trigger = d.triggerId === null ? undefined : await store.getTrigger(d.triggerId)
-  const calls = d.triggerId === null ? [] : (await store.listCalls({ trigger: d.triggerId }, { limit: CAUSE_CALLS })).items
+  const calls =
+    d.triggerId === null
+      ? []
+      : (await store.listCalls({ trigger: d.triggerId }, { limit: CAUSE_CALLS })).items
   // Newest first: the last match is the call that queued it, later ones were coalesced into it.
   const call = calls.filter((c) => c.deploymentIds.includes(d.id)).at(-1)
   return {
@@ -71,7 +74,8 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
   )
 
   app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) => {
-    const deployment = found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)
+    const id = request.params.id
+    const deployment = found(await store.getDeployment(id), `deployment ${id}`)
     return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
   })
 

@@ -1,4 +1,4 @@
-/** /api/v1/drivers: the drivers this server runs, so clients offer only those (DECKHAND_DRIVERS). */
+/** /api/v1/drivers: the drivers this server runs (DECKHAND_DRIVERS), for clients to offer. */
 import type { FastifyInstance, FastifySchema } from 'fastify'
 import type { ApiOptions } from './api-context.ts'
 

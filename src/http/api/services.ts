@@ -31,7 +31,9 @@ export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiO
     return reply.status(201).send(serviceView(service))
   })
 
-  app.get<{ Params: { name: string } }>('/services/:name', { schema: { params: nameParams, description: SHOW_DESCRIPTION } as FastifySchema }, async (request) => {
+  // FastifySchema has no `description`, but the OpenAPI document shows it.
+  const showSchema = { params: nameParams, description: SHOW_DESCRIPTION } as FastifySchema
+  app.get<{ Params: { name: string } }>('/services/:name', { schema: showSchema }, async (request) => {
     const service = found(await store.getService(request.params.name), `service ${request.params.name}`)
     return { ...serviceView(service), status: await admin.inspect(service) }
   })
