@@ -81,6 +81,10 @@ test('the create form checks numbers before sending, clears the health field, an
   await screenshot(page, '91-create-error-under-field')
   await page.setViewportSize(PHONE)
   assert.equal(await horizontalOverflow(page), 0)
+  // The error stays inside its field's column, long field name and all.
+  const error = await form.locator('#target-health-error').boundingBox()
+  const input = await form.getByLabel('Running for').boundingBox()
+  assert.ok(error && input && error.x + error.width <= input.x + input.width + 1, JSON.stringify({ error, input }))
   await screenshot(page, '92-phone-create-error')
   assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [])
 })
