@@ -6,6 +6,7 @@
 import { unknownFields } from '../config/unknown-fields.ts'
 import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
 import type { EventBus } from '../events.ts'
+import type { DriverCapabilities } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import { acceptIntents } from '../calls/accept-intents.ts'
 import type { AcceptResult, DeploymentIntent } from '../model/call-accept.ts'
@@ -217,6 +218,11 @@ export class Admin {
     if (!(await this.store.revokeTrigger(id))) {
       throw notFound(`trigger ${id}`)
     }
+  }
+
+  /** The drivers this server runs (DECKHAND_DRIVERS), with what each can do. */
+  enabledDrivers(): { name: string; capabilities: DriverCapabilities }[] {
+    return this.#drivers.all().map((d) => ({ name: d.name, capabilities: d.capabilities }))
   }
 
   /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */

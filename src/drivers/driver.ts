@@ -93,6 +93,16 @@ export interface ReplicaStatus {
   state: 'starting' | 'running' | 'restarting' | 'crashed' | 'stopped'
   detail?: string
   restarts?: number
+  /** The process id, for the process driver. */
+  pid?: number
+  /** The container's short id (12 characters), for docker and swarm. */
+  container?: string
+  /** Where the instance listens, as the runtime says it: `8080`, `0.0.0.0:8080->80/tcp`. */
+  port?: string
+  /** The runtime's own health verdict (`healthy`, `unhealthy`, `starting`), when it has a check. */
+  health?: string
+  /** When the instance's current process started, ISO 8601. */
+  startedAt?: string
 }
 
 export interface ServiceStatus {

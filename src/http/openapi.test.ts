@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { startTestServer } from '../../test/support/start-server.ts'
+import { SENDER_IDS } from '../model/index.ts'
 import { buildOpenApiDocument, openApiPath } from './openapi.ts'
 
 test('every route the server registers appears in /api/openapi.json', async (t) => {
@@ -52,4 +53,25 @@ test('paths use OpenAPI templates and HEAD twins of GET routes are not repeated'
   ]) as { paths: Record<string, Record<string, { parameters: unknown[] }>> }
   assert.deepEqual(Object.keys(document.paths['/x/{id}']!), ['get'])
   assert.deepEqual(document.paths['/x/{id}']!.get!.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
+})
+
+test('GET /api/v1/drivers names only the drivers DECKHAND_DRIVERS enables, and is documented', async (t) => {
+  const server = await startTestServer(t, { env: { DECKHAND_DRIVERS: 'process,command' } })
+  const answer = await server.api('GET', '/api/v1/drivers')
+  assert.equal(answer.status, 200)
+  assert.deepEqual(answer.body.items.map((d: { name: string }) => d.name).sort(), ['command', 'process'])
+  assert.equal(answer.body.items.find((d: any) => d.name === 'process').capabilities.canScale, true)
+  const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as any
+  assert.match(document.paths['/api/v1/drivers'].get.description, /DECKHAND_DRIVERS/)
+  assert.match(document.paths['/api/v1/services/{name}'].get.description, /`pid`.*`container`.*`startedAt`/)
+})
+
+test('a value outside a closed list is refused naming the field and every allowed value', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', { name: 'web', driver: 'command', target: { redeploy: 'true' } })
+  const sender = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', sender: 'nope' })
+  assert.equal(sender.status, 400)
+  assert.equal(sender.body.error, `invalid request: body.sender must be one of ${SENDER_IDS.join(', ')}`)
+  const action = await server.api('POST', '/api/v1/services/web/triggers', { action: 'nope' })
+  assert.match(action.body.error, /^invalid request: body\.action must be one of redeploy, scale-up, scale-down/)
 })

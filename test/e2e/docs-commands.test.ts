@@ -132,6 +132,7 @@ describe('the README and docs command blocks', () => {
       'docs/config.md: export WEB_HOOK_TOKEN=$(openssl rand -base64 32 | tr \'+/\' \'-_\' | tr -d =)',
       'docs/cli.md: deckhand context set prod --url https://deckhand.example.com --token-stdin < token.txt',
       'docs/cli.md: source <(deckhand completion bash)                                  # in ~/.bashrc',
+      "docs/cli.md: deckhand service set web scale.max=8 deploy.rollback=false target.command='node server.js'",
     ]
     const unchecked = blocks()
       .filter(isCommandBlock)
@@ -200,6 +201,35 @@ describe('the README and docs command blocks', () => {
     assert.equal(run.code, 0, run.output)
     assert.ok(!run.output.includes(ADMIN), 'no token is shown')
     assert.match(run.output, /prod/)
+  })
+
+  it('docs/cli.md service set and edit: each line changes the service as it says', async (t) => {
+    const server = await serverFor(t)
+    const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
+    const created = await fetch(`${server.url}/api/v1/services`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'web', driver: 'process', target: { command: 'sleep 1000', cwd: '/tmp' }, replicas: 0 }),
+    })
+    assert.equal(created.status, 201, await created.text())
+    // The reader's editor is interactive; `true` leaves the file as it was written.
+    const script = find('docs/cli.md', 'deckhand service set web').text.replace('EDITOR=nano', 'EDITOR=true')
+    const run = await bash(`set -euo pipefail\n${script}`, {
+      DECKHAND_URL: server.url,
+      DECKHAND_TOKEN: ADMIN,
+      PATH: PATHS,
+      XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'deckhand-docs-config-')),
+    })
+    assert.equal(run.code, 0, run.output)
+    const service = (await (await fetch(`${server.url}/api/v1/services/web`, { headers })).json()) as {
+      scale: { max: number }
+      deploy: { rollback: boolean }
+      target: { command: string; cwd?: string }
+    }
+    assert.equal(service.scale.max, 8)
+    assert.equal(service.deploy.rollback, false)
+    assert.equal(service.target.command, 'node server.js')
+    assert.equal(service.target.cwd, undefined)
   })
 
   it('docs/cli.md completion: the bash, zsh and fish lines load or install the completion', async (t) => {

@@ -74,7 +74,10 @@ export interface ContainerInspect {
     Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> | null }
   }
   Mounts: MountPoint[]
-  NetworkSettings: { Networks?: Record<string, EndpointSettings> | null }
+  NetworkSettings: {
+    Networks?: Record<string, EndpointSettings> | null
+    Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null
+  }
 }
 
 export interface ContainerSummary {
@@ -160,7 +163,7 @@ export interface SwarmTask {
     Message?: string
     Err?: string
     Timestamp?: string
-    ContainerStatus?: { ExitCode?: number }
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number }
   }
 }
 

@@ -292,6 +292,12 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
     status.items.map((item) => item.id),
     [`${project}-web-1`, `${project}-web-2`],
   )
+  // The UI's instances table shows each container's short id and start time.
+  for (const item of status.items) {
+    const container = await inspect(engine, item.id)
+    assert.equal(item.container, container.Id.slice(0, 12))
+    assert.equal(item.startedAt, container.State.StartedAt)
+  }
 })
 
 test('a replica removed by hand is drift naming it, and the next scale converges on the count Deckhand deployed', async (t) => {

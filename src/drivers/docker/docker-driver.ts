@@ -378,6 +378,7 @@ function throwIfCanceled(ctx: DriverContext): void {
 function replicaStatus(container: ContainerInspect): ReplicaStatus {
   const state = container.State
   const health = state.Health?.Status
+  const ports = publishedPorts(container)
   const status: ReplicaStatus['state'] = state.Restarting
     ? 'restarting'
     : state.Running
@@ -394,5 +395,20 @@ function replicaStatus(container: ContainerInspect): ReplicaStatus {
     state: status,
     detail: `${container.Config.Image ?? container.Image} ${state.Status}${health ? ` (${health})` : ''}`,
     restarts: container.RestartCount,
+    container: container.Id.slice(0, 12),
+    ...(ports ? { port: ports } : {}),
+    ...(health ? { health } : {}),
+    ...(state.Running ? { startedAt: state.StartedAt } : {}),
   }
+}
+
+/** Published ports as `docker ps` shows them: `0.0.0.0:8080->80/tcp`, comma-separated. */
+function publishedPorts(container: ContainerInspect): string {
+  const shown: string[] = []
+  for (const [inside, bindings] of Object.entries(container.NetworkSettings.Ports ?? {})) {
+    for (const binding of bindings ?? []) {
+      shown.push(`${binding.HostIp || '0.0.0.0'}:${binding.HostPort}->${inside}`)
+    }
+  }
+  return shown.join(', ')
 }

@@ -143,6 +143,8 @@ export class KubernetesDriver implements Driver {
             state: isReady ? 'running' : problem?.includes('CrashLoopBackOff') ? 'restarting' : 'starting',
             detail: problem ?? pod.status?.phase ?? 'Unknown',
             restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
+            // The pod's readiness is its health as the kubelet's probes see it.
+            health: isReady ? 'ready' : 'not ready',
           }
         }),
       }

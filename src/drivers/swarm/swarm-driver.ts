@@ -206,6 +206,13 @@ export class SwarmDriver implements Driver {
               ? 'crashed'
               : 'starting',
         detail: task.Status.Err ?? task.Status.Message ?? task.Status.State,
+        ...(task.Status.ContainerStatus?.ContainerID
+          ? { container: task.Status.ContainerStatus.ContainerID.slice(0, 12) }
+          : {}),
+        // A task's status timestamp is when it reached its state: for a running one, its start.
+        ...(task.Status.State === 'running' && task.Status.Timestamp
+          ? { startedAt: task.Status.Timestamp }
+          : {}),
       })),
     }
   }

@@ -1,6 +1,7 @@
 /** /api/v1/deployments: history, one deployment, its log (live as Server-Sent Events) and cancel. */
 import type { FastifyInstance } from 'fastify'
 import { DEPLOYMENT_STATES, FINAL_STATES, type Deployment, type DeploymentState, type PageRequest } from '../../model/index.ts'
+import type { Store } from '../../store/store.ts'
 import { found, idParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
 
 const LOG_PAGE = 1000
@@ -26,6 +27,36 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
   }
 }
 
+/** How many of a trigger's latest calls are searched for the one that queued a deployment. */
+const CAUSE_CALLS = 200
+
+/**
+ * Why a deployment exists: its trigger's name and owner, the commit the call named, and the
+ * first call that queued it (sender, caller address, time), found among the trigger's latest
+ * calls; null fields when it was manual or the call has been pruned.
+ */
+async function deploymentCause(store: Store, d: Deployment): Promise<Record<string, unknown>> {
+  const trigger = d.triggerId === null ? undefined : await store.getTrigger(d.triggerId)
+  const calls =
+    d.triggerId === null
+      ? []
+      : (await store.listCalls({ trigger: d.triggerId }, { limit: CAUSE_CALLS })).items
+  // Newest first: the last match is the call that queued it, later ones were coalesced into it.
+  const call = calls.filter((c) => c.deploymentIds.includes(d.id)).at(-1)
+  return {
+    trigger: trigger?.name ?? d.input.triggerName,
+    service: trigger?.service ?? null,
+    stack: trigger?.stack ?? null,
+    sender: call?.sender ?? null,
+    remoteAddress: call?.remoteAddress ?? null,
+    receivedAt: call?.receivedAt ?? null,
+    callId: call?.id ?? null,
+    commit: d.input.gitCommit,
+    branch: d.input.gitBranch,
+    repository: d.input.gitRepository ?? null,
+  }
+}
+
 export async function deploymentRoutes(app: FastifyInstance, { store, events, worker }: ApiOptions): Promise<void> {
   app.get<{ Querystring: PageRequest & { service?: string; state?: DeploymentState } }>(
     '/deployments',
@@ -44,9 +75,11 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
     },
   )
 
-  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) =>
-    deploymentView(found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)),
-  )
+  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) => {
+    const id = request.params.id
+    const deployment = found(await store.getDeployment(id), `deployment ${id}`)
+    return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
+  })
 
   app.post<{ Params: { id: string } }>('/deployments/:id/cancel', { schema: { params: idParams } }, async (request) => {
     const before = found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)
