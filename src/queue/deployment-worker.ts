@@ -16,6 +16,7 @@ import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
 import { deploymentEnv } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+import { deployedOf, triedChange } from './tried-change.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
 const DEFAULT_RETRY_BACKOFF_MS = 5000
@@ -148,7 +149,8 @@ export class DeploymentWorker {
       outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
     }
     if (outcome.state !== 'succeeded') {
-      outcome = { ...outcome, error: redactSecrets(outcome.error) }
+      const tried = service && triedChange(service, deployment)
+      outcome = { ...outcome, error: redactSecrets(outcome.error), ...(tried ? { tried } : {}) }
     }
     log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()
@@ -200,7 +202,12 @@ export class DeploymentWorker {
     }
     // A git build runs the tag the driver made from the commit; the call named none.
     const tag = build && result.tag ? result.tag : change.tag
-    return { state: 'succeeded', ...(tag === undefined ? {} : { tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+    return {
+      state: 'succeeded',
+      deployed: deployedOf(service),
+      ...(tag === undefined ? {} : { tag }),
+      ...(result.replicas === undefined ? {} : { replicas: result.replicas }),
+    }
   }
 
   /**

@@ -21,6 +21,7 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
     error: d.error,
+    tried: d.tried ?? null,
   }
 }
 
