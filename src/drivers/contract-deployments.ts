@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test'
 import pino from 'pino'
 import { EventBus } from '../events.ts'
 import { newId } from '../model/ids.ts'
-import type { Deployment, Service } from '../model/index.ts'
+import type { Deployment, DeploymentAction, DeploymentParams, Service } from '../model/index.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { ServiceInput, Store } from '../store/store.ts'
@@ -19,10 +19,12 @@ import { DriverRegistry } from './driver-registry.ts'
 
 export interface ContractDeployments {
   store: Store
-  /** Replaces the service's row, as a PATCH does (no redeploy runs it). */
+  /** Replaces the service's spec in its row, as a PATCH does (no redeploy runs it). */
   patch(service: Service): Promise<void>
   /** Queues a redeploy with the change's tag and variables and resolves when it has ended. */
   redeploy(change: RedeployChange): Promise<Deployment>
+  /** Queues a scale to `replicas` and resolves when it has ended. */
+  scale(replicas: number): Promise<Deployment>
 }
 
 /** A store holding `service` and a worker running `driver`; both closed when the test ends. */
@@ -55,30 +57,40 @@ export async function contractDeployments(t: TestContext, driver: Driver, servic
   return {
     store,
     patch: async (changed) => {
-      await store.replaceService(inputOf(changed))
+      // A PATCH leaves what the worker recorded (the tag and replicas that run) as it is.
+      const { tag: _tag, replicas: _replicas, ...spec } = inputOf(changed)
+      await store.replaceService(spec)
     },
-    redeploy: async (change) => {
-      const accepted = await store.acceptCall(
-        { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null },
-        [
-          {
-            service: service.name,
-            action: 'redeploy',
-            params: change.tag === undefined ? {} : { tag: change.tag },
-            input: { triggerName: null, env: change.env, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null },
-            triggerId: null,
-          },
-        ],
-      )
-      const result = accepted.results[0]
-      if (result?.kind !== 'queued') {
-        throw new Error(`the redeploy was not queued: ${JSON.stringify(result)}`)
-      }
-      const id = result.deployment.id
-      const done = new Promise<Deployment>((resolve) => waiting.set(id, resolve))
-      events.emit('deployment:queued', { deployment: result.deployment })
-      return finished.get(id) ?? done
-    },
+    redeploy: (change) =>
+      run('redeploy', change.tag === undefined ? {} : { tag: change.tag }, change.env),
+    scale: (replicas) => run('scale', { replicas }, {}),
+  }
+
+  async function run(
+    action: DeploymentAction,
+    params: DeploymentParams,
+    env: Record<string, string>,
+  ): Promise<Deployment> {
+    const accepted = await store.acceptCall(
+      { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null },
+      [
+        {
+          service: service.name,
+          action,
+          params,
+          input: { triggerName: null, env, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null },
+          triggerId: null,
+        },
+      ],
+    )
+    const result = accepted.results[0]
+    if (result?.kind !== 'queued') {
+      throw new Error(`the ${action} was not queued: ${JSON.stringify(result)}`)
+    }
+    const id = result.deployment.id
+    const done = new Promise<Deployment>((resolve) => waiting.set(id, resolve))
+    events.emit('deployment:queued', { deployment: result.deployment })
+    return finished.get(id) ?? done
   }
 }
 

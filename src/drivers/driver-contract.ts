@@ -191,10 +191,16 @@ export function runDriverContract(
       t.after(() => driver.detach(service))
       // Through the worker and a store, as the server runs it: the row and the record count too.
       const run = await contractDeployments(t, fixture.driver, service)
+      // Two instances where the driver counts them, so every one of them must come back.
+      if (driver.capabilities.canScale && fixture.observesReplicas !== false) {
+        const scaled = await run.scale(2)
+        assert.equal(scaled.state, 'succeeded', scaled.error ?? '')
+      }
       const marker = randomUUID()
       const first = await run.redeploy({ tag: undefined, env: { DECKHAND_CONTRACT_MARKER: marker } })
       assert.equal(first.state, 'succeeded', first.error ?? '')
-      const before = (await driver.inspect(service)).replicas
+      const running = (await run.store.getService(service.name))!
+      const before = (await driver.inspect(running)).replicas
       const broken = fixture.brokenRedeploy(service)
       // What an operator's PATCH leaves in the row; the failed change also carries new variables.
       await run.patch(broken.service)
@@ -211,7 +217,7 @@ export function runDriverContract(
       })
       if (driver.capabilities.waitsForHealth) {
         assert.equal((await fixture.observeEnv(service)).DECKHAND_CONTRACT_MARKER, marker)
-        const status = await driver.inspect(service)
+        const status = await driver.inspect(running)
         assert.equal(status.replicas, before, `the old instances serve again: ${JSON.stringify(status)}`)
         assert.ok(status.items.every((item) => item.state === 'running'), JSON.stringify(status.items))
       }

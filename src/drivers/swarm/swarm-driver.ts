@@ -22,6 +22,9 @@ import { mergeEnv } from '../docker/recreate.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
+/** How followUpdate begins the error of an update Swarm paused. */
+const PAUSED = 'the update was paused by Swarm'
+
 /** A Swarm manager is a Docker engine: its socket, or a client to use instead of dockerode. */
 export type SwarmDriverOptions = DockerEngineOptions
 
@@ -87,7 +90,15 @@ export class SwarmDriver implements Driver {
         watcher,
         ctx,
       )
-      return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
+      if (outcome.state === 'succeeded') {
+        return { ...outcome, tag: change.tag ?? null }
+      }
+      // Swarm's default failure action is pause: the service keeps the failed spec, its
+      // replaced tasks stay broken. deploy.rollback promises the old spec back, so ask for it.
+      if (outcome.error.startsWith(PAUSED) && service.deploy.rollback && !ctx.signal.aborted) {
+        return this.#rollBack(name, outcome.error, watcher, ctx)
+      }
+      return outcome
     })
   }
 
@@ -189,6 +200,35 @@ export class SwarmDriver implements Driver {
         )
       }
       throw error
+    }
+  }
+
+  /** `docker service rollback`: back to the spec before the paused update, followed to its end. */
+  async #rollBack(
+    name: string,
+    pausedError: string,
+    watcher: TaskWatcher,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    ctx.log(`rolling Swarm service ${name} back to its previous spec (deploy.rollback)`)
+    const paused = await this.#inspect(name)
+    await this.#client.getService(paused.ID).update({
+      _query: { version: paused.Version.Index, rollback: 'previous' },
+      _body: paused.Spec,
+    })
+    const rolled = await followUpdate(
+      this.#client,
+      paused.ID,
+      paused.UpdateStatus?.StartedAt,
+      watcher,
+      ctx,
+    )
+    const restored = rolled.state === 'failed' && rolled.error.startsWith('the update was rolled back')
+    return {
+      state: 'failed',
+      error: restored
+        ? `${pausedError}; Deckhand rolled it back to the previous spec (deploy.rollback)`
+        : `${pausedError}; the rollback Deckhand asked for did not end well: ${rolled.state === 'failed' ? rolled.error : 'it completed as an update'}`,
     }
   }
 
