@@ -272,6 +272,25 @@ test('with deploy.rollback off, a paused Swarm update is left paused for the ope
   assert.equal((await serviceInspect(engine, name)).UpdateStatus?.State, 'paused')
 })
 
+test('a Swarm service scaled by hand reports drift, and the next redeploy converges on the count Deckhand deployed', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 2)
+  const service = { ...swarmService(name), replicas: 2 }
+  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  assert.equal((await driver.inspect(service)).drift, undefined, 'no drift while it matches')
+  await engine.docker(['service', 'scale', '--detach', `${name}=1`])
+  const drifted = await waitFor(async () => {
+    const status = await driver.inspect(service)
+    return status.replicas === 1 ? status : undefined
+  }, { timeoutMs: 30_000, what: 'one task after the hand scale' })
+  assert.deepEqual(drifted.drift, ['the Swarm service asks for 1 replicas; Deckhand deployed 2'])
+  const redeployed = await driver.redeploy(service, { tag: undefined, env: {} }, makeContext().ctx)
+  assert.deepEqual(redeployed, { state: 'succeeded', replicas: 2, tag: null })
+  assert.equal((await serviceInspect(engine, name)).Spec.Mode?.Replicated?.Replicas, 2)
+})
+
 test('a Swarm target that names no service fails naming it', async (t) => {
   const engine = handle.use(t)
   if (!engine) return

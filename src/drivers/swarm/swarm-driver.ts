@@ -75,6 +75,12 @@ export class SwarmDriver implements Driver {
           if (Object.keys(change.env).length > 0) {
             container.Env = mergeEnv(container.Env ?? [], change.env)
           }
+          // A count changed by hand (docker service scale) is drift: the redeploy converges.
+          const replicated = spec.Mode?.Replicated
+          if (replicated && service.replicas !== null && replicated.Replicas !== service.replicas) {
+            ctx.log(`Swarm service ${name} asks for ${replicated.Replicas ?? 0} replicas; setting the ${service.replicas} Deckhand deployed`)
+            replicated.Replicas = service.replicas
+          }
           // ForceUpdate makes Swarm replace every task even when nothing else changed.
           spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
           ctx.log(
@@ -156,10 +162,12 @@ export class SwarmDriver implements Driver {
     const wanted = tasks.filter((task) => task.DesiredState === 'running')
     const running = runningTasks(tasks).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
+    const drift = swarmDrift(service, current)
     return {
       replicas: running,
       ready: running,
       desired,
+      ...(drift.length > 0 ? { drift } : {}),
       image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
       healthy: running === desired,
       items: wanted.map((task) => ({
@@ -272,4 +280,21 @@ export class SwarmDriver implements Driver {
       return { state: 'failed', error: message }
     }
   }
+}
+
+/**
+ * What differs between the Swarm service's spec and what Deckhand last deployed: a replica count
+ * or an image tag changed by hand (`docker service scale`, `docker service update --image`).
+ */
+function swarmDrift(service: Service, current: SwarmServiceInspect): string[] {
+  const drift: string[] = []
+  const replicas = current.Spec.Mode?.Replicated?.Replicas
+  if (service.replicas !== null && replicas !== undefined && replicas !== service.replicas) {
+    drift.push(`the Swarm service asks for ${replicas} replicas; Deckhand deployed ${service.replicas}`)
+  }
+  const image = current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0]
+  if (service.tag !== null && image !== undefined && !image.endsWith(`:${service.tag}`)) {
+    drift.push(`the Swarm service runs ${image}; Deckhand deployed tag ${service.tag}`)
+  }
+  return drift
 }
