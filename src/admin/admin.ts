@@ -4,7 +4,7 @@
  * loader are thin over this; it keeps drivers told of every service change.
  */
 import { unknownFields } from '../config/unknown-fields.ts'
-import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
+import { DeckhandError, conflict, invalid, notFound, triggerNameTaken } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { DriverCapabilities } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
@@ -184,18 +184,17 @@ export class Admin {
     return trigger
   }
 
-  /** Trigger names are unique among an owner's live triggers, as deckhand.yaml requires. */
+  /**
+   * Trigger names are unique among an owner's live triggers, as deckhand.yaml requires. This
+   * names the holder; the store's unique index catches creates that pass here at once.
+   */
   async #refuseTakenName(owner: TriggerOwner, name: string, exceptId?: string): Promise<void> {
     let cursor: string | undefined
     do {
       const page = await this.store.listTriggers(owner, { limit: 1000, cursor })
       const holder = page.items.find((t) => t.revokedAt === null && t.name === name && t.id !== exceptId)
       if (holder) {
-        const label = 'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`
-        throw new DeckhandError(
-          'DH_ERR_TRIGGER_NAME_TAKEN',
-          `${label} already has a trigger named ${name} (${holder.id}); give this one another name, or revoke that one first`,
-        )
+        throw triggerNameTaken(owner, name, holder.id)
       }
       cursor = page.next ?? undefined
     } while (cursor)

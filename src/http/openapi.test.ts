@@ -42,6 +42,8 @@ test('request schemas are the ones that validate requests, shared as components'
   const list = document.paths['/api/v1/deployments'].get
   assert.deepEqual(list.parameters.map((p: any) => [p.name, p.in]), [['limit', 'query'], ['cursor', 'query'], ['service', 'query'], ['state', 'query']])
   assert.equal(document.paths['/healthz'].get.security, undefined)
+  const deployment = document.paths['/api/v1/deployments/{id}'].get.responses['200'].content['application/json'].schema
+  assert.deepEqual(Object.keys(deployment.properties.tried.properties), ['target', 'image', 'tag'])
 })
 
 test('paths use OpenAPI templates and HEAD twins of GET routes are not repeated', () => {

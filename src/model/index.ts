@@ -151,8 +151,32 @@ export interface Service {
   notify?: NotifyTarget[]
   /** The replica count Deckhand last set, or null when the runtime decides. */
   replicas: number | null
+  /**
+   * The target and image the runtime runs: as created, then as the last successful redeploy or
+   * rollback put them there. A PATCH changes `target` and `image` but not this, until a
+   * redeploy runs them; a failed one puts them back from here. Absent on services not read
+   * from a store.
+   */
+  deployed?: DeployedSpec | null
   createdAt: string
   updatedAt: string
+}
+
+/** The part of a service's spec a redeploy puts on the runtime. */
+export interface DeployedSpec {
+  target: Record<string, unknown>
+  image: string | null
+}
+
+/**
+ * What a redeploy or rollback that did not succeed tried, where it differs from what runs: the
+ * service's target or image as the row showed them (a PATCH no redeploy had run yet) and the tag
+ * the deployment asked for. The row is put back to what runs; this keeps what was tried.
+ */
+export interface TriedChange {
+  target?: Record<string, unknown>
+  image?: string | null
+  tag?: string
 }
 
 export interface Stack {
@@ -272,6 +296,11 @@ export interface Deployment {
   image: string | null
   /** The manifest digest that image named when it was deployed, or null when none was known. */
   digest: string | null
+  /**
+   * Set on a redeploy or rollback that failed or was canceled after it changed something; null
+   * otherwise (absent on a deployment just queued, which has tried nothing yet).
+   */
+  tried?: TriedChange | null
   owner: string | null
   leaseExpiresAt: string | null
   cancelRequested: boolean

@@ -23,6 +23,7 @@ import type { DeploymentOutcome, Store } from '../store/store.ts'
 import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+import { deployedOf, triedChange } from './tried-change.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
 const DEFAULT_RETRY_BACKOFF_MS = 5000
@@ -155,7 +156,8 @@ export class DeploymentWorker {
         outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
       }
       if (outcome.state !== 'succeeded') {
-        outcome = { ...outcome, error: redactSecrets(outcome.error) }
+        const tried = service && triedChange(service, deployment)
+        outcome = { ...outcome, error: redactSecrets(outcome.error), ...(tried ? { tried } : {}) }
       }
       log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
       if (service?.deploy.after) {
@@ -250,6 +252,7 @@ export class DeploymentWorker {
     const ran = resolved as ResolvedImage | null
     return {
       state: 'succeeded',
+      deployed: deployedOf(service),
       ...(tag === undefined ? {} : { tag }),
       ...(result.replicas === undefined ? {} : { replicas: result.replicas }),
       ...(ran ? { image: ran.image, digest: ran.digest } : {}),

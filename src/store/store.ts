@@ -15,12 +15,14 @@ import type {
   CallOutcome,
   Deployment,
   DeploymentState,
+  DeployedSpec,
   LogLine,
   Page,
   PageRequest,
   Service,
   Stack,
   Trigger,
+  TriedChange,
   TriggerOptions,
 } from '../model/index.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
@@ -39,7 +41,7 @@ export interface StoreCapabilities {
 }
 
 /** A service as created or replaced: everything but the timestamps and observed state. */
-export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas'> & {
+export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas' | 'deployed'> & {
   tag?: string | null
   replicas?: number | null
 }
@@ -61,8 +63,19 @@ export type DeploymentOutcome =
       /** What ran, recorded on the deployment. */
       image?: string | null
       digest?: string | null
+      /** What a redeploy or rollback put on the runtime: becomes the service's `deployed`. */
+      deployed?: DeployedSpec
     }
-  | { state: 'failed' | 'canceled'; error: string }
+  | {
+      state: 'failed' | 'canceled'
+      error: string
+      /**
+       * What a redeploy or rollback tried that differs from what runs: recorded on the
+       * deployment, and the service's target and image are put back to its `deployed` when the
+       * row still shows the tried ones.
+       */
+      tried?: TriedChange
+    }
 
 export interface LeaseState {
   held: boolean
@@ -159,7 +172,11 @@ export interface Store {
   claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined>
   /** Extends the lease; says whether this owner still holds it and whether cancel was asked. */
   renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState>
-  /** Ends a running deployment; touches only a row this owner holds. False otherwise. */
+  /**
+   * Ends a running deployment; touches only a row this owner holds. False otherwise. A success
+   * sets the service's replicas, tag and `deployed`; a failure with `tried` records it and puts
+   * the service's target and image back to what runs (DeploymentOutcome).
+   */
   finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean>
   /**
    * Cancels a queued deployment at once, or flags a running one for its worker to stop.

@@ -237,22 +237,68 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
   )
 })
 
-test('a Swarm update that pauses on failure is reported with Swarm message', async (t) => {
+test('a Swarm update that pauses on failure is rolled back to the previous spec, with Swarm message', async (t) => {
   const engine = handle.use(t)
   if (!engine) return
   cleanAfter(t, engine)
-  const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
+  const name = await createService(engine, 2, ['--update-failure-action', 'pause'])
   const { ctx, lines } = makeContext()
   const outcome = await guarded(engine).redeploy(
     swarmService(name),
-    { tag: 'bad', env: {} },
+    { tag: 'bad', env: { GREETING: 'tried' } },
     ctx,
   )
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   assert.match(
     outcome.state === 'failed' ? outcome.error : '',
-    /^the update was paused by Swarm: update paused due to failure/,
+    /^the update was paused by Swarm: update paused due to failure.*; Deckhand rolled it back to the previous spec \(deploy\.rollback\)$/s,
   )
+  const current = await serviceInspect(engine, name)
+  assert.equal(current.Spec.TaskTemplate?.ContainerSpec?.Image, 'dh-app:1')
+  assert.equal(current.Spec.Mode?.Replicated?.Replicas, 2)
+  const running = await waitFor(
+    async () => {
+      const tasks = await runningContainers(engine, name)
+      return tasks.length === 2 && tasks.every((c) => c.Config.Image === 'dh-app:1') ? tasks : undefined
+    },
+    { timeoutMs: 30_000, what: 'two dh-app:1 tasks running after the rollback' },
+  )
+  assert.deepEqual(running.map((c) => envOf(c.Config.Env).GREETING), ['hello', 'hello'])
+})
+
+test('with deploy.rollback off, a paused Swarm update is left paused for the operator', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
+  const service = swarmService(name)
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    { ...service, deploy: { ...service.deploy, rollback: false } },
+    { tag: 'bad', env: {} },
+    makeContext().ctx,
+  )
+  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was paused by Swarm: /)
+  assert.doesNotMatch(outcome.state === 'failed' ? outcome.error : '', /rolled it back/)
+  assert.equal((await serviceInspect(engine, name)).UpdateStatus?.State, 'paused')
+})
+
+test('a Swarm service scaled by hand reports drift, and the next redeploy converges on the count Deckhand deployed', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 2)
+  const service = { ...swarmService(name), replicas: 2 }
+  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  assert.equal((await driver.inspect(service)).drift, undefined, 'no drift while it matches')
+  await engine.docker(['service', 'scale', '--detach', `${name}=1`])
+  const drifted = await waitFor(async () => {
+    const status = await driver.inspect(service)
+    return status.replicas === 1 ? status : undefined
+  }, { timeoutMs: 30_000, what: 'one task after the hand scale' })
+  assert.deepEqual(drifted.drift, ['the Swarm service asks for 1 replicas; Deckhand deployed 2'])
+  const redeployed = await driver.redeploy(service, { tag: undefined, env: {} }, makeContext().ctx)
+  assert.deepEqual(redeployed, { state: 'succeeded', replicas: 2, tag: null })
+  assert.equal((await serviceInspect(engine, name)).Spec.Mode?.Replicated?.Replicas, 2)
 })
 
 test('a Swarm target that names no service fails naming it', async (t) => {

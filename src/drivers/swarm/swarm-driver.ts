@@ -27,6 +27,9 @@ import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
+/** How followUpdate begins the error of an update Swarm paused. */
+const PAUSED = 'the update was paused by Swarm'
+
 /** A Swarm manager is a Docker engine: its socket, or a client to use instead of dockerode. */
 export interface SwarmDriverOptions extends DockerEngineOptions {
   /** Asks registries for the digest a tag names; default one with no credentials. */
@@ -87,6 +90,14 @@ export class SwarmDriver implements Driver {
         if (Object.keys(change.env).length > 0) {
           container.Env = mergeEnv(container.Env ?? [], change.env)
         }
+        // A count changed by hand (docker service scale) is drift: the redeploy converges.
+        const replicated = spec.Mode?.Replicated
+        if (replicated && service.replicas !== null && replicated.Replicas !== service.replicas) {
+          ctx.log(
+            `Swarm service ${name} asks for ${replicated.Replicas ?? 0} replicas; setting the ${service.replicas} Deckhand deployed`,
+          )
+          replicated.Replicas = service.replicas
+        }
         // ForceUpdate makes Swarm replace every task even when nothing else changed.
         spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
         ctx.log(
@@ -102,9 +113,15 @@ export class SwarmDriver implements Driver {
       watcher,
       ctx,
     )
-    return outcome.state === 'succeeded'
-      ? { ...outcome, tag: change.tag ?? null }
-      : logged(outcome, ctx)
+    if (outcome.state === 'succeeded') {
+      return { ...outcome, tag: change.tag ?? null }
+    }
+    // Swarm's default failure action is pause: the service keeps the failed spec, its
+    // replaced tasks stay broken. deploy.rollback promises the old spec back, so ask for it.
+    if (outcome.error.startsWith(PAUSED) && service.deploy.rollback && !ctx.signal.aborted) {
+      return this.#rollBack(name, outcome.error, watcher, ctx)
+    }
+    return logged(outcome, ctx)
   }
 
   async resolveImage(
@@ -191,10 +208,12 @@ export class SwarmDriver implements Driver {
     const wanted = tasks.filter((task) => task.DesiredState === 'running')
     const running = runningTasks(tasks).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
+    const drift = swarmDrift(service, current)
     return {
       replicas: running,
       ready: running,
       desired,
+      ...(drift.length > 0 ? { drift } : {}),
       image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
       healthy: running === desired,
       items: wanted.map((task) => ({
@@ -242,6 +261,35 @@ export class SwarmDriver implements Driver {
         )
       }
       throw error
+    }
+  }
+
+  /** `docker service rollback`: back to the spec before the paused update, followed to its end. */
+  async #rollBack(
+    name: string,
+    pausedError: string,
+    watcher: TaskWatcher,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    ctx.log(`rolling Swarm service ${name} back to its previous spec (deploy.rollback)`)
+    const paused = await this.#inspect(name)
+    await this.#client.getService(paused.ID).update({
+      _query: { version: paused.Version.Index, rollback: 'previous' },
+      _body: paused.Spec,
+    })
+    const rolled = await followUpdate(
+      this.#client,
+      paused.ID,
+      paused.UpdateStatus?.StartedAt,
+      watcher,
+      ctx,
+    )
+    const restored = rolled.state === 'failed' && rolled.error.startsWith('the update was rolled back')
+    return {
+      state: 'failed',
+      error: restored
+        ? `${pausedError}; Deckhand rolled it back to the previous spec (deploy.rollback)`
+        : `${pausedError}; the rollback Deckhand asked for did not end well: ${rolled.state === 'failed' ? rolled.error : 'it completed as an update'}`,
     }
   }
 
@@ -299,4 +347,21 @@ function logged(outcome: DriverOutcome, ctx: DriverContext): DriverOutcome {
     ctx.log(outcome.error)
   }
   return outcome
+}
+
+/**
+ * What differs between the Swarm service's spec and what Deckhand last deployed: a replica count
+ * or an image tag changed by hand (`docker service scale`, `docker service update --image`).
+ */
+function swarmDrift(service: Service, current: SwarmServiceInspect): string[] {
+  const drift: string[] = []
+  const replicas = current.Spec.Mode?.Replicated?.Replicas
+  if (service.replicas !== null && replicas !== undefined && replicas !== service.replicas) {
+    drift.push(`the Swarm service asks for ${replicas} replicas; Deckhand deployed ${service.replicas}`)
+  }
+  const image = current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0]
+  if (service.tag !== null && image !== undefined && !image.endsWith(`:${service.tag}`)) {
+    drift.push(`the Swarm service runs ${image}; Deckhand deployed tag ${service.tag}`)
+  }
+  return drift
 }

@@ -9,6 +9,29 @@ const FOLLOW_POLL_MS = 500
 /** Longest silence on a followed log; halved when the socket's idle timeout is shorter. */
 const HEARTBEAT_MS = 15_000
 
+/**
+ * The answer of GET /deployments/{id} as OpenAPI describes it: the fields are deploymentView's;
+ * `tried` is named because it is new in 0002, the rest pass through as they are.
+ */
+const deploymentResponse = {
+  description: 'the deployment',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    tried: {
+      description:
+        'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        target: { type: 'object', additionalProperties: true, description: "the service's target as the row showed it" },
+        image: { type: ['string', 'null'], description: "the service's image as the row showed it" },
+        tag: { type: 'string', description: 'the image tag the deployment asked for' },
+      },
+    },
+  },
+} as const
+
 export function deploymentView(d: Deployment): Record<string, unknown> {
   return {
     id: d.id,
@@ -24,6 +47,7 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     error: d.error,
     image: d.image,
     digest: d.digest,
+    tried: d.tried ?? null,
   }
 }
 
@@ -75,7 +99,7 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
     },
   )
 
-  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams, response: { 200: deploymentResponse } } }, async (request) => {
     const id = request.params.id
     const deployment = found(await store.getDeployment(id), `deployment ${id}`)
     return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
