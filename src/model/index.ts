@@ -92,6 +92,11 @@ export interface DeployPolicy {
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
   retryBackoffMs?: number
+  /**
+   * Docker: how long a new container without a HEALTHCHECK must keep running to count as
+   * healthy (`deploy.settle`); the driver's default, 2000, when absent.
+   */
+  settleMs?: number
 }
 
 /** A service as stored; `target` is the driver's own options object, checked by the driver. */
