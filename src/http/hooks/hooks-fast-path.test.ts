@@ -12,6 +12,7 @@ import { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
 import type { CallAcceptor, CallRequest } from '../../triggers/accept-call.ts'
 import { hooksFastPath } from './hooks-fast-path.ts'
+import { IntakeLimit } from './intake-limit.ts'
 
 const TOKEN = 'a'.repeat(43)
 const FASTIFY = 599
@@ -22,7 +23,7 @@ const acceptor = {
     body: { token: call.token, address: call.address, query: call.query, body: call.body.toString() },
   }),
 } as unknown as CallAcceptor
-const common = { store: {} as Store, events: new EventBus(() => {}), acceptor, logger: pino({ level: 'silent' }), maxBodyBytes: 64, closing: () => closing }
+const common = { store: {} as Store, events: new EventBus(() => {}), acceptor, intake: new IntakeLimit(), logger: pino({ level: 'silent' }), maxBodyBytes: 64, closing: () => closing }
 
 function serve(trustedProxies: string[]) {
   const fast = hooksFastPath({ ...common, trustedProxies })
