@@ -81,7 +81,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.setErrorHandler(replyWithError)
   app.addHook('onResponse', async (request, reply) => {
-    const level = accessLevel(request.method, request.url, reply.statusCode)
+    const retryAfter = reply.hasHeader('retry-after')
+    const level = accessLevel(request.method, request.url, reply.statusCode, retryAfter)
     if (options.logger.isLevelEnabled(level)) {
       request.log[level](
         { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

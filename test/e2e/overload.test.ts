@@ -78,6 +78,11 @@ async function stalledCalls(server: TestServer, hook: string, locker: pg.Client)
     assert.match(answer.body.error, /not recorded and queued nothing/)
   }
   assert.equal(await shedCount(server), extra)
+  // One warning sums shed calls up; a line each would add to the overload.
+  const warnings = server.logs.filter((line) => line.includes('the calls in flight were at their bound'))
+  assert.equal(warnings.length, 1, warnings.join('\n'))
+  const access = server.logs.filter((line) => /"status":503/.test(line) && /"level":30/.test(line))
+  assert.deepEqual(access, [], 'no info access line per shed call')
 
   await locker.query('ROLLBACK')
   const all = await Promise.all(calls)

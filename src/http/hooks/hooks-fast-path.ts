@@ -68,7 +68,8 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
         .then((answer) => {
           write(response, answer)
-          const level = accessLevel('POST', url, answer.status)
+          const retryAfter = answer.headers?.['retry-after'] !== undefined
+          const level = accessLevel('POST', url, answer.status, retryAfter)
           if (options.logger.isLevelEnabled(level)) {
             options.logger[level]({ method: 'POST', url: redactUrl(url), status: answer.status, ms: Math.round(performance.now() - started) }, 'request')
           }
