@@ -11,7 +11,8 @@ import {
   dockerUnavailableReason,
   startPrivateDockerd,
 } from '../test/support/private-dockerd.ts'
-import { type Settings, removeDir, round, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+import { type Settings, removeDir, round, serviceWithTrigger, startDeckhand, tempDir }
+  from './lib.ts'
 
 export const REDEPLOYS = 20
 const IMAGE = 'deckhand-bench/app:1'
@@ -28,7 +29,9 @@ export interface DockerResult {
   ratio: number
 }
 
-export async function benchDocker(_settings: Settings): Promise<DockerResult | { skipped: string }> {
+export async function benchDocker(
+  _settings: Settings,
+): Promise<DockerResult | { skipped: string }> {
   const missing = dockerUnavailableReason()
   if (missing) {
     return { skipped: missing }

@@ -19,7 +19,7 @@ export interface HookCallDeps {
 }
 
 /** The answer to a call over the intake's bound: nothing of it was recorded or queued. */
-function shed(limit: number): CallAnswer {
+export function shed(limit: number): CallAnswer {
   return {
     status: 503,
     headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },

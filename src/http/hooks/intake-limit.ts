@@ -55,6 +55,12 @@ export class IntakeLimit {
     return this.#inFlight
   }
 
+  /** True when a call arriving now would be shed; admits nothing. */
+  atBound(): boolean {
+    this.#measure()
+    return this.#inFlight >= this.#limit
+  }
+
   /** Admits a call and says true, or says false: it is over the bound and must be shed. */
   tryEnter(): boolean {
     this.#measure()
