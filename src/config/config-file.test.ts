@@ -63,6 +63,14 @@ test('a bad duration is refused naming its line and field', () => {
   assert.deepEqual(errors, ['deckhand.yaml:13: services[1].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds'])
 })
 
+test('deploy.settle is read from the file, and a bad one is refused naming its line and field', () => {
+  const loaded = parseConfigText(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: 0s'), 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  assert.equal(loaded.config.services[1]!.input.deploy.settleMs, 0)
+  const errors = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: later'))
+  assert.deepEqual(errors, ['deckhand.yaml:14: services[1].deploy.settle: must be a duration such as 2s, 0s or a number of seconds'])
+})
+
 test('a misspelt field is refused with the field it was probably meant to be', () => {
   const [error] = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimout: 30s'))
   assert.match(error!, /^deckhand\.yaml:13: services\[1\]\.deploy\.healthTimout: is not a known field; did you mean healthTimeout\?/)

@@ -38,6 +38,7 @@ test('request schemas are the ones that validate requests, shared as components'
   const create = document.paths['/api/v1/services'].post
   assert.deepEqual(create.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/Service' })
   assert.deepEqual(document.components.schemas.Service.properties.driver.enum, ['process', 'command', 'docker', 'swarm', 'kubernetes'])
+  assert.match(document.components.schemas.Service.properties.deploy.properties.settle.description, /HEALTHCHECK.*default 2s/)
   assert.deepEqual(create.security, [{ adminToken: [] }])
   const list = document.paths['/api/v1/deployments'].get
   assert.deepEqual(list.parameters.map((p: any) => [p.name, p.in]), [['limit', 'query'], ['cursor', 'query'], ['service', 'query'], ['state', 'query']])

@@ -113,6 +113,11 @@ export interface DeployPolicy {
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
   retryBackoffMs?: number
+  /**
+   * Docker: how long a new container without a HEALTHCHECK must keep running to count as
+   * healthy (`deploy.settle`); the driver's default, 2000, when absent.
+   */
+  settleMs?: number
   /** Runs before the runtime is touched; when it fails, so does the deployment. */
   before?: DeployHook
   /** Runs once the outcome is known, whatever it is, and never changes it. */

@@ -94,6 +94,12 @@ export const serviceSpecSchema = {
           "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
             'never changes it',
         ),
+        settle: {
+          ...durationSchema,
+          description:
+            'docker: how long a container without a HEALTHCHECK must keep running to count' +
+            ' as healthy; default 2s',
+        },
       },
     },
     github: {
@@ -177,6 +183,13 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.retryBackoff !== undefined && retryBackoffMs === undefined) {
     problems.add(['deploy', 'retryBackoff'], 'must be a duration such as 5s, 1m or a number of seconds')
   }
+  const settleMs = deployInput.settle === undefined ? undefined : parseDuration(deployInput.settle)
+  if (deployInput.settle !== undefined && settleMs === undefined) {
+    problems.add(['deploy', 'settle'], 'must be a duration such as 2s, 0s or a number of seconds')
+  } else if (settleMs !== undefined && healthTimeoutMs !== undefined && settleMs > healthTimeoutMs) {
+    // No container without a HEALTHCHECK could ever pass: every deployment would time out.
+    problems.add(['deploy', 'settle'], `must not be longer than deploy.healthTimeout (${formatDuration(healthTimeoutMs)})`)
+  }
   if (deployInput.order !== undefined && !DEPLOY_ORDERS.includes(deployInput.order as never)) {
     problems.add(['deploy', 'order'], `must be one of ${DEPLOY_ORDERS.join(', ')}; got ${JSON.stringify(deployInput.order)}`)
   }
@@ -237,6 +250,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
         ...(before ? { before } : {}),
         ...(after ? { after } : {}),
+        ...(settleMs !== undefined ? { settleMs } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -407,6 +421,7 @@ export function serviceView(service: Service): Record<string, unknown> {
       ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
       ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
       ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
+      ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),
     },
   }
 }

@@ -52,7 +52,10 @@ import {
 import { replicaDrift } from './replica-drift.ts'
 
 export interface DockerDriverOptions extends DockerEngineOptions {
-  /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
+  /**
+   * Without a HEALTHCHECK, how long a new container must keep running to count, for services
+   * whose `deploy.settle` says nothing. Default 2000.
+   */
   settleMs?: number
   /** Where git-backed services are checked out to build, one folder each. Default <tmp>/deckhand-git. */
   gitDir?: string
@@ -131,7 +134,7 @@ export class DockerDriver implements Driver {
               env: change.env,
               order: service.deploy.order,
               healthTimeoutMs: service.deploy.healthTimeoutMs,
-              settleMs: this.#settleMs,
+              settleMs: service.deploy.settleMs ?? this.#settleMs,
               rollback: service.deploy.rollback,
             },
             ctx,
@@ -254,7 +257,7 @@ export class DockerDriver implements Driver {
         )
         const health = await waitHealthy(container, {
           timeoutMs,
-          settleMs: this.#settleMs,
+          settleMs: service.deploy.settleMs ?? this.#settleMs,
           signal: ctx.signal,
         })
         if (!health.healthy) {
