@@ -232,6 +232,8 @@ export interface LoadResult {
   maxMs: number
   non2xx: number
   socketErrors: number
+  /** Answers by status, when post.lua counted them (BENCH_COUNT_STATUS). */
+  statuses?: Record<string, number>
 }
 
 /** wrk: one thread (the server keeps the other core), POSTs of bench/post.lua's ~1 KB JSON body. */
@@ -282,6 +284,13 @@ export function parseWrk(out: string): Omit<LoadResult, 'connections' | 'seconds
   const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
   const maxMatch = /^\s+Latency\s+\S+\s+\S+\s+(\S+)/m.exec(out)
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const counted = /^statuses (.*)$/m.exec(out)?.[1]
+  const statuses = counted === undefined ? undefined : Object.fromEntries(
+    counted.split(',').filter(Boolean).map((pair) => {
+      const [status, n] = pair.split('=')
+      return [status!, Number(n)]
+    }),
+  )
   return {
     tool: 'wrk',
     requests,
@@ -292,6 +301,7 @@ export function parseWrk(out: string): Omit<LoadResult, 'connections' | 'seconds
     maxMs: maxMatch ? wrkDurationMs(maxMatch[1]!) : NaN,
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: errors ? errors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+    ...(statuses ? { statuses } : {}),
   }
 }
 

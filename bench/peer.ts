@@ -56,3 +56,27 @@ export async function benchCeiling(settings: Settings): Promise<LoadResult & { s
     removeDir(dir)
   }
 }
+
+/** The durable ceiling (durable-ceiling-server.ts): 202 only after an fdatasync of the body. */
+export async function benchDurableCeiling(
+  settings: Settings,
+): Promise<LoadResult & { serverCpuUsPerCall: number }> {
+  const dir = tempDir('durable')
+  const port = await freePort()
+  const script = join(import.meta.dirname, 'durable-ceiling-server.ts')
+  const server = await startChild(
+    'durable ceiling',
+    process.execPath,
+    [script, String(port), join(dir, 'calls.log')],
+    { port, probe: '/', logFile: join(dir, 'durable.log') },
+  )
+  try {
+    const url = `${server.url}/hooks/durable`
+    await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
+    return await withCpu(server.pid, () =>
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+  } finally {
+    await server.stop()
+    removeDir(dir)
+  }
+}

@@ -21,3 +21,32 @@ if file ~= nil and file ~= "" then
     return wrk.format(nil, paths[math.random(#paths)])
   end
 end
+
+-- With BENCH_COUNT_STATUS set, answers are counted by status and printed at the end as
+-- "statuses 202=n,503=m" (wrk alone only counts non-2xx). Costs wrk a little per answer.
+local counting = os.getenv("BENCH_COUNT_STATUS")
+if counting ~= nil and counting ~= "" then
+  local threads = {}
+  function setup(thread)
+    threads[#threads + 1] = thread
+  end
+  function init(args)
+    statuses = {}
+  end
+  function response(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+  function done(summary, latency, requests)
+    local total = {}
+    for _, thread in ipairs(threads) do
+      for status, n in pairs(thread:get("statuses")) do
+        total[status] = (total[status] or 0) + n
+      end
+    end
+    local parts = {}
+    for status, n in pairs(total) do
+      parts[#parts + 1] = status .. "=" .. n
+    end
+    io.write("statuses " .. table.concat(parts, ",") .. "\n")
+  end
+end

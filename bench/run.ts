@@ -9,12 +9,25 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchAccept } from './accept.ts'
 import { benchBurst } from './burst.ts'
+import { benchChurn } from './churn.ts'
+import { benchDocker } from './docker.ts'
 import { benchEndToEnd } from './end-to-end.ts'
 import { type Settings, breather, ensureTool, round } from './lib.ts'
-import { benchCeiling, benchWebhook } from './peer.ts'
+import { OVERLOAD_CONNECTIONS, OVERLOAD_SECONDS, benchOverload } from './overload.ts'
+import { benchCeiling, benchDurableCeiling, benchWebhook } from './peer.ts'
 import { benchScale } from './scale.ts'
 
-const SCENARIOS = ['peer', 'accept', 'burst', 'scale', 'end-to-end'] as const
+const SCENARIOS = [
+  'peer',
+  'durable-ceiling',
+  'accept',
+  'churn',
+  'overload',
+  'burst',
+  'scale',
+  'end-to-end',
+  'docker',
+] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 const args = process.argv.slice(2)
@@ -39,7 +52,7 @@ const results: Record<string, unknown> = {}
 const rows: [string, string, string][] = []
 const row = (scenario: string, metric: string, value: string) => {
   rows.push([scenario, metric, value])
-  process.stdout.write(`  ${scenario.padEnd(12)} ${metric.padEnd(34)} ${value}\n`)
+  process.stdout.write(`  ${scenario.padEnd(15)} ${metric.padEnd(38)} ${value}\n`)
 }
 const targets: { name: string; met: boolean; detail: string }[] = []
 const target = (name: string, met: boolean, detail: string) => targets.push({ name, met, detail })
@@ -71,6 +84,10 @@ if (peer) {
     row('peer', `${name} calls/s`, `${r.callsPerSecond} (p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, ${r.serverCpuUsPerCall} µs CPU/call)`)
   }
 }
+const durable = await step('durable-ceiling', () => benchDurableCeiling(settings))
+if (durable) {
+  row('durable-ceiling', 'node:http + fdatasync calls/s', `${durable.callsPerSecond} (p50 ${ms(durable.p50Ms)}, p99 ${ms(durable.p99Ms)}, ${durable.serverCpuUsPerCall} µs CPU/call)`)
+}
 const accept = await step('accept', () => benchAccept(settings))
 if (accept) {
   row('accept', 'Deckhand (SQLite) calls/s', String(accept.callsPerSecond))
@@ -88,6 +105,45 @@ if (accept) {
     row('ratio', 'Deckhand / adnanh/webhook', `${round(toWebhook)}×`)
     target('accept ≥ 0.5× node:http ceiling', toCeiling >= 0.5, `${round(toCeiling)}×`)
     target('accept ≥ 3× adnanh/webhook', toWebhook >= 3, `${round(toWebhook)}×`)
+  }
+  if (durable) {
+    const toDurable = accept.callsPerSecond / durable.callsPerSecond
+    const p99ToDurable = accept.p99Ms / durable.p99Ms
+    results.durableRatios = { deckhandToDurable: round(toDurable), p99ToDurable: round(p99ToDurable) }
+    row('ratio', 'Deckhand / durable ceiling', `${round(toDurable)}× (p99 ${round(p99ToDurable)}×)`)
+    target('accept ≥ 0.7× durable ceiling', toDurable >= 0.7, `${round(toDurable)}×`)
+    target('accept p99 ≤ 2× durable ceiling p99', p99ToDurable <= 2, `${round(p99ToDurable)}×`)
+  }
+}
+const churn = await step('churn', () => benchChurn(settings))
+if (churn) {
+  row('churn', 'calls/s (redeploy `true`)', String(churn.callsPerSecond))
+  row('churn', 'p50 / p99 / max', `${ms(churn.p50Ms)} / ${ms(churn.p99Ms)} / ${ms(churn.maxMs)}`)
+  row('churn', 'deployments run during the load', String(churn.deploymentsRun))
+  row('churn', 'non-2xx answers, socket errors', `${churn.non2xx}, ${churn.socketErrors}`)
+  row('churn', 'server CPU per call', `${churn.serverCpuUsPerCall} µs`)
+  if (accept) {
+    const toAccept = churn.callsPerSecond / accept.callsPerSecond
+    const p99ToAccept = churn.p99Ms / accept.p99Ms
+    row('ratio', 'churn / accept', `${round(toAccept)}× (p99 ${round(p99ToAccept)}×)`)
+    target('churn ≥ 0.8× accept', toAccept >= 0.8, `${round(toAccept)}×`)
+    target('churn p99 ≤ 2× accept p99', p99ToAccept <= 2, `${round(p99ToAccept)}×`)
+  }
+}
+const overload = await step('overload', () => benchOverload(settings))
+if (overload) {
+  const label = `${OVERLOAD_CONNECTIONS} connections, ${OVERLOAD_SECONDS} s`
+  row('overload', `calls/s answered 202 (${label})`, String(overload.acceptedPerSecond))
+  row('overload', '503 answers (shed metric)', `${overload.shed} (${overload.shedMetric})`)
+  row('overload', 'all answers/s, by status', `${overload.callsPerSecond}, ${JSON.stringify(overload.statuses ?? {})}`)
+  row('overload', 'p50 / p99 / max of all answers', `${ms(overload.p50Ms)} / ${ms(overload.p99Ms)} / ${ms(overload.maxMs)}`)
+  row('overload', 'socket errors', String(overload.socketErrors))
+  target('overload p99 ≤ 50 ms', overload.p99Ms <= 50, ms(overload.p99Ms))
+  target('overload: 0 socket errors', overload.socketErrors === 0, String(overload.socketErrors))
+  if (accept) {
+    const toAccept = overload.acceptedPerSecond / accept.callsPerSecond
+    row('ratio', 'overload 202/s / accept', `${round(toAccept)}×`)
+    target('overload 202/s ≥ 0.9× accept', toAccept >= 0.9, `${round(toAccept)}×`)
   }
 }
 const burst = await step('burst', () => benchBurst(settings))
@@ -118,9 +174,22 @@ if (e2e) {
   }
 }
 
+const docker = await step('docker', () => benchDocker(settings))
+if (docker && 'skipped' in docker) {
+  process.stderr.write(`\n!!! bench: SKIPPING the docker scenario: ${docker.skipped}\n\n`)
+  row('docker', 'SKIPPED', docker.skipped)
+  target('docker redeploy ≤ 1.10× engine operations', false, `skipped: ${docker.skipped}`)
+} else if (docker) {
+  row('docker', `engine create+start+stop+remove, ms`, `${docker.engineMsPerRedeploy} per replacement`)
+  row('docker', `Deckhand redeploy (call → succeeded), ms`, `${docker.deckhandMsPerRedeploy} per redeploy (${docker.redeploys})`)
+  row('docker', 'of which the deployment ran, ms', String(docker.deploymentMsPerRedeploy))
+  row('ratio', 'Deckhand redeploy / engine operations', `${docker.ratio}×`)
+  target('docker redeploy ≤ 1.10× engine operations', docker.ratio <= 1.1, `${docker.ratio}×`)
+}
+
 process.stdout.write('\nTargets\n')
 for (const t of targets) {
-  process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name.padEnd(38)} ${t.detail}\n`)
+  process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name.padEnd(46)} ${t.detail}\n`)
 }
 const dir = join(import.meta.dirname, 'results')
 mkdirSync(dir, { recursive: true })

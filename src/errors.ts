@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   DH_ERR_HOOK_UNKNOWN_SERVICES: 400,
   DH_ERR_HOOK_RATE_LIMITED: 429,
   DH_ERR_HOOK_BODY_TOO_LARGE: 413,
+  DH_ERR_HOOK_OVERLOADED: 503,
   DH_ERR_STORE_UNAVAILABLE: 503,
   DH_ERR_DRIVER_TARGET: 400,
   DH_ERR_DRIVER_UNAVAILABLE: 400,
@@ -47,6 +48,16 @@ export const invalid = (message: string): DeckhandError =>
 
 export const conflict = (message: string): DeckhandError =>
   new DeckhandError('DH_ERR_CONFLICT', message)
+
+/**
+ * A trigger name an owner's live trigger already has (deckhand.yaml requires unique names). The
+ * store answers it too, without `holderId`, when its unique index catches two creates at once.
+ */
+export const triggerNameTaken = (owner: { service?: string | null; stack?: string | null }, name: string, holderId?: string): DeckhandError =>
+  new DeckhandError(
+    'DH_ERR_TRIGGER_NAME_TAKEN',
+    `${owner.service ? `service ${owner.service}` : `stack ${owner.stack}`} already has a trigger named ${name}${holderId ? ` (${holderId})` : ''}; give this one another name, or revoke that one first`,
+  )
 
 export const storeUnavailable = (cause: unknown): DeckhandError =>
   new DeckhandError(

@@ -6,6 +6,8 @@ import type { Call, Deployment, LogLine, Service } from './model/index.ts'
 
 export interface DeckhandEvents {
   'call:recorded': { call: Call }
+  /** A trigger call answered 503 at the intake's bound: nothing of it was recorded. */
+  'call:shed': Record<string, never>
   'deployment:queued': { deployment: Deployment }
   'deployment:started': { deployment: Deployment; service: Service }
   'deployment:log': { deploymentId: string; lines: LogLine[] }

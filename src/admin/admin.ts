@@ -4,16 +4,19 @@
  * loader are thin over this; it keeps drivers told of every service change.
  */
 import { unknownFields } from '../config/unknown-fields.ts'
-import { DeckhandError, conflict, invalid, notFound } from '../errors.ts'
+import { DeckhandError, conflict, invalid, notFound, triggerNameTaken } from '../errors.ts'
 import type { EventBus } from '../events.ts'
+import type { DriverCapabilities } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import { acceptIntents } from '../calls/accept-intents.ts'
+import type { AcceptResult, DeploymentIntent } from '../model/call-accept.ts'
 import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
 import { parseTriggerSpec } from '../specs/trigger-spec.ts'
-import type { AcceptResult, DeploymentIntent, Store } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 import { hashToken, makeToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { planManual } from './manual-deployment.ts'
 
@@ -181,18 +184,17 @@ export class Admin {
     return trigger
   }
 
-  /** Trigger names are unique among an owner's live triggers, as deckhand.yaml requires. */
+  /**
+   * Trigger names are unique among an owner's live triggers, as deckhand.yaml requires. This
+   * names the holder; the store's unique index catches creates that pass here at once.
+   */
   async #refuseTakenName(owner: TriggerOwner, name: string, exceptId?: string): Promise<void> {
     let cursor: string | undefined
     do {
       const page = await this.store.listTriggers(owner, { limit: 1000, cursor })
       const holder = page.items.find((t) => t.revokedAt === null && t.name === name && t.id !== exceptId)
       if (holder) {
-        const label = 'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`
-        throw new DeckhandError(
-          'DH_ERR_TRIGGER_NAME_TAKEN',
-          `${label} already has a trigger named ${name} (${holder.id}); give this one another name, or revoke that one first`,
-        )
+        throw triggerNameTaken(owner, name, holder.id)
       }
       cursor = page.next ?? undefined
     } while (cursor)
@@ -215,6 +217,11 @@ export class Admin {
     if (!(await this.store.revokeTrigger(id))) {
       throw notFound(`trigger ${id}`)
     }
+  }
+
+  /** The drivers this server runs (DECKHAND_DRIVERS), with what each can do. */
+  enabledDrivers(): { name: string; capabilities: DriverCapabilities }[] {
+    return this.#drivers.all().map((d) => ({ name: d.name, capabilities: d.capabilities }))
   }
 
   /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */
@@ -245,14 +252,18 @@ export class Admin {
     if (!service) {
       throw notFound(`service ${name}`)
     }
-    const planned = planManual(service, body)
+    const canChangeTag = this.#drivers.get(service.driver)?.capabilities.canChangeTag ?? true
+    const planned = planManual(service, body, canChangeTag)
     if (!planned.ok) {
       throw invalid(planned.error)
     }
     return this.#accept(planned.intent)
   }
 
-  /** Redeploys the tag and environment of the last successful deployment before the current one. */
+  /**
+   * Redeploys the tag and environment of the last successful deployment before the current
+   * one, pinned to the digest it ran when it recorded one: a moved `:latest` goes back exactly.
+   */
   async rollback(name: string): Promise<AcceptResult> {
     if (!(await this.store.getService(name))) {
       throw notFound(`service ${name}`)
@@ -265,24 +276,24 @@ export class Admin {
     return this.#accept({
       service: name,
       action: 'rollback',
-      params: previous.params.tag === undefined ? {} : { tag: previous.params.tag },
+      params: {
+        ...(previous.params.tag === undefined ? {} : { tag: previous.params.tag }),
+        ...(previous.digest === null ? {} : { digest: previous.digest }),
+      },
       input: { ...previous.input, triggerName: null },
       triggerId: null,
     })
   }
 
   async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
-    const result = await this.store.acceptCall(
-      { id: newId('call'), triggerId: null, sender: 'api', deliveryId: null, remoteAddress: null },
-      [intent],
-    )
-    this.#events.emit('call:recorded', { call: result.call })
-    for (const r of result.results) {
-      if (r.kind === 'queued') {
-        this.#events.emit('deployment:queued', { deployment: r.deployment })
-      }
+    const call = {
+      id: newId('call'),
+      triggerId: null,
+      sender: 'api',
+      deliveryId: null,
+      remoteAddress: null,
     }
-    return result
+    return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
   }
 
   async #requireServices(names: string[]): Promise<void> {

@@ -1,8 +1,8 @@
 /** A deployment asked for by hand (API, CLI, UI) turned into the same intent a call makes. */
+import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { Service } from '../model/index.ts'
-import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { refuseTag } from '../policy/tag-policy.ts'
 import { isRecord } from '../specs/problems.ts'
-import type { DeploymentIntent } from '../store/store.ts'
 
 export const manualDeploymentSchema = {
   $id: 'ManualDeployment',
@@ -16,7 +16,12 @@ export const manualDeploymentSchema = {
   },
 } as const
 
-export function planManual(service: Service, body: unknown): { ok: true; intent: DeploymentIntent } | { ok: false; error: string } {
+/** `canChangeTag` is the service driver's: a tag it cannot run is refused, never dropped. */
+export function planManual(
+  service: Service,
+  body: unknown,
+  canChangeTag: boolean,
+): { ok: true; intent: DeploymentIntent } | { ok: false; error: string } {
   const request = isRecord(body) ? body : {}
   const action = request.action ?? 'redeploy'
   const base = {
@@ -29,10 +34,17 @@ export function planManual(service: Service, body: unknown): { ok: true; intent:
       return { ok: true, intent: { ...base, action: 'redeploy', params: {} } }
     }
     const tag = String(request.tag)
-    const policy = parseTagPolicy(service.tagPolicy)
-    const verdict = policy.ok ? policy.policy.allows(service.tag, tag) : { ok: false as const, reason: policy.error }
-    if (!verdict.ok) {
-      return { ok: false, error: `tag refused: ${verdict.reason}` }
+    if (!canChangeTag) {
+      return {
+        ok: false,
+        error:
+          `tag cannot be applied: service ${service.name} runs on the ${service.driver} driver, ` +
+          'which cannot change image tags; redeploy without a tag',
+      }
+    }
+    const refused = refuseTag(service, tag)
+    if (refused !== undefined) {
+      return { ok: false, error: `tag refused: ${refused}` }
     }
     return { ok: true, intent: { ...base, action: 'redeploy', params: { tag } } }
   }

@@ -1,9 +1,13 @@
 // Pure parts of the CLI: tables, SSE framing, scale counts, flags turned into request bodies.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
+import type { Command } from 'commander'
+import { buildProgram } from './cli.ts'
 import { parseScaleCount } from './commands/actions.ts'
+import { mergePatchBetween, patchFromPairs } from './commands/service-edit.ts'
 import { buildServiceSpec, parseHealth } from './commands/service.ts'
-import { triggerSpecFromFlags } from './commands/trigger.ts'
+import { matchJson, triggerSpecFromFlags } from './commands/trigger.ts'
 import { readSse } from './follow.ts'
 import { describeObject, firstLine, formatAge, formatTable } from './output.ts'
 
@@ -71,6 +75,10 @@ test('trigger flags send only the options given, so server defaults stay default
     triggerSpecFromFlags({ action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, allowTag: false, cooldown: '5m' }),
     { action: 'scale-up', by: 2, allowIps: ['10.0.0.0/8'], passBody: false, cooldown: '5m', allowTag: false },
   )
+  const match = matchJson('{"body":"ref","equals":"refs/heads/main"}')
+  assert.deepEqual(triggerSpecFromFlags({ action: 'redeploy', allowTag: true, match }), { action: 'redeploy', match })
+  assert.throws(() => matchJson('ref=main'), /expected a JSON object/)
+  assert.throws(() => matchJson('[1]'), /expected a JSON object/)
 })
 
 test('table cells: an object on one line, an error cut to its first line', () => {
@@ -79,4 +87,43 @@ test('table cells: an object on one line, an error cut to its first line', () =>
   assert.equal(firstLine('boom\nstack line'), 'boom …')
   assert.equal(firstLine('x'.repeat(80), 10), `${'x'.repeat(9)}…`)
   assert.equal(firstLine(null), null)
+})
+
+test('docs/cli.md names every command and every long flag the CLI has', () => {
+  const doc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8')
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, env: {}, now: () => 0 }, () => {})
+  const missing: string[] = []
+  const walk = (command: Command, path: string[]) => {
+    if (path.length > 0 && !doc.includes(`deckhand ${path.join(' ')}`)) {
+      missing.push(`command: deckhand ${path.join(' ')}`)
+    }
+    for (const option of command.options) {
+      if (option.long && !doc.includes(option.long)) {
+        missing.push(`${path.join(' ') || 'deckhand'} ${option.long}`)
+      }
+    }
+    for (const sub of command.commands) {
+      walk(sub, [...path, sub.name()])
+    }
+  }
+  walk(program, [])
+  assert.deepEqual(missing, [])
+})
+
+test('service set pairs become one nested merge patch; edit sends changes and nulls for removals', () => {
+  assert.deepEqual(patchFromPairs(['scale.max=8', 'scale.min=1', 'target.command=node a.js', 'tag="7"', 'x=null']), {
+    scale: { max: 8, min: 1 },
+    target: { command: 'node a.js' },
+    tag: '7',
+    x: null,
+  })
+  assert.throws(() => patchFromPairs(['scale=3', 'scale.max=4']), /earlier pair set to a value/)
+  assert.throws(() => patchFromPairs(['constructor.x=1']), /is not path=value/)
+  assert.deepEqual(
+    mergePatchBetween(
+      { target: { command: 'a', cwd: '/srv' }, scale: { min: 0, max: 4 }, image: 'web' },
+      { target: { command: 'b' }, scale: { min: 0, max: 4 } },
+    ),
+    { image: null, target: { cwd: null, command: 'b' } },
+  )
 })

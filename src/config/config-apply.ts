@@ -25,7 +25,35 @@ export class ConfigApplyError extends Error {}
 // The fields a file manages; `tag` and `replicas` are observed state unless the file sets them.
 const SERVICE_FIELDS = ['driver', 'target', 'image', 'git', 'scale', 'tagPolicy', 'deploy'] as const
 
+/**
+ * Applies the file as a unit: when a step fails (something only applying can see, such as a
+ * token another trigger holds), what this apply created is removed again, newest first, so a
+ * refused start leaves no service, stack or trigger of the file. Updates of what existed stay:
+ * each was valid alone, and putting back a stored secret through the API's views could not be
+ * done exactly.
+ */
 export async function applyConfig(config: DeckhandConfig, admin: Admin, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const created: (() => Promise<unknown>)[] = []
+  try {
+    return await applyAll(config, admin, options, created)
+  } catch (error) {
+    const left: string[] = []
+    for (const undo of created.reverse()) {
+      await undo().catch((undoError: unknown) => left.push((undoError as Error).message))
+    }
+    if (left.length > 0 && error instanceof Error) {
+      error.message += `; removing what this apply created failed too: ${left.join('; ')}`
+    }
+    throw error
+  }
+}
+
+async function applyAll(
+  config: DeckhandConfig,
+  admin: Admin,
+  options: ApplyOptions,
+  created: (() => Promise<unknown>)[],
+): Promise<ApplyResult> {
   const changes: string[] = []
   const store = admin.store
   const step = async <T>(at: string, run: () => Promise<T>): Promise<T> => {
@@ -41,6 +69,8 @@ export async function applyConfig(config: DeckhandConfig, admin: Admin, options:
     const current = await store.getService(name)
     if (!current) {
       await step(declared.at, () => admin.createService(declared.spec))
+      // Deleting through Admin stops what the driver started (a process service's replicas).
+      created.push(() => admin.deleteService(name))
       changes.push(`created service ${name}`)
       continue
     }
@@ -56,6 +86,7 @@ export async function applyConfig(config: DeckhandConfig, admin: Admin, options:
     const current = await store.getStack(name)
     if (!current) {
       await step(declared.at, () => admin.createStack(declared.input))
+      created.push(() => admin.deleteStack(name))
       changes.push(`created stack ${name}`)
     } else if (!sameList(current.services, services)) {
       await step(declared.at, () => admin.updateStack(name, { services }))
@@ -64,7 +95,7 @@ export async function applyConfig(config: DeckhandConfig, admin: Admin, options:
   }
 
   for (const declared of config.triggers) {
-    const change = await step(declared.at, () => applyTrigger(admin, declared))
+    const change = await step(declared.at, () => applyTrigger(admin, declared, created))
     if (change) {
       changes.push(change)
     }
@@ -76,11 +107,16 @@ export async function applyConfig(config: DeckhandConfig, admin: Admin, options:
   return { changes }
 }
 
-async function applyTrigger(admin: Admin, declared: ConfigTrigger): Promise<string | undefined> {
+async function applyTrigger(
+  admin: Admin,
+  declared: ConfigTrigger,
+  created: (() => Promise<unknown>)[],
+): Promise<string | undefined> {
   const label = `${ownerLabel(declared.owner)} trigger ${declared.options.name}`
   const existing = (await liveTriggers(admin, declared.owner)).find((t) => t.name === declared.options.name)
   if (!existing) {
-    await admin.createTrigger(declared.owner, declared.spec, declared.token)
+    const { trigger } = await admin.createTrigger(declared.owner, declared.spec, declared.token)
+    created.push(() => admin.revokeTrigger(trigger.id))
     return `created ${label}`
   }
   const parts: string[] = []
@@ -173,7 +209,8 @@ function sameOptions(trigger: Trigger, options: TriggerOptions): boolean {
 }
 
 function equal(a: unknown, b: unknown): boolean {
-  if (a === b) {
+  // A trigger stored before an option existed lacks it; declared, it reads null (e.g. `match`).
+  if ((a ?? null) === (b ?? null)) {
     return true
   }
   if (Array.isArray(a) && Array.isArray(b)) {

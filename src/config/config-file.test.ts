@@ -63,6 +63,14 @@ test('a bad duration is refused naming its line and field', () => {
   assert.deepEqual(errors, ['deckhand.yaml:13: services[1].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds'])
 })
 
+test('deploy.settle is read from the file, and a bad one is refused naming its line and field', () => {
+  const loaded = parseConfigText(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: 0s'), 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  assert.equal(loaded.config.services[1]!.input.deploy.settleMs, 0)
+  const errors = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: later'))
+  assert.deepEqual(errors, ['deckhand.yaml:14: services[1].deploy.settle: must be a duration such as 2s, 0s or a number of seconds'])
+})
+
 test('a misspelt field is refused with the field it was probably meant to be', () => {
   const [error] = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimout: 30s'))
   assert.match(error!, /^deckhand\.yaml:13: services\[1\]\.deploy\.healthTimout: is not a known field; did you mean healthTimeout\?/)
@@ -156,4 +164,48 @@ test('every shipped example names, in its opening comment, each variable it need
     const missing = [...used].filter((name) => !header.includes(name))
     assert.deepEqual(missing, [], `${file}: the opening comment does not name ${missing.join(', ')}`)
   }
+})
+
+test('a trigger match is read from the file, and one out of bounds is refused at its line and field', () => {
+  const withMatch = VALID.replace(
+    '    action: redeploy\n',
+    `    action: redeploy
+    match:
+      all:
+        - header: X-GitHub-Event
+          equals: push
+        - body: ref
+          regex: ^refs/heads/main$
+`,
+  )
+  const loaded = parseConfigText(withMatch, 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  assert.deepEqual(loaded.config.triggers[0]!.options.match, {
+    all: [{ header: 'x-github-event', equals: 'push' }, { body: 'ref', regex: '^refs/heads/main$' }],
+  })
+  assert.equal(loaded.config.triggers[1]!.options.match, null)
+  assert.deepEqual(errorsOf(withMatch.replace('^refs/heads/main$', '(?<=x)main')).map((e) => e.split(': ').slice(0, 3).join(': ')), [
+    'deckhand.yaml:26: triggers[0].match.all[1].regex: is not a valid regular expression for the linear-time RE2 engine (which has no back-references or look-arounds)',
+  ])
+})
+
+test('deploy hooks are read from the file, and a bad one is refused at its line and field', () => {
+  const withHooks = VALID.replace(
+    '      healthTimeout: 30s\n',
+    `      healthTimeout: 30s
+      before: ./check.sh
+      after: { run: ./announce.sh "$DECKHAND_DEPLOYMENT_STATE", timeout: 5m }
+`,
+  )
+  const loaded = parseConfigText(withHooks, 'deckhand.yaml', env)
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  const deploy = loaded.config.services[1]!.input.deploy
+  assert.deepEqual([deploy.before, deploy.after], [
+    { run: './check.sh', timeoutMs: 60_000 },
+    { run: './announce.sh "$DECKHAND_DEPLOYMENT_STATE"', timeoutMs: 300_000 },
+  ])
+  assert.deepEqual(errorsOf(withHooks.replace('timeout: 5m', 'timout: 5m').replace('./check.sh', "{ run: '', timeout: 0 }")), [
+    'deckhand.yaml:14: services[1].deploy.before.run: must be a shell command of 1 to 16384 characters, or {"run": "<shell>", "timeout": "60s"}',
+    'deckhand.yaml:15: services[1].deploy.after.timout: is not a hook field (known: run, timeout)',
+  ])
 })

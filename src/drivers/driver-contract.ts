@@ -21,6 +21,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test, type TestContext } from 'node:test'
 import type { DriverName, Service } from '../model/index.ts'
+import { contractDeployments } from './contract-deployments.ts'
 import type { Driver, DriverContext, LogWriter, RedeployChange } from './driver.ts'
 import { GuardedDriver } from './guarded-driver.ts'
 
@@ -67,7 +68,7 @@ export const DRIVER_CONTRACT_TESTS = {
   env: 'a redeploy succeeds and the new instances see the change environment',
   unhealthy: 'a redeploy whose new instances fail is failed with a reason; a driver that waits for health leaves the old ones running',
   restores:
-    'target changed to something that never becomes healthy: the deployment fails and the old instances serve again with the spec they ran',
+    'target changed to something that never becomes healthy: the deployment fails, the old instances serve again with the spec they ran, the service row still shows it and the deployment records what was tried',
   scale: 'scale to n succeeds, and inspect reports n (or null when the driver cannot count replicas)',
   abort: 'an aborted signal ends the call promptly as failed',
   deadline: 'a call that outlives its deadline ends promptly as failed',
@@ -188,15 +189,35 @@ export function runDriverContract(
       const service = await (fixture.stopFirstService ?? fixture.service)()
       await driver.attach(service)
       t.after(() => driver.detach(service))
-      const marker = await deployMarker(service)
-      const before = (await driver.inspect(service)).replicas
+      // Through the worker and a store, as the server runs it: the row and the record count too.
+      const run = await contractDeployments(t, fixture.driver, service)
+      // Two instances where the driver counts them, so every one of them must come back.
+      if (driver.capabilities.canScale && fixture.observesReplicas !== false) {
+        const scaled = await run.scale(2)
+        assert.equal(scaled.state, 'succeeded', scaled.error ?? '')
+      }
+      const marker = randomUUID()
+      const first = await run.redeploy({ tag: undefined, env: { DECKHAND_CONTRACT_MARKER: marker } })
+      assert.equal(first.state, 'succeeded', first.error ?? '')
+      const running = (await run.store.getService(service.name))!
+      const before = (await driver.inspect(running)).replicas
       const broken = fixture.brokenRedeploy(service)
-      const outcome = await driver.redeploy(broken.service, broken.change, makeContext().ctx)
-      assert.equal(outcome.state, 'failed')
+      // What an operator's PATCH leaves in the row; the failed change also carries new variables.
+      await run.patch(broken.service)
+      const triedEnv = { ...broken.change.env, DECKHAND_CONTRACT_MARKER: `tried-${marker}` }
+      const failed = await run.redeploy({ ...broken.change, env: triedEnv })
+      assert.equal(failed.state, 'failed')
+      const row = await run.store.getService(service.name)
+      assert.deepEqual([row?.target, row?.image], [service.target, service.image], 'the row shows the spec that runs')
+      assert.equal(row?.tag, service.tag, 'the tag tried is not the tag that runs')
+      assert.deepEqual(failed.tried, {
+        ...(JSON.stringify(broken.service.target) === JSON.stringify(service.target) ? {} : { target: broken.service.target }),
+        ...(broken.service.image === service.image ? {} : { image: broken.service.image }),
+        ...(broken.change.tag === undefined ? {} : { tag: broken.change.tag }),
+      })
       if (driver.capabilities.waitsForHealth) {
-        // The broken target is what the service row may say now; what runs must be the old spec.
         assert.equal((await fixture.observeEnv(service)).DECKHAND_CONTRACT_MARKER, marker)
-        const status = await driver.inspect(broken.service)
+        const status = await driver.inspect(running)
         assert.equal(status.replicas, before, `the old instances serve again: ${JSON.stringify(status)}`)
         assert.ok(status.items.every((item) => item.state === 'running'), JSON.stringify(status.items))
       }

@@ -7,7 +7,11 @@ import type { DriverName, Service } from '../model/index.ts'
 export interface DriverCapabilities {
   /** The driver can change the replica count. Default true. */
   canScale: boolean
-  /** The driver can run a new image tag; false for process and command. Default false. */
+  /**
+   * The driver can run a new image tag (the command driver hands it to its command); false for
+   * process, whose services run a command, not an image: a call's `?tag=` is refused there.
+   * Default false.
+   */
   canChangeTag: boolean
   /** The driver restores the old instances itself when new ones fail. Default false. */
   canRollBack: boolean
@@ -27,6 +31,33 @@ export interface RedeployChange {
    * sets it for docker services only, so no other driver has to refuse it.
    */
   build?: GitBuild
+  /**
+   * The manifest digest to run the image by (`repo:tag@sha256:…`): what resolveImage found,
+   * or the digest a rollback goes back to. Absent: the tag is run as the engine has it.
+   */
+  digest?: string
+}
+
+/** An image reference and the manifest digest its tag named when it was resolved. */
+export interface ResolvedImage {
+  /** The reference without a digest, `host:port/acme/web:2`. */
+  image: string
+  /** `sha256:…`, or null when the image is only on the engine and no registry was asked. */
+  digest: string | null
+}
+
+/**
+ * `change` moved to `tag`: its `tag` and the DECKHAND_IMAGE_TAG its instances and commands
+ * see, set together here and nowhere else. With no tag, the variable names `running`, the tag
+ * the service runs now, when Deckhand knows it.
+ */
+export function changeWithTag(
+  change: RedeployChange,
+  tag: string | undefined,
+  running: string | null = null,
+): RedeployChange {
+  const shown = tag ?? running
+  return { ...change, tag, env: shown ? { ...change.env, DECKHAND_IMAGE_TAG: shown } : change.env }
 }
 
 /** A commit to build an image from (PRODUCT.md section 3, git-backed services). */
@@ -62,6 +93,16 @@ export interface ReplicaStatus {
   state: 'starting' | 'running' | 'restarting' | 'crashed' | 'stopped'
   detail?: string
   restarts?: number
+  /** The process id, for the process driver. */
+  pid?: number
+  /** The container's short id (12 characters), for docker and swarm. */
+  container?: string
+  /** Where the instance listens, as the runtime says it: `8080`, `0.0.0.0:8080->80/tcp`. */
+  port?: string
+  /** The runtime's own health verdict (`healthy`, `unhealthy`, `starting`), when it has a check. */
+  health?: string
+  /** When the instance's current process started, ISO 8601. */
+  startedAt?: string
 }
 
 export interface ServiceStatus {
@@ -93,6 +134,13 @@ export interface Driver {
   checkTarget(target: Record<string, unknown>): string[]
   /** Replaces the running instances; a deploy that does not work is a failed outcome. */
   redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
+  /**
+   * Optional: the image a redeploy with `change` would run and the digest its tag names now,
+   * asked before anything is touched; null when the driver runs no image it can name. With
+   * `change.digest` set (a rollback) that digest is the answer, no registry asked. A throw
+   * (a tag the registry does not know, with its answer) fails the deployment unchanged.
+   */
+  resolveImage?(service: Service, change: RedeployChange, ctx: DriverContext): Promise<ResolvedImage | null>
   /** Sets the replica count (already clamped to the service's bounds). */
   scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
   /** What runs now. */
@@ -101,6 +149,12 @@ export interface Driver {
   attach(service: Service): Promise<void>
   /** Called when a service is deleted (the process driver stops its replicas here). */
   detach(service: Service): Promise<void>
+  /**
+   * Optional: the reason a failed deployment records when redeploy or scale threw something
+   * other than a DeployFailure or DeckhandError (already worded for the reader), e.g. a raw
+   * engine error named with the engine's address. Absent, the error's own message is used.
+   */
+  describeFailure?(error: unknown): string
   /** Resolves when the runtime can be reached; throws a message naming what cannot. */
   ping(): Promise<void>
   /** Releases resources; supervised processes are left running for the next start to adopt. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { makeContext, makeService } from './driver-contract.ts'
 import type { Driver, DriverContext, DriverOutcome } from './driver.ts'
+import { DeployFailure } from './deploy-failure.ts'
 import { GuardedDriver } from './guarded-driver.ts'
 
 const SERVICE = makeService({ name: 'web', driver: 'command', target: {} })
@@ -92,6 +93,44 @@ test('a throw becomes a failed outcome with the message and without the stack', 
   const odd = new GuardedDriver(scripted(() => undefined as unknown as DriverOutcome))
   const none = await odd.redeploy(SERVICE, NO_CHANGE, makeContext().ctx)
   assert.deepEqual(none, { state: 'failed', error: 'the command driver returned no outcome for the redeploy' })
+})
+
+test('a throw is worded by describeFailure and logged; a DeployFailure keeps its words', async () => {
+  const engineError = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+  const thrown: unknown[] = [
+    engineError,
+    new DeployFailure('no container matches the target'),
+    new Error('odd'),
+  ]
+  const worded = 'the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED'
+  const described: unknown[] = []
+  const inner: Driver = {
+    ...scripted(() => {
+      throw thrown.shift()
+    }),
+    describeFailure: (error) => {
+      described.push(error)
+      if (error instanceof Error && error.message === 'odd') {
+        throw new Error('the describer broke')
+      }
+      return `the engine at unix:///run/docker.sock refused a request: ${(error as Error).message}`
+    },
+  }
+  const guarded = new GuardedDriver(inner)
+  const first = makeContext()
+  assert.deepEqual(await guarded.redeploy(SERVICE, NO_CHANGE, first.ctx), {
+    state: 'failed',
+    error: 'the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED',
+  })
+  assert.ok(first.lines.includes(worded))
+  assert.deepEqual(await guarded.scale(SERVICE, 2, NO_CHANGE, makeContext().ctx), {
+    state: 'failed',
+    error: 'no container matches the target',
+  })
+  // A describer that throws costs the reason nothing: the error's own message is recorded.
+  const odd = await guarded.redeploy(SERVICE, NO_CHANGE, makeContext().ctx)
+  assert.deepEqual(odd, { state: 'failed', error: 'odd' })
+  assert.equal(described.length, 2, 'describeFailure is not asked about a DeployFailure')
 })
 
 test('the log keeps 5000 driver lines, then one line saying the rest was dropped', async () => {

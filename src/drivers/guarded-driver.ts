@@ -1,8 +1,12 @@
-/** The wrapper every driver runs inside: deadline, abort, throws, log cap and timing, held once. */
+/**
+ * The wrapper every driver runs inside: deadline, abort, throws (worded by the driver's
+ * describeFailure), log cap and timing, held once.
+ */
 import { setTimeout as delay } from 'node:timers/promises'
-import { coerceError } from '../errors.ts'
+import { coerceError, DeckhandError } from '../errors.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { Service } from '../model/index.ts'
+import { DeployFailure } from './deploy-failure.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -171,12 +175,26 @@ export class GuardedDriver implements Driver {
       return outcome
     }
     if ('thrown' in first) {
-      return { state: 'failed', error: coerceError(first.thrown).message }
+      const error = this.#describe(first.thrown)
+      log.writeOwn(error)
+      return { state: 'failed', error }
     }
     if (!isOutcome(first.outcome)) {
       return { state: 'failed', error: `the ${this.#inner.name} driver returned no outcome for the ${action}` }
     }
     return first.outcome
+  }
+
+  /** Why a throw failed the deployment: our own words as they are, else the driver's reading. */
+  #describe(thrown: unknown): string {
+    if (thrown instanceof DeployFailure || thrown instanceof DeckhandError) {
+      return thrown.message
+    }
+    try {
+      return this.#inner.describeFailure?.(thrown) ?? coerceError(thrown).message
+    } catch {
+      return coerceError(thrown).message
+    }
   }
 }
 

@@ -23,3 +23,8 @@ test('access lines: API changes, failures and unrecorded hook refusals at info; 
     assert.equal(accessLevel(method, url, status), level, `${method} ${url} ${status}`)
   }
 })
+
+test('a hook 503 with Retry-After (a call shed under overload) is debug; the API keeps its 503s', () => {
+  assert.equal(accessLevel('POST', '/hooks/abc', 503, true), 'debug')
+  assert.equal(accessLevel('GET', '/readyz', 503, true), 'info')
+})

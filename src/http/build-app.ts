@@ -8,12 +8,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import type { Store } from '../store/store.ts'
-import type { CallAcceptor } from '../triggers/accept-call.ts'
+import type { CallAcceptor } from '../calls/accept-call.ts'
 import { apiRoutes } from './api/api-routes.ts'
 import type { ApiOptions } from './api/api-context.ts'
 import { replyWithError } from './error-reply.ts'
 import { hooksFastPath } from './hooks/hooks-fast-path.ts'
 import { hooksRoutes } from './hooks/hooks-routes.ts'
+import { IntakeLimit } from './hooks/intake-limit.ts'
 import { accessLevel } from './access-level.ts'
 import { redactUrl } from './redact-url.ts'
 import { WEB_DIST_DIR, webUi } from './web-ui.ts'
@@ -31,7 +32,9 @@ export interface AppOptions extends ApiOptions {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false
-  const fastPath = hooksFastPath({ ...options, closing: () => closing })
+  // One bound for both ways in, so the fast path and Fastify's route shed alike.
+  const intake = new IntakeLimit()
+  const fastPath = hooksFastPath({ ...options, intake, closing: () => closing })
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's own request lines carry the raw URL, and a trigger's URL is its secret.
@@ -85,7 +88,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
   )
   app.addHook('onResponse', async (request, reply) => {
-    const level = accessLevel(request.method, request.url, reply.statusCode)
+    const retryAfter = reply.hasHeader('retry-after')
+    const level = accessLevel(request.method, request.url, reply.statusCode, retryAfter)
     if (options.logger.isLevelEnabled(level)) {
       request.log[level](
         { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -122,6 +126,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     events: options.events,
     acceptor: options.acceptor,
+    intake,
     maxBodyBytes: options.maxBodyBytes,
   })
   await app.register(apiRoutes, {

@@ -43,8 +43,17 @@ export function errorAnswer(
   return { status: 500, body: { error: 'internal error; the server log has the details', code: 'DH_ERR_INTERNAL' } }
 }
 
-/** Ajv says only "must NOT have additional properties"; a person needs the field's name. */
+/**
+ * Ajv says only "must NOT have additional properties" and "must be equal to one of the allowed
+ * values"; a person needs the field's name, and the values it takes.
+ */
 function validationMessage(error: FastifyError): string {
+  const choice = error.validation?.find((v) => v.keyword === 'enum')
+  const allowed = (choice?.params as { allowedValues?: unknown } | undefined)?.allowedValues
+  if (choice !== undefined && Array.isArray(allowed)) {
+    const path = `${error.validationContext ?? 'body'}${choice.instancePath}`.replaceAll('/', '.')
+    return `${path} must be one of ${allowed.map(String).join(', ')}`
+  }
   const unknown = error.validation?.find((v) => v.keyword === 'additionalProperties')
   const field = (unknown?.params as { additionalProperty?: unknown } | undefined)?.additionalProperty
   if (unknown === undefined || typeof field !== 'string') {

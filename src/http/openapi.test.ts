@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { startTestServer } from '../../test/support/start-server.ts'
+import { SENDER_IDS } from '../model/index.ts'
 import { buildOpenApiDocument, openApiPath } from './openapi.ts'
 
 test('every route the server registers appears in /api/openapi.json', async (t) => {
@@ -37,10 +38,13 @@ test('request schemas are the ones that validate requests, shared as components'
   const create = document.paths['/api/v1/services'].post
   assert.deepEqual(create.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/Service' })
   assert.deepEqual(document.components.schemas.Service.properties.driver.enum, ['process', 'command', 'docker', 'swarm', 'kubernetes'])
+  assert.match(document.components.schemas.Service.properties.deploy.properties.settle.description, /HEALTHCHECK.*default 2s/)
   assert.deepEqual(create.security, [{ adminToken: [] }])
   const list = document.paths['/api/v1/deployments'].get
   assert.deepEqual(list.parameters.map((p: any) => [p.name, p.in]), [['limit', 'query'], ['cursor', 'query'], ['service', 'query'], ['state', 'query']])
   assert.equal(document.paths['/healthz'].get.security, undefined)
+  const deployment = document.paths['/api/v1/deployments/{id}'].get.responses['200'].content['application/json'].schema
+  assert.deepEqual(Object.keys(deployment.properties.tried.properties), ['target', 'image', 'tag'])
 })
 
 test('paths use OpenAPI templates and HEAD twins of GET routes are not repeated', () => {
@@ -52,4 +56,25 @@ test('paths use OpenAPI templates and HEAD twins of GET routes are not repeated'
   ]) as { paths: Record<string, Record<string, { parameters: unknown[] }>> }
   assert.deepEqual(Object.keys(document.paths['/x/{id}']!), ['get'])
   assert.deepEqual(document.paths['/x/{id}']!.get!.parameters, [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }])
+})
+
+test('GET /api/v1/drivers names only the drivers DECKHAND_DRIVERS enables, and is documented', async (t) => {
+  const server = await startTestServer(t, { env: { DECKHAND_DRIVERS: 'process,command' } })
+  const answer = await server.api('GET', '/api/v1/drivers')
+  assert.equal(answer.status, 200)
+  assert.deepEqual(answer.body.items.map((d: { name: string }) => d.name).sort(), ['command', 'process'])
+  assert.equal(answer.body.items.find((d: any) => d.name === 'process').capabilities.canScale, true)
+  const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as any
+  assert.match(document.paths['/api/v1/drivers'].get.description, /DECKHAND_DRIVERS/)
+  assert.match(document.paths['/api/v1/services/{name}'].get.description, /`pid`.*`container`.*`startedAt`/)
+})
+
+test('a value outside a closed list is refused naming the field and every allowed value', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', { name: 'web', driver: 'command', target: { redeploy: 'true' } })
+  const sender = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', sender: 'nope' })
+  assert.equal(sender.status, 400)
+  assert.equal(sender.body.error, `invalid request: body.sender must be one of ${SENDER_IDS.join(', ')}`)
+  const action = await server.api('POST', '/api/v1/services/web/triggers', { action: 'nope' })
+  assert.match(action.body.error, /^invalid request: body\.action must be one of redeploy, scale-up, scale-down/)
 })

@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics at GET /metrics: calls by outcome and sender, deployments by action and
- * final state, deployment durations, queue depth, and the process's default metrics.
+ * Prometheus metrics at GET /metrics: calls by outcome and sender, calls shed at the intake's
+ * bound, deployments by action and final state, deployment durations, queue depth, and the
+ * process's default metrics.
  */
 import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -27,6 +28,12 @@ export function createMetrics(events: EventBus, store: Pick<Store, 'countDeploym
     name: 'deckhand_calls_total',
     help: 'Calls to trigger URLs and manual deployment requests, by outcome and sender',
     labelNames: ['outcome', 'sender'] as const,
+    registers: [registry],
+  })
+  // Shed calls are never recorded, so they have no outcome or sender in deckhand_calls_total.
+  const shed = new Counter({
+    name: 'deckhand_calls_shed_total',
+    help: 'Trigger calls answered 503 at once because the calls in flight were at their bound',
     registers: [registry],
   })
   const deployments = new Counter({
@@ -65,6 +72,9 @@ export function createMetrics(events: EventBus, store: Pick<Store, 'countDeploym
   const off = [
     events.on('call:recorded', ({ call }) => {
       calls.inc({ outcome: call.outcome, sender: call.sender ?? 'unknown' })
+    }),
+    events.on('call:shed', () => {
+      shed.inc()
     }),
     events.on('deployment:finished', ({ deployment }) => {
       const labels = { action: deployment.action, state: deployment.state }

@@ -48,6 +48,7 @@ export const SENDER_IDS = [
   'harbor',
   'quay',
   'acr',
+  'registry',
 ] as const
 export type SenderId = (typeof SENDER_IDS)[number]
 
@@ -106,10 +107,29 @@ export interface DeployPolicy {
   healthTimeoutMs: number
   pull: PullPolicy
   rollback: boolean
+  /** A redeploy whose digest equals the one running succeeds at once; false when absent. */
+  skipUnchanged?: boolean
   /** Times a failed redeploy or scale is tried again within its deployment; 0 when absent. */
   retries?: number
   /** The wait before the first retry, doubling for each next one; 5000 when absent. */
   retryBackoffMs?: number
+  /**
+   * Docker: how long a new container without a HEALTHCHECK must keep running to count as
+   * healthy (`deploy.settle`); the driver's default, 2000, when absent.
+   */
+  settleMs?: number
+  /** Runs before the runtime is touched; when it fails, so does the deployment. */
+  before?: DeployHook
+  /** Runs once the outcome is known, whatever it is, and never changes it. */
+  after?: DeployHook
+}
+
+/** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */
+export interface DeployHook {
+  /** The command, run with `/bin/sh -c`. */
+  run: string
+  /** How long it may run before it is killed. */
+  timeoutMs: number
 }
 
 /** A service as stored; `target` is the driver's own options object, checked by the driver. */
@@ -136,8 +156,32 @@ export interface Service {
   notify?: NotifyTarget[]
   /** The replica count Deckhand last set, or null when the runtime decides. */
   replicas: number | null
+  /**
+   * The target and image the runtime runs: as created, then as the last successful redeploy or
+   * rollback put them there. A PATCH changes `target` and `image` but not this, until a
+   * redeploy runs them; a failed one puts them back from here. Absent on services not read
+   * from a store.
+   */
+  deployed?: DeployedSpec | null
   createdAt: string
   updatedAt: string
+}
+
+/** The part of a service's spec a redeploy puts on the runtime. */
+export interface DeployedSpec {
+  target: Record<string, unknown>
+  image: string | null
+}
+
+/**
+ * What a redeploy or rollback that did not succeed tried, where it differs from what runs: the
+ * service's target or image as the row showed them (a PATCH no redeploy had run yet) and the tag
+ * the deployment asked for. The row is put back to what runs; this keeps what was tried.
+ */
+export interface TriedChange {
+  target?: Record<string, unknown>
+  image?: string | null
+  tag?: string
 }
 
 export interface Stack {
@@ -145,6 +189,47 @@ export interface Stack {
   services: string[]
   createdAt: string
   updatedAt: string
+}
+
+/** Where a call condition reads its value: a header, a query parameter, or a path into the body. */
+export const MATCH_SOURCES = ['header', 'query', 'body'] as const
+export type MatchSource = (typeof MATCH_SOURCES)[number]
+
+/** How a call condition tests the value it read. */
+export const MATCH_OPERATORS = ['equals', 'in', 'regex', 'exists'] as const
+export type MatchOperator = (typeof MATCH_OPERATORS)[number]
+
+/** The groups that combine call conditions; every group a node names must hold. */
+export const MATCH_GROUPS = ['all', 'any', 'not'] as const
+
+/** A scalar a condition compares with; values compare as text, so 5 and "5" are equal. */
+export type MatchValue = string | number | boolean | null
+
+/**
+ * A trigger's `match`, as written: a group (`all`, `any`, `not`) or one condition (a source
+ * and an operator). PRODUCT.md section 10; docs/release-control.md.
+ */
+export interface CallMatch {
+  /** Every entry must hold. */
+  all?: CallMatch[]
+  /** At least one entry must hold. */
+  any?: CallMatch[]
+  /** The node must not hold. */
+  not?: CallMatch
+  /** Reads a request header (stored lower-case). */
+  header?: string
+  /** Reads a query parameter. */
+  query?: string
+  /** Reads a JSON or form body by a path of keys and `[index]` steps. */
+  body?: string
+  /** Holds when the value equals this one, compared as text. */
+  equals?: MatchValue
+  /** Holds when the value equals one of these. */
+  in?: MatchValue[]
+  /** Holds when this RE2 expression finds a match in the value. */
+  regex?: string
+  /** Holds when the value is there (true) or is not (false). */
+  exists?: boolean
 }
 
 export interface TriggerOptions {
@@ -162,6 +247,8 @@ export interface TriggerOptions {
   reverseOnResolve: boolean
   cooldownMs: number
   rateLimit: { count: number; perMs: number }
+  /** Conditions a call must meet, else it is ignored; null (or absent, on older triggers): none. */
+  match?: CallMatch | null
 }
 
 /** A trigger as stored: only the SHA-256 of its token is kept. */
@@ -179,6 +266,8 @@ export interface DeploymentParams {
   by?: number
   /** Absolute replica count, for manual scale and rollbacks. */
   replicas?: number
+  /** The manifest digest to run, pinned: a rollback's way back to exactly what ran before. */
+  digest?: string
 }
 
 /** What a deployment hands its driver besides the action: the section-4 environment. */
@@ -208,6 +297,15 @@ export interface Deployment {
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** The image reference a succeeded redeploy or rollback ran (`host/acme/web:2`), else null. */
+  image: string | null
+  /** The manifest digest that image named when it was deployed, or null when none was known. */
+  digest: string | null
+  /**
+   * Set on a redeploy or rollback that failed or was canceled after it changed something; null
+   * otherwise (absent on a deployment just queued, which has tried nothing yet).
+   */
+  tried?: TriedChange | null
   owner: string | null
   leaseExpiresAt: string | null
   cancelRequested: boolean

@@ -9,7 +9,7 @@
 import type { Deployment, DeploymentInput, Service, StatusHost } from '../model/index.ts'
 import { STATUS_HOSTS } from '../model/index.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
-import { repositoryName } from '../triggers/trigger-resolve.ts'
+import { repositoryName } from '../calls/resolve-call.ts'
 import { bitbucketStatus } from './bitbucket-status.ts'
 import { giteaStatus } from './gitea-status.ts'
 import { gitlabStatus } from './gitlab-status.ts'

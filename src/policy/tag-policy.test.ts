@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { compareSemver, parseSemver } from './semver-policy.ts'
-import { parseTagPolicy } from './tag-policy.ts'
+import { parseTagPolicy, refuseTag, tagPolicyOf } from './tag-policy.ts'
 import type { TagPolicy } from './tag-policy.ts'
 
 function policy(text: string): TagPolicy {
@@ -351,5 +351,21 @@ describe('parseTagPolicy', () => {
         )
       }
     }
+  })
+})
+
+describe('tag policies on the call path', () => {
+  it('are parsed once per text: each call of a service reuses the policy and its regexp', () => {
+    const first = tagPolicyOf('regexp:^release-[0-9]+$')
+    assert.equal(tagPolicyOf('regexp:^release-[0-9]+$'), first)
+    assert.notEqual(tagPolicyOf('regexp:^release-[0-9]+\\.[0-9]+$'), first)
+    assert.equal(tagPolicyOf('glob:('), tagPolicyOf('glob:('), 'a refusal is remembered as well')
+  })
+
+  it('refuseTag answers the policy\'s reason, the parse error, or nothing when allowed', () => {
+    assert.equal(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '1.5.0'), undefined)
+    assert.match(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '2.0.0') ?? '', /major/)
+    const unknown = refuseTag({ tagPolicy: 'nope', tag: null }, 'v1')
+    assert.match(unknown ?? '', /^unknown tag policy "nope"/)
   })
 })

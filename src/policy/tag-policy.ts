@@ -100,3 +100,38 @@ export function parseTagPolicy(text: string): TagPolicyParse {
     ? { ok: false, error: policy }
     : { ok: true, policy: new ImageTagGuard(policy) }
 }
+
+// Policies are pure, so one parse serves every call of every service that names the text:
+// parsed (and a regexp compiled) once per service change, not on each call. Emptied when full,
+// so texts from many changes cannot grow it without bound.
+const MAX_REMEMBERED = 1000
+const remembered = new Map<string, TagPolicyParse>()
+
+/** parseTagPolicy, remembered by text: what the call path uses. */
+export function tagPolicyOf(text: string): TagPolicyParse {
+  let parsed = remembered.get(text)
+  if (parsed === undefined) {
+    if (remembered.size >= MAX_REMEMBERED) {
+      remembered.clear()
+    }
+    parsed = parseTagPolicy(text)
+    remembered.set(text, parsed)
+  }
+  return parsed
+}
+
+/**
+ * Why a service may not move to `tag` (its policy refuses it, or the policy does not parse),
+ * or undefined when it may: the one check of a tag a call or an operator asks for.
+ */
+export function refuseTag(
+  service: { tagPolicy: string; tag: string | null },
+  tag: string,
+): string | undefined {
+  const policy = tagPolicyOf(service.tagPolicy)
+  if (!policy.ok) {
+    return policy.error
+  }
+  const verdict = policy.policy.allows(service.tag, tag)
+  return verdict.ok ? undefined : verdict.reason
+}

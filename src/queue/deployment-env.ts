@@ -1,18 +1,25 @@
-/** The section-4 environment a deployment's new instances receive. */
+/** What a deployment hands its driver: the tag and the section-4 environment of new instances. */
+import { changeWithTag, type GitBuild, type RedeployChange } from '../drivers/driver.ts'
 import type { Deployment, Service } from '../model/index.ts'
 
-export function deploymentEnv(service: Service, deployment: Deployment): Record<string, string> {
-  const { input, params } = deployment
+/** The deployment's params.tag is the change's tag; DECKHAND_IMAGE_TAG follows (changeWithTag). */
+export function redeployChange(
+  service: Service,
+  deployment: Deployment,
+  build?: GitBuild,
+): RedeployChange {
+  const change = { tag: undefined, env: deploymentEnv(deployment), ...(build ? { build } : {}) }
+  return changeWithTag(change, deployment.params.tag, service.tag)
+}
+
+function deploymentEnv(deployment: Deployment): Record<string, string> {
+  const { input } = deployment
   const env: Record<string, string> = { ...input.env, DECKHAND_DEPLOYMENT_ID: deployment.id }
   if (input.triggerName !== null) {
     env.DECKHAND_TRIGGER_NAME = input.triggerName
   }
   if (input.body !== null) {
     env.DECKHAND_TRIGGER_BODY = input.body
-  }
-  const tag = params.tag ?? service.tag
-  if (tag) {
-    env.DECKHAND_IMAGE_TAG = tag
   }
   if (input.gitCommit) {
     env.DECKHAND_GIT_COMMIT = input.gitCommit

@@ -5,17 +5,25 @@
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { clampReplicas } from '../actions/coalesce.ts'
+import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { DriverContext, DriverOutcome, GitBuild, RedeployChange } from '../drivers/driver.ts'
+import type {
+  DriverContext,
+  DriverOutcome,
+  GitBuild,
+  RedeployChange,
+  ResolvedImage,
+} from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
-import type { Deployment, Service } from '../model/index.ts'
+import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
 import type { DeploymentOutcome, Store } from '../store/store.ts'
-import { deploymentEnv } from './deployment-env.ts'
+import { hookEnv, runDeployHook } from './deploy-hook.ts'
+import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+import { deployedOf, triedChange } from './tried-change.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
 const DEFAULT_RETRY_BACKOFF_MS = 5000
@@ -123,14 +131,17 @@ export class DeploymentWorker {
     if (service) {
       events.emit('deployment:started', { deployment: { ...deployment, state: 'running' }, service })
     }
+    // The after hook runs under a controller of its own (the deployment's may be aborted
+    // already); a cancel, a lost lease or shutdown then stops the hook instead.
+    const current = (): AbortController => this.#active.get(deployment.id)?.controller ?? controller
     const renew = setInterval(() => {
       store
         .renewLease(deployment.id, owner, leaseMs)
         .then((lease) => {
           if (!lease.held) {
-            controller.abort(new Error('lease lost: another instance took this deployment over'))
+            current().abort(new Error('lease lost: another instance took this deployment over'))
           } else if (lease.cancelRequested) {
-            controller.abort(new Error('canceled by an operator'))
+            current().abort(new Error('canceled by an operator'))
           }
         })
         .catch((error: unknown) => this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'))
@@ -140,17 +151,21 @@ export class DeploymentWorker {
       outcome = service
         ? await this.#perform(service, deployment, controller, log)
         : { state: 'failed', error: `service ${deployment.service} no longer exists` }
+      if (controller.signal.aborted && outcome.state !== 'succeeded') {
+        const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
+        outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+      }
+      if (outcome.state !== 'succeeded') {
+        const tried = service && triedChange(service, deployment)
+        outcome = { ...outcome, error: redactSecrets(outcome.error), ...(tried ? { tried } : {}) }
+      }
+      log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
+      if (service?.deploy.after) {
+        await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
+      }
     } finally {
       clearInterval(renew)
     }
-    if (controller.signal.aborted && outcome.state !== 'succeeded') {
-      const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
-      outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
-    }
-    if (outcome.state !== 'succeeded') {
-      outcome = { ...outcome, error: redactSecrets(outcome.error) }
-    }
-    log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
     await log.close()
     const finished = await store.finishDeployment(deployment.id, owner, outcome)
     if (!finished) {
@@ -175,8 +190,18 @@ export class DeploymentWorker {
       deploymentId: deployment.id,
       log: (line, stream) => log.write(line, stream),
     }
+    const before = service.deploy.before
+    if (before) {
+      const env = hookEnv(service, deployment)
+      const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+      const { signal } = controller
+      const ran = await runDeployHook({ name: 'before', hook: before, env, signal, log: write })
+      if (!ran.ok) {
+        return { state: 'failed', error: ran.error }
+      }
+    }
     const build = deployment.action === 'scale' ? undefined : gitBuild(service, deployment, log)
-    const change: RedeployChange = { tag: deployment.params.tag, env: deploymentEnv(service, deployment), ...(build ? { build } : {}) }
+    const change = redeployChange(service, deployment, build)
     if (deployment.input.bodyTooLarge) {
       log.write('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed')
     }
@@ -194,13 +219,81 @@ export class DeploymentWorker {
     }
     const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
     log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
-    result = await this.#withRetries(service, controller.signal, log, () => driver.redeploy(service, change, ctx))
+    let resolved: ResolvedImage | null = null
+    let skipped: DeploymentOutcome | undefined
+    // Resolving is part of each attempt: an engine or registry away for a moment is retried
+    // as deploy.retries says, like the redeploy itself.
+    result = await this.#withRetries(service, controller.signal, log, async () => {
+      if (!build && inner.resolveImage) {
+        // A rollback names the digest it goes back to; a redeploy asks what its tag names now.
+        change.digest = deployment.params.digest
+        try {
+          resolved = await inner.resolveImage(service, change, ctx)
+        } catch (error) {
+          return { state: 'failed', error: (error as Error).message }
+        }
+        change.digest = resolved?.digest ?? undefined
+        if (resolved?.digest && (await this.#alreadyRunning(service, deployment, resolved))) {
+          log.write(`already running ${resolved.digest} (${resolved.image}); deploy.skipUnchanged is set, so nothing was changed`)
+          skipped = { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...resolved }
+          return skipped
+        }
+      }
+      return driver.redeploy(service, change, ctx)
+    })
+    if (skipped) {
+      return skipped
+    }
     if (result.state !== 'succeeded') {
       return result
     }
     // A git build runs the tag the driver made from the commit; the call named none.
     const tag = build && result.tag ? result.tag : change.tag
-    return { state: 'succeeded', ...(tag === undefined ? {} : { tag }), ...(result.replicas === undefined ? {} : { replicas: result.replicas }) }
+    const ran = resolved as ResolvedImage | null
+    return {
+      state: 'succeeded',
+      deployed: deployedOf(service),
+      ...(tag === undefined ? {} : { tag }),
+      ...(result.replicas === undefined ? {} : { replicas: result.replicas }),
+      ...(ran ? { image: ran.image, digest: ran.digest } : {}),
+    }
+  }
+
+  /**
+   * deploy.skipUnchanged: a redeploy whose digest is the one the last succeeded deployment
+   * ran. Rollbacks always run; a service not deployed by Deckhand yet has nothing to compare.
+   */
+  async #alreadyRunning(service: Service, deployment: Deployment, resolved: ResolvedImage): Promise<boolean> {
+    if (!service.deploy.skipUnchanged || deployment.action !== 'redeploy') {
+      return false
+    }
+    const last = await this.#o.store.lastSucceededBefore(service.name, deployment.id)
+    return last !== undefined && last.digest === resolved.digest && last.image === resolved.image
+  }
+
+  /**
+   * The deploy.after hook, once the outcome is fixed: it is logged, and whatever the hook does
+   * (fail, time out, be canceled) the deployment keeps the state it ended in.
+   */
+  async #runAfterHook(
+    service: Service,
+    deployment: Deployment,
+    state: DeploymentState,
+    hook: DeployHook,
+    log: LogBuffer,
+  ): Promise<void> {
+    const controller = new AbortController()
+    const active = this.#active.get(deployment.id)
+    if (active) {
+      active.controller = controller
+    }
+    const env = hookEnv(service, deployment, state)
+    const write = (line: string, stream?: 'stdout' | 'stderr') => log.write(line, stream)
+    const { signal } = controller
+    const ran = await runDeployHook({ name: 'after', hook, env, signal, log: write })
+    if (!ran.ok) {
+      log.write(`${ran.reason}; the deployment stays ${state}`)
+    }
   }
 
   /**

@@ -11,6 +11,8 @@ export const MAX_COMMIT_CHARS = 64
 export const MAX_CHANGED_FILE_CHARS = 4096
 export const MAX_CHANGED_FILES = 3000
 export const MAX_CALLBACK_URL_CHARS = 2048
+/** Distinct tagged pushes one registry notification may carry. */
+export const MAX_PUSHES = 100
 
 // C0 controls, DEL and C1 controls: no git ref, image tag or repository name has one.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -23,10 +25,12 @@ export function refuseEvent(event: SenderEvent): string | undefined {
     refuseText('image', event.image, MAX_NAME_CHARS) ??
     refuseText('branch', event.branch, MAX_REF_CHARS) ??
     refuseText('tag', event.tag, MAX_REF_CHARS) ??
+    refuseText('registry', event.registry, MAX_NAME_CHARS) ??
     refuseCommit(event.commit) ??
     refuseChangedFiles(event.changedFiles) ??
     refuseAlerts(event.alerts) ??
-    refuseText('callback_url', event.callbackUrl, MAX_CALLBACK_URL_CHARS)
+    refuseText('callback_url', event.callbackUrl, MAX_CALLBACK_URL_CHARS) ??
+    refusePushes(event.pushes)
   )
 }
 
@@ -37,6 +41,25 @@ function refuseAlerts(alerts: SenderEvent['alerts']): string | undefined {
       refuseText('alert name', alert.name, MAX_NAME_CHARS) ??
       refuseText('alert instance', alert.labels.instance, MAX_NAME_CHARS)
     if (refused) {
+      return refused
+    }
+  }
+  return undefined
+}
+
+function refusePushes(pushes: SenderEvent['pushes']): string | undefined {
+  if (pushes === undefined) {
+    return undefined
+  }
+  if (pushes.length > MAX_PUSHES) {
+    return `the payload pushes ${pushes.length} images; at most ${MAX_PUSHES} are accepted`
+  }
+  for (const push of pushes) {
+    const refused =
+      refuseText('image', push.image, MAX_NAME_CHARS) ??
+      refuseText('tag', push.tag, MAX_REF_CHARS) ??
+      refuseText('registry', push.registry, MAX_NAME_CHARS)
+    if (refused !== undefined) {
       return refused
     }
   }

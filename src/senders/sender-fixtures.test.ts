@@ -305,6 +305,53 @@ const CASES: Record<string, FixtureCase> = {
     ...REGISTRY,
     expected: event({ kind: 'push', image: 'acme/web', tag: '1.5.0' }),
   },
+  'registry-delete': {
+    sender: 'registry',
+    ...REGISTRY,
+    expected: {
+      ok: false,
+      ignored:
+        'registry event "delete" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+    },
+  },
+  'registry-mount': {
+    sender: 'registry',
+    ...REGISTRY,
+    expected: {
+      ok: false,
+      ignored:
+        'registry event "mount" of 127.0.0.1:46459/acme/api: only pushes of tagged manifests deploy',
+    },
+  },
+  'registry-pull': {
+    sender: 'registry',
+    ...REGISTRY,
+    expected: {
+      ok: false,
+      ignored:
+        'registry event "pull" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+    },
+  },
+  'registry-push': {
+    sender: 'registry',
+    ...REGISTRY,
+    expected: event({
+      kind: 'push',
+      image: 'acme/web',
+      tag: '1.5.0',
+      registry: '127.0.0.1:46459',
+      deliveryId: '3f699fd4-6785-4fb8-8a3e-741a51ac98f9',
+    }),
+  },
+  'registry-push-blob': {
+    sender: 'registry',
+    ...REGISTRY,
+    expected: {
+      ok: false,
+      ignored:
+        'registry event push of a layer blob to 127.0.0.1:46459/acme/web: only pushes of tagged manifests deploy',
+    },
+  },
   'quay-push': {
     sender: 'quay',
     ...REGISTRY,

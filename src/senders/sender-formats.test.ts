@@ -40,6 +40,7 @@ describe('sender registry', () => {
       'gitlab',
       'harbor',
       'quay',
+      'registry',
     ])
     assert.equal(SENDERS.at(-1)?.id, 'generic')
   })

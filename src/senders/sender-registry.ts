@@ -10,18 +10,20 @@ import { GitHubSender } from './github-sender.ts'
 import { GitLabSender } from './gitlab-sender.ts'
 import { HarborSender } from './harbor-sender.ts'
 import { QuaySender } from './quay-sender.ts'
+import { RegistrySender } from './registry-sender.ts'
 import type { Sender, SenderRequest } from './sender.ts'
 
 /**
  * Recognition order. Header-named senders come first, Gitea/Forgejo before GitHub because
- * they also send `X-GitHub-Event`; then senders known by their body's shape; generic last,
- * since it takes anything.
+ * they also send `X-GitHub-Event`, then the registry by its content type; then senders known
+ * by their body's shape; generic last, since it takes anything.
  */
 export const SENDERS: readonly Sender[] = Object.freeze([
   new GiteaSender(),
   new GitHubSender(),
   new GitLabSender(),
   new BitbucketSender(),
+  new RegistrySender(),
   new AlertmanagerSender(),
   new DockerHubSender(),
   new HarborSender(),

@@ -18,6 +18,14 @@ export interface AlertSummary {
   labels: Record<string, string>
 }
 
+/** One tagged image push of a call that carries several (a registry's batch of events). */
+export interface ImagePush {
+  image: string
+  tag: string
+  /** The registry's host (`127.0.0.1:5000`, `docker.io`), normalised, when the sender names it. */
+  registry?: string
+}
+
 /** What a call says, whoever sent it. Absent fields are unknown. */
 export interface SenderEvent {
   kind: 'push' | 'ping' | 'alert' | 'plain'
@@ -26,6 +34,16 @@ export interface SenderEvent {
   /** Image repository without registry host or tag, e.g. `acme/web`. */
   image?: string
   tag?: string
+  /**
+   * The registry `image` was pushed to, normalised (`registry.acme.example:5000`), when the
+   * sender names it: image services then match the registry host as well as the repository.
+   */
+  registry?: string
+  /**
+   * Every distinct tagged push of a call that carries more than one, in order; `image`, `tag`
+   * and `registry` are then the last. Each service takes the last push of its own image.
+   */
+  pushes?: ImagePush[]
   branch?: string
   commit?: string
   /** Files the push changed, for `git.paths`; undefined when the sender does not say. */

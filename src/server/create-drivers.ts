@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
 import type { Driver } from '../drivers/driver.ts'
+import { RegistryClient } from '../registry/registry-client.ts'
+import { RegistryCredentials } from '../registry/registry-credentials.ts'
 import { SettingsError, type ServerSettings } from './settings.ts'
 
 export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
@@ -23,6 +25,8 @@ export async function createDrivers(settings: ServerSettings, logger: Logger): P
 }
 
 async function loadDriver(name: DriverName, settings: ServerSettings, logger: Logger): Promise<Driver> {
+  // The config.json is read at each pull; one reader serves both Docker drivers and their digests.
+  const credentials = new RegistryCredentials(settings.registryAuth)
   switch (name) {
     case 'process': {
       const { ProcessDriver } = await import('../drivers/process/process-driver.ts')
@@ -35,11 +39,20 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
     }
     case 'docker': {
       const { DockerDriver } = await import('../drivers/docker/docker-driver.ts')
-      return new DockerDriver({ socketPath: dockerHost(settings), gitDir: join(settings.dataDir, 'git') })
+      return new DockerDriver({
+        socketPath: dockerHost(settings),
+        gitDir: join(settings.dataDir, 'git'),
+        credentials,
+        registry: registryClient(settings, credentials),
+      })
     }
     case 'swarm': {
       const { SwarmDriver } = await import('../drivers/swarm/swarm-driver.ts')
-      return new SwarmDriver({ socketPath: dockerHost(settings) })
+      return new SwarmDriver({
+        socketPath: dockerHost(settings),
+        credentials,
+        registry: registryClient(settings, credentials),
+      })
     }
     case 'kubernetes': {
       const { KubernetesDriver } = await import('../drivers/kubernetes/kubernetes-driver.ts')
@@ -52,4 +65,19 @@ async function loadDriver(name: DriverName, settings: ServerSettings, logger: Lo
 // server's own env); the process environment still counts for settings built another way.
 function dockerHost(settings: ServerSettings): string | undefined {
   return settings.dockerHost || process.env.DOCKER_HOST || undefined
+}
+
+/**
+ * The registry client the docker and swarm drivers ask for digests, with the credentials of
+ * DECKHAND_REGISTRY_AUTH for the registry's token or basic auth (an identity token is an OAuth
+ * refresh token the client does not speak: such a registry is asked anonymously).
+ */
+function registryClient(settings: ServerSettings, credentials: RegistryCredentials): RegistryClient {
+  return new RegistryClient({
+    ca: settings.registryCa,
+    credentialsFor: async (host) => {
+      const { auth } = await credentials.forImage(`${host}/deckhand-probe`)
+      return auth !== undefined && 'password' in auth ? { username: auth.username, password: auth.password } : null
+    },
+  })
 }

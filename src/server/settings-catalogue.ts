@@ -50,6 +50,16 @@ export const SETTINGS: readonly SettingEntry[] = [
     fallback: 'none',
     meaning: "Bitbucket Cloud access token, or app password with the block's username, of build statuses (or DECKHAND_BITBUCKET_TOKEN_<SUFFIX>)",
   },
+  {
+    name: 'DECKHAND_REGISTRY_AUTH',
+    fallback: '$DOCKER_CONFIG/config.json, else ~/.docker/config.json',
+    meaning: 'a Docker config.json whose auths, credHelpers and credsStore give the credentials sent to private registries on pulls and Swarm updates',
+  },
+  {
+    name: 'DECKHAND_REGISTRY_CA',
+    fallback: 'none',
+    meaning: "comma list of PEM files of CAs trusted, besides the system's, when Deckhand asks a registry for a tag's digest",
+  },
   { name: 'DECKHAND_CONCURRENCY', fallback: '4', meaning: 'deployments of different services that run at once' },
   { name: 'DECKHAND_LEASE_MS', fallback: '30000', meaning: "how long a running deployment's claim lasts unrenewed before another instance takes it over" },
   { name: 'DECKHAND_SHUTDOWN_GRACE_MS', fallback: '20000', meaning: 'on SIGTERM, how long running deployments may finish before they are marked interrupted' },

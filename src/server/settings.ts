@@ -1,4 +1,5 @@
 /** Server settings from the environment (PRODUCT.md section 7), each with its default. */
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../model/duration.ts'
@@ -6,6 +7,7 @@ import { LOG_FORMATS, type LogFormat } from './logger.ts'
 import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
 import { STATUS_HOSTS } from '../model/index.ts'
 import { readStatusTokens } from '../model/status-token.ts'
+import { defaultRegistryAuthPath } from '../registry/registry-credentials.ts'
 
 export interface ServerSettings {
   host: string
@@ -39,6 +41,13 @@ export interface ServerSettings {
    * continue them (`…_TOKEN_WEB`), by name: commit-status tokens (model/status-token.ts).
    */
   statusTokens: ReadonlyMap<string, string>
+  /**
+   * DECKHAND_REGISTRY_AUTH: the Docker config.json whose credentials the docker and swarm
+   * drivers send to private registries; default $DOCKER_CONFIG/config.json, ~/.docker/config.json.
+   */
+  registryAuth: string
+  /** DECKHAND_REGISTRY_CA: PEM certificates trusted for registries besides the system's roots. */
+  registryCa: string[]
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -123,7 +132,28 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     pruneIntervalMs: 10 * 60_000,
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
+    registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
+    registryCa: readRegistryCa(env.DECKHAND_REGISTRY_CA),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }
+}
+
+/** The PEM files DECKHAND_REGISTRY_CA names (comma list), read once so a typo stops startup. */
+function readRegistryCa(value: string | undefined): string[] {
+  const files = (value ?? '').split(',').map((file) => file.trim()).filter(Boolean)
+  return files.map((file) => {
+    let pem: string
+    try {
+      pem = readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new SettingsError(
+        `DECKHAND_REGISTRY_CA names ${file}, which cannot be read: ${(error as Error).message}`,
+      )
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new SettingsError(`DECKHAND_REGISTRY_CA names ${file}, which holds no PEM certificate`)
+    }
+    return pem
+  })
 }

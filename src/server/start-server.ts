@@ -18,7 +18,7 @@ import { registerOpenApi } from '../http/openapi.ts'
 import { createMetrics } from '../metrics/metrics.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
-import { CallAcceptor } from '../triggers/accept-call.ts'
+import { CallAcceptor } from '../calls/accept-call.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
 import { logActivity } from './activity-log.ts'
 import { createDrivers } from './create-drivers.ts'
@@ -98,7 +98,9 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     ...(settings.notify?.retryDelaysMs ? { retryDelaysMs: settings.notify.retryDelaysMs } : {}),
   })
   const worker = new DeploymentWorker({ store, drivers, events, logger, owner, concurrency: settings.concurrency, leaseMs: settings.leaseMs })
-  const acceptor = new CallAcceptor(store, events)
+  const acceptor = new CallAcceptor(store, events, {
+    canChangeTag: (driver) => drivers.get(driver)?.capabilities.canChangeTag ?? true,
+  })
   const app = await buildApp({
     logger,
     admin,

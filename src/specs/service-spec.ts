@@ -7,6 +7,7 @@ import {
   DRIVER_NAMES,
   NOTIFY_FORMATS,
   PULL_POLICIES,
+  type DeployHook,
   type DeployOrder,
   type DriverName,
   type PullPolicy,
@@ -23,6 +24,21 @@ import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
+
+function deployHookSchema(description: string) {
+  return {
+    description: `${description}; a shell command, or {"run": "<shell>", "timeout": "60s"}`,
+    anyOf: [
+      { type: 'string' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['run'],
+        properties: { run: { type: 'string' }, timeout: durationSchema },
+      },
+    ],
+  } as const
+}
 
 export const serviceSpecSchema = {
   $id: 'Service',
@@ -67,8 +83,23 @@ export const serviceSpecSchema = {
         healthTimeout: durationSchema,
         pull: { type: 'string', enum: [...PULL_POLICIES] },
         rollback: { type: 'boolean' },
+        skipUnchanged: { type: 'boolean' },
         retries: { type: 'integer', minimum: 0 },
         retryBackoff: durationSchema,
+        before: deployHookSchema(
+          "runs on Deckhand's host before the runtime is touched; " +
+            'when it fails, the deployment does',
+        ),
+        after: deployHookSchema(
+          "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
+            'never changes it',
+        ),
+        settle: {
+          ...durationSchema,
+          description:
+            'docker: how long a container without a HEALTHCHECK must keep running to count' +
+            ' as healthy; default 2s',
+        },
       },
     },
     github: {
@@ -152,6 +183,13 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.retryBackoff !== undefined && retryBackoffMs === undefined) {
     problems.add(['deploy', 'retryBackoff'], 'must be a duration such as 5s, 1m or a number of seconds')
   }
+  const settleMs = deployInput.settle === undefined ? undefined : parseDuration(deployInput.settle)
+  if (deployInput.settle !== undefined && settleMs === undefined) {
+    problems.add(['deploy', 'settle'], 'must be a duration such as 2s, 0s or a number of seconds')
+  } else if (settleMs !== undefined && healthTimeoutMs !== undefined && settleMs > healthTimeoutMs) {
+    // No container without a HEALTHCHECK could ever pass: every deployment would time out.
+    problems.add(['deploy', 'settle'], `must not be longer than deploy.healthTimeout (${formatDuration(healthTimeoutMs)})`)
+  }
   if (deployInput.order !== undefined && !DEPLOY_ORDERS.includes(deployInput.order as never)) {
     problems.add(['deploy', 'order'], `must be one of ${DEPLOY_ORDERS.join(', ')}; got ${JSON.stringify(deployInput.order)}`)
   }
@@ -161,6 +199,11 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.rollback !== undefined && typeof deployInput.rollback !== 'boolean') {
     problems.add(['deploy', 'rollback'], 'must be true or false')
   }
+  if (deployInput.skipUnchanged !== undefined && typeof deployInput.skipUnchanged !== 'boolean') {
+    problems.add(['deploy', 'skipUnchanged'], 'must be true or false')
+  }
+  const before = parseDeployHook(deployInput.before, 'before', problems)
+  const after = parseDeployHook(deployInput.after, 'after', problems)
   const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
     problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
@@ -202,8 +245,12 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         healthTimeoutMs: healthTimeoutMs!,
         pull: (deployInput.pull as PullPolicy | undefined) ?? 'missing',
         rollback: deployInput.rollback !== false,
+        ...(deployInput.skipUnchanged === true ? { skipUnchanged: true } : {}),
         ...(retries !== undefined ? { retries } : {}),
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
+        ...(before ? { before } : {}),
+        ...(after ? { after } : {}),
+        ...(settleMs !== undefined ? { settleMs } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -213,6 +260,48 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       ...(notify?.length ? { notify } : {}),
     },
   }
+}
+
+const DEFAULT_HOOK_TIMEOUT_MS = 60_000
+const MAX_HOOK_TIMEOUT_MS = 3_600_000
+const MAX_HOOK_COMMAND_CHARS = 16_384
+
+/** `deploy.before` / `deploy.after`: a shell command, or `{run, timeout}`; null is none. */
+function parseDeployHook(
+  value: unknown,
+  name: 'before' | 'after',
+  problems: ProblemList,
+): DeployHook | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  const block = isRecord(value) ? value : { run: value }
+  const path = ['deploy', name]
+  const unknown = Object.keys(block).find((key) => key !== 'run' && key !== 'timeout')
+  if (unknown !== undefined) {
+    problems.add([...path, unknown], 'is not a hook field (known: run, timeout)')
+    return undefined
+  }
+  const run = block.run
+  if (typeof run !== 'string' || run.trim() === '' || run.length > MAX_HOOK_COMMAND_CHARS) {
+    const shape = `a shell command of 1 to ${MAX_HOOK_COMMAND_CHARS} characters`
+    const at = isRecord(value) ? [...path, 'run'] : path
+    problems.add(at, `must be ${shape}, or {"run": "<shell>", "timeout": "60s"}`)
+    return undefined
+  }
+  const timeoutMs =
+    block.timeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(block.timeout)
+  if (timeoutMs === undefined || timeoutMs === 0 || timeoutMs > MAX_HOOK_TIMEOUT_MS) {
+    const most = formatDuration(MAX_HOOK_TIMEOUT_MS)
+    const message = `must be a duration above 0 and at most ${most}, such as 60s or 5m`
+    problems.add([...path, 'timeout'], message)
+    return undefined
+  }
+  return { run, timeoutMs }
+}
+
+function deployHookView(hook: DeployHook): { run: string; timeout: string } {
+  return { run: hook.run, timeout: formatDuration(hook.timeoutMs) }
 }
 
 function isHttpUrl(value: unknown): value is string {
@@ -327,8 +416,12 @@ export function serviceView(service: Service): Record<string, unknown> {
       healthTimeout: formatDuration(deploy.healthTimeoutMs),
       pull: deploy.pull,
       rollback: deploy.rollback,
+      ...(deploy.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
       ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
+      ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
+      ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
+      ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),
     },
   }
 }

@@ -5,6 +5,7 @@
 import { BlockList, isIP } from 'node:net'
 import { ACTIONS, SENDER_IDS, type Action, type SenderId, type Trigger, type TriggerOptions } from '../model/index.ts'
 import { formatDuration, formatRate, parseDuration, parseRate } from '../model/duration.ts'
+import { parseCallMatch } from './call-match-spec.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
 
 export const triggerSpecSchema = {
@@ -26,6 +27,13 @@ export const triggerSpecSchema = {
     reverseOnResolve: { type: 'boolean' },
     cooldown: { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] },
     rateLimit: { type: 'string' },
+    match: {
+      type: ['object', 'null'],
+      description:
+        'conditions a call must meet, else it is answered 200 ignored: ' +
+        '{"all"|"any": [...], "not": {...}} of {"header"|"query"|"body": "<name or path>", ' +
+        '"equals"|"in"|"regex"|"exists": ...}; docs/release-control.md',
+    },
   },
 } as const
 
@@ -91,6 +99,7 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
   if (rateLimit === undefined) {
     problems.add(['rateLimit'], 'must be a rate such as 600/min, 10/s or 1000/h')
   }
+  const match = parseCallMatch(input.match, problems)
   if (!problems.ok) {
     return { ok: false, problems: problems.problems }
   }
@@ -110,6 +119,7 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
       reverseOnResolve: input.reverseOnResolve === true,
       cooldownMs: cooldownMs!,
       rateLimit: rateLimit!,
+      match,
     },
   }
 }
@@ -153,5 +163,6 @@ export function triggerView(trigger: Trigger): Record<string, unknown> {
     hasSecret: secret !== null,
     cooldown: formatDuration(cooldownMs),
     rateLimit: formatRate(rateLimit),
+    match: trigger.match ?? null,
   }
 }

@@ -2,6 +2,7 @@
  * Rows to domain objects, shared by both backends. JSON columns arrive as text from SQLite and
  * as parsed values from PostgreSQL; `json()` accepts either.
  */
+import { canonicalJson } from '../model/canonical-json.ts'
 import type {
   AdminToken,
   Call,
@@ -9,15 +10,18 @@ import type {
   Deployment,
   DeploymentAction,
   DeploymentState,
+  DeployedSpec,
   DriverName,
   LogLine,
   Page,
   Service,
   Stack,
   Trigger,
+  TriedChange,
   TriggerOptions,
 } from '../model/index.ts'
-import type { RecordedCall, ServiceInput } from './store.ts'
+import type { RecordedCall } from '../model/call-accept.ts'
+import type { ServiceInput } from './store.ts'
 
 export type Row = Record<string, unknown>
 
@@ -52,19 +56,44 @@ export function serviceSpec(input: ServiceInput): string {
   })
 }
 
+/** What a new service runs: what its spec says, as it is created. */
+export function deployedSpec(input: Pick<ServiceInput, 'target' | 'image'>): string {
+  return JSON.stringify({ target: input.target, image: input.image })
+}
+
+type ServiceSpec = Omit<Service, 'name' | 'driver' | 'tag' | 'replicas' | 'deployed' | 'createdAt' | 'updatedAt'>
+
 export function toService(row: Row): Service {
-  const spec = json<Omit<Service, 'name' | 'driver' | 'tag' | 'replicas' | 'createdAt' | 'updatedAt'>>(
-    row.spec,
-  )
+  const spec = json<ServiceSpec>(row.spec)
   return {
     name: String(row.name),
     driver: String(row.driver) as DriverName,
     ...spec,
     tag: text(row.tag),
     replicas: row.replicas === null || row.replicas === undefined ? null : Number(row.replicas),
+    deployed: row.deployed_spec === null || row.deployed_spec === undefined ? null : json<DeployedSpec>(row.deployed_spec),
     createdAt: text(row.created_at)!,
     updatedAt: text(row.updated_at)!,
   }
+}
+
+/**
+ * The spec column after a redeploy that tried `tried` did not succeed: target and image back to
+ * what runs. Undefined when there is nothing to put back, or when the row no longer shows what
+ * was tried (an operator PATCHed it again while the deployment ran: theirs is newer).
+ */
+export function restoredSpec(specColumn: unknown, deployedColumn: unknown, tried: TriedChange): string | undefined {
+  if (deployedColumn === null || deployedColumn === undefined || (!('target' in tried) && !('image' in tried))) {
+    return undefined
+  }
+  const spec = json<ServiceSpec>(specColumn)
+  const deployed = json<DeployedSpec>(deployedColumn)
+  const shows = (field: 'target' | 'image'): boolean =>
+    !(field in tried) || canonicalJson(spec[field]) === canonicalJson(tried[field])
+  if (!shows('target') || !shows('image')) {
+    return undefined
+  }
+  return JSON.stringify({ ...spec, target: deployed.target, image: deployed.image })
 }
 
 export function toStack(row: Row): Stack {
@@ -119,6 +148,9 @@ export function toDeployment(row: Row): Deployment {
     startedAt: text(row.started_at),
     finishedAt: text(row.finished_at),
     error: text(row.error),
+    image: text(row.image),
+    digest: text(row.digest),
+    tried: row.tried === null || row.tried === undefined ? null : json<TriedChange>(row.tried),
     owner: text(row.owner),
     leaseExpiresAt: text(row.lease_expires_at),
     cancelRequested: Boolean(row.cancel_requested),

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { runPruneContract } from './store-prune-contract.ts'
-import type { DeploymentIntent, ServiceInput, Store } from './store.ts'
+import type { DeploymentIntent } from '../model/call-accept.ts'
+import type { ServiceInput, Store } from './store.ts'
 
 export interface StoreContractOptions {
   /** Opens a fresh, migrated store on an empty database; closed by the suite. */
@@ -100,7 +101,7 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
         cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
       }
       await store.createTrigger({ ...options, id: 'trg_old', service: 'web', stack: null, tokenHash: 'h1' })
-      await store.createTrigger({ ...options, id: 'trg_new', service: 'web', stack: null, tokenHash: 'h2' })
+      await store.createTrigger({ ...options, name: 'hub-2', id: 'trg_new', service: 'web', stack: null, tokenHash: 'h2' })
       await store.revokeTrigger('trg_old')
       assert.deepEqual((await store.listTriggers({ service: 'web' }, { limit: 10 })).items.map((t) => t.id), ['trg_new'])
       const all = await store.listTriggers({ service: 'web' }, { limit: 1 }, { includeRevoked: true })
@@ -233,6 +234,93 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
         assert.equal((await store.claimNext('w1', 30_000))?.action, 'scale')
       }
       assert.equal((await store.getDeployment(one!.id))?.state, 'succeeded')
+    })
+
+    withStore('a succeeded deployment records the image and digest it ran; a failed one neither', async (store) => {
+      await store.createService(serviceInput('a'))
+      const digest = `sha256:${'a'.repeat(64)}`
+      await store.acceptCall(call(), [intent('a', { params: { tag: '2' } })])
+      const ran = await store.claimNext('w1', 30_000)
+      assert.equal(ran?.image, null)
+      assert.equal(ran?.digest, null)
+      await store.finishDeployment(ran!.id, 'w1', { state: 'succeeded', tag: '2', image: 'registry:5000/acme/web:2', digest })
+      const recorded = await store.getDeployment(ran!.id)
+      assert.equal(recorded?.image, 'registry:5000/acme/web:2')
+      assert.equal(recorded?.digest, digest)
+      assert.equal((await store.lastSucceededBefore('a', null))?.digest, digest)
+      assert.equal((await store.listDeployments({ service: 'a' }, { limit: 5 })).items[0]?.digest, digest)
+      await store.acceptCall(call(), [intent('a', { params: { tag: '3' } })])
+      const failed = await store.claimNext('w1', 30_000)
+      await store.finishDeployment(failed!.id, 'w1', { state: 'failed', error: 'no' })
+      assert.equal((await store.getDeployment(failed!.id))?.digest, null)
+    })
+
+    withStore('a service runs what it was created with; a succeeded redeploy sets what it deployed', async (store) => {
+      const created = await store.createService(serviceInput('a', { image: 'acme/a' }))
+      assert.deepEqual(created.deployed, { target: { redeploy: 'true', scale: 'true' }, image: 'acme/a' })
+      const patched = await store.replaceService(serviceInput('a', { target: { redeploy: 'v2' }, image: 'acme/b' }))
+      assert.deepEqual(patched?.deployed, created.deployed, 'a PATCH changes the spec, not what runs')
+      await store.acceptCall(call(), [intent('a')])
+      const claimed = await store.claimNext('w1', 30_000)
+      const deployed = { target: { redeploy: 'v2' }, image: 'acme/b' }
+      assert.equal(await store.finishDeployment(claimed!.id, 'w1', { state: 'succeeded', deployed }), true)
+      assert.deepEqual((await store.getService('a'))?.deployed, deployed)
+      assert.equal((await store.getDeployment(claimed!.id))?.tried, null)
+    })
+
+    withStore('a failed redeploy records what it tried and puts the service row back to what runs', async (store) => {
+      await store.createService(serviceInput('a', { image: 'acme/a' }))
+      await store.replaceService(serviceInput('a', { target: { redeploy: 'exit 1' }, image: 'acme/b' }))
+      await store.acceptCall(call(), [intent('a', { params: { tag: 'bad' } })])
+      const claimed = await store.claimNext('w1', 30_000)
+      const tried = { target: { redeploy: 'exit 1' }, image: 'acme/b', tag: 'bad' }
+      assert.equal(await store.finishDeployment(claimed!.id, 'w1', { state: 'failed', error: 'boom', tried }), true)
+      assert.deepEqual((await store.getDeployment(claimed!.id))?.tried, tried)
+      const service = await store.getService('a')
+      assert.deepEqual(service?.target, { redeploy: 'true', scale: 'true' })
+      assert.equal(service?.image, 'acme/a')
+      assert.equal(service?.tag, null, 'the tag tried is not taken')
+      assert.deepEqual((await store.listDeployments({ service: 'a' }, { limit: 1 })).items[0]?.tried, tried)
+    })
+
+    withStore('a failed redeploy leaves a service row PATCHed again while it ran', async (store) => {
+      await store.createService(serviceInput('a'))
+      await store.replaceService(serviceInput('a', { target: { redeploy: 'exit 1' } }))
+      await store.acceptCall(call(), [intent('a')])
+      const claimed = await store.claimNext('w1', 30_000)
+      await store.replaceService(serviceInput('a', { target: { redeploy: 'newer' } }))
+      const tried = { target: { redeploy: 'exit 1' } }
+      assert.equal(await store.finishDeployment(claimed!.id, 'w1', { state: 'canceled', error: 'canceled', tried }), true)
+      assert.deepEqual((await store.getService('a'))?.target, { redeploy: 'newer' })
+      assert.deepEqual((await store.getDeployment(claimed!.id))?.tried, tried)
+    })
+
+    withStore('two creates of one trigger name at once: one is refused, by the database', async (store) => {
+      await store.createService(serviceInput('web'))
+      await store.createStack({ name: 'shop', services: ['web'] })
+      const options = {
+        name: 'hub', action: 'redeploy' as const, by: 1, sender: 'auto' as const, secret: null,
+        allowIps: [], passBody: true, envFromQuery: [], secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false,
+        cooldownMs: 0, rateLimit: { count: 60, perMs: 60_000 },
+      }
+      const trigger = (id: string, owner: { service?: string; stack?: string }) => ({
+        ...options, id, service: owner.service ?? null, stack: owner.stack ?? null, tokenHash: `hash-${id}`,
+      })
+      const both = await Promise.allSettled([
+        store.createTrigger(trigger('trg_a', { service: 'web' })),
+        store.createTrigger(trigger('trg_b', { service: 'web' })),
+      ])
+      assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+      const refused = both.find((r) => r.status === 'rejected')
+      assert.equal(refused?.status === 'rejected' && refused.reason.code, 'DH_ERR_TRIGGER_NAME_TAKEN')
+      assert.match(String(refused?.status === 'rejected' && refused.reason.message), /service web already has a trigger named hub/)
+      // Another owner may use the name; a revoked trigger frees it; a rename onto it is refused.
+      await store.createTrigger(trigger('trg_c', { stack: 'shop' }))
+      const other = await store.createTrigger({ ...trigger('trg_d', { service: 'web' }), name: 'other' })
+      await assert.rejects(store.updateTrigger(other.id, options), { code: 'DH_ERR_TRIGGER_NAME_TAKEN' })
+      const kept = both.find((r) => r.status === 'fulfilled')
+      assert.equal(await store.revokeTrigger(kept?.status === 'fulfilled' ? kept.value.id : ''), true)
+      assert.equal((await store.updateTrigger(other.id, options))?.name, 'hub')
     })
 
     withStore('cancel ends a queued deployment and flags a running one', async (store) => {

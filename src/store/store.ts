@@ -3,20 +3,26 @@
  * store/ knows which one runs. Every method is one transaction.
  */
 import type {
+  AcceptOptions,
+  AcceptResult,
+  CallInput,
+  DeploymentIntent,
+  RecordedCall,
+} from '../model/call-accept.ts'
+import type {
   AdminToken,
   Call,
   CallOutcome,
   Deployment,
-  DeploymentAction,
-  DeploymentInput,
-  DeploymentParams,
   DeploymentState,
+  DeployedSpec,
   LogLine,
   Page,
   PageRequest,
   Service,
   Stack,
   Trigger,
+  TriedChange,
   TriggerOptions,
 } from '../model/index.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
@@ -35,7 +41,7 @@ export interface StoreCapabilities {
 }
 
 /** A service as created or replaced: everything but the timestamps and observed state. */
-export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas'> & {
+export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas' | 'deployed'> & {
   tag?: string | null
   replicas?: number | null
 }
@@ -49,64 +55,27 @@ export interface TriggerInput extends TriggerOptions {
   tokenHash: string
 }
 
-/** One deployment a call asks for, before it is queued or joined. */
-export interface DeploymentIntent {
-  service: string
-  action: DeploymentAction
-  params: DeploymentParams
-  input: DeploymentInput
-  triggerId: string | null
-}
-
-/** The call's own record; the store fills in outcome and deployments when it accepts. */
-export interface CallInput {
-  id: string
-  triggerId: string | null
-  sender: string | null
-  deliveryId: string | null
-  remoteAddress: string | null
-  /** What drove an accepted call (e.g. its alerts); ignored calls record why instead. */
-  reason?: string | null
-}
-
-/** How a call is accepted, beyond its intents. */
-export interface AcceptOptions {
-  /**
-   * A scale trigger's cooldown: the call is recorded as ignored when its trigger queued or
-   * joined a deployment less than this long ago. Checked inside the commit, after every call
-   * committed before it, so concurrent calls (an Alertmanager pair sending the same alert)
-   * cannot both pass.
-   */
-  cooldownMs?: number
-  /**
-   * For a call with a delivery id: a call of the same trigger with that delivery id received
-   * since this time (ISO) makes this one its duplicate (`AcceptResult.duplicateOf`). Checked
-   * inside the commit, so a redelivery sent while the first is still being accepted is caught.
-   */
-  deliverySince?: string
-}
-
-export interface RecordedCall extends CallInput {
-  outcome: CallOutcome
-  status: number
-  reason: string | null
-}
-
-/** What `acceptCall` did for each intent. */
-export type IntentResult =
-  | { kind: 'queued' | 'coalesced'; deployment: Deployment }
-  | { kind: 'ignored'; service: string; reason: string }
-
-export interface AcceptResult {
-  call: Call
-  results: IntentResult[]
-  /** The first call of this delivery, when this call was recorded as its duplicate. */
-  duplicateOf?: Call
-}
-
 export type DeploymentOutcome =
-  | { state: 'succeeded'; replicas?: number | null; tag?: string | null }
-  | { state: 'failed' | 'canceled'; error: string }
+  | {
+      state: 'succeeded'
+      replicas?: number | null
+      tag?: string | null
+      /** What ran, recorded on the deployment. */
+      image?: string | null
+      digest?: string | null
+      /** What a redeploy or rollback put on the runtime: becomes the service's `deployed`. */
+      deployed?: DeployedSpec
+    }
+  | {
+      state: 'failed' | 'canceled'
+      error: string
+      /**
+       * What a redeploy or rollback tried that differs from what runs: recorded on the
+       * deployment, and the service's target and image are put back to its `deployed` when the
+       * row still shows the tried ones.
+       */
+      tried?: TriedChange
+    }
 
 export interface LeaseState {
   held: boolean
@@ -178,8 +147,8 @@ export interface Store {
   rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined>
 
   /**
-   * Records a call and queues or joins a deployment for each intent, in one transaction.
-   * Joining follows actions/coalesce.ts; an intent that has nothing to do is `ignored`.
+   * Records a call and queues or joins a deployment for each intent, in one transaction:
+   * lock, read the facts, planAccept (calls/plan-accept.ts), write what it planned.
    * Resolves only after the commit is durable: this is what a 202 promises.
    */
   acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult>
@@ -203,7 +172,11 @@ export interface Store {
   claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined>
   /** Extends the lease; says whether this owner still holds it and whether cancel was asked. */
   renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState>
-  /** Ends a running deployment; touches only a row this owner holds. False otherwise. */
+  /**
+   * Ends a running deployment; touches only a row this owner holds. False otherwise. A success
+   * sets the service's replicas, tag and `deployed`; a failure with `tried` records it and puts
+   * the service's target and image back to what runs (DeploymentOutcome).
+   */
   finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean>
   /**
    * Cancels a queued deployment at once, or flags a running one for its worker to stop.

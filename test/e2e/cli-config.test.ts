@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
+import { hashToken } from '../../src/triggers/token.ts'
 import { startTestServer } from '../support/start-server.ts'
 import { BIN, deckhand } from './cli-support.ts'
 
@@ -148,6 +150,65 @@ triggers:
     assert.deepEqual(store.prepare('SELECT id FROM admin_tokens').all(), [])
   }
   assert.deepEqual(processesWith(marker), [], 'no replica outlives the refused start')
+})
+
+test('a file that fails only while applying (a token another trigger holds) leaves no service of it, nor its replica', async (t) => {
+  const dir = tempDir(t)
+  const data = join(dir, 'data')
+  const held = 'H'.repeat(43)
+  // The store as an earlier start left it: a trigger of service old holds the token.
+  const earlier = new SqliteStore(join(data, 'deckhand.db'))
+  await earlier.migrate()
+  await earlier.createService({
+    name: 'old', driver: 'command', target: { redeploy: 'true' }, image: null, git: null,
+    scale: { min: 0, max: 1 }, tagPolicy: 'all',
+    deploy: { order: 'start-first', healthTimeoutMs: 60_000, pull: 'missing', rollback: true },
+  })
+  await earlier.createTrigger({
+    id: 'trg_0000000000aaaaaaaa', service: 'old', stack: null, tokenHash: hashToken(held), name: 'hub',
+    action: 'redeploy', by: 1, sender: 'auto', secret: null, allowIps: [], passBody: true, envFromQuery: [], secretEnvFromQuery: [],
+    allowTag: true, reverseOnResolve: false, cooldownMs: 0, rateLimit: { count: 60, perMs: 60_000 },
+  })
+  await earlier.close()
+  const marker = `cfg-apply-${process.pid}-${Date.now()}`
+  const file = join(dir, 'deckhand.yaml')
+  writeFileSync(file, `services:
+  - name: one
+    driver: process
+    target:
+      command: sleep 3600 && echo ${marker}
+  - name: two
+    driver: command
+    target:
+      redeploy: "true"
+stacks:
+  - name: both
+    services: [one, two]
+triggers:
+  - service: one
+    action: redeploy
+    token: ${WEB_TOKEN}
+  - service: two
+    action: redeploy
+    token: ${held}
+`)
+  const served = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DECKHAND_DATA_DIR: data, DECKHAND_LISTEN: '127.0.0.1:0' }
+    delete env.DECKHAND_ADMIN_TOKEN
+    execFile(BIN, ['serve', '--config', file], { env, timeout: 30_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
+    })
+  })
+  assert.notEqual(served.code, 0, served.stderr)
+  assert.match(served.stderr, /deckhand\.yaml:\d+: /, 'the failure names the declaration at fault')
+  const store = new DatabaseSync(join(data, 'deckhand.db'), { readOnly: true })
+  t.after(() => store.close())
+  assert.deepEqual(store.prepare('SELECT name FROM services').all().map((row) => row.name), ['old'])
+  assert.deepEqual(store.prepare('SELECT name FROM stacks').all(), [])
+  const live = store.prepare('SELECT id FROM triggers WHERE revoked_at IS NULL').all().map((row) => row.id)
+  assert.deepEqual(live, ['trg_0000000000aaaaaaaa'])
+  assert.deepEqual(store.prepare('SELECT id FROM admin_tokens').all(), [])
+  assert.deepEqual(processesWith(marker), [], 'the replica of service one was stopped again')
 })
 
 test('a valid file is applied at start; applying it again changes nothing; prune removes what it dropped', async (t) => {

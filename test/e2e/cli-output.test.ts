@@ -109,6 +109,24 @@ describe('deployments', () => {
   })
 })
 
+describe('a failed redeploy of a PATCHed service', () => {
+  test('the service row shows what runs again, and deploy show prints the change tried', async () => {
+    await server.api('POST', '/api/v1/services', commandService('out-patched', 'echo good build'))
+    const patched = await server.api('PATCH', '/api/v1/services/out-patched', { target: { redeploy: 'echo broken build; exit 1' } })
+    assert.equal(patched.body.target.redeploy, 'echo broken build; exit 1')
+    const failed = JSON.parse((await cli('redeploy', 'out-patched', '--wait', '--json')).stdout)
+    assert.equal(failed.state, 'failed')
+    assert.equal(failed.tried.target.redeploy, 'echo broken build; exit 1')
+    assert.equal(failed.tried.tag, undefined, 'no tag was asked for')
+    const row = (await server.api('GET', '/api/v1/services/out-patched')).body
+    assert.equal(row.target.redeploy, 'echo good build')
+    const shown = ok(await cli('deploy', 'show', failed.id)).stdout
+    assert.match(shown, /^tried:\n  target: \{"redeploy":"echo broken build; exit 1","scale":"echo scaled to \$DECKHAND_REPLICAS"\}\n$/m)
+    const asJson = JSON.parse(ok(await cli('deploy', 'show', failed.id, '-o', 'json')).stdout)
+    assert.deepEqual(asJson.tried, failed.tried)
+  })
+})
+
 describe('triggers', () => {
   test('trigger ls --all shows revoked triggers with their state; plain ls only live ones', async (t) => {
     await server.api('POST', '/api/v1/services', commandService('out-tr'))

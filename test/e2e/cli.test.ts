@@ -47,6 +47,51 @@ describe('service', () => {
     assert.deepEqual(created.scale, { min: 0, max: 5 })
   })
 
+  test('service set changes dotted fields as one merge patch; null removes, bad pairs are usage errors', async (t) => {
+    ok(await cli('service', 'add', 'svc-set', '--driver', 'command', '--command', 'echo one', '--max', '4'))
+    t.after(() => cli('service', 'rm', 'svc-set'))
+    const run = ok(await cli('service', 'set', 'svc-set', 'scale.max=8', 'target.redeploy=echo two words',
+      'target.timeout="30s"', 'deploy.rollback=false'))
+    assert.equal(run.stdout, 'updated service svc-set: scale.max, target.redeploy, target.timeout, deploy.rollback\n')
+    const shown = (await server.api('GET', '/api/v1/services/svc-set')).body
+    assert.equal(shown.scale.max, 8)
+    assert.deepEqual(shown.target, { redeploy: 'echo two words', timeout: '30s' })
+    assert.equal(shown.deploy.rollback, false)
+    const removed = json(await cli('service', 'set', 'svc-set', 'target.timeout=null', '-o', 'json'))
+    assert.deepEqual(removed.target, { redeploy: 'echo two words' })
+    const refused = await cli('service', 'set', 'svc-set', 'scale.max=-1')
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /scale\.max/)
+    for (const bad of ['scale.max', '=3', 'scale..max=3', '__proto__.x=1']) {
+      const usage = await cli('service', 'set', 'svc-set', bad)
+      assert.equal(usage.code, 2, bad)
+      assert.match(usage.stderr, /is not path=value/, bad)
+    }
+    assert.equal((await server.api('GET', '/api/v1/services/svc-set')).body.scale.max, 8)
+  })
+
+  test('service edit opens the service as YAML in $EDITOR and saves what changed', async (t) => {
+    ok(await cli('service', 'add', 'svc-edit', '--driver', 'command', '--command', 'echo one', '--max', '4'))
+    t.after(() => cli('service', 'rm', 'svc-edit'))
+    const run = (editor: string) =>
+      deckhand(['service', 'edit', 'svc-edit'], { DECKHAND_URL: server.url, DECKHAND_TOKEN: server.token, EDITOR: editor, VISUAL: '' })
+    // The "editor" is a sed script: the file it gets is the YAML of the service's fields.
+    const edited = await run(`sed -i -e 's/echo one/echo edited/' -e 's/max: 4/max: 6/'`)
+    assert.equal(edited.code, 0, edited.stderr)
+    assert.match(edited.stdout, /^updated service svc-edit: target, scale\n$/)
+    const shown = (await server.api('GET', '/api/v1/services/svc-edit')).body
+    assert.equal(shown.target.redeploy, 'echo edited')
+    assert.equal(shown.scale.max, 6)
+    assert.equal((await run('true')).stdout, 'service svc-edit: no changes\n')
+    const broken = await run(`sed -i -e 's/max: 6/max: [/'`)
+    assert.equal(broken.code, 1)
+    assert.match(broken.stderr, /not YAML; nothing was changed|is not YAML/)
+    const failing = await run('false')
+    assert.equal(failing.code, 1)
+    assert.match(failing.stderr, /the editor \(false\) exited 1; nothing was changed/)
+    assert.equal((await server.api('GET', '/api/v1/services/svc-edit')).body.scale.max, 6)
+  })
+
   test('an invalid service is refused with the field at fault, exit 1', async () => {
     const run = await cli('service', 'add', 'bad', '--driver', 'command', '--target', '{"nope":1}')
     assert.equal(run.code, 1)
@@ -81,7 +126,8 @@ describe('stack and trigger', () => {
     t.after(() => server.api('DELETE', '/api/v1/services/tr-a'))
     const added = ok(
       await cli('trigger', 'add', 'tr-a', '--action', 'scale-up', '--by', '2', '--name', 'alerts', '--sender', 'alertmanager',
-        '--cooldown', '5m', '--secret', 'sekrit', '--allow-ips', '127.0.0.1,10.0.0.0/8', '--env-from-query', 'A,B'),
+        '--cooldown', '5m', '--secret', 'sekrit', '--allow-ips', '127.0.0.1,10.0.0.0/8', '--env-from-query', 'A,B',
+        '--match', '{"query":"env","in":["prod","staging"]}'),
     )
     const url = /^url: (\S+)$/m.exec(added.stdout)?.[1]
     assert.ok(url?.startsWith(`${server.url}/hooks/`), added.stdout)
@@ -90,6 +136,7 @@ describe('stack and trigger', () => {
     const shown = (await server.api('GET', `/api/v1/triggers/${id}`)).body
     assert.deepEqual([shown.action, shown.by, shown.sender, shown.cooldown, shown.hasSecret], ['scale-up', 2, 'alertmanager', '5m', true])
     assert.deepEqual([shown.allowIps, shown.envFromQuery], [['127.0.0.1', '10.0.0.0/8'], ['A', 'B']])
+    assert.deepEqual(shown.match, { query: 'env', in: ['prod', 'staging'] })
 
     const table = ok(await cli('trigger', 'ls', 'tr-a'))
     assert.match(table.stdout, new RegExp(`^${id} +alerts +scale-up 2 +alertmanager +yes +5m `, 'm'))
@@ -203,7 +250,8 @@ describe('tokens, version and help', () => {
 
   test('every command answers --help with exit 0', async () => {
     const commands = [
-      [], ['service'], ['service', 'ls'], ['service', 'add'], ['service', 'show'], ['service', 'rm'],
+      [], ['service'], ['service', 'ls'], ['service', 'add'], ['service', 'show'], ['service', 'set'], ['service', 'edit'],
+      ['service', 'rm'],
       ['stack', 'ls'], ['stack', 'add'], ['stack', 'show'], ['stack', 'rm'],
       ['trigger', 'ls'], ['trigger', 'add'], ['trigger', 'revoke'], ['trigger', 'rotate'],
       ['deploy', 'ls'], ['deploy', 'show'], ['deploy', 'logs'], ['deploy', 'cancel'],

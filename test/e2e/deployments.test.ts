@@ -125,6 +125,23 @@ test('bad service definitions get 400 naming the field, and change nothing', asy
   assert.equal((await server.api('GET', '/api/v1/services/nope')).status, 404)
 })
 
+test('deploy.settle is a duration, not longer than deploy.healthTimeout, and shown as written', async (t) => {
+  const server = await startTestServer(t)
+  const base = { name: 'web', driver: 'command', target: { redeploy: 'true' } }
+  const soon = await server.api('POST', '/api/v1/services', { ...base, deploy: { settle: 'soon' } })
+  assert.equal(soon.status, 400)
+  assert.match(soon.body.error, /deploy\.settle: must be a duration/)
+  const long = await server.api('POST', '/api/v1/services', { ...base, deploy: { settle: '2m', healthTimeout: '1m' } })
+  assert.equal(long.status, 400)
+  assert.match(long.body.error, /deploy\.settle: must not be longer than deploy\.healthTimeout \(1m\)/)
+  assert.equal((await server.api('GET', '/api/v1/services')).body.items.length, 0)
+  const made = await server.api('POST', '/api/v1/services', { ...base, deploy: { settle: '0s' } })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  assert.equal(made.body.deploy.settle, '0ms')
+  const unset = await server.api('POST', '/api/v1/services', { ...base, name: 'api' })
+  assert.equal(unset.body.deploy.settle, undefined, 'absent: the driver default (2s) applies')
+})
+
 test('PATCH takes application/merge-patch+json, the media type of RFC 7396, as it takes application/json', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))

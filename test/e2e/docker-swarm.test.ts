@@ -5,6 +5,7 @@ import type { SwarmServiceInspect } from '../../src/drivers/docker/docker-client
 import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
 import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { startRegistry } from '../support/registry.ts'
 import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -124,4 +125,41 @@ test('a Swarm update the engine rolls back is reported as rolled back through th
     what: 'only dh-app:1 tasks after the rollback',
   })
   assert.notEqual((await server.api('GET', '/api/v1/services/api')).body.tag, 'bad')
+})
+
+test('a Swarm redeploy resolves the tag at the registry and pins the service spec to its digest', async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine }))
+  if (!engine || !registry) return
+  const server = await serverOn(t, engine)
+  await registry.push(engine, 'dh-app:1', 'acme/app', 'latest')
+  const name = unique('svc')
+  await engine.docker([
+    ...['service', 'create', '--detach', '--no-resolve-image', '--name', name],
+    ...['--label', `${RUN_LABEL}=${engine.runId}`, '--container-label', `${RUN_LABEL}=${engine.runId}`],
+    ...['--network', 'host', '--replicas', '1', '--stop-grace-period', '2s', '--update-monitor', '1s'],
+    `${registry.host}/acme/app:latest`,
+  ])
+  const created = await server.api('POST', '/api/v1/services', {
+    name: 'api',
+    driver: 'swarm',
+    target: { service: name },
+    image: `${registry.host}/acme/app`,
+    deploy: { pull: 'always' },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  // :latest moves to a build with a HEALTHCHECK; the redeploy must run exactly that manifest.
+  const moved = await registry.push(engine, 'dh-app:2', 'acme/app', 'latest')
+  const redeploy = await trigger(server, 'api', { name: 'ci', action: 'redeploy' })
+
+  const answer = await server.hook(`${redeploy}?tag=latest&wait=90s`)
+
+  assert.equal(answer.status, 200, JSON.stringify(answer.body))
+  const id = answer.body.deployments[0].id as string
+  const deployment = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+  assert.equal(deployment.state, 'succeeded', deployment.error)
+  assert.equal(deployment.image, `${registry.host}/acme/app:latest`)
+  assert.equal(deployment.digest, moved)
+  const spec = (await serviceInspect(engine, name)).Spec.TaskTemplate?.ContainerSpec?.Image
+  assert.equal(spec, `${registry.host}/acme/app:latest@${moved}`)
 })

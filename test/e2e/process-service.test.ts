@@ -117,3 +117,33 @@ test('a command service says it cannot see ready and desired, and why', async (t
   assert.equal(status.desired, null)
   assert.match(status.detail, /cannot see what runs/)
 })
+
+test('a process service lists each instance with its pid, port and start time', async (t) => {
+  const server = await startTestServer(t)
+  const port = await freePort()
+  const created = await server.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: {
+      // exec: the replica's pid is then the server's own, not a shell's.
+      command: `exec ${JSON.stringify(process.execPath)} -e ${JSON.stringify(SERVER_SCRIPT)}`,
+      basePort: port,
+      health: { http: '/' },
+      stopGrace: '1s',
+    },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const item = await waitFor(async () => {
+    const items = (await server.api('GET', '/api/v1/services/web')).body.status.items
+    return items[0]?.state === 'running' ? items[0] : undefined
+  }, { timeoutMs: 15_000, what: 'the replica to run' })
+  await waitFor(() => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => undefined), {
+    timeoutMs: 15_000,
+    what: 'the replica to answer',
+  })
+  const answer = (await (await fetch(`http://127.0.0.1:${item.port}/`)).json()) as { pid: number }
+  assert.equal(item.pid, answer.pid)
+  assert.equal(item.port, String(port))
+  assert.ok(Math.abs(Date.parse(item.startedAt) - Date.now()) < 60_000, item.startedAt)
+  assert.equal(item.restarts, 0)
+})

@@ -78,6 +78,27 @@ const CASES: Record<string, FixtureCase> = {
   'gitlab-tag-push': git(`tag=v1.5.0 commit=${COMMIT} branch=`),
   'harbor-push-artifact': image('harbor.acme.example/acme/web'),
   'quay-push': image('quay.io/acme/web'),
+  'registry-delete': {
+    service: { image: '127.0.0.1:46459/acme/web' },
+    sign: 'bearer',
+    ignored: 'registry event "delete" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+  },
+  'registry-mount': {
+    service: { image: '127.0.0.1:46459/acme/api' },
+    sign: 'bearer',
+    ignored: 'registry event "mount" of 127.0.0.1:46459/acme/api: only pushes of tagged manifests deploy',
+  },
+  'registry-pull': {
+    service: { image: '127.0.0.1:46459/acme/web' },
+    sign: 'bearer',
+    ignored: 'registry event "pull" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+  },
+  'registry-push': image('127.0.0.1:46459/acme/web'),
+  'registry-push-blob': {
+    service: { image: '127.0.0.1:46459/acme/web' },
+    sign: 'bearer',
+    ignored: 'registry event push of a layer blob to 127.0.0.1:46459/acme/web: only pushes of tagged manifests deploy',
+  },
 }
 
 /** The fixture's headers, plus a signature with the fixture secret when its sender sent none. */

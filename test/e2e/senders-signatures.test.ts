@@ -61,6 +61,7 @@ const SIGNING: Record<string, SigningCase> = {
   harbor: { fixture: 'harbor-push-artifact', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
   quay: { fixture: 'quay-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
   acr: { fixture: 'acr-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
+  registry: { fixture: 'registry-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
 }
 
 describe('signatures and formats through POST /hooks/{token}', () => {

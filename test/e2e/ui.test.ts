@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import Fastify from 'fastify'
 import type { Browser } from 'playwright-core'
 import { webUi, WEB_DIST_DIR } from '../../src/http/web-ui.ts'
-import { browserSkipReason, buildWebIfStale, launchBrowser, openPage, screenshot } from '../support/browser.ts'
+import { browserSkipReason, buildWebIfStale, launchBrowser, openPage, screenshot, signIn } from '../support/browser.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -34,7 +34,12 @@ test('a wrong admin token shows the sign-in error and signs nobody in', { skip }
   await page.getByRole('button', { name: 'Sign in' }).click()
   const alert = page.getByRole('alert')
   await alert.waitFor()
-  assert.match(await alert.innerText(), /not accepted/)
+  const said = await alert.innerText()
+  assert.match(said, /not accepted/)
+  // `token create` needs a token itself: the message says where the first one comes from.
+  assert.match(said, /printed when it first started, or the DECKHAND_ADMIN_TOKEN/)
+  assert.match(said, /restart Deckhand with DECKHAND_ADMIN_TOKEN set to a new secret/)
+  assert.doesNotMatch(said, /`/)
   assert.equal(await page.evaluate(() => sessionStorage.length), 0)
   assert.equal(page.url(), `${server.url}/`)
   await screenshot(page, '00-sign-in-wrong-token')
@@ -50,9 +55,7 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   const { page, context, errors } = await openPage(browser!, server.url)
   t.after(() => context.close())
 
-  await page.goto('/')
-  await page.getByLabel('Admin token').fill(server.token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await signIn(page, server)
   await page.getByText('No services yet').waitFor()
   assert.equal(page.url().includes(server.token), false)
   await screenshot(page, '01-services-empty')
@@ -112,7 +115,7 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   await screenshot(page, '07-service-deployments')
 
   await page.getByRole('button', { name: 'Redeploy' }).click()
-  const queued = page.getByRole('status').filter({ hasText: /Deployment queued|Joined/ })
+  const queued = page.getByTestId('deployment-banner')
   await queued.waitFor()
   const manualId = (await queued.getByRole('link').innerText()).trim()
   await waitFor(async () => (await server.api('GET', `/api/v1/deployments/${manualId}`)).body.state === 'succeeded', {
@@ -132,7 +135,8 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   const confirm = page.getByRole('dialog', { name: 'Revoke ci?' })
   await screenshot(page, '08-revoke-confirm')
   await confirm.getByRole('button', { name: 'Revoke' }).click()
-  await page.getByText('No triggers yet').waitFor()
+  await page.getByText('No active triggers').waitFor()
+  await page.locator('tr[data-trigger="ci"][data-revoked="true"]').waitFor()
   assert.equal((await server.hook(newUrl)).status, 404)
 
   await page.getByRole('link', { name: 'Calls' }).click()
@@ -151,7 +155,7 @@ test('an admin adds a trigger, watches its call deploy with a live log, then rev
   await page.locator('[data-testid="deployment-state"]', { hasText: 'succeeded' }).waitFor()
   await screenshot(page, '10-phone-deployment')
   await page.goto('/services/web/triggers')
-  await page.getByText('No triggers yet').waitFor()
+  await page.getByText('No active triggers').waitFor()
   await screenshot(page, '11-phone-service')
 
   await page.getByRole('button', { name: 'Sign out' }).click()
@@ -171,9 +175,7 @@ test('a failed deployment shows its error with the output lines on lines of thei
   })
   const { page, context, errors } = await openPage(browser!, server.url)
   t.after(() => context.close())
-  await page.goto('/')
-  await page.getByLabel('Admin token').fill(server.token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await signIn(page, server)
   await page.goto(`/deployments/${id}`)
   const shown = page.getByTestId('deployment-error')
   await shown.waitFor()
@@ -197,9 +199,7 @@ test('the service list and page show READY as ready/desired, and say when the dr
   })
   const { page, context, errors } = await openPage(browser!, server.url)
   t.after(() => context.close())
-  await page.goto('/')
-  await page.getByLabel('Admin token').fill(server.token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await signIn(page, server)
   await page.getByRole('columnheader', { name: 'Ready' }).waitFor()
   await page.locator('[data-ready="web"]', { hasText: '1/1' }).waitFor()
   await page.locator('[data-ready="job"]', { hasText: 'not visible' }).waitFor()

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseConfigText } from '../../src/config/config-file.ts'
 import type { Service, Trigger } from '../../src/model/index.ts'
-import { resolveCall } from '../../src/triggers/trigger-resolve.ts'
+import { resolveCall } from '../../src/calls/resolve-call.ts'
 import { editFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
@@ -97,7 +97,7 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
   it('reads query variables as own properties only, so a name on Object.prototype answers no 500', () => {
     // A trigger stored before names were checked may still name `toString`; the query is a plain object.
     const trigger = { id: 'trg_x', name: 'old', action: 'redeploy', allowTag: false, passBody: false, envFromQuery: ['toString', 'constructor'] } as unknown as Trigger
-    const resolution = resolveCall({ trigger, event: { kind: 'plain' }, query: { SERVICE_TAG: 'x' }, services: [commandService('web') as unknown as Service], body: Buffer.alloc(0) })
+    const resolution = resolveCall({ trigger, event: { kind: 'plain' }, query: { SERVICE_TAG: 'x' }, services: [commandService('web') as unknown as Service], body: Buffer.alloc(0), canChangeTag: () => true })
     assert.equal(resolution.kind, 'intents')
     assert.deepEqual(resolution.kind === 'intents' ? resolution.intents[0]!.input.env : undefined, {})
   })

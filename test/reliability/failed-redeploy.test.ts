@@ -38,6 +38,10 @@ describe('promise: a failed redeploy restores what ran before, exactly', () => {
     )
     assert.equal(failed.state, 'failed')
     assert.equal(await serves(), true, 'the old http.server serves on its port again')
+    // The row shows the command that runs again; the deployment keeps the one that failed.
+    const row = (await server.api('GET', '/api/v1/services/site')).body
+    assert.equal(row.target.command, created.body.target.command)
+    assert.equal(failed.tried.target.command, 'echo broken build; exit 1')
 
     // One sentence, then the output on lines of its own, then what became of the old replica.
     const lines: string[] = failed.error.split('\n')

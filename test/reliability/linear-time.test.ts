@@ -7,6 +7,8 @@ import { describe, it } from 'node:test'
 import { parseTagPolicy } from '../../src/policy/tag-policy.ts'
 import { RegexpPolicy } from '../../src/policy/regexp-policy.ts'
 import { matchesGlob } from '../../src/triggers/path-match.ts'
+import { unmetCondition } from '../../src/triggers/call-conditions.ts'
+import { parseTriggerSpec } from '../../src/specs/trigger-spec.ts'
 import { fixtureNames, readFixture, type RawFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
@@ -177,6 +179,25 @@ describe('promise: no input costs more than linear time', () => {
         assert.ok(ms < MAX_MATCH_MS, `${glob} against ${shape}: ${ms.toFixed(0)} ms`)
       }
     }
+  })
+
+  it('a trigger match of 32 backtracking-shaped expressions decides on a 1 MiB body in linear time', (t) => {
+    const expressions = ['(a+)+$', '(a|aa)+#', '.*.*.*.*.*#', '^(\\w+\\s?)*$', `${'a?'.repeat(16)}${'a*'.repeat(4)}#`]
+    const conditions = Array.from({ length: 32 }, (_, i) => ({ body: 'field', regex: expressions[i % expressions.length]! }))
+    // `any`: every condition fails, so all 32 run over the whole value.
+    const parsed = parseTriggerSpec({ action: 'redeploy', match: { any: conditions } })
+    assert.ok(parsed.ok && parsed.value.match)
+    let slowest = 0
+    for (const [shape, text] of Object.entries({ ...ADVERSARIAL, as: `${'a'.repeat(MIB)}!` })) {
+      const body = Buffer.from(JSON.stringify({ field: text }))
+      const started = performance.now()
+      const reason = unmetCondition(parsed.value.match, { headers: { 'content-type': 'application/json' }, query: {}, body })
+      const ms = performance.now() - started
+      assert.match(reason ?? '', /none of its 32 entries held/, shape)
+      slowest = Math.max(slowest, ms)
+      assert.ok(ms < 32 * MAX_MATCH_MS, `match against ${shape}: ${ms.toFixed(0)} ms`)
+    }
+    t.diagnostic(`slowest 32-condition match over a 1 MiB value: ${slowest.toFixed(0)} ms`)
   })
 
   it('caps every field read from a payload and names the field in a 400', async (t) => {

@@ -113,6 +113,7 @@ describe('promise: a secret never appears in a log line, an error message, or an
       ['alertmanager', 'alertmanager-firing-group', 'img'],
       ['dockerhub', 'dockerhub-push', 'img'],
       ['harbor', 'harbor-push-artifact', 'img'],
+      ['registry', 'registry-push', 'img'],
     ] as const
     const triggers: { id: string; url: string; secret: string; kind: string; fixture: string }[] =
       []

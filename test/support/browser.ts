@@ -60,6 +60,14 @@ export async function openPage(browser: Browser, baseURL: string, viewport = { w
   return { page, context, errors }
 }
 
+/** Signs in with the server's admin token and waits for the services list. */
+export async function signIn(page: Page, server: { token: string }): Promise<void> {
+  await page.goto('/')
+  await page.getByLabel('Admin token').fill(server.token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { name: 'Services', exact: true }).waitFor()
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)

@@ -162,6 +162,26 @@ function execText(file: string, args: string[], input?: string): Promise<string>
 }
 
 async function startEngine(): Promise<PrivateDockerd> {
+  const { engine, stop } = await startPrivateDockerd()
+  // Registered only once the engine works, so a skipped file has nothing to clean up.
+  after(async () => {
+    try {
+      await engine.cleanup()
+    } finally {
+      await stop()
+    }
+  })
+  return engine
+}
+
+/**
+ * Starts (or reuses) an engine outside any test file's hooks, for the benchmark: the caller
+ * stops it. Throws when it cannot start; dockerUnavailableReason says why beforehand.
+ */
+export async function startPrivateDockerd(): Promise<{
+  engine: PrivateDockerd
+  stop: () => Promise<void>
+}> {
   const runId = `dh${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`
   const reused = process.env[REUSE_ENV]
   let socketPath: string
@@ -264,15 +284,7 @@ async function startEngine(): Promise<PrivateDockerd> {
     await stop()
     throw error
   }
-  // Registered only once the engine works, so a skipped file has nothing to clean up.
-  after(async () => {
-    try {
-      await engine.cleanup()
-    } finally {
-      await stop()
-    }
-  })
-  return engine
+  return { engine, stop }
 }
 
 /*

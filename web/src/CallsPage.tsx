@@ -1,13 +1,14 @@
 // The audit trail: every call to a trigger URL, filtered by trigger and outcome.
 import { useState } from 'react'
-import { formatTime } from './format.ts'
+import { formatFullTime } from './format.ts'
 import { Link } from './router.tsx'
 import { Empty, StateBadge } from './StateBadge.tsx'
 import { CALL_OUTCOMES, type Call, type Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function CallsPage() {
-  const [trigger, setTrigger] = useState('')
+  // A deployment page links here with ?trigger=, to show the calls of its trigger.
+  const [trigger, setTrigger] = useState(() => new URLSearchParams(location.search).get('trigger') ?? '')
   const [outcome, setOutcome] = useState('')
   const query = new URLSearchParams({ limit: '100' })
   if (trigger.trim()) {
@@ -43,19 +44,19 @@ export function CallsPage() {
         <Empty title={filtered ? 'No calls match these filters' : 'No calls yet'}>
           {filtered
             ? 'Clear the filters to see every call.'
-            : 'Every call to a trigger URL is recorded here, refused ones included. Add a trigger on a service page and call its URL.'}
+            : 'Every call to a live trigger URL is recorded here, refused ones included (a bad signature, an address not allowed, a body not in the sender\'s format). Calls to an unknown or revoked URL (404), over the rate limit (429) or too large (413) are not recorded: the server log has them. Add a trigger on a service page and call its URL.'}
         </Empty>
       )}
       {calls.data && calls.data.items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="stacked calls" aria-label="Calls">
             <thead>
               <tr>
                 <th scope="col">Received</th>
                 <th scope="col">Outcome</th>
-                <th scope="col">Status</th>
-                <th scope="col">Sender</th>
                 <th scope="col">Trigger</th>
+                <th scope="col">Service</th>
+                <th scope="col">Sender</th>
                 <th scope="col">From</th>
                 <th scope="col">Reason</th>
                 <th scope="col">Deployments</th>
@@ -63,17 +64,32 @@ export function CallsPage() {
             </thead>
             <tbody>
               {calls.data.items.map((c) => (
-                <tr key={c.id}>
-                  <td>{formatTime(c.receivedAt)}</td>
-                  <td>
-                    <StateBadge state={c.outcome} />
+                <tr key={c.id} data-call={c.id}>
+                  <td data-label="Received">{formatFullTime(c.receivedAt)}</td>
+                  <td data-label="Outcome">
+                    <StateBadge state={c.outcome} /> <span className="muted">{c.status}</span>
                   </td>
-                  <td>{c.status}</td>
-                  <td>{c.sender ?? '—'}</td>
-                  <td className="mono">{c.triggerId ?? '—'}</td>
-                  <td>{c.remoteAddress ?? '—'}</td>
-                  <td>{c.reason ?? '—'}</td>
-                  <td>
+                  <td data-label="Trigger">
+                    <span className="stack-lines">
+                      {c.triggerName && <span>{c.triggerName}</span>}
+                      <span className="mono small muted">{c.triggerId ?? '—'}</span>
+                    </span>
+                  </td>
+                  <td data-label="Service">
+                    {c.service ? (
+                      <Link to={`/services/${encodeURIComponent(c.service)}`}>{c.service}</Link>
+                    ) : c.stack ? (
+                      <Link to={`/stacks/${encodeURIComponent(c.stack)}`}>stack {c.stack}</Link>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                  <td data-label="Sender">{c.sender ?? '—'}</td>
+                  <td data-label="From">{c.remoteAddress ?? '—'}</td>
+                  <td data-label="Reason" className="wrap">
+                    {c.reason ?? '—'}
+                  </td>
+                  <td data-label="Deployments">
                     {c.deploymentIds.length === 0
                       ? '—'
                       : c.deploymentIds.map((id) => (

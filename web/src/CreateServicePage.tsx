@@ -4,25 +4,39 @@ import { ApiError, errorText, post } from './api.ts'
 import { Field, sortProblems } from './Field.tsx'
 import { Link, navigate } from './router.tsx'
 import {
-  buildTarget,
-  CommandFields,
+  checkDraft,
   EMPTY_TARGET,
-  JsonTargetField,
-  ProcessFields,
+  FIRST_FIELD,
+  TargetEditor,
+  targetBody,
+  targetErrors,
   type TargetDraft,
 } from './TargetFields.tsx'
+import type { Page } from './types.ts'
+import { useApi } from './use-api.ts'
 
-// src/model DRIVER_NAMES; the UI offers fields for the first two and JSON for the rest.
-const DRIVERS = ['process', 'command', 'docker', 'swarm', 'kubernetes'] as const
-const FIELDS = ['name', 'driver', 'target', 'scale.min', 'scale.max', 'replicas']
+const FIELDS = ['name', 'driver', 'target', 'image', 'scale.min', 'scale.max', 'replicas']
+const TARGET_FIELDS = [
+  'command', 'cwd', 'replicas', 'basePort', 'health', 'redeploy', 'scale', 'timeout',
+  'container', 'project', 'service', 'labels', 'image', 'json',
+]
 
-function asNumber(text: string): number | string {
-  return /^\s*\d+\s*$/.test(text) ? Number(text) : text
+/** A problem with a bound, or undefined; checked here so a typo never reaches the server. */
+export function boundProblem(text: string): string | undefined {
+  return /^\s*\d+\s*$/.test(text) ? undefined : 'must be a whole number, such as 0 or 10'
 }
 
 export function CreateServicePage() {
   const [name, setName] = useState('')
   const [driver, setDriver] = useState<string>('process')
+  // Only the drivers this server runs (DECKHAND_DRIVERS): a service on another is refused.
+  const drivers = useApi<Page<{ name: string }>>('/drivers')
+  const enabled = drivers.data?.items.map((d) => d.name) ?? []
+  useEffect(() => {
+    if (enabled.length > 0 && !enabled.includes(driver)) {
+      setDriver(enabled[0]!)
+    }
+  }, [enabled.join(','), driver])
   // The API's default (src/specs/service-spec.ts), so a form left as it is creates what the API and CLI would.
   const [min, setMin] = useState('0')
   const [max, setMax] = useState('10')
@@ -39,19 +53,36 @@ export function CreateServicePage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
-    let built: Record<string, unknown>
+    const found: Record<string, string> = {}
+    for (const [field, problem] of Object.entries(checkDraft(driver, target))) {
+      found[`target.${field}`] = problem
+    }
+    for (const [field, text] of [['scale.min', min], ['scale.max', max]] as const) {
+      const problem = boundProblem(text)
+      if (problem) {
+        found[field] = problem
+      }
+    }
+    if (!name.trim()) {
+      found.name = 'name the service, such as web'
+    }
+    let built: Record<string, unknown> = {}
     try {
-      built = buildTarget(driver, target)
+      built = targetBody(driver, target)
     } catch {
-      setByField({ target: 'is not valid JSON; write an object such as {"service": "web"}' })
+      found['target.json'] = 'is not valid JSON; write an object such as {"service": "web"}'
+    }
+    if (Object.keys(found).length > 0) {
+      setByField(found)
+      setOthers([])
       return
     }
     setBusy(true)
     const body = {
       name: name.trim(),
       driver,
-      target: built,
-      scale: { min: asNumber(min), max: asNumber(max) },
+      ...built,
+      scale: { min: Number(min), max: Number(max) },
     }
     try {
       const created = await post<{ name: string }>('/services', body)
@@ -61,14 +92,24 @@ export function CreateServicePage() {
       )
     } catch (caught) {
       const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS)
-      setByField(sorted.byField)
+      const { target: targetMessages, ...rest } = sorted.byField
+      const fallback = FIRST_FIELD[driver] ?? 'json'
+      const placed = targetErrors(targetMessages ? targetMessages.split('; ') : [], TARGET_FIELDS, fallback)
+      if (rest.image) {
+        placed.image = rest.image
+      }
+      setByField({ ...rest, ...Object.fromEntries(Object.entries(placed).map(([k, v]) => [`target.${k}`, v])) })
       const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
       setOthers(unplaced ? [errorText(caught)] : sorted.others)
       setBusy(false)
     }
   }
 
-  const targetError = byField.target
+  const targetProblems = Object.fromEntries(
+    Object.entries(byField)
+      .filter(([key]) => key.startsWith('target.'))
+      .map(([key, value]) => [key.slice('target.'.length), value]),
+  )
   return (
     <section>
       <p className="crumbs">
@@ -99,9 +140,14 @@ export function CreateServicePage() {
               autoFocus
             />
           </Field>
-          <Field id="service-driver" label="Driver" error={byField.driver}>
+          <Field
+            id="service-driver"
+            label="Driver"
+            hint={`enabled here: ${enabled.join(', ') || '…'} (set by DECKHAND_DRIVERS)`}
+            error={byField.driver}
+          >
             <select id="service-driver" value={driver} onChange={(e) => setDriver(e.target.value)}>
-              {DRIVERS.map((d) => (
+              {enabled.map((d) => (
                 <option key={d}>{d}</option>
               ))}
             </select>
@@ -112,20 +158,7 @@ export function CreateServicePage() {
             {driver === 'process' ? 'Process' : driver === 'command' ? 'Commands' : 'Target'}
           </legend>
           <div className="stack">
-            {driver === 'process' && (
-              <ProcessFields draft={target} error={targetError} onChange={changeTarget} />
-            )}
-            {driver === 'command' && (
-              <CommandFields draft={target} error={targetError} onChange={changeTarget} />
-            )}
-            {!['process', 'command'].includes(driver) && (
-              <JsonTargetField
-                driver={driver}
-                draft={target}
-                error={targetError}
-                onChange={changeTarget}
-              />
-            )}
+            <TargetEditor driver={driver} draft={target} errors={targetProblems} onChange={changeTarget} />
           </div>
         </fieldset>
         <fieldset>

@@ -1,11 +1,11 @@
 // One deployment: its state (kept fresh), its log streamed live over SSE, and cancel.
 import { useEffect, useRef, useState } from 'react'
 import { apiFetch, errorText, post } from './api.ts'
-import { formatDuration, formatTime } from './format.ts'
+import { formatDuration, formatFullTime, formatTime } from './format.ts'
 import { Link } from './router.tsx'
 import { readEvents } from './sse.ts'
 import { StateBadge } from './StateBadge.tsx'
-import { isFinal, type Deployment, type LogLine } from './types.ts'
+import { isFinal, type Deployment, type DeploymentCause, type LogLine } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function DeploymentPage({ id }: { id: string }) {
@@ -13,6 +13,9 @@ export function DeploymentPage({ id }: { id: string }) {
   // Poll until final: the log stream only says when the deployment ends, not when it starts running.
   const polled = useApi<Deployment>(ended ? null : `/deployments/${encodeURIComponent(id)}`, 1000)
   const deployment = ended ?? polled.data
+  // Read once on its own: the poll stops as soon as the log stream says the deployment ended,
+  // which can be before its first answer, and the stream's end event carries no cause.
+  const detail = useApi<Deployment>(`/deployments/${encodeURIComponent(id)}`)
   const { lines, streamError } = useLogStream(id, setEnded)
   const [cancelError, setCancelError] = useState<string>()
 
@@ -75,6 +78,7 @@ export function DeploymentPage({ id }: { id: string }) {
               <dd>{formatDuration(deployment.startedAt, deployment.finishedAt)}</dd>
             </div>
           </dl>
+          <CauseLine deployment={deployment} fallback={detail.data?.cause ?? polled.data?.cause} />
           {(deployment.state === 'queued' || deployment.state === 'running') && (
             <div className="actions">
               <button type="button" className="danger" onClick={() => void cancel()}>
@@ -102,6 +106,50 @@ export function DeploymentPage({ id }: { id: string }) {
         ))}
       </pre>
     </section>
+  )
+}
+
+/** Where a trigger lives in the UI: its owner's Triggers tab. */
+function triggerPath(cause: DeploymentCause): string | undefined {
+  if (cause.service) {
+    return `/services/${encodeURIComponent(cause.service)}/triggers`
+  }
+  return cause.stack ? `/stacks/${encodeURIComponent(cause.stack)}` : undefined
+}
+
+/** Names what started the deployment: a trigger call (who, from where, which commit) or a person. */
+function CauseLine({ deployment, fallback }: { deployment: Deployment; fallback?: DeploymentCause }) {
+  const cause = deployment.cause ?? fallback
+  if (!cause) {
+    return null
+  }
+  if (!deployment.triggerId) {
+    return (
+      <p className="cause" data-testid="deployment-cause">
+        <strong>Cause:</strong> started by hand (UI, CLI or API), or by a rollback.
+      </p>
+    )
+  }
+  const to = triggerPath(cause)
+  return (
+    <p className="cause" data-testid="deployment-cause">
+      <strong>Cause:</strong> trigger{' '}
+      {to ? <Link to={to}>{cause.trigger ?? deployment.triggerId}</Link> : (cause.trigger ?? deployment.triggerId)}
+      {cause.stack && ` of stack ${cause.stack}`}
+      {cause.sender && <> · sender {cause.sender}</>}
+      {cause.remoteAddress && <> · from {cause.remoteAddress}</>}
+      {cause.receivedAt && <> · {formatFullTime(cause.receivedAt)}</>}
+      {cause.commit && (
+        <>
+          {' '}
+          · commit <span className="mono">{cause.commit.slice(0, 12)}</span>
+          {cause.branch && ` on ${cause.branch}`}
+          {cause.repository && ` of ${cause.repository}`}
+        </>
+      )}
+      {' · '}
+      <Link to={`/calls?trigger=${encodeURIComponent(deployment.triggerId)}`}>calls of this trigger</Link>
+    </p>
   )
 }
 

@@ -20,7 +20,7 @@ function describeParams(d: Deployment): string {
 export function DeploymentTable({ items, showService = false }: { items: Deployment[]; showService?: boolean }) {
   return (
     <div className="table-wrap">
-      <table>
+      <table className="stacked" aria-label="Deployments">
         <thead>
           <tr>
             <th scope="col">Deployment</th>
@@ -36,18 +36,20 @@ export function DeploymentTable({ items, showService = false }: { items: Deploym
         <tbody>
           {items.map((d) => (
             <tr key={d.id} data-deployment={d.id}>
-              <td>
+              <td data-label="Deployment">
                 <Link to={`/deployments/${d.id}`}>{d.id}</Link>
               </td>
-              {showService && <td>{d.service}</td>}
-              <td>
+              {showService && <td data-label="Service">{d.service}</td>}
+              <td data-label="State">
                 <StateBadge state={d.state} />
               </td>
-              <td>{d.action}</td>
-              <td>{describeParams(d)}</td>
-              <td title="calls coalesced into this deployment">{d.calls}</td>
-              <td>{formatTime(d.createdAt)}</td>
-              <td>{formatDuration(d.startedAt, d.finishedAt)}</td>
+              <td data-label="Action">{d.action}</td>
+              <td data-label="Tag / replicas">{describeParams(d)}</td>
+              <td data-label="Calls" title="calls coalesced into this deployment">
+                {d.calls}
+              </td>
+              <td data-label="Created">{formatTime(d.createdAt)}</td>
+              <td data-label="Duration">{formatDuration(d.startedAt, d.finishedAt)}</td>
             </tr>
           ))}
         </tbody>

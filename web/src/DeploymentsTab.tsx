@@ -1,4 +1,5 @@
-// A service's deployment history, refreshed while the tab is open.
+// A service's deployment history, refreshed while the tab is open, under a 30-day chart of it.
+import { DeploymentChart } from './DeploymentChart.tsx'
 import { DeploymentTable } from './DeploymentTable.tsx'
 import { Empty } from './StateBadge.tsx'
 import type { Deployment, Page } from './types.ts'
@@ -6,6 +7,9 @@ import { useApi } from './use-api.ts'
 
 export function DeploymentsTab({ service }: { service: string }) {
   const deployments = useApi<Page<Deployment>>(`/deployments?service=${encodeURIComponent(service)}&limit=50`, 2000)
+  // The chart reads one page at the API's limit: past 1,000 deployments in 30 days it shows the
+  // latest 1,000 only.
+  const history = useApi<Page<Deployment>>(`/deployments?service=${encodeURIComponent(service)}&limit=1000`, 15000)
   if (deployments.error) {
     return <p className="error" role="alert">{deployments.error}</p>
   }
@@ -20,5 +24,10 @@ export function DeploymentsTab({ service }: { service: string }) {
       </Empty>
     )
   }
-  return <DeploymentTable items={deployments.data.items} />
+  return (
+    <>
+      <DeploymentChart deployments={history.data?.items ?? deployments.data.items} />
+      <DeploymentTable items={deployments.data.items} />
+    </>
+  )
 }

@@ -1,13 +1,15 @@
 // One service: what runs now, manual redeploy and scale, and tabs for triggers, deployments, settings.
-import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { errorText, post } from './api.ts'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
+import { InstancesTable } from './InstancesTable.tsx'
+import { LastDeployment } from './LastDeployment.tsx'
 import { Link, navigate, useFlash } from './router.tsx'
 import { PageHead } from './PageHead.tsx'
 import { readyText } from './ReadyCount.tsx'
 import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
-import type { Service } from './types.ts'
+import { isFinal, type Deployment, type Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export const SERVICE_TABS = ['triggers', 'deployments', 'settings'] as const
@@ -26,7 +28,7 @@ interface Accepted {
 }
 
 export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
-  const service = useApi<Service>(`/services/${encodeURIComponent(name)}`, 5000)
+  const service = useApi<Service>(`/services/${encodeURIComponent(name)}`, 3000)
   const base = `/services/${encodeURIComponent(name)}`
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([])
   const flash = useFlash()
@@ -80,10 +82,24 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
   )
 }
 
+/** What runs, as the runtime reports it; what Deckhand last set when the runtime cannot say. */
+function imageText(service: Service): string {
+  const running = service.status?.image
+  if (running) {
+    return running
+  }
+  if (service.image) {
+    return `${service.image}${service.tag ? `:${service.tag}` : ''}`
+  }
+  return service.tag ?? '—'
+}
+
 function ServiceSummary({ service, onChanged }: { service: Service; onChanged: () => void }) {
   const [replicas, setReplicas] = useState(String(service.replicas ?? service.scale.min))
   const [message, setMessage] = useState<{ text: string; id?: string; isError?: boolean }>()
   const [busy, setBusy] = useState(false)
+  // A scale made elsewhere (a trigger, the CLI) moves the field to the new count.
+  useEffect(() => setReplicas(String(service.replicas ?? service.scale.min)), [service.replicas, service.scale.min])
 
   const request = async (body: unknown) => {
     setBusy(true)
@@ -138,13 +154,17 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
         </div>
         <div>
           <dt>Image</dt>
+          <dd data-testid="service-image">{imageText(service)}</dd>
+        </div>
+        <div>
+          <dt>Last deployment</dt>
           <dd>
-            {service.image
-              ? `${service.image}${service.tag ? `:${service.tag}` : ''}`
-              : (service.tag ?? '—')}
+            <LastDeployment service={service.name} intervalMs={2000} />
           </dd>
         </div>
       </dl>
+      <h2 className="summary-title">Instances</h2>
+      <InstancesTable items={service.status?.items ?? []} detail={service.status?.error ?? service.status?.detail} />
       <div className="actions">
         <button type="button" onClick={() => void request({ action: 'redeploy' })} disabled={busy}>
           Redeploy
@@ -164,17 +184,34 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
           </button>
         </form>
       </div>
-      {message && (
+      {message && message.id && <DeploymentBanner key={message.id} id={message.id} text={message.text} />}
+      {message && !message.id && (
         <p className={message.isError ? 'error' : 'notice'} role="status">
           {message.text}
-          {message.id && (
-            <>
-              {': '}
-              <Link to={`/deployments/${message.id}`}>{message.id}</Link>
-            </>
-          )}
         </p>
       )}
     </div>
+  )
+}
+
+/**
+ * "Deployment queued" while it is queued or running; once it ends, the banner says how it
+ * ended instead, so it never claims a deployment is pending that is long over.
+ */
+function DeploymentBanner({ id, text }: { id: string; text: string }) {
+  const [ended, setEnded] = useState<Deployment>()
+  const polled = useApi<Deployment>(ended ? null : `/deployments/${encodeURIComponent(id)}`, 1000)
+  useEffect(() => {
+    if (polled.data && isFinal(polled.data.state)) {
+      setEnded(polled.data)
+    }
+  }, [polled.data])
+  const failed = ended && ended.state !== 'succeeded'
+  return (
+    <p className={failed ? 'error' : 'notice'} role="status" data-testid="deployment-banner">
+      {ended ? `Deployment ${ended.state}` : text}
+      {': '}
+      <Link to={`/deployments/${id}`}>{id}</Link>
+    </p>
   )
 }

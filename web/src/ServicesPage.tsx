@@ -32,13 +32,13 @@ export function ServicesPage() {
         <Empty title="No services yet">
           A service is what Deckhand deploys: local processes, a shell command, containers or a
           Kubernetes workload. <Link to="/new-service">Create your first service</Link>, then add a
-          trigger URL for your CI or registry to call. (<code>deckhand service create</code>,{' '}
+          trigger URL for your CI or registry to call. (<code>deckhand service add</code>,{' '}
           <code>deckhand.yaml</code> and <code>POST /api/v1/services</code> work too.)
         </Empty>
       )}
       {services.data && services.data.items.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="stacked" aria-label="Services">
             <thead>
               <tr>
                 <th scope="col">Service</th>
@@ -51,15 +51,15 @@ export function ServicesPage() {
             <tbody>
               {services.data.items.map((service) => (
                 <tr key={service.name}>
-                  <td>
+                  <td data-label="Service">
                     <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>
                   </td>
-                  <td>{service.driver}</td>
-                  <td>
+                  <td data-label="Driver">{service.driver}</td>
+                  <td data-label="Ready">
                     <ReadyCount service={service.name} />
                   </td>
-                  <td>{service.replicas ?? 'set by the runtime'}</td>
-                  <td>
+                  <td data-label="Replicas">{service.replicas ?? 'set by the runtime'}</td>
+                  <td data-label="Last deployment">
                     <LastDeployment service={service.name} />
                   </td>
                 </tr>

@@ -1,10 +1,20 @@
-// A service's settings: scale bounds, tag policy and deploy policy (saved as a merge patch),
-// its driver target read-only, and delete.
+// A service's settings: scale bounds, tag policy and deploy policy, its driver target (each
+// saved as a merge patch), and delete.
 import { useEffect, useRef, useState, type FormEvent } from 'react'
 import { ApiError, errorText, patch } from './api.ts'
 import { DeleteSection } from './DeleteSection.tsx'
 import { Field, sortProblems } from './Field.tsx'
 import { TagPolicyField } from './TagPolicyField.tsx'
+import {
+  checkDraft,
+  draftOf as targetDraftOf,
+  FIRST_FIELD,
+  MANAGED_FIELDS,
+  TargetEditor,
+  targetBody,
+  targetErrors,
+  type TargetDraft,
+} from './TargetFields.tsx'
 import { DEPLOY_ORDERS, PULL_POLICIES, type DeployPolicy, type Service } from './types.ts'
 
 // The fields this form shows a problem beside, as the API names them.
@@ -40,16 +50,7 @@ export function SettingsTab({ service, onSaved }: { service: Service; onSaved: (
   return (
     <div className="settings">
       <SettingsForm service={service} onSaved={onSaved} />
-      <section aria-labelledby="target-title">
-        <h2 id="target-title">Driver target</h2>
-        <p className="muted">
-          Where {service.name} runs on the <strong>{service.driver}</strong> driver. Change it with{' '}
-          <code>PATCH /api/v1/services/{service.name}</code> or in <code>deckhand.yaml</code>.
-        </p>
-        <pre className="json" tabIndex={0} aria-label="Driver target (JSON)">
-          {JSON.stringify(service.target, null, 2)}
-        </pre>
-      </section>
+      <TargetForm service={service} onSaved={onSaved} />
       <DeleteSection what="service" name={service.name} apiPath={`/services/${name}`} listPath="/">
         Its trigger URLs stop working at once, queued deployments are canceled
         {service.driver === 'process' ? ' and its processes are stopped' : ''}. Its deployment
@@ -200,6 +201,98 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
       <div className="buttons">
         <button type="submit" disabled={busy}>
           {busy ? 'Saving…' : 'Save settings'}
+        </button>
+      </div>
+    </form>
+  )
+}
+
+const TARGET_FIELDS = [
+  'command', 'cwd', 'replicas', 'basePort', 'health', 'redeploy', 'scale', 'timeout',
+  'container', 'project', 'service', 'labels', 'image', 'json',
+]
+
+/**
+ * A merge patch that makes the stored target the drafted one: fields the form writes and the
+ * draft leaves out become null (removed); with a JSON target, every field left out does.
+ */
+export function targetPatch(driver: string, stored: Record<string, unknown>, next: Record<string, unknown>) {
+  const managed = MANAGED_FIELDS[driver] ?? Object.keys(stored)
+  const removed = managed.filter((key) => key in stored && !(key in next))
+  return { ...Object.fromEntries(removed.map((key) => [key, null])), ...next }
+}
+
+function TargetForm({ service, onSaved }: { service: Service; onSaved: () => void }) {
+  const [draft, setDraft] = useState<TargetDraft>(() => targetDraftOf(service.driver, service.target, service.image))
+  const [errors, setErrors] = useState<Record<string, string>>({})
+  const [others, setOthers] = useState<string[]>([])
+  const [saved, setSaved] = useState(false)
+  const [busy, setBusy] = useState(false)
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setSaved(false)
+    const found = checkDraft(service.driver, draft)
+    let body: Record<string, unknown> = {}
+    try {
+      body = targetBody(service.driver, draft)
+    } catch {
+      found.json = 'is not valid JSON; write an object'
+    }
+    setErrors(found)
+    setOthers([])
+    if (Object.keys(found).length > 0) {
+      return
+    }
+    setBusy(true)
+    const target = targetPatch(service.driver, service.target, body.target as Record<string, unknown>)
+    try {
+      const answer = await patch<Service>(`/services/${encodeURIComponent(service.name)}`, { ...body, target })
+      setDraft(targetDraftOf(answer.driver, answer.target, answer.image))
+      setSaved(true)
+      onSaved()
+    } catch (caught) {
+      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], ['target', 'image'])
+      const fallback = FIRST_FIELD[service.driver] ?? 'json'
+      const placed = targetErrors(sorted.byField.target?.split('; ') ?? [], TARGET_FIELDS, fallback)
+      if (sorted.byField.image) {
+        placed.image = sorted.byField.image
+      }
+      const unplaced = Object.keys(placed).length === 0 && sorted.others.length === 0
+      setErrors(placed)
+      setOthers(unplaced ? [errorText(caught)] : sorted.others)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const failed = Object.keys(errors).length > 0 || others.length > 0
+  return (
+    <form onSubmit={submit} className="stack card" aria-labelledby="target-title" noValidate>
+      <h2 id="target-title">Driver target</h2>
+      <p className="muted">
+        Where {service.name} runs on the <strong>{service.driver}</strong> driver. Saving changes
+        what the next deployment acts on; nothing is redeployed now.
+      </p>
+      <TargetEditor
+        driver={service.driver}
+        draft={draft}
+        errors={errors}
+        onChange={(change) => setDraft((d) => ({ ...d, ...change }))}
+      />
+      {failed && (
+        <div className="error" role="alert">
+          The target was not saved. {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
+        </div>
+      )}
+      {saved && !failed && (
+        <p className="notice" role="status">
+          Target saved.
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Saving…' : 'Save target'}
         </button>
       </div>
     </form>

@@ -2,6 +2,16 @@
 import { useState, type FormEvent } from 'react'
 import { ApiError, apiFetch, errorText } from './api.ts'
 
+/**
+ * `deckhand token create` needs a working token itself: name where the first one comes from,
+ * and the way back in when it is lost (a token given by DECKHAND_ADMIN_TOKEN is added at start).
+ */
+const FIRST_TOKEN_HINT =
+  'That admin token was not accepted. Check for a missing character. The first token is the one ' +
+  'Deckhand printed when it first started, or the DECKHAND_ADMIN_TOKEN it runs with; if it is lost, ' +
+  'restart Deckhand with DECKHAND_ADMIN_TOKEN set to a new secret and sign in with that. Signed in, ' +
+  'deckhand token create makes more.'
+
 export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState('')
   const [error, setError] = useState<string>()
@@ -22,7 +32,7 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (t
     } catch (caught) {
       setError(
         caught instanceof ApiError && caught.status === 401
-          ? 'That admin token was not accepted. Check for a missing character, or create a new one with `deckhand token create`.'
+          ? FIRST_TOKEN_HINT
           : `Could not reach Deckhand: ${errorText(caught)}`,
       )
       setBusy(false)

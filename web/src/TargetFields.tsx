@@ -20,8 +20,27 @@ export interface TargetDraft {
   redeploy: string
   scale: string
   timeout: string
+  dockerMode: DockerMode
+  container: string
+  project: string
+  service: string
+  /** `name=value`, one a line. */
+  labels: string
+  /** The service's `image` (not part of the target): what docker and swarm run. */
+  image: string
   json: string
 }
+
+export const DOCKER_MODES = ['container', 'compose', 'labels'] as const
+type DockerMode = (typeof DOCKER_MODES)[number]
+const DOCKER_MODE_LABELS: Record<DockerMode, string> = {
+  container: 'one container, by name',
+  compose: 'a Compose service',
+  labels: 'containers with labels',
+}
+
+/** What a newly chosen health kind starts from: the old value means something else now. */
+const HEALTH_START: Record<HealthKind, string> = { runningFor: '1s', http: '', tcp: '', none: '' }
 
 export const EMPTY_TARGET: TargetDraft = {
   command: '',
@@ -34,11 +53,108 @@ export const EMPTY_TARGET: TargetDraft = {
   redeploy: '',
   scale: '',
   timeout: '',
+  dockerMode: 'container',
+  container: '',
+  project: '',
+  service: '',
+  labels: '',
+  image: '',
   json: '{}',
 }
 
+/** Problems found before sending, keyed by target field; empty when the draft may go. */
+export function checkDraft(driver: string, d: TargetDraft): Record<string, string> {
+  const problems: Record<string, string> = {}
+  const wholeNumber = (text: string) => /^\s*\d+\s*$/.test(text)
+  if (driver === 'process') {
+    if (!wholeNumber(d.replicas)) {
+      problems.replicas = 'must be a whole number, such as 1'
+    }
+    if (d.basePort.trim() && (!wholeNumber(d.basePort) || Number(d.basePort) < 1 || Number(d.basePort) > 65535)) {
+      problems.basePort = 'must be a port number between 1 and 65535'
+    }
+    if (d.healthKind === 'http' && !d.health.trim().startsWith('/')) {
+      problems.health = 'must be a path starting with "/", such as /healthz'
+    }
+    if ((d.healthKind === 'http' || d.healthKind === 'tcp') && !d.basePort.trim()) {
+      problems.basePort = 'is needed: the health check calls this port'
+    }
+  }
+  if (driver === 'docker') {
+    if (d.dockerMode === 'container' && !d.container.trim()) {
+      problems.container = 'name the container, such as web'
+    }
+    if (d.dockerMode === 'compose') {
+      if (!d.project.trim()) {
+        problems.project = 'name the Compose project, such as shop'
+      }
+      if (!d.service.trim()) {
+        problems.service = 'name the Compose service, such as web'
+      }
+    }
+    if (d.dockerMode === 'labels') {
+      const lines = d.labels.split('\n').filter((line) => line.trim())
+      if (lines.length === 0) {
+        problems.labels = 'name at least one label, as name=value'
+      } else if (lines.some((line) => !/^[^=\s]+=.*$/.test(line.trim()))) {
+        problems.labels = 'write one name=value a line'
+      }
+    }
+  }
+  return problems
+}
+
+/** The form's draft of a stored target, for editing; fields the form does not show stay as they are. */
+export function draftOf(driver: string, target: Record<string, unknown>, image: string | null): TargetDraft {
+  const text = (value: unknown) => (value === undefined || value === null ? '' : String(value))
+  const draft: TargetDraft = { ...EMPTY_TARGET, image: image ?? '', json: JSON.stringify(target, null, 2) }
+  if (driver === 'process') {
+    const health = (target.health ?? { runningFor: '1s' }) as Record<string, unknown>
+    const kind = (HEALTH_KINDS.find((k) => k in health) ?? 'none') as HealthKind
+    return {
+      ...draft,
+      command: text(target.command),
+      cwd: text(target.cwd),
+      replicas: text(target.replicas ?? 1),
+      basePort: text(target.basePort),
+      healthKind: kind,
+      health: kind === 'tcp' || kind === 'none' ? '' : text(health[kind]),
+    }
+  }
+  if (driver === 'command') {
+    return {
+      ...draft,
+      redeploy: text(target.redeploy),
+      scale: text(target.scale),
+      cwd: text(target.cwd),
+      timeout: text(target.timeout),
+    }
+  }
+  if (driver === 'docker') {
+    const labels = (target.labels ?? {}) as Record<string, string>
+    const mode: DockerMode = target.labels ? 'labels' : target.project ? 'compose' : 'container'
+    return {
+      ...draft,
+      dockerMode: mode,
+      container: text(target.container),
+      project: text(target.project),
+      service: text(target.service),
+      labels: Object.entries(labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join('\n'),
+    }
+  }
+  return draft
+}
+
+/** The target fields the form writes for a driver: a merge patch clears those left out. */
+export const MANAGED_FIELDS: Record<string, string[]> = {
+  process: ['command', 'cwd', 'replicas', 'basePort', 'health'],
+  command: ['redeploy', 'scale', 'cwd', 'timeout'],
+  docker: ['container', 'project', 'service', 'labels'],
+}
+
 const JSON_EXAMPLES: Record<string, string> = {
-  docker: '{"container": "web"} or {"project": "shop", "service": "web"}',
   swarm: '{"service": "web"}',
   kubernetes: '{"namespace": "default", "kind": "Deployment", "name": "web"}',
 }
@@ -52,8 +168,9 @@ export function buildTarget(driver: string, d: TargetDraft): Record<string, unkn
   const optional = (entries: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== ''))
   if (driver === 'process') {
+    // An empty "running for" leaves the driver's default; `none` sends no check at all.
     const health =
-      d.healthKind === 'none'
+      d.healthKind === 'none' || (d.healthKind === 'runningFor' && !d.health.trim())
         ? undefined
         : d.healthKind === 'tcp'
           ? { tcp: true }
@@ -73,13 +190,42 @@ export function buildTarget(driver: string, d: TargetDraft): Record<string, unkn
       timeout: d.timeout.trim(),
     })
   }
+  if (driver === 'docker') {
+    if (d.dockerMode === 'compose') {
+      return { project: d.project.trim(), service: d.service.trim() }
+    }
+    if (d.dockerMode === 'labels') {
+      const pairs = d.labels
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+      return { labels: Object.fromEntries(pairs) }
+    }
+    return { container: d.container.trim() }
+  }
   return JSON.parse(d.json) as Record<string, unknown>
 }
 
 interface FieldsProps {
   draft: TargetDraft
-  error?: string
+  /** Problems by target field (`basePort`, `health`, …), shown under that field. */
+  errors?: Record<string, string>
   onChange: (change: Partial<TargetDraft>) => void
+}
+
+/**
+ * The API says target problems as sentences naming the field (`target.basePort must be …`):
+ * each goes under its field here, and those naming none under `fallback`.
+ */
+export function targetErrors(messages: string[], fields: readonly string[], fallback: string): Record<string, string> {
+  const byField: Record<string, string> = {}
+  for (const message of messages) {
+    const named = /^target\.(\w+)/.exec(message)?.[1]
+    const field = named && fields.includes(named) ? named : fallback
+    byField[field] = byField[field] ? `${byField[field]}; ${message}` : message
+  }
+  return byField
 }
 
 /** One text field of the draft: a labelled input bound to `draft[name]`. */
@@ -88,13 +234,17 @@ function DraftInput({
   label,
   hint,
   error,
+  errors,
   placeholder,
   mono,
   numeric,
+  multiline,
   draft,
   onChange,
 }: FieldsProps & {
-  name: Exclude<keyof TargetDraft, 'healthKind'>
+  error?: string
+  multiline?: boolean
+  name: Exclude<keyof TargetDraft, 'healthKind' | 'dockerMode'>
   label: string
   hint?: string
   placeholder?: string
@@ -103,22 +253,34 @@ function DraftInput({
 }) {
   const id = `target-${name === 'basePort' ? 'port' : name}`
   return (
-    <Field id={id} label={label} hint={hint} error={error}>
-      <input
-        id={id}
-        className={mono ? 'mono' : undefined}
-        spellCheck={mono ? false : undefined}
-        inputMode={numeric ? 'numeric' : undefined}
-        value={draft[name]}
-        placeholder={placeholder}
-        onChange={(e) => onChange({ [name]: e.target.value })}
-      />
+    <Field id={id} label={label} hint={hint} error={error ?? errors?.[name]}>
+      {multiline ? (
+        <textarea
+          id={id}
+          className="mono"
+          rows={3}
+          spellCheck={false}
+          value={draft[name]}
+          placeholder={placeholder}
+          onChange={(e) => onChange({ [name]: e.target.value })}
+        />
+      ) : (
+        <input
+          id={id}
+          className={mono ? 'mono' : undefined}
+          spellCheck={mono ? false : undefined}
+          inputMode={numeric ? 'numeric' : undefined}
+          value={draft[name]}
+          placeholder={placeholder}
+          onChange={(e) => onChange({ [name]: e.target.value })}
+        />
+      )}
     </Field>
   )
 }
 
-export function ProcessFields({ draft, error, onChange }: FieldsProps) {
-  const bound = { draft, onChange }
+export function ProcessFields({ draft, errors, onChange }: FieldsProps) {
+  const bound = { draft, errors, onChange }
   return (
     <>
       <DraftInput
@@ -126,7 +288,6 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
         name="command"
         label="Command"
         hint="the command line of one replica, run by /bin/sh"
-        error={error}
         placeholder="node server.js"
         mono
       />
@@ -139,7 +300,10 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
           <select
             id="target-health-kind"
             value={draft.healthKind}
-            onChange={(e) => onChange({ healthKind: e.target.value as HealthKind })}
+            onChange={(e) => {
+              const kind = e.target.value as HealthKind
+              onChange({ healthKind: kind, health: HEALTH_START[kind] })
+            }}
           >
             {HEALTH_KINDS.map((k) => (
               <option key={k} value={k}>
@@ -156,21 +320,24 @@ export function ProcessFields({ draft, error, onChange }: FieldsProps) {
             placeholder={draft.healthKind === 'http' ? '/healthz' : '2s'}
           />
         )}
+        {draft.healthKind !== 'http' && draft.healthKind !== 'runningFor' && errors?.health && (
+          <p className="field-error">{errors.health}</p>
+        )}
       </div>
       <DraftInput {...bound} name="cwd" label="Working directory" hint="optional" placeholder="/srv/web" mono />
     </>
   )
 }
 
-export function CommandFields({ draft, error, onChange }: FieldsProps) {
-  const bound = { draft, onChange }
+export function CommandFields({ draft, errors, onChange }: FieldsProps) {
+  const bound = { draft, errors, onChange }
   return (
     <>
       <p className="hint">
         Each command runs in /bin/sh with the call's data in <code>DECKHAND_*</code> variables; exit
         code 0 is success. Set at least one.
       </p>
-      <DraftInput {...bound} name="redeploy" label="Redeploy command" error={error} placeholder="docker compose up -d web" mono />
+      <DraftInput {...bound} name="redeploy" label="Redeploy command" placeholder="docker compose up -d web" mono />
       <DraftInput
         {...bound}
         name="scale"
@@ -187,12 +354,62 @@ export function CommandFields({ draft, error, onChange }: FieldsProps) {
   )
 }
 
+export function DockerFields({ draft, errors, onChange }: FieldsProps) {
+  const bound = { draft, errors, onChange }
+  return (
+    <>
+      <div className="row">
+        <Field id="target-docker-mode" label="Runs as">
+          <select
+            id="target-docker-mode"
+            value={draft.dockerMode}
+            onChange={(e) => onChange({ dockerMode: e.target.value as DockerMode })}
+          >
+            {DOCKER_MODES.map((m) => (
+              <option key={m} value={m}>
+                {DOCKER_MODE_LABELS[m]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <DraftInput
+          {...bound}
+          name="image"
+          label="Image"
+          hint="optional; without it the container's own image is kept"
+          placeholder="ghcr.io/acme/web"
+          mono
+        />
+      </div>
+      {draft.dockerMode === 'container' && (
+        <DraftInput {...bound} name="container" label="Container name" placeholder="web" mono />
+      )}
+      {draft.dockerMode === 'compose' && (
+        <div className="row">
+          <DraftInput {...bound} name="project" label="Compose project" placeholder="shop" mono />
+          <DraftInput {...bound} name="service" label="Compose service" placeholder="web" mono />
+        </div>
+      )}
+      {draft.dockerMode === 'labels' && (
+        <DraftInput
+          {...bound}
+          name="labels"
+          label="Labels"
+          hint="one name=value a line; containers with all of them are the service"
+          placeholder="app=web"
+          multiline
+        />
+      )}
+    </>
+  )
+}
+
 export function JsonTargetField({
   driver,
   draft,
   error,
   onChange,
-}: FieldsProps & { driver: string }) {
+}: FieldsProps & { driver: string; error?: string }) {
   return (
     <Field
       id="target-json"
@@ -210,4 +427,33 @@ export function JsonTargetField({
       />
     </Field>
   )
+}
+
+/** The fields for `driver`'s target; problems naming no field go under the first one. */
+export function TargetEditor({ driver, draft, errors, onChange }: FieldsProps & { driver: string }) {
+  const bound = { draft, errors, onChange }
+  if (driver === 'process') {
+    return <ProcessFields {...bound} />
+  }
+  if (driver === 'command') {
+    return <CommandFields {...bound} />
+  }
+  if (driver === 'docker') {
+    return <DockerFields {...bound} />
+  }
+  return <JsonTargetField driver={driver} {...bound} error={errors?.json} />
+}
+
+/** Where an unplaced target problem goes: the first field the driver's form shows. */
+export const FIRST_FIELD: Record<string, string> = {
+  process: 'command',
+  command: 'redeploy',
+  docker: 'container',
+}
+
+/** The request body's `target` (and `image`) for a draft; throws on JSON that does not parse. */
+export function targetBody(driver: string, draft: TargetDraft): Record<string, unknown> {
+  const target = buildTarget(driver, draft)
+  const hasImage = driver === 'docker' || driver === 'swarm'
+  return { target, ...(hasImage && draft.image.trim() ? { image: draft.image.trim() } : {}) }
 }

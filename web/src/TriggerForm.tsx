@@ -19,6 +19,7 @@ const SENDERS = [
   'harbor',
   'quay',
   'acr',
+  'registry',
 ]
 
 function splitList(text: string): string[] {
@@ -38,7 +39,7 @@ export function TriggerForm({
   /** A stack's services, named in the note on `?services=`. */
   members?: string[]
   onClose: () => void
-  onCreated: (name: string, url: string) => void
+  onCreated: (created: { name: string; url: string; sender: string; hasSecret: boolean }) => void
 }) {
   const [name, setName] = useState('')
   const [action, setAction] = useState('redeploy')
@@ -70,11 +71,11 @@ export function TriggerForm({
       body.secret = secret
     }
     try {
-      const created = await post<{ name: string; url: string }>(
+      const created = await post<{ name: string; url: string; sender: string; hasSecret: boolean }>(
         `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers`,
         body,
       )
-      onCreated(created.name, created.url)
+      onCreated(created)
     } catch (caught) {
       setError(errorText(caught))
       setBusy(false)

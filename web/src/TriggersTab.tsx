@@ -10,12 +10,14 @@ import { UrlDialog } from './UrlDialog.tsx'
 import { useApi } from './use-api.ts'
 
 type Pending = { kind: 'revoke' | 'rotate'; trigger: Trigger }
+type Shown = { name: string; url: string; sender: string; hasSecret: boolean }
 
 export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?: string[] }) {
-  const path = `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers?limit=1000`
-  const triggers = useApi<Page<Trigger>>(path)
+  const path = `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers?limit=1000&includeRevoked=true`
+  // Polled: a trigger added or revoked elsewhere (CLI, another tab) shows up without a reload.
+  const triggers = useApi<Page<Trigger>>(path, 3000)
   const [adding, setAdding] = useState(false)
-  const [shown, setShown] = useState<{ name: string; url: string }>()
+  const [shown, setShown] = useState<Shown>()
   const [pending, setPending] = useState<Pending>()
   const [error, setError] = useState<string>()
 
@@ -31,7 +33,7 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
         await api(`/triggers/${trigger.id}`, { method: 'DELETE' })
       } else {
         const rotated = await post<{ url: string }>(`/triggers/${trigger.id}/rotate`)
-        setShown({ name: trigger.name, url: rotated.url })
+        setShown({ ...trigger, url: rotated.url })
       }
     } catch (caught) {
       setError(errorText(caught))
@@ -39,7 +41,10 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
     triggers.reload()
   }
 
-  const active = triggers.data?.items.filter((t) => !t.revokedAt) ?? []
+  const all = triggers.data?.items ?? []
+  const active = all.filter((t) => !t.revokedAt)
+  // Active ones first; revoked ones after them, newest revocation first.
+  const listed = [...active, ...all.filter((t) => t.revokedAt).sort((a, b) => (b.revokedAt! < a.revokedAt! ? -1 : 1))]
   return (
     <div>
       <div className="toolbar">
@@ -53,14 +58,14 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
         </p>
       )}
       {triggers.data && active.length === 0 && (
-        <Empty title="No triggers yet">
+        <Empty title={all.length === 0 ? 'No triggers yet' : 'No active triggers'}>
           A trigger is a secret URL that deploys {owner.name} when CI, an image registry or an alert
           calls it. Press <strong>Add trigger</strong> to make one.
         </Empty>
       )}
-      {active.length > 0 && (
+      {listed.length > 0 && (
         <div className="table-wrap">
-          <table>
+          <table className="stacked" aria-label="Triggers">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -70,38 +75,51 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
                 <th scope="col">Allowed IPs</th>
                 <th scope="col">Env from query</th>
                 <th scope="col">Created</th>
+                <th scope="col">State</th>
                 <th scope="col">
                   <span className="visually-hidden">Manage</span>
                 </th>
               </tr>
             </thead>
             <tbody>
-              {active.map((t) => (
-                <tr key={t.id} data-trigger={t.name}>
-                  <td>{t.name}</td>
-                  <td>
+              {listed.map((t) => (
+                <tr
+                  key={t.id}
+                  data-trigger={t.name}
+                  data-revoked={t.revokedAt ? 'true' : undefined}
+                  className={t.revokedAt ? 'revoked' : undefined}
+                >
+                  <td data-label="Name">{t.name}</td>
+                  <td data-label="Action">
                     {t.by > 1 && t.action !== 'redeploy' ? `${t.action} by ${t.by}` : t.action}
                   </td>
-                  <td>{t.sender}</td>
-                  <td>{t.hasSecret ? 'yes' : 'no'}</td>
-                  <td>{t.allowIps.length ? t.allowIps.join(', ') : 'any'}</td>
-                  <td>{t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}</td>
-                  <td>{formatTime(t.createdAt)}</td>
+                  <td data-label="Sender">{t.sender}</td>
+                  <td data-label="Secret">{t.hasSecret ? 'yes' : 'no'}</td>
+                  <td data-label="Allowed IPs">{t.allowIps.length ? t.allowIps.join(', ') : 'any'}</td>
+                  <td data-label="Env from query">
+                    {t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}
+                  </td>
+                  <td data-label="Created">{formatTime(t.createdAt)}</td>
+                  <td data-label="State">{t.revokedAt ? `revoked ${formatTime(t.revokedAt)}` : 'active'}</td>
                   <td className="row-buttons">
-                    <button
-                      type="button"
-                      className="secondary small"
-                      onClick={() => setPending({ kind: 'rotate', trigger: t })}
-                    >
-                      Rotate<span className="visually-hidden"> {t.name}</span>
-                    </button>
-                    <button
-                      type="button"
-                      className="danger small"
-                      onClick={() => setPending({ kind: 'revoke', trigger: t })}
-                    >
-                      Revoke<span className="visually-hidden"> {t.name}</span>
-                    </button>
+                    {!t.revokedAt && (
+                      <>
+                        <button
+                          type="button"
+                          className="secondary small"
+                          onClick={() => setPending({ kind: 'rotate', trigger: t })}
+                        >
+                          Rotate<span className="visually-hidden"> {t.name}</span>
+                        </button>
+                        <button
+                          type="button"
+                          className="danger small"
+                          onClick={() => setPending({ kind: 'revoke', trigger: t })}
+                        >
+                          Revoke<span className="visually-hidden"> {t.name}</span>
+                        </button>
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -114,9 +132,9 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
           owner={owner}
           members={members}
           onClose={() => setAdding(false)}
-          onCreated={(name, url) => {
+          onCreated={(created) => {
             setAdding(false)
-            setShown({ name, url })
+            setShown(created)
             triggers.reload()
           }}
         />
@@ -125,6 +143,8 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
         <UrlDialog
           name={shown.name}
           url={shown.url}
+          sender={shown.sender}
+          hasSecret={shown.hasSecret}
           stack={owner.kind === 'stacks' ? { name: owner.name, members: members ?? [] } : undefined}
           onClose={() => setShown(undefined)}
         />

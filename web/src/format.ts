@@ -9,6 +9,21 @@ export function formatTime(iso: string | null): string {
   return sameDay ? date.toLocaleTimeString() : date.toLocaleString()
 }
 
+/** Date and time in full, whatever the day: for audit trails, where "10:02" alone misleads. */
+export function formatFullTime(iso: string | null): string {
+  if (!iso) {
+    return '—'
+  }
+  return new Date(iso).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+}
+
 export function formatDuration(startIso: string | null, endIso: string | null): string {
   if (!startIso) {
     return '—'

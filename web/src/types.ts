@@ -29,6 +29,8 @@ export interface Service {
   createdAt: string
   status?: {
     replicas: number | null
+    /** One per instance; the process driver knows pids and ports, docker and swarm containers. */
+    items?: Instance[]
     /** Instances running and healthy, and those that should run; null when the driver cannot see. */
     ready?: number | null
     desired?: number | null
@@ -37,6 +39,18 @@ export interface Service {
     healthy: boolean | null
     detail?: string
   }
+}
+
+export interface Instance {
+  id: string
+  state: 'starting' | 'running' | 'restarting' | 'crashed' | 'stopped'
+  detail?: string
+  restarts?: number
+  pid?: number
+  container?: string
+  port?: string
+  health?: string
+  startedAt?: string
 }
 
 export interface Stack {
@@ -79,6 +93,21 @@ export interface Deployment {
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** Only on GET /deployments/{id}: why it exists. */
+  cause?: DeploymentCause
+}
+
+export interface DeploymentCause {
+  trigger: string | null
+  service: string | null
+  stack: string | null
+  sender: string | null
+  remoteAddress: string | null
+  receivedAt: string | null
+  callId: string | null
+  commit: string | null
+  branch: string | null
+  repository: string | null
 }
 
 export const CALL_OUTCOMES = ['queued', 'coalesced', 'ignored', 'duplicate', 'rejected'] as const
@@ -93,6 +122,10 @@ export interface Call {
   deploymentIds: string[]
   remoteAddress: string | null
   receivedAt: string
+  /** The trigger's name and owner; null once the trigger is gone. */
+  triggerName: string | null
+  service: string | null
+  stack: string | null
 }
 
 export interface LogLine {

@@ -13,12 +13,17 @@ export interface DeploymentRow {
   service: string
   action: string
   state: string
-  params: { tag?: string; by?: number; replicas?: number }
+  params: { tag?: string; by?: number; replicas?: number; digest?: string }
   calls: number
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
   error: string | null
+  /** What a succeeded redeploy or rollback ran; absent from servers before digests. */
+  image?: string | null
+  digest?: string | null
+  /** What a failed redeploy tried that differs from what runs (the service row was put back). */
+  tried?: { target?: unknown; image?: string | null; tag?: string } | null
 }
 
 /** `tag=v2`, `by=+2`, `replicas=3`: what the deployment was asked to do. */
@@ -32,6 +37,9 @@ export function describeParams(params: DeploymentRow['params']): string {
   }
   if (params.replicas !== undefined) {
     parts.push(`replicas=${params.replicas}`)
+  }
+  if (params.digest !== undefined) {
+    parts.push(`digest=${params.digest}`)
   }
   return parts.join(' ')
 }
@@ -94,10 +102,11 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
     async (id: string, flags: GlobalFlags) => {
       const shown = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}`)
       emit(io, flags, shown, (d) => {
-        const { error, ...fields } = d
+        const { error, tried, ...fields } = d
         // An error may span lines (a command's output): it gets its own indented block.
         const head = formatFields({ ...fields, params: describeParams(d.params) || '-', ...(error ? {} : { error: null }) })
-        return error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+        const body = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+        return tried ? `${body}tried:\n${formatFields(tried).trimEnd().replace(/^/gm, '  ')}\n` : body
       })
     },
   )

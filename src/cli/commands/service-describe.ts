@@ -34,7 +34,7 @@ interface InstanceView {
   restarts?: number
   pid?: number
   container?: string
-  port?: number
+  port?: number | string
   startedAt?: string
   detail?: string
 }

@@ -1,4 +1,4 @@
-/** `deckhand service ls|add|show|rm`: the services the server knows. */
+/** `deckhand service ls|add|show|set|edit|rm`: the services the server knows. */
 import { type Command, Option } from 'commander'
 import { DEPLOY_ORDERS, DRIVER_NAMES, PULL_POLICIES } from '../../model/index.ts'
 import {
@@ -18,6 +18,7 @@ import { parseJsonObject, readSpecFile } from '../spec-file.ts'
 import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
 import type { DeploymentRow } from './deploy.ts'
 import { describeService } from './service-describe.ts'
+import { registerServiceEditCommands } from './service-edit.ts'
 import type { TriggerRow } from './trigger.ts'
 
 export interface ServiceRow {
@@ -71,7 +72,9 @@ function readyOf(service: ServiceRow): string {
 }
 
 export function registerServiceCommands(program: Command, io: CliIo): void {
-  const service = program.command('service').description('list, add, show and remove services')
+  const service = program
+    .command('service')
+    .description('list, add, show, change and remove services')
 
   withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
     async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
@@ -152,6 +155,8 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
       describeService({ service: shown as ServiceRow, triggers, deployments }, io, wide),
     )
   })
+
+  registerServiceEditCommands(service, io)
 
   withGlobalFlags(service.command('rm').argument('<name>').description('delete a service and its triggers')).action(
     async (name: string, flags: GlobalFlags) => {

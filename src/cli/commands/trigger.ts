@@ -1,5 +1,5 @@
 /** `deckhand trigger ls|add|show|revoke|rotate`: the secret URLs bound to a service or a stack. */
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { ACTIONS, SENDER_IDS } from '../../model/index.ts'
 import {
   clientFor,
@@ -103,7 +103,8 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
       .option('--no-allow-tag', 'ignore tags named by calls (?tag= or registry payloads)')
       .option('--reverse-on-resolve', 'alertmanager: scale back when the alert resolves')
       .option('--cooldown <duration>', 'ignore further scale steps for this long (default 60s)')
-      .option('--rate-limit <rate>', 'calls allowed, e.g. 60/min (default 600/min)'),
+      .option('--rate-limit <rate>', 'calls allowed, e.g. 60/min (default 600/min)')
+      .option('--match <json>', 'conditions a call must meet, as JSON (see docs)', matchJson),
   ).action(async (service: string | undefined, flags: AddFlags) => {
     const created = await clientFor(flags, io).request<TriggerRow & { url: string }>(ownerPath(service, flags), {
       method: 'POST',
@@ -156,6 +157,21 @@ interface AddFlags extends GlobalFlags, OwnerFlags {
   reverseOnResolve?: boolean
   cooldown?: string
   rateLimit?: string
+  match?: Record<string, unknown>
+}
+
+/** `--match`: a JSON object; the server checks what is in it and names the field at fault. */
+export function matchJson(value: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    throw new InvalidArgumentError('expected a JSON object such as {"query":"env","equals":"prod"}')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('expected a JSON object such as {"query":"env","exists":true}')
+  }
+  return parsed as Record<string, unknown>
 }
 
 /** The POST body: only the options given, so the server's defaults stay the defaults. */
@@ -173,6 +189,7 @@ export function triggerSpecFromFlags(flags: AddFlags): Record<string, unknown> {
     'reverseOnResolve',
     'cooldown',
     'rateLimit',
+    'match',
   ] as const
   for (const field of fields) {
     if (flags[field] !== undefined) {

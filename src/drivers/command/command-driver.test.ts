@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { after, test, type TestContext } from 'node:test'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
-import type { LogWriter } from '../driver.ts'
+import { changeWithTag, type LogWriter } from '../driver.ts'
 import { GuardedDriver } from '../guarded-driver.ts'
 import { readProcStat } from '../process/process-group.ts'
 import { CommandDriver } from './command-driver.ts'
@@ -86,7 +86,9 @@ test('the command sees DECKHAND_ACTION, DECKHAND_SERVICE, DECKHAND_REPLICAS and 
   const record = (action: string) => `cat /proc/$$/environ > "${dir}/${action}.env"`
   const service = commandService({ redeploy: record('redeploy'), scale: record('scale') })
   const driver = new GuardedDriver(new CommandDriver())
-  const change = { tag: '1.2.3', env: { DECKHAND_DEPLOYMENT_ID: 'd-1', SERVICE_TAG: 'development' } }
+  // Built as the worker builds it: the tag reaches the command through changeWithTag.
+  const env = { DECKHAND_DEPLOYMENT_ID: 'd-1', SERVICE_TAG: 'development' }
+  const change = changeWithTag({ tag: undefined, env }, '1.2.3')
 
   assert.deepEqual(await driver.redeploy(service, change, makeContext().ctx), { state: 'succeeded' })
   const redeployEnv = readEnvFile(join(dir, 'redeploy.env'))

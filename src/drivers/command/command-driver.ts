@@ -36,7 +36,8 @@ export class CommandDriver implements Driver {
   readonly name = 'command'
   readonly capabilities: DriverCapabilities = Object.freeze({
     canScale: true,
-    canChangeTag: false,
+    // The command is what deploys: it receives the tag as DECKHAND_IMAGE_TAG and runs it.
+    canChangeTag: true,
     canRollBack: false,
     waitsForHealth: false,
   })
@@ -118,9 +119,6 @@ export class CommandDriver implements Driver {
     }
     if (replicas !== null) {
       env.DECKHAND_REPLICAS = String(replicas)
-    }
-    if (change.tag !== undefined) {
-      env.DECKHAND_IMAGE_TAG ??= change.tag
     }
     ctx.log(`running the ${action} command of ${service.name}`)
     // Its own process group, so a timeout or cancel kills what the script started too.

@@ -1,5 +1,6 @@
 /** The subset of the Docker Engine API (through dockerode) the docker and swarm drivers call. */
 import Docker from 'dockerode'
+import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 
 /** Engine health check settings, as the API spells them (durations in nanoseconds). */
 export interface HealthConfig {
@@ -73,7 +74,10 @@ export interface ContainerInspect {
     Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> | null }
   }
   Mounts: MountPoint[]
-  NetworkSettings: { Networks?: Record<string, EndpointSettings> | null }
+  NetworkSettings: {
+    Networks?: Record<string, EndpointSettings> | null
+    Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null
+  }
 }
 
 export interface ContainerSummary {
@@ -86,6 +90,13 @@ export interface ContainerSummary {
 export interface ImageInspect {
   Id: string
   Config?: ContainerConfig | null
+  /** `repo@sha256:…` for each registry the image was pulled from or pushed to. */
+  RepoDigests?: string[] | null
+}
+
+/** `GET /distribution/{name}/json`: the manifest the image's registry names now. */
+export interface DistributionInspect {
+  Descriptor: { mediaType?: string; digest: string; size?: number }
 }
 
 export interface ContainerCreateOptions extends ContainerConfig {
@@ -110,7 +121,12 @@ export interface DockerNetwork {
 export interface DockerService {
   inspect(): Promise<SwarmServiceInspect>
   /** `_query` goes to the query string (version), `_body` is the new spec (docker-modem). */
-  update(options: { _query: Record<string, unknown>; _body: SwarmServiceSpec }): Promise<unknown>
+  update(options: {
+    _query: Record<string, unknown>
+    _body: SwarmServiceSpec
+    /** Sent as X-Registry-Auth, so the manager and its workers can pull a private image. */
+    authconfig?: RegistryAuth
+  }): Promise<unknown>
 }
 
 /** A Swarm service spec; passed back whole, only the fields the driver reads are named. */
@@ -147,7 +163,7 @@ export interface SwarmTask {
     Message?: string
     Err?: string
     Timestamp?: string
-    ContainerStatus?: { ExitCode?: number }
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number }
   }
 }
 
@@ -159,12 +175,19 @@ export interface DockerClient {
   listContainers(options: { all: boolean; filters: string }): Promise<ContainerSummary[]>
   getContainer(id: string): DockerContainer
   createContainer(options: ContainerCreateOptions): Promise<{ id: string }>
-  getImage(name: string): { inspect(): Promise<ImageInspect> }
+  getImage(name: string): {
+    inspect(): Promise<ImageInspect>
+    /** Asks the image's registry, through the engine, for the manifest its tag names. */
+    distribution(): Promise<DistributionInspect>
+  }
   getNetwork(id: string): DockerNetwork
   getService(id: string): DockerService
   listTasks(options: { filters: string }): Promise<SwarmTask[]>
-  /** Resolves when the pull stream ends; rejects with the engine's message when it fails. */
-  pullImage(reference: string): Promise<void>
+  /**
+   * Resolves when the pull stream ends; rejects with the engine's message when it fails.
+   * `auth` goes to the engine as X-Registry-Auth: the engine reads no config.json itself.
+   */
+  pullImage(reference: string, auth?: RegistryAuth): Promise<void>
   /** Builds from a tar context, passing each output line on; rejects with the failed step. */
   buildImage(
     context: NodeJS.ReadableStream,
@@ -214,7 +237,7 @@ export function connectDocker(socketPath: string): DockerClient {
     },
     getService: (id) => docker.getService(id),
     listTasks: (options) => docker.listTasks(options),
-    pullImage: (reference) => pullImage(docker, reference),
+    pullImage: (reference, auth) => pullImage(docker, reference, auth),
     buildImage: (context, options, onLine) => buildImage(docker, context, options, onLine),
   }
 }
@@ -271,8 +294,12 @@ async function buildImage(
   })
 }
 
-async function pullImage(docker: Docker, reference: string): Promise<void> {
-  const stream = await docker.pull(reference)
+async function pullImage(
+  docker: Docker,
+  reference: string,
+  auth: RegistryAuth | undefined,
+): Promise<void> {
+  const stream = await docker.pull(reference, auth === undefined ? {} : { authconfig: auth })
   await new Promise<void>((resolve, reject) => {
     // Pull errors arrive inside the progress stream ({error}), not as an HTTP status.
     docker.modem.followProgress(

@@ -7,6 +7,8 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import type { Service } from '../../model/index.ts'
 import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
+import type { Driver } from '../driver.ts'
+import { GuardedDriver } from '../guarded-driver.ts'
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
 import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
@@ -77,8 +79,9 @@ async function composeReplicas(
   }
 }
 
-function driverFor(engine: PrivateDockerd): DockerDriver {
-  return new DockerDriver({ socketPath: engine.socketPath, settleMs: SETTLE_MS })
+/** Wrapped as the server runs it: a throw of the driver is recorded by GuardedDriver. */
+function driverFor(engine: PrivateDockerd): Driver {
+  return new GuardedDriver(new DockerDriver({ socketPath: engine.socketPath, settleMs: SETTLE_MS }))
 }
 
 const cleanAfter = (t: TestContext, engine: PrivateDockerd): void => {
@@ -289,6 +292,12 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
     status.items.map((item) => item.id),
     [`${project}-web-1`, `${project}-web-2`],
   )
+  // The UI's instances table shows each container's short id and start time.
+  for (const item of status.items) {
+    const container = await inspect(engine, item.id)
+    assert.equal(item.container, container.Id.slice(0, 12))
+    assert.equal(item.startedAt, container.State.StartedAt)
+  }
 })
 
 test('a replica removed by hand is drift naming it, and the next scale converges on the count Deckhand deployed', async (t) => {
@@ -457,7 +466,7 @@ test('a target that matches no container fails naming the selector', async (t) =
 
 test('an unreachable engine fails redeploys and ping with a message naming the socket', async () => {
   const socketPath = join(tmpdir(), 'deckhand-no-such-engine.sock')
-  const driver = new DockerDriver({ socketPath })
+  const driver = new GuardedDriver(new DockerDriver({ socketPath }))
   await assert.rejects(driver.ping(), new RegExp(`unix://${socketPath} cannot be reached`))
   const outcome = await driver.redeploy(
     dockerService({ target: { container: 'web' } }),

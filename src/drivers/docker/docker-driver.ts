@@ -9,8 +9,11 @@ import type {
   DriverOutcome,
   RedeployChange,
   ReplicaStatus,
+  ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
 import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
 import { engineStatus, toFilters } from './docker-client.ts'
 import {
@@ -21,11 +24,12 @@ import {
   containerName,
   nextNumbers,
 } from './compose-scale.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerEngineOptions } from './docker-engine.ts'
 import { DockerEngine } from './docker-engine.ts'
 import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
+import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from './image-digest.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
 import type { Swap } from './replica-swap.ts'
 import {
@@ -48,10 +52,15 @@ import {
 import { replicaDrift } from './replica-drift.ts'
 
 export interface DockerDriverOptions extends DockerEngineOptions {
-  /** Without a HEALTHCHECK, how long a new container must keep running to count. Default 2000. */
+  /**
+   * Without a HEALTHCHECK, how long a new container must keep running to count, for services
+   * whose `deploy.settle` says nothing. Default 2000.
+   */
   settleMs?: number
   /** Where git-backed services are checked out to build, one folder each. Default <tmp>/deckhand-git. */
   gitDir?: string
+  /** Asks registries for the digest a tag names; default one with no credentials. */
+  registry?: RegistryClient
 }
 
 export class DockerDriver implements Driver {
@@ -66,8 +75,10 @@ export class DockerDriver implements Driver {
   readonly #settleMs: number
   readonly #client: DockerClient
   readonly #gitDir: string
+  readonly #registry: RegistryClient
 
   constructor(options: DockerDriverOptions = {}) {
+    this.#registry = options.registry ?? new RegistryClient()
     this.#engine = new DockerEngine(options)
     this.#settleMs = options.settleMs ?? 2000
     this.#client = this.#engine.client
@@ -88,72 +99,98 @@ export class DockerDriver implements Driver {
     asked: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      // A git-backed redeploy builds its commit first, then runs the tag the build made.
-      const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
-      const target = parseDockerTarget(service.target)
-      await recoverInterruptedSwaps(this.#client, target, ctx)
-      const containers = await this.#find(target)
-      // Every image is made present before the first container is touched, so a tag that does
-      // not exist fails the deployment with nothing changed.
-      const references = new Set(
-        containers.map((container) =>
-          imageReference(container.Config.Image ?? container.Image, service.image, change.tag),
-        ),
+    // A git-backed redeploy builds its commit first, then runs the tag the build made.
+    const { change, pull } = await applyGitBuild(this.#client, this.#gitDir, service, asked, ctx)
+    const target = parseDockerTarget(service.target)
+    await recoverInterruptedSwaps(this.#client, target, ctx)
+    const containers = await this.#find(target)
+    // Every image is made present before the first container is touched, so a tag that does
+    // not exist fails the deployment with nothing changed.
+    const unpinned = (container: ContainerInspect): string =>
+      imageReference(
+        withoutDigest(container.Config.Image ?? container.Image),
+        service.image,
+        change.tag,
       )
-      for (const reference of references) {
-        await ensureImage(this.#client, reference, pull, ctx.log)
-      }
-      const swaps: Swap[] = []
-      for (const container of containers) {
-        throwIfCanceled(ctx)
-        try {
-          swaps.push(
-            await swapReplica(
-              this.#client,
-              container,
-              {
-                image: imageReference(
-                  container.Config.Image ?? container.Image,
-                  service.image,
-                  change.tag,
-                ),
-                oldImage: await this.#imageConfig(container.Image),
-                env: change.env,
-                order: service.deploy.order,
-                healthTimeoutMs: service.deploy.healthTimeoutMs,
-                settleMs: this.#settleMs,
-                rollback: service.deploy.rollback,
-              },
-              ctx,
-            ),
-          )
-        } catch (error) {
-          if (service.deploy.rollback) {
-            // Replicas already replaced go back too: the service ends on one version, the old.
-            for (const swap of swaps.reverse()) {
-              await undoSwap(this.#client, swap, ctx)
-            }
+    // The digest was resolved for the first container's image (resolveImage).
+    const resolvedFor = containers[0] ? unpinned(containers[0]) : ''
+    const runs = (container: ContainerInspect): string =>
+      pinnedReference(unpinned(container), change.digest, resolvedFor)
+    const references = new Set(containers.map(runs))
+    for (const reference of references) {
+      await ensureImage(this.#client, reference, pull, ctx.log, this.#engine.credentials)
+    }
+    const swaps: Swap[] = []
+    for (const container of containers) {
+      throwIfCanceled(ctx)
+      try {
+        swaps.push(
+          await swapReplica(
+            this.#client,
+            container,
+            {
+              image: runs(container),
+              oldImage: await this.#imageConfig(container.Image),
+              env: change.env,
+              order: service.deploy.order,
+              healthTimeoutMs: service.deploy.healthTimeoutMs,
+              settleMs: service.deploy.settleMs ?? this.#settleMs,
+              rollback: service.deploy.rollback,
+            },
+            ctx,
+          ),
+        )
+      } catch (error) {
+        if (service.deploy.rollback) {
+          // Replicas already replaced go back too: the service ends on one version, the old.
+          for (const swap of swaps.reverse()) {
+            await undoSwap(this.#client, swap, ctx)
           }
-          throw error
         }
+        throw error
       }
-      for (const swap of swaps) {
-        await finishSwap(this.#client, swap, ctx)
+    }
+    for (const swap of swaps) {
+      await finishSwap(this.#client, swap, ctx)
+    }
+    const deployed = service.replicas ?? 0
+    if (target.kind === 'compose' && deployed > containers.length) {
+      // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
+      ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
+      const current = await this.#find(target)
+      const identity = composeIdentity(current)
+      if (typeof identity !== 'string') {
+        const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
+        return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
       }
-      const deployed = service.replicas ?? 0
-      if (target.kind === 'compose' && deployed > containers.length) {
-        // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
-        ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
-        const current = await this.#find(target)
-        const identity = composeIdentity(current)
-        if (typeof identity !== 'string') {
-          const outcome = await this.#scaleUp(current, identity, deployed, change, service, ctx)
-          return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
-        }
+    }
+    return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
+  }
+
+  async resolveImage(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<ResolvedImage | null> {
+    let reference: string | undefined
+    try {
+      const [first] = await this.#find(parseDockerTarget(service.target))
+      if (!first) {
+        return null
       }
-      return { state: 'succeeded', replicas: containers.length, tag: change.tag ?? null }
-    })
+      reference = imageReference(withoutDigest(first.Config.Image ?? first.Image), service.image, change.tag)
+      if (change.digest) {
+        return { image: reference, digest: change.digest }
+      }
+      return await resolveDigest(this.#client, this.#registry, reference, service.deploy.pull, ctx)
+    } catch (error) {
+      // Only the registry's refusal fails here; a missing container or an engine away is
+      // the redeploy's to report (and retry) inside the guard, as without digests.
+      if (error instanceof DigestRefused) {
+        throw await withCredentialSource(error, this.#engine.credentials, reference ?? '')
+      }
+      return null
+    }
   }
 
   async scale(
@@ -162,33 +199,31 @@ export class DockerDriver implements Driver {
     change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const target = parseDockerTarget(service.target)
-      await recoverInterruptedSwaps(this.#client, target, ctx)
-      const containers = await this.#find(target)
-      const identity = composeIdentity(containers)
-      if (typeof identity === 'string') {
-        throw new DeployFailure(`cannot scale ${describeTarget(target)}: ${identity}`)
+    const target = parseDockerTarget(service.target)
+    await recoverInterruptedSwaps(this.#client, target, ctx)
+    const containers = await this.#find(target)
+    const identity = composeIdentity(containers)
+    if (typeof identity === 'string') {
+      throw new DeployFailure(`cannot scale ${describeTarget(target)}: ${identity}`)
+    }
+    if (replicas < 1) {
+      throw new DeployFailure(
+        `cannot scale ${describeTarget(target)} to ${replicas}: the docker driver clones new replicas from a running one, so it keeps at least one; set scale.min to 1`,
+      )
+    }
+    if (replicas === containers.length) {
+      ctx.log(`${identity.project}/${identity.service} already has ${replicas} replicas`)
+      return { state: 'succeeded', replicas }
+    }
+    if (replicas < containers.length) {
+      for (const container of byComposeNumber(containers).slice(replicas).reverse()) {
+        ctx.log(`removing ${containerName(container)} (number ${composeNumber(container)})`)
+        await stopContainer(this.#client.getContainer(container.Id), container)
+        await this.#client.getContainer(container.Id).remove({ force: true })
       }
-      if (replicas < 1) {
-        throw new DeployFailure(
-          `cannot scale ${describeTarget(target)} to ${replicas}: the docker driver clones new replicas from a running one, so it keeps at least one; set scale.min to 1`,
-        )
-      }
-      if (replicas === containers.length) {
-        ctx.log(`${identity.project}/${identity.service} already has ${replicas} replicas`)
-        return { state: 'succeeded', replicas }
-      }
-      if (replicas < containers.length) {
-        for (const container of byComposeNumber(containers).slice(replicas).reverse()) {
-          ctx.log(`removing ${containerName(container)} (number ${composeNumber(container)})`)
-          await stopContainer(this.#client.getContainer(container.Id), container)
-          await this.#client.getContainer(container.Id).remove({ force: true })
-        }
-        return { state: 'succeeded', replicas }
-      }
-      return this.#scaleUp(containers, identity, replicas, change, service, ctx)
-    })
+      return { state: 'succeeded', replicas }
+    }
+    return this.#scaleUp(containers, identity, replicas, change, service, ctx)
   }
 
   async #scaleUp(
@@ -222,7 +257,7 @@ export class DockerDriver implements Driver {
         )
         const health = await waitHealthy(container, {
           timeoutMs,
-          settleMs: this.#settleMs,
+          settleMs: service.deploy.settleMs ?? this.#settleMs,
           signal: ctx.signal,
         })
         if (!health.healthy) {
@@ -245,6 +280,11 @@ export class DockerDriver implements Driver {
       throw error
     }
     return { state: 'succeeded', replicas }
+  }
+
+  /** A throw of redeploy or scale, for GuardedDriver: our own wording, or the engine's refusal. */
+  describeFailure(error: unknown): string {
+    return this.#engine.failureMessage(error)
   }
 
   async inspect(service: Service): Promise<ServiceStatus> {
@@ -330,16 +370,6 @@ export class DockerDriver implements Driver {
       )?.Config ?? null
     )
   }
-
-  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
-    try {
-      return await work()
-    } catch (error) {
-      const message = this.#engine.failureMessage(error)
-      ctx.log(message)
-      return { state: 'failed', error: message }
-    }
-  }
 }
 
 function throwIfCanceled(ctx: DriverContext): void {
@@ -351,6 +381,7 @@ function throwIfCanceled(ctx: DriverContext): void {
 function replicaStatus(container: ContainerInspect): ReplicaStatus {
   const state = container.State
   const health = state.Health?.Status
+  const ports = publishedPorts(container)
   const status: ReplicaStatus['state'] = state.Restarting
     ? 'restarting'
     : state.Running
@@ -367,5 +398,20 @@ function replicaStatus(container: ContainerInspect): ReplicaStatus {
     state: status,
     detail: `${container.Config.Image ?? container.Image} ${state.Status}${health ? ` (${health})` : ''}`,
     restarts: container.RestartCount,
+    container: container.Id.slice(0, 12),
+    ...(ports ? { port: ports } : {}),
+    ...(health ? { health } : {}),
+    ...(state.Running ? { startedAt: state.StartedAt } : {}),
   }
+}
+
+/** Published ports as `docker ps` shows them: `0.0.0.0:8080->80/tcp`, comma-separated. */
+function publishedPorts(container: ContainerInspect): string {
+  const shown: string[] = []
+  for (const [inside, bindings] of Object.entries(container.NetworkSettings.Ports ?? {})) {
+    for (const binding of bindings ?? []) {
+      shown.push(`${binding.HostIp || '0.0.0.0'}:${binding.HostPort}->${inside}`)
+    }
+  }
+  return shown.join(', ')
 }

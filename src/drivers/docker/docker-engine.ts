@@ -1,14 +1,17 @@
 /** The Docker engine both the docker and swarm drivers talk to: socket, client, ping, failures. */
 import { DeckhandError } from '../../errors.ts'
+import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
 import type { DockerClient } from './docker-client.ts'
 import { connectDocker, engineMessage, isUnreachable, resolveSocketPath } from './docker-client.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 
 export interface DockerEngineOptions {
   /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */
   socketPath?: string
   /** A client to use instead of dockerode on the socket (tests wrap the real one to observe). */
   client?: DockerClient
+  /** Where pulls and Swarm updates find private registries' credentials; none when absent. */
+  credentials?: RegistryCredentials
 }
 
 export class DockerEngine {
@@ -16,8 +19,11 @@ export class DockerEngine {
   readonly client: DockerClient
   /** The engine's socket as `unix://…`, for messages and /readyz. */
   readonly endpoint: string
+  /** Registry credentials for pulls and service updates, when the server configured them. */
+  readonly credentials: RegistryCredentials | undefined
 
   constructor(options: DockerEngineOptions) {
+    this.credentials = options.credentials
     const socketPath = resolveSocketPath(options.socketPath)
     this.endpoint = `unix://${socketPath}`
     this.client = options.client ?? connectDocker(socketPath)

@@ -4,11 +4,17 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import type { PullPolicy, Service } from '../../model/index.ts'
-import type { DriverContext, GitBuild, LogWriter, RedeployChange } from '../driver.ts'
+import {
+  changeWithTag,
+  type DriverContext,
+  type GitBuild,
+  type LogWriter,
+  type RedeployChange,
+} from '../driver.ts'
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
 import { childEnv } from '../child-env.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 
 /** Label on every image built here, so a rebuild of the same commit can be skipped. */
 export const GIT_COMMIT_LABEL = 'dev.deckhand.git-commit'
@@ -127,7 +133,7 @@ export async function applyGitBuild(
     )
   }
   return {
-    change: { ...change, tag: built.tag, env: { ...change.env, DECKHAND_IMAGE_TAG: built.tag } },
+    change: changeWithTag(change, built.tag),
     // The image exists only on this engine: no registry has it, so a pull would fail.
     pull: 'missing',
   }

@@ -9,7 +9,7 @@ import type {
 } from './docker-client.ts'
 import { demuxLogs, engineStatus, isUnreachable } from './docker-client.ts'
 import { containerName } from './compose-scale.ts'
-import { DeployFailure } from './deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import { waitHealthy } from './health-wait.ts'
 import { replacementFor, startFirstConflict } from './recreate.ts'
 import { engineAnswers, transientParts, waitForEngine } from './swap-recovery.ts'

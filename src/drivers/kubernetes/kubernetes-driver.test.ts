@@ -11,6 +11,7 @@ import type { RedeployChange } from '../driver.ts'
 import { KubeApiStandIn, type WorkloadSeed } from '../../../test/support/kube-api-stand-in.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import { makeContext, makeService } from '../driver-contract.ts'
+import { GuardedDriver } from '../guarded-driver.ts'
 import { KubernetesDriver } from './kubernetes-driver.ts'
 
 const standIn = await KubeApiStandIn.start()
@@ -25,7 +26,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const driver = new KubernetesDriver({ kubeconfigPath, pollMs: 20 })
+// Wrapped as the server runs it: a throw of the driver is recorded by GuardedDriver.
+const driver = new GuardedDriver(new KubernetesDriver({ kubeconfigPath, pollMs: 20 }))
 const noChange = { tag: undefined, env: {} }
 let serial = 0
 

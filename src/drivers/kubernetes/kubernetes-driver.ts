@@ -1,5 +1,6 @@
 /** The kubernetes driver: restarts, re-tags and scales Deployments and StatefulSets, then follows them. */
 import { DeckhandError } from '../../errors.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { Service } from '../../model/index.ts'
 import type {
   Driver,
@@ -28,7 +29,6 @@ export interface KubernetesDriverOptions {
 }
 
 /** A failure whose message is already the outcome's error. */
-class DeployFailure extends Error {}
 
 export class KubernetesDriver implements Driver {
   readonly name = 'kubernetes' as const
@@ -52,7 +52,7 @@ export class KubernetesDriver implements Driver {
   }
 
   async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
-    return this.#outcome(service, ctx, async (client, target) => {
+    return this.#withClient(service, async (client, target) => {
       const workloads = await this.#resolve(client, target)
       // One timestamp for every match, so a selector's workloads carry the same restart marker.
       const restartedAt = new Date().toISOString()
@@ -88,7 +88,7 @@ export class KubernetesDriver implements Driver {
   }
 
   async scale(service: Service, replicas: number, _change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
-    return this.#outcome(service, ctx, async (client, target) => {
+    return this.#withClient(service, async (client, target) => {
       const workloads = await this.#resolve(client, target)
       if (workloads.length > 1) {
         const names = workloads.map((w) => w.metadata.name).join(', ')
@@ -143,6 +143,8 @@ export class KubernetesDriver implements Driver {
             state: isReady ? 'running' : problem?.includes('CrashLoopBackOff') ? 'restarting' : 'starting',
             detail: problem ?? pod.status?.phase ?? 'Unknown',
             restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
+            // The pod's readiness is its health as the kubelet's probes see it.
+            health: isReady ? 'ready' : 'not ready',
           }
         }),
       }
@@ -265,20 +267,27 @@ export class KubernetesDriver implements Driver {
     return `${said.join('; ')}; the rollback has not finished: ${stuck.map((r) => r.message).join('; ')}${hint}`
   }
 
-  async #outcome(service: Service, ctx: DriverContext, work: (client: KubernetesClient, target: KubernetesTarget) => Promise<DriverOutcome>): Promise<DriverOutcome> {
-    let client: KubernetesClient | undefined
+  /**
+   * Runs `work` with the client of the target's context. A raw API error is worded here, where
+   * the server is known, and thrown on as a DeployFailure for GuardedDriver to record.
+   */
+  async #withClient(
+    service: Service,
+    work: (client: KubernetesClient, target: KubernetesTarget) => Promise<DriverOutcome>,
+  ): Promise<DriverOutcome> {
+    const target = parseKubernetesTarget(service.target)
+    const client = this.#client(target.context)
     try {
-      const target = parseKubernetesTarget(service.target)
-      client = this.#client(target.context)
       return await work(client, target)
     } catch (error) {
+      if (error instanceof DeployFailure || error instanceof DeckhandError) {
+        throw error
+      }
+      const status = apiStatus(error) ?? 'no status'
       const message =
-        error instanceof DeployFailure || error instanceof DeckhandError
-          ? error.message
-          : (client && this.#unreachable(client, error)?.message) ??
-            `the Kubernetes API server at ${client?.server ?? '?'} refused a request (${apiStatus(error) ?? 'no status'}): ${apiMessage(error)}`
-      ctx.log(message)
-      return { state: 'failed', error: message }
+        this.#unreachable(client, error)?.message ??
+        `the Kubernetes API server at ${client.server} refused a request (${status}): ${apiMessage(error)}`
+      throw new DeployFailure(message, { cause: error })
     }
   }
 

@@ -1,5 +1,6 @@
 /** The kubernetes driver's target: a Deployment or StatefulSet by name or label selector. */
 import { DeckhandError } from '../../errors.ts'
+import { isSameRepository } from '../../model/image-reference.ts'
 import type { Container, LabelSelector } from './kubernetes-client.ts'
 
 // Declared here, not in kubernetes-client.ts: checking a target (config validate, the API)
@@ -93,26 +94,13 @@ export function selectorString(selector: LabelSelector): string {
   return parts.join(',')
 }
 
-/** `registry:5000/acme/web:2@sha256:…` → `registry:5000/acme/web` (the port is not a tag). */
-export function repositoryOf(image: string): string {
-  const withoutDigest = image.split('@')[0] ?? image
-  const lastColon = withoutDigest.lastIndexOf(':')
-  return lastColon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, lastColon) : withoutDigest
-}
-
-/** Docker Hub's implicit prefixes dropped, so `nginx` and `docker.io/library/nginx` compare equal. */
-function canonicalRepository(repository: string): string {
-  return repository.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '')
-}
-
 /**
  * The container a tag or environment change applies to: the one running the service's image
  * repository, else the only one; throws a message naming the choices when it cannot tell.
  */
 export function chooseContainer(containers: Container[], image: string | null, workload: string): Container {
   if (image !== null) {
-    const wanted = canonicalRepository(repositoryOf(image))
-    const matching = containers.filter((c) => canonicalRepository(repositoryOf(c.image ?? '')) === wanted)
+    const matching = containers.filter((c) => isSameRepository(c.image ?? '', image))
     if (matching.length === 1) {
       return matching[0]!
     }
@@ -126,13 +114,4 @@ export function chooseContainer(containers: Container[], image: string | null, w
     `${workload} has ${containers.length} containers and none runs the service's image ${image ?? '(the service sets no image)'}; ` +
       `set the service's image to the repository of one of: ${choices}`,
   )
-}
-
-/** The new image of a container: its repository (or the service's) with `tag`; digests dropped. */
-export function imageWithTag(current: string, serviceImage: string | null, tag: string): string {
-  const own = repositoryOf(current)
-  const repository = serviceImage === null || canonicalRepository(repositoryOf(serviceImage)) === canonicalRepository(own)
-    ? own
-    : repositoryOf(serviceImage)
-  return `${repository}:${tag}`
 }

@@ -2,7 +2,8 @@
 import type { RedeployChange } from '../driver.ts'
 import type { Service } from '../../model/index.ts'
 import type { EnvVar, PodTemplate, Workload } from './kubernetes-client.ts'
-import { chooseContainer, imageWithTag } from './kubernetes-target.ts'
+import { withTag } from '../../model/image-reference.ts'
+import { chooseContainer } from './kubernetes-target.ts'
 
 /** The pod template annotation whose change makes the controller replace every pod. */
 export const RESTARTED_AT = 'deckhand.dev/restartedAt'
@@ -38,7 +39,7 @@ export function planRedeploy(
     const container = chooseContainer(template.spec?.containers ?? [], service.image, label)
     const patched: Record<string, unknown> = { name: container.name }
     if (change.tag !== undefined) {
-      patched.image = imageWithTag(container.image ?? '', service.image, change.tag)
+      patched.image = withTag(container.image ?? '', service.image, change.tag)
       changes.push(`container ${container.name} image ${container.image} → ${String(patched.image)}`)
     }
     if (names.length > 0) {

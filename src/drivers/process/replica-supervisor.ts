@@ -253,7 +253,15 @@ export class ServiceSupervisor {
         const port = replica.port === undefined ? '' : `, port ${replica.port}`
         const up = Math.round((Date.now() - replica.startedAtMs) / 1000)
         const detail = `pid ${replica.pid}${port}, up ${up}s${history}`
-        return { id, state: 'running', detail, restarts: slot.restarts }
+        return {
+          id,
+          state: 'running',
+          detail,
+          restarts: slot.restarts,
+          pid: replica.pid,
+          ...(replica.port === undefined ? {} : { port: String(replica.port) }),
+          startedAt: new Date(replica.startedAtMs).toISOString(),
+        }
       }
       if (slot.timer !== undefined && slot.nextRestartAt !== undefined) {
         const crashed = slot.consecutiveCrashes >= this.#options.crashedAfter

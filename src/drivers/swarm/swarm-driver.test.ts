@@ -1,5 +1,8 @@
 /** The swarm driver against a private single-node Swarm: updates, scaling, Swarm's own rollback. */
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import type { Service } from '../../model/index.ts'
@@ -7,9 +10,16 @@ import { makeContext, makeService, runDriverContract } from '../driver-contract.
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
 import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { startRegistry } from '../../../test/support/registry.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
+import { RegistryCredentials } from '../../registry/registry-credentials.ts'
 import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
+import { GuardedDriver } from '../guarded-driver.ts'
 import { SwarmDriver } from './swarm-driver.ts'
+
+/** The driver as the server runs it: a throw of the driver is recorded by GuardedDriver. */
+const guarded = (engine: PrivateDockerd) =>
+  new GuardedDriver(new SwarmDriver({ socketPath: engine.socketPath }))
 
 const handle = await privateDockerd({ swarm: true })
 const IMAGES: Record<string, string> = {
@@ -128,7 +138,7 @@ test('a Swarm redeploy to a new tag and env converges and is reported', async (t
   const name = await createService(engine, 2)
   const { ctx, lines } = makeContext()
 
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: '2', env: { DECKHAND_DEPLOYMENT_ID: ctx.deploymentId } },
     ctx,
@@ -162,7 +172,7 @@ test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', a
   cleanAfter(t, engine)
   const name = await createService(engine, 1)
   const [before] = await runningContainers(engine, name)
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: undefined, env: {} },
     makeContext().ctx,
@@ -178,7 +188,7 @@ test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) =
   if (!engine) return
   cleanAfter(t, engine)
   const name = await createService(engine, 2)
-  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  const driver = guarded(engine)
   const service = swarmService(name)
   for (const replicas of [3, 1]) {
     const { ctx, lines } = makeContext()
@@ -200,7 +210,7 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
   const name = await createService(engine, 1)
   const { ctx, lines } = makeContext()
 
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
     { tag: 'bad', env: {} },
     ctx,
@@ -227,28 +237,74 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
   )
 })
 
-test('a Swarm update that pauses on failure is reported with Swarm message', async (t) => {
+test('a Swarm update that pauses on failure is rolled back to the previous spec, with Swarm message', async (t) => {
   const engine = handle.use(t)
   if (!engine) return
   cleanAfter(t, engine)
-  const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
+  const name = await createService(engine, 2, ['--update-failure-action', 'pause'])
   const { ctx, lines } = makeContext()
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+  const outcome = await guarded(engine).redeploy(
     swarmService(name),
-    { tag: 'bad', env: {} },
+    { tag: 'bad', env: { GREETING: 'tried' } },
     ctx,
   )
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   assert.match(
     outcome.state === 'failed' ? outcome.error : '',
-    /^the update was paused by Swarm: update paused due to failure/,
+    /^the update was paused by Swarm: update paused due to failure.*; Deckhand rolled it back to the previous spec \(deploy\.rollback\)$/s,
   )
+  const current = await serviceInspect(engine, name)
+  assert.equal(current.Spec.TaskTemplate?.ContainerSpec?.Image, 'dh-app:1')
+  assert.equal(current.Spec.Mode?.Replicated?.Replicas, 2)
+  const running = await waitFor(
+    async () => {
+      const tasks = await runningContainers(engine, name)
+      return tasks.length === 2 && tasks.every((c) => c.Config.Image === 'dh-app:1') ? tasks : undefined
+    },
+    { timeoutMs: 30_000, what: 'two dh-app:1 tasks running after the rollback' },
+  )
+  assert.deepEqual(running.map((c) => envOf(c.Config.Env).GREETING), ['hello', 'hello'])
+})
+
+test('with deploy.rollback off, a paused Swarm update is left paused for the operator', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
+  const service = swarmService(name)
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).redeploy(
+    { ...service, deploy: { ...service.deploy, rollback: false } },
+    { tag: 'bad', env: {} },
+    makeContext().ctx,
+  )
+  assert.match(outcome.state === 'failed' ? outcome.error : '', /^the update was paused by Swarm: /)
+  assert.doesNotMatch(outcome.state === 'failed' ? outcome.error : '', /rolled it back/)
+  assert.equal((await serviceInspect(engine, name)).UpdateStatus?.State, 'paused')
+})
+
+test('a Swarm service scaled by hand reports drift, and the next redeploy converges on the count Deckhand deployed', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const name = await createService(engine, 2)
+  const service = { ...swarmService(name), replicas: 2 }
+  const driver = new SwarmDriver({ socketPath: engine.socketPath })
+  assert.equal((await driver.inspect(service)).drift, undefined, 'no drift while it matches')
+  await engine.docker(['service', 'scale', '--detach', `${name}=1`])
+  const drifted = await waitFor(async () => {
+    const status = await driver.inspect(service)
+    return status.replicas === 1 ? status : undefined
+  }, { timeoutMs: 30_000, what: 'one task after the hand scale' })
+  assert.deepEqual(drifted.drift, ['the Swarm service asks for 1 replicas; Deckhand deployed 2'])
+  const redeployed = await driver.redeploy(service, { tag: undefined, env: {} }, makeContext().ctx)
+  assert.deepEqual(redeployed, { state: 'succeeded', replicas: 2, tag: null })
+  assert.equal((await serviceInspect(engine, name)).Spec.Mode?.Replicated?.Replicas, 2)
 })
 
 test('a Swarm target that names no service fails naming it', async (t) => {
   const engine = handle.use(t)
   if (!engine) return
-  const outcome = await new SwarmDriver({ socketPath: engine.socketPath }).scale(
+  const outcome = await guarded(engine).scale(
     swarmService('no-such-svc'),
     2,
     { tag: undefined, env: {} },
@@ -289,3 +345,31 @@ if (handle.engine) {
 } else {
   test('swarm driver contract', { skip: `docker unavailable: ${handle.skipReason}` }, () => {})
 }
+
+test('a Swarm redeploy to a private image sends the registry credentials, so the tasks pull it', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) return
+  cleanAfter(t, engine)
+  const registry = await startRegistry(t, { engine, secure: true })
+  if (!registry) return
+  const image = `${registry.host}/acme/swarm`
+  await registry.push(engine, 'dh-app:2', 'acme/swarm', '2')
+  // Only the registry has it now: the task must pull it, with the credentials of the update.
+  await engine.docker(['rmi', `${image}:2`])
+  const name = await createService(engine, 1)
+  const dir = await mkdtemp(join(tmpdir(), 'dh-swarm-auth-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const credentials = new RegistryCredentials(await registry.writeDockerConfig(dir))
+  const { ctx, lines } = makeContext()
+
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath, credentials }).redeploy(
+    makeService({ name, driver: 'swarm', target: { service: name }, image }),
+    { tag: '2', env: {} },
+    ctx,
+  )
+
+  assert.deepEqual(outcome, { state: 'succeeded', replicas: 1, tag: '2' }, lines.join('\n'))
+  const running = await runningContainers(engine, name)
+  assert.match(running[0]?.Config.Image ?? '', new RegExp(`^${image}:2`))
+  assert.equal(lines.join('\n').includes(registry.credentials!.password), false)
+})

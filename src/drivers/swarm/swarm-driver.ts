@@ -6,24 +6,35 @@ import type {
   DriverContext,
   DriverOutcome,
   RedeployChange,
+  ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
 import type {
   DockerClient,
   SwarmServiceInspect,
   SwarmServiceSpec,
 } from '../docker/docker-client.ts'
 import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.ts'
-import { DeployFailure } from '../docker/deploy-failure.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerEngineOptions } from '../docker/docker-engine.ts'
 import { DockerEngine } from '../docker/docker-engine.ts'
+import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from '../docker/image-digest.ts'
 import { imageReference } from '../docker/image-pull.ts'
 import { mergeEnv } from '../docker/recreate.ts'
+import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
+/** How followUpdate begins the error of an update Swarm paused. */
+const PAUSED = 'the update was paused by Swarm'
+
 /** A Swarm manager is a Docker engine: its socket, or a client to use instead of dockerode. */
-export type SwarmDriverOptions = DockerEngineOptions
+export interface SwarmDriverOptions extends DockerEngineOptions {
+  /** Asks registries for the digest a tag names; default one with no credentials. */
+  registry?: RegistryClient
+}
 
 export class SwarmDriver implements Driver {
   readonly name = 'swarm' as const
@@ -36,8 +47,10 @@ export class SwarmDriver implements Driver {
   })
   readonly #engine: DockerEngine
   readonly #client: DockerClient
+  readonly #registry: RegistryClient
 
   constructor(options: SwarmDriverOptions = {}) {
+    this.#registry = options.registry ?? new RegistryClient()
     this.#engine = new DockerEngine(options)
     this.#client = this.#engine.client
   }
@@ -56,39 +69,86 @@ export class SwarmDriver implements Driver {
     change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const { service: name } = parseSwarmTarget(service.target)
-      const current = await this.#inspect(name)
-      const watcher = new TaskWatcher(this.#client, name, ctx)
-      await watcher.poll()
-      await this.#update(
-        name,
-        current,
-        (spec) => {
-          const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
-          if (change.tag !== undefined) {
-            container.Image = imageReference(container.Image ?? '', service.image, change.tag)
-          }
-          if (Object.keys(change.env).length > 0) {
-            container.Env = mergeEnv(container.Env ?? [], change.env)
-          }
-          // ForceUpdate makes Swarm replace every task even when nothing else changed.
-          spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+    const { service: name } = parseSwarmTarget(service.target)
+    const current = await this.#inspect(name)
+    const watcher = new TaskWatcher(this.#client, name, ctx)
+    await watcher.poll()
+    await this.#update(
+      name,
+      current,
+      (spec) => {
+        const container = ((spec.TaskTemplate ??= {}).ContainerSpec ??= {})
+        // Pinned like `docker service update --image` pins: every node runs the same manifest.
+        const unpinned = imageReference(
+          withoutDigest(container.Image ?? ''),
+          service.image,
+          change.tag,
+        )
+        if (change.tag !== undefined || change.digest !== undefined) {
+          container.Image = pinnedReference(unpinned, change.digest, unpinned)
+        }
+        if (Object.keys(change.env).length > 0) {
+          container.Env = mergeEnv(container.Env ?? [], change.env)
+        }
+        // A count changed by hand (docker service scale) is drift: the redeploy converges.
+        const replicated = spec.Mode?.Replicated
+        if (replicated && service.replicas !== null && replicated.Replicas !== service.replicas) {
           ctx.log(
-            `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
+            `Swarm service ${name} asks for ${replicated.Replicas ?? 0} replicas; setting the ${service.replicas} Deckhand deployed`,
           )
-        },
-        ctx,
-      )
-      const outcome = await followUpdate(
-        this.#client,
-        current.ID,
-        current.UpdateStatus?.StartedAt,
-        watcher,
-        ctx,
-      )
-      return outcome.state === 'succeeded' ? { ...outcome, tag: change.tag ?? null } : outcome
-    })
+          replicated.Replicas = service.replicas
+        }
+        // ForceUpdate makes Swarm replace every task even when nothing else changed.
+        spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+        ctx.log(
+          `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
+        )
+      },
+      ctx,
+    )
+    const outcome = await followUpdate(
+      this.#client,
+      current.ID,
+      current.UpdateStatus?.StartedAt,
+      watcher,
+      ctx,
+    )
+    if (outcome.state === 'succeeded') {
+      return { ...outcome, tag: change.tag ?? null }
+    }
+    // Swarm's default failure action is pause: the service keeps the failed spec, its
+    // replaced tasks stay broken. deploy.rollback promises the old spec back, so ask for it.
+    if (outcome.error.startsWith(PAUSED) && service.deploy.rollback && !ctx.signal.aborted) {
+      return this.#rollBack(name, outcome.error, watcher, ctx)
+    }
+    return logged(outcome, ctx)
+  }
+
+  async resolveImage(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<ResolvedImage | null> {
+    let reference: string | undefined
+    try {
+      const current = await this.#inspect(parseSwarmTarget(service.target).service)
+      const image = current.Spec.TaskTemplate?.ContainerSpec?.Image
+      if (!image) {
+        return null
+      }
+      reference = imageReference(withoutDigest(image), service.image, change.tag)
+      if (change.digest) {
+        return { image: reference, digest: change.digest }
+      }
+      // The manager's copy stands for the nodes' when deploy.pull keeps to the engine.
+      return await resolveDigest(this.#client, this.#registry, reference, service.deploy.pull, ctx)
+    } catch (error) {
+      // As in the docker driver: only the registry's refusal fails before the update.
+      if (error instanceof DigestRefused) {
+        throw await withCredentialSource(error, this.#engine.credentials, reference ?? '')
+      }
+      return null
+    }
   }
 
   async scale(
@@ -97,35 +157,38 @@ export class SwarmDriver implements Driver {
     _change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    return this.#outcome(ctx, async () => {
-      const { service: name } = parseSwarmTarget(service.target)
-      const current = await this.#inspect(name)
-      if (!current.Spec.Mode?.Replicated) {
-        throw new DeployFailure(
-          `Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`,
-        )
-      }
-      const watcher = new TaskWatcher(this.#client, name, ctx)
-      await watcher.poll()
-      if (current.Spec.Mode.Replicated.Replicas !== replicas) {
-        await this.#update(
-          name,
-          current,
-          (spec) => {
-            spec.Mode = { Replicated: { Replicas: replicas } }
-            ctx.log(
-              `scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`,
-            )
-          },
-          ctx,
-        )
-      }
-      const timeoutMs = Math.max(
-        1000,
-        Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+    const { service: name } = parseSwarmTarget(service.target)
+    const current = await this.#inspect(name)
+    if (!current.Spec.Mode?.Replicated) {
+      throw new DeployFailure(
+        `Swarm service ${name} runs in global mode, one task per node; it cannot be scaled`,
       )
-      return followScale(replicas, timeoutMs, watcher, ctx)
-    })
+    }
+    const watcher = new TaskWatcher(this.#client, name, ctx)
+    await watcher.poll()
+    if (current.Spec.Mode.Replicated.Replicas !== replicas) {
+      await this.#update(
+        name,
+        current,
+        (spec) => {
+          spec.Mode = { Replicated: { Replicas: replicas } }
+          ctx.log(
+            `scaling Swarm service ${name} from ${current.Spec.Mode?.Replicated?.Replicas ?? 0} to ${replicas} replicas`,
+          )
+        },
+        ctx,
+      )
+    }
+    const timeoutMs = Math.max(
+      1000,
+      Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+    )
+    return logged(await followScale(replicas, timeoutMs, watcher, ctx), ctx)
+  }
+
+  /** A throw of redeploy or scale, for GuardedDriver: our own wording, or the engine's refusal. */
+  describeFailure(error: unknown): string {
+    return this.#engine.failureMessage(error)
   }
 
   async inspect(service: Service): Promise<ServiceStatus> {
@@ -145,10 +208,12 @@ export class SwarmDriver implements Driver {
     const wanted = tasks.filter((task) => task.DesiredState === 'running')
     const running = runningTasks(tasks).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
+    const drift = swarmDrift(service, current)
     return {
       replicas: running,
       ready: running,
       desired,
+      ...(drift.length > 0 ? { drift } : {}),
       image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
       healthy: running === desired,
       items: wanted.map((task) => ({
@@ -160,6 +225,13 @@ export class SwarmDriver implements Driver {
               ? 'crashed'
               : 'starting',
         detail: task.Status.Err ?? task.Status.Message ?? task.Status.State,
+        ...(task.Status.ContainerStatus?.ContainerID
+          ? { container: task.Status.ContainerStatus.ContainerID.slice(0, 12) }
+          : {}),
+        // A task's status timestamp is when it reached its state: for a running one, its start.
+        ...(task.Status.State === 'running' && task.Status.Timestamp
+          ? { startedAt: task.Status.Timestamp }
+          : {}),
       })),
     }
   }
@@ -192,6 +264,35 @@ export class SwarmDriver implements Driver {
     }
   }
 
+  /** `docker service rollback`: back to the spec before the paused update, followed to its end. */
+  async #rollBack(
+    name: string,
+    pausedError: string,
+    watcher: TaskWatcher,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
+    ctx.log(`rolling Swarm service ${name} back to its previous spec (deploy.rollback)`)
+    const paused = await this.#inspect(name)
+    await this.#client.getService(paused.ID).update({
+      _query: { version: paused.Version.Index, rollback: 'previous' },
+      _body: paused.Spec,
+    })
+    const rolled = await followUpdate(
+      this.#client,
+      paused.ID,
+      paused.UpdateStatus?.StartedAt,
+      watcher,
+      ctx,
+    )
+    const restored = rolled.state === 'failed' && rolled.error.startsWith('the update was rolled back')
+    return {
+      state: 'failed',
+      error: restored
+        ? `${pausedError}; Deckhand rolled it back to the previous spec (deploy.rollback)`
+        : `${pausedError}; the rollback Deckhand asked for did not end well: ${rolled.state === 'failed' ? rolled.error : 'it completed as an update'}`,
+    }
+  }
+
   /** Applies `edit` to a copy of the spec at the current version; retries once on a race. */
   async #update(
     name: string,
@@ -203,10 +304,14 @@ export class SwarmDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       const spec = structuredClone(base.Spec)
       edit(spec)
+      // `--with-registry-auth`: the manager hands the credentials to the workers that pull.
+      const authconfig = await this.#registryAuth(spec)
       try {
-        await this.#client
-          .getService(base.ID)
-          .update({ _query: { version: base.Version.Index }, _body: spec })
+        await this.#client.getService(base.ID).update({
+          _query: { version: base.Version.Index },
+          _body: spec,
+          ...(authconfig === undefined ? {} : { authconfig }),
+        })
         return
       } catch (error) {
         // "update out of sequence": someone changed the service since we read its version.
@@ -219,17 +324,44 @@ export class SwarmDriver implements Driver {
     }
   }
 
-  async #outcome(ctx: DriverContext, work: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+  /** The credentials for the spec's image, or undefined; DeployFailure when they cannot be read. */
+  async #registryAuth(spec: SwarmServiceSpec): Promise<RegistryAuth | undefined> {
+    const image = spec.TaskTemplate?.ContainerSpec?.Image
+    if (this.#engine.credentials === undefined || !image) {
+      return undefined
+    }
     try {
-      const outcome = await work()
-      if (outcome.state === 'failed') {
-        ctx.log(outcome.error)
-      }
-      return outcome
+      return (await this.#engine.credentials.forImage(image)).auth
     } catch (error) {
-      const message = this.#engine.failureMessage(error)
-      ctx.log(message)
-      return { state: 'failed', error: message }
+      throw new DeployFailure(
+        `Swarm service not updated, nothing was changed: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   }
+}
+
+/** What Swarm said of a failed update goes to the log whole; the guard's summary has one line. */
+function logged(outcome: DriverOutcome, ctx: DriverContext): DriverOutcome {
+  if (outcome.state === 'failed') {
+    ctx.log(outcome.error)
+  }
+  return outcome
+}
+
+/**
+ * What differs between the Swarm service's spec and what Deckhand last deployed: a replica count
+ * or an image tag changed by hand (`docker service scale`, `docker service update --image`).
+ */
+function swarmDrift(service: Service, current: SwarmServiceInspect): string[] {
+  const drift: string[] = []
+  const replicas = current.Spec.Mode?.Replicated?.Replicas
+  if (service.replicas !== null && replicas !== undefined && replicas !== service.replicas) {
+    drift.push(`the Swarm service asks for ${replicas} replicas; Deckhand deployed ${service.replicas}`)
+  }
+  const image = current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0]
+  if (service.tag !== null && image !== undefined && !image.endsWith(`:${service.tag}`)) {
+    drift.push(`the Swarm service runs ${image}; Deckhand deployed tag ${service.tag}`)
+  }
+  return drift
 }

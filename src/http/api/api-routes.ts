@@ -6,6 +6,7 @@ import { hashToken } from '../../triggers/token.ts'
 import type { ApiOptions } from './api-context.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
+import { driverRoutes } from './drivers.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
@@ -34,7 +35,12 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
       if (retryAfter !== undefined) {
         throw refuse(reply, retryAfter)
       }
-      throw new DeckhandError('DH_ERR_AUTH_INVALID', 'the admin token is not valid; create one with `deckhand token create` or check DECKHAND_TOKEN')
+      throw new DeckhandError(
+        'DH_ERR_AUTH_INVALID',
+        'the admin token is not valid; check DECKHAND_TOKEN. The first token is the one the ' +
+          'server printed on its first start, or its DECKHAND_ADMIN_TOKEN; ' +
+          '`deckhand token create` makes more',
+      )
     }
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
@@ -42,7 +48,8 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   // Only the dependencies go down: Fastify would also apply this context's prefix again.
   const deps: ApiOptions = { admin: options.admin, store: options.store, events: options.events, worker: options.worker }
-  for (const routes of [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]) {
+  const all = [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]
+  for (const routes of [...all, driverRoutes]) {
     await app.register(routes, deps)
   }
 }

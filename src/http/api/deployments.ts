@@ -1,12 +1,36 @@
 /** /api/v1/deployments: history, one deployment, its log (live as Server-Sent Events) and cancel. */
 import type { FastifyInstance } from 'fastify'
 import { DEPLOYMENT_STATES, FINAL_STATES, type Deployment, type DeploymentState, type PageRequest } from '../../model/index.ts'
+import type { Store } from '../../store/store.ts'
 import { found, idParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
 
 const LOG_PAGE = 1000
 const FOLLOW_POLL_MS = 500
 /** Longest silence on a followed log; halved when the socket's idle timeout is shorter. */
 const HEARTBEAT_MS = 15_000
+
+/**
+ * The answer of GET /deployments/{id} as OpenAPI describes it: the fields are deploymentView's;
+ * `tried` is named because it is new in 0002, the rest pass through as they are.
+ */
+const deploymentResponse = {
+  description: 'the deployment',
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    tried: {
+      description:
+        'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        target: { type: 'object', additionalProperties: true, description: "the service's target as the row showed it" },
+        image: { type: ['string', 'null'], description: "the service's image as the row showed it" },
+        tag: { type: 'string', description: 'the image tag the deployment asked for' },
+      },
+    },
+  },
+} as const
 
 export function deploymentView(d: Deployment): Record<string, unknown> {
   return {
@@ -21,6 +45,39 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
     error: d.error,
+    image: d.image,
+    digest: d.digest,
+    tried: d.tried ?? null,
+  }
+}
+
+/** How many of a trigger's latest calls are searched for the one that queued a deployment. */
+const CAUSE_CALLS = 200
+
+/**
+ * Why a deployment exists: its trigger's name and owner, the commit the call named, and the
+ * first call that queued it (sender, caller address, time), found among the trigger's latest
+ * calls; null fields when it was manual or the call has been pruned.
+ */
+async function deploymentCause(store: Store, d: Deployment): Promise<Record<string, unknown>> {
+  const trigger = d.triggerId === null ? undefined : await store.getTrigger(d.triggerId)
+  const calls =
+    d.triggerId === null
+      ? []
+      : (await store.listCalls({ trigger: d.triggerId }, { limit: CAUSE_CALLS })).items
+  // Newest first: the last match is the call that queued it, later ones were coalesced into it.
+  const call = calls.filter((c) => c.deploymentIds.includes(d.id)).at(-1)
+  return {
+    trigger: trigger?.name ?? d.input.triggerName,
+    service: trigger?.service ?? null,
+    stack: trigger?.stack ?? null,
+    sender: call?.sender ?? null,
+    remoteAddress: call?.remoteAddress ?? null,
+    receivedAt: call?.receivedAt ?? null,
+    callId: call?.id ?? null,
+    commit: d.input.gitCommit,
+    branch: d.input.gitBranch,
+    repository: d.input.gitRepository ?? null,
   }
 }
 
@@ -42,9 +99,11 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
     },
   )
 
-  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams } }, async (request) =>
-    deploymentView(found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)),
-  )
+  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams, response: { 200: deploymentResponse } } }, async (request) => {
+    const id = request.params.id
+    const deployment = found(await store.getDeployment(id), `deployment ${id}`)
+    return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
+  })
 
   app.post<{ Params: { id: string } }>('/deployments/:id/cancel', { schema: { params: idParams } }, async (request) => {
     const before = found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)

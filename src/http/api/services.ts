@@ -1,11 +1,20 @@
 /** /api/v1/services: create, list, show (with what runs now), change and delete services. */
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify'
 import { manualDeploymentSchema } from '../../admin/manual-deployment.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { serviceSpecSchema, serviceView } from '../../specs/service-spec.ts'
-import type { AcceptResult } from '../../store/store.ts'
-import { acceptedAnswer } from '../../triggers/accept-call.ts'
+import type { AcceptResult } from '../../model/call-accept.ts'
+import { acceptedAnswer } from '../../calls/accept-call.ts'
 import { found, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+
+const SHOW_DESCRIPTION = [
+  'The service as stored, and `status`: what its driver sees running now.',
+  '`status` has `replicas`, `ready` and `desired` (null when the driver cannot see the runtime),',
+  '`image`, `healthy`, `detail`, `drift` (sentences), `error` (the runtime could not be asked),',
+  'and `items`, one per instance: `id`, `state` (starting, running, restarting, crashed, stopped),',
+  '`detail`, `restarts`, and where the driver knows them `pid` (process), `container`',
+  '(docker, swarm: the short id), `port`, `health` (the runtime\'s own check) and `startedAt`.',
+].join(' ')
 
 export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
   app.get<{ Querystring: PageRequest }>(
@@ -22,7 +31,9 @@ export async function serviceRoutes(app: FastifyInstance, { admin, store }: ApiO
     return reply.status(201).send(serviceView(service))
   })
 
-  app.get<{ Params: { name: string } }>('/services/:name', { schema: { params: nameParams } }, async (request) => {
+  // FastifySchema has no `description`, but the OpenAPI document shows it.
+  const showSchema = { params: nameParams, description: SHOW_DESCRIPTION } as FastifySchema
+  app.get<{ Params: { name: string } }>('/services/:name', { schema: showSchema }, async (request) => {
     const service = found(await store.getService(request.params.name), `service ${request.params.name}`)
     return { ...serviceView(service), status: await admin.inspect(service) }
   })

@@ -1,23 +1,49 @@
 /**
- * A trigger call from its parsed request to its answer: accept it, and with `?wait=` hold the
- * answer until its deployments end. Shared by the Fastify route and the fast path, so both
- * answer alike.
+ * A trigger call from its parsed request to its answer: shed it when the intake is at its
+ * bound, else accept it, and with `?wait=` hold the answer until its deployments end. Shared by
+ * the Fastify route and the fast path, so both answer alike.
  */
 import type { Socket } from 'node:net'
 import type { EventBus } from '../../events.ts'
 import { awaitDeployments } from '../../queue/await-deployments.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallAnswer, CallRequest } from '../../triggers/accept-call.ts'
-import { waitOf } from '../../triggers/call-parameters.ts'
+import type { CallAcceptor, CallAnswer, CallRequest } from '../../calls/accept-call.ts'
+import { waitOf } from '../../calls/call-parameters.ts'
+import { type IntakeLimit, RETRY_AFTER_SECONDS } from './intake-limit.ts'
 
 export interface HookCallDeps {
   store: Store
   events: EventBus
   acceptor: CallAcceptor
+  intake: IntakeLimit
+}
+
+/** The answer to a call over the intake's bound: nothing of it was recorded or queued. */
+export function shed(limit: number): CallAnswer {
+  return {
+    status: 503,
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    body: {
+      error:
+        `Deckhand is at its bound of ${limit} calls in flight; this call was not recorded and` +
+        ` queued nothing. Retry after ${RETRY_AFTER_SECONDS} s`,
+      code: 'DH_ERR_HOOK_OVERLOADED',
+    },
+  }
 }
 
 export async function answerHookCall(request: CallRequest, socket: Socket, deps: HookCallDeps): Promise<CallAnswer> {
-  const answer = await deps.acceptor.accept(request)
+  if (!deps.intake.tryEnter()) {
+    deps.events.emit('call:shed', {})
+    return shed(deps.intake.limit)
+  }
+  // Only accepting counts against the bound: a ?wait= below holds no commit up.
+  let answer: CallAnswer
+  try {
+    answer = await deps.acceptor.accept(request)
+  } finally {
+    deps.intake.leave()
+  }
   // The acceptor refused a wait that does not parse; what reaches here is bounded.
   const waitMs = waitOf(request.query)
   if (answer.status !== 202 || !answer.deploymentIds || waitMs === undefined) {

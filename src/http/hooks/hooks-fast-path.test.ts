@@ -10,8 +10,9 @@ import { after, before, test } from 'node:test'
 import pino from 'pino'
 import { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallRequest } from '../../triggers/accept-call.ts'
+import type { CallAcceptor, CallRequest } from '../../calls/accept-call.ts'
 import { hooksFastPath } from './hooks-fast-path.ts'
+import { FLOOR, IntakeLimit } from './intake-limit.ts'
 
 const TOKEN = 'a'.repeat(43)
 const FASTIFY = 599
@@ -22,7 +23,9 @@ const acceptor = {
     body: { token: call.token, address: call.address, query: call.query, body: call.body.toString() },
   }),
 } as unknown as CallAcceptor
-const common = { store: {} as Store, events: new EventBus(() => {}), acceptor, logger: pino({ level: 'silent' }), maxBodyBytes: 64, closing: () => closing }
+const intake = new IntakeLimit()
+const events = new EventBus(() => {})
+const common = { store: {} as Store, events, acceptor, intake, logger: pino({ level: 'silent' }), maxBodyBytes: 64, closing: () => closing }
 
 function serve(trustedProxies: string[]) {
   const fast = hooksFastPath({ ...common, trustedProxies })
@@ -47,7 +50,8 @@ after(() => {
 
 function send(server: typeof direct, options: { method?: string; path?: string; body?: string; headers?: Record<string, string>; chunked?: boolean }) {
   const { port } = server.address() as AddressInfo
-  return new Promise<{ status: number; json: Record<string, unknown> | undefined }>((resolve, reject) => {
+  type Answer = { status: number; json: Record<string, unknown> | undefined; retryAfter?: string }
+  return new Promise<Answer>((resolve, reject) => {
     const body = options.body ?? '{}'
     const req = httpRequest(
       {
@@ -60,7 +64,10 @@ function send(server: typeof direct, options: { method?: string; path?: string; 
       (res) => {
         let text = ''
         res.on('data', (chunk) => (text += chunk))
-        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : undefined }))
+        res.on('end', () => {
+          const json = text ? JSON.parse(text) : undefined
+          resolve({ status: res.statusCode!, json, retryAfter: res.headers['retry-after'] })
+        })
       },
     )
     req.on('error', reject)
@@ -94,3 +101,47 @@ test('behind a trusted proxy the caller is the address X-Forwarded-For names; fr
   const notTrusted = await send(direct, { headers: { 'x-forwarded-for': '203.0.113.9' } })
   assert.equal(notTrusted.json?.address, '127.0.0.1')
 })
+
+test('at the intake bound a call is shed before its body is read: 503, Retry-After, no acceptor', async () => {
+  let shed = 0
+  const off = events.on('call:shed', () => {
+    shed += 1
+  })
+  for (let n = 0; n < FLOOR; n++) {
+    assert.ok(intake.tryEnter())
+  }
+  try {
+    const answer = await headersOnly(direct)
+    assert.equal(answer.status, 503, 'answered though the body was never sent')
+    assert.equal(answer.retryAfter, '1')
+    assert.equal(answer.json.code, 'DH_ERR_HOOK_OVERLOADED')
+    assert.equal(answer.json.token, undefined, 'the acceptor never saw it')
+    assert.equal(shed, 1)
+  } finally {
+    for (let n = 0; n < FLOOR; n++) {
+      intake.leave()
+    }
+    off()
+  }
+  assert.equal((await send(direct, {})).status, 202, 'below the bound again, calls are accepted')
+})
+
+/** Sends a call's headers, declaring a body it never sends, and resolves with the answer. */
+function headersOnly(server: typeof direct) {
+  const { port } = server.address() as AddressInfo
+  type Answer = { status: number; retryAfter?: string; json: Record<string, unknown> }
+  const options = { port, host: '127.0.0.1', method: 'POST', path: `/hooks/${TOKEN}` }
+  return new Promise<Answer>((resolve, reject) => {
+    const req = httpRequest({ ...options, headers: { 'content-length': '7' } }, (res) => {
+      let text = ''
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () => {
+        const retryAfter = res.headers['retry-after']
+        resolve({ status: res.statusCode!, retryAfter, json: JSON.parse(text) })
+        req.destroy()
+      })
+    })
+    req.on('error', reject)
+    req.flushHeaders()
+  })
+}

@@ -11,12 +11,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
 import type { Logger } from 'pino'
-import type { CallAnswer } from '../../triggers/accept-call.ts'
+import type { CallAnswer } from '../../calls/accept-call.ts'
 import { TOKEN_PATTERN } from '../../triggers/token.ts'
 import { errorAnswer } from '../error-reply.ts'
 import { accessLevel } from '../access-level.ts'
 import { redactUrl } from '../redact-url.ts'
-import { answerHookCall, type HookCallDeps } from './hook-call.ts'
+import { answerHookCall, shed, type HookCallDeps } from './hook-call.ts'
 
 /** `/hooks/<token>` with an optional query; the token as TOKEN_PATTERN has it. */
 const PLAIN_HOOK_URL = new RegExp(`^/hooks/(${TOKEN_PATTERN.source.slice(1, -1)})(?:\\?(.*))?$`)
@@ -47,6 +47,13 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
       return false
     }
     const started = performance.now()
+    if (options.intake.atBound()) {
+      // Shed before the body is read: under overload a 503 is most of the work, and its body
+      // would be thrown away (node:http drains it before the connection's next request).
+      options.events.emit('call:shed', {})
+      write(response, shed(options.intake.limit))
+      return true
+    }
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     // A caller that goes away mid-body leaves nothing to answer.
@@ -68,7 +75,8 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
         .then((answer) => {
           write(response, answer)
-          const level = accessLevel('POST', url, answer.status)
+          const retryAfter = answer.headers?.['retry-after'] !== undefined
+          const level = accessLevel('POST', url, answer.status, retryAfter)
           if (options.logger.isLevelEnabled(level)) {
             options.logger[level]({ method: 'POST', url: redactUrl(url), status: answer.status, ms: Math.round(performance.now() - started) }, 'request')
           }

@@ -5,14 +5,16 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
-import { NOT_FOUND, type CallAcceptor, type CallAnswer } from '../../triggers/accept-call.ts'
+import { NOT_FOUND, type CallAcceptor, type CallAnswer } from '../../calls/accept-call.ts'
 import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
 import { answerHookCall } from './hook-call.ts'
+import type { IntakeLimit } from './intake-limit.ts'
 
 export interface HooksOptions {
   store: Store
   events: EventBus
   acceptor: CallAcceptor
+  intake: IntakeLimit
   maxBodyBytes: number
 }
 

@@ -1,14 +1,15 @@
 /**
  * Accepting calls on PostgreSQL: the calls an instance receives together are committed in one
- * transaction, in arrival order, and join queued deployments safely against other instances.
+ * transaction, in arrival order: lock (lockKeys), read facts, planAccept, write. Joins are
+ * safe against other instances.
  */
-import { planJoin } from '../../actions/coalesce.ts'
-import type { Call, Service } from '../../model/index.ts'
-import { newId } from '../../model/ids.ts'
-import type { GroupAnswer } from '../group-commit.ts'
-import { GroupCommit } from '../group-commit.ts'
-import { callOutcome, cooledDown, redelivery } from '../call-outcome.ts'
-import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
+import {
+  planAccept,
+  queueKey,
+  type AcceptFacts,
+  type AcceptItem,
+  type AcceptPlan,
+} from '../../calls/plan-accept.ts'
 import type {
   AcceptOptions,
   AcceptResult,
@@ -16,7 +17,11 @@ import type {
   DeploymentIntent,
   IntentResult,
   RecordedCall,
-} from '../store.ts'
+} from '../../model/call-accept.ts'
+import type { Call, Deployment, Service } from '../../model/index.ts'
+import type { GroupAnswer } from '../group-commit.ts'
+import { GroupCommit } from '../group-commit.ts'
+import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
 import {
   codeOf,
   isUnavailable,
@@ -25,18 +30,12 @@ import {
   type Queryable,
 } from './postgres-connection.ts'
 
-// How often an intent retries after losing the race to insert the queued deployment of its
+// How often a call starts over after losing the race to insert the queued deployment of a
 // (service, action); each retry finds the winner's row and joins it, so 2 is enough in
 // practice and the bound only stops a loop that a bug would make endless.
 const JOIN_ATTEMPTS = 5
 // Calls per transaction at most, so one batch does not hold its locks for long.
 const MAX_BATCH = 256
-
-interface PendingAccept {
-  call: CallInput
-  intents: DeploymentIntent[]
-  options: AcceptOptions | undefined
-}
 
 /**
  * Commits the calls that arrive while the previous group commits in one transaction (see
@@ -47,7 +46,7 @@ interface PendingAccept {
  */
 export class PostgresAcceptBatcher {
   #c: PostgresConnection
-  #group = new GroupCommit((batch: PendingAccept[]) => this.#commit(batch), { maxGroup: MAX_BATCH })
+  #group = new GroupCommit((batch: AcceptItem[]) => this.#commit(batch), { maxGroup: MAX_BATCH })
 
   constructor(connection: PostgresConnection) {
     this.#c = connection
@@ -57,7 +56,7 @@ export class PostgresAcceptBatcher {
     return this.#group.submit({ call, intents, options })
   }
 
-  #commit(batch: PendingAccept[]): Promise<GroupAnswer<AcceptResult>[]> {
+  #commit(batch: AcceptItem[]): Promise<GroupAnswer<AcceptResult>[]> {
     // A retried transaction (after a deadlock) starts over, with answers of its own.
     return this.#c.transaction(async (q) => {
       const answers: GroupAnswer<AcceptResult>[] = []
@@ -89,7 +88,7 @@ export class PostgresAcceptBatcher {
  * whatever order their calls came in; KEY SHARE keeps a service from being deleted under us
  * without blocking a finish, which updates its row.
  */
-async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<Map<string, Service>> {
+async function lockKeys(q: Queryable, batch: AcceptItem[]): Promise<Map<string, Service>> {
   const intents = batch.flatMap((item) => item.intents)
   const deliveries = batch.flatMap(({ call }) =>
     call.deliveryId !== null && call.triggerId !== null ? [`delivery:${JSON.stringify([call.triggerId, call.deliveryId])}`] : [],
@@ -110,33 +109,106 @@ async function lockKeys(q: Queryable, batch: PendingAccept[]): Promise<Map<strin
   return new Map(rows.map((row) => [String(row.name), toService(row)]))
 }
 
+/**
+ * One call: read its facts under the locks lockKeys took, plan, write. Should a writer that
+ * skipped the key lock (an older instance, a hand-written INSERT) have queued a deployment
+ * meanwhile, deployments_one_queued refuses ours; the call then starts over from its facts
+ * and joins theirs instead of failing.
+ */
 async function acceptOne(
   q: Queryable,
   services: Map<string, Service>,
-  { call, intents, options }: PendingAccept,
+  item: AcceptItem,
 ): Promise<AcceptResult> {
+  for (let attempt = 1; ; attempt++) {
+    const plan = planAccept(item, await readFacts(q, services, item))
+    if (plan.inserts.length === 0) {
+      return writePlan(q, plan)
+    }
+    await q.rows('SAVEPOINT plan')
+    try {
+      const written = await writePlan(q, plan)
+      await q.rows('RELEASE SAVEPOINT plan')
+      return written
+    } catch (error) {
+      if (!isUniqueViolation(error, 'deployments_one_queued') || attempt >= JOIN_ATTEMPTS) {
+        throw error
+      }
+      await q.rows('ROLLBACK TO SAVEPOINT plan')
+    }
+  }
+}
+
+async function readFacts(
+  q: Queryable,
+  services: Map<string, Service>,
+  { call, intents, options }: AcceptItem,
+): Promise<AcceptFacts> {
   // lockKeys holds this delivery's lock: a redelivery on any instance waits, then finds this call.
-  const first =
+  const firstOf =
     call.deliveryId !== null && call.triggerId !== null && options?.deliverySince !== undefined
       ? await firstOfDelivery(q, call.triggerId, call.deliveryId, options.deliverySince)
       : undefined
-  if (first) {
-    const { recorded, deploymentIds } = redelivery(call, first)
-    return { call: await insertCall(q, recorded, deploymentIds), results: [], duplicateOf: first }
-  }
-  const cooldownMs = options?.cooldownMs ?? 0
   // The trigger's intents hold the key locks of lockKeys, so its calls on every instance are
   // checked one after another, each seeing the steps committed before it.
-  if (cooldownMs > 0 && call.triggerId !== null && (await stepSince(q, call.triggerId, cooldownMs))) {
-    const { recorded, deploymentIds } = cooledDown(call, cooldownMs)
-    return { call: await insertCall(q, recorded, deploymentIds), results: [] }
-  }
-  const results: IntentResult[] = []
+  const hasCooldown = call.triggerId !== null && (options?.cooldownMs ?? 0) > 0
+  const sinceLastStepMs = hasCooldown ? await sinceLastStep(q, call.triggerId!) : undefined
+  const known = new Map<string, Service>()
+  const queued = new Map<string, Deployment>()
   for (const intent of intents) {
-    results.push(await applyIntent(q, services.get(intent.service), intent))
+    const service = services.get(intent.service)
+    if (!service) {
+      continue
+    }
+    known.set(service.name, service)
+    // The queued row's lock makes a claim on another instance that holds it finish first;
+    // the row is then no longer queued, and this intent starts a new deployment.
+    const row = await q.row(
+      "SELECT * FROM deployments WHERE service = $1 AND action = $2 AND state = 'queued' FOR UPDATE",
+      [intent.service, intent.action],
+    )
+    if (row) {
+      queued.set(queueKey(intent.service, intent.action), toDeployment(row))
+    }
   }
-  const { recorded, deploymentIds } = callOutcome(call, results)
-  return { call: await insertCall(q, recorded, deploymentIds), results }
+  // `at` only stands in: the rows written take created_at from the database's clock.
+  const at = new Date().toISOString()
+  return { firstOfDelivery: firstOf, sinceLastStepMs, services: known, queued, at }
+}
+
+/** Writes a plan; the answer carries the rows as stored (created_at by the database's clock). */
+async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> {
+  const stored = new Map<string, Deployment>()
+  for (const d of plan.inserts) {
+    const row = await q.row(
+      `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, clock_timestamp()) RETURNING *`,
+      [
+        d.id,
+        d.service,
+        d.action,
+        JSON.stringify(d.params),
+        JSON.stringify(d.input),
+        d.calls,
+        d.triggerId,
+      ],
+    )
+    stored.set(d.id, toDeployment(row!))
+  }
+  for (const d of plan.joins) {
+    const row = await q.row(
+      'UPDATE deployments SET params = $2, input = $3, calls = $4 WHERE id = $1 RETURNING *',
+      [d.id, JSON.stringify(d.params), JSON.stringify(d.input), d.calls],
+    )
+    stored.set(d.id, toDeployment(row!))
+  }
+  const results = plan.results.map((r): IntentResult =>
+    r.kind === 'ignored'
+      ? r
+      : { kind: r.kind, deployment: stored.get(r.deployment.id) ?? r.deployment },
+  )
+  const call = await insertCall(q, plan.call, plan.deploymentIds)
+  return { call, results, ...(plan.duplicateOf ? { duplicateOf: plan.duplicateOf } : {}) }
 }
 
 /**
@@ -153,73 +225,14 @@ export async function firstOfDelivery(q: Queryable, triggerId: string, deliveryI
   return row ? toCall(row) : undefined
 }
 
-/** True when the trigger queued or joined a deployment within the last `ms`, by the database's clock. */
-async function stepSince(q: Queryable, triggerId: string, ms: number): Promise<boolean> {
+/** Milliseconds since the trigger last queued or joined a deployment, by the database's clock. */
+async function sinceLastStep(q: Queryable, triggerId: string): Promise<number | undefined> {
   const row = await q.row(
-    `SELECT 1 FROM calls WHERE trigger_id = $1 AND outcome IN ('queued', 'coalesced')
-       AND received_at > clock_timestamp() - $2 * interval '1 millisecond' LIMIT 1`,
-    [triggerId, ms],
+    `SELECT extract(epoch FROM clock_timestamp() - received_at) * 1000 AS ms FROM calls
+      WHERE trigger_id = $1 AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1`,
+    [triggerId],
   )
-  return row !== undefined
-}
-
-async function applyIntent(
-  q: Queryable,
-  service: Service | undefined,
-  intent: DeploymentIntent,
-): Promise<IntentResult> {
-  if (!service) {
-    return {
-      kind: 'ignored',
-      service: intent.service,
-      reason: `service ${intent.service} does not exist`,
-    }
-  }
-  for (let attempt = 1; ; attempt++) {
-    // The queued row's lock makes a claim on another instance that holds it finish first;
-    // the row is then no longer queued, and this intent starts a new deployment.
-    const queuedRow = await q.row(
-      "SELECT * FROM deployments WHERE service = $1 AND action = $2 AND state = 'queued' FOR UPDATE",
-      [intent.service, intent.action],
-    )
-    const queued = queuedRow ? toDeployment(queuedRow) : undefined
-    const decision = planJoin(service, queued, intent)
-    if (decision.kind === 'ignored') {
-      return { kind: 'ignored', service: intent.service, reason: decision.reason }
-    }
-    if (decision.kind === 'join' && queued) {
-      const row = await q.row(
-        'UPDATE deployments SET params = $2, input = $3, calls = calls + 1 WHERE id = $1 RETURNING *',
-        [queued.id, JSON.stringify(decision.params), JSON.stringify(intent.input)],
-      )
-      return { kind: 'coalesced', deployment: toDeployment(row!) }
-    }
-    // Nothing queued was visible. Should a writer that skipped the key lock (an older
-    // instance, a hand-written INSERT) have queued one meanwhile, deployments_one_queued
-    // refuses ours and the next round joins theirs instead of failing the call.
-    await q.rows('SAVEPOINT intent')
-    try {
-      const row = await q.row(
-        `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-         VALUES ($1, $2, $3, 'queued', $4, $5, 1, $6, clock_timestamp()) RETURNING *`,
-        [
-          newId('dpl'),
-          intent.service,
-          intent.action,
-          JSON.stringify(decision.params),
-          JSON.stringify(intent.input),
-          intent.triggerId,
-        ],
-      )
-      await q.rows('RELEASE SAVEPOINT intent')
-      return { kind: 'queued', deployment: toDeployment(row!) }
-    } catch (error) {
-      if (!isUniqueViolation(error, 'deployments_one_queued') || attempt >= JOIN_ATTEMPTS) {
-        throw error
-      }
-      await q.rows('ROLLBACK TO SAVEPOINT intent')
-    }
-  }
+  return row === undefined ? undefined : Number(row.ms)
 }
 
 export async function insertCall(

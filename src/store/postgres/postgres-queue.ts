@@ -4,7 +4,7 @@
  * and failing what a lost instance left running. Accepting calls is in postgres-accept.ts.
  */
 import type { Deployment } from '../../model/index.ts'
-import { toDeployment } from '../row-mapping.ts'
+import { restoredSpec, toDeployment } from '../row-mapping.ts'
 import { LOG_CHANNEL, type DeploymentOutcome, type LeaseState } from '../store.ts'
 import {
   isUniqueViolation,
@@ -101,16 +101,37 @@ export function finishDeployment(
 ): Promise<boolean> {
   return c.transaction(async (q) => {
     // The owner fence: an instance whose deployment was failed as abandoned finds no row here.
+    const tried = outcome.state !== 'succeeded' && outcome.tried ? outcome.tried : null
     const row = await q.row(
-      `UPDATE deployments SET state = $3, finished_at = clock_timestamp(), error = $4, lease_expires_at = NULL
+      `UPDATE deployments SET state = $3, finished_at = clock_timestamp(), error = $4, lease_expires_at = NULL,
+         image = $5, digest = $6, tried = $7
         WHERE id = $1 AND owner = $2 AND state = 'running' RETURNING service`,
-      [id, owner, outcome.state, outcome.state === 'succeeded' ? null : outcome.error],
+      [
+        id,
+        owner,
+        outcome.state,
+        outcome.state === 'succeeded' ? null : outcome.error,
+        outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
+        outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
+        tried && JSON.stringify(tried),
+      ],
     )
     if (!row) {
       return false
     }
+    const name = String(row.service)
     if (outcome.state === 'succeeded') {
-      await setServiceStateRow(q, String(row.service), outcome)
+      await setServiceStateRow(q, name, outcome)
+      if (outcome.deployed) {
+        await q.rows('UPDATE services SET deployed_spec = $2 WHERE name = $1', [name, JSON.stringify(outcome.deployed)])
+      }
+    } else if (tried) {
+      // FOR UPDATE: a PATCH committing between this read and the write would be overwritten.
+      const service = await q.row('SELECT spec, deployed_spec FROM services WHERE name = $1 FOR UPDATE', [name])
+      const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
+      if (spec) {
+        await q.rows('UPDATE services SET spec = $2, updated_at = clock_timestamp() WHERE name = $1', [name, spec])
+      }
     }
     await notifyEnded(q, id)
     return true

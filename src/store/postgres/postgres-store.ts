@@ -16,19 +16,21 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import { serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
+import { deployedSpec, serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
 import type {
   AcceptOptions,
   AcceptResult,
-  CallFilter,
   CallInput,
-  DeploymentFilter,
   DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
+import type {
+  CallFilter,
+  DeploymentFilter,
   DeploymentOutcome,
   LeaseState,
   PruneOptions,
   PruneResult,
-  RecordedCall,
   ServiceInput,
   StackInput,
   Store,
@@ -112,10 +114,10 @@ export class PostgresStore implements Store {
   async createService(input: ServiceInput): Promise<Service> {
     // ON CONFLICT instead of a look-up first: two instances creating one name race safely.
     const row = await this.#c.row(
-      `INSERT INTO services (name, driver, spec, tag, replicas, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())
+      `INSERT INTO services (name, driver, spec, deployed_spec, tag, replicas, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp())
        ON CONFLICT (name) DO NOTHING RETURNING *`,
-      [input.name, input.driver, serviceSpec(input), input.tag ?? null, input.replicas ?? null],
+      [input.name, input.driver, serviceSpec(input), deployedSpec(input), input.tag ?? null, input.replicas ?? null],
     )
     if (!row) {
       throw conflict(`service ${input.name} already exists; choose another name or PATCH it`)

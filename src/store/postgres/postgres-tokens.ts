@@ -5,16 +5,26 @@
 import type { AdminToken, Page, PageRequest, Trigger, TriggerOptions } from '../../model/index.ts'
 import { toAdminToken, toPage, toTrigger } from '../row-mapping.ts'
 import type { TriggerInput } from '../store.ts'
-import { selectPage, type Filter, type PostgresConnection } from './postgres-connection.ts'
+import { triggerNameTaken } from '../../errors.ts'
+import { isUniqueViolation, selectPage, type Filter, type PostgresConnection } from './postgres-connection.ts'
+
+/** The unique indexes of 0002 that keep trigger names unique among an owner's live triggers. */
+function isTriggerNameTaken(error: unknown): boolean {
+  return isUniqueViolation(error, 'triggers_live_service_name') || isUniqueViolation(error, 'triggers_live_stack_name')
+}
 
 export async function createTrigger(c: PostgresConnection, input: TriggerInput): Promise<Trigger> {
   const { id, service, stack, tokenHash, ...options } = input
-  const row = await c.row(
-    `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
-     VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING *`,
-    [id, service, stack, tokenHash, JSON.stringify(options)],
-  )
-  return toTrigger(row!)
+  try {
+    const row = await c.row(
+      `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
+       VALUES ($1, $2, $3, $4, $5, clock_timestamp()) RETURNING *`,
+      [id, service, stack, tokenHash, JSON.stringify(options)],
+    )
+    return toTrigger(row!)
+  } catch (error) {
+    throw isTriggerNameTaken(error) ? triggerNameTaken({ service, stack }, options.name) : error
+  }
 }
 
 export async function getTrigger(c: PostgresConnection, id: string): Promise<Trigger | undefined> {
@@ -51,11 +61,19 @@ export async function updateTrigger(
   id: string,
   options: TriggerOptions,
 ): Promise<Trigger | undefined> {
-  const row = await c.row(
-    'UPDATE triggers SET options = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
-    [id, JSON.stringify(options)],
-  )
-  return row ? toTrigger(row) : undefined
+  try {
+    const row = await c.row(
+      'UPDATE triggers SET options = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING *',
+      [id, JSON.stringify(options)],
+    )
+    return row ? toTrigger(row) : undefined
+  } catch (error) {
+    if (!isTriggerNameTaken(error)) {
+      throw error
+    }
+    const trigger = await getTrigger(c, id)
+    throw triggerNameTaken({ service: trigger?.service, stack: trigger?.stack }, options.name)
+  }
 }
 
 // Only a live trigger is revoked, so a second revoke answers false, as the interface says.

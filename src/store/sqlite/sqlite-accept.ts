@@ -1,23 +1,21 @@
 /**
  * Accepting calls on SQLite: the calls that arrive together share one transaction (GroupCommit),
- * each with its own savepoint, and join the queued deployment of their service.
+ * each with its own savepoint; each reads its facts, planAccept decides, and this writes.
  */
-import { planJoin } from '../../actions/coalesce.ts'
+import { planAccept, queueKey, type AcceptFacts, type AcceptItem } from '../../calls/plan-accept.ts'
+import type {
+  AcceptOptions,
+  AcceptResult,
+  CallInput,
+  DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
-import { newId } from '../../model/ids.ts'
-import { callOutcome, cooledDown, redelivery } from '../call-outcome.ts'
 import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
 import { callColumns, toCall, toDeployment } from '../row-mapping.ts'
-import type { AcceptOptions, AcceptResult, CallInput, DeploymentIntent, IntentResult, RecordedCall } from '../store.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
 const now = (): string => new Date().toISOString()
-
-interface AcceptItem {
-  call: CallInput
-  intents: DeploymentIntent[]
-  options: AcceptOptions | undefined
-}
 
 /** The queued deployment of a service and action as this group has left it. */
 interface Queued {
@@ -81,6 +79,10 @@ function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items
   )
 }
 
+/**
+ * The calls of one group: each reads its facts (as the group's earlier calls left them), is
+ * planned by planAccept, and written. The single writer is the lock.
+ */
 class AcceptGroup {
   readonly #connection: SqliteConnection
   readonly #service: ServiceOf
@@ -105,32 +107,61 @@ class AcceptGroup {
     this.#undo = []
   }
 
-  accept({ call, intents, options }: AcceptItem): AcceptResult {
+  accept(item: AcceptItem): AcceptResult {
     this.#undo = []
-    const first =
-      call.deliveryId !== null && call.triggerId !== null && options?.deliverySince !== undefined
-        ? firstOfDelivery(this.#connection, call.triggerId, call.deliveryId, options.deliverySince)
-        : undefined
-    if (first) {
-      const { recorded, deploymentIds } = redelivery(call, first)
-      writeCall(this.#connection, recorded, deploymentIds, this.#at)
-      return { call: asCall(recorded, deploymentIds, this.#at), results: [], duplicateOf: first }
+    const plan = planAccept(item, this.#facts(item))
+    for (const deployment of plan.inserts) {
+      insertDeployment(this.#connection, deployment)
+      this.#remember(queueKey(deployment.service, deployment.action), { deployment, joined: false })
     }
-    const cooldownMs = options?.cooldownMs ?? 0
-    const cooling = cooldownMs > 0 && call.triggerId !== null && this.#stepSince(call.triggerId, cooldownMs)
-    const results = cooling ? [] : intents.map((intent) => this.#apply(intent))
-    const { recorded, deploymentIds } = cooling ? cooledDown(call, cooldownMs) : callOutcome(call, results)
-    writeCall(this.#connection, recorded, deploymentIds, this.#at)
-    return { call: asCall(recorded, deploymentIds, this.#at), results }
+    for (const deployment of plan.joins) {
+      this.#remember(queueKey(deployment.service, deployment.action), { deployment, joined: true })
+    }
+    writeCall(this.#connection, plan.call, plan.deploymentIds, this.#at)
+    const call = asCall(plan.call, plan.deploymentIds, this.#at)
+    const duplicate = plan.duplicateOf ? { duplicateOf: plan.duplicateOf } : {}
+    return { call, results: plan.results, ...duplicate }
   }
 
-  /** True when the trigger queued or joined a deployment within `ms` of this group (its earlier calls included). */
-  #stepSince(triggerId: string, ms: number): boolean {
+  #facts({ call, intents, options }: AcceptItem): AcceptFacts {
+    const services = new Map<string, Service>()
+    const queued = new Map<string, Deployment>()
+    for (const intent of intents) {
+      const service = this.#service(intent.service)
+      if (service) {
+        services.set(service.name, service)
+        const key = queueKey(intent.service, intent.action)
+        const row = this.#queuedFor(key, intent)
+        if (row) {
+          queued.set(key, row.deployment)
+        }
+      }
+    }
+    const { triggerId, deliveryId } = call
+    const since = options?.deliverySince
+    const hasCooldown = triggerId !== null && (options?.cooldownMs ?? 0) > 0
+    return {
+      firstOfDelivery:
+        triggerId !== null && deliveryId !== null && since !== undefined
+          ? firstOfDelivery(this.#connection, triggerId, deliveryId, since)
+          : undefined,
+      sinceLastStepMs: hasCooldown ? this.#sinceLastStep(triggerId) : undefined,
+      services,
+      queued,
+      at: this.#at,
+    }
+  }
+
+  /** Since the trigger last queued or joined a deployment, by this group's clock (ms). */
+  #sinceLastStep(triggerId: string): number | undefined {
     const last = this.#connection.get(
       "SELECT received_at FROM calls WHERE trigger_id = ? AND outcome IN ('queued', 'coalesced') ORDER BY seq DESC LIMIT 1",
       [triggerId],
     )
-    return last !== undefined && Date.parse(this.#at) - Date.parse(String(last.received_at)) < ms
+    // The group's earlier calls count: their rows carry the group's own time, so 0 ms.
+    return last === undefined
+      ? undefined
+      : Date.parse(this.#at) - Date.parse(String(last.received_at))
   }
 
   /** One UPDATE for each deployment that calls of this group joined. */
@@ -146,57 +177,6 @@ class AcceptGroup {
         ])
       }
     }
-  }
-
-  #apply(intent: DeploymentIntent): IntentResult {
-    const service = this.#service(intent.service)
-    if (!service) {
-      return { kind: 'ignored', service: intent.service, reason: `service ${intent.service} does not exist` }
-    }
-    const key = `${intent.service}\n${intent.action}`
-    const queued = this.#queuedFor(key, intent)
-    const decision = planJoin(service, queued?.deployment, intent)
-    if (decision.kind === 'ignored') {
-      return { kind: 'ignored', service: intent.service, reason: decision.reason }
-    }
-    if (decision.kind === 'join' && queued) {
-      // The newest call's input wins: a deployment runs with what its last call carried.
-      const joined = { ...queued.deployment, params: decision.params, input: intent.input, calls: queued.deployment.calls + 1 }
-      this.#remember(key, { deployment: joined, joined: true })
-      return { kind: 'coalesced', deployment: joined }
-    }
-    const deployment: Deployment = {
-      id: newId('dpl'),
-      service: intent.service,
-      action: intent.action,
-      state: 'queued',
-      params: decision.params,
-      input: intent.input,
-      calls: 1,
-      triggerId: intent.triggerId,
-      createdAt: this.#at,
-      startedAt: null,
-      finishedAt: null,
-      error: null,
-      owner: null,
-      leaseExpiresAt: null,
-      cancelRequested: false,
-    }
-    this.#connection.run(
-      `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-       VALUES ($id, $service, $action, 'queued', $params, $input, 1, $trigger, $at)`,
-      {
-        id: deployment.id,
-        service: deployment.service,
-        action: deployment.action,
-        params: JSON.stringify(deployment.params),
-        input: JSON.stringify(intent.input),
-        trigger: deployment.triggerId,
-        at: deployment.createdAt,
-      },
-    )
-    this.#remember(key, { deployment, joined: false })
-    return { kind: 'queued', deployment }
   }
 
   #remember(key: string, queued: Queued | null): void {
@@ -216,6 +196,23 @@ class AcceptGroup {
     }
     return queued
   }
+}
+
+function insertDeployment(connection: SqliteConnection, deployment: Deployment): void {
+  connection.run(
+    `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
+     VALUES ($id, $service, $action, 'queued', $params, $input, $calls, $trigger, $at)`,
+    {
+      id: deployment.id,
+      service: deployment.service,
+      action: deployment.action,
+      params: JSON.stringify(deployment.params),
+      input: JSON.stringify(deployment.input),
+      calls: deployment.calls,
+      trigger: deployment.triggerId,
+      at: deployment.createdAt,
+    },
+  )
 }
 
 /** The first call of a trigger with this delivery id received since `since` (ISO time). */

@@ -35,7 +35,7 @@ test('a cached trigger is gone on the next lookup after revoke, rotate or its se
   t.after(() => store.close())
   await store.createService(serviceInput('web'))
   await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
-  await store.createTrigger({ ...options, id: 'trg_b', service: 'web', stack: null, tokenHash: 'h3' })
+  await store.createTrigger({ ...options, name: 't-2', id: 'trg_b', service: 'web', stack: null, tokenHash: 'h3' })
   assert.equal((await store.findTriggerByTokenHash('h1'))?.id, 'trg_a')
   assert.equal((await store.findTriggerByTokenHash('h1'))?.id, 'trg_a', 'served from the cache')
   await store.rotateTrigger('trg_a', 'h2')

@@ -4,7 +4,7 @@
  * indexes still refuse a second running deployment of a service.
  */
 import type { Deployment } from '../../model/index.ts'
-import { toDeployment } from '../row-mapping.ts'
+import { restoredSpec, toDeployment } from '../row-mapping.ts'
 import type { DeploymentOutcome, LeaseState } from '../store.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
 
@@ -57,13 +57,36 @@ export function finishDeployment(
     if (!row) {
       return false
     }
+    const tried = outcome.state !== 'succeeded' && outcome.tried ? outcome.tried : null
     connection.run(
-      `UPDATE deployments SET state = $state, finished_at = $at, error = $error, lease_expires_at = NULL
+      `UPDATE deployments SET state = $state, finished_at = $at, error = $error, lease_expires_at = NULL,
+         image = $image, digest = $digest, tried = $tried
        WHERE id = $id`,
-      { id, state: outcome.state, at: now(), error: outcome.state === 'succeeded' ? null : outcome.error },
+      {
+        id,
+        state: outcome.state,
+        at: now(),
+        error: outcome.state === 'succeeded' ? null : outcome.error,
+        image: outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
+        digest: outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
+        tried: tried && JSON.stringify(tried),
+      },
     )
+    const name = String(row.service)
     if (outcome.state === 'succeeded') {
-      setServiceStateRow(connection, String(row.service), outcome)
+      setServiceStateRow(connection, name, outcome)
+      if (outcome.deployed) {
+        connection.run('UPDATE services SET deployed_spec = $deployed WHERE name = $name', {
+          name,
+          deployed: JSON.stringify(outcome.deployed),
+        })
+      }
+    } else if (tried) {
+      const service = connection.get('SELECT spec, deployed_spec FROM services WHERE name = $name', { name })
+      const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
+      if (spec) {
+        connection.run('UPDATE services SET spec = $spec, updated_at = $at WHERE name = $name', { name, spec, at: now() })
+      }
     }
     return true
   })

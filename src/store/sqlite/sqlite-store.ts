@@ -2,7 +2,7 @@
  * The embedded store: one SQLite file in WAL mode. All statements run synchronously on the
  * event loop, which is what makes SQLite a single writer; calls are grouped into one commit.
  */
-import { conflict } from '../../errors.ts'
+import { conflict, triggerNameTaken } from '../../errors.ts'
 import type {
   AdminToken,
   Call,
@@ -16,19 +16,21 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import { serviceSpec, toCall, toDeployment, toPage, toService, toStack, toTrigger } from '../row-mapping.ts'
+import { deployedSpec, serviceSpec, toCall, toDeployment, toPage, toService, toStack, toTrigger } from '../row-mapping.ts'
 import type {
   AcceptOptions,
   AcceptResult,
-  CallFilter,
   CallInput,
-  DeploymentFilter,
   DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
+import type {
+  CallFilter,
+  DeploymentFilter,
   DeploymentOutcome,
   LeaseState,
   PruneOptions,
   PruneResult,
-  RecordedCall,
   ServiceInput,
   StackInput,
   Store,
@@ -112,9 +114,17 @@ export class SqliteStore implements Store {
       }
       const at = now()
       this.#c.run(
-        `INSERT INTO services (name, driver, spec, tag, replicas, created_at, updated_at)
-         VALUES ($name, $driver, $spec, $tag, $replicas, $at, $at)`,
-        { name: input.name, driver: input.driver, spec: serviceSpec(input), tag: input.tag ?? null, replicas: input.replicas ?? null, at },
+        `INSERT INTO services (name, driver, spec, deployed_spec, tag, replicas, created_at, updated_at)
+         VALUES ($name, $driver, $spec, $deployed, $tag, $replicas, $at, $at)`,
+        {
+          name: input.name,
+          driver: input.driver,
+          spec: serviceSpec(input),
+          deployed: deployedSpec(input),
+          tag: input.tag ?? null,
+          replicas: input.replicas ?? null,
+          at,
+        },
       )
       return getServiceRow(this.#c, input.name)!
     })
@@ -201,13 +211,17 @@ export class SqliteStore implements Store {
   async createTrigger(input: TriggerInput): Promise<Trigger> {
     const { id, service, stack, tokenHash, ...options } = input
     const at = now()
-    await this.#c.write(() =>
-      this.#c.run(
-        `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
-         VALUES ($id, $service, $stack, $hash, $options, $at)`,
-        { id, service, stack, hash: tokenHash, options: JSON.stringify(options), at },
-      ),
-    )
+    try {
+      await this.#c.write(() =>
+        this.#c.run(
+          `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
+           VALUES ($id, $service, $stack, $hash, $options, $at)`,
+          { id, service, stack, hash: tokenHash, options: JSON.stringify(options), at },
+        ),
+      )
+    } catch (error) {
+      throw isTriggerNameTaken(error) ? triggerNameTaken({ service, stack }, options.name) : error
+    }
     return { ...options, id, service, stack, createdAt: at, revokedAt: null }
   }
 
@@ -236,12 +250,21 @@ export class SqliteStore implements Store {
   }
 
   async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
-    const changed = await this.#changing(() =>
-      this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
-        id,
-        options: JSON.stringify(options),
-      }),
-    )
+    let changed: number
+    try {
+      changed = await this.#changing(() =>
+        this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
+          id,
+          options: JSON.stringify(options),
+        }),
+      )
+    } catch (error) {
+      if (!isTriggerNameTaken(error)) {
+        throw error
+      }
+      const trigger = await this.getTrigger(id)
+      throw triggerNameTaken({ service: trigger?.service, stack: trigger?.stack }, options.name)
+    }
     return changed ? this.getTrigger(id) : undefined
   }
 
@@ -316,7 +339,7 @@ export class SqliteStore implements Store {
     try {
       return await queue.finishDeployment(this.#c, id, owner, outcome)
     } finally {
-      // A success sets the service's replicas and tag.
+      // A success sets the service's replicas, tag and deployed spec; a failure may put it back.
       this.#cache.clear()
     }
   }
@@ -360,4 +383,9 @@ export class SqliteStore implements Store {
   async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     return tokens.useAdminToken(this.#c, tokenHash)
   }
+}
+
+/** The unique indexes of 0002 that keep trigger names unique among an owner's live triggers. */
+function isTriggerNameTaken(error: unknown): boolean {
+  return error instanceof Error && /UNIQUE constraint failed: index 'triggers_live_(service|stack)_name'/.test(error.message)
 }

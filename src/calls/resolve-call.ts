@@ -1,13 +1,15 @@
 /**
- * From a call to intents: which services a trigger's call deploys, with which action, tag and
- * environment; or why it has nothing to do. Pure: the services are already loaded.
+ * Step 1 of a call: from a call to intents, which services a trigger's call deploys, with
+ * which action, tag and environment; or why it has nothing to do. Pure: the services are
+ * already loaded.
  */
+import type { DeploymentIntent } from '../model/call-accept.ts'
+import { repositoryPath } from '../model/image-reference.ts'
 import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../model/index.ts'
-import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { refuseTag } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
-import type { DeploymentIntent } from '../store/store.ts'
-import { beforeAt } from '../senders/sender-payload.ts'
-import { matchesGlob } from './path-match.ts'
+import { matchesGlob } from '../triggers/path-match.ts'
+import { registryHostOf } from '../model/registry-host.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
 export const MAX_PASSED_BODY_BYTES = 64 * 1024
@@ -20,40 +22,64 @@ export interface ResolveInput {
   /** The trigger's services that exist, in order (one for a service trigger). */
   services: Service[]
   body: Buffer
+  /** Whether the service's driver can run another image tag (its canChangeTag). */
+  canChangeTag: (service: Service) => boolean
 }
+
+type Skipped = { service: string; reason: string }
 
 export type Resolution =
   | {
       kind: 'intents'
       intents: DeploymentIntent[]
-      skipped: { service: string; reason: string }[]
+      skipped: Skipped[]
+      /** What the call asked for that a service did not take: a `?tag=` its driver cannot run. */
+      notes: Skipped[]
       /** What the call log should say drove the deployments (the alerts of a scale step). */
       note?: string
     }
   | { kind: 'ignored'; reason: string }
+  /** The call asks for what none of its services can do: a 400 naming the parameter. */
+  | { kind: 'refused'; reason: string }
 
-export function resolveCall({ trigger, event, query, services, body }: ResolveInput): Resolution {
+export function resolveCall(resolve: ResolveInput): Resolution {
+  const { trigger, event, query, services, body } = resolve
   const step = stepFor(trigger, event)
   if (typeof step === 'string') {
     return { kind: 'ignored', reason: step }
   }
   const queryTag = trigger.allowTag && query.tag ? query.tag : undefined
-  const tag = queryTag ?? event.tag
   const input = deploymentInput(trigger, event, query, body)
   const intents: DeploymentIntent[] = []
-  const skipped: { service: string; reason: string }[] = []
+  const skipped: Skipped[] = []
   const matching = {
     git: services.some((service) => service.git),
     image: services.some((service) => service.image),
   }
-  for (const service of services) {
-    const reason = mismatch(service, event, matching)
+  // A registry notification may push several images: each service matches its own push.
+  const own = new Map(services.map((service) => [service, pushFor(service, event)]))
+  const taking = services.filter((service) => {
+    const reason = mismatch(service, own.get(service)!, matching)
     if (reason) {
       skipped.push({ service: service.name, reason })
-      continue
     }
+    return !reason
+  })
+  const tagless =
+    queryTag === undefined || step !== 0 ? [] : taking.filter((s) => !resolve.canChangeTag(s))
+  if (tagless.length > 0 && tagless.length === taking.length) {
+    const reason = `?tag= cannot be applied: ${taglessReason(tagless)}; drop the parameter`
+    return { kind: 'refused', reason }
+  }
+  const notes = tagless.map((s) => ({
+    service: s.name,
+    reason: `?tag= ignored: ${taglessReason([s])}`,
+  }))
+  for (const service of taking) {
     let params: DeploymentParams = {}
     if (step === 0) {
+      // The generic sender reads ?tag= as its event's tag too: a noted service takes neither.
+      const tag = tagless.includes(service) ? undefined : (queryTag ?? own.get(service)!.tag)
       if (tag !== undefined) {
         const refused = refuseTag(service, tag)
         if (refused) {
@@ -71,7 +97,16 @@ export function resolveCall({ trigger, event, query, services, body }: ResolveIn
     return { kind: 'ignored', reason: skipped.map((s) => `${s.service}: ${s.reason}`).join('; ') || 'the trigger has no services' }
   }
   const note = alertNote(event)
-  return { kind: 'intents', intents, skipped, ...(note ? { note } : {}) }
+  return { kind: 'intents', intents, skipped, notes, ...(note ? { note } : {}) }
+}
+
+/** `service web runs on the process driver, which cannot change image tags` */
+function taglessReason(services: Service[]): string {
+  const drivers = [...new Set(services.map((s) => s.driver))].join(', ')
+  const names = services.map((s) => s.name).join(', ')
+  return services.length === 1
+    ? `service ${names} runs on the ${drivers} driver, which cannot change image tags`
+    : `services ${names} run on the ${drivers} driver, which cannot change image tags`
 }
 
 const MAX_NOTED_ALERTS = 10
@@ -105,6 +140,22 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
 }
 
 /**
+ * The event as this service sees it: of a call that carries several pushes (a registry's
+ * batch), the last push of the service's own image; the event itself otherwise.
+ */
+function pushFor(service: Service, event: SenderEvent): SenderEvent {
+  const serviceImage = service.image
+  if (event.pushes === undefined || !serviceImage) {
+    return event
+  }
+  const own = event.pushes.findLast((push) => imageMismatch(serviceImage, push) === undefined)
+  // No push of its image: the event stays whole, and the mismatch names every push.
+  return own === undefined
+    ? event
+    : { ...event, pushes: undefined, image: own.image, tag: own.tag, registry: own.registry }
+}
+
+/**
  * Why an event is not for this service: another repository, branch, image or paths. When some
  * of the trigger's services follow git, a git push (repository, no image) is only for those,
  * as on Cloud 66; likewise a registry push is only for the services that name an image. A
@@ -135,38 +186,33 @@ function mismatch(
       }
     }
   }
-  if (service.image && event.image && normaliseImage(event.image) !== normaliseImage(service.image)) {
-    return `image ${event.image} was pushed, service runs ${service.image}`
+  if (service.image && event.pushes) {
+    return `images ${event.pushes.map(pushedImage).join(', ')} were pushed, service runs ${service.image}`
+  }
+  if (service.image && event.image) {
+    return imageMismatch(service.image, event)
   }
   return undefined
 }
 
-function refuseTag(service: Service, tag: string): string | undefined {
-  const policy = parseTagPolicy(service.tagPolicy)
-  if (!policy.ok) {
-    return policy.error
+/**
+ * Why a pushed image is not the service's: another repository or, when the sender names the
+ * registry (`request.host` of a distribution event), another registry host.
+ */
+function imageMismatch(
+  serviceImage: string,
+  push: { image?: string; registry?: string },
+): string | undefined {
+  const image = push.image ?? ''
+  const sameRegistry = push.registry === undefined || push.registry === registryHostOf(serviceImage)
+  if (!sameRegistry || repositoryPath(image) !== repositoryPath(serviceImage)) {
+    return `image ${pushedImage(push)} was pushed, service runs ${serviceImage}`
   }
-  const verdict = policy.policy.allows(service.tag, tag)
-  return verdict.ok ? undefined : verdict.reason
+  return undefined
 }
 
-/**
- * The image's repository path: `docker.io/library/nginx` and `nginx` are one image, and
- * `ghcr.io/acme/web:1` is `acme/web`, because senders name the repository without the
- * registry host (ACR says `web` for `acmeregistry.azurecr.io/web`). The first segment is a
- * host when it has a dot or a port, or is `localhost`, as in Docker's reference grammar.
- */
-export function normaliseImage(image: string): string {
-  // Index look-ups, not `/@.*$/` and `/:[^/]*$/`: those are retried at every `@` or `:` of a run.
-  const segments = beforeAt(image.toLowerCase()).split('/')
-  const first = segments[0] ?? ''
-  if (segments.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    segments.shift()
-  }
-  const joined = segments.join('/')
-  const colon = joined.indexOf(':', joined.lastIndexOf('/') + 1)
-  const path = colon === -1 ? joined : joined.slice(0, colon)
-  return path.startsWith('library/') ? path.slice('library/'.length) : path
+function pushedImage(push: { image?: string; registry?: string }): string {
+  return push.registry === undefined ? (push.image ?? '') : `${push.registry}/${push.image ?? ''}`
 }
 
 function deploymentInput(

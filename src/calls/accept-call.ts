@@ -1,7 +1,9 @@
 /**
- * The hot path of POST /hooks/{token}, free of HTTP: find the trigger, check address,
- * signature and rate, resolve intents, commit, answer. Every call that reaches a trigger is
- * recorded with its outcome; unknown tokens are answered alike and only counted.
+ * Step 0 of a call, the hot path of POST /hooks/{token} free of HTTP: find the trigger, check
+ * address, signature, rate and parameters, parse, then resolve (resolve-call.ts) and accept
+ * (accept-intents.ts, where planAccept runs inside the store's commit), and answer. Every call
+ * that reaches a trigger is recorded with its outcome; unknown tokens are answered alike and
+ * only counted.
  * The order charges the right party: a caller outside allowIps or without the secret counts
  * against its own address (AddressGuard) before anything is written, and never takes from the
  * trigger's rate limit, so a stranger cannot spend the allowance of the real sender.
@@ -9,22 +11,23 @@
 import { isUtf8 } from 'node:buffer'
 import { DeckhandError } from '../errors.ts'
 import type { EventBus } from '../events.ts'
-import type { Call, Service, Trigger } from '../model/index.ts'
+import type { AcceptResult, RecordedCall } from '../model/call-accept.ts'
+import type { Call, DriverName, Service, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
+import { knownSecrets } from '../model/secret-redactor.ts'
 import { refuseEvent } from '../senders/event-limits.ts'
 import { senderFor } from '../senders/sender-registry.ts'
 import type { SenderRequest } from '../senders/sender.ts'
 import { makeIpAllowList } from '../specs/trigger-spec.ts'
-import { redelivery } from '../store/call-outcome.ts'
-import type { AcceptResult, Store } from '../store/store.ts'
-import { AddressGuard } from './address-guard.ts'
+import type { Store } from '../store/store.ts'
+import { AddressGuard } from '../triggers/address-guard.ts'
+import { RateLimiter } from '../triggers/rate-limiter.ts'
+import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
+import { acceptIntents, recordCall } from './accept-intents.ts'
+import { unmetCondition } from '../triggers/call-conditions.ts'
 import { refuseCallParameters } from './call-parameters.ts'
-import { RateLimiter } from './rate-limiter.ts'
-import { hashToken, TOKEN_PATTERN } from './token.ts'
-import { knownSecrets } from '../model/secret-redactor.ts'
-import { MAX_PASSED_BODY_BYTES, resolveCall } from './trigger-resolve.ts'
-
-const DELIVERY_WINDOW_MS = 24 * 3_600_000
+import { acceptOptions, redelivery } from './plan-accept.ts'
+import { MAX_PASSED_BODY_BYTES, resolveCall } from './resolve-call.ts'
 
 export interface CallRequest extends SenderRequest {
   token: string
@@ -42,17 +45,25 @@ export interface CallAnswer {
 
 export const NOT_FOUND: CallAnswer = { status: 404, body: { error: 'not found' } }
 
+export interface CallAcceptorOptions {
+  guard?: AddressGuard
+  /** Whether a driver can run another image tag (its canChangeTag); every one when absent. */
+  canChangeTag?: (driver: DriverName) => boolean
+}
+
 export class CallAcceptor {
   #store: Store
   #events: EventBus
   #rates = new RateLimiter()
   #addresses: AddressGuard
+  #canChangeTag: (driver: DriverName) => boolean
   #allowLists = new Map<string, (address: string) => boolean>()
 
-  constructor(store: Store, events: EventBus, guard = new AddressGuard()) {
+  constructor(store: Store, events: EventBus, options: CallAcceptorOptions = {}) {
     this.#store = store
     this.#events = events
-    this.#addresses = guard
+    this.#addresses = options.guard ?? new AddressGuard()
+    this.#canChangeTag = options.canChangeTag ?? (() => true)
   }
 
   async accept(request: CallRequest): Promise<CallAnswer> {
@@ -105,10 +116,12 @@ export class CallAcceptor {
     }
     const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
     const call = { ...base, sender: sender.id, deliveryId }
-    let deliverySince: string | undefined
-    if (deliveryId !== null) {
-      deliverySince = new Date(Date.now() - DELIVERY_WINDOW_MS).toISOString()
-      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, deliverySince)
+    const options = acceptOptions(trigger, deliveryId)
+    // Read before the commit too, so a redelivery of a call that was ignored or refused below
+    // is answered as that one was; planAccept checks again inside the commit.
+    if (deliveryId !== null && options.deliverySince !== undefined) {
+      const since = options.deliverySince
+      const first = await this.#store.findCallByDelivery(trigger.id, deliveryId, since)
       if (first) {
         return this.#replay(first, call)
       }
@@ -116,20 +129,37 @@ export class CallAcceptor {
     if (!parsed.ok) {
       return this.#ignore(call, parsed.ignored)
     }
+    const unmet = unmetCondition(trigger.match, request)
+    if (unmet !== undefined) {
+      return this.#ignore(call, unmet)
+    }
     const services = await this.#services(trigger, request.query.services)
     if (!Array.isArray(services)) {
       return this.#reject(call, sender.id, 400, services.error)
     }
-    const resolution = resolveCall({ trigger, event: parsed.event, query: request.query, services, body: request.body })
+    const resolution = resolveCall({
+      trigger,
+      event: parsed.event,
+      query: request.query,
+      services,
+      body: request.body,
+      canChangeTag: (service) => this.#canChangeTag(service.driver),
+    })
+    if (resolution.kind === 'refused') {
+      return this.#reject(call, sender.id, 400, resolution.reason)
+    }
     if (resolution.kind === 'ignored') {
       return this.#ignore(call, resolution.reason)
     }
-    // The store checks the cooldown, and the delivery once more, inside the commit
-    // (AcceptOptions): another call of this trigger may be accepted in the same moment.
-    const options = { cooldownMs: trigger.action === 'redeploy' ? 0 : trigger.cooldownMs, deliverySince }
-    const result = await this.#store.acceptCall({ ...call, reason: resolution.note ?? null }, resolution.intents, options)
-    this.#announce(result)
-    return result.duplicateOf ? this.#replayAnswer(result.duplicateOf) : acceptedAnswer(result)
+    const accepted = { ...call, reason: resolution.note ?? null }
+    const result = await acceptIntents(this.#deps(), accepted, resolution.intents, options)
+    return result.duplicateOf
+      ? this.#replayAnswer(result.duplicateOf)
+      : acceptedAnswer(result, resolution.notes)
+  }
+
+  #deps(): { store: Store; events: EventBus } {
+    return { store: this.#store, events: this.#events }
   }
 
   /** Counts a failure of `address`; the 429 answer once it is over its allowance. */
@@ -214,31 +244,35 @@ export class CallAcceptor {
       : { status: first.status, body: { error: first.reason } }
   }
 
-  async #record(call: Parameters<Store['recordCall']>[0], deploymentIds: string[] = []): Promise<void> {
-    const recorded = await this.#store.recordCall(call, deploymentIds)
-    this.#events.emit('call:recorded', { call: recorded })
-  }
-
-  #announce(result: AcceptResult): void {
-    this.#events.emit('call:recorded', { call: result.call })
-    for (const r of result.results) {
-      if (r.kind === 'queued') {
-        this.#events.emit('deployment:queued', { deployment: r.deployment })
-      }
-    }
+  async #record(call: RecordedCall, deploymentIds: string[] = []): Promise<void> {
+    await recordCall(this.#deps(), call, deploymentIds)
   }
 }
 
-export function acceptedAnswer(result: AcceptResult): CallAnswer {
+/**
+ * The answer to an accepted call: 202 with its deployments, or 200 ignored. `notes` are what
+ * the call asked for that some services did not take (a `?tag=` their driver cannot run).
+ */
+export function acceptedAnswer(
+  result: AcceptResult,
+  notes: { service: string; reason: string }[] = [],
+): CallAnswer {
   const deployments = result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r]))
   if (deployments.length === 0) {
     return { status: 200, body: { status: 'ignored', reason: result.call.reason ?? 'nothing to deploy' } }
   }
+  const noted = new Map(notes.map((n) => [n.service, n.reason]))
   return {
     status: 202,
     body: {
       status: 'queued',
-      deployments: deployments.map((r) => ({ id: r.deployment.id, service: r.deployment.service, action: r.deployment.action, coalesced: r.kind === 'coalesced' })),
+      deployments: deployments.map((r) => ({
+        id: r.deployment.id,
+        service: r.deployment.service,
+        action: r.deployment.action,
+        coalesced: r.kind === 'coalesced',
+        ...(noted.has(r.deployment.service) ? { note: noted.get(r.deployment.service) } : {}),
+      })),
     },
     deploymentIds: deployments.map((r) => r.deployment.id),
   }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Service } from '../model/index.ts'
-import { planJoin } from './coalesce.ts'
+import { planJoin } from './plan-join.ts'
 
 const service = (replicas: number | null): Service => ({
   name: 'web', driver: 'command', target: {}, image: null, tag: null, git: null, scale: { min: 1, max: 5 },

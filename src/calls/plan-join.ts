@@ -1,9 +1,9 @@
 /**
  * Coalescing: whether an incoming intent starts a new deployment, joins the one still queued
- * for its service, or has nothing to do. Pure; the store applies it inside its transaction.
+ * for its service, or has nothing to do. Pure; planAccept applies it to each intent.
  */
+import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { Deployment, DeploymentParams, Service } from '../model/index.ts'
-import type { DeploymentIntent } from '../store/store.ts'
 
 export type JoinDecision =
   | { kind: 'new'; params: DeploymentParams }

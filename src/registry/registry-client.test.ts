@@ -1,0 +1,97 @@
+/** The registry client against the real distribution registry: digests, refusals, tags, auth. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { BASE_IMAGE, privateDockerd } from '../../test/support/private-dockerd.ts'
+import { startRegistry } from '../../test/support/registry.ts'
+import { RegistryClient, RegistryError } from './registry-client.ts'
+
+const handle = await privateDockerd()
+
+test('a tag resolves to the digest the engine pushed, on a plain registry over http', async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine }))
+  if (!engine || !registry) {
+    return
+  }
+  const pushed = await registry.push(engine, BASE_IMAGE, 'acme/web', '1')
+  const client = new RegistryClient()
+  const { digest, mediaType } = await client.manifestDigest(registry.host, 'acme/web', '1')
+  assert.equal(digest, pushed)
+  assert.match(mediaType ?? '', /manifest/)
+})
+
+test("a tag the registry does not know is refused with the registry's own answer", async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine }))
+  if (!engine || !registry) {
+    return
+  }
+  await registry.push(engine, BASE_IMAGE, 'acme/web', '1')
+  const client = new RegistryClient()
+  await assert.rejects(
+    client.manifestDigest(registry.host, 'acme/web', 'nope'),
+    (error: unknown) => {
+      assert.ok(error instanceof RegistryError)
+      assert.equal(error.status, 404)
+      assert.match(error.message, /answered 404 for acme\/web:nope .*MANIFEST_UNKNOWN/)
+      return true
+    },
+  )
+})
+
+test("tags are listed across the registry's Link pages", async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine }))
+  if (!engine || !registry) {
+    return
+  }
+  for (const tag of ['1', '2', '3']) {
+    await registry.push(engine, BASE_IMAGE, 'acme/web', tag)
+  }
+  const client = new RegistryClient()
+  const tags = await client.listTags(registry.host, 'acme/web', { pageSize: 1 })
+  assert.deepEqual(tags.sort(), ['1', '2', '3'])
+})
+
+test('a secure registry answers over TLS with its CA and the credentials the client is given, and names what is missing', async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine, secure: true }))
+  if (!engine || !registry?.ca || !registry.credentials) {
+    return
+  }
+  const pushed = await registry.push(engine, BASE_IMAGE, 'acme/private', '1')
+  const asked: string[] = []
+  const client = new RegistryClient({
+    ca: [registry.ca],
+    credentialsFor: (host) => {
+      asked.push(host)
+      return registry.credentials
+    },
+  })
+  assert.equal((await client.manifestDigest(registry.host, 'acme/private', '1')).digest, pushed)
+  assert.deepEqual(asked, [registry.host])
+
+  const anonymous = new RegistryClient({ ca: [registry.ca] })
+  await assert.rejects(
+    anonymous.manifestDigest(registry.host, 'acme/private', '1'),
+    (error: Error) => {
+      assert.ok(error instanceof RegistryError)
+      assert.match(error.message, /asks for credentials and Deckhand has none for it/)
+      return true
+    },
+  )
+  const wrong = new RegistryClient({
+    ca: [registry.ca],
+    credentialsFor: () => ({ username: 'deckhand', password: 'not-the-password' }),
+  })
+  await assert.rejects(wrong.manifestDigest(registry.host, 'acme/private', '1'), (error: Error) => {
+    assert.match(error.message, /refused the credentials Deckhand has for 127\.0\.0\.1:\d+/)
+    assert.doesNotMatch(error.message, /not-the-password/)
+    return true
+  })
+  const untrusted = new RegistryClient({ credentialsFor: () => registry.credentials })
+  await assert.rejects(
+    untrusted.manifestDigest(registry.host, 'acme/private', '1'),
+    /could not be asked: .*certificate/,
+  )
+})
