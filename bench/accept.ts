@@ -5,7 +5,19 @@
  * call joins the queued deployment (coalesced) and is recorded.
  */
 import { join } from 'node:path'
-import { type LoadResult, type Settings, commandService, withCpu, memoryOf, removeDir, runWrk, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+
+import {
+  commandService,
+  type LoadResult,
+  memoryOf,
+  removeDir,
+  runWrk,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+  withCpu,
+} from './lib.ts'
 
 export interface AcceptResult extends LoadResult {
   rssMb: number
@@ -20,7 +32,9 @@ export async function benchAccept(settings: Settings): Promise<AcceptResult> {
     const trigger = await serviceWithTrigger(deckhand, commandService('web', 'sleep 1'))
     const url = `${deckhand.url}${trigger.path}`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
-    const load = await withCpu(deckhand.pid, () => runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+    const load = await withCpu(deckhand.pid, () =>
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }),
+    )
     return { ...load, ...memoryOf(deckhand.pid) }
   } finally {
     await deckhand.stop()

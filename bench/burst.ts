@@ -5,7 +5,18 @@
  * queued deployment that every later call joined: at most 2 deployments, and every call recorded.
  */
 import { Agent, request } from 'node:http'
-import { type Deckhand, type Settings, commandService, listAll, removeDir, round, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+
+import {
+  commandService,
+  type Deckhand,
+  listAll,
+  removeDir,
+  round,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+} from './lib.ts'
 
 export interface BurstResult {
   calls: number
@@ -16,7 +27,13 @@ export interface BurstResult {
   callsRecorded: number
 }
 
-const BODY = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', repository: { name: 'web', full_name: 'acme/web' }, note: 'x'.repeat(900) }))
+const BODY = Buffer.from(
+  JSON.stringify({
+    ref: 'refs/heads/main',
+    repository: { name: 'web', full_name: 'acme/web' },
+    note: 'x'.repeat(900),
+  }),
+)
 
 export async function benchBurst(settings: Settings, total = 10_000): Promise<BurstResult> {
   const dataDir = tempDir('burst')
@@ -42,7 +59,12 @@ export async function benchBurst(settings: Settings, total = 10_000): Promise<Bu
   }
 }
 
-async function send(deckhand: Deckhand, path: string, total: number, connections: number): Promise<Record<string, number>> {
+async function send(
+  deckhand: Deckhand,
+  path: string,
+  total: number,
+  connections: number,
+): Promise<Record<string, number>> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections })
   const { hostname, port } = new URL(deckhand.url)
   const answers: Record<string, number> = {}
@@ -50,7 +72,14 @@ async function send(deckhand: Deckhand, path: string, total: number, connections
   const one = () =>
     new Promise<number>((resolve, reject) => {
       const req = request(
-        { agent, hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': BODY.length } },
+        {
+          agent,
+          hostname,
+          port,
+          path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': BODY.length },
+        },
         (response) => {
           response.resume()
           response.once('end', () => resolve(response.statusCode ?? 0))

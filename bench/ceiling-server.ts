@@ -9,7 +9,10 @@ const answer = JSON.stringify({ status: 'queued' })
 createServer((request, response) => {
   request.on('data', () => {})
   request.on('end', () => {
-    response.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) })
+    response.writeHead(202, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(answer),
+    })
     response.end(answer)
   })
 }).listen(port, '127.0.0.1')

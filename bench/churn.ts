@@ -3,8 +3,18 @@
  * finish at once and one is always running: the worker's claims, log lines and finishes
  * compete with accepting calls on the same event loop. Reports the deployments run too.
  */
-import { type LoadResult, type Settings, commandService, listAll, removeDir, runWrk,
-  serviceWithTrigger, startDeckhand, tempDir, withCpu } from './lib.ts'
+import {
+  commandService,
+  listAll,
+  type LoadResult,
+  removeDir,
+  runWrk,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+  withCpu,
+} from './lib.ts'
 
 export interface ChurnResult extends LoadResult {
   serverCpuUsPerCall: number
@@ -20,7 +30,8 @@ export async function benchChurn(settings: Settings): Promise<ChurnResult> {
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
     const before = (await listAll(deckhand, '/api/v1/deployments?service=churn')).length
     const load = await withCpu(deckhand.pid, () =>
-      runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }),
+    )
     const after = (await listAll(deckhand, '/api/v1/deployments?service=churn')).length
     return { ...load, deploymentsRun: after - before }
   } finally {

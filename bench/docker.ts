@@ -6,13 +6,20 @@
  * touches the machine's own engine. Answers undefined, saying why, when docker is missing.
  */
 import Docker from 'dockerode'
+
 import {
   BASE_IMAGE,
   dockerUnavailableReason,
   startPrivateDockerd,
 } from '../test/support/private-dockerd.ts'
-import { type Settings, removeDir, round, serviceWithTrigger, startDeckhand, tempDir }
-  from './lib.ts'
+import {
+  removeDir,
+  round,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+} from './lib.ts'
 
 export const REDEPLOYS = 20
 const IMAGE = 'deckhand-bench/app:1'

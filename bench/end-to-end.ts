@@ -5,7 +5,17 @@
  * is Deckhand's own work, not a health wait).
  */
 import { request } from 'node:http'
-import { type Settings, commandService, quantile, removeDir, round, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+
+import {
+  commandService,
+  quantile,
+  removeDir,
+  round,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+} from './lib.ts'
 
 export interface EndToEndResult {
   calls: number
@@ -15,7 +25,9 @@ export interface EndToEndResult {
   failures: number
 }
 
-export async function benchEndToEnd(settings: Settings): Promise<{ command: EndToEndResult; process: EndToEndResult }> {
+export async function benchEndToEnd(
+  settings: Settings,
+): Promise<{ command: EndToEndResult; process: EndToEndResult }> {
   const calls = settings.quick ? 50 : 200
   const dataDir = tempDir('e2e')
   const deckhand = await startDeckhand(dataDir)
@@ -24,7 +36,12 @@ export async function benchEndToEnd(settings: Settings): Promise<{ command: EndT
     const proc = await serviceWithTrigger(deckhand, {
       name: 'proc',
       driver: 'process',
-      target: { command: 'exec sleep 3600', cwd: dataDir, health: { runningFor: '0s' }, stopGrace: '2s' },
+      target: {
+        command: 'exec sleep 3600',
+        cwd: dataDir,
+        health: { runningFor: '0s' },
+        stopGrace: '2s',
+      },
     })
     const commandResult = await sequential(`${deckhand.url}${command.path}?wait=30s`, calls)
     const processResult = await sequential(`${deckhand.url}${proc.path}?wait=30s`, calls)
@@ -52,15 +69,25 @@ async function sequential(url: string, calls: number): Promise<EndToEndResult> {
     }
   }
   times.sort((a, b) => a - b)
-  return { calls, medianMs: round(quantile(times, 0.5)), p99Ms: round(quantile(times, 0.99)), maxMs: round(times.at(-1) ?? NaN), failures }
+  return {
+    calls,
+    medianMs: round(quantile(times, 0.5)),
+    p99Ms: round(quantile(times, 0.99)),
+    maxMs: round(times.at(-1) ?? NaN),
+    failures,
+  }
 }
 
 function post(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
-      response.resume()
-      response.once('end', () => resolve(response.statusCode ?? 0))
-    })
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      (response) => {
+        response.resume()
+        response.once('end', () => resolve(response.statusCode ?? 0))
+      },
+    )
     req.setTimeout(60_000, () => req.destroy(new Error('an end-to-end call took over 60 s')))
     req.once('error', reject)
     req.end('{"bench":"end-to-end"}')

@@ -3,7 +3,7 @@
  * `deckhand serve`, the bare node:http ceiling, adnanh/webhook), the admin API, and wrk.
  * Everything listens on 127.0.0.1 only, and every load run is bounded in time or count.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -62,7 +62,9 @@ export function ensureTool(binary: string, pkg: string): string {
 
 function which(binary: string): string | undefined {
   try {
-    return execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
+    return (
+      execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined
+    )
   } catch {
     return undefined
   }
@@ -75,7 +77,8 @@ export function tempDir(prefix: string): string {
 /** Resident and peak resident memory of a process, in MB, from /proc. */
 export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0)
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0)
   return { rssMb: Math.round(kb('VmRSS') / 1024), peakRssMb: Math.round(kb('VmHWM') / 1024) }
 }
 
@@ -87,7 +90,10 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /** Runs `load` and adds the server's CPU time per answered call, steadier than calls/s on a busy machine. */
-export async function withCpu<T extends { requests: number }>(pid: number, load: () => Promise<T>): Promise<T & { serverCpuUsPerCall: number }> {
+export async function withCpu<T extends { requests: number }>(
+  pid: number,
+  load: () => Promise<T>,
+): Promise<T & { serverCpuUsPerCall: number }> {
   const before = cpuSecondsOf(pid)
   const result = await load()
   const used = cpuSecondsOf(pid) - before
@@ -101,11 +107,18 @@ export interface Child {
   stop(): Promise<void>
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, what: string, logFile: string): Promise<void> {
+async function waitUntilUp(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  logFile: string,
+): Promise<void> {
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`${what} exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`)
+      throw new Error(
+        `${what} exited with ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      )
     }
     const answer = await fetch(url).catch(() => undefined)
     if (answer) {
@@ -127,7 +140,10 @@ export async function startChild(
   options: { env?: Record<string, string>; port: number; probe: string; logFile: string },
 ): Promise<Child> {
   const out = openSync(options.logFile, 'a')
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', out, out] })
+  const child = spawn(command, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', out, out],
+  })
   closeSync(out)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `http://127.0.0.1:${options.port}`
@@ -153,7 +169,10 @@ export interface Deckhand extends Child {
 }
 
 /** `deckhand serve` on SQLite in `dataDir`, as a separate process; its log goes to a file there. */
-export async function startDeckhand(dataDir: string, env: Record<string, string> = {}): Promise<Deckhand> {
+export async function startDeckhand(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<Deckhand> {
   const port = await freePort()
   const child = await startChild('deckhand serve', BIN, ['serve'], {
     port,
@@ -171,7 +190,10 @@ export async function startDeckhand(dataDir: string, env: Record<string, string>
   const api: Deckhand['api'] = async (method, path, body) => {
     const response = await fetch(`${child.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
@@ -188,9 +210,15 @@ export async function serviceWithTrigger(
 ): Promise<{ id: string; path: string }> {
   const created = await deckhand.api('POST', '/api/v1/services', service)
   if (created.status !== 201) {
-    throw new Error(`creating service ${String(service.name)}: ${created.status} ${JSON.stringify(created.body)}`)
+    throw new Error(
+      `creating service ${String(service.name)}: ${created.status} ${JSON.stringify(created.body)}`,
+    )
   }
-  const made = await deckhand.api('POST', `/api/v1/services/${String(service.name)}/triggers`, trigger)
+  const made = await deckhand.api(
+    'POST',
+    `/api/v1/services/${String(service.name)}/triggers`,
+    trigger,
+  )
   if (made.status !== 201) {
     throw new Error(`creating a trigger: ${made.status} ${JSON.stringify(made.body)}`)
   }
@@ -202,12 +230,18 @@ export function commandService(name: string, redeploy: string): Record<string, u
 }
 
 /** Every item of an admin listing, following `next`. */
-export async function listAll(deckhand: Deckhand, path: string): Promise<Record<string, unknown>[]> {
+export async function listAll(
+  deckhand: Deckhand,
+  path: string,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = []
   let cursor: string | null = null
   do {
     const sep = path.includes('?') ? '&' : '?'
-    const page: { status: number; body: { items: Record<string, unknown>[]; next: string | null } } = await deckhand.api(
+    const page: {
+      status: number
+      body: { items: Record<string, unknown>[]; next: string | null }
+    } = await deckhand.api(
       'GET',
       `${path}${sep}limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     )
@@ -242,9 +276,22 @@ export function runWrk(
   settings: { connections: number; seconds: number },
   env: Record<string, string> = {},
 ): Promise<LoadResult> {
-  const args = ['-t1', `-c${settings.connections}`, `-d${settings.seconds}s`, '--timeout', '10s', '--latency', '-s', join(import.meta.dirname, 'post.lua'), url]
+  const args = [
+    '-t1',
+    `-c${settings.connections}`,
+    `-d${settings.seconds}s`,
+    '--timeout',
+    '10s',
+    '--latency',
+    '-s',
+    join(import.meta.dirname, 'post.lua'),
+    url,
+  ]
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('wrk', args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
@@ -269,7 +316,13 @@ function wrkDurationMs(text: string): number {
     throw new Error(`wrk: cannot read the duration ${JSON.stringify(text)}`)
   }
   const value = Number(match[1])
-  return match[2] === 'us' ? value / 1000 : match[2] === 'ms' ? value : match[2] === 's' ? value * 1000 : value * 60_000
+  return match[2] === 'us'
+    ? value / 1000
+    : match[2] === 'ms'
+      ? value
+      : match[2] === 's'
+        ? value * 1000
+        : value * 60_000
 }
 
 export function parseWrk(out: string): Omit<LoadResult, 'connections' | 'seconds'> {
@@ -285,12 +338,18 @@ export function parseWrk(out: string): Omit<LoadResult, 'connections' | 'seconds
   const maxMatch = /^\s+Latency\s+\S+\s+\S+\s+(\S+)/m.exec(out)
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
   const counted = /^statuses (.*)$/m.exec(out)?.[1]
-  const statuses = counted === undefined ? undefined : Object.fromEntries(
-    counted.split(',').filter(Boolean).map((pair) => {
-      const [status, n] = pair.split('=')
-      return [status!, Number(n)]
-    }),
-  )
+  const statuses =
+    counted === undefined
+      ? undefined
+      : Object.fromEntries(
+          counted
+            .split(',')
+            .filter(Boolean)
+            .map((pair) => {
+              const [status, n] = pair.split('=')
+              return [status!, Number(n)]
+            }),
+        )
   return {
     tool: 'wrk',
     requests,

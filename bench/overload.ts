@@ -4,8 +4,17 @@
  * should answer the excess 503 at once. Reports calls/s answered 202, the 503s, p50/p99 of
  * all answers and socket errors; wrk counts the statuses (post.lua, BENCH_COUNT_STATUS).
  */
-import { type LoadResult, type Settings, commandService, removeDir, runWrk,
-  serviceWithTrigger, startDeckhand, tempDir, withCpu } from './lib.ts'
+import {
+  commandService,
+  type LoadResult,
+  removeDir,
+  runWrk,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+  withCpu,
+} from './lib.ts'
 
 export const OVERLOAD_CONNECTIONS = 512
 export const OVERLOAD_SECONDS = 10
@@ -29,7 +38,8 @@ export async function benchOverload(settings: Settings): Promise<OverloadResult>
         url,
         { connections: OVERLOAD_CONNECTIONS, seconds: OVERLOAD_SECONDS },
         { BENCH_COUNT_STATUS: '1' },
-      ))
+      ),
+    )
     const metrics = await (await fetch(`${deckhand.url}/metrics`)).text()
     const shedMetric = Number(/^deckhand_calls_shed_total (\d+)/m.exec(metrics)?.[1] ?? NaN)
     const accepted = load.statuses?.['202'] ?? 0

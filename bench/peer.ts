@@ -6,24 +6,54 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type LoadResult, type Settings, withCpu, ensureTool, freePort, removeDir, runWrk, startChild, tempDir } from './lib.ts'
 
-export async function benchWebhook(settings: Settings): Promise<LoadResult & { version: string; serverCpuUsPerCall: number }> {
+import {
+  ensureTool,
+  freePort,
+  type LoadResult,
+  removeDir,
+  runWrk,
+  type Settings,
+  startChild,
+  tempDir,
+  withCpu,
+} from './lib.ts'
+
+export async function benchWebhook(
+  settings: Settings,
+): Promise<LoadResult & { version: string; serverCpuUsPerCall: number }> {
   const binary = ensureTool('webhook', 'webhook')
   const dir = tempDir('webhook')
   const hooks = join(dir, 'hooks.json')
-  writeFileSync(hooks, JSON.stringify([{ id: 'bench', 'execute-command': '/bin/true', 'response-message': 'queued', 'success-http-response-code': 202 }]))
+  writeFileSync(
+    hooks,
+    JSON.stringify([
+      {
+        id: 'bench',
+        'execute-command': '/bin/true',
+        'response-message': 'queued',
+        'success-http-response-code': 202,
+      },
+    ]),
+  )
   const port = await freePort()
-  const server = await startChild('webhook', binary, ['-hooks', hooks, '-ip', '127.0.0.1', '-port', String(port)], {
-    port,
-    probe: '/',
-    logFile: join(dir, 'webhook.log'),
-  })
+  const server = await startChild(
+    'webhook',
+    binary,
+    ['-hooks', hooks, '-ip', '127.0.0.1', '-port', String(port)],
+    {
+      port,
+      probe: '/',
+      logFile: join(dir, 'webhook.log'),
+    },
+  )
   try {
     const url = `${server.url}/hooks/bench`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
     // webhook's own CPU only: the /bin/true it starts per call is its children's.
-    const load = await withCpu(server.pid, () => runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+    const load = await withCpu(server.pid, () =>
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }),
+    )
     return { ...load, version: webhookVersion(binary) }
   } finally {
     await server.stop()
@@ -39,18 +69,27 @@ function webhookVersion(binary: string): string {
   }
 }
 
-export async function benchCeiling(settings: Settings): Promise<LoadResult & { serverCpuUsPerCall: number }> {
+export async function benchCeiling(
+  settings: Settings,
+): Promise<LoadResult & { serverCpuUsPerCall: number }> {
   const dir = tempDir('ceiling')
   const port = await freePort()
-  const server = await startChild('node:http ceiling', process.execPath, [join(import.meta.dirname, 'ceiling-server.ts'), String(port)], {
-    port,
-    probe: '/',
-    logFile: join(dir, 'ceiling.log'),
-  })
+  const server = await startChild(
+    'node:http ceiling',
+    process.execPath,
+    [join(import.meta.dirname, 'ceiling-server.ts'), String(port)],
+    {
+      port,
+      probe: '/',
+      logFile: join(dir, 'ceiling.log'),
+    },
+  )
   try {
     const url = `${server.url}/hooks/ceiling`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
-    return await withCpu(server.pid, () => runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+    return await withCpu(server.pid, () =>
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }),
+    )
   } finally {
     await server.stop()
     removeDir(dir)
@@ -74,7 +113,8 @@ export async function benchDurableCeiling(
     const url = `${server.url}/hooks/durable`
     await runWrk(url, { connections: settings.connections, seconds: settings.warmupSeconds })
     return await withCpu(server.pid, () =>
-      runWrk(url, { connections: settings.connections, seconds: settings.seconds }))
+      runWrk(url, { connections: settings.connections, seconds: settings.seconds }),
+    )
   } finally {
     await server.stop()
     removeDir(dir)

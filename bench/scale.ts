@@ -10,9 +10,21 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+
 import { newId } from '../src/model/ids.ts'
 import { hashToken, makeToken } from '../src/triggers/token.ts'
-import { type LoadResult, type Settings, commandService, withCpu, memoryOf, removeDir, runWrk, serviceWithTrigger, startDeckhand, tempDir } from './lib.ts'
+import {
+  commandService,
+  type LoadResult,
+  memoryOf,
+  removeDir,
+  runWrk,
+  serviceWithTrigger,
+  type Settings,
+  startDeckhand,
+  tempDir,
+  withCpu,
+} from './lib.ts'
 
 export interface ScaleResult extends LoadResult {
   services: number
@@ -41,10 +53,26 @@ export async function benchScale(settings: Settings, services = 10_000): Promise
     try {
       const idle = memoryOf(deckhand.pid)
       const env = { BENCH_PATHS: pathsFile }
-      await runWrk(`${deckhand.url}/`, { connections: settings.connections, seconds: settings.warmupSeconds }, env)
-      const load = await withCpu(deckhand.pid, () => runWrk(`${deckhand.url}/`, { connections: settings.connections, seconds: settings.seconds }, env))
+      await runWrk(
+        `${deckhand.url}/`,
+        { connections: settings.connections, seconds: settings.warmupSeconds },
+        env,
+      )
+      const load = await withCpu(deckhand.pid, () =>
+        runWrk(
+          `${deckhand.url}/`,
+          { connections: settings.connections, seconds: settings.seconds },
+          env,
+        ),
+      )
       const after = memoryOf(deckhand.pid)
-      return { ...load, services, idleRssMb: idle.rssMb, rssMb: after.rssMb, peakRssMb: after.peakRssMb }
+      return {
+        ...load,
+        services,
+        idleRssMb: idle.rssMb,
+        rssMb: after.rssMb,
+        peakRssMb: after.peakRssMb,
+      }
     } finally {
       await deckhand.stop()
     }
@@ -69,7 +97,12 @@ function seed(file: string, templateTrigger: string, count: number): string[] {
   for (let i = 1; i <= count; i += 1) {
     const token = makeToken()
     service.run({ name: `svc-${i}` })
-    trigger.run({ id: newId('trg'), service: `svc-${i}`, hash: hashToken(token), template: templateTrigger })
+    trigger.run({
+      id: newId('trg'),
+      service: `svc-${i}`,
+      hash: hashToken(token),
+      template: templateTrigger,
+    })
     paths.push(`/hooks/${token}`)
   }
   db.exec('COMMIT')

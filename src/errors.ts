@@ -53,7 +53,11 @@ export const conflict = (message: string): DeckhandError =>
  * A trigger name an owner's live trigger already has (deckhand.yaml requires unique names). The
  * store answers it too, without `holderId`, when its unique index catches two creates at once.
  */
-export const triggerNameTaken = (owner: { service?: string | null; stack?: string | null }, name: string, holderId?: string): DeckhandError =>
+export const triggerNameTaken = (
+  owner: { service?: string | null; stack?: string | null },
+  name: string,
+  holderId?: string,
+): DeckhandError =>
   new DeckhandError(
     'DH_ERR_TRIGGER_NAME_TAKEN',
     `${owner.service ? `service ${owner.service}` : `stack ${owner.stack}`} already has a trigger named ${name}${holderId ? ` (${holderId})` : ''}; give this one another name, or revoke that one first`,

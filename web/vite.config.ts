@@ -1,5 +1,6 @@
 // Builds the web UI into web/dist, which `deckhand serve` serves at `/` (src/http/web-ui.ts).
 import { fileURLToPath } from 'node:url'
+
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 

@@ -3,15 +3,15 @@
  * services, stacks and triggers, ask for deployments by hand. HTTP handlers and the config
  * loader are thin over this; it keeps drivers told of every service change.
  */
+import { acceptIntents } from '../calls/accept-intents.ts'
 import { unknownFields } from '../config/unknown-fields.ts'
-import { DeckhandError, conflict, invalid, notFound, triggerNameTaken } from '../errors.ts'
-import type { EventBus } from '../events.ts'
 import type { DriverCapabilities } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import { acceptIntents } from '../calls/accept-intents.ts'
+import { conflict, DeckhandError, invalid, notFound, triggerNameTaken } from '../errors.ts'
+import type { EventBus } from '../events.ts'
 import type { AcceptResult, DeploymentIntent } from '../model/call-accept.ts'
-import type { Service, Stack, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
+import type { Service, Stack, Trigger } from '../model/index.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
@@ -56,7 +56,9 @@ export class Admin {
   }
 
   async createService(spec: unknown): Promise<Service> {
-    const parsed = parseServiceSpec(spec, (driver, target) => this.#drivers.checkTarget(driver, target))
+    const parsed = parseServiceSpec(spec, (driver, target) =>
+      this.#drivers.checkTarget(driver, target),
+    )
     if (!parsed.ok) {
       throw new AdminError('service', parsed.problems)
     }
@@ -85,7 +87,9 @@ export class Admin {
       throw new AdminError('service patch', unknown)
     }
     const merged = mergePatch(serviceView(current), patch)
-    const parsed = parseServiceSpec(merged, (driver, target) => this.#drivers.checkTarget(driver, target))
+    const parsed = parseServiceSpec(merged, (driver, target) =>
+      this.#drivers.checkTarget(driver, target),
+    )
     if (!parsed.ok) {
       throw new AdminError('service', parsed.problems)
     }
@@ -142,12 +146,20 @@ export class Admin {
   }
 
   /** Creates a trigger; `token` comes from config files, else one is made. The URL is shown once. */
-  async createTrigger(owner: TriggerOwner, spec: unknown, token?: string): Promise<{ trigger: Trigger; url: string }> {
+  async createTrigger(
+    owner: TriggerOwner,
+    spec: unknown,
+    token?: string,
+  ): Promise<{ trigger: Trigger; url: string }> {
     const parsed = parseTriggerSpec(spec)
     if (!parsed.ok) {
       throw new AdminError('trigger', parsed.problems)
     }
-    if ('service' in owner ? !(await this.store.getService(owner.service)) : !(await this.store.getStack(owner.stack))) {
+    if (
+      'service' in owner
+        ? !(await this.store.getService(owner.service))
+        : !(await this.store.getStack(owner.stack))
+    ) {
       throw notFound('service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`)
     }
     if (token !== undefined && !TOKEN_PATTERN.test(token)) {
@@ -175,7 +187,8 @@ export class Admin {
     if (!current) {
       throw notFound(`trigger ${id}`)
     }
-    const owner: TriggerOwner = current.service !== null ? { service: current.service } : { stack: current.stack! }
+    const owner: TriggerOwner =
+      current.service !== null ? { service: current.service } : { stack: current.stack! }
     await this.#refuseTakenName(owner, parsed.value.name, id)
     const trigger = await this.store.updateTrigger(id, parsed.value)
     if (!trigger) {
@@ -192,7 +205,9 @@ export class Admin {
     let cursor: string | undefined
     do {
       const page = await this.store.listTriggers(owner, { limit: 1000, cursor })
-      const holder = page.items.find((t) => t.revokedAt === null && t.name === name && t.id !== exceptId)
+      const holder = page.items.find(
+        (t) => t.revokedAt === null && t.name === name && t.id !== exceptId,
+      )
       if (holder) {
         throw triggerNameTaken(owner, name, holder.id)
       }
@@ -314,12 +329,19 @@ export class Admin {
       await driver?.attach(service)
     } catch (error) {
       await undo?.()
-      throw new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `driver ${service.driver} could not take service ${service.name}: ${(error as Error).message}`, { cause: error })
+      throw new DeckhandError(
+        'DH_ERR_DRIVER_UNAVAILABLE',
+        `driver ${service.driver} could not take service ${service.name}: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   }
 }
 
-function defaultReplicas(driver: Service['driver'], target: Record<string, unknown>): number | null {
+function defaultReplicas(
+  driver: Service['driver'],
+  target: Record<string, unknown>,
+): number | null {
   if (driver !== 'process') {
     return null
   }
@@ -327,7 +349,10 @@ function defaultReplicas(driver: Service['driver'], target: Record<string, unkno
 }
 
 /** RFC 7396 JSON merge patch: null deletes, objects merge, anything else replaces. */
-export function mergePatch(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+export function mergePatch(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) {

@@ -26,7 +26,14 @@ export function planManual(
   const action = request.action ?? 'redeploy'
   const base = {
     service: service.name,
-    input: { triggerName: null, env: {}, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null },
+    input: {
+      triggerName: null,
+      env: {},
+      body: null,
+      bodyTooLarge: false,
+      gitCommit: null,
+      gitBranch: null,
+    },
     triggerId: null,
   }
   if (action === 'redeploy') {
@@ -51,13 +58,26 @@ export function planManual(
   if (action === 'scale' && typeof request.replicas === 'number') {
     const { min, max } = service.scale
     if (request.replicas < min || request.replicas > max) {
-      return { ok: false, error: `replicas must be within scale.min..scale.max (${min}..${max}); got ${request.replicas}` }
+      return {
+        ok: false,
+        error: `replicas must be within scale.min..scale.max (${min}..${max}); got ${request.replicas}`,
+      }
     }
-    return { ok: true, intent: { ...base, action: 'scale', params: { replicas: request.replicas } } }
+    return {
+      ok: true,
+      intent: { ...base, action: 'scale', params: { replicas: request.replicas } },
+    }
   }
   if (action === 'scale-up' || action === 'scale-down') {
     const by = typeof request.by === 'number' ? request.by : 1
-    return { ok: true, intent: { ...base, action: 'scale', params: { by: action === 'scale-up' ? by : -by } } }
+    return {
+      ok: true,
+      intent: { ...base, action: 'scale', params: { by: action === 'scale-up' ? by : -by } },
+    }
   }
-  return { ok: false, error: 'expected {"action":"redeploy","tag"?}, {"action":"scale","replicas":n} or {"action":"scale-up"|"scale-down","by"?}' }
+  return {
+    ok: false,
+    error:
+      'expected {"action":"redeploy","tag"?}, {"action":"scale","replicas":n} or {"action":"scale-up"|"scale-down","by"?}',
+  }
 }

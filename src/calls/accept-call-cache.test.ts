@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { commandService, startTestServer } from '../../test/support/start-server.ts'
 
 test('a revoked token answers 404 on the next call even when the trigger was cached', async (t) => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { commandService, startTestServer } from '../../test/support/start-server.ts'
 
 // No replicas: the service exists on the process driver without starting anything.

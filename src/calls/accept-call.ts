@@ -9,22 +9,23 @@
  * trigger's rate limit, so a stranger cannot spend the allowance of the real sender.
  */
 import { isUtf8 } from 'node:buffer'
+
 import { DeckhandError } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { AcceptResult, RecordedCall } from '../model/call-accept.ts'
-import type { Call, DriverName, Service, Trigger } from '../model/index.ts'
 import { newId } from '../model/ids.ts'
+import type { Call, DriverName, Service, Trigger } from '../model/index.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
 import { refuseEvent } from '../senders/event-limits.ts'
-import { senderFor } from '../senders/sender-registry.ts'
 import type { SenderRequest } from '../senders/sender.ts'
+import { senderFor } from '../senders/sender-registry.ts'
 import { makeIpAllowList } from '../specs/trigger-spec.ts'
 import type { Store } from '../store/store.ts'
 import { AddressGuard } from '../triggers/address-guard.ts'
+import { unmetCondition } from '../triggers/call-conditions.ts'
 import { RateLimiter } from '../triggers/rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { acceptIntents, recordCall } from './accept-intents.ts'
-import { unmetCondition } from '../triggers/call-conditions.ts'
 import { refuseCallParameters } from './call-parameters.ts'
 import { acceptOptions, redelivery } from './plan-accept.ts'
 import { MAX_PASSED_BODY_BYTES, resolveCall } from './resolve-call.ts'
@@ -86,21 +87,38 @@ export class CallAcceptor {
   }
 
   async #acceptFor(trigger: Trigger, request: CallRequest): Promise<CallAnswer> {
-    const base = { id: newId('call'), triggerId: trigger.id, deliveryId: null, remoteAddress: request.address }
+    const base = {
+      id: newId('call'),
+      triggerId: trigger.id,
+      deliveryId: null,
+      remoteAddress: request.address,
+    }
     if (trigger.allowIps.length > 0 && !this.#allowed(trigger, request.address)) {
-      return this.#failed(request.address) ?? this.#reject(base, null, 403, `address ${request.address} is not in the trigger's allowIps`)
+      return (
+        this.#failed(request.address) ??
+        this.#reject(base, null, 403, `address ${request.address} is not in the trigger's allowIps`)
+      )
     }
     const sender = senderFor(request, trigger.sender)
     if (trigger.secret !== null) {
       const check = sender.verify(request, trigger.secret)
       if (check !== 'valid') {
-        const reason = check === 'missing' ? `the ${sender.id} signature is missing` : `the ${sender.id} signature does not match the trigger's secret`
+        const reason =
+          check === 'missing'
+            ? `the ${sender.id} signature is missing`
+            : `the ${sender.id} signature does not match the trigger's secret`
         return this.#failed(request.address) ?? this.#reject(base, sender.id, 401, reason)
       }
     }
     const retryAfter = this.#rates.take(trigger.id, trigger.rateLimit)
     if (retryAfter !== undefined) {
-      return { status: 429, body: { error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later` }, headers: { 'retry-after': String(retryAfter) } }
+      return {
+        status: 429,
+        body: {
+          error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later`,
+        },
+        headers: { 'retry-after': String(retryAfter) },
+      }
     }
     const refused = refuseCallParameters(request.query, trigger)
     if (refused !== undefined) {
@@ -110,7 +128,8 @@ export class CallAcceptor {
     if (!parsed.ok && 'invalid' in parsed) {
       return this.#reject(base, sender.id, 400, parsed.invalid)
     }
-    const outOfBounds = (parsed.ok ? refuseEvent(parsed.event) : undefined) ?? refusePassedBody(trigger, request.body)
+    const outOfBounds =
+      (parsed.ok ? refuseEvent(parsed.event) : undefined) ?? refusePassedBody(trigger, request.body)
     if (outOfBounds !== undefined) {
       return this.#reject(base, sender.id, 400, outOfBounds)
     }
@@ -169,7 +188,10 @@ export class CallAcceptor {
       ? undefined
       : {
           status: 429,
-          body: { error: 'too many unknown tokens, bad signatures or refused addresses from this address; wait and retry' },
+          body: {
+            error:
+              'too many unknown tokens, bad signatures or refused addresses from this address; wait and retry',
+          },
           headers: { 'retry-after': String(retryAfter) },
         }
   }
@@ -184,17 +206,28 @@ export class CallAcceptor {
     return allow(address)
   }
 
-  async #services(trigger: Trigger, subset: string | undefined): Promise<Service[] | { error: string }> {
+  async #services(
+    trigger: Trigger,
+    subset: string | undefined,
+  ): Promise<Service[] | { error: string }> {
     if (trigger.service !== null) {
       const service = await this.#store.getService(trigger.service)
       return service ? [service] : []
     }
     const stack = await this.#store.getStack(trigger.stack ?? '')
     const members = stack?.services ?? []
-    const requested = subset === undefined || subset === '' ? members : subset.split(',').map((s) => s.trim()).filter(Boolean)
+    const requested =
+      subset === undefined || subset === ''
+        ? members
+        : subset
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
     const unknown = requested.filter((name) => !members.includes(name))
     if (unknown.length) {
-      return { error: `?services= names ${unknown.join(', ')}, not in stack ${trigger.stack} (members: ${members.join(', ')})` }
+      return {
+        error: `?services= names ${unknown.join(', ')}, not in stack ${trigger.stack} (members: ${members.join(', ')})`,
+      }
     }
     const services: Service[] = []
     for (const name of requested) {
@@ -216,12 +249,30 @@ export class CallAcceptor {
     return { status, body: { error: reason } }
   }
 
-  async #ignore(call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null; sender: string }, reason: string): Promise<CallAnswer> {
+  async #ignore(
+    call: {
+      id: string
+      triggerId: string
+      remoteAddress: string
+      deliveryId: string | null
+      sender: string
+    },
+    reason: string,
+  ): Promise<CallAnswer> {
     await this.#record({ ...call, outcome: 'ignored', status: 200, reason })
     return { status: 200, body: { status: 'ignored', reason } }
   }
 
-  async #replay(first: Call, call: { id: string; triggerId: string; remoteAddress: string; deliveryId: string | null; sender: string }): Promise<CallAnswer> {
+  async #replay(
+    first: Call,
+    call: {
+      id: string
+      triggerId: string
+      remoteAddress: string
+      deliveryId: string | null
+      sender: string
+    },
+  ): Promise<CallAnswer> {
     const { recorded, deploymentIds } = redelivery(call, first)
     await this.#record(recorded, deploymentIds)
     return this.#replayAnswer(first)
@@ -234,7 +285,12 @@ export class CallAcceptor {
       for (const id of first.deploymentIds) {
         const d = await this.#store.getDeployment(id)
         if (d) {
-          deployments.push({ id: d.id, service: d.service, action: d.action, coalesced: first.outcome === 'coalesced' })
+          deployments.push({
+            id: d.id,
+            service: d.service,
+            action: d.action,
+            coalesced: first.outcome === 'coalesced',
+          })
         }
       }
       return { status: 202, body: { status: 'queued', deployments } }
@@ -259,7 +315,10 @@ export function acceptedAnswer(
 ): CallAnswer {
   const deployments = result.results.flatMap((r) => (r.kind === 'ignored' ? [] : [r]))
   if (deployments.length === 0) {
-    return { status: 200, body: { status: 'ignored', reason: result.call.reason ?? 'nothing to deploy' } }
+    return {
+      status: 200,
+      body: { status: 'ignored', reason: result.call.reason ?? 'nothing to deploy' },
+    }
   }
   const noted = new Map(notes.map((n) => [n.service, n.reason]))
   return {
@@ -287,7 +346,12 @@ export function isStoreFailure(error: unknown): boolean {
  * becomes a three-byte U+FFFD, so 64 KiB of such bytes would pass 192 KiB to a child's environment.
  */
 function refusePassedBody(trigger: Trigger, body: Buffer): string | undefined {
-  if (!trigger.passBody || body.length === 0 || body.length > MAX_PASSED_BODY_BYTES || isUtf8(body)) {
+  if (
+    !trigger.passBody ||
+    body.length === 0 ||
+    body.length > MAX_PASSED_BODY_BYTES ||
+    isUtf8(body)
+  ) {
     return undefined
   }
   const decoded = Buffer.byteLength(body.toString('utf8'))

@@ -16,12 +16,17 @@ type Query = Readonly<Record<string, string | undefined>>
 
 /** Why the call's own parameters are refused, or undefined when they all parse. */
 export function refuseCallParameters(query: Query, trigger: Trigger): string | undefined {
-  return refuseWait(query.wait) ?? refuseTag(query.tag, trigger) ?? refuseServices(query.services, trigger)
+  return (
+    refuseWait(query.wait) ??
+    refuseTag(query.tag, trigger) ??
+    refuseServices(query.services, trigger)
+  )
 }
 
 /** The wait a checked call asked for, in milliseconds; undefined when it asked for none. */
 export function waitOf(query: Query): number | undefined {
-  const waitMs = query.wait === undefined || query.wait === '' ? undefined : parseDuration(query.wait)
+  const waitMs =
+    query.wait === undefined || query.wait === '' ? undefined : parseDuration(query.wait)
   return waitMs === undefined || waitMs <= 0 ? undefined : Math.min(waitMs, MAX_WAIT_MS)
 }
 
@@ -59,7 +64,10 @@ function refuseServices(services: string | undefined, trigger: Trigger): string 
   if (trigger.stack === null) {
     return `?services= applies to stack triggers only; this trigger deploys service ${trigger.service}`
   }
-  const names = services.split(',', MAX_SERVICES + 1).map((name) => name.trim()).filter(Boolean)
+  const names = services
+    .split(',', MAX_SERVICES + 1)
+    .map((name) => name.trim())
+    .filter(Boolean)
   if (names.length > MAX_SERVICES) {
     return `?services= names at most ${MAX_SERVICES} services`
   }

@@ -1,9 +1,10 @@
 // planAccept as a table: from the facts a transaction read to the rows it writes and the answer.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import type { AcceptOptions, CallInput, DeploymentIntent } from '../model/call-accept.ts'
 import type { Call, Deployment, DeploymentAction, Service } from '../model/index.ts'
-import { planAccept, queueKey, type AcceptFacts } from './plan-accept.ts'
+import { type AcceptFacts, planAccept, queueKey } from './plan-accept.ts'
 
 const AT = '2026-03-01T12:00:00.000Z'
 const call: CallInput = {
@@ -132,7 +133,7 @@ const cases: Case[] = [
     results: ['ignored gone service gone does not exist'],
   },
   {
-    name: 'a redelivery is its first call\'s duplicate and writes no deployment',
+    name: "a redelivery is its first call's duplicate and writes no deployment",
     intents: [intent('web', 'redeploy', {})],
     options: { deliverySince: '2026-02-28T12:00:00.000Z' },
     facts: { firstOfDelivery: first },
@@ -191,7 +192,10 @@ for (const c of cases) {
     const facts: AcceptFacts = {
       firstOfDelivery: undefined,
       sinceLastStepMs: undefined,
-      services: new Map([['web', service('web')], ['api', service('api')]]),
+      services: new Map([
+        ['web', service('web')],
+        ['api', service('api')],
+      ]),
       at: AT,
       ...c.facts,
       queued: new Map((c.facts?.queued ?? []).map((d) => [queueKey(d.service, d.action), d])),

@@ -92,7 +92,14 @@ export function planAccept(
   if (facts.firstOfDelivery) {
     const first = facts.firstOfDelivery
     const { recorded, deploymentIds } = redelivery(call, first)
-    return { call: recorded, deploymentIds, inserts: [], joins: [], results: [], duplicateOf: first }
+    return {
+      call: recorded,
+      deploymentIds,
+      inserts: [],
+      joins: [],
+      results: [],
+      duplicateOf: first,
+    }
   }
   const cooldownMs = options?.cooldownMs ?? 0
   if (cooldownMs > 0 && facts.sinceLastStepMs !== undefined && facts.sinceLastStepMs < cooldownMs) {

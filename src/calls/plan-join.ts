@@ -42,7 +42,10 @@ function planScale(
     const replicas = clampReplicas(service, incoming.replicas)
     // With nothing queued, a count the service already has would run a deployment that changes nothing.
     if (!queued && replicas === service.replicas) {
-      return { kind: 'ignored', reason: `service ${service.name} already runs ${replicas} replicas` }
+      return {
+        kind: 'ignored',
+        reason: `service ${service.name} already runs ${replicas} replicas`,
+      }
     }
     return { kind, params: { replicas } }
   }

@@ -1,9 +1,10 @@
 // resolveCall as a table: which services a call deploys, with which action and tag, or why not.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import type { DriverName, Service, Trigger } from '../model/index.ts'
 import type { SenderEvent } from '../senders/sender.ts'
-import { resolveCall, type Resolution } from './resolve-call.ts'
+import { type Resolution, resolveCall } from './resolve-call.ts'
 
 const service = (name: string, extra: Partial<Service> = {}): Service => ({
   name,
@@ -58,8 +59,16 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'a ping deploys nothing', event: { kind: 'ping' }, expect: { kind: 'ignored', reason: /^ping:/ } },
-  { name: 'a plain call redeploys with no tag', event: { kind: 'plain' }, expect: ['web redeploy {}'] },
+  {
+    name: 'a ping deploys nothing',
+    event: { kind: 'ping' },
+    expect: { kind: 'ignored', reason: /^ping:/ },
+  },
+  {
+    name: 'a plain call redeploys with no tag',
+    event: { kind: 'plain' },
+    expect: ['web redeploy {}'],
+  },
   {
     name: 'a payload tag is taken',
     event: { kind: 'push', tag: 'v2' },
@@ -90,7 +99,10 @@ const cases: Case[] = [
     event: { kind: 'plain' },
     query: { tag: 'v3' },
     services: [service('web', { driver: 'process' })],
-    expect: { kind: 'refused', reason: /^\?tag= cannot be applied: service web runs on the process/ },
+    expect: {
+      kind: 'refused',
+      reason: /^\?tag= cannot be applied: service web runs on the process/,
+    },
   },
   {
     name: 'in a stack, ?tag= is ignored for services that cannot take it, and the answer says so',
@@ -99,7 +111,9 @@ const cases: Case[] = [
     query: { tag: 'v3' },
     services: [service('web'), service('worker', { driver: 'process' })],
     expect: ['web redeploy {"tag":"v3"}', 'worker redeploy {}'],
-    notes: [/^\?tag= ignored: service worker runs on the process driver, which cannot change image/],
+    notes: [
+      /^\?tag= ignored: service worker runs on the process driver, which cannot change image/,
+    ],
   },
   {
     name: 'a scale trigger asks for its signed step',
@@ -137,7 +151,10 @@ const cases: Case[] = [
     name: 'a push of another image is not for the service',
     event: { kind: 'push', image: 'acme/api', tag: 'v2' },
     services: [service('web', { image: 'ghcr.io/acme/web' })],
-    expect: { kind: 'ignored', reason: /image acme\/api was pushed, service runs ghcr\.io\/acme\/web/ },
+    expect: {
+      kind: 'ignored',
+      reason: /image acme\/api was pushed, service runs ghcr\.io\/acme\/web/,
+    },
   },
   {
     name: 'the image pushed matches with the registry host and library/ left out',

@@ -6,10 +6,10 @@
 import type { DeploymentIntent } from '../model/call-accept.ts'
 import { repositoryPath } from '../model/image-reference.ts'
 import type { DeploymentInput, DeploymentParams, Service, Trigger } from '../model/index.ts'
+import { registryHostOf } from '../model/registry-host.ts'
 import { refuseTag } from '../policy/tag-policy.ts'
 import type { SenderEvent } from '../senders/sender.ts'
 import { matchesGlob } from '../triggers/path-match.ts'
-import { registryHostOf } from '../model/registry-host.ts'
 
 /** Bodies larger than this are not passed to instances (PRODUCT.md section 4). */
 export const MAX_PASSED_BODY_BYTES = 64 * 1024
@@ -91,10 +91,20 @@ export function resolveCall(resolve: ResolveInput): Resolution {
     } else {
       params = { by: step }
     }
-    intents.push({ service: service.name, action: step === 0 ? 'redeploy' : 'scale', params, input, triggerId: trigger.id })
+    intents.push({
+      service: service.name,
+      action: step === 0 ? 'redeploy' : 'scale',
+      params,
+      input,
+      triggerId: trigger.id,
+    })
   }
   if (intents.length === 0) {
-    return { kind: 'ignored', reason: skipped.map((s) => `${s.service}: ${s.reason}`).join('; ') || 'the trigger has no services' }
+    return {
+      kind: 'ignored',
+      reason:
+        skipped.map((s) => `${s.service}: ${s.reason}`).join('; ') || 'the trigger has no services',
+    }
   }
   const note = alertNote(event)
   return { kind: 'intents', intents, skipped, notes, ...(note ? { note } : {}) }
@@ -119,8 +129,11 @@ function alertNote(event: SenderEvent): string | undefined {
   const driving = event.alerts.filter((alert) => alert.status === event.alertStatus)
   const names = driving
     .slice(0, MAX_NOTED_ALERTS)
-    .map((alert) => (alert.labels.instance ? `${alert.name} (${alert.labels.instance})` : alert.name))
-  const more = driving.length > MAX_NOTED_ALERTS ? ` and ${driving.length - MAX_NOTED_ALERTS} more` : ''
+    .map((alert) =>
+      alert.labels.instance ? `${alert.name} (${alert.labels.instance})` : alert.name,
+    )
+  const more =
+    driving.length > MAX_NOTED_ALERTS ? ` and ${driving.length - MAX_NOTED_ALERTS} more` : ''
   return `${event.alertStatus}: ${names.join(', ') || 'no alerts listed'}${more}`
 }
 
@@ -134,7 +147,9 @@ function stepFor(trigger: Trigger, event: SenderEvent): number | string {
   }
   const sign = trigger.action === 'scale-up' ? 1 : -1
   if (event.kind === 'alert' && event.alertStatus === 'resolved') {
-    return trigger.reverseOnResolve ? -sign * trigger.by : 'alert resolved; the trigger does not reverse on resolve'
+    return trigger.reverseOnResolve
+      ? -sign * trigger.by
+      : 'alert resolved; the trigger does not reverse on resolve'
   }
   return sign * trigger.by
 }
@@ -181,7 +196,9 @@ function mismatch(
     }
     if (service.git.paths?.length && event.changedFiles) {
       const patterns = service.git.paths
-      if (!event.changedFiles.some((file) => patterns.some((pattern) => matchesGlob(pattern, file)))) {
+      if (
+        !event.changedFiles.some((file) => patterns.some((pattern) => matchesGlob(pattern, file)))
+      ) {
         return `no changed file matches git.paths (${patterns.join(', ')})`
       }
     }
@@ -233,8 +250,13 @@ function deploymentInput(
   // the limit in bytes could pass three times the limit to a child's environment (spawn E2BIG).
   // A body already over it in bytes is not decoded at all (a 1 MiB body cost 10 ms for nothing).
   const overInBytes = body.length > MAX_PASSED_BODY_BYTES
-  const passed = trigger.passBody && body.length > 0 && !overInBytes ? body.toString('utf8').replaceAll('\0', '') : null
-  const bodyTooLarge = trigger.passBody && (overInBytes || (passed !== null && Buffer.byteLength(passed) > MAX_PASSED_BODY_BYTES))
+  const passed =
+    trigger.passBody && body.length > 0 && !overInBytes
+      ? body.toString('utf8').replaceAll('\0', '')
+      : null
+  const bodyTooLarge =
+    trigger.passBody &&
+    (overInBytes || (passed !== null && Buffer.byteLength(passed) > MAX_PASSED_BODY_BYTES))
   return {
     triggerName: trigger.name,
     env,
@@ -257,7 +279,9 @@ export function repositoryName(repository: string): string {
   if (text.startsWith('file://') || text.startsWith('/')) {
     return text.replace(/^file:\/\//, '')
   }
-  const withoutScheme = text.replace(/^[a-z+]+:\/\/(?:[^@/]+@)?[^/]+\//, '').replace(/^[^@/]+@[^:/]+:/, '')
+  const withoutScheme = text
+    .replace(/^[a-z+]+:\/\/(?:[^@/]+@)?[^/]+\//, '')
+    .replace(/^[^@/]+@[^:/]+:/, '')
   return withoutScheme
 }
 

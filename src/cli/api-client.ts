@@ -1,5 +1,5 @@
 /** The CLI's only way to the server: JSON over the admin API, failures turned into one-liners. */
-import { contextFilePath, findContext, readContextFile, type CliContext } from './contexts.ts'
+import { type CliContext, contextFilePath, findContext, readContextFile } from './contexts.ts'
 import { CliError, EXIT } from './exit-codes.ts'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080'
@@ -39,17 +39,24 @@ export function resolveConnection(
     const name = flags.context ?? file.currentContext
     context = name === undefined ? undefined : findContext(file, name, path)
   }
-  const url = trimSlashes(flags.url ?? (named ? context!.url : (env.DECKHAND_URL ?? context?.url)) ?? DEFAULT_URL)
+  const url = trimSlashes(
+    flags.url ?? (named ? context!.url : (env.DECKHAND_URL ?? context?.url)) ?? DEFAULT_URL,
+  )
   try {
     const parsed = new URL(url)
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new Error('not http')
     }
   } catch {
-    throw new CliError(`"${url}" is not an http(s) URL; set --url or DECKHAND_URL to e.g. ${DEFAULT_URL}`, EXIT.usage)
+    throw new CliError(
+      `"${url}" is not an http(s) URL; set --url or DECKHAND_URL to e.g. ${DEFAULT_URL}`,
+      EXIT.usage,
+    )
   }
   const contextToken = context && trimSlashes(context.url) === url ? context.token : undefined
-  const token = flags.token ?? (named ? (contextToken ?? env.DECKHAND_TOKEN) : (env.DECKHAND_TOKEN ?? contextToken))
+  const token =
+    flags.token ??
+    (named ? (contextToken ?? env.DECKHAND_TOKEN) : (env.DECKHAND_TOKEN ?? contextToken))
   return { url, token: token === '' ? undefined : token }
 }
 
@@ -77,7 +84,9 @@ export class ApiClient {
     try {
       return JSON.parse(text) as T
     } catch {
-      throw new CliError(`${this.url} answered ${path} with something that is not JSON; is --url a Deckhand server?`)
+      throw new CliError(
+        `${this.url} answered ${path} with something that is not JSON; is --url a Deckhand server?`,
+      )
     }
   }
 
@@ -112,8 +121,10 @@ export class ApiClient {
         ...(options.signal ? { signal: options.signal } : {}),
       })
     } catch (error) {
-      throw new CliError(`cannot reach the Deckhand server at ${this.url} (${networkReason(error)}); ` +
-        'is `deckhand serve` running? Set --url or DECKHAND_URL to where it listens')
+      throw new CliError(
+        `cannot reach the Deckhand server at ${this.url} (${networkReason(error)}); ` +
+          'is `deckhand serve` running? Set --url or DECKHAND_URL to where it listens',
+      )
     }
     if (response.ok) {
       return response
@@ -140,9 +151,11 @@ async function describeFailure(response: Response, url: string): Promise<string>
   switch (response.status) {
     case 401:
       // `deckhand token create` needs a working token itself, so name where the first one comes from.
-      return `the server at ${url} refused the admin token (401); check DECKHAND_TOKEN, --token or the context ` +
+      return (
+        `the server at ${url} refused the admin token (401); check DECKHAND_TOKEN, --token or the context ` +
         '(`deckhand context ls`). The first token is the one the server printed on its first start, or the ' +
         'DECKHAND_ADMIN_TOKEN it was started with; with a working token, `deckhand token create` makes more'
+      )
     case 403:
       return `the server at ${url} refused this admin token (403)${message ? `: ${message}` : ''}`
     case 404:

@@ -1,5 +1,6 @@
 /** The `deckhand` command line (everything but `serve`): parses argv, runs a command, returns its exit code. */
 import { Command, CommanderError } from 'commander'
+
 import { registerActionCommands } from './commands/actions.ts'
 import { registerCompletionCommand } from './commands/completion.ts'
 import { registerConfigCommands } from './commands/config.ts'
@@ -24,7 +25,9 @@ const defaultIo: CliIo = {
 /** Builds the command tree; `setExit` lets a command end non-zero without throwing (deploy failed). */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('deckhand')
-    .description('Deckhand: HTTP calls in, deployments out. `deckhand serve` runs the server; the rest talk to it.')
+    .description(
+      'Deckhand: HTTP calls in, deployments out. `deckhand serve` runs the server; the rest talk to it.',
+    )
     .version(CLI_VERSION, '-V, --version', 'print the version')
     .showSuggestionAfterError()
     .addHelpText(
@@ -41,7 +44,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--listen <host:port>', 'address to serve on (DECKHAND_LISTEN)')
     .option('--config <file>', 'a deckhand.yaml to apply at start (DECKHAND_CONFIG)')
     .action(() => {
-      throw new CliError('`serve` is started by the deckhand binary (src/main.ts), not by the CLI', EXIT.usage)
+      throw new CliError(
+        '`serve` is started by the deckhand binary (src/main.ts), not by the CLI',
+        EXIT.usage,
+      )
     })
   registerServiceCommands(program, io)
   registerStackCommands(program, io)

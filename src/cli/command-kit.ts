@@ -1,8 +1,9 @@
 /** What every command shares: the connection and output flags, the client, printing, paging. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
+
 import { ApiClient, resolveConnection } from './api-client.ts'
 import { usageError } from './exit-codes.ts'
-import { formatData, OUTPUT_FORMATS, type CliIo, type OutputFormat } from './output.ts'
+import { type CliIo, formatData, OUTPUT_FORMATS, type OutputFormat } from './output.ts'
 
 export interface GlobalFlags {
   url?: string
@@ -15,15 +16,28 @@ export interface GlobalFlags {
 /** Adds the connection flags and -o/--json to a leaf command, so they work after the command's name. */
 export function withGlobalFlags(command: Command): Command {
   return command
-    .addOption(new Option('--url <url>', 'server URL (env: DECKHAND_URL, default http://127.0.0.1:8080)'))
+    .addOption(
+      new Option('--url <url>', 'server URL (env: DECKHAND_URL, default http://127.0.0.1:8080)'),
+    )
     .addOption(new Option('--token <token>', 'admin token (env: DECKHAND_TOKEN)'))
-    .addOption(new Option('--context <name>', 'use this context of the config file (see `deckhand context ls`)'))
-    .addOption(new Option('-o, --output <format>', 'table (default), wide, json or yaml').choices(OUTPUT_FORMATS))
+    .addOption(
+      new Option(
+        '--context <name>',
+        'use this context of the config file (see `deckhand context ls`)',
+      ),
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'table (default), wide, json or yaml').choices(
+        OUTPUT_FORMATS,
+      ),
+    )
     .option('--json', 'same as -o json')
 }
 
 export function clientFor(flags: GlobalFlags, io: CliIo): ApiClient {
-  return new ApiClient(resolveConnection({ url: flags.url, token: flags.token, context: flags.context }, io.env))
+  return new ApiClient(
+    resolveConnection({ url: flags.url, token: flags.token, context: flags.context }, io.env),
+  )
 }
 
 /** The format asked for: `--json` is `-o json`; asking for two different ones is bad usage. */
@@ -41,13 +55,24 @@ export const isForScripts = (flags: GlobalFlags): boolean => {
 }
 
 /** Renders `value` as JSON or YAML under -o json|yaml, else as the text `human` renders (wide: more columns). */
-export function render<T>(flags: GlobalFlags, value: T, human: (value: T, wide: boolean) => string): string {
+export function render<T>(
+  flags: GlobalFlags,
+  value: T,
+  human: (value: T, wide: boolean) => string,
+): string {
   const format = outputOf(flags)
-  return format === 'json' || format === 'yaml' ? formatData(value, format) : human(value, format === 'wide')
+  return format === 'json' || format === 'yaml'
+    ? formatData(value, format)
+    : human(value, format === 'wide')
 }
 
 /** Prints what render() makes of `value`. */
-export function emit<T>(io: CliIo, flags: GlobalFlags, value: T, human: (value: T, wide: boolean) => string): void {
+export function emit<T>(
+  io: CliIo,
+  flags: GlobalFlags,
+  value: T,
+  human: (value: T, wide: boolean) => string,
+): void {
   io.stdout(render(flags, value, human))
 }
 
@@ -87,7 +112,13 @@ export function wholeNumber(min = 0): (value: string) => number {
 
 /** `a,b,c` → ['a','b','c'], repeatable flags accumulate. */
 export function commaList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((part) => part.trim()).filter(Boolean)]
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  ]
 }
 
 /** `--limit` on listings. */

@@ -32,7 +32,8 @@ function walk(command: Command, path = ''): Node[] {
   ]
 }
 
-const flagsOf = (option: Option): string[] => [option.short, option.long].filter((flag): flag is string => Boolean(flag))
+const flagsOf = (option: Option): string[] =>
+  [option.short, option.long].filter((flag): flag is string => Boolean(flag))
 
 /** Single-quoted for sh and fish: the only character to escape is the quote itself. */
 const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
@@ -49,23 +50,36 @@ export function completionScript(program: Command, shell: Shell): string {
  * through its bash compatibility layer (bashcompinit), which ships with zsh.
  */
 function bashScript(nodes: Node[], zsh: boolean): string {
-  const known = nodes.filter((node) => node.path !== '').map((node) => quote(`/${node.path.replace(/ /g, '/')}`))
+  const known = nodes
+    .filter((node) => node.path !== '')
+    .map((node) => quote(`/${node.path.replace(/ /g, '/')}`))
   const words = nodes.map((node) => {
-    const candidates = [...node.subcommands.map((sub) => sub.name), ...node.values, ...node.options.flatMap(flagsOf), '--help']
+    const candidates = [
+      ...node.subcommands.map((sub) => sub.name),
+      ...node.values,
+      ...node.options.flatMap(flagsOf),
+      '--help',
+    ]
     return `    ${quote(`/${node.path.replace(/ /g, '/')}`.replace(/^\/$/, ''))}) words=${quote(candidates.join(' '))} ;;`
   })
   const values = nodes.flatMap((node) =>
     node.options
       .filter((option) => option.argChoices && option.argChoices.length > 0)
       .map((option) => {
-        const keys = flagsOf(option).map((flag) => quote(`/${node.path.replace(/ /g, '/')} ${flag}`.replace(/^\/ /, ' ')))
+        const keys = flagsOf(option).map((flag) =>
+          quote(`/${node.path.replace(/ /g, '/')} ${flag}`.replace(/^\/ /, ' ')),
+        )
         return `    ${keys.join('|')}) words=${quote(option.argChoices!.join(' '))} ;;`
       }),
   )
   const takesValue = nodes.flatMap((node) =>
     node.options
       .filter((option) => (option.required || option.optional) && !option.argChoices)
-      .flatMap((option) => flagsOf(option).map((flag) => quote(`/${node.path.replace(/ /g, '/')} ${flag}`.replace(/^\/ /, ' ')))),
+      .flatMap((option) =>
+        flagsOf(option).map((flag) =>
+          quote(`/${node.path.replace(/ /g, '/')} ${flag}`.replace(/^\/ /, ' ')),
+        ),
+      ),
   )
   return `# deckhand completion for ${zsh ? 'zsh' : 'bash'}: add to ~/.${zsh ? 'zshrc' : 'bashrc'}
 #   source <(deckhand completion ${zsh ? 'zsh' : 'bash'})
@@ -97,11 +111,14 @@ complete -o default -F _deckhand deckhand
 /** fish: a helper names the command typed so far; each completion is conditioned on it. */
 function fishScript(nodes: Node[]): string {
   const known = nodes.filter((node) => node.path !== '').map((node) => fishQuote(node.path))
-  const at = (path: string): string => `-n ${fishQuote(`test "$(__deckhand_path)" = ${fishQuote(path)}`)}`
+  const at = (path: string): string =>
+    `-n ${fishQuote(`test "$(__deckhand_path)" = ${fishQuote(path)}`)}`
   const lines: string[] = []
   for (const node of nodes) {
     for (const sub of node.subcommands) {
-      lines.push(`complete -c deckhand -f ${at(node.path)} -a ${fishQuote(sub.name)} -d ${fishQuote(sub.description)}`)
+      lines.push(
+        `complete -c deckhand -f ${at(node.path)} -a ${fishQuote(sub.name)} -d ${fishQuote(sub.description)}`,
+      )
     }
     if (node.values.length > 0) {
       lines.push(`complete -c deckhand -f ${at(node.path)} -a ${fishQuote(node.values.join(' '))}`)

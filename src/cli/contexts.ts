@@ -4,7 +4,9 @@
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
+
 import { isMap, isSeq, LineCounter, parseDocument, stringify } from 'yaml'
+
 import { CliError } from './exit-codes.ts'
 
 export interface CliContext {
@@ -35,12 +37,16 @@ export function readContextFile(path: string): ContextFile {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return { contexts: [] }
     }
-    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+    throw new CliError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    )
   }
   const lines = new LineCounter()
   const document = parseDocument(text, { lineCounter: lines })
   const wrong = (what: string, offset = 0): CliError =>
-    new CliError(`${path}:${lines.linePos(offset).line}: ${what}; fix or delete the file (\`deckhand context set\` rewrites it)`)
+    new CliError(
+      `${path}:${lines.linePos(offset).line}: ${what}; fix or delete the file (\`deckhand context set\` rewrites it)`,
+    )
   if (document.errors.length > 0) {
     const first = document.errors[0]!
     throw wrong(`not valid YAML (${first.message.split('\n')[0]})`, first.pos[0])
@@ -62,7 +68,8 @@ export function readContextFile(path: string): ContextFile {
   const contexts: CliContext[] = []
   for (const [index, item] of (list?.items ?? []).entries()) {
     const offset = (item as { range?: [number] }).range?.[0] ?? 0
-    const value = (item as { toJSON?: () => unknown }).toJSON?.() as Record<string, unknown> | undefined
+    const value = (item as { toJSON?: () => unknown }).toJSON?.() as
+      Record<string, unknown> | undefined
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
       throw wrong(`contexts[${index}] must be a mapping with name, url and token`, offset)
     }
@@ -106,7 +113,9 @@ export function findContext(file: ContextFile, name: string, path: string): CliC
     const names = file.contexts.map((context) => context.name)
     throw new CliError(
       `no context named "${name}" in ${path}; ` +
-        (names.length ? `there are: ${names.join(', ')}` : 'add one with `deckhand context set <name> --url <url> --token <token>`'),
+        (names.length
+          ? `there are: ${names.join(', ')}`
+          : 'add one with `deckhand context set <name> --url <url> --token <token>`'),
     )
   }
   return found

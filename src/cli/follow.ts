@@ -114,9 +114,13 @@ export async function followDeployment(
     }
     // The stream broke (server restarted, proxy timeout): the deployment's own record decides.
   }
-  const deployment = await client.request<{ state: string }>(`/api/v1/deployments/${encodeURIComponent(id)}`)
+  const deployment = await client.request<{ state: string }>(
+    `/api/v1/deployments/${encodeURIComponent(id)}`,
+  )
   if (!FINAL.has(deployment.state)) {
-    throw new CliError(`the log stream of deployment ${id} ended while it was ${deployment.state}; run \`deckhand deploy logs -f ${id}\` again`)
+    throw new CliError(
+      `the log stream of deployment ${id} ended while it was ${deployment.state}; run \`deckhand deploy logs -f ${id}\` again`,
+    )
   }
   return deployment.state
 }
@@ -130,7 +134,9 @@ function logLinesIn(payload: unknown): LogLineView[] {
     return [record as LogLineView]
   }
   if (Array.isArray(record.lines)) {
-    return record.lines.filter((l): l is LogLineView => typeof (l as LogLineView)?.line === 'string')
+    return record.lines.filter(
+      (l): l is LogLineView => typeof (l as LogLineView)?.line === 'string',
+    )
   }
   return []
 }

@@ -42,7 +42,10 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
 export function formatFields(fields: Record<string, unknown>): string {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined)
   const width = Math.max(0, ...entries.map(([key]) => key.length))
-  return entries.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${cellText(value)}`).join('\n') + '\n'
+  return (
+    entries.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${cellText(value)}`).join('\n') +
+    '\n'
+  )
 }
 
 export function formatJson(value: unknown): string {
@@ -51,7 +54,9 @@ export function formatJson(value: unknown): string {
 
 /** The API's objects for scripts; YAML keeps every key in JSON's order (no aliases, so `yq` reads it as JSON). */
 export function formatData(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? formatJson(value) : stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 })
+  return format === 'json'
+    ? formatJson(value)
+    : stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 })
 }
 
 /** `{"command":"x","env":{"A":"1"}}` → `command=x env.A=1`: an object on one line, for a table cell. */
@@ -117,7 +122,10 @@ export function formatAge(iso: string | null | undefined, now: number): string {
 }
 
 /** Elapsed time between two ISO instants: `850ms`, `12.3s`, `4m05s`. */
-export function formatElapsed(from: string | null | undefined, to: string | null | undefined): string {
+export function formatElapsed(
+  from: string | null | undefined,
+  to: string | null | undefined,
+): string {
   if (!from || !to) {
     return '-'
   }

@@ -1,6 +1,8 @@
 /** Reads a spec given with `-f`: JSON or YAML (YAML is a superset of JSON), one object. */
 import { readFile } from 'node:fs/promises'
+
 import { parse } from 'yaml'
+
 import { CliError, usageError } from './exit-codes.ts'
 
 export async function readSpecFile(path: string): Promise<Record<string, unknown>> {
@@ -8,13 +10,17 @@ export async function readSpecFile(path: string): Promise<Record<string, unknown
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+    throw new CliError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    )
   }
   let value: unknown
   try {
     value = parse(text)
   } catch (error) {
-    throw usageError(`${path} is not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`)
+    throw usageError(
+      `${path} is not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`,
+    )
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw usageError(`${path} must hold one object (the fields of PRODUCT.md section 5a)`)

@@ -4,9 +4,11 @@
  * with that request's error, as `kubectl get -w` ends when its watch closes.
  */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { type Command, InvalidArgumentError, Option } from 'commander'
+
 import { parseDuration } from '../model/duration.ts'
-import { outputOf, render, type GlobalFlags } from './command-kit.ts'
+import { type GlobalFlags, outputOf, render } from './command-kit.ts'
 import type { CliIo } from './output.ts'
 
 export interface WatchFlags {
@@ -20,9 +22,15 @@ const SMALLEST_INTERVAL_MS = 100
 /** Adds -w/--watch and --watch-interval to a read command. */
 export function withWatch(command: Command): Command {
   return command
-    .option('-w, --watch', 'keep running and print the view again whenever it changes (Ctrl-C ends)')
+    .option(
+      '-w, --watch',
+      'keep running and print the view again whenever it changes (Ctrl-C ends)',
+    )
     .addOption(
-      new Option('--watch-interval <duration>', 'how often --watch asks the server, e.g. 500ms or 5s')
+      new Option(
+        '--watch-interval <duration>',
+        'how often --watch asks the server, e.g. 500ms or 5s',
+      )
         .argParser(parseInterval)
         .default(2000, '2s'),
     )
@@ -31,7 +39,9 @@ export function withWatch(command: Command): Command {
 function parseInterval(text: string): number {
   const ms = parseDuration(/^\d+$/.test(text) ? `${text}s` : text)
   if (ms === undefined || ms < SMALLEST_INTERVAL_MS) {
-    throw new InvalidArgumentError(`expected a duration of at least ${SMALLEST_INTERVAL_MS}ms such as 2s; got "${text}"`)
+    throw new InvalidArgumentError(
+      `expected a duration of at least ${SMALLEST_INTERVAL_MS}ms such as 2s; got "${text}"`,
+    )
   }
   return ms
 }
@@ -68,7 +78,9 @@ export async function showOrWatch<T>(
         views += 1
       }
       // Aborting the pause is the way out of the loop, not an error.
-      await delay(flags.watchInterval, undefined, { signal: controller.signal }).catch(() => undefined)
+      await delay(flags.watchInterval, undefined, { signal: controller.signal }).catch(
+        () => undefined,
+      )
     }
   } finally {
     process.off('SIGINT', stop)

@@ -32,7 +32,11 @@ const SERVICE_FIELDS = ['driver', 'target', 'image', 'git', 'scale', 'tagPolicy'
  * each was valid alone, and putting back a stored secret through the API's views could not be
  * done exactly.
  */
-export async function applyConfig(config: DeckhandConfig, admin: Admin, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyConfig(
+  config: DeckhandConfig,
+  admin: Admin,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const created: (() => Promise<unknown>)[] = []
   try {
     return await applyAll(config, admin, options, created)
@@ -113,7 +117,9 @@ async function applyTrigger(
   created: (() => Promise<unknown>)[],
 ): Promise<string | undefined> {
   const label = `${ownerLabel(declared.owner)} trigger ${declared.options.name}`
-  const existing = (await liveTriggers(admin, declared.owner)).find((t) => t.name === declared.options.name)
+  const existing = (await liveTriggers(admin, declared.owner)).find(
+    (t) => t.name === declared.options.name,
+  )
   if (!existing) {
     const { trigger } = await admin.createTrigger(declared.owner, declared.spec, declared.token)
     created.push(() => admin.revokeTrigger(trigger.id))
@@ -138,8 +144,13 @@ async function prune(config: DeckhandConfig, admin: Admin): Promise<string[]> {
   const store = admin.store
   const services = new Set(config.services.map((s) => s.input.name))
   const stacks = new Set(config.stacks.map((s) => s.input.name))
-  const triggers = new Set(config.triggers.map((t) => `${ownerLabel(t.owner)} trigger ${t.options.name}`))
-  const owners: TriggerOwner[] = [...[...services].map((service) => ({ service })), ...[...stacks].map((stack) => ({ stack }))]
+  const triggers = new Set(
+    config.triggers.map((t) => `${ownerLabel(t.owner)} trigger ${t.options.name}`),
+  )
+  const owners: TriggerOwner[] = [
+    ...[...services].map((service) => ({ service })),
+    ...[...stacks].map((stack) => ({ stack })),
+  ]
   for (const owner of owners) {
     for (const trigger of await liveTriggers(admin, owner)) {
       const label = `${ownerLabel(owner)} trigger ${trigger.name}`
@@ -168,7 +179,11 @@ async function prune(config: DeckhandConfig, admin: Admin): Promise<string[]> {
  * The merge patch that makes the stored service what the file says, or undefined when it
  * already is. Fields the file drops are set to null so they return to their defaults.
  */
-function servicePatch(current: Service, spec: Record<string, unknown>, input: DeckhandConfig['services'][number]['input']): Record<string, unknown> | undefined {
+function servicePatch(
+  current: Service,
+  spec: Record<string, unknown>,
+  input: DeckhandConfig['services'][number]['input'],
+): Record<string, unknown> | undefined {
   const shown = serviceView(current)
   const wanted = serviceView({ ...current, ...input, tag: current.tag, replicas: current.replicas })
   const patch: Record<string, unknown> = {}
@@ -205,7 +220,9 @@ function replacement(from: unknown, to: unknown): unknown {
 }
 
 function sameOptions(trigger: Trigger, options: TriggerOptions): boolean {
-  return (Object.keys(options) as (keyof TriggerOptions)[]).every((key) => equal(trigger[key], options[key]))
+  return (Object.keys(options) as (keyof TriggerOptions)[]).every((key) =>
+    equal(trigger[key], options[key]),
+  )
 }
 
 function equal(a: unknown, b: unknown): boolean {
@@ -225,14 +242,17 @@ function equal(a: unknown, b: unknown): boolean {
 
 const sameList = (a: string[], b: string[]): boolean => equal([...a].sort(), [...b].sort())
 
-const ownerLabel = (owner: TriggerOwner): string => ('service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`)
+const ownerLabel = (owner: TriggerOwner): string =>
+  'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`
 
 async function liveTriggers(admin: Admin, owner: TriggerOwner): Promise<Trigger[]> {
   const list = await all((cursor) => admin.store.listTriggers(owner, { limit: 1000, cursor }))
   return list.filter((trigger) => trigger.revokedAt === null)
 }
 
-async function all<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | null }>): Promise<T[]> {
+async function all<T>(
+  page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | null }>,
+): Promise<T[]> {
   const items: T[] = []
   let cursor: string | undefined
   do {

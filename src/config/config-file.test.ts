@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
+
 import { parseConfigText } from './config-file.ts'
 
 const TOKEN = 'a'.repeat(43)
@@ -47,64 +48,105 @@ test('a valid file yields services, stacks and triggers with tokens from the env
   const loaded = parseConfigText(VALID, 'deckhand.yaml', env)
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
   const { config } = loaded
-  assert.deepEqual(config.services.map((s) => [s.input.name, s.at]), [['web', 'deckhand.yaml:4'], ['api', 'deckhand.yaml:8']])
+  assert.deepEqual(
+    config.services.map((s) => [s.input.name, s.at]),
+    [
+      ['web', 'deckhand.yaml:4'],
+      ['api', 'deckhand.yaml:8'],
+    ],
+  )
   assert.equal(config.services[1]!.input.deploy.healthTimeoutMs, 30_000)
   assert.deepEqual(config.stacks[0]!.input, { name: 'shop', services: ['web', 'api'] })
-  assert.deepEqual(config.triggers.map((t) => [t.owner, t.options.name, t.token]), [
-    [{ service: 'web' }, 'hub', TOKEN],
-    [{ stack: 'shop' }, 'scale-up', OTHER],
-  ])
+  assert.deepEqual(
+    config.triggers.map((t) => [t.owner, t.options.name, t.token]),
+    [
+      [{ service: 'web' }, 'hub', TOKEN],
+      [{ stack: 'shop' }, 'scale-up', OTHER],
+    ],
+  )
   assert.equal(config.triggers[1]!.options.secret, 'fallback-secret')
   assert.equal(config.prune, false)
 })
 
 test('a bad duration is refused naming its line and field', () => {
   const errors = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimeout: soon'))
-  assert.deepEqual(errors, ['deckhand.yaml:13: services[1].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds'])
+  assert.deepEqual(errors, [
+    'deckhand.yaml:13: services[1].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds',
+  ])
 })
 
 test('deploy.settle is read from the file, and a bad one is refused naming its line and field', () => {
-  const loaded = parseConfigText(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: 0s'), 'deckhand.yaml', env)
+  const loaded = parseConfigText(
+    VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: 0s'),
+    'deckhand.yaml',
+    env,
+  )
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
   assert.equal(loaded.config.services[1]!.input.deploy.settleMs, 0)
-  const errors = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: later'))
-  assert.deepEqual(errors, ['deckhand.yaml:14: services[1].deploy.settle: must be a duration such as 2s, 0s or a number of seconds'])
+  const errors = errorsOf(
+    VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      settle: later'),
+  )
+  assert.deepEqual(errors, [
+    'deckhand.yaml:14: services[1].deploy.settle: must be a duration such as 2s, 0s or a number of seconds',
+  ])
 })
 
 test('a misspelt field is refused with the field it was probably meant to be', () => {
   const [error] = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimout: 30s'))
-  assert.match(error!, /^deckhand\.yaml:13: services\[1\]\.deploy\.healthTimout: is not a known field; did you mean healthTimeout\?/)
+  assert.match(
+    error!,
+    /^deckhand\.yaml:13: services\[1\]\.deploy\.healthTimout: is not a known field; did you mean healthTimeout\?/,
+  )
 })
 
 test("a driver's target problem points at the target field's own line", () => {
-  const [error] = errorsOf(VALID.replace('      redeploy: echo api', '      redeploy: echo api\n      colour: blue'))
-  assert.match(error!, /^deckhand\.yaml:12: services\[1\]\.target\.colour: is not a command target field/)
+  const [error] = errorsOf(
+    VALID.replace('      redeploy: echo api', '      redeploy: echo api\n      colour: blue'),
+  )
+  assert.match(
+    error!,
+    /^deckhand\.yaml:12: services\[1\]\.target\.colour: is not a command target field/,
+  )
 })
 
 test('an unset environment variable is named at the line that uses it', () => {
   const errors = errorsOf(VALID, { WEB_HOOK_TOKEN: TOKEN })
-  assert.deepEqual(errors, ['deckhand.yaml:25: triggers[1].token: environment variable SHOP_TOKEN is not set (the file says ${SHOP_TOKEN})'])
+  assert.deepEqual(errors, [
+    'deckhand.yaml:25: triggers[1].token: environment variable SHOP_TOKEN is not set (the file says ${SHOP_TOKEN})',
+  ])
 })
 
 test('a token that is not 32 random bytes is refused with how to make one', () => {
   const [error] = errorsOf(VALID, { ...env, SHOP_TOKEN: 'short' })
-  assert.match(error!, /^deckhand\.yaml:25: triggers\[1\]\.token: must be 43 base64url characters .*openssl rand/)
+  assert.match(
+    error!,
+    /^deckhand\.yaml:25: triggers\[1\]\.token: must be 43 base64url characters .*openssl rand/,
+  )
   assert.ok(!error!.includes('short'), 'the token value never appears in an error')
 })
 
 test('YAML syntax errors carry their real line and column', () => {
-  const [error] = errorsOf('services:\n  - name: web\n    driver: command\n   target: {redeploy: x}\n')
+  const [error] = errorsOf(
+    'services:\n  - name: web\n    driver: command\n   target: {redeploy: x}\n',
+  )
   assert.match(error!, /^deckhand\.yaml:4:\d+: /)
 })
 
 test('a stack or trigger naming a service or stack the file does not declare is refused at its line', () => {
-  const errors = errorsOf(VALID.replace('services: [web, api]', 'services: [web, wroker]').replace('  - service: web\n', '  - service: wbe\n'))
+  const errors = errorsOf(
+    VALID.replace('services: [web, api]', 'services: [web, wroker]').replace(
+      '  - service: web\n',
+      '  - service: wbe\n',
+    ),
+  )
   assert.deepEqual(errors, [
     'deckhand.yaml:16: stacks[0].services[1]: names service wroker, which this file does not declare',
     'deckhand.yaml:18: triggers[0].service: names service wbe, which this file does not declare',
   ])
   const stackErrors = errorsOf(VALID.replace('  - stack: shop\n', '  - stack: shpo\n'))
-  assert.deepEqual(stackErrors, ['deckhand.yaml:22: triggers[1].stack: names stack shpo, which this file does not declare'])
+  assert.deepEqual(stackErrors, [
+    'deckhand.yaml:22: triggers[1].stack: names stack shpo, which this file does not declare',
+  ])
 })
 
 test("a service on a driver the server has not enabled is refused when the server's drivers are known", () => {
@@ -130,27 +172,46 @@ triggers:
     token: ${TOKEN}
 stacks: {}
 `)
-  assert.deepEqual(errors.map((e) => e.split(': ').slice(0, 2).join(': ')), [
-    'deckhand.yaml:1: servics',
-    'deckhand.yaml:6: services[1].name',
-    'deckhand.yaml:10: triggers[0]',
-    'deckhand.yaml:12: stacks',
-  ])
+  assert.deepEqual(
+    errors.map((e) => e.split(': ').slice(0, 2).join(': ')),
+    [
+      'deckhand.yaml:1: servics',
+      'deckhand.yaml:6: services[1].name',
+      'deckhand.yaml:10: triggers[0]',
+      'deckhand.yaml:12: stacks',
+    ],
+  )
 })
 
 test('ignoring missing environment variables still checks everything else', () => {
   const loaded = parseConfigText(VALID, 'deckhand.yaml', {}, { ignoreMissingEnv: true })
   assert.ok(loaded.ok)
-  const errors = parseConfigText(VALID.replace('by: 2', 'by: -2'), 'deckhand.yaml', {}, { ignoreMissingEnv: true })
+  const errors = parseConfigText(
+    VALID.replace('by: 2', 'by: -2'),
+    'deckhand.yaml',
+    {},
+    { ignoreMissingEnv: true },
+  )
   assert.ok(!errors.ok && errors.errors[0]!.startsWith('deckhand.yaml:24: triggers[1].by:'))
 })
 
 test('every shipped example is valid', () => {
   const dir = new URL('../../examples/', import.meta.url)
   const files = readdirSync(dir).filter((name) => name.endsWith('.yaml'))
-  assert.deepEqual(files.map((f) => f.split('.')[0]).sort(), ['command', 'docker', 'kubernetes', 'process', 'swarm'])
+  assert.deepEqual(files.map((f) => f.split('.')[0]).sort(), [
+    'command',
+    'docker',
+    'kubernetes',
+    'process',
+    'swarm',
+  ])
   for (const file of files) {
-    const loaded = parseConfigText(readFileSync(new URL(file, dir), 'utf8'), file, {}, { ignoreMissingEnv: true })
+    const loaded = parseConfigText(
+      readFileSync(new URL(file, dir), 'utf8'),
+      file,
+      {},
+      { ignoreMissingEnv: true },
+    )
     assert.ok(loaded.ok, `${file}: ${loaded.ok ? '' : loaded.errors.join('\n')}`)
   }
 })
@@ -159,10 +220,17 @@ test('every shipped example names, in its opening comment, each variable it need
   const dir = new URL('../../examples/', import.meta.url)
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.yaml'))) {
     const text = readFileSync(new URL(file, dir), 'utf8')
-    const header = text.split('\n').filter((line, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('#'))).join('\n')
+    const header = text
+      .split('\n')
+      .filter((line, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('#')))
+      .join('\n')
     const used = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?![^}]*:-)/g)].map((m) => m[1]!))
     const missing = [...used].filter((name) => !header.includes(name))
-    assert.deepEqual(missing, [], `${file}: the opening comment does not name ${missing.join(', ')}`)
+    assert.deepEqual(
+      missing,
+      [],
+      `${file}: the opening comment does not name ${missing.join(', ')}`,
+    )
   }
 })
 
@@ -181,12 +249,20 @@ test('a trigger match is read from the file, and one out of bounds is refused at
   const loaded = parseConfigText(withMatch, 'deckhand.yaml', env)
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
   assert.deepEqual(loaded.config.triggers[0]!.options.match, {
-    all: [{ header: 'x-github-event', equals: 'push' }, { body: 'ref', regex: '^refs/heads/main$' }],
+    all: [
+      { header: 'x-github-event', equals: 'push' },
+      { body: 'ref', regex: '^refs/heads/main$' },
+    ],
   })
   assert.equal(loaded.config.triggers[1]!.options.match, null)
-  assert.deepEqual(errorsOf(withMatch.replace('^refs/heads/main$', '(?<=x)main')).map((e) => e.split(': ').slice(0, 3).join(': ')), [
-    'deckhand.yaml:26: triggers[0].match.all[1].regex: is not a valid regular expression for the linear-time RE2 engine (which has no back-references or look-arounds)',
-  ])
+  assert.deepEqual(
+    errorsOf(withMatch.replace('^refs/heads/main$', '(?<=x)main')).map((e) =>
+      e.split(': ').slice(0, 3).join(': '),
+    ),
+    [
+      'deckhand.yaml:26: triggers[0].match.all[1].regex: is not a valid regular expression for the linear-time RE2 engine (which has no back-references or look-arounds)',
+    ],
+  )
 })
 
 test('deploy hooks are read from the file, and a bad one is refused at its line and field', () => {
@@ -200,12 +276,22 @@ test('deploy hooks are read from the file, and a bad one is refused at its line 
   const loaded = parseConfigText(withHooks, 'deckhand.yaml', env)
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
   const deploy = loaded.config.services[1]!.input.deploy
-  assert.deepEqual([deploy.before, deploy.after], [
-    { run: './check.sh', timeoutMs: 60_000 },
-    { run: './announce.sh "$DECKHAND_DEPLOYMENT_STATE"', timeoutMs: 300_000 },
-  ])
-  assert.deepEqual(errorsOf(withHooks.replace('timeout: 5m', 'timout: 5m').replace('./check.sh', "{ run: '', timeout: 0 }")), [
-    'deckhand.yaml:14: services[1].deploy.before.run: must be a shell command of 1 to 16384 characters, or {"run": "<shell>", "timeout": "60s"}',
-    'deckhand.yaml:15: services[1].deploy.after.timout: is not a hook field (known: run, timeout)',
-  ])
+  assert.deepEqual(
+    [deploy.before, deploy.after],
+    [
+      { run: './check.sh', timeoutMs: 60_000 },
+      { run: './announce.sh "$DECKHAND_DEPLOYMENT_STATE"', timeoutMs: 300_000 },
+    ],
+  )
+  assert.deepEqual(
+    errorsOf(
+      withHooks
+        .replace('timeout: 5m', 'timout: 5m')
+        .replace('./check.sh', "{ run: '', timeout: 0 }"),
+    ),
+    [
+      'deckhand.yaml:14: services[1].deploy.before.run: must be a shell command of 1 to 16384 characters, or {"run": "<shell>", "timeout": "60s"}',
+      'deckhand.yaml:15: services[1].deploy.after.timout: is not a hook field (known: run, timeout)',
+    ],
+  )
 })

@@ -3,9 +3,11 @@
  * mistake is reported as `file:line: field: what is wrong` before anything is applied.
  */
 import { readFileSync } from 'node:fs'
+
 import { LineCounter, parseDocument, type YAMLError } from 'yaml'
+
 import type { TriggerOptions } from '../model/index.ts'
-import { formatPath, isRecord, type FieldPath, type Problem } from '../specs/problems.ts'
+import { type FieldPath, formatPath, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, type TargetChecker } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
 import { parseTriggerSpec, triggerSpecSchema } from '../specs/trigger-spec.ts'
@@ -86,12 +88,21 @@ const TOKEN_HINT =
   'must be 43 base64url characters (32 random bytes); make one with ' +
   '`openssl rand -base64 32 | tr "+/" "-_" | tr -d =` and put it in an environment variable'
 
-export function loadConfigFile(path: string, env: Record<string, string | undefined>, options: ConfigOptions = {}): ConfigLoad {
+export function loadConfigFile(
+  path: string,
+  env: Record<string, string | undefined>,
+  options: ConfigOptions = {},
+): ConfigLoad {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    return { ok: false, errors: [`${path}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)})`] }
+    return {
+      ok: false,
+      errors: [
+        `${path}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      ],
+    }
   }
   return parseConfigText(text, path, env, options)
 }
@@ -108,13 +119,18 @@ export function parseConfigText(
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((error) => `${name}:${syntaxPosition(error, lines)}: ${error.message.split('\n')[0]}`),
+      errors: doc.errors.map(
+        (error) => `${name}:${syntaxPosition(error, lines)}: ${error.message.split('\n')[0]}`,
+      ),
     }
   }
   const problems: Problem[] = []
   const raw: unknown = doc.toJS() ?? {}
   if (!isRecord(raw)) {
-    return { ok: false, errors: [`${name}:1: the file must be a map with services, stacks and triggers`] }
+    return {
+      ok: false,
+      errors: [`${name}:1: the file must be a map with services, stacks and triggers`],
+    }
   }
   const interpolated = interpolateEnv(raw, env, { keepMissing: options.ignoreMissingEnv === true })
   problems.push(...interpolated.problems)
@@ -125,7 +141,13 @@ export function parseConfigText(
   }
   const at = (path: FieldPath): string => `${name}:${lineOf(doc, lines, path)}`
   const checkTarget = options.checkTarget ?? defaultTargetChecker
-  const config: DeckhandConfig = { file: name, prune: root.prune === true, services: [], stacks: [], triggers: [] }
+  const config: DeckhandConfig = {
+    file: name,
+    prune: root.prune === true,
+    services: [],
+    stacks: [],
+    triggers: [],
+  }
 
   const services = listAt(root, 'services', problems)
   const serviceNames = new Set<string>()
@@ -138,7 +160,10 @@ export function parseConfigText(
       return
     }
     if (serviceNames.has(parsed.value.name)) {
-      problems.push({ path: [...path, 'name'], message: `service ${parsed.value.name} is declared twice` })
+      problems.push({
+        path: [...path, 'name'],
+        message: `service ${parsed.value.name} is declared twice`,
+      })
     }
     serviceNames.add(parsed.value.name)
     if (options.enabledDrivers && !options.enabledDrivers.includes(parsed.value.driver)) {
@@ -147,7 +172,11 @@ export function parseConfigText(
         message: `driver ${parsed.value.driver} is not enabled on this server (DECKHAND_DRIVERS=${options.enabledDrivers.join(',')})`,
       })
     }
-    config.services.push({ at: at(path), spec: spec as Record<string, unknown>, input: parsed.value })
+    config.services.push({
+      at: at(path),
+      spec: spec as Record<string, unknown>,
+      input: parsed.value,
+    })
   })
 
   const stacks = listAt(root, 'stacks', problems)
@@ -161,7 +190,10 @@ export function parseConfigText(
       return
     }
     if (stackNames.has(parsed.value.name)) {
-      problems.push({ path: [...path, 'name'], message: `stack ${parsed.value.name} is declared twice` })
+      problems.push({
+        path: [...path, 'name'],
+        message: `stack ${parsed.value.name} is declared twice`,
+      })
     }
     stackNames.add(parsed.value.name)
     config.stacks.push({ at: at(path), input: parsed.value })
@@ -173,14 +205,20 @@ export function parseConfigText(
   triggers.forEach((entry, index) => {
     const path = ['triggers', index]
     if (!isRecord(entry)) {
-      problems.push({ path, message: 'a trigger must be a map with service or stack, action and token' })
+      problems.push({
+        path,
+        message: 'a trigger must be a map with service or stack, action and token',
+      })
       return
     }
     problems.push(...unknownFields(entry, configTriggerSchema, path))
     const { service, stack, token, ...spec } = entry
     let owner: ConfigTrigger['owner'] | undefined
     if ((service === undefined) === (stack === undefined)) {
-      problems.push({ path, message: 'name exactly one of service or stack, the owner of the trigger' })
+      problems.push({
+        path,
+        message: 'name exactly one of service or stack, the owner of the trigger',
+      })
     } else if (service !== undefined) {
       owner = typeof service === 'string' ? { service } : undefined
       if (!owner) {
@@ -199,10 +237,16 @@ export function parseConfigText(
     if (!unresolved && (typeof token !== 'string' || !TOKEN_PATTERN.test(token))) {
       problems.push({
         path: [...path, 'token'],
-        message: token === undefined ? `is required: token: \${SOME_VARIABLE}; it ${TOKEN_HINT}` : TOKEN_HINT,
+        message:
+          token === undefined
+            ? `is required: token: \${SOME_VARIABLE}; it ${TOKEN_HINT}`
+            : TOKEN_HINT,
       })
     } else if (!unresolved && typeof token === 'string' && tokens.has(token)) {
-      problems.push({ path: [...path, 'token'], message: 'is the token of another trigger in this file; each needs its own' })
+      problems.push({
+        path: [...path, 'token'],
+        message: 'is the token of another trigger in this file; each needs its own',
+      })
     }
     const parsed = parseTriggerSpec(spec)
     if (!parsed.ok) {
@@ -214,7 +258,10 @@ export function parseConfigText(
     }
     const key = `${'service' in owner ? `service ${owner.service}` : `stack ${owner.stack}`} trigger ${parsed.value.name}`
     if (triggerKeys.has(key)) {
-      problems.push({ path: [...path, 'name'], message: `${key} is declared twice; give each trigger of an owner its own name` })
+      problems.push({
+        path: [...path, 'name'],
+        message: `${key} is declared twice; give each trigger of an owner its own name`,
+      })
     }
     triggerKeys.add(key)
     tokens.add(token)
@@ -229,7 +276,10 @@ export function parseConfigText(
       .sort((a, b) => a.line - b.line)
     return {
       ok: false,
-      errors: sorted.map(({ line, problem }) => `${name}:${line}: ${problem.path.length ? `${formatPath(problem.path)}: ` : ''}${problem.message}`),
+      errors: sorted.map(
+        ({ line, problem }) =>
+          `${name}:${line}: ${problem.path.length ? `${formatPath(problem.path)}: ` : ''}${problem.message}`,
+      ),
     }
   }
   return { ok: true, config }
@@ -250,7 +300,10 @@ function referenceProblems(
     const members = isRecord(spec) && Array.isArray(spec.services) ? spec.services : []
     members.forEach((member, position) => {
       if (typeof member === 'string' && !serviceNames.has(member)) {
-        problems.push({ path: ['stacks', index, 'services', position], message: `names service ${member}, which this file does not declare` })
+        problems.push({
+          path: ['stacks', index, 'services', position],
+          message: `names service ${member}, which this file does not declare`,
+        })
       }
     })
   })
@@ -258,11 +311,25 @@ function referenceProblems(
     if (!isRecord(entry)) {
       return
     }
-    if (typeof entry.service === 'string' && entry.stack === undefined && !serviceNames.has(entry.service)) {
-      problems.push({ path: ['triggers', index, 'service'], message: `names service ${entry.service}, which this file does not declare` })
+    if (
+      typeof entry.service === 'string' &&
+      entry.stack === undefined &&
+      !serviceNames.has(entry.service)
+    ) {
+      problems.push({
+        path: ['triggers', index, 'service'],
+        message: `names service ${entry.service}, which this file does not declare`,
+      })
     }
-    if (typeof entry.stack === 'string' && entry.service === undefined && !stackNames.has(entry.stack)) {
-      problems.push({ path: ['triggers', index, 'stack'], message: `names stack ${entry.stack}, which this file does not declare` })
+    if (
+      typeof entry.stack === 'string' &&
+      entry.service === undefined &&
+      !stackNames.has(entry.stack)
+    ) {
+      problems.push({
+        path: ['triggers', index, 'stack'],
+        message: `names stack ${entry.stack}, which this file does not declare`,
+      })
     }
   })
   return problems
@@ -270,7 +337,11 @@ function referenceProblems(
 
 /** The names entries declare, parsed or not, so one broken service does not also break every reference to it. */
 function namesIn(entries: unknown[]): Set<string> {
-  return new Set(entries.flatMap((entry) => (isRecord(entry) && typeof entry.name === 'string' ? [entry.name] : [])))
+  return new Set(
+    entries.flatMap((entry) =>
+      isRecord(entry) && typeof entry.name === 'string' ? [entry.name] : [],
+    ),
+  )
 }
 
 /** `line:column` of a YAML syntax error, from the offset the parser reports. */
@@ -301,4 +372,3 @@ function refineTargetProblem(base: FieldPath, problem: Problem): Problem {
   }
   return { ...problem, path: [...base, ...problem.path] }
 }
-

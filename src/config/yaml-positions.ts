@@ -1,5 +1,6 @@
 /** Finds the line of a field in a parsed YAML document, so config errors can say file:line. */
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml'
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml'
+
 import type { FieldPath } from '../specs/problems.ts'
 
 /**
@@ -12,7 +13,9 @@ export function lineOf(doc: Document, lines: LineCounter, path: FieldPath): numb
   let offset = rangeStart(node) ?? 0
   for (const part of path) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part))
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(part),
+      )
       if (!pair) {
         break
       }

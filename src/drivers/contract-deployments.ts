@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+
 import pino from 'pino'
+
 import { EventBus } from '../events.ts'
 import { newId } from '../model/ids.ts'
 import type { Deployment, DeploymentAction, DeploymentParams, Service } from '../model/index.ts'
@@ -28,11 +30,17 @@ export interface ContractDeployments {
 }
 
 /** A store holding `service` and a worker running `driver`; both closed when the test ends. */
-export async function contractDeployments(t: TestContext, driver: Driver, service: Service): Promise<ContractDeployments> {
+export async function contractDeployments(
+  t: TestContext,
+  driver: Driver,
+  service: Service,
+): Promise<ContractDeployments> {
   const dir = await mkdtemp(join(tmpdir(), 'deckhand-contract-'))
   const store = new SqliteStore(join(dir, 'deckhand.db'))
   await store.migrate()
-  const events = new EventBus((error, event) => t.diagnostic(`listener of ${event} failed: ${String(error)}`))
+  const events = new EventBus((error, event) =>
+    t.diagnostic(`listener of ${event} failed: ${String(error)}`),
+  )
   const worker = new DeploymentWorker({
     store,
     drivers: new DriverRegistry([driver]),
@@ -78,7 +86,14 @@ export async function contractDeployments(t: TestContext, driver: Driver, servic
           service: service.name,
           action,
           params,
-          input: { triggerName: null, env, body: null, bodyTooLarge: false, gitCommit: null, gitBranch: null },
+          input: {
+            triggerName: null,
+            env,
+            body: null,
+            bodyTooLarge: false,
+            gitCommit: null,
+            gitBranch: null,
+          },
           triggerId: null,
         },
       ],

@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test, type TestContext } from 'node:test'
+
 import type { DriverName, Service } from '../model/index.ts'
 import { contractDeployments } from './contract-deployments.ts'
 import type { Driver, DriverContext, LogWriter, RedeployChange } from './driver.ts'
@@ -66,10 +67,12 @@ export type DriverFactory = () => Promise<DriverFixture>
 export const DRIVER_CONTRACT_TESTS = {
   target: 'checkTarget accepts a working target and names the field of a broken one',
   env: 'a redeploy succeeds and the new instances see the change environment',
-  unhealthy: 'a redeploy whose new instances fail is failed with a reason; a driver that waits for health leaves the old ones running',
+  unhealthy:
+    'a redeploy whose new instances fail is failed with a reason; a driver that waits for health leaves the old ones running',
   restores:
     'target changed to something that never becomes healthy: the deployment fails, the old instances serve again with the spec they ran, the service row still shows it and the deployment records what was tried',
-  scale: 'scale to n succeeds, and inspect reports n (or null when the driver cannot count replicas)',
+  scale:
+    'scale to n succeeds, and inspect reports n (or null when the driver cannot count replicas)',
   abort: 'an aborted signal ends the call promptly as failed',
   deadline: 'a call that outlives its deadline ends promptly as failed',
   throws: 'a driver that throws becomes a failed outcome through GuardedDriver',
@@ -82,7 +85,9 @@ export interface DriverContractOptions {
 }
 
 /** A service with every field filled in; tests override what they care about. */
-export function makeService(fields: Partial<Service> & Pick<Service, 'name' | 'driver' | 'target'>): Service {
+export function makeService(
+  fields: Partial<Service> & Pick<Service, 'name' | 'driver' | 'target'>,
+): Service {
   const now = new Date().toISOString()
   return {
     image: null,
@@ -133,7 +138,10 @@ export function runDriverContract(
       await fixture?.cleanup()
     })
 
-    const contractTest = (id: DriverContractTest, body: (t: TestContext) => Promise<void>): void => {
+    const contractTest = (
+      id: DriverContractTest,
+      body: (t: TestContext) => Promise<void>,
+    ): void => {
       test(DRIVER_CONTRACT_TESTS[id], body)
     }
 
@@ -159,7 +167,10 @@ export function runDriverContract(
       assert.deepEqual(driver.checkTarget(service.target), [])
       const problems = driver.checkTarget({ deckhandNoSuchField: 1 })
       assert.ok(problems.length > 0, 'a broken target must have problems')
-      assert.ok(problems.some((p) => p.includes('target.')), `problems name the field: ${problems}`)
+      assert.ok(
+        problems.some((p) => p.includes('target.')),
+        `problems name the field: ${problems}`,
+      )
     })
 
     contractTest('env', async (t) => {
@@ -197,7 +208,10 @@ export function runDriverContract(
         assert.equal(scaled.state, 'succeeded', scaled.error ?? '')
       }
       const marker = randomUUID()
-      const first = await run.redeploy({ tag: undefined, env: { DECKHAND_CONTRACT_MARKER: marker } })
+      const first = await run.redeploy({
+        tag: undefined,
+        env: { DECKHAND_CONTRACT_MARKER: marker },
+      })
       assert.equal(first.state, 'succeeded', first.error ?? '')
       const running = (await run.store.getService(service.name))!
       const before = (await driver.inspect(running)).replicas
@@ -208,18 +222,31 @@ export function runDriverContract(
       const failed = await run.redeploy({ ...broken.change, env: triedEnv })
       assert.equal(failed.state, 'failed')
       const row = await run.store.getService(service.name)
-      assert.deepEqual([row?.target, row?.image], [service.target, service.image], 'the row shows the spec that runs')
+      assert.deepEqual(
+        [row?.target, row?.image],
+        [service.target, service.image],
+        'the row shows the spec that runs',
+      )
       assert.equal(row?.tag, service.tag, 'the tag tried is not the tag that runs')
       assert.deepEqual(failed.tried, {
-        ...(JSON.stringify(broken.service.target) === JSON.stringify(service.target) ? {} : { target: broken.service.target }),
+        ...(JSON.stringify(broken.service.target) === JSON.stringify(service.target)
+          ? {}
+          : { target: broken.service.target }),
         ...(broken.service.image === service.image ? {} : { image: broken.service.image }),
         ...(broken.change.tag === undefined ? {} : { tag: broken.change.tag }),
       })
       if (driver.capabilities.waitsForHealth) {
         assert.equal((await fixture.observeEnv(service)).DECKHAND_CONTRACT_MARKER, marker)
         const status = await driver.inspect(running)
-        assert.equal(status.replicas, before, `the old instances serve again: ${JSON.stringify(status)}`)
-        assert.ok(status.items.every((item) => item.state === 'running'), JSON.stringify(status.items))
+        assert.equal(
+          status.replicas,
+          before,
+          `the old instances serve again: ${JSON.stringify(status)}`,
+        )
+        assert.ok(
+          status.items.every((item) => item.state === 'running'),
+          JSON.stringify(status.items),
+        )
       }
     })
 
@@ -230,7 +257,10 @@ export function runDriverContract(
         const outcome = await driver.scale(service, replicas, change, makeContext().ctx)
         assert.deepEqual(outcome, { state: 'succeeded', replicas })
         const scaled = { ...service, replicas }
-        assert.equal((await driver.inspect(scaled)).replicas, fixture.observesReplicas === false ? null : replicas)
+        assert.equal(
+          (await driver.inspect(scaled)).replicas,
+          fixture.observesReplicas === false ? null : replicas,
+        )
       }
     })
 
@@ -285,7 +315,7 @@ export function runDriverContract(
           throw new Error('the runtime said no')
         },
         scale: async () => {
-          throw 'a string, not an Error' // eslint-disable-line no-throw-literal
+          throw 'a string, not an Error'
         },
         inspect: (s) => inner.inspect(s),
         attach: (s) => inner.attach(s),

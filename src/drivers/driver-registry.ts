@@ -23,7 +23,9 @@ export class DriverRegistry {
   checkTarget(name: DriverName, target: Record<string, unknown>): string[] {
     const driver = this.#drivers.get(name)
     if (!driver) {
-      return [`driver ${name} is not enabled on this server (enabled: ${[...this.#drivers.keys()].join(', ')})`]
+      return [
+        `driver ${name} is not enabled on this server (enabled: ${[...this.#drivers.keys()].join(', ')})`,
+      ]
     }
     return driver.checkTarget(target)
   }

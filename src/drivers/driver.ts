@@ -140,9 +140,18 @@ export interface Driver {
    * `change.digest` set (a rollback) that digest is the answer, no registry asked. A throw
    * (a tag the registry does not know, with its answer) fails the deployment unchanged.
    */
-  resolveImage?(service: Service, change: RedeployChange, ctx: DriverContext): Promise<ResolvedImage | null>
+  resolveImage?(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<ResolvedImage | null>
   /** Sets the replica count (already clamped to the service's bounds). */
-  scale(service: Service, replicas: number, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome>
+  scale(
+    service: Service,
+    replicas: number,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome>
   /** What runs now. */
   inspect(service: Service): Promise<ServiceStatus>
   /** Called when a service is created or changed (the process driver starts replicas here). */

@@ -1,25 +1,40 @@
 /** GuardedDriver around a scripted inner driver: deadlines, aborts, throws, the log cap, timing. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { makeContext, makeService } from './driver-contract.ts'
-import type { Driver, DriverContext, DriverOutcome } from './driver.ts'
+
 import { DeployFailure } from './deploy-failure.ts'
+import type { Driver, DriverContext, DriverOutcome } from './driver.ts'
+import { makeContext, makeService } from './driver-contract.ts'
 import { GuardedDriver } from './guarded-driver.ts'
 
 const SERVICE = makeService({ name: 'web', driver: 'command', target: {} })
 const NO_CHANGE = { tag: undefined, env: {} }
 
 /** An inner driver whose redeploy runs `redeploy`; the rest is inert. A spy, not a stand-in. */
-function scripted(redeploy: (ctx: DriverContext) => Promise<DriverOutcome> | DriverOutcome): Driver {
+function scripted(
+  redeploy: (ctx: DriverContext) => Promise<DriverOutcome> | DriverOutcome,
+): Driver {
   return {
     name: 'command',
-    capabilities: { canScale: true, canChangeTag: false, canRollBack: false, waitsForHealth: false },
+    capabilities: {
+      canScale: true,
+      canChangeTag: false,
+      canRollBack: false,
+      waitsForHealth: false,
+    },
     checkTarget: () => {
       throw new Error('checker broke')
     },
     redeploy: async (_service, _change, ctx) => redeploy(ctx),
     scale: async (_service, _replicas, _change, ctx) => redeploy(ctx),
-    inspect: async () => ({ replicas: 3, ready: 3, desired: 3, image: null, healthy: true, items: [] }),
+    inspect: async () => ({
+      replicas: 3,
+      ready: 3,
+      desired: 3,
+      image: null,
+      healthy: true,
+      items: [],
+    }),
     attach: async () => {},
     detach: async () => {},
     ping: async () => {},
@@ -47,9 +62,15 @@ test('a call that outlives its deadline is failed with the deadline in the messa
   const outcome = await guarded.redeploy(SERVICE, NO_CHANGE, ctx)
   // The budget left when the guard starts is 1s less the scheduling delay of a loaded machine.
   assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /^deadline of (1s|9\d\dms) passed before the redeploy finished$/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /^deadline of (1s|9\d\dms) passed before the redeploy finished$/,
+  )
   assert.ok(innerSawAbort, 'the inner driver was told to stop')
-  assert.match(lines.at(-1) ?? '', /^redeploy failed after [01]\.\d\ds: deadline of (1s|9\d\dms) passed/)
+  assert.match(
+    lines.at(-1) ?? '',
+    /^redeploy failed after [01]\.\d\ds: deadline of (1s|9\d\dms) passed/,
+  )
 })
 
 test('an abort fails the call as canceled, and an already aborted one never reaches the driver', async () => {
@@ -66,20 +87,29 @@ test('an abort fails the call as canceled, and an already aborted one never reac
   controller.abort()
   const outcome = await pending
   assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /^canceled: the scale was stopped after/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /^canceled: the scale was stopped after/,
+  )
   const again = await guarded.scale(SERVICE, 2, NO_CHANGE, ctx)
   assert.equal(again.state, 'failed')
   assert.equal(calls, 1)
 })
 
 test('a driver that ignores the abort is given up on after the settle time', async () => {
-  const guarded = new GuardedDriver(scripted(() => new Promise(() => {})), { settleMs: 100 })
+  const guarded = new GuardedDriver(
+    scripted(() => new Promise(() => {})),
+    { settleMs: 100 },
+  )
   const controller = new AbortController()
   const { ctx } = makeContext({ signal: controller.signal })
   const pending = guarded.redeploy(SERVICE, NO_CHANGE, ctx)
   controller.abort()
   const outcome = await pending
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /the driver had not stopped 0\.10s later$/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /the driver had not stopped 0\.10s later$/,
+  )
 })
 
 test('a throw becomes a failed outcome with the message and without the stack', async () => {
@@ -92,7 +122,10 @@ test('a throw becomes a failed outcome with the message and without the stack', 
   assert.deepEqual(outcome, { state: 'failed', error: 'socket hang up' })
   const odd = new GuardedDriver(scripted(() => undefined as unknown as DriverOutcome))
   const none = await odd.redeploy(SERVICE, NO_CHANGE, makeContext().ctx)
-  assert.deepEqual(none, { state: 'failed', error: 'the command driver returned no outcome for the redeploy' })
+  assert.deepEqual(none, {
+    state: 'failed',
+    error: 'the command driver returned no outcome for the redeploy',
+  })
 })
 
 test('a throw is worded by describeFailure and logged; a DeployFailure keeps its words', async () => {
@@ -180,7 +213,12 @@ test('lines written after the call returned are dropped, and a failing log write
   late?.log('too late')
   assert.equal(lines.includes('too late'), false)
 
-  const broken = { ...makeContext().ctx, log: () => { throw new Error('store down') } }
+  const broken = {
+    ...makeContext().ctx,
+    log: () => {
+      throw new Error('store down')
+    },
+  }
   assert.deepEqual(await guarded.redeploy(SERVICE, NO_CHANGE, broken), { state: 'succeeded' })
 })
 

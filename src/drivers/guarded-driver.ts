@@ -3,6 +3,7 @@
  * describeFailure), log cap and timing, held once.
  */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { coerceError, DeckhandError } from '../errors.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { Service } from '../model/index.ts'
@@ -65,7 +66,9 @@ export class GuardedDriver implements Driver {
   }
 
   redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
-    return this.#guard('redeploy', change, ctx, (inner) => this.#inner.redeploy(service, change, inner))
+    return this.#guard('redeploy', change, ctx, (inner) =>
+      this.#inner.redeploy(service, change, inner),
+    )
   }
 
   scale(
@@ -106,7 +109,12 @@ export class GuardedDriver implements Driver {
     run: (inner: DriverContext) => Promise<DriverOutcome>,
   ): Promise<DriverOutcome> {
     const started = Date.now()
-    const log = new CappedLog(ctx.log, this.#maxLogLines, this.#maxLineChars, secretValues(change.env))
+    const log = new CappedLog(
+      ctx.log,
+      this.#maxLogLines,
+      this.#maxLineChars,
+      secretValues(change.env),
+    )
     const controller = new AbortController()
     const forward = (): void => controller.abort(ctx.signal.reason)
     ctx.signal.addEventListener('abort', forward, { once: true })
@@ -165,7 +173,9 @@ export class GuardedDriver implements Driver {
       const waiting = new AbortController()
       const late = await Promise.race([
         settled,
-        delay(this.#settleMs, 'late' as const, { signal: waiting.signal }).catch(() => 'late' as const),
+        delay(this.#settleMs, 'late' as const, { signal: waiting.signal }).catch(
+          () => 'late' as const,
+        ),
       ])
       waiting.abort()
       const outcome = stopped()
@@ -180,7 +190,10 @@ export class GuardedDriver implements Driver {
       return { state: 'failed', error }
     }
     if (!isOutcome(first.outcome)) {
-      return { state: 'failed', error: `the ${this.#inner.name} driver returned no outcome for the ${action}` }
+      return {
+        state: 'failed',
+        error: `the ${this.#inner.name} driver returned no outcome for the ${action}`,
+      }
     }
     return first.outcome
   }
@@ -267,7 +280,10 @@ function secretValues(env: Record<string, string>): string[] {
 
 function isOutcome(value: unknown): value is DriverOutcome {
   const state = (value as { state?: unknown } | null)?.state
-  return state === 'succeeded' || (state === 'failed' && typeof (value as { error?: unknown }).error === 'string')
+  return (
+    state === 'succeeded' ||
+    (state === 'failed' && typeof (value as { error?: unknown }).error === 'string')
+  )
 }
 
 function seconds(ms: number): string {

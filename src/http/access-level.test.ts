@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { accessLevel } from './access-level.ts'
 
 test('access lines: API changes, failures and unrecorded hook refusals at info; polling, probes and recorded calls at debug', () => {

@@ -16,7 +16,12 @@ const UNRECORDED_HOOK_STATUSES = new Set([404, 413, 414, 429, 431])
  * they are counted (deckhand_calls_shed_total) and summed up in one warning every 10 s
  * (server/activity-log.ts), not given a line each.
  */
-export function accessLevel(method: string, url: string, status: number, retryAfter = false): AccessLevel {
+export function accessLevel(
+  method: string,
+  url: string,
+  status: number,
+  retryAfter = false,
+): AccessLevel {
   if (url.startsWith('/hooks/')) {
     if (status === 503 && retryAfter) {
       return 'debug'

@@ -4,18 +4,24 @@
  * admin-token check only in the API.
  */
 import { createServer } from 'node:http'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify'
 import type { Logger } from 'pino'
-import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type { Store } from '../store/store.ts'
+
 import type { CallAcceptor } from '../calls/accept-call.ts'
-import { apiRoutes } from './api/api-routes.ts'
+import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import { accessLevel } from './access-level.ts'
 import type { ApiOptions } from './api/api-context.ts'
+import { apiRoutes } from './api/api-routes.ts'
 import { replyWithError } from './error-reply.ts'
 import { hooksFastPath } from './hooks/hooks-fast-path.ts'
 import { hooksRoutes } from './hooks/hooks-routes.ts'
 import { IntakeLimit } from './hooks/intake-limit.ts'
-import { accessLevel } from './access-level.ts'
 import { redactUrl } from './redact-url.ts'
 import { WEB_DIST_DIR, webUi } from './web-ui.ts'
 
@@ -49,11 +55,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // The server is made here (serverFactory) so the hooks fast path sees requests first;
     // Fastify then leaves its timeouts to us.
     serverFactory: (handler) => {
-      const server = createServer({ headersTimeout: 10_000, connectionsCheckingInterval: 5_000 }, (request, response) => {
-        if (!fastPath(request, response)) {
-          handler(request, response)
-        }
-      })
+      const server = createServer(
+        { headersTimeout: 10_000, connectionsCheckingInterval: 5_000 },
+        (request, response) => {
+          if (!fastPath(request, response)) {
+            handler(request, response)
+          }
+        },
+      )
       server.requestTimeout = 30_000
       // A socket that sends nothing at all is closed after 30 s (was 60 s): no longer than a slow
       // request may take. Answers that legitimately stay silent longer (?wait=, SSE log follow)
@@ -72,8 +81,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // path is the trigger's token: these answer without it.
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode ?? 400
-      const message = status === 414 ? 'the URL path is longer than any Deckhand route' : 'the URL path is not valid percent-encoding'
-      void (reply as FastifyReply).status(status).send({ error: message, code: 'DH_ERR_VALIDATION' })
+      const message =
+        status === 414
+          ? 'the URL path is longer than any Deckhand route'
+          : 'the URL path is not valid percent-encoding'
+      void (reply as FastifyReply)
+        .status(status)
+        .send({ error: message, code: 'DH_ERR_VALIDATION' })
     },
   })
   app.addHook('preClose', async () => {
@@ -92,7 +106,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const level = accessLevel(request.method, request.url, reply.statusCode, retryAfter)
     if (options.logger.isLevelEnabled(level)) {
       request.log[level](
-        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        {
+          method: request.method,
+          url: redactUrl(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
         'request',
       )
     }

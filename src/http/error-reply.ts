@@ -4,9 +4,14 @@
  * only to the log.
  */
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+
 import { DeckhandError } from '../errors.ts'
 
-export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+export function replyWithError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const { status, body } = errorAnswer(error, request.log)
   void reply.status(status).send(body)
 }
@@ -37,10 +42,19 @@ export function errorAnswer(
           ? `invalid request: ${validationMessage(error as FastifyError)}`
           : error.message
     log.info({ code: (error as FastifyError).code }, message)
-    return { status, body: { error: message, code: status === 413 ? 'DH_ERR_HOOK_BODY_TOO_LARGE' : 'DH_ERR_VALIDATION' } }
+    return {
+      status,
+      body: {
+        error: message,
+        code: status === 413 ? 'DH_ERR_HOOK_BODY_TOO_LARGE' : 'DH_ERR_VALIDATION',
+      },
+    }
   }
   log.error({ err: error, code: 'DH_ERR_INTERNAL' }, 'unexpected error')
-  return { status: 500, body: { error: 'internal error; the server log has the details', code: 'DH_ERR_INTERNAL' } }
+  return {
+    status: 500,
+    body: { error: 'internal error; the server log has the details', code: 'DH_ERR_INTERNAL' },
+  }
 }
 
 /**
@@ -55,7 +69,8 @@ function validationMessage(error: FastifyError): string {
     return `${path} must be one of ${allowed.map(String).join(', ')}`
   }
   const unknown = error.validation?.find((v) => v.keyword === 'additionalProperties')
-  const field = (unknown?.params as { additionalProperty?: unknown } | undefined)?.additionalProperty
+  const field = (unknown?.params as { additionalProperty?: unknown } | undefined)
+    ?.additionalProperty
   if (unknown === undefined || typeof field !== 'string') {
     return error.message
   }

@@ -3,9 +3,19 @@
  * collector registered before the routes sees every one, so the document cannot miss a route.
  */
 import { readFileSync } from 'node:fs'
+
 import type { FastifyInstance, RouteOptions } from 'fastify'
 
-const OPENAPI_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
+const OPENAPI_METHODS = new Set([
+  'get',
+  'put',
+  'post',
+  'delete',
+  'options',
+  'head',
+  'patch',
+  'trace',
+])
 
 /** A route as collected: enough to describe it. */
 interface CollectedRoute {
@@ -17,7 +27,9 @@ interface CollectedRoute {
 type JsonObject = Record<string, unknown>
 
 const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
 ).version
 
 const errorSchema = {
@@ -34,7 +46,11 @@ export function registerOpenApi(app: FastifyInstance): void {
   const routes: CollectedRoute[] = []
   app.addHook('onRoute', (route: RouteOptions) => {
     for (const method of [route.method].flat()) {
-      routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema as JsonObject | undefined })
+      routes.push({
+        method: method.toLowerCase(),
+        url: route.url,
+        schema: route.schema as JsonObject | undefined,
+      })
     }
   })
   let document: JsonObject | undefined
@@ -49,7 +65,10 @@ export function registerOpenApi(app: FastifyInstance): void {
 }
 
 /** Turns collected routes into an OpenAPI 3.1 document (JSON Schema 2020-12 for bodies). */
-export function buildOpenApiDocument(routes: CollectedRoute[], shared: Record<string, unknown> = {}): JsonObject {
+export function buildOpenApiDocument(
+  routes: CollectedRoute[],
+  shared: Record<string, unknown> = {},
+): JsonObject {
   const components: Record<string, unknown> = { Error: errorSchema }
   for (const [id, schema] of Object.entries(shared)) {
     components[refName(id)] = liftSchemas(schema, components)
@@ -70,36 +89,50 @@ export function buildOpenApiDocument(routes: CollectedRoute[], shared: Record<st
     info: {
       title: 'Deckhand',
       version: VERSION,
-      description: 'Turns HTTP calls into deployments. The admin API (/api/v1) takes `Authorization: Bearer <admin token>`.',
+      description:
+        'Turns HTTP calls into deployments. The admin API (/api/v1) takes `Authorization: Bearer <admin token>`.',
     },
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       schemas: components,
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'an admin token' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'an admin token' },
+      },
     },
   }
 }
 
 /** `/api/v1/services/:name` → `/api/v1/services/{name}`; `/assets/*` → `/assets/{wildcard}`. */
 export function openApiPath(url: string): string {
-  return url
-    .replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}')
-    .replace(/\*$/, '{wildcard}')
+  return url.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}').replace(/\*$/, '{wildcard}')
 }
 
-function operation(route: CollectedRoute, path: string, components: Record<string, unknown>): JsonObject {
+function operation(
+  route: CollectedRoute,
+  path: string,
+  components: Record<string, unknown>,
+): JsonObject {
   const schema = route.schema ?? {}
   const isAdmin = path.startsWith('/api/v1/')
   const parameters: JsonObject[] = []
   const pathSchema = schema.params as JsonObject | undefined
   for (const name of [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!)) {
-    const property = (pathSchema?.properties as JsonObject | undefined)?.[name] ?? { type: 'string' }
+    const property = (pathSchema?.properties as JsonObject | undefined)?.[name] ?? {
+      type: 'string',
+    }
     parameters.push({ name, in: 'path', required: true, schema: liftSchemas(property, components) })
   }
   const query = schema.querystring as JsonObject | undefined
   const required = new Set((query?.required as string[] | undefined) ?? [])
-  for (const [name, property] of Object.entries((query?.properties as JsonObject | undefined) ?? {})) {
-    parameters.push({ name, in: 'query', required: required.has(name), schema: liftSchemas(property, components) })
+  for (const [name, property] of Object.entries(
+    (query?.properties as JsonObject | undefined) ?? {},
+  )) {
+    parameters.push({
+      name,
+      in: 'query',
+      required: required.has(name),
+      schema: liftSchemas(property, components),
+    })
   }
   const produces = (schema.produces as string[] | undefined)?.[0] ?? 'application/json'
   const responses: JsonObject = {}
@@ -114,7 +147,9 @@ function operation(route: CollectedRoute, path: string, components: Record<strin
   }
   if (isAdmin) {
     responses['401'] = errorResponse('no admin token, or one the server does not know')
-    responses['429'] = errorResponse('too many bad admin tokens from this address; wait Retry-After seconds')
+    responses['429'] = errorResponse(
+      'too many bad admin tokens from this address; wait Retry-After seconds',
+    )
   }
   responses['4XX'] = errorResponse('a caller mistake; the message says what to change')
   return {
@@ -123,14 +158,24 @@ function operation(route: CollectedRoute, path: string, components: Record<strin
     ...(schema.description ? { description: schema.description } : {}),
     tags: [tagOf(path)],
     ...(parameters.length ? { parameters } : {}),
-    ...(schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: liftSchemas(schema.body, components) } } } } : {}),
+    ...(schema.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: liftSchemas(schema.body, components) } },
+          },
+        }
+      : {}),
     responses,
     ...(isAdmin ? { security: [{ adminToken: [] }] } : {}),
   }
 }
 
 function errorResponse(description: string): JsonObject {
-  return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+  return {
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  }
 }
 
 /** Subschemas with `$id` become components referenced by `$ref`, as do Fastify `Name#` refs. */
@@ -145,7 +190,9 @@ function liftSchemas(schema: unknown, components: Record<string, unknown>): unkn
   if (typeof $ref === 'string' && !$ref.startsWith('#/')) {
     return { $ref: `#/components/schemas/${refName($ref)}` }
   }
-  const lifted: JsonObject = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, liftSchemas(value, components)]))
+  const lifted: JsonObject = Object.fromEntries(
+    Object.entries(rest).map(([key, value]) => [key, liftSchemas(value, components)]),
+  )
   if ($ref !== undefined) {
     lifted.$ref = $ref
   }
@@ -165,7 +212,12 @@ function operationId(method: string, path: string): string {
   const words = path
     .split('/')
     .filter((part) => part && part !== 'api' && part !== 'v1')
-    .map((part) => part.replace(/[{}]/g, '').replace(/^\w/, (c) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, ''))
+    .map((part) =>
+      part
+        .replace(/[{}]/g, '')
+        .replace(/^\w/, (c) => c.toUpperCase())
+        .replace(/[^A-Za-z0-9]/g, ''),
+    )
   return method + words.join('')
 }
 

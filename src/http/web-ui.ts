@@ -2,7 +2,9 @@
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
 import { redactUrl } from './redact-url.ts'
 
 export interface WebUiOptions {
@@ -85,7 +87,10 @@ export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Pr
     }
     if (SERVER_PREFIXES.some((prefix) => path.startsWith(prefix))) {
       // Under /hooks/ the path holds the trigger's token: the answer must not quote it.
-      return reply.status(404).send({ error: `${request.method} ${redactUrl(path)} does not exist`, code: 'DH_ERR_NOT_FOUND' })
+      return reply.status(404).send({
+        error: `${request.method} ${redactUrl(path)} does not exist`,
+        code: 'DH_ERR_NOT_FOUND',
+      })
     }
     if (path.startsWith('/assets/')) {
       const body = await readInside(path.slice(1))
@@ -101,7 +106,10 @@ export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Pr
     const ext = extname(path)
     const file = ext && ext !== '.html' ? await readInside(path.slice(1)) : undefined
     if (file) {
-      return reply.type(CONTENT_TYPES[ext] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(file)
+      return reply
+        .type(CONTENT_TYPES[ext] ?? 'application/octet-stream')
+        .header('cache-control', 'no-cache')
+        .send(file)
     }
     // Client-side routes (/services/web, /services/my.app) all load the same page; service
     // names may hold a dot, so a missing "file" is a route, not a 404.

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
 import type { EventBus } from '../events.ts'
 import type { DeploymentState } from '../model/index.ts'
 import type { Store } from '../store/store.ts'
@@ -80,7 +81,8 @@ export function createMetrics(events: EventBus, store: Pick<Store, 'countDeploym
       const labels = { action: deployment.action, state: deployment.state }
       deployments.inc(labels)
       if (deployment.startedAt && deployment.finishedAt) {
-        const seconds = (Date.parse(deployment.finishedAt) - Date.parse(deployment.startedAt)) / 1000
+        const seconds =
+          (Date.parse(deployment.finishedAt) - Date.parse(deployment.startedAt)) / 1000
         if (Number.isFinite(seconds) && seconds >= 0) {
           duration.observe(labels, seconds)
         }
@@ -91,7 +93,13 @@ export function createMetrics(events: EventBus, store: Pick<Store, 'countDeploym
   const plugin = (app: FastifyInstance): void => {
     app.get(
       '/metrics',
-      { schema: { summary: 'Prometheus metrics (text format)', tags: ['meta'], produces: ['text/plain'] } as Record<string, unknown> },
+      {
+        schema: {
+          summary: 'Prometheus metrics (text format)',
+          tags: ['meta'],
+          produces: ['text/plain'],
+        } as Record<string, unknown>,
+      },
       async (_request, reply) => {
         const text = await registry.metrics()
         return reply.type(registry.contentType).send(text)

@@ -19,7 +19,11 @@ export function parseDuration(value: unknown): number | undefined {
 
 /** Formats milliseconds the way a person writes them back in a config file. */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) {
       return `${ms / size}${unit}`
     }
@@ -27,7 +31,14 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`
 }
 
-const RATE_PERIOD_MS: Record<string, number> = { s: 1000, sec: 1000, min: 60_000, m: 60_000, h: 3_600_000, hour: 3_600_000 }
+const RATE_PERIOD_MS: Record<string, number> = {
+  s: 1000,
+  sec: 1000,
+  min: 60_000,
+  m: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+}
 
 /** `600/min` → { count: 600, perMs: 60000 }; undefined when malformed. */
 export function parseRate(value: unknown): { count: number; perMs: number } | undefined {

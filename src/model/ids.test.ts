@@ -1,6 +1,7 @@
 /** Ids name their kind, are unique, and sort by creation so indexes take new ones at their end. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { newId } from './ids.ts'
 
 test('ids carry their prefix and 22 hex digits, and 100,000 of them are all different', () => {

@@ -1,6 +1,7 @@
 // Image references as a table: one reading for the pipeline and for every driver.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { isSameRepository, repositoryOf, repositoryPath, withTag } from './image-reference.ts'
 
 test('repositoryOf drops the tag and digest and keeps a registry port', () => {

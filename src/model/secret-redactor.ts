@@ -20,7 +20,12 @@ export class SecretRedactor {
   /** Learns values to redact from now on; short and empty ones are ignored. */
   remember(...values: (string | null | undefined)[]): void {
     for (const value of values) {
-      if (value === null || value === undefined || value.length < MIN_SECRET_CHARS || this.#secrets.has(value)) {
+      if (
+        value === null ||
+        value === undefined ||
+        value.length < MIN_SECRET_CHARS ||
+        this.#secrets.has(value)
+      ) {
         continue
       }
       this.#secrets.add(value)

@@ -1,6 +1,7 @@
 // Which variables a status block may read its token from, and which of the environment are read.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { STATUS_HOSTS } from './index.ts'
 import { isTokenEnvOf, readStatusTokens } from './status-token.ts'
 
@@ -35,8 +36,11 @@ test('only the token family is read from the environment, trimmed; empty values 
     },
     STATUS_HOSTS,
   )
-  assert.deepEqual([...tokens], [
-    ['DECKHAND_GITLAB_TOKEN', 'glpat-one'],
-    ['DECKHAND_GITEA_TOKEN_SHOP', 'gitea-two'],
-  ])
+  assert.deepEqual(
+    [...tokens],
+    [
+      ['DECKHAND_GITLAB_TOKEN', 'glpat-one'],
+      ['DECKHAND_GITEA_TOKEN_SHOP', 'gitea-two'],
+    ],
+  )
 })

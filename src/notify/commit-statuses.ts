@@ -6,10 +6,10 @@
  * commit, both checked and URL-encoded. The host is the block's `apiUrl`, which the operator
  * wrote, or the host's public API; a payload's project URL never chooses where a token goes.
  */
+import { repositoryName } from '../calls/resolve-call.ts'
 import type { Deployment, DeploymentInput, Service, StatusHost } from '../model/index.ts'
 import { STATUS_HOSTS } from '../model/index.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
-import { repositoryName } from '../calls/resolve-call.ts'
 import { bitbucketStatus } from './bitbucket-status.ts'
 import { giteaStatus } from './gitea-status.ts'
 import { gitlabStatus } from './gitlab-status.ts'

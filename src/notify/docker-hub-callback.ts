@@ -20,7 +20,13 @@ export function dockerHubCallbackBody(deployment: Deployment, targetUrl: string)
 }
 
 /** Subscribes; returns the unsubscribe function. */
-export function startDockerHubCallbacks({ events, poster, deploymentUrl, callbackHosts, note }: NotifierContext): () => void {
+export function startDockerHubCallbacks({
+  events,
+  poster,
+  deploymentUrl,
+  callbackHosts,
+  note,
+}: NotifierContext): () => void {
   return events.on('deployment:finished', ({ deployment }) => {
     const url = deployment.input.callbackUrl
     // A rollback copies an old call's input; its callback was answered when that call ended.
@@ -38,9 +44,15 @@ export function startDockerHubCallbacks({ events, poster, deploymentUrl, callbac
             deploymentId: deployment.id,
             pinned: { lookup: destination.lookup },
           })
-        : poster.refuse({ url, what: 'docker hub callback', deploymentId: deployment.id }, destination.reason)
+        : poster.refuse(
+            { url, what: 'docker hub callback', deploymentId: deployment.id },
+            destination.reason,
+          )
       if (!result.ok) {
-        await note(deployment.id, `docker hub callback to ${originOf(url)} not delivered: ${result.reason}`)
+        await note(
+          deployment.id,
+          `docker hub callback to ${originOf(url)} not delivered: ${result.reason}`,
+        )
       }
     })
   })

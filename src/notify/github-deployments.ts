@@ -31,11 +31,20 @@ export function gitHubStatusBody(state: string, description: string, logUrl: str
 }
 
 /** Subscribes to started and finished; returns the unsubscribe function. */
-export function startGitHubDeployments({ events, poster, deploymentUrl }: NotifierContext): () => void {
+export function startGitHubDeployments({
+  events,
+  poster,
+  deploymentUrl,
+}: NotifierContext): () => void {
   // Filled by the started work; the finished work runs after it on the same chain.
   const created = new Map<string, GitHubDeployment>()
 
-  const create = async (deployment: Deployment, github: GitHubReporting, repo: string, commit: string) => {
+  const create = async (
+    deployment: Deployment,
+    github: GitHubReporting,
+    repo: string,
+    commit: string,
+  ) => {
     const [owner = '', name = ''] = repo.split('/')
     const api = (github.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '')
     const base = `${api}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/deployments`
@@ -60,7 +69,12 @@ export function startGitHubDeployments({ events, poster, deploymentUrl }: Notifi
     await postStatus(ref, deployment, 'in_progress', describeOutcome(deployment))
   }
 
-  const postStatus = (ref: GitHubDeployment, deployment: Deployment, state: string, description: string) =>
+  const postStatus = (
+    ref: GitHubDeployment,
+    deployment: Deployment,
+    state: string,
+    description: string,
+  ) =>
     poster.post({
       url: ref.statusesUrl,
       body: gitHubStatusBody(state, description, deploymentUrl(deployment)),
@@ -72,7 +86,9 @@ export function startGitHubDeployments({ events, poster, deploymentUrl }: Notifi
   const offStarted = events.on('deployment:started', ({ deployment, service }) => {
     const target = reportingTarget(deployment, service)
     if (target) {
-      poster.enqueue(deployment.id, () => create(deployment, target.github, target.repo, target.commit))
+      poster.enqueue(deployment.id, () =>
+        create(deployment, target.github, target.repo, target.commit),
+      )
     }
   })
   const offFinished = events.on('deployment:finished', ({ deployment }) => {

@@ -1,5 +1,6 @@
 // Starts every notifier on the event bus; the server calls this once and closes it on stop.
 import type { Logger } from 'pino'
+
 import type { EventBus } from '../events.ts'
 import type { Deployment, LogLine, NotifyTarget } from '../model/index.ts'
 import { type CommitStatusOptions, startCommitStatuses } from './commit-statuses.ts'
@@ -44,15 +45,21 @@ export function startNotifiers(
   const context = {
     events: options.events,
     poster,
-    deploymentUrl: (deployment: Deployment) => `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
+    deploymentUrl: (deployment: Deployment) =>
+      `${options.publicUrl()}/api/v1/deployments/${deployment.id}`,
     // The UI's page, not the API's: a person following a git host's link has no bearer token.
     deploymentPageUrl: (deployment: Deployment) =>
       `${options.publicUrl()}/deployments/${deployment.id}`,
     callbackHosts: options.callbackHosts,
     note: (deploymentId: string, line: string) =>
-      options.logs.appendLog(deploymentId, [{ at: new Date().toISOString(), stream: 'deckhand', line }]).catch((error: unknown) => {
-        options.logger.error({ err: error, deployment: deploymentId }, 'could not write to the deployment log')
-      }),
+      options.logs
+        .appendLog(deploymentId, [{ at: new Date().toISOString(), stream: 'deckhand', line }])
+        .catch((error: unknown) => {
+          options.logger.error(
+            { err: error, deployment: deploymentId },
+            'could not write to the deployment log',
+          )
+        }),
   }
   const stops = [
     startDockerHubCallbacks(context),

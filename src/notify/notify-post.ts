@@ -3,7 +3,9 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
+
 import type { Logger } from 'pino'
+
 import { REFUSED_ADDRESS } from './outgoing-policy.ts'
 
 /** Logged with every notification that could not be delivered; never an HTTP answer. */
@@ -87,14 +89,34 @@ export class NotifyPoster {
         try {
           await delay(this.#retryDelaysMs[attempt - 1], undefined, { signal: this.#stop.signal })
         } catch {
-          return this.#fail(request, target, `${reason}; Deckhand stopped before the next retry`, attempt)
+          return this.#fail(
+            request,
+            target,
+            `${reason}; Deckhand stopped before the next retry`,
+            attempt,
+          )
         }
       }
       try {
-        const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#attemptTimeoutMs)])
+        const signal = AbortSignal.any([
+          this.#stop.signal,
+          AbortSignal.timeout(this.#attemptTimeoutMs),
+        ])
         const response = request.pinned
-          ? await postPinned(prepared.url, prepared.headers, request.body, signal, request.pinned.lookup)
-          : await fetch(prepared.url, { method: 'POST', headers: prepared.headers, body: request.body, redirect: 'manual', signal })
+          ? await postPinned(
+              prepared.url,
+              prepared.headers,
+              request.body,
+              signal,
+              request.pinned.lookup,
+            )
+          : await fetch(prepared.url, {
+              method: 'POST',
+              headers: prepared.headers,
+              body: request.body,
+              redirect: 'manual',
+              signal,
+            })
         const text = await response.text()
         if (response.status >= 200 && response.status < 300) {
           return { ok: true, status: response.status, text }
@@ -105,7 +127,8 @@ export class NotifyPoster {
         }
       } catch (error) {
         // fetch's errors name the host and the system error, never the body or headers.
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code
+        const cause =
+          (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code
         if (cause === REFUSED_ADDRESS) {
           // The name resolved to a refused address: asking again would only ask DNS again.
           return this.#fail(request, target, (error as Error).message, attempt + 1)
@@ -133,7 +156,14 @@ export class NotifyPoster {
 
   #fail(request: PostRequest, target: string, reason: string, attempts: number): PostResult {
     this.#logger.warn(
-      { code: NOTIFY_FAILED, what: request.what, target, deployment: request.deploymentId, attempts, reason },
+      {
+        code: NOTIFY_FAILED,
+        what: request.what,
+        target,
+        deployment: request.deploymentId,
+        attempts,
+        reason,
+      },
       `${request.what} to ${target} failed: ${reason}`,
     )
     return { ok: false, reason }
@@ -156,21 +186,25 @@ function postPinned(
 ): Promise<{ status: number; text(): Promise<string> }> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
-    const outgoing = send(url, { method: 'POST', headers, signal, ...(lookup ? { lookup } : {}), agent: false }, (answer) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      answer.on('data', (chunk: Buffer) => {
-        if (size < MAX_ANSWER_BYTES) {
-          chunks.push(chunk)
-        }
-        size += chunk.length
-      })
-      answer.on('error', reject)
-      answer.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES)
-        resolve({ status: answer.statusCode ?? 0, text: async () => text })
-      })
-    })
+    const outgoing = send(
+      url,
+      { method: 'POST', headers, signal, ...(lookup ? { lookup } : {}), agent: false },
+      (answer) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        answer.on('data', (chunk: Buffer) => {
+          if (size < MAX_ANSWER_BYTES) {
+            chunks.push(chunk)
+          }
+          size += chunk.length
+        })
+        answer.on('error', reject)
+        answer.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES)
+          resolve({ status: answer.statusCode ?? 0, text: async () => text })
+        })
+      },
+    )
     outgoing.on('error', reject)
     outgoing.end(body)
   })
@@ -184,7 +218,9 @@ function isRetryable(status: number): boolean {
  * Only http(s): a callback URL comes from a payload. fetch refuses URLs with userinfo, so
  * `user:pass@` becomes a Basic Authorization header instead.
  */
-function prepare(request: PostRequest): { url: URL; headers: Record<string, string> } | { reason: string } {
+function prepare(
+  request: PostRequest,
+): { url: URL; headers: Record<string, string> } | { reason: string } {
   if (!URL.canParse(request.url)) {
     return { reason: 'the URL does not parse' }
   }

@@ -36,8 +36,12 @@ export function privateAddressReason(address: string): string | undefined {
     return `${address} is not an IP address`
   }
   const mapped = family === 6 ? ipv4Mapped(bare) : undefined
-  const blocked = mapped ? PRIVATE.check(mapped, 'ipv4') : PRIVATE.check(bare, family === 4 ? 'ipv4' : 'ipv6')
-  return blocked ? `${address} is a loopback, link-local, private or unspecified address` : undefined
+  const blocked = mapped
+    ? PRIVATE.check(mapped, 'ipv4')
+    : PRIVATE.check(bare, family === 4 ? 'ipv4' : 'ipv6')
+  return blocked
+    ? `${address} is a loopback, link-local, private or unspecified address`
+    : undefined
 }
 
 /** `::ffff:7f00:1` and `::ffff:127.0.0.1` as `127.0.0.1`; undefined for any other IPv6. */
@@ -79,8 +83,7 @@ export function readCallbackHosts(value: string | undefined): CallbackHosts {
 }
 
 export type Destination =
-  | { ok: true; url: URL; lookup: LookupFunction | undefined }
-  | { ok: false; reason: string }
+  { ok: true; url: URL; lookup: LookupFunction | undefined } | { ok: false; reason: string }
 
 /**
  * Checks a call-driven URL before anything is sent. The answer's `lookup` resolves the host once
@@ -121,9 +124,12 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
     .then((addresses) => {
       const refused = addresses.map(({ address }) => privateAddressReason(address)).find(Boolean)
       if (refused || addresses.length === 0) {
-        const error = Object.assign(new Error(`${hostname} resolves to a refused address: ${refused ?? 'none'}`), {
-          code: REFUSED_ADDRESS,
-        })
+        const error = Object.assign(
+          new Error(`${hostname} resolves to a refused address: ${refused ?? 'none'}`),
+          {
+            code: REFUSED_ADDRESS,
+          },
+        )
         callback(error, '', 4)
         return
       }

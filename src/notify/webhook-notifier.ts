@@ -16,36 +16,76 @@ export function readNotifyUrls(value: string | undefined): NotifyTarget[] {
 }
 
 /** The JSON body: the event and the deployment as the API shows it (never its input). */
-export function webhookJsonBody(event: DeploymentEvent, deployment: Deployment, url: string): string {
-  const { id, service, action, state, params, calls, triggerId, createdAt, startedAt, finishedAt, error } =
-    deployment
+export function webhookJsonBody(
+  event: DeploymentEvent,
+  deployment: Deployment,
+  url: string,
+): string {
+  const {
+    id,
+    service,
+    action,
+    state,
+    params,
+    calls,
+    triggerId,
+    createdAt,
+    startedAt,
+    finishedAt,
+    error,
+  } = deployment
   return JSON.stringify({
     event,
-    deployment: { id, service, action, state, params, calls, triggerId, createdAt, startedAt, finishedAt, error },
+    deployment: {
+      id,
+      service,
+      action,
+      state,
+      params,
+      calls,
+      triggerId,
+      createdAt,
+      startedAt,
+      finishedAt,
+      error,
+    },
     url,
   })
 }
 
 /** Slack's incoming-webhook body: one line of mrkdwn. */
 export function webhookSlackBody(deployment: Deployment, url: string): string {
-  return JSON.stringify({ text: `Deckhand: ${describeOutcome(deployment)} (<${url}|${deployment.id}>)` })
+  return JSON.stringify({
+    text: `Deckhand: ${describeOutcome(deployment)} (<${url}|${deployment.id}>)`,
+  })
 }
 
 /** Subscribes to started and finished; returns the unsubscribe function. */
-export function startWebhooks(context: NotifierContext, globalTargets: readonly NotifyTarget[]): () => void {
+export function startWebhooks(
+  context: NotifierContext,
+  globalTargets: readonly NotifyTarget[],
+): () => void {
   const { events, poster, deploymentUrl } = context
   const send = (event: DeploymentEvent, deployment: Deployment, service: Service | undefined) => {
     const url = deploymentUrl(deployment)
     for (const target of [...(service?.notify ?? []), ...globalTargets]) {
       const body =
-        target.format === 'slack' ? webhookSlackBody(deployment, url) : webhookJsonBody(event, deployment, url)
+        target.format === 'slack'
+          ? webhookSlackBody(deployment, url)
+          : webhookJsonBody(event, deployment, url)
       const headers: Record<string, string> = {}
       if (target.secret !== undefined && target.format === 'json') {
         headers['x-deckhand-signature'] = `sha256=${hmacHex('sha256', target.secret, body)}`
       }
       // One chain per deployment and target keeps each receiver's start before its end.
       poster.enqueue(`${deployment.id} ${target.url}`, () =>
-        poster.post({ url: target.url, body, headers, what: `${target.format} webhook`, deploymentId: deployment.id }),
+        poster.post({
+          url: target.url,
+          body,
+          headers,
+          what: `${target.format} webhook`,
+          deploymentId: deployment.id,
+        }),
       )
     }
   }

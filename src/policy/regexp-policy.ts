@@ -1,5 +1,6 @@
 // The `regexp:<expression>` tag policy: the whole tag must match, on a linear-time engine.
 import { RE2JS } from 're2js'
+
 import type { TagDecision, TagPolicy } from './tag-policy.ts'
 
 const MAX_EXPRESSION_LENGTH = 200

@@ -1,9 +1,10 @@
 // Every tag policy against major, minor, patch, pre-release, non-semver and same tags.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
 import { compareSemver, parseSemver } from './semver-policy.ts'
-import { parseTagPolicy, refuseTag, tagPolicyOf } from './tag-policy.ts'
 import type { TagPolicy } from './tag-policy.ts'
+import { parseTagPolicy, refuseTag, tagPolicyOf } from './tag-policy.ts'
 
 function policy(text: string): TagPolicy {
   const parsed = parseTagPolicy(text)
@@ -330,7 +331,9 @@ describe('parseTagPolicy', () => {
     const invalid = parseTagPolicy('regexp:(')
     assert.ok(
       !invalid.ok &&
-        invalid.error.startsWith('tag policy "regexp:(" is not a valid regular expression for the linear-time RE2 engine'),
+        invalid.error.startsWith(
+          'tag policy "regexp:(" is not a valid regular expression for the linear-time RE2 engine',
+        ),
     )
     assert.equal(parseTagPolicy(`regexp:${'a'.repeat(201)}`).ok, false)
     assert.equal(parseTagPolicy('regexp:').ok, false)
@@ -362,7 +365,7 @@ describe('tag policies on the call path', () => {
     assert.equal(tagPolicyOf('glob:('), tagPolicyOf('glob:('), 'a refusal is remembered as well')
   })
 
-  it('refuseTag answers the policy\'s reason, the parse error, or nothing when allowed', () => {
+  it("refuseTag answers the policy's reason, the parse error, or nothing when allowed", () => {
     assert.equal(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '1.5.0'), undefined)
     assert.match(refuseTag({ tagPolicy: 'semver-minor', tag: '1.4.0' }, '2.0.0') ?? '', /major/)
     const unknown = refuseTag({ tagPolicy: 'nope', tag: null }, 'v1')

@@ -4,7 +4,7 @@
  * a slow poll of the store covers a lost notification.
  */
 import type { EventBus } from '../events.ts'
-import { FINAL_STATES, type Deployment } from '../model/index.ts'
+import { type Deployment, FINAL_STATES } from '../model/index.ts'
 import type { Store } from '../store/store.ts'
 
 const POLL_MS = 500

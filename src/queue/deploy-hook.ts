@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { childEnv } from '../drivers/child-env.ts'
 import { hasLiveGroupMembers, killGroup } from '../drivers/process/process-group.ts'
 import { formatDuration } from '../model/duration.ts'

@@ -1,6 +1,7 @@
 // The tag a deployment runs: one `tag` on its params, read by the driver and DECKHAND_IMAGE_TAG.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { changeWithTag } from '../drivers/driver.ts'
 import type { Deployment, Service } from '../model/index.ts'
 import { redeployChange } from './deployment-env.ts'
@@ -20,7 +21,7 @@ const deployment = (params: Deployment['params']): Deployment =>
     },
   }) as unknown as Deployment
 
-test('the deployment\'s tag is the change\'s tag and its DECKHAND_IMAGE_TAG', () => {
+test("the deployment's tag is the change's tag and its DECKHAND_IMAGE_TAG", () => {
   const change = redeployChange(service, deployment({ tag: 'v2' }))
   assert.equal(change.tag, 'v2')
   assert.deepEqual(change.env, {
@@ -40,7 +41,7 @@ test('with no tag the change keeps the running one; DECKHAND_IMAGE_TAG names it 
   assert.equal('DECKHAND_IMAGE_TAG' in unknown.env, false)
 })
 
-test('a tag set later (a git build\'s) moves the change and its variable together', () => {
+test("a tag set later (a git build's) moves the change and its variable together", () => {
   const built = changeWithTag(redeployChange(service, deployment({ tag: 'v2' })), 'abc1234')
   assert.equal(built.tag, 'abc1234')
   assert.equal(built.env.DECKHAND_IMAGE_TAG, 'abc1234')

@@ -4,16 +4,12 @@
  * `concurrency`; the store guarantees one running deployment per service.
  */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import type { Logger } from 'pino'
+
 import { clampReplicas } from '../calls/plan-join.ts'
+import type { DriverContext, DriverOutcome, GitBuild, ResolvedImage } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
-import type {
-  DriverContext,
-  DriverOutcome,
-  GitBuild,
-  RedeployChange,
-  ResolvedImage,
-} from '../drivers/driver.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
@@ -93,7 +89,10 @@ export class DeploymentWorker {
         try {
           claimed = await this.#o.store.claimNext(this.#o.owner, this.#o.leaseMs)
         } catch (error) {
-          this.#o.logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'worker could not claim a deployment')
+          this.#o.logger.error(
+            { err: error, code: 'DH_ERR_STORE_UNAVAILABLE' },
+            'worker could not claim a deployment',
+          )
         }
       }
       if (claimed) {
@@ -115,7 +114,10 @@ export class DeploymentWorker {
     const controller = new AbortController()
     const done = this.#execute(deployment, controller)
       .catch((error: unknown) => {
-        this.#o.logger.error({ err: error, deployment: deployment.id, code: 'DH_ERR_INTERNAL' }, 'worker failed to finish a deployment')
+        this.#o.logger.error(
+          { err: error, deployment: deployment.id, code: 'DH_ERR_INTERNAL' },
+          'worker failed to finish a deployment',
+        )
       })
       .finally(() => {
         this.#active.delete(deployment.id)
@@ -129,23 +131,31 @@ export class DeploymentWorker {
     const log = new LogBuffer(store, events, deployment.id, this.#o.logger)
     const service = await store.getService(deployment.service)
     if (service) {
-      events.emit('deployment:started', { deployment: { ...deployment, state: 'running' }, service })
+      events.emit('deployment:started', {
+        deployment: { ...deployment, state: 'running' },
+        service,
+      })
     }
     // The after hook runs under a controller of its own (the deployment's may be aborted
     // already); a cancel, a lost lease or shutdown then stops the hook instead.
     const current = (): AbortController => this.#active.get(deployment.id)?.controller ?? controller
-    const renew = setInterval(() => {
-      store
-        .renewLease(deployment.id, owner, leaseMs)
-        .then((lease) => {
-          if (!lease.held) {
-            current().abort(new Error('lease lost: another instance took this deployment over'))
-          } else if (lease.cancelRequested) {
-            current().abort(new Error('canceled by an operator'))
-          }
-        })
-        .catch((error: unknown) => this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'))
-    }, Math.max(50, Math.floor(leaseMs / 3)))
+    const renew = setInterval(
+      () => {
+        store
+          .renewLease(deployment.id, owner, leaseMs)
+          .then((lease) => {
+            if (!lease.held) {
+              current().abort(new Error('lease lost: another instance took this deployment over'))
+            } else if (lease.cancelRequested) {
+              current().abort(new Error('canceled by an operator'))
+            }
+          })
+          .catch((error: unknown) =>
+            this.#o.logger.warn({ err: error, deployment: deployment.id }, 'lease renewal failed'),
+          )
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    )
     let outcome: DeploymentOutcome
     try {
       outcome = service
@@ -153,13 +163,19 @@ export class DeploymentWorker {
         : { state: 'failed', error: `service ${deployment.service} no longer exists` }
       if (controller.signal.aborted && outcome.state !== 'succeeded') {
         const reason = String((controller.signal.reason as Error | undefined)?.message ?? 'aborted')
-        outcome = reason.startsWith('canceled') ? { state: 'canceled', error: reason } : { state: 'failed', error: reason }
+        outcome = reason.startsWith('canceled')
+          ? { state: 'canceled', error: reason }
+          : { state: 'failed', error: reason }
       }
       if (outcome.state !== 'succeeded') {
         const tried = service && triedChange(service, deployment)
         outcome = { ...outcome, error: redactSecrets(outcome.error), ...(tried ? { tried } : {}) }
       }
-      log.write(outcome.state === 'succeeded' ? 'deployment succeeded' : `deployment ${outcome.state}: ${headline(outcome.error)}`)
+      log.write(
+        outcome.state === 'succeeded'
+          ? 'deployment succeeded'
+          : `deployment ${outcome.state}: ${headline(outcome.error)}`,
+      )
       if (service?.deploy.after) {
         await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
       }
@@ -169,16 +185,27 @@ export class DeploymentWorker {
     await log.close()
     const finished = await store.finishDeployment(deployment.id, owner, outcome)
     if (!finished) {
-      this.#o.logger.warn({ deployment: deployment.id }, 'deployment was no longer ours when it finished; outcome not recorded')
+      this.#o.logger.warn(
+        { deployment: deployment.id },
+        'deployment was no longer ours when it finished; outcome not recorded',
+      )
       return
     }
     const final = await store.getDeployment(deployment.id)
     if (final) {
-      events.emit('deployment:finished', { deployment: final, service: await store.getService(deployment.service) })
+      events.emit('deployment:finished', {
+        deployment: final,
+        service: await store.getService(deployment.service),
+      })
     }
   }
 
-  async #perform(service: Service, deployment: Deployment, controller: AbortController, log: LogBuffer): Promise<DeploymentOutcome> {
+  async #perform(
+    service: Service,
+    deployment: Deployment,
+    controller: AbortController,
+    log: LogBuffer,
+  ): Promise<DeploymentOutcome> {
     const inner = this.#o.drivers.get(service.driver)
     if (!inner) {
       return { state: 'failed', error: `driver ${service.driver} is not enabled on this server` }
@@ -207,18 +234,28 @@ export class DeploymentWorker {
     }
     let result: DriverOutcome
     if (deployment.action === 'scale') {
-      const current = service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
-      const replicas = deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
+      const current =
+        service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
+      const replicas =
+        deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
       if (replicas === current) {
         log.write(`service ${service.name} already runs ${current} replicas; nothing to change`)
         return { state: 'succeeded', replicas: current }
       }
-      log.write(`scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`)
-      result = await this.#withRetries(service, controller.signal, log, () => driver.scale(service, replicas, change, ctx))
-      return result.state === 'succeeded' ? { state: 'succeeded', replicas: result.replicas ?? replicas } : result
+      log.write(
+        `scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`,
+      )
+      result = await this.#withRetries(service, controller.signal, log, () =>
+        driver.scale(service, replicas, change, ctx),
+      )
+      return result.state === 'succeeded'
+        ? { state: 'succeeded', replicas: result.replicas ?? replicas }
+        : result
     }
     const tagText = change.tag === undefined ? '' : ` to tag ${change.tag}`
-    log.write(`${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`)
+    log.write(
+      `${deployment.action === 'rollback' ? 'rolling back' : 'redeploying'} ${service.name}${tagText} on ${service.driver}`,
+    )
     let resolved: ResolvedImage | null = null
     let skipped: DeploymentOutcome | undefined
     // Resolving is part of each attempt: an engine or registry away for a moment is retried
@@ -234,8 +271,14 @@ export class DeploymentWorker {
         }
         change.digest = resolved?.digest ?? undefined
         if (resolved?.digest && (await this.#alreadyRunning(service, deployment, resolved))) {
-          log.write(`already running ${resolved.digest} (${resolved.image}); deploy.skipUnchanged is set, so nothing was changed`)
-          skipped = { state: 'succeeded', ...(change.tag === undefined ? {} : { tag: change.tag }), ...resolved }
+          log.write(
+            `already running ${resolved.digest} (${resolved.image}); deploy.skipUnchanged is set, so nothing was changed`,
+          )
+          skipped = {
+            state: 'succeeded',
+            ...(change.tag === undefined ? {} : { tag: change.tag }),
+            ...resolved,
+          }
           return skipped
         }
       }
@@ -263,7 +306,11 @@ export class DeploymentWorker {
    * deploy.skipUnchanged: a redeploy whose digest is the one the last succeeded deployment
    * ran. Rollbacks always run; a service not deployed by Deckhand yet has nothing to compare.
    */
-  async #alreadyRunning(service: Service, deployment: Deployment, resolved: ResolvedImage): Promise<boolean> {
+  async #alreadyRunning(
+    service: Service,
+    deployment: Deployment,
+    resolved: ResolvedImage,
+  ): Promise<boolean> {
     if (!service.deploy.skipUnchanged || deployment.action !== 'redeploy') {
       return false
     }
@@ -300,12 +347,19 @@ export class DeploymentWorker {
    * Runs `attempt` again after a failure while the service's deploy.retries allow, waiting
    * deploy.retryBackoff, then twice that, and so on; a cancel or shutdown ends the wait at once.
    */
-  async #withRetries(service: Service, signal: AbortSignal, log: LogBuffer, attempt: () => Promise<DriverOutcome>): Promise<DriverOutcome> {
+  async #withRetries(
+    service: Service,
+    signal: AbortSignal,
+    log: LogBuffer,
+    attempt: () => Promise<DriverOutcome>,
+  ): Promise<DriverOutcome> {
     const retries = service.deploy.retries ?? 0
     let backoffMs = service.deploy.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS
     let result = await attempt()
     for (let retry = 1; result.state === 'failed' && retry <= retries && !signal.aborted; retry++) {
-      log.write(`retry ${retry} of ${retries} in ${formatDuration(backoffMs)} (deploy.retries), after: ${result.error.split('\n')[0]}`)
+      log.write(
+        `retry ${retry} of ${retries} in ${formatDuration(backoffMs)} (deploy.retries), after: ${result.error.split('\n')[0]}`,
+      )
       const waited = await delay(backoffMs, true, { signal }).catch(() => false)
       if (!waited) {
         break
@@ -333,12 +387,21 @@ function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): Git
   }
   const commit = deployment.input.gitCommit
   if (!commit) {
-    log.write(`service ${service.name} has git.build but the call named no commit; redeploying without building`)
+    log.write(
+      `service ${service.name} has git.build but the call named no commit; redeploying without building`,
+    )
     return undefined
   }
   if (service.driver !== 'docker') {
-    log.write(`the ${service.driver} driver does not build images; git.build is for docker services, so nothing is built`)
+    log.write(
+      `the ${service.driver} driver does not build images; git.build is for docker services, so nothing is built`,
+    )
     return undefined
   }
-  return { repo: service.git.url ?? service.git.repo, commit, context: build.context ?? '.', dockerfile: build.dockerfile ?? 'Dockerfile' }
+  return {
+    repo: service.git.url ?? service.git.repo,
+    commit,
+    context: build.context ?? '.',
+    dockerfile: build.dockerfile ?? 'Dockerfile',
+  }
 }

@@ -3,6 +3,7 @@
  * transaction per group instead of per line) and announced to live followers as they land.
  */
 import type { Logger } from 'pino'
+
 import type { EventBus } from '../events.ts'
 import type { LogLine } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
@@ -31,7 +32,8 @@ export class LogBuffer {
   write(line: string, stream: LogLine['stream'] = 'deckhand'): void {
     // Redacted before the cut, so a secret at the limit is not left half-visible.
     const clean = redactSecrets(line)
-    const text = clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… (line cut)` : clean
+    const text =
+      clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… (line cut)` : clean
     this.#pending.push({ at: new Date().toISOString(), stream, line: text })
     this.#timer ??= setTimeout(() => this.#flush(), FLUSH_MS)
   }
@@ -50,7 +52,10 @@ export class LogBuffer {
         this.#events.emit('deployment:log', { deploymentId: this.#deploymentId, lines: numbered })
       })
       .catch((error: unknown) => {
-        this.#logger.error({ err: error, deployment: this.#deploymentId, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'deployment log lines were lost')
+        this.#logger.error(
+          { err: error, deployment: this.#deploymentId, code: 'DH_ERR_STORE_UNAVAILABLE' },
+          'deployment log lines were lost',
+        )
       })
     return this.#writing
   }

@@ -4,6 +4,7 @@
  * https://github.com/docker/docker-credential-helpers#development
  */
 import { spawn } from 'node:child_process'
+
 import { childEnv } from '../drivers/child-env.ts'
 
 /** A helper answers in milliseconds; one that hangs (a keychain prompt) must not hold a deploy. */
@@ -14,9 +15,7 @@ export const MAX_HELPER_OUTPUT_BYTES = 64 * 1024
 // Helper names come from config.json and become part of a program name: no paths, no options.
 const HELPER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i
 
-export type HelperAnswer =
-  | { found: true; username: string; secret: string }
-  | { found: false }
+export type HelperAnswer = { found: true; username: string; secret: string } | { found: false }
 
 /** The program a helper name means, or undefined when the name could reach another program. */
 export function helperProgram(name: string): string | undefined {

@@ -1,6 +1,7 @@
 /** Image references split as Docker reads them. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { parseImageName, withoutDigest } from './image-name.ts'
 
 const DIGEST = `sha256:${'c'.repeat(64)}`

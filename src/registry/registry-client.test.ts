@@ -1,6 +1,7 @@
 /** The registry client against the real distribution registry: digests, refusals, tags, auth. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { BASE_IMAGE, privateDockerd } from '../../test/support/private-dockerd.ts'
 import { startRegistry } from '../../test/support/registry.ts'
 import { RegistryClient, RegistryError } from './registry-client.ts'

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto'
 import { rootCertificates } from 'node:tls'
+
+import { isDigest } from './image-name.ts'
 import type { CredentialsFor } from './registry-auth.ts'
 import { basicAuthorization, parseChallenge, readToken } from './registry-auth.ts'
-import { isDigest } from './image-name.ts'
 import type { RegistryAnswer } from './registry-http.ts'
 import { registryRequest, RegistryUnreachable } from './registry-http.ts'
 

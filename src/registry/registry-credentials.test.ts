@@ -4,8 +4,9 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { redactSecrets } from '../model/secret-redactor.ts'
+
 import { registryHostOf } from '../model/registry-host.ts'
+import { redactSecrets } from '../model/secret-redactor.ts'
 import { defaultRegistryAuthPath, RegistryCredentials } from './registry-credentials.ts'
 
 let dir = ''
@@ -15,7 +16,10 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }))
 
 let serial = 0
-async function credentialsWith(config: unknown, env: NodeJS.ProcessEnv = {}): Promise<RegistryCredentials> {
+async function credentialsWith(
+  config: unknown,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RegistryCredentials> {
   const path = join(dir, `config-${++serial}.json`)
   await writeFile(path, typeof config === 'string' ? config : JSON.stringify(config))
   return new RegistryCredentials(path, { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env })
@@ -28,7 +32,8 @@ async function helper(name: string, body: string): Promise<void> {
   await chmod(file, 0o755)
 }
 
-const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64')
+const basic = (user: string, password: string) =>
+  Buffer.from(`${user}:${password}`).toString('base64')
 
 describe('registry hosts', () => {
   it('reads the host as Docker does, and every Docker Hub name as docker.io', () => {
@@ -36,12 +41,18 @@ describe('registry hosts', () => {
     assert.equal(registryHostOf('acme/web:1'), 'docker.io')
     assert.equal(registryHostOf('index.docker.io/acme/web'), 'docker.io')
     assert.equal(registryHostOf('registry-1.docker.io/library/nginx'), 'docker.io')
-    assert.equal(registryHostOf('Registry.Acme.Example:5000/acme/web@sha256:00'), 'registry.acme.example:5000')
+    assert.equal(
+      registryHostOf('Registry.Acme.Example:5000/acme/web@sha256:00'),
+      'registry.acme.example:5000',
+    )
     assert.equal(registryHostOf('localhost/web'), 'localhost')
   })
 
   it('defaults to $DOCKER_CONFIG/config.json, then ~/.docker/config.json', () => {
-    assert.equal(defaultRegistryAuthPath({ DOCKER_CONFIG: '/etc/dh', HOME: '/home/x' }), '/etc/dh/config.json')
+    assert.equal(
+      defaultRegistryAuthPath({ DOCKER_CONFIG: '/etc/dh', HOME: '/home/x' }),
+      '/etc/dh/config.json',
+    )
     assert.equal(defaultRegistryAuthPath({ HOME: '/home/x' }), '/home/x/.docker/config.json')
   })
 })
@@ -75,7 +86,9 @@ describe('RegistryCredentials', () => {
   })
 
   it('redacts what it read from then on', async () => {
-    const credentials = await credentialsWith({ auths: { 'r.example': { auth: basic('u', 'redact-me-password') } } })
+    const credentials = await credentialsWith({
+      auths: { 'r.example': { auth: basic('u', 'redact-me-password') } },
+    })
     await credentials.forImage('r.example/web')
     assert.equal(redactSecrets('engine said redact-me-password'), 'engine said [redacted]')
   })
@@ -104,11 +117,15 @@ describe('RegistryCredentials', () => {
       credHelpers: { 'r.example': 'dhunit' },
     })
     const lookup = await credentials.forImage('r.example/web')
-    assert.deepEqual(lookup.auth, { username: 'via-r.example', password: 'helper-secret-1', serveraddress: 'r.example' })
+    assert.deepEqual(lookup.auth, {
+      username: 'via-r.example',
+      password: 'helper-secret-1',
+      serveraddress: 'r.example',
+    })
     assert.match(lookup.source, /^docker-credential-dhunit \(credHelpers of .*config-\d+\.json\)$/)
   })
 
-  it('asks credsStore with Docker Hub\'s server URL, takes <token> as an identity token', async () => {
+  it("asks credsStore with Docker Hub's server URL, takes <token> as an identity token", async () => {
     const asked = join(dir, 'store-asked')
     await helper(
       'dhstore',
@@ -129,14 +146,20 @@ describe('RegistryCredentials', () => {
       credsStore: 'dhempty',
     })
     const lookup = await credentials.forImage('r.example/web')
-    assert.equal(lookup.auth && 'username' in lookup.auth ? lookup.auth.username : undefined, 'file-user')
+    assert.equal(
+      lookup.auth && 'username' in lookup.auth ? lookup.auth.username : undefined,
+      'file-user',
+    )
   })
 
   it('fails naming the helper, never its output, when it fails, is missing or is not a name', async () => {
     await helper('dhbroken', 'echo "half-printed-secret" >&2; echo "half-printed-secret"; exit 2')
     const cases: [unknown, RegExp][] = [
       [{ credsStore: 'dhbroken' }, /credential helper docker-credential-dhbroken exited with 2$/],
-      [{ credsStore: 'dhmissing' }, /credential helper docker-credential-dhmissing is not on PATH$/],
+      [
+        { credsStore: 'dhmissing' },
+        /credential helper docker-credential-dhmissing is not on PATH$/,
+      ],
       [{ credsStore: '../../bin/sh' }, /credsStore names "..\/..\/bin\/sh", not a helper name$/],
     ]
     for (const [config, expected] of cases) {
@@ -154,7 +177,11 @@ describe('RegistryCredentials', () => {
     await helper('dhenv', `env > ${seen}; printf '{"Username":"u","Secret":"env-secret-1"}'`)
     const credentials = await credentialsWith(
       { credsStore: 'dhenv' },
-      { DECKHAND_ADMIN_TOKEN: 'admin-token-of-deckhand', GNUPGHOME: '/g', DECKHAND_PASS_ENV: 'GNUPGHOME' },
+      {
+        DECKHAND_ADMIN_TOKEN: 'admin-token-of-deckhand',
+        GNUPGHOME: '/g',
+        DECKHAND_PASS_ENV: 'GNUPGHOME',
+      },
     )
     await credentials.forImage('r.example/web')
     const env = await readFile(seen, 'utf8')

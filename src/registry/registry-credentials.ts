@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { knownSecrets } from '../model/secret-redactor.ts'
+
 import { DOCKER_HUB, normaliseRegistryHost, registryHostOf } from '../model/registry-host.ts'
+import { knownSecrets } from '../model/secret-redactor.ts'
 import { helperProgram, runCredentialHelper } from './credential-helper.ts'
 
 /** A config.json is a few kilobytes; a larger file is not read whole into memory. */

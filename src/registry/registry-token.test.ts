@@ -4,11 +4,12 @@
  * TLS cases run on the real registry in registry-client.test.ts). Also the answer bounds.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { test } from 'node:test'
+
 import { parseChallenge } from './registry-auth.ts'
 import { RegistryClient, RegistryError } from './registry-client.ts'
 

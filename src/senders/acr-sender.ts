@@ -1,6 +1,5 @@
 // Azure Container Registry webhooks: push events name the repository and tag.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
 import {
   accepted,
   deliveryIdOf,
@@ -12,10 +11,11 @@ import {
   objectAt,
   pathAt,
   quote,
-  shown,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 export class AcrSender implements Sender {
   readonly id = 'acr'

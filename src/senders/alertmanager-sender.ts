@@ -1,6 +1,6 @@
 // Prometheus Alertmanager webhook notifications (version 4): firing or resolved alert groups.
 import type { AlertSummary, Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
+import type { JsonObject } from './sender-payload.ts'
 import {
   accepted,
   arrayAt,
@@ -14,7 +14,7 @@ import {
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
-import type { JsonObject } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 type AlertStatus = 'firing' | 'resolved'
 

@@ -1,6 +1,5 @@
 // Bitbucket Cloud webhooks: repo:push, the last change's branch or tag and commit.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkHmacHeader } from './signature.ts'
 import {
   accepted,
   arrayAt,
@@ -15,6 +14,7 @@ import {
   readJsonBody,
   stringAt,
 } from './sender-payload.ts'
+import { checkHmacHeader } from './signature.ts'
 
 export class BitbucketSender implements Sender {
   readonly id = 'bitbucket'

@@ -1,6 +1,5 @@
 // Docker Hub repository webhooks: an image tag was pushed; the outcome goes to callback_url.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
 import {
   accepted,
   deliveryIdOf,
@@ -15,6 +14,7 @@ import {
   shown,
   stringAt,
 } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 /**
  * Any URL is passed on, whatever its scheme: the outgoing-request policy refuses what may not be

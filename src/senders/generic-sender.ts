@@ -1,6 +1,5 @@
 // Any other caller (curl, CI jobs, HTML forms): `?tag=`, the body passed through as it is.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkHmacHeader } from './signature.ts'
 import {
   accepted,
   bodyText,
@@ -11,6 +10,7 @@ import {
   queryParam,
   stringAt,
 } from './sender-payload.ts'
+import { checkHmacHeader } from './signature.ts'
 
 /**
  * The tag a generic call names: `?tag=` first, else a `tag` field of a form body (an HTML

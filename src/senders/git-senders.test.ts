@@ -1,6 +1,7 @@
 // What the git senders (GitHub, GitLab, Bitbucket, Gitea/Forgejo) make of their edge cases.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
 import {
   editFixture,
   FIXTURE_SECRET,

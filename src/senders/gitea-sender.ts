@@ -1,8 +1,8 @@
 // Gitea and Forgejo webhooks: push, signed with a bare hex HMAC-SHA256.
-import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
 import { readPushPayload } from './github-sender.ts'
-import { checkHmacHeader } from './signature.ts'
+import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
 import { deliveryIdOf, header, ignored, invalid, quote, readJsonBody } from './sender-payload.ts'
+import { checkHmacHeader } from './signature.ts'
 
 /**
  * Forgejo sends its own `X-Forgejo-*` headers and Gitea's (and GitHub's `X-GitHub-Event`) for

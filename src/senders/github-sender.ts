@@ -1,6 +1,6 @@
 // GitHub webhooks: ping, push, package / registry_package published, workflow_run succeeded.
 import type { Sender, SenderEvent, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkHmacHeader } from './signature.ts'
+import type { JsonObject } from './sender-payload.ts'
 import {
   beforeAt,
   changedFilesOf,
@@ -15,11 +15,11 @@ import {
   parseGitRef,
   pathAt,
   quote,
-  shown,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
-import type { JsonObject } from './sender-payload.ts'
+import { checkHmacHeader } from './signature.ts'
 
 // GitHub sends at most 2048 commits in a push; a push that reaches the cap may list fewer files.
 const MAX_PUSH_COMMITS = 2048

@@ -1,6 +1,6 @@
 // GitLab webhooks: Push Hook, Tag Push Hook and successful Pipeline Hook; a plain secret token.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkSecretHeader } from './signature.ts'
+import type { JsonObject } from './sender-payload.ts'
 import {
   accepted,
   arrayAt,
@@ -15,11 +15,11 @@ import {
   parseGitRef,
   pathAt,
   quote,
-  shown,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
-import type { JsonObject } from './sender-payload.ts'
+import { checkSecretHeader } from './signature.ts'
 
 const HANDLED_EVENTS = 'Push Hook, Tag Push Hook, Pipeline Hook'
 
@@ -74,7 +74,9 @@ function readPipeline(payload: JsonObject, deliveryId: string | undefined): Send
   const on = ref === undefined ? '' : ` on ${shown(ref)}`
   const status = stringAt(attributes.status) ?? 'unknown'
   if (status !== 'success') {
-    return ignored(`GitLab pipeline${id}${on} is ${shown(status)}; only successful pipelines deploy`)
+    return ignored(
+      `GitLab pipeline${id}${on} is ${shown(status)}; only successful pipelines deploy`,
+    )
   }
   // A merge request pipeline tests a merge or a fork's branch, not a ref of this project.
   if (objectAt(payload.merge_request) !== undefined) {

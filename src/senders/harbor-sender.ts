@@ -1,6 +1,5 @@
 // Harbor webhooks: PUSH_ARTIFACT names the project/repository and the pushed tag.
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
 import {
   accepted,
   arrayAt,
@@ -13,10 +12,11 @@ import {
   objectAt,
   pathAt,
   quote,
-  shown,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 export class HarborSender implements Sender {
   readonly id = 'harbor'
@@ -54,7 +54,9 @@ export class HarborSender implements Sender {
     const resources = arrayAt(pathAt(body.value, 'event_data', 'resources')) ?? []
     const tag = resources.map((resource) => stringAt(pathAt(resource, 'tag'))).find(Boolean)
     if (tag === undefined) {
-      return ignored(`Harbor push to ${shown(image)} has no tag (pushed by digest); nothing to deploy`)
+      return ignored(
+        `Harbor push to ${shown(image)} has no tag (pushed by digest); nothing to deploy`,
+      )
     }
     return accepted({ kind: 'push', image, tag, deliveryId: deliveryIdOf(request) })
   }

@@ -1,7 +1,6 @@
 // Quay repository push notifications: the repository and the tags the push updated.
 import { compareSemver, parseSemver } from '../policy/semver-policy.ts'
 import type { Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
 import {
   accepted,
   arrayAt,
@@ -15,6 +14,7 @@ import {
   shown,
   stringAt,
 } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 /**
  * One Quay push can update several tags (`1.5.0` and `latest`), and an event carries one.

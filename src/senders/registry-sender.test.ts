@@ -2,9 +2,10 @@
 // malformed events, and which image services a push is for.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
 import { editFixture, loadFixture, readFixture } from '../../test/fixtures/senders/load.ts'
-import type { Service, Trigger } from '../model/index.ts'
 import { resolveCall } from '../calls/resolve-call.ts'
+import type { Service, Trigger } from '../model/index.ts'
 import { RegistrySender } from './registry-sender.ts'
 import type { SenderEvent, SenderRequest } from './sender.ts'
 import { recogniseSender } from './sender-registry.ts'
@@ -40,7 +41,9 @@ const parsedEvent = (request: SenderRequest): SenderEvent => {
 describe('registry sender', () => {
   it('is recognised by its content type, and by its envelope when a relay sends plain JSON', () => {
     assert.equal(recogniseSender(loadFixture('registry-pull')).id, 'registry')
-    const relayed = loadFixture('registry-push', { headers: { 'content-type': 'application/json' } })
+    const relayed = loadFixture('registry-push', {
+      headers: { 'content-type': 'application/json' },
+    })
     assert.equal(recogniseSender(relayed).id, 'registry')
     const other = loadFixture('generic-signed')
     assert.notEqual(recogniseSender(other).id, 'registry')
@@ -85,7 +88,9 @@ describe('registry sender', () => {
   })
 
   it('names the first events of a batch that has nothing to deploy, and counts the rest', () => {
-    const parse = sender.parse(batch('registry-pull', 'registry-mount', 'registry-delete', 'registry-push-blob'))
+    const parse = sender.parse(
+      batch('registry-pull', 'registry-mount', 'registry-delete', 'registry-push-blob'),
+    )
     assert.deepEqual(parse, {
       ok: false,
       ignored:
@@ -94,22 +99,37 @@ describe('registry sender', () => {
     })
   })
 
-  it('answers invalid, naming the field, for envelopes that are not a registry\'s', () => {
+  it("answers invalid, naming the field, for envelopes that are not a registry's", () => {
     const cases: [SenderRequest, string][] = [
       [editFixture('registry-push', (body) => delete body.events), '"events" array'],
-      [editFixture('registry-push', (body) => delete body.events[0].action), 'events[0] must carry "action"'],
-      [editFixture('registry-push', (body) => delete body.events[0].target.repository), 'events[0].target must name "repository"'],
+      [
+        editFixture('registry-push', (body) => delete body.events[0].action),
+        'events[0] must carry "action"',
+      ],
+      [
+        editFixture('registry-push', (body) => delete body.events[0].target.repository),
+        'events[0].target must name "repository"',
+      ],
       [envelope(...Array.from({ length: 1001 }, () => push('acme/web', '1'))), 'at most 1000'],
-      [envelope(...Array.from({ length: 101 }, (_, i) => push('acme/web', `t${i}`))), 'at most 100'],
+      [
+        envelope(...Array.from({ length: 101 }, (_, i) => push('acme/web', `t${i}`))),
+        'at most 100',
+      ],
     ]
     for (const [request, expected] of cases) {
       const parse = sender.parse(request)
-      assert.ok(!parse.ok && 'invalid' in parse && parse.invalid.includes(expected), `${expected}: ${JSON.stringify(parse)}`)
+      assert.ok(
+        !parse.ok && 'invalid' in parse && parse.invalid.includes(expected),
+        `${expected}: ${JSON.stringify(parse)}`,
+      )
     }
   })
 
   it('keeps the first event id as the delivery id, so a retried envelope is a redelivery', () => {
-    assert.equal(parsedEvent(batch('registry-push', 'registry-pull')).deliveryId, '3f699fd4-6785-4fb8-8a3e-741a51ac98f9')
+    assert.equal(
+      parsedEvent(batch('registry-push', 'registry-pull')).deliveryId,
+      '3f699fd4-6785-4fb8-8a3e-741a51ac98f9',
+    )
     const keyed = loadFixture('registry-push', { headers: { 'idempotency-key': 'relay-1' } })
     assert.equal(parsedEvent(keyed).deliveryId, 'relay-1')
   })
@@ -127,7 +147,14 @@ describe('a registry push and the image services of a trigger', () => {
   const service = (name: string, image: string, tagPolicy = 'all'): Service =>
     ({ name, image, tag: '1.0.0', tagPolicy, git: null }) as unknown as Service
   const resolve = (event: SenderEvent, services: Service[]) =>
-    resolveCall({ trigger, event, query: {}, services, body: Buffer.alloc(0), canChangeTag: () => true })
+    resolveCall({
+      trigger,
+      event,
+      query: {},
+      services,
+      body: Buffer.alloc(0),
+      canChangeTag: () => true,
+    })
 
   it('matches the registry host and repository, as the service names its image', () => {
     const event = parsedEvent(loadFixture('registry-push'))
@@ -138,25 +165,37 @@ describe('a registry push and the image services of a trigger', () => {
       service('api', `${HOST}/acme/api`),
     ])
     assert.equal(resolution.kind, 'intents')
-    assert.deepEqual(resolution.kind === 'intents' ? resolution.intents.map((i) => [i.service, i.params]) : [], [
-      ['web', { tag: '1.5.0' }],
-    ])
+    assert.deepEqual(
+      resolution.kind === 'intents' ? resolution.intents.map((i) => [i.service, i.params]) : [],
+      [['web', { tag: '1.5.0' }]],
+    )
     assert.deepEqual(resolution.kind === 'intents' ? resolution.skipped : [], [
       { service: 'hub-web', reason: `image ${HOST}/acme/web was pushed, service runs acme/web:1` },
-      { service: 'other-port', reason: `image ${HOST}/acme/web was pushed, service runs 127.0.0.1:5000/acme/web` },
-      { service: 'api', reason: `image ${HOST}/acme/web was pushed, service runs ${HOST}/acme/api` },
+      {
+        service: 'other-port',
+        reason: `image ${HOST}/acme/web was pushed, service runs 127.0.0.1:5000/acme/web`,
+      },
+      {
+        service: 'api',
+        reason: `image ${HOST}/acme/web was pushed, service runs ${HOST}/acme/api`,
+      },
     ])
   })
 
-  it('gives each service of a batch its own image\'s tag, through its tag policy', () => {
-    const event = parsedEvent(envelope(push('acme/web', '2.0.0'), push('acme/api', '1.1.0'), push('acme/db', '9')))
+  it("gives each service of a batch its own image's tag, through its tag policy", () => {
+    const event = parsedEvent(
+      envelope(push('acme/web', '2.0.0'), push('acme/api', '1.1.0'), push('acme/db', '9')),
+    )
     const resolution = resolve(event, [
       service('web', `${HOST}/acme/web`, 'semver-minor'),
       service('api', `${HOST}/acme/api`, 'semver-minor'),
       service('cache', `${HOST}/acme/cache`),
     ])
     assert.ok(resolution.kind === 'intents')
-    assert.deepEqual(resolution.intents.map((i) => [i.service, i.params]), [['api', { tag: '1.1.0' }]])
+    assert.deepEqual(
+      resolution.intents.map((i) => [i.service, i.params]),
+      [['api', { tag: '1.1.0' }]],
+    )
     // Mismatches are found before tags are checked: cache is skipped first, then web's tag.
     assert.equal(resolution.skipped.length, 2)
     assert.equal(resolution.skipped[1]?.service, 'web')

@@ -6,7 +6,6 @@
 import { normaliseRegistryHost } from '../model/registry-host.ts'
 import { MAX_PUSHES } from './event-limits.ts'
 import type { ImagePush, Sender, SenderParse, SenderRequest, SignatureCheck } from './sender.ts'
-import { checkAuthorization } from './signature.ts'
 import {
   accepted,
   arrayAt,
@@ -20,10 +19,11 @@ import {
   objectAt,
   pathAt,
   quote,
-  shown,
   readJsonBody,
+  shown,
   stringAt,
 } from './sender-payload.ts'
+import { checkAuthorization } from './signature.ts'
 
 export const REGISTRY_EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json'
 
@@ -133,7 +133,9 @@ function readEvent(event: unknown, index: number): EventRead {
   const where = shown(registry === undefined ? image : `${registry}/${image}`)
   const tag = stringAt(target.tag)
   if (action !== 'push') {
-    return { skipped: `${quote(action)} of ${tag === undefined ? where : `${where}:${shown(tag)}`}` }
+    return {
+      skipped: `${quote(action)} of ${tag === undefined ? where : `${where}:${shown(tag)}`}`,
+    }
   }
   const type = stringAt(target.mediaType)
   if (type === undefined || !MANIFEST_MEDIA_TYPES.has(type.toLowerCase())) {

@@ -1,6 +1,7 @@
 // Replays every captured fixture: recognised as its sender, verified, and parsed field by field.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
 import { FIXTURE_SECRET, fixtureNames, loadFixture } from '../../test/fixtures/senders/load.ts'
 import type { SenderEvent, SenderParse } from './sender.ts'
 import { recogniseSender } from './sender-registry.ts'

@@ -1,9 +1,10 @@
 // What each sender makes of bodies and headers that are not its happy path.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
 import { editFixture, FIXTURE_SECRET, loadFixture } from '../../test/fixtures/senders/load.ts'
 import type { SenderParse, SenderRequest } from './sender.ts'
-import { recogniseSender, SENDERS, senderById, senderFor } from './sender-registry.ts'
+import { recogniseSender, senderById, senderFor, SENDERS } from './sender-registry.ts'
 
 function sender(id: string) {
   const found = senderById(id)
@@ -238,7 +239,10 @@ describe('generic', () => {
 describe('a body that starts with a UTF-8 byte order mark', () => {
   it('is recognised and parsed like the same body without the mark (regression)', () => {
     const plain = loadFixture('dockerhub-push')
-    const marked = { ...plain, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain.body as Buffer]) }
+    const marked = {
+      ...plain,
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain.body as Buffer]),
+    }
     assert.equal(recogniseSender(marked).id, 'dockerhub')
     assert.deepEqual(sender('dockerhub').parse(marked), sender('dockerhub').parse(plain))
   })

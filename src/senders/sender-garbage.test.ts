@@ -1,7 +1,9 @@
 // Property checks: no body, header or query string makes a sender throw or answer off-contract.
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
+
 import fc from 'fast-check'
+
 import { FIXTURE_SECRET, fixtureNames, readFixture } from '../../test/fixtures/senders/load.ts'
 import { checkProperty } from '../../test/support/check-property.ts'
 import { matchesGlob } from '../triggers/path-match.ts'
@@ -139,7 +141,8 @@ function assertOnContract(request: SenderRequest): void {
       ] as const) {
         const value = parse.event[field]
         assert.ok(
-          value === undefined || (typeof value === 'string' && (value !== '' || refused !== undefined)),
+          value === undefined ||
+            (typeof value === 'string' && (value !== '' || refused !== undefined)),
           `${sender.id} ${field}`,
         )
       }

@@ -1,5 +1,6 @@
 // Reading what senders send without trusting it: headers, JSON bodies, refs, repository names.
 import { isUtf8 } from 'node:buffer'
+
 import type { SenderEvent, SenderParse, SenderRequest } from './sender.ts'
 
 export type JsonObject = { readonly [key: string]: unknown }

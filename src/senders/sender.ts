@@ -56,9 +56,7 @@ export interface SenderEvent {
 }
 
 export type SenderParse =
-  | { ok: true; event: SenderEvent }
-  | { ok: false; ignored: string }
-  | { ok: false; invalid: string }
+  { ok: true; event: SenderEvent } | { ok: false; ignored: string } | { ok: false; invalid: string }
 
 export type SignatureCheck = 'valid' | 'missing' | 'invalid'
 

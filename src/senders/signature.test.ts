@@ -1,6 +1,7 @@
 // The constant-time helpers accept exactly the right secret or signature, whatever the length.
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
+
 import {
   checkAuthorization,
   checkHmacHeader,

@@ -1,5 +1,6 @@
 // Constant-time comparisons for the secrets and HMAC signatures senders present.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+
 import type { SignatureCheck } from './sender.ts'
 
 export type HmacAlgorithm = 'sha256' | 'sha1'

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
+
 import pino from 'pino'
+
+import { waitFor } from '../../test/support/wait-for.ts'
 import { EventBus } from '../events.ts'
 import type { Call, TriggerOptions } from '../model/index.ts'
-import { serviceInput } from '../store/store-contract.ts'
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts'
-import { waitFor } from '../../test/support/wait-for.ts'
+import { serviceInput } from '../store/store-contract.ts'
 import { logActivity, TRIGGER_NAME_TTL_MS } from './activity-log.ts'
 
 test('a call line names the trigger, and after a rename its new name once the cached one is stale', async (t) => {
@@ -23,19 +25,45 @@ test('a call line names the trigger, and after a rename its new name once the ca
   await store.migrate()
   await store.createService(serviceInput('web'))
   const options: TriggerOptions = {
-    name: 'ci', action: 'redeploy', by: 1, sender: 'auto', secret: null, allowIps: [], passBody: false,
-    envFromQuery: [], secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false, cooldownMs: 0,
+    name: 'ci',
+    action: 'redeploy',
+    by: 1,
+    sender: 'auto',
+    secret: null,
+    allowIps: [],
+    passBody: false,
+    envFromQuery: [],
+    secretEnvFromQuery: [],
+    allowTag: true,
+    reverseOnResolve: false,
+    cooldownMs: 0,
     rateLimit: { count: 10, perMs: 60_000 },
   }
-  await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h' })
+  await store.createTrigger({
+    ...options,
+    id: 'trg_a',
+    service: 'web',
+    stack: null,
+    tokenHash: 'h',
+  })
   const lines: string[] = []
-  const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })
+  const sink = new Writable({
+    write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()),
+  })
   const events = new EventBus((error) => assert.fail(String(error)))
   let clock = 1_000_000
   logActivity(events, store, pino({ level: 'info' }, sink), () => clock)
   const call = (id: string): Call => ({
-    id, triggerId: 'trg_a', sender: 'generic', outcome: 'ignored', status: 200, reason: 'nothing to do',
-    deploymentIds: [], deliveryId: null, remoteAddress: '127.0.0.1', receivedAt: new Date().toISOString(),
+    id,
+    triggerId: 'trg_a',
+    sender: 'generic',
+    outcome: 'ignored',
+    status: 200,
+    reason: 'nothing to do',
+    deploymentIds: [],
+    deliveryId: null,
+    remoteAddress: '127.0.0.1',
+    receivedAt: new Date().toISOString(),
   })
   const lineOf = async (id: string) => {
     events.emit('call:recorded', { call: call(id) })

@@ -6,6 +6,7 @@
  * limited) keep their access line at info instead (build-app.ts, hooks-fast-path.ts).
  */
 import type { Logger } from 'pino'
+
 import type { EventBus } from '../events.ts'
 import type { Call, Deployment, Trigger } from '../model/index.ts'
 import type { Store } from '../store/store.ts'
@@ -40,7 +41,12 @@ export function logActivity(
       if (triggers.size >= TRIGGER_CACHE_SIZE) {
         triggers.delete(triggers.keys().next().value!)
       }
-      triggers.set(id, { name: trigger.name, service: trigger.service, stack: trigger.stack, at: now() })
+      triggers.set(id, {
+        name: trigger.name,
+        service: trigger.service,
+        stack: trigger.stack,
+        at: now(),
+      })
     }
     return trigger
   }
@@ -52,7 +58,8 @@ export function logActivity(
       shed += 1
       const now = performance.now()
       if (now - shedLineAt >= SHED_LINE_MS) {
-        const since = shedLineAt === -Infinity ? '' : ` in the last ${Math.round((now - shedLineAt) / 1000)} s`
+        const since =
+          shedLineAt === -Infinity ? '' : ` in the last ${Math.round((now - shedLineAt) / 1000)} s`
         logger.warn(
           { shed, code: 'DH_ERR_HOOK_OVERLOADED' },
           `answered ${shed} trigger calls 503${since}: the calls in flight were at their bound; nothing of them was recorded`,
@@ -65,35 +72,48 @@ export function logActivity(
       if (!logger.isLevelEnabled('info')) {
         return
       }
-      const trigger = call.triggerId === null ? undefined : await triggerOf(call.triggerId).catch(() => undefined)
+      const trigger =
+        call.triggerId === null ? undefined : await triggerOf(call.triggerId).catch(() => undefined)
       const line = callLine(call, trigger)
       logger[call.status >= 500 ? 'warn' : 'info'](line.fields, line.message)
     }),
     events.on('deployment:started', ({ deployment }) => {
-      logger.info(deploymentFields(deployment), `deployment ${deployment.id} started: ${deployment.action} ${deployment.service}`)
+      logger.info(
+        deploymentFields(deployment),
+        `deployment ${deployment.id} started: ${deployment.action} ${deployment.service}`,
+      )
     }),
     events.on('deployment:finished', ({ deployment }) => {
       const ms = durationMs(deployment)
       const took = ms === undefined ? '' : ` in ${formatMs(ms)}`
       const error = deployment.error?.split('\n')[0]
       const message = `deployment ${deployment.id} ${deployment.state}${took}: ${deployment.action} ${deployment.service}${error ? `: ${error}` : ''}`
-      logger[deployment.state === 'succeeded' ? 'info' : 'warn']({ ...deploymentFields(deployment), state: deployment.state, ms }, message)
+      logger[deployment.state === 'succeeded' ? 'info' : 'warn'](
+        { ...deploymentFields(deployment), state: deployment.state, ms },
+        message,
+      )
     }),
   ]
   return () => offs.forEach((off) => off())
 }
 
 /** The line of one recorded call: what it was sent to, by which sender, and what came of it. */
-export function callLine(call: Call, trigger: TriggerName | undefined): { message: string; fields: Record<string, unknown> } {
+export function callLine(
+  call: Call,
+  trigger: TriggerName | undefined,
+): { message: string; fields: Record<string, unknown> } {
   const owner = trigger?.service ?? trigger?.stack
-  const to = call.triggerId === null ? 'API' : `${owner ?? '?'} (trigger ${trigger?.name ?? call.triggerId})`
+  const to =
+    call.triggerId === null ? 'API' : `${owner ?? '?'} (trigger ${trigger?.name ?? call.triggerId})`
   const deployments = call.deploymentIds.length ? ` → ${call.deploymentIds.join(', ')}` : ''
   const reason = call.reason ? `: ${call.reason}` : ''
   return {
     message: `call ${call.outcome} ${call.status} to ${to} from ${call.sender ?? 'an unknown sender'}${deployments}${reason}`,
     fields: {
       call: call.id,
-      ...(trigger ? { trigger: trigger.name, [trigger.service !== null ? 'service' : 'stack']: owner } : {}),
+      ...(trigger
+        ? { trigger: trigger.name, [trigger.service !== null ? 'service' : 'stack']: owner }
+        : {}),
       sender: call.sender,
       outcome: call.outcome,
       status: call.status,

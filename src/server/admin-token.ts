@@ -7,7 +7,11 @@ import { knownSecrets } from '../model/secret-redactor.ts'
 import type { Store } from '../store/store.ts'
 import { hashToken, makeToken } from '../triggers/token.ts'
 
-export async function bootstrapAdminToken(store: Store, fromEnv: string | undefined, announce: (text: string) => void): Promise<void> {
+export async function bootstrapAdminToken(
+  store: Store,
+  fromEnv: string | undefined,
+  announce: (text: string) => void,
+): Promise<void> {
   if (fromEnv !== undefined) {
     knownSecrets.remember(fromEnv)
     const tokenHash = hashToken(fromEnv)
@@ -28,7 +32,11 @@ export async function bootstrapAdminToken(store: Store, fromEnv: string | undefi
     return
   }
   const token = makeToken()
-  await store.createAdminToken({ id: newId('tok'), name: 'first-start', tokenHash: hashToken(token) })
+  await store.createAdminToken({
+    id: newId('tok'),
+    name: 'first-start',
+    tokenHash: hashToken(token),
+  })
   announce(
     `\nDeckhand created an admin token. It is shown only this once; keep it somewhere safe:\n\n  ${token}\n\n` +
       `Use it as DECKHAND_TOKEN for the CLI, or Authorization: Bearer <token> for the API.\n\n`,

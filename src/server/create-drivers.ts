@@ -1,12 +1,14 @@
 /** The drivers a server runs, from DECKHAND_DRIVERS; each loads only when enabled. */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+
 import type { Logger } from 'pino'
-import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
+
 import type { Driver } from '../drivers/driver.ts'
+import { DRIVER_NAMES, type DriverName } from '../model/index.ts'
 import { RegistryClient } from '../registry/registry-client.ts'
 import { RegistryCredentials } from '../registry/registry-credentials.ts'
-import { SettingsError, type ServerSettings } from './settings.ts'
+import { type ServerSettings, SettingsError } from './settings.ts'
 
 export async function createDrivers(settings: ServerSettings, logger: Logger): Promise<Driver[]> {
   const names = new Set(settings.drivers)
@@ -17,21 +19,30 @@ export async function createDrivers(settings: ServerSettings, logger: Logger): P
   const drivers: Driver[] = []
   for (const name of names) {
     if (!DRIVER_NAMES.includes(name as DriverName)) {
-      throw new SettingsError(`DECKHAND_DRIVERS names ${JSON.stringify(name)}; known drivers: ${DRIVER_NAMES.join(', ')}`)
+      throw new SettingsError(
+        `DECKHAND_DRIVERS names ${JSON.stringify(name)}; known drivers: ${DRIVER_NAMES.join(', ')}`,
+      )
     }
     drivers.push(await loadDriver(name as DriverName, settings, logger))
   }
   return drivers
 }
 
-async function loadDriver(name: DriverName, settings: ServerSettings, logger: Logger): Promise<Driver> {
+async function loadDriver(
+  name: DriverName,
+  settings: ServerSettings,
+  logger: Logger,
+): Promise<Driver> {
   // The config.json is read at each pull; one reader serves both Docker drivers and their digests.
   const credentials = new RegistryCredentials(settings.registryAuth)
   switch (name) {
     case 'process': {
       const { ProcessDriver } = await import('../drivers/process/process-driver.ts')
       const log = logger.child({ driver: 'process' })
-      return new ProcessDriver({ dataDir: join(settings.dataDir), log: (msg, fields) => log.info(fields ?? {}, msg) })
+      return new ProcessDriver({
+        dataDir: join(settings.dataDir),
+        log: (msg, fields) => log.info(fields ?? {}, msg),
+      })
     }
     case 'command': {
       const { CommandDriver } = await import('../drivers/command/command-driver.ts')
@@ -72,12 +83,17 @@ function dockerHost(settings: ServerSettings): string | undefined {
  * DECKHAND_REGISTRY_AUTH for the registry's token or basic auth (an identity token is an OAuth
  * refresh token the client does not speak: such a registry is asked anonymously).
  */
-function registryClient(settings: ServerSettings, credentials: RegistryCredentials): RegistryClient {
+function registryClient(
+  settings: ServerSettings,
+  credentials: RegistryCredentials,
+): RegistryClient {
   return new RegistryClient({
     ca: settings.registryCa,
     credentialsFor: async (host) => {
       const { auth } = await credentials.forImage(`${host}/deckhand-probe`)
-      return auth !== undefined && 'password' in auth ? { username: auth.username, password: auth.password } : null
+      return auth !== undefined && 'password' in auth
+        ? { username: auth.username, password: auth.password }
+        : null
     },
   })
 }

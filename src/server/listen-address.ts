@@ -27,13 +27,22 @@ export function listenError(error: unknown, host: string, port: number): Error {
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
   const fix = 'set DECKHAND_LISTEN (or serve --listen) to another address'
   if (code === 'EADDRINUSE') {
-    return new ListenError(`cannot listen on ${address}: another program already uses it; stop it, or ${fix}`, { cause: error })
+    return new ListenError(
+      `cannot listen on ${address}: another program already uses it; stop it, or ${fix}`,
+      { cause: error },
+    )
   }
   if (code === 'EACCES') {
-    return new ListenError(`cannot listen on ${address}: this user may not bind that port (ports under 1024 need privileges); ${fix}`, { cause: error })
+    return new ListenError(
+      `cannot listen on ${address}: this user may not bind that port (ports under 1024 need privileges); ${fix}`,
+      { cause: error },
+    )
   }
   if (code === 'EADDRNOTAVAIL') {
-    return new ListenError(`cannot listen on ${address}: no network interface of this machine has that address; ${fix}`, { cause: error })
+    return new ListenError(
+      `cannot listen on ${address}: no network interface of this machine has that address; ${fix}`,
+      { cause: error },
+    )
   }
   return error instanceof Error ? error : new Error(String(error))
 }

@@ -15,10 +15,17 @@ export function logFormatFor(setting: LogFormat | undefined, stdoutIsTty: boolea
   return setting ?? (stdoutIsTty ? 'text' : 'json')
 }
 
-export function createLogger(options: { level: string; format: LogFormat; destination?: NodeJS.WritableStream; colorize?: boolean }): Logger {
+export function createLogger(options: {
+  level: string
+  format: LogFormat
+  destination?: NodeJS.WritableStream
+  colorize?: boolean
+}): Logger {
   const destination = options.destination ?? process.stdout
   if (options.format === 'json') {
-    return options.destination ? pino({ level: options.level }, destination) : pino({ level: options.level })
+    return options.destination
+      ? pino({ level: options.level }, destination)
+      : pino({ level: options.level })
   }
   // Synchronous: a line written just before the process exits (a refused start) is not lost,
   // and no worker thread is started for a terminal's few lines a second.

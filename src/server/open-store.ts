@@ -1,5 +1,6 @@
 /** Opens the store DECKHAND_DATABASE_URL names: a SQLite file, or PostgreSQL. */
 import { resolve } from 'node:path'
+
 import type { Store } from '../store/store.ts'
 import type { ServerSettings } from './settings.ts'
 

@@ -3,6 +3,7 @@
  * deployment logs stay within DECKHAND_RETAIN and DECKHAND_RETAIN_CALLS however many calls come.
  */
 import type { Logger } from 'pino'
+
 import type { Store } from '../store/store.ts'
 
 export interface RetentionOptions {
@@ -18,7 +19,13 @@ export interface Retention {
   stop(): Promise<void>
 }
 
-export function startRetention({ store, logger, retainMs, retainCalls, intervalMs }: RetentionOptions): Retention {
+export function startRetention({
+  store,
+  logger,
+  retainMs,
+  retainCalls,
+  intervalMs,
+}: RetentionOptions): Retention {
   let running: Promise<void> | undefined
   const pruneNow = () => {
     // A prune slower than the interval is not started twice.
@@ -27,10 +34,17 @@ export function startRetention({ store, logger, retainMs, retainCalls, intervalM
       .then(
         (pruned) => {
           if (pruned.calls > 0 || pruned.logLines > 0) {
-            logger.info(pruned, `pruned ${pruned.calls} calls and ${pruned.logLines} log lines past DECKHAND_RETAIN`)
+            logger.info(
+              pruned,
+              `pruned ${pruned.calls} calls and ${pruned.logLines} log lines past DECKHAND_RETAIN`,
+            )
           }
         },
-        (error: unknown) => logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'pruning failed; it runs again at the next interval'),
+        (error: unknown) =>
+          logger.error(
+            { err: error, code: 'DH_ERR_STORE_UNAVAILABLE' },
+            'pruning failed; it runs again at the next interval',
+          ),
       )
       .finally(() => {
         running = undefined

@@ -3,8 +3,8 @@ import { ConfigApplyError } from '../config/config-apply.ts'
 import { ConfigFileError } from '../config/config-file.ts'
 import { ListenError } from './listen-address.ts'
 import { createLogger, logFormatFor } from './logger.ts'
-import { serveHelp } from './settings-catalogue.ts'
 import { readSettings, SettingsError } from './settings.ts'
+import { serveHelp } from './settings-catalogue.ts'
 import { startServer } from './start-server.ts'
 
 export async function serve(argv: string[]): Promise<number> {
@@ -19,7 +19,9 @@ export async function serve(argv: string[]): Promise<number> {
         return 2
       }
       flags[name === '--listen' ? 'listen' : 'config'] = value
-      if (inline === undefined) i += 1
+      if (inline === undefined) {
+        i += 1
+      }
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(serveHelp())
       return 0
@@ -38,13 +40,18 @@ export async function serve(argv: string[]): Promise<number> {
     }
     throw error
   }
-  const logger = createLogger({ level: settings.logLevel, format: logFormatFor(settings.logFormat, process.stdout.isTTY === true) })
+  const logger = createLogger({
+    level: settings.logLevel,
+    format: logFormatFor(settings.logFormat, process.stdout.isTTY === true),
+  })
   let server
   try {
     server = await startServer(settings, logger)
   } catch (error) {
     if (error instanceof ConfigFileError || error instanceof ConfigApplyError) {
-      process.stderr.write(`deckhand: refusing to start, the config file is wrong:\n${error.message}\n`)
+      process.stderr.write(
+        `deckhand: refusing to start, the config file is wrong:\n${error.message}\n`,
+      )
       return 2
     }
     if (error instanceof ListenError) {
@@ -55,7 +62,10 @@ export async function serve(argv: string[]): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down: no new calls; running deployments get the grace period')
+      logger.info(
+        { signal },
+        'shutting down: no new calls; running deployments get the grace period',
+      )
       server.close().then(resolve, (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed')
         resolve()

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { readSettings, SettingsError } from './settings.ts'
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
@@ -21,7 +22,8 @@ test('DECKHAND_REGISTRY_CA reads each PEM file it names and refuses one that is 
   assert.deepEqual(readSettings({ ...base, DECKHAND_REGISTRY_CA: both }).registryCa, [PEM, PEM])
   assert.throws(
     () => readSettings({ ...base, DECKHAND_REGISTRY_CA: join(dir, 'missing.crt') }),
-    (error: Error) => error instanceof SettingsError && /missing\.crt, which cannot be read/.test(error.message),
+    (error: Error) =>
+      error instanceof SettingsError && /missing\.crt, which cannot be read/.test(error.message),
   )
   assert.throws(
     () => readSettings({ ...base, DECKHAND_REGISTRY_CA: join(dir, 'not.crt') }),

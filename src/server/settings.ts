@@ -1,13 +1,15 @@
 /** Server settings from the environment (PRODUCT.md section 7), each with its default. */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+
 import type { FastifyInstance } from 'fastify'
+
 import { parseDuration } from '../model/duration.ts'
-import { LOG_FORMATS, type LogFormat } from './logger.ts'
-import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
 import { STATUS_HOSTS } from '../model/index.ts'
 import { readStatusTokens } from '../model/status-token.ts'
+import { type CallbackHosts, readCallbackHosts } from '../notify/outgoing-policy.ts'
 import { defaultRegistryAuthPath } from '../registry/registry-credentials.ts'
+import { LOG_FORMATS, type LogFormat } from './logger.ts'
 
 export interface ServerSettings {
   host: string
@@ -84,7 +86,9 @@ function adminToken(value: string | undefined): string | undefined {
 function logFormat(value: string): LogFormat {
   const format = LOG_FORMATS.find((f) => f === value)
   if (!format) {
-    throw new SettingsError(`DECKHAND_LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}; got ${JSON.stringify(value)}`)
+    throw new SettingsError(
+      `DECKHAND_LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}; got ${JSON.stringify(value)}`,
+    )
   }
   return format
 }
@@ -92,35 +96,53 @@ function logFormat(value: string): LogFormat {
 function duration(name: string, value: string | undefined, fallback: string): number {
   const ms = parseDuration(value === undefined || value === '' ? fallback : value)
   if (ms === undefined || ms <= 0) {
-    throw new SettingsError(`${name} must be a duration such as 30d, 12h or 90m; got ${JSON.stringify(value)}`)
+    throw new SettingsError(
+      `${name} must be a duration such as 30d, 12h or 90m; got ${JSON.stringify(value)}`,
+    )
   }
   return ms
 }
 
-export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; config?: string } = {}): ServerSettings {
+export function readSettings(
+  env: NodeJS.ProcessEnv,
+  flags: { listen?: string; config?: string } = {},
+): ServerSettings {
   const listen = flags.listen ?? env.DECKHAND_LISTEN ?? '127.0.0.1:8080'
   const match = /^(.*):(\d+)$/.exec(listen)
   if (!match) {
-    throw new SettingsError(`DECKHAND_LISTEN must be host:port (e.g. 127.0.0.1:8080 or 0.0.0.0:8080); got ${JSON.stringify(listen)}`)
+    throw new SettingsError(
+      `DECKHAND_LISTEN must be host:port (e.g. 127.0.0.1:8080 or 0.0.0.0:8080); got ${JSON.stringify(listen)}`,
+    )
   }
   const host = match[1]!.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1'
   const port = Number(match[2])
   const dataDir = resolve(env.DECKHAND_DATA_DIR ?? './data')
   const databaseUrl = env.DECKHAND_DATABASE_URL ?? `sqlite:${dataDir}/deckhand.db`
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new SettingsError('DECKHAND_DATABASE_URL must start with sqlite: (a file path) or postgres://')
+    throw new SettingsError(
+      'DECKHAND_DATABASE_URL must start with sqlite: (a file path) or postgres://',
+    )
   }
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   return {
     host,
     port,
-    publicUrl: (env.DECKHAND_PUBLIC_URL ?? `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`).replace(/\/+$/, ''),
+    publicUrl: (
+      env.DECKHAND_PUBLIC_URL ??
+      `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`
+    ).replace(/\/+$/, ''),
     databaseUrl,
     dataDir,
     adminToken: adminToken(env.DECKHAND_ADMIN_TOKEN),
-    trustedProxies: (env.DECKHAND_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: (env.DECKHAND_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     maxBodyBytes: number('DECKHAND_MAX_BODY_BYTES', env.DECKHAND_MAX_BODY_BYTES, 1024 * 1024),
-    drivers: (env.DECKHAND_DRIVERS ?? 'process,command').split(',').map((s) => s.trim()).filter(Boolean),
+    drivers: (env.DECKHAND_DRIVERS ?? 'process,command')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     ...(env.DOCKER_HOST ? { dockerHost: env.DOCKER_HOST } : {}),
     concurrency: number('DECKHAND_CONCURRENCY', env.DECKHAND_CONCURRENCY, 4),
     leaseMs: number('DECKHAND_LEASE_MS', env.DECKHAND_LEASE_MS, 30_000),
@@ -128,7 +150,10 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
     logLevel: env.DECKHAND_LOG_LEVEL ?? 'info',
     ...(env.DECKHAND_LOG_FORMAT ? { logFormat: logFormat(env.DECKHAND_LOG_FORMAT) } : {}),
     retainMs: duration('DECKHAND_RETAIN', env.DECKHAND_RETAIN, '30d'),
-    retainCalls: Math.max(1, Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000))),
+    retainCalls: Math.max(
+      1,
+      Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000)),
+    ),
     pruneIntervalMs: 10 * 60_000,
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
@@ -141,7 +166,10 @@ export function readSettings(env: NodeJS.ProcessEnv, flags: { listen?: string; c
 
 /** The PEM files DECKHAND_REGISTRY_CA names (comma list), read once so a typo stops startup. */
 function readRegistryCa(value: string | undefined): string[] {
-  const files = (value ?? '').split(',').map((file) => file.trim()).filter(Boolean)
+  const files = (value ?? '')
+    .split(',')
+    .map((file) => file.trim())
+    .filter(Boolean)
   return files.map((file) => {
     let pem: string
     try {

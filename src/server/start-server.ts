@@ -4,23 +4,25 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+
 import type { FastifyInstance } from 'fastify'
 import pino, { type Logger } from 'pino'
+
 import { Admin } from '../admin/admin.ts'
-import { DriverRegistry } from '../drivers/driver-registry.ts'
-import { EventBus } from '../events.ts'
+import { CallAcceptor } from '../calls/accept-call.ts'
 import { applyConfig } from '../config/config-apply.ts'
 import { ConfigFileError, loadConfigFile } from '../config/config-file.ts'
+import { DriverRegistry } from '../drivers/driver-registry.ts'
+import { EventBus } from '../events.ts'
 import { buildApp } from '../http/build-app.ts'
-import { startNotifiers, type NotifyOptions } from '../notify/notifiers.ts'
-import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { registerOpenApi } from '../http/openapi.ts'
 import { createMetrics } from '../metrics/metrics.ts'
+import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
+import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
-import { CallAcceptor } from '../calls/accept-call.ts'
-import { bootstrapAdminToken } from './admin-token.ts'
 import { logActivity } from './activity-log.ts'
+import { bootstrapAdminToken } from './admin-token.ts'
 import { createDrivers } from './create-drivers.ts'
 import { ensureListenable, listenError } from './listen-address.ts'
 import { openStore } from './open-store.ts'
@@ -40,20 +42,30 @@ export interface RunningServer {
 /** Notifications wait this long at stop for posts under way, then are abandoned. */
 const NOTIFY_GRACE_MS = 2000
 
-export async function startServer(settings: ServerSettings & { notify?: Partial<NotifyOptions> }, logger: Logger = pino({ level: settings.logLevel })): Promise<RunningServer> {
+export async function startServer(
+  settings: ServerSettings & { notify?: Partial<NotifyOptions> },
+  logger: Logger = pino({ level: settings.logLevel }),
+): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  const events = new EventBus((error, event) => logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'))
+  const events = new EventBus((error, event) =>
+    logger.error({ err: error, event, code: 'DH_ERR_INTERNAL' }, 'event listener failed'),
+  )
   // A bad deckhand.yaml is refused before the store opens or a driver acts: the same checks as
   // `config validate` plus the enabled drivers' own target checks, so nothing is left half applied.
   const enabledDrivers = settings.drivers
-  const staticCheck = settings.configFile ? loadConfigFile(settings.configFile, process.env, { enabledDrivers }) : undefined
+  const staticCheck = settings.configFile
+    ? loadConfigFile(settings.configFile, process.env, { enabledDrivers })
+    : undefined
   if (staticCheck && !staticCheck.ok) {
     throw new ConfigFileError(staticCheck.errors)
   }
   await ensureListenable(settings.host, settings.port)
   const drivers = new DriverRegistry(await createDrivers(settings, logger))
   const config = settings.configFile
-    ? loadConfigFile(settings.configFile, process.env, { enabledDrivers, checkTarget: (driver, target) => drivers.checkTarget(driver, target) })
+    ? loadConfigFile(settings.configFile, process.env, {
+        enabledDrivers,
+        checkTarget: (driver, target) => drivers.checkTarget(driver, target),
+      })
     : undefined
   if (config && !config.ok) {
     await closeAll(drivers)
@@ -63,9 +75,15 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   await store.migrate()
 
   if (!store.capabilities.multiWriter) {
-    const interrupted = await store.failAbandoned('interrupted: Deckhand stopped while this deployment ran', 'all')
+    const interrupted = await store.failAbandoned(
+      'interrupted: Deckhand stopped while this deployment ran',
+      'all',
+    )
     for (const deployment of interrupted) {
-      logger.warn({ deployment: deployment.id, service: deployment.service }, 'marked an interrupted deployment as failed')
+      logger.warn(
+        { deployment: deployment.id, service: deployment.service },
+        'marked an interrupted deployment as failed',
+      )
     }
   }
   await attachAll(store, drivers, logger)
@@ -74,7 +92,10 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   if (config?.ok) {
     try {
       const applied = await applyConfig(config.config, admin)
-      logger.info({ config: config.config.file, changes: applied.changes }, `applied ${config.config.file}: ${applied.changes.length} changes`)
+      logger.info(
+        { config: config.config.file, changes: applied.changes },
+        `applied ${config.config.file}: ${applied.changes.length} changes`,
+      )
     } catch (error) {
       await closeAll(drivers)
       await store.close()
@@ -94,10 +115,19 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     callbackHosts: settings.callbackHosts,
     logs: store,
     statuses: { tokens: settings.statusTokens, services: store },
-    globalTargets: settings.notify?.globalTargets ?? readNotifyUrls(process.env.DECKHAND_NOTIFY_URLS),
+    globalTargets:
+      settings.notify?.globalTargets ?? readNotifyUrls(process.env.DECKHAND_NOTIFY_URLS),
     ...(settings.notify?.retryDelaysMs ? { retryDelaysMs: settings.notify.retryDelaysMs } : {}),
   })
-  const worker = new DeploymentWorker({ store, drivers, events, logger, owner, concurrency: settings.concurrency, leaseMs: settings.leaseMs })
+  const worker = new DeploymentWorker({
+    store,
+    drivers,
+    events,
+    logger,
+    owner,
+    concurrency: settings.concurrency,
+    leaseMs: settings.leaseMs,
+  })
   const acceptor = new CallAcceptor(store, events, {
     canChangeTag: (driver) => drivers.get(driver)?.capabilities.canChangeTag ?? true,
   })
@@ -116,14 +146,25 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
   // Swept four times per lease: a lost instance's deployment is marked at most a quarter of a
   // lease after its lease ran out (sweeping once per lease took up to two leases after a kill).
   const leaseSweep = store.capabilities.multiWriter
-    ? setInterval(() => {
-        store.failAbandoned('instance lost: its lease expired while the deployment ran', 'expired').catch((error: unknown) => {
-          logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'lease sweep failed')
-        })
-      }, Math.max(50, Math.floor(settings.leaseMs / 4)))
+    ? setInterval(
+        () => {
+          store
+            .failAbandoned('instance lost: its lease expired while the deployment ran', 'expired')
+            .catch((error: unknown) => {
+              logger.error({ err: error, code: 'DH_ERR_STORE_UNAVAILABLE' }, 'lease sweep failed')
+            })
+        },
+        Math.max(50, Math.floor(settings.leaseMs / 4)),
+      )
     : undefined
   const remoteLogs = await followRemoteLogs(store, events, logger)
-  const retention = startRetention({ store, logger, retainMs: settings.retainMs, retainCalls: settings.retainCalls, intervalMs: settings.pruneIntervalMs })
+  const retention = startRetention({
+    store,
+    logger,
+    retainMs: settings.retainMs,
+    retainCalls: settings.retainCalls,
+    intervalMs: settings.pruneIntervalMs,
+  })
   worker.start()
   let closing: Promise<void> | undefined
   const close = () => {
@@ -138,7 +179,10 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
       // A store that cannot write still closes: its files must not stay open after shutdown.
       const unrecorded = await store
         .failAbandoned('interrupted: Deckhand shut down while this deployment ran', { owner })
-        .then(() => undefined, (error: unknown) => error)
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        )
       for (const driver of drivers.all()) {
         await driver.close()
       }
@@ -163,7 +207,10 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
     admin.setPublicUrl(url)
     publicUrl = url
   }
-  logger.info({ url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) }, 'deckhand is serving')
+  logger.info(
+    { url, store: settings.databaseUrl.split(':')[0], drivers: drivers.all().map((d) => d.name) },
+    'deckhand is serving',
+  )
 
   return { url, app, store, events, logger, close }
 }
@@ -174,7 +221,11 @@ export async function startServer(settings: ServerSettings & { notify?: Partial<
  * once listening; a failed or lost connection is retried every second, and followers still
  * poll meanwhile, so nothing is missed, only later.
  */
-async function followRemoteLogs(store: Store, events: EventBus, logger: Logger): Promise<{ stop: () => Promise<void> }> {
+async function followRemoteLogs(
+  store: Store,
+  events: EventBus,
+  logger: Logger,
+): Promise<{ stop: () => Promise<void> }> {
   const subscribe = store.subscribe?.bind(store)
   let stopped = false
   let end: (() => Promise<void>) | undefined
@@ -191,7 +242,11 @@ async function followRemoteLogs(store: Store, events: EventBus, logger: Logger):
   }
   const listen = async () => {
     try {
-      end = await subscribe?.(LOG_CHANNEL, (deploymentId) => events.emit('deployment:remote-change', { deploymentId }), lost)
+      end = await subscribe?.(
+        LOG_CHANNEL,
+        (deploymentId) => events.emit('deployment:remote-change', { deploymentId }),
+        lost,
+      )
       if (stopped) {
         await end?.()
       }
@@ -225,7 +280,10 @@ async function attachAll(store: Store, drivers: DriverRegistry, logger: Logger):
       try {
         await drivers.get(service.driver)?.attach(service)
       } catch (error) {
-        logger.error({ err: error, service: service.name, code: 'DH_ERR_DRIVER_UNAVAILABLE' }, 'driver could not take the service at start')
+        logger.error(
+          { err: error, service: service.name, code: 'DH_ERR_DRIVER_UNAVAILABLE' },
+          'driver could not take the service at start',
+        )
       }
     }
     cursor = page.next ?? undefined

@@ -3,14 +3,15 @@
  * and the body-path grammar (`a.b[0].c`) the evaluator shares.
  */
 import { RE2JS } from 're2js'
+
 import {
+  type CallMatch,
   MATCH_GROUPS,
   MATCH_OPERATORS,
   MATCH_SOURCES,
-  type CallMatch,
   type MatchValue,
 } from '../model/index.ts'
-import { isRecord, type FieldPath, type ProblemList } from './problems.ts'
+import { type FieldPath, isRecord, type ProblemList } from './problems.ts'
 
 /**
  * Every bound is checked when the trigger is created or changed, so what runs on each call is

@@ -2,26 +2,26 @@
  * A service as people write it (API bodies and deckhand.yaml): its JSON schema, the parse
  * into the stored shape with every problem named by field, and the view shown back.
  */
-import {
-  DEPLOY_ORDERS,
-  DRIVER_NAMES,
-  NOTIFY_FORMATS,
-  PULL_POLICIES,
-  type DeployHook,
-  type DeployOrder,
-  type DriverName,
-  type PullPolicy,
-  type GitHubReporting,
-  type NotifyFormat,
-  type NotifyTarget,
-  type Service,
-} from '../model/index.ts'
 import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
+import {
+  DEPLOY_ORDERS,
+  type DeployHook,
+  type DeployOrder,
+  DRIVER_NAMES,
+  type DriverName,
+  type GitHubReporting,
+  NOTIFY_FORMATS,
+  type NotifyFormat,
+  type NotifyTarget,
+  PULL_POLICIES,
+  type PullPolicy,
+  type Service,
+} from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
-import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
 import type { ServiceInput } from '../store/store.ts'
-import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
+import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
+import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
 
@@ -56,9 +56,18 @@ export const serviceSpecSchema = {
       additionalProperties: false,
       required: ['repo'],
       properties: {
-        repo: { type: 'string', description: 'the repository pushes name, e.g. acme/web (or its URL)' },
-        url: { type: 'string', description: 'where git.build clones from; defaults to repo when repo is a URL or a path' },
-        hasCredentials: { type: 'boolean', description: 'shown in views when url carries credentials; ignored on input' },
+        repo: {
+          type: 'string',
+          description: 'the repository pushes name, e.g. acme/web (or its URL)',
+        },
+        url: {
+          type: 'string',
+          description: 'where git.build clones from; defaults to repo when repo is a URL or a path',
+        },
+        hasCredentials: {
+          type: 'boolean',
+          description: 'shown in views when url carries credentials; ignored on input',
+        },
         branch: { type: 'string' },
         paths: { type: 'array', items: { type: 'string' } },
         build: {
@@ -123,7 +132,10 @@ export const serviceSpecSchema = {
           format: { type: 'string', enum: [...NOTIFY_FORMATS] },
           secret: { type: 'string', description: 'a secret: views show hasSecret instead' },
           hasSecret: { type: 'boolean', description: 'shown in views; ignored on input' },
-          hasCredentials: { type: 'boolean', description: 'shown in views when url carries credentials; ignored on input' },
+          hasCredentials: {
+            type: 'boolean',
+            description: 'shown in views when url carries credentials; ignored on input',
+          },
         },
       },
     },
@@ -146,7 +158,10 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   }
   const driver = input.driver
   if (!DRIVER_NAMES.includes(driver as DriverName)) {
-    problems.add(['driver'], `must be one of ${DRIVER_NAMES.join(', ')}; got ${JSON.stringify(driver)}`)
+    problems.add(
+      ['driver'],
+      `must be one of ${DRIVER_NAMES.join(', ')}; got ${JSON.stringify(driver)}`,
+    )
   }
   const target = input.target ?? {}
   if (!isRecord(target)) {
@@ -171,30 +186,52 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   }
   const deployInput = isRecord(input.deploy) ? input.deploy : {}
   const healthTimeoutMs =
-    deployInput.healthTimeout === undefined ? DEFAULT_HEALTH_TIMEOUT_MS : parseDuration(deployInput.healthTimeout)
+    deployInput.healthTimeout === undefined
+      ? DEFAULT_HEALTH_TIMEOUT_MS
+      : parseDuration(deployInput.healthTimeout)
   if (healthTimeoutMs === undefined) {
-    problems.add(['deploy', 'healthTimeout'], 'must be a duration such as 60s, 5m or a number of seconds')
+    problems.add(
+      ['deploy', 'healthTimeout'],
+      'must be a duration such as 60s, 5m or a number of seconds',
+    )
   }
   const retries = deployInput.retries === undefined ? undefined : Number(deployInput.retries)
   if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
     problems.add(['deploy', 'retries'], 'must be a whole number ≥ 0 (attempts after the first)')
   }
-  const retryBackoffMs = deployInput.retryBackoff === undefined ? undefined : parseDuration(deployInput.retryBackoff)
+  const retryBackoffMs =
+    deployInput.retryBackoff === undefined ? undefined : parseDuration(deployInput.retryBackoff)
   if (deployInput.retryBackoff !== undefined && retryBackoffMs === undefined) {
-    problems.add(['deploy', 'retryBackoff'], 'must be a duration such as 5s, 1m or a number of seconds')
+    problems.add(
+      ['deploy', 'retryBackoff'],
+      'must be a duration such as 5s, 1m or a number of seconds',
+    )
   }
   const settleMs = deployInput.settle === undefined ? undefined : parseDuration(deployInput.settle)
   if (deployInput.settle !== undefined && settleMs === undefined) {
     problems.add(['deploy', 'settle'], 'must be a duration such as 2s, 0s or a number of seconds')
-  } else if (settleMs !== undefined && healthTimeoutMs !== undefined && settleMs > healthTimeoutMs) {
+  } else if (
+    settleMs !== undefined &&
+    healthTimeoutMs !== undefined &&
+    settleMs > healthTimeoutMs
+  ) {
     // No container without a HEALTHCHECK could ever pass: every deployment would time out.
-    problems.add(['deploy', 'settle'], `must not be longer than deploy.healthTimeout (${formatDuration(healthTimeoutMs)})`)
+    problems.add(
+      ['deploy', 'settle'],
+      `must not be longer than deploy.healthTimeout (${formatDuration(healthTimeoutMs)})`,
+    )
   }
   if (deployInput.order !== undefined && !DEPLOY_ORDERS.includes(deployInput.order as never)) {
-    problems.add(['deploy', 'order'], `must be one of ${DEPLOY_ORDERS.join(', ')}; got ${JSON.stringify(deployInput.order)}`)
+    problems.add(
+      ['deploy', 'order'],
+      `must be one of ${DEPLOY_ORDERS.join(', ')}; got ${JSON.stringify(deployInput.order)}`,
+    )
   }
   if (deployInput.pull !== undefined && !PULL_POLICIES.includes(deployInput.pull as never)) {
-    problems.add(['deploy', 'pull'], `must be one of ${PULL_POLICIES.join(', ')}; got ${JSON.stringify(deployInput.pull)}`)
+    problems.add(
+      ['deploy', 'pull'],
+      `must be one of ${PULL_POLICIES.join(', ')}; got ${JSON.stringify(deployInput.pull)}`,
+    )
   }
   if (deployInput.rollback !== undefined && typeof deployInput.rollback !== 'boolean') {
     problems.add(['deploy', 'rollback'], 'must be true or false')
@@ -204,9 +241,16 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   }
   const before = parseDeployHook(deployInput.before, 'before', problems)
   const after = parseDeployHook(deployInput.after, 'after', problems)
-  const replicas = input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)) {
-    problems.add(['replicas'], `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`)
+  const replicas =
+    input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
+  if (
+    replicas !== undefined &&
+    (!Number.isInteger(replicas) || replicas < scale.min || replicas > scale.max)
+  ) {
+    problems.add(
+      ['replicas'],
+      `must be a whole number within scale.min..scale.max (${scale.min}..${scale.max})`,
+    )
   }
   const git = isRecord(input.git) ? input.git : null
   if (git && (typeof git.repo !== 'string' || git.repo.trim() === '')) {
@@ -235,7 +279,9 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
             ...(typeof git.url === 'string' && git.url !== '' ? { url: credentialedUrl(git) } : {}),
             ...(typeof git.branch === 'string' ? { branch: git.branch } : {}),
             ...(Array.isArray(git.paths) ? { paths: git.paths.map(String) } : {}),
-            ...(isRecord(git.build) ? { build: git.build as { context?: string; dockerfile?: string } } : {}),
+            ...(isRecord(git.build)
+              ? { build: git.build as { context?: string; dockerfile?: string } }
+              : {}),
           }
         : null,
       scale,
@@ -323,15 +369,23 @@ function hideSecret<T extends object>(view: T, key: string, secret: string): T {
 }
 
 /** A view of a block whose `url` carries credentials shows it without them, and hides the real one. */
-function hideUrlCredentials<T extends { url: string }>(block: T): T | (T & { hasCredentials: true }) {
+function hideUrlCredentials<T extends { url: string }>(
+  block: T,
+): T | (T & { hasCredentials: true }) {
   const shown = withoutCredentials(block.url)
-  return shown === undefined ? block : hideSecret({ ...block, url: shown, hasCredentials: true }, 'credentialedUrl', block.url)
+  return shown === undefined
+    ? block
+    : hideSecret({ ...block, url: shown, hasCredentials: true }, 'credentialedUrl', block.url)
 }
 
 /** The real URL when a view's untouched `url` comes back; what was written otherwise. */
 function credentialedUrl(block: Record<string, unknown>): string {
   const hidden = block.credentialedUrl
-  return block.hasCredentials === true && typeof hidden === 'string' && withoutCredentials(hidden) === block.url ? hidden : String(block.url)
+  return block.hasCredentials === true &&
+    typeof hidden === 'string' &&
+    withoutCredentials(hidden) === block.url
+    ? hidden
+    : String(block.url)
 }
 
 function parseGitHub(value: unknown, problems: ProblemList): GitHubReporting | undefined {
@@ -343,11 +397,15 @@ function parseGitHub(value: unknown, problems: ProblemList): GitHubReporting | u
     return undefined
   }
   if (typeof value.token !== 'string' || value.token.trim() === '') {
-    const again = value.hasToken === true ? '; a changed github block must carry its token again' : ''
+    const again =
+      value.hasToken === true ? '; a changed github block must carry its token again' : ''
     problems.add(['github', 'token'], `must be a GitHub token allowed to write deployments${again}`)
   }
   if (value.apiUrl !== undefined && !isHttpUrl(value.apiUrl)) {
-    problems.add(['github', 'apiUrl'], 'must be an http(s) URL, e.g. https://github.acme.example/api/v3')
+    problems.add(
+      ['github', 'apiUrl'],
+      'must be an http(s) URL, e.g. https://github.acme.example/api/v3',
+    )
   }
   return {
     token: String(value.token),
@@ -373,7 +431,10 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
     }
     const format = entry.format ?? 'json'
     if (!NOTIFY_FORMATS.includes(format as NotifyFormat)) {
-      problems.add(['notify', String(index), 'format'], `must be one of ${NOTIFY_FORMATS.join(', ')}`)
+      problems.add(
+        ['notify', String(index), 'format'],
+        `must be one of ${NOTIFY_FORMATS.join(', ')}`,
+      )
     }
     if (entry.secret !== undefined && (typeof entry.secret !== 'string' || entry.secret === '')) {
       problems.add(['notify', String(index), 'secret'], 'must be a non-empty string')
@@ -406,7 +467,9 @@ export function serviceView(service: Service): Record<string, unknown> {
     ...(notify?.length
       ? {
           notify: notify.map(({ secret, ...target }) => {
-            const view = hideUrlCredentials(secret === undefined ? target : { ...target, hasSecret: true })
+            const view = hideUrlCredentials(
+              secret === undefined ? target : { ...target, hasSecret: true },
+            )
             return secret === undefined ? view : hideSecret(view, 'secret', secret)
           }),
         }
@@ -418,7 +481,9 @@ export function serviceView(service: Service): Record<string, unknown> {
       rollback: deploy.rollback,
       ...(deploy.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(deploy.retries !== undefined ? { retries: deploy.retries } : {}),
-      ...(deploy.retryBackoffMs !== undefined ? { retryBackoff: formatDuration(deploy.retryBackoffMs) } : {}),
+      ...(deploy.retryBackoffMs !== undefined
+        ? { retryBackoff: formatDuration(deploy.retryBackoffMs) }
+        : {}),
       ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
       ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
       ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),

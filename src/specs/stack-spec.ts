@@ -1,6 +1,6 @@
 /** A stack as people write it: a name and the services it groups. */
 import type { StackInput } from '../store/store.ts'
-import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
+import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 
 export const stackSpecSchema = {
   $id: 'Stack',

@@ -3,10 +3,18 @@
  * never shows the secret or the URL.
  */
 import { BlockList, isIP } from 'node:net'
-import { ACTIONS, SENDER_IDS, type Action, type SenderId, type Trigger, type TriggerOptions } from '../model/index.ts'
+
 import { formatDuration, formatRate, parseDuration, parseRate } from '../model/duration.ts'
+import {
+  type Action,
+  ACTIONS,
+  SENDER_IDS,
+  type SenderId,
+  type Trigger,
+  type TriggerOptions,
+} from '../model/index.ts'
 import { parseCallMatch } from './call-match-spec.ts'
-import { isRecord, NAME_PATTERN, NAME_RULE, ProblemList, type Parsed } from './problems.ts'
+import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 
 export const triggerSpecSchema = {
   $id: 'Trigger',
@@ -55,7 +63,10 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
   }
   const action = input.action as Action
   if (!ACTIONS.includes(action)) {
-    problems.add(['action'], `must be one of ${ACTIONS.join(', ')}; got ${JSON.stringify(input.action)}`)
+    problems.add(
+      ['action'],
+      `must be one of ${ACTIONS.join(', ')}; got ${JSON.stringify(input.action)}`,
+    )
   }
   const name = input.name === undefined ? String(input.action ?? 'trigger') : input.name
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
@@ -69,33 +80,44 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
   if (!SENDER_IDS.includes(sender)) {
     problems.add(['sender'], `must be one of ${SENDER_IDS.join(', ')}`)
   }
-  const secret = input.secret === undefined || input.secret === null || input.secret === '' ? null : input.secret
+  const secret =
+    input.secret === undefined || input.secret === null || input.secret === '' ? null : input.secret
   if (secret !== null && (typeof secret !== 'string' || secret.length > 512)) {
     problems.add(['secret'], 'must be a string of at most 512 characters')
   }
   const allowIps = Array.isArray(input.allowIps) ? input.allowIps : []
   allowIps.forEach((entry, index) => {
     if (typeof entry !== 'string' || !parseCidr(entry)) {
-      problems.add(['allowIps', index], `${JSON.stringify(entry)} is not an IP address or CIDR range (203.0.113.0/24, 2001:db8::/32)`)
+      problems.add(
+        ['allowIps', index],
+        `${JSON.stringify(entry)} is not an IP address or CIDR range (203.0.113.0/24, 2001:db8::/32)`,
+      )
     }
   })
   const envFromQuery = Array.isArray(input.envFromQuery) ? input.envFromQuery : []
   envFromQuery.forEach((entry, index) => {
     if (typeof entry !== 'string' || !ENV_NAME.test(entry) || FORBIDDEN_ENV.test(entry)) {
-      problems.add(['envFromQuery', index], `${JSON.stringify(entry)} is not an environment variable name a caller may set: names match ^[A-Z][A-Z0-9_]{0,63}$ and are not loader, interpreter, proxy, git, docker or kubernetes variables (LD_*, DYLD_*, NODE_OPTIONS, PERL5OPT, PYTHON*, JAVA_TOOL_OPTIONS, GIT_*, *_PROXY, DOCKER_*, KUBECONFIG, PATH, HOME, SHELL, IFS, DECKHAND_*)`)
+      problems.add(
+        ['envFromQuery', index],
+        `${JSON.stringify(entry)} is not an environment variable name a caller may set: names match ^[A-Z][A-Z0-9_]{0,63}$ and are not loader, interpreter, proxy, git, docker or kubernetes variables (LD_*, DYLD_*, NODE_OPTIONS, PERL5OPT, PYTHON*, JAVA_TOOL_OPTIONS, GIT_*, *_PROXY, DOCKER_*, KUBECONFIG, PATH, HOME, SHELL, IFS, DECKHAND_*)`,
+      )
     }
   })
   const secretEnvFromQuery = Array.isArray(input.secretEnvFromQuery) ? input.secretEnvFromQuery : []
   secretEnvFromQuery.forEach((entry, index) => {
     if (typeof entry !== 'string' || !envFromQuery.includes(entry)) {
-      problems.add(['secretEnvFromQuery', index], `${JSON.stringify(entry)} is not one of envFromQuery; list there the variables whose values are secret`)
+      problems.add(
+        ['secretEnvFromQuery', index],
+        `${JSON.stringify(entry)} is not one of envFromQuery; list there the variables whose values are secret`,
+      )
     }
   })
   const cooldownMs = input.cooldown === undefined ? 60_000 : parseDuration(input.cooldown)
   if (cooldownMs === undefined) {
     problems.add(['cooldown'], 'must be a duration such as 60s or 5m')
   }
-  const rateLimit = input.rateLimit === undefined ? { count: 600, perMs: 60_000 } : parseRate(input.rateLimit)
+  const rateLimit =
+    input.rateLimit === undefined ? { count: 600, perMs: 60_000 } : parseRate(input.rateLimit)
   if (rateLimit === undefined) {
     problems.add(['rateLimit'], 'must be a rate such as 600/min, 10/s or 1000/h')
   }
@@ -125,7 +147,9 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
 }
 
 /** `203.0.113.7`, `203.0.113.0/24`, `::1`, `2001:db8::/32` → address, prefix and family. */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+export function parseCidr(
+  text: string,
+): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const [address = '', prefixText] = text.trim().split('/')
   const version = isIP(address)
   if (version === 0) {
@@ -133,7 +157,12 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   }
   const max = version === 4 ? 32 : 128
   const prefix = prefixText === undefined ? max : Number(prefixText)
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
+  if (
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > max ||
+    (prefixText !== undefined && !/^\d+$/.test(prefixText))
+  ) {
     return undefined
   }
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' }
@@ -149,7 +178,8 @@ export function makeIpAllowList(entries: string[]): (address: string) => boolean
     }
   }
   return (address) => {
-    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+    const plain =
+      address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
     const version = isIP(plain)
     return version !== 0 && list.check(plain, version === 4 ? 'ipv4' : 'ipv6')
   }

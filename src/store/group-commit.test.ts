@@ -4,13 +4,18 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { GroupCommit } from './group-commit.ts'
 
 test('items submitted in one turn share one commit and each gets its own answer', async () => {
   const groups: number[][] = []
   const group = new GroupCommit((items: number[]) => {
     groups.push(items)
-    return items.map((n) => (n === 3 ? { ok: false as const, error: new Error('three') } : { ok: true as const, value: n * 10 }))
+    return items.map((n) =>
+      n === 3
+        ? { ok: false as const, error: new Error('three') }
+        : { ok: true as const, value: n * 10 },
+    )
   })
   const answers = await Promise.allSettled([1, 2, 3, 4].map((n) => group.submit(n)))
   assert.deepEqual(groups, [[1, 2, 3, 4]])
@@ -38,7 +43,11 @@ test('with `durable`, a committed group is answered only when its flush settles,
   await waitUntil(() => flushes.length === 1)
   const second = group.submit(2)
   await waitUntil(() => flushes.length === 2)
-  assert.deepEqual(committed, [[1], [2]], 'the second group committed while the first waited for the disk')
+  assert.deepEqual(
+    committed,
+    [[1], [2]],
+    'the second group committed while the first waited for the disk',
+  )
   assert.equal(firstAnswered, false, 'not answered before its flush')
   flushes[0]!.resolve()
   assert.equal(await first, 1)

@@ -34,7 +34,10 @@ export class GroupCommit<T, R> {
    * a committed group is answered once `durable()` settles, and the next group may commit
    * meanwhile: a backend whose commit returns before the disk has the data says when it does.
    */
-  constructor(commit: CommitGroup<T, R>, options: { maxGroup?: number; durable?: () => Promise<void> } = {}) {
+  constructor(
+    commit: CommitGroup<T, R>,
+    options: { maxGroup?: number; durable?: () => Promise<void> } = {},
+  ) {
     this.#commit = commit
     this.#maxGroup = options.maxGroup ?? Infinity
     this.#durable = options.durable

@@ -2,25 +2,25 @@
  * Rows to domain objects, shared by both backends. JSON columns arrive as text from SQLite and
  * as parsed values from PostgreSQL; `json()` accepts either.
  */
+import type { RecordedCall } from '../model/call-accept.ts'
 import { canonicalJson } from '../model/canonical-json.ts'
 import type {
   AdminToken,
   Call,
   CallOutcome,
+  DeployedSpec,
   Deployment,
   DeploymentAction,
   DeploymentState,
-  DeployedSpec,
   DriverName,
   LogLine,
   Page,
   Service,
   Stack,
-  Trigger,
   TriedChange,
+  Trigger,
   TriggerOptions,
 } from '../model/index.ts'
-import type { RecordedCall } from '../model/call-accept.ts'
 import type { ServiceInput } from './store.ts'
 
 export type Row = Record<string, unknown>
@@ -61,7 +61,10 @@ export function deployedSpec(input: Pick<ServiceInput, 'target' | 'image'>): str
   return JSON.stringify({ target: input.target, image: input.image })
 }
 
-type ServiceSpec = Omit<Service, 'name' | 'driver' | 'tag' | 'replicas' | 'deployed' | 'createdAt' | 'updatedAt'>
+type ServiceSpec = Omit<
+  Service,
+  'name' | 'driver' | 'tag' | 'replicas' | 'deployed' | 'createdAt' | 'updatedAt'
+>
 
 export function toService(row: Row): Service {
   const spec = json<ServiceSpec>(row.spec)
@@ -71,7 +74,10 @@ export function toService(row: Row): Service {
     ...spec,
     tag: text(row.tag),
     replicas: row.replicas === null || row.replicas === undefined ? null : Number(row.replicas),
-    deployed: row.deployed_spec === null || row.deployed_spec === undefined ? null : json<DeployedSpec>(row.deployed_spec),
+    deployed:
+      row.deployed_spec === null || row.deployed_spec === undefined
+        ? null
+        : json<DeployedSpec>(row.deployed_spec),
     createdAt: text(row.created_at)!,
     updatedAt: text(row.updated_at)!,
   }
@@ -82,8 +88,16 @@ export function toService(row: Row): Service {
  * what runs. Undefined when there is nothing to put back, or when the row no longer shows what
  * was tried (an operator PATCHed it again while the deployment ran: theirs is newer).
  */
-export function restoredSpec(specColumn: unknown, deployedColumn: unknown, tried: TriedChange): string | undefined {
-  if (deployedColumn === null || deployedColumn === undefined || (!('target' in tried) && !('image' in tried))) {
+export function restoredSpec(
+  specColumn: unknown,
+  deployedColumn: unknown,
+  tried: TriedChange,
+): string | undefined {
+  if (
+    deployedColumn === null ||
+    deployedColumn === undefined ||
+    (!('target' in tried) && !('image' in tried))
+  ) {
     return undefined
   }
   const spec = json<ServiceSpec>(specColumn)
@@ -203,7 +217,10 @@ export function toPage<T>(rows: Row[], limit: number, map: (row: Row) => T): Pag
  * A call's columns id, trigger_id, sender, outcome, status, reason, deployment_ids,
  * delivery_id, remote_address, in that order: both stores insert calls with them.
  */
-export function callColumns(call: RecordedCall, deploymentIds: string[]): (string | number | null)[] {
+export function callColumns(
+  call: RecordedCall,
+  deploymentIds: string[],
+): (string | number | null)[] {
   return [
     call.id,
     call.triggerId,

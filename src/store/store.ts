@@ -13,16 +13,16 @@ import type {
   AdminToken,
   Call,
   CallOutcome,
+  DeployedSpec,
   Deployment,
   DeploymentState,
-  DeployedSpec,
   LogLine,
   Page,
   PageRequest,
   Service,
   Stack,
-  Trigger,
   TriedChange,
+  Trigger,
   TriggerOptions,
 } from '../model/index.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
@@ -41,7 +41,10 @@ export interface StoreCapabilities {
 }
 
 /** A service as created or replaced: everything but the timestamps and observed state. */
-export type ServiceInput = Omit<Service, 'createdAt' | 'updatedAt' | 'tag' | 'replicas' | 'deployed'> & {
+export type ServiceInput = Omit<
+  Service,
+  'createdAt' | 'updatedAt' | 'tag' | 'replicas' | 'deployed'
+> & {
   tag?: string | null
   replicas?: number | null
 }
@@ -122,7 +125,10 @@ export interface Store {
   /** Deletes the service with its triggers; false when there was none. */
   deleteService(name: string): Promise<boolean>
   /** Records what a finished deployment left running. */
-  setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void>
+  setServiceState(
+    name: string,
+    state: { replicas?: number | null; tag?: string | null },
+  ): Promise<void>
 
   listStacks(page: PageRequest): Promise<Page<Stack>>
   getStack(name: string): Promise<Stack | undefined>
@@ -151,11 +157,19 @@ export interface Store {
    * lock, read the facts, planAccept (calls/plan-accept.ts), write what it planned.
    * Resolves only after the commit is durable: this is what a 202 promises.
    */
-  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult>
+  acceptCall(
+    call: CallInput,
+    intents: DeploymentIntent[],
+    options?: AcceptOptions,
+  ): Promise<AcceptResult>
   /** Records a call that queued nothing (ignored, rejected, duplicate). */
   recordCall(call: RecordedCall, deploymentIds?: string[]): Promise<Call>
   /** The first call of this trigger with this delivery id since `since` (ISO time). */
-  findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined>
+  findCallByDelivery(
+    triggerId: string,
+    deliveryId: string,
+    since: string,
+  ): Promise<Call | undefined>
   listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>>
 
   getDeployment(id: string): Promise<Deployment | undefined>

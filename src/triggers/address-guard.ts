@@ -22,7 +22,11 @@ export class AddressGuard {
   #windowMs: number
   #maxAddresses: number
 
-  constructor({ maxFailures = 30, windowMs = 60_000, maxAddresses = 100_000 }: AddressGuardOptions = {}) {
+  constructor({
+    maxFailures = 30,
+    windowMs = 60_000,
+    maxAddresses = 100_000,
+  }: AddressGuardOptions = {}) {
     this.#maxFailures = maxFailures
     this.#windowMs = windowMs
     this.#maxAddresses = maxAddresses
@@ -46,7 +50,9 @@ export class AddressGuard {
   /** The seconds to wait when the address is over its allowance now, without counting anything. */
   blocked(address: string, nowMs = Date.now()): number | undefined {
     const record = this.#records.get(address)
-    return record && nowMs - record.windowStartMs < this.#windowMs ? this.#retryAfter(record, nowMs) : undefined
+    return record && nowMs - record.windowStartMs < this.#windowMs
+      ? this.#retryAfter(record, nowMs)
+      : undefined
   }
 
   #retryAfter(record: Record, nowMs: number): number | undefined {

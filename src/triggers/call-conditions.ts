@@ -5,9 +5,10 @@
  * linear-time (RE2) expression over one value, and the conditions are bounded at creation.
  */
 import type { RE2JS } from 're2js'
+
 import type { CallMatch, MatchValue } from '../model/index.ts'
-import { bodyText, jsonObjectBody, mediaType } from '../senders/sender-payload.ts'
 import type { SenderRequest } from '../senders/sender.ts'
+import { bodyText, jsonObjectBody, mediaType } from '../senders/sender-payload.ts'
 import { compileMatchRegex, parseBodyPath, type PathSegment } from '../specs/call-match-spec.ts'
 
 const ABSENT = Symbol('absent')

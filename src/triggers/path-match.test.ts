@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { matchesGlob } from './path-match.ts'
 
 test('git.paths globs match files the way a monorepo owner expects', () => {

@@ -9,7 +9,11 @@ export class RateLimiter {
   #buckets = new Map<string, Bucket>()
 
   /** Takes one token; undefined when allowed, else the seconds until the next token. */
-  take(key: string, rate: { count: number; perMs: number }, nowMs = Date.now()): number | undefined {
+  take(
+    key: string,
+    rate: { count: number; perMs: number },
+    nowMs = Date.now(),
+  ): number | undefined {
     const refillPerMs = rate.count / rate.perMs
     const bucket = this.#buckets.get(key) ?? { tokens: rate.count, updatedMs: nowMs }
     bucket.tokens = Math.min(rate.count, bucket.tokens + (nowMs - bucket.updatedMs) * refillPerMs)

@@ -1,5 +1,6 @@
 /** Trigger and admin tokens: 32 random bytes as base64url, stored only as their SHA-256. */
 import { hash, randomBytes } from 'node:crypto'
+
 import { knownSecrets } from '../model/secret-redactor.ts'
 
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/

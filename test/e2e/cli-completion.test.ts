@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { isRequired } from '../support/required-parts.ts'
 import { deckhand } from './cli-support.ts'
 
@@ -24,8 +25,12 @@ function shellSkipReason(shell: string): string | undefined {
 
 function run(file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${file} failed: ${stderr}`, { cause: error })) : resolve(stdout),
+    execFile(
+      file,
+      args,
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${file} failed: ${stderr}`, { cause: error })) : resolve(stdout),
     )
   })
 }
@@ -53,36 +58,88 @@ const BASH_CASES: [string[], string][] = [
 
 const callAll = (cases: [string[], string][]): string =>
   cases
-    .map(([words]) => `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _deckhand; echo "\${COMPREPLY[*]}"`)
+    .map(
+      ([words]) =>
+        `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _deckhand; echo "\${COMPREPLY[*]}"`,
+    )
     .join('\n')
 
-test('bash completes commands, subcommands, flags and flag values', { skip: shellSkipReason('bash') }, async (t) => {
-  const file = await script(t, 'bash')
-  const out = await run('/usr/bin/bash', ['--norc', '-c', `source ${file}\n${callAll(BASH_CASES)}`])
-  assert.deepEqual(out.trimEnd().split('\n'), BASH_CASES.map(([, expected]) => expected))
-  assert.match(await run('/usr/bin/bash', ['--norc', '-c', `source ${file}; complete -p deckhand`]), /-F _deckhand deckhand/)
-})
+test(
+  'bash completes commands, subcommands, flags and flag values',
+  { skip: shellSkipReason('bash') },
+  async (t) => {
+    const file = await script(t, 'bash')
+    const out = await run('/usr/bin/bash', [
+      '--norc',
+      '-c',
+      `source ${file}\n${callAll(BASH_CASES)}`,
+    ])
+    assert.deepEqual(
+      out.trimEnd().split('\n'),
+      BASH_CASES.map(([, expected]) => expected),
+    )
+    assert.match(
+      await run('/usr/bin/bash', ['--norc', '-c', `source ${file}; complete -p deckhand`]),
+      /-F _deckhand deckhand/,
+    )
+  },
+)
 
-test('zsh completes through its bash layer, counting words as bash does', { skip: shellSkipReason('zsh') }, async (t) => {
-  const file = await script(t, 'zsh')
-  // bashcompinit hands the function a 1-based COMP_WORDS and a 0-based COMP_CWORD, as here.
-  const home = mkdtempSync(join(tmpdir(), 'deckhand-zsh-'))
-  t.after(() => rmSync(home, { recursive: true, force: true }))
-  const out = await run('/usr/bin/zsh', ['-f', '-c', `source ${file}\n${callAll(BASH_CASES)}`], { HOME: home })
-  // zsh's compgen leaves the matching to compadd, which keeps the words the typed prefix starts.
-  const offered = out.trimEnd().split('\n').map((line, i) => line.split(' ').filter((w) => w.startsWith(BASH_CASES[i]![0].at(-1)!)).join(' '))
-  assert.deepEqual(offered, BASH_CASES.map(([, expected]) => expected))
-})
+test(
+  'zsh completes through its bash layer, counting words as bash does',
+  { skip: shellSkipReason('zsh') },
+  async (t) => {
+    const file = await script(t, 'zsh')
+    // bashcompinit hands the function a 1-based COMP_WORDS and a 0-based COMP_CWORD, as here.
+    const home = mkdtempSync(join(tmpdir(), 'deckhand-zsh-'))
+    t.after(() => rmSync(home, { recursive: true, force: true }))
+    const out = await run('/usr/bin/zsh', ['-f', '-c', `source ${file}\n${callAll(BASH_CASES)}`], {
+      HOME: home,
+    })
+    // zsh's compgen leaves the matching to compadd, which keeps the words the typed prefix starts.
+    const offered = out
+      .trimEnd()
+      .split('\n')
+      .map((line, i) =>
+        line
+          .split(' ')
+          .filter((w) => w.startsWith(BASH_CASES[i]![0].at(-1)!))
+          .join(' '),
+      )
+    assert.deepEqual(
+      offered,
+      BASH_CASES.map(([, expected]) => expected),
+    )
+  },
+)
 
-test('fish completes commands with their descriptions, and flag values', { skip: shellSkipReason('fish') }, async (t) => {
-  const file = await script(t, 'fish')
-  const complete = async (line: string): Promise<string[]> =>
-    (await run('/usr/bin/fish', ['--no-config', '-c', `source ${file}; complete -C ${JSON.stringify(line)}`])).trimEnd().split('\n')
-  assert.deepEqual(await complete('deckhand ser'), ['serve\trun the server (see `deckhand serve --help`)', 'service\tlist, add, show and remove services'])
-  assert.deepEqual((await complete('deckhand deploy ls -o ')).map((l) => l.split('\t')[0]), ['json', 'table', 'wide', 'yaml'])
-  assert.deepEqual(await complete('deckhand completion '), ['bash', 'fish', 'zsh'])
-  assert.ok((await complete('deckhand service ls --')).some((l) => l.startsWith('--watch\t')))
-})
+test(
+  'fish completes commands with their descriptions, and flag values',
+  { skip: shellSkipReason('fish') },
+  async (t) => {
+    const file = await script(t, 'fish')
+    const complete = async (line: string): Promise<string[]> =>
+      (
+        await run('/usr/bin/fish', [
+          '--no-config',
+          '-c',
+          `source ${file}; complete -C ${JSON.stringify(line)}`,
+        ])
+      )
+        .trimEnd()
+        .split('\n')
+    assert.deepEqual(await complete('deckhand ser'), [
+      'serve\trun the server (see `deckhand serve --help`)',
+      'service\tlist, add, show and remove services',
+    ])
+    assert.deepEqual(
+      (await complete('deckhand deploy ls -o ')).map((l) => l.split('\t')[0]),
+      ['json', 'table', 'wide', 'yaml'],
+    )
+    assert.deepEqual(await complete('deckhand completion '), ['bash', 'fish', 'zsh'])
+    assert.ok((await complete('deckhand service ls --')).some((l) => l.startsWith('--watch\t')))
+  },
+)
 
 test('completion for another shell is bad usage', async () => {
   const run = await deckhand(['completion', 'powershell'])

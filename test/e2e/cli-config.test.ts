@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
+
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts'
 import { hashToken } from '../../src/triggers/token.ts'
 import { startTestServer } from '../support/start-server.ts'
@@ -55,10 +56,19 @@ test('config validate accepts a good file and refuses a bad one naming file, lin
   assert.match(valid.stdout, /valid \(2 services, 1 stack, 2 triggers\)/)
 
   const bad = join(dir, 'bad.yaml')
-  writeFileSync(bad, CONFIG.replace('scale: { min: 1, max: 3 }', 'scale: { min: 1, max: 3 }\n    deploy:\n      healthTimeout: soon'))
+  writeFileSync(
+    bad,
+    CONFIG.replace(
+      'scale: { min: 1, max: 3 }',
+      'scale: { min: 1, max: 3 }\n    deploy:\n      healthTimeout: soon',
+    ),
+  )
   const refused = await deckhand(['config', 'validate', bad], env)
   assert.equal(refused.code, 1)
-  assert.equal(refused.stderr, `${bad}:8: services[0].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds\n`)
+  assert.equal(
+    refused.stderr,
+    `${bad}:8: services[0].deploy.healthTimeout: must be a duration such as 60s, 5m or a number of seconds\n`,
+  )
   const asJson = await deckhand(['config', 'validate', bad, '--json'], env)
   assert.equal(JSON.parse(asJson.stdout).valid, false)
   const asYaml = await deckhand(['config', 'validate', bad, '-o', 'yaml'], env)
@@ -67,11 +77,20 @@ test('config validate accepts a good file and refuses a bad one naming file, lin
 
   const missing = await deckhand(['config', 'validate', good])
   assert.equal(missing.code, 1)
-  assert.match(missing.stderr, /:18: triggers\[0\]\.token: environment variable CFG_WEB_TOKEN is not set/)
+  assert.match(
+    missing.stderr,
+    /:18: triggers\[0\]\.token: environment variable CFG_WEB_TOKEN is not set/,
+  )
   assert.equal((await deckhand(['config', 'validate', good, '--ignore-env'])).code, 0)
-  const disabled = await deckhand(['config', 'validate', good], { ...env, DECKHAND_DRIVERS: 'process' })
+  const disabled = await deckhand(['config', 'validate', good], {
+    ...env,
+    DECKHAND_DRIVERS: 'process',
+  })
   assert.equal(disabled.code, 1)
-  assert.match(disabled.stderr, /:3: services\[0\]\.driver: driver command is not enabled on this server \(DECKHAND_DRIVERS=process\)/)
+  assert.match(
+    disabled.stderr,
+    /:3: services\[0\]\.driver: driver command is not enabled on this server \(DECKHAND_DRIVERS=process\)/,
+  )
   assert.equal((await deckhand(['config', 'validate', join(dir, 'nope.yaml')])).code, 1)
   assert.equal((await deckhand(['config', 'validate'])).code, 2)
 })
@@ -81,31 +100,51 @@ test('deckhand serve refuses a bad file at start, naming the line, and opens not
   const bad = join(dir, 'deckhand.yaml')
   writeFileSync(bad, CONFIG.replace('action: redeploy', 'action: explode'))
   const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const env = { ...process.env, DECKHAND_DATA_DIR: join(dir, 'data'), DECKHAND_LISTEN: '127.0.0.1:0', CFG_WEB_TOKEN: WEB_TOKEN, CFG_SHOP_TOKEN: SHOP_TOKEN }
-    execFile(BIN, ['serve', '--config', bad], { env, timeout: 30_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
-    })
+    const env = {
+      ...process.env,
+      DECKHAND_DATA_DIR: join(dir, 'data'),
+      DECKHAND_LISTEN: '127.0.0.1:0',
+      CFG_WEB_TOKEN: WEB_TOKEN,
+      CFG_SHOP_TOKEN: SHOP_TOKEN,
+    }
+    execFile(
+      BIN,
+      ['serve', '--config', bad],
+      { env, timeout: 30_000 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
+      },
+    )
   })
   assert.equal(result.code, 2)
-  assert.match(result.stderr, new RegExp(`${bad}:17: triggers\\[0\\]\\.action: must be one of redeploy, scale-up, scale-down`))
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `${bad}:17: triggers\\[0\\]\\.action: must be one of redeploy, scale-up, scale-down`,
+    ),
+  )
 })
 
 /** Processes whose command line holds `marker`: replicas a refused start must not leave behind. */
 function processesWith(marker: string): string[] {
-  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)
-    } catch {
-      return false // the process ended while we looked
-    }
-  })
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)
+      } catch {
+        return false // the process ended while we looked
+      }
+    })
 }
 
 test('a file with bad references fails validate and serve alike, and serve leaves no service, token or replica', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, 'deckhand.yaml')
   const marker = `cfg-marker-${process.pid}-${Date.now()}`
-  writeFileSync(file, `services:
+  writeFileSync(
+    file,
+    `services:
   - name: web
     driver: process
     target:
@@ -120,7 +159,8 @@ triggers:
   - stack: shop
     action: redeploy
     token: ${SHOP_TOKEN}
-`)
+`,
+  )
   const expected = [
     `${file}:8: stacks[0].services[1]: names service wroker, which this file does not declare`,
     `${file}:10: triggers[0].service: names service wbe, which this file does not declare`,
@@ -130,13 +170,28 @@ triggers:
   assert.equal(validated.stderr, expected.map((line) => `${line}\n`).join(''))
 
   const data = join(dir, 'data')
-  const served = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DECKHAND_DATA_DIR: data, DECKHAND_LISTEN: '127.0.0.1:0' }
-    delete env.DECKHAND_ADMIN_TOKEN
-    execFile(BIN, ['serve', '--config', file], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr })
-    })
-  })
+  const served = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DECKHAND_DATA_DIR: data,
+        DECKHAND_LISTEN: '127.0.0.1:0',
+      }
+      delete env.DECKHAND_ADMIN_TOKEN
+      execFile(
+        BIN,
+        ['serve', '--config', file],
+        { env, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          resolve({
+            code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+            stdout,
+            stderr,
+          })
+        },
+      )
+    },
+  )
   assert.equal(served.code, 2, served.stderr)
   for (const line of expected) {
     assert.ok(served.stderr.includes(line), `serve names ${line}:\n${served.stderr}`)
@@ -160,19 +215,40 @@ test('a file that fails only while applying (a token another trigger holds) leav
   const earlier = new SqliteStore(join(data, 'deckhand.db'))
   await earlier.migrate()
   await earlier.createService({
-    name: 'old', driver: 'command', target: { redeploy: 'true' }, image: null, git: null,
-    scale: { min: 0, max: 1 }, tagPolicy: 'all',
+    name: 'old',
+    driver: 'command',
+    target: { redeploy: 'true' },
+    image: null,
+    git: null,
+    scale: { min: 0, max: 1 },
+    tagPolicy: 'all',
     deploy: { order: 'start-first', healthTimeoutMs: 60_000, pull: 'missing', rollback: true },
   })
   await earlier.createTrigger({
-    id: 'trg_0000000000aaaaaaaa', service: 'old', stack: null, tokenHash: hashToken(held), name: 'hub',
-    action: 'redeploy', by: 1, sender: 'auto', secret: null, allowIps: [], passBody: true, envFromQuery: [], secretEnvFromQuery: [],
-    allowTag: true, reverseOnResolve: false, cooldownMs: 0, rateLimit: { count: 60, perMs: 60_000 },
+    id: 'trg_0000000000aaaaaaaa',
+    service: 'old',
+    stack: null,
+    tokenHash: hashToken(held),
+    name: 'hub',
+    action: 'redeploy',
+    by: 1,
+    sender: 'auto',
+    secret: null,
+    allowIps: [],
+    passBody: true,
+    envFromQuery: [],
+    secretEnvFromQuery: [],
+    allowTag: true,
+    reverseOnResolve: false,
+    cooldownMs: 0,
+    rateLimit: { count: 60, perMs: 60_000 },
   })
   await earlier.close()
   const marker = `cfg-apply-${process.pid}-${Date.now()}`
   const file = join(dir, 'deckhand.yaml')
-  writeFileSync(file, `services:
+  writeFileSync(
+    file,
+    `services:
   - name: one
     driver: process
     target:
@@ -191,21 +267,40 @@ triggers:
   - service: two
     action: redeploy
     token: ${held}
-`)
+`,
+  )
   const served = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DECKHAND_DATA_DIR: data, DECKHAND_LISTEN: '127.0.0.1:0' }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DECKHAND_DATA_DIR: data,
+      DECKHAND_LISTEN: '127.0.0.1:0',
+    }
     delete env.DECKHAND_ADMIN_TOKEN
-    execFile(BIN, ['serve', '--config', file], { env, timeout: 30_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
-    })
+    execFile(
+      BIN,
+      ['serve', '--config', file],
+      { env, timeout: 30_000 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
+      },
+    )
   })
   assert.notEqual(served.code, 0, served.stderr)
   assert.match(served.stderr, /deckhand\.yaml:\d+: /, 'the failure names the declaration at fault')
   const store = new DatabaseSync(join(data, 'deckhand.db'), { readOnly: true })
   t.after(() => store.close())
-  assert.deepEqual(store.prepare('SELECT name FROM services').all().map((row) => row.name), ['old'])
+  assert.deepEqual(
+    store
+      .prepare('SELECT name FROM services')
+      .all()
+      .map((row) => row.name),
+    ['old'],
+  )
   assert.deepEqual(store.prepare('SELECT name FROM stacks').all(), [])
-  const live = store.prepare('SELECT id FROM triggers WHERE revoked_at IS NULL').all().map((row) => row.id)
+  const live = store
+    .prepare('SELECT id FROM triggers WHERE revoked_at IS NULL')
+    .all()
+    .map((row) => row.id)
   assert.deepEqual(live, ['trg_0000000000aaaaaaaa'])
   assert.deepEqual(store.prepare('SELECT id FROM admin_tokens').all(), [])
   assert.deepEqual(processesWith(marker), [], 'the replica of service one was stopped again')
@@ -236,18 +331,35 @@ test('a valid file is applied at start; applying it again changes nothing; prune
 
   const second = await startTestServer(undefined, { configFile: file, env: data })
   t.after(() => second.close())
-  assert.ok(second.logs.some((line) => line.includes('0 changes')), second.logs.filter((l) => l.includes('applied')).join('\n'))
+  assert.ok(
+    second.logs.some((line) => line.includes('0 changes')),
+    second.logs.filter((l) => l.includes('applied')).join('\n'),
+  )
   assert.deepEqual((await second.api('GET', '/api/v1/services')).body.items, before.services)
-  assert.deepEqual((await second.api('GET', '/api/v1/services/cfg-web/triggers')).body.items, before.triggers)
+  assert.deepEqual(
+    (await second.api('GET', '/api/v1/services/cfg-web/triggers')).body.items,
+    before.triggers,
+  )
   assert.deepEqual((await second.api('GET', '/api/v1/stacks/cfg-shop')).body, before.stack)
   assert.equal((await second.hook(`${second.url}/hooks/${SHOP_TOKEN}`)).status, 202)
-  assert.ok(!second.logs.some((line) => line.includes(WEB_TOKEN) || line.includes(SHOP_TOKEN)), 'tokens never logged')
+  assert.ok(
+    !second.logs.some((line) => line.includes(WEB_TOKEN) || line.includes(SHOP_TOKEN)),
+    'tokens never logged',
+  )
   await second.close({ keepServices: true })
 
-  writeFileSync(file, `prune: true\n${CONFIG.replace(/ {2}- name: cfg-api[\s\S]*?(?=stacks:)/, '').replace('[cfg-web, cfg-api]', '[cfg-web]').replace('redeploy: echo web', 'redeploy: echo web v2')}`)
+  writeFileSync(
+    file,
+    `prune: true\n${CONFIG.replace(/ {2}- name: cfg-api[\s\S]*?(?=stacks:)/, '')
+      .replace('[cfg-web, cfg-api]', '[cfg-web]')
+      .replace('redeploy: echo web', 'redeploy: echo web v2')}`,
+  )
   const third = await startTestServer(undefined, { configFile: file, env: data })
   t.after(() => third.close())
   const services = (await third.api('GET', '/api/v1/services')).body.items
-  assert.deepEqual(services.map((s: any) => [s.name, s.target.redeploy]), [['cfg-web', 'echo web v2']])
+  assert.deepEqual(
+    services.map((s: any) => [s.name, s.target.redeploy]),
+    [['cfg-web', 'echo web v2']],
+  )
   assert.deepEqual((await third.api('GET', '/api/v1/stacks/cfg-shop')).body.services, ['cfg-web'])
 })

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
+
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 import { BIN, cliFor, type CliRun } from './cli-support.ts'
@@ -26,13 +27,27 @@ const SLEEPER = `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1
 describe('service show', () => {
   test('describes target, image, replicas, each instance, the last deployments and the triggers', async (t) => {
     const created = await server.api('POST', '/api/v1/services', {
-      name: 'desc-web', driver: 'process', image: 'acme/web',
-      target: { command: SLEEPER, replicas: 2, health: { runningFor: '100ms' } }, scale: { min: 1, max: 4 },
+      name: 'desc-web',
+      driver: 'process',
+      image: 'acme/web',
+      target: { command: SLEEPER, replicas: 2, health: { runningFor: '100ms' } },
+      scale: { min: 1, max: 4 },
     })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     t.after(() => server.api('DELETE', '/api/v1/services/desc-web'))
-    const trigger = (await server.api('POST', '/api/v1/services/desc-web/triggers', { action: 'scale-up', name: 'alerts' })).body
-    await waitFor(async () => (await server.api('GET', '/api/v1/services/desc-web')).body.status.items.filter((i: any) => i.state === 'running').length === 2, { what: 'two running replicas' })
+    const trigger = (
+      await server.api('POST', '/api/v1/services/desc-web/triggers', {
+        action: 'scale-up',
+        name: 'alerts',
+      })
+    ).body
+    await waitFor(
+      async () =>
+        (await server.api('GET', '/api/v1/services/desc-web')).body.status.items.filter(
+          (i: any) => i.state === 'running',
+        ).length === 2,
+      { what: 'two running replicas' },
+    )
     const deployment = JSON.parse(ok(await cli('redeploy', 'desc-web', '--wait', '--json')).stdout)
 
     const text = ok(await cli('service', 'show', 'desc-web')).stdout
@@ -49,14 +64,29 @@ describe('service show', () => {
     assert.match(text, /^health: +healthy$/m)
     assert.match(text, /^instances:\n {2}REPLICA +STATE +.*RESTARTS/m)
     assert.equal(text.match(/^ {2}\S+ +running /gm)?.length, 2, text)
-    assert.match(text, new RegExp(`^last deployments:\\n {2}ID .*\\n {2}${deployment.id} +redeploy +succeeded `, 'm'))
-    assert.match(text, new RegExp(`^triggers:\\n {2}ID .*\\n {2}${trigger.id} +alerts +scale-up 1 `, 'm'))
+    assert.match(
+      text,
+      new RegExp(
+        `^last deployments:\\n {2}ID .*\\n {2}${deployment.id} +redeploy +succeeded `,
+        'm',
+      ),
+    )
+    assert.match(
+      text,
+      new RegExp(`^triggers:\\n {2}ID .*\\n {2}${trigger.id} +alerts +scale-up 1 `, 'm'),
+    )
     assert.doesNotMatch(text, /^\{/m, 'no raw JSON')
 
     const asJson = JSON.parse(ok(await cli('service', 'show', 'desc-web', '-o', 'json')).stdout)
     assert.equal(asJson.name, 'desc-web')
-    assert.deepEqual(asJson.deployments.map((d: any) => d.id), [deployment.id])
-    assert.deepEqual(asJson.triggers.map((d: any) => d.id), [trigger.id])
+    assert.deepEqual(
+      asJson.deployments.map((d: any) => d.id),
+      [deployment.id],
+    )
+    assert.deepEqual(
+      asJson.triggers.map((d: any) => d.id),
+      [trigger.id],
+    )
   })
 
   test('a command service says what its driver cannot see, and what to do when there is nothing yet', async (t) => {
@@ -74,7 +104,12 @@ describe('service show', () => {
 /** A `deckhand … --watch` child whose stdout is collected as it comes. */
 function watch(...args: string[]) {
   const child = spawn(BIN, [...args, '--watch-interval', '100ms'], {
-    env: { ...process.env, DECKHAND_URL: server.url, DECKHAND_TOKEN: server.token, XDG_CONFIG_HOME: '/nonexistent' },
+    env: {
+      ...process.env,
+      DECKHAND_URL: server.url,
+      DECKHAND_TOKEN: server.token,
+      XDG_CONFIG_HOME: '/nonexistent',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
@@ -84,7 +119,8 @@ function watch(...args: string[]) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return {
     output: () => stdout,
-    seen: (pattern: RegExp, what: string) => waitFor(() => pattern.test(stdout), { what: `${what}; got ${stdout}${stderr}` }),
+    seen: (pattern: RegExp, what: string) =>
+      waitFor(() => pattern.test(stdout), { what: `${what}; got ${stdout}${stderr}` }),
     /** Ends the watch as Ctrl-C does and resolves with the exit code. */
     stop: async () => {
       child.kill('SIGINT')
@@ -115,7 +151,11 @@ describe('--watch', () => {
     ok(await cli('redeploy', 'watch-dep', '--wait'))
     await run.seen(/"state":"succeeded"/, 'the finished deployment')
     assert.equal(await run.stop(), 0)
-    const views = run.output().trimEnd().split('\n').map((line) => JSON.parse(line))
+    const views = run
+      .output()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     assert.deepEqual(views[0], [])
     assert.equal(views.at(-1)[0].state, 'succeeded')
   })
@@ -126,7 +166,12 @@ describe('--watch', () => {
     const run = watch('service', 'show', 'watch-show', '-w')
     t.after(() => run.stop())
     await run.seen(/^triggers: none/m, 'the first description')
-    const trigger = (await server.api('POST', '/api/v1/services/watch-show/triggers', { action: 'redeploy', name: 'hub' })).body
+    const trigger = (
+      await server.api('POST', '/api/v1/services/watch-show/triggers', {
+        action: 'redeploy',
+        name: 'hub',
+      })
+    ).body
     await run.seen(new RegExp(`^ {2}${trigger.id} +hub `, 'm'), 'the new trigger')
     assert.equal(await run.stop(), 0)
   })

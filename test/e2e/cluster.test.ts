@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
+
 import pg from 'pg'
+
 import { awaitDeployments } from '../../src/queue/await-deployments.ts'
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts'
 import { bootstrapAdminToken } from '../../src/server/admin-token.ts'
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts'
 import { freshPostgresUrl } from '../support/postgres-cluster.ts'
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts'
+import { type SpawnedServer, spawnServer } from '../support/spawn-server.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 import { testStores } from '../support/test-stores.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -242,7 +244,10 @@ describe('three deckhand serve instances on one PostgreSQL database', { skip }, 
         (row.previous_finished === null || row.started_at < row.previous_finished),
     )
     assert.deepEqual(overlaps, [], 'a service had two deployments running at once')
-    assert.ok(history.rows.every((row) => row.finished_at !== null), 'every deployment ended')
+    assert.ok(
+      history.rows.every((row) => row.finished_at !== null),
+      'every deployment ended',
+    )
     const owners = await db.query(
       'SELECT owner, count(*)::int AS n FROM deployments GROUP BY owner ORDER BY owner',
     )
@@ -369,25 +374,31 @@ test('instances starting together with one DECKHAND_ADMIN_TOKEN all start', { sk
   }
 })
 
-test('a wait on one instance ends when another instance records the end, not at a poll', { skip }, async (t) => {
-  const url = await freshPostgresUrl()
-  const gates = mkdtempSync(join(tmpdir(), 'deckhand-wait-'))
-  t.after(() => rmSync(gates, { recursive: true, force: true }))
-  const runner = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
-  await runner.api('POST', '/api/v1/services', commandService('web', gated(gates, 'gate')))
-  const queued = await runner.api('POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
-  const id: string = queued.body.deployments[0].id
-  await waitFor(
-    async () => (await runner.api('GET', `/api/v1/deployments/${id}`)).body.state === 'running',
-    { what: 'the deployment to run on the first instance' },
-  )
-  // Started once the deployment runs on the first, so this instance only waits for it.
-  const waiter = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
-  // A poll of an hour: only the other instance's NOTIFY can end this wait within the deadline.
-  const ended = awaitDeployments(waiter.store, waiter.events, [id], 90_000, 3_600_000)
-  writeFileSync(join(gates, 'gate'), '')
-  const deadline = delay(60_000, 'no wake-up within 60 s', { ref: false })
-  const deployments = await Promise.race([ended, deadline])
-  assert.ok(typeof deployments !== 'string', 'no wake-up within 60 s')
-  assert.equal(deployments?.[0]?.state, 'succeeded')
-})
+test(
+  'a wait on one instance ends when another instance records the end, not at a poll',
+  { skip },
+  async (t) => {
+    const url = await freshPostgresUrl()
+    const gates = mkdtempSync(join(tmpdir(), 'deckhand-wait-'))
+    t.after(() => rmSync(gates, { recursive: true, force: true }))
+    const runner = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
+    await runner.api('POST', '/api/v1/services', commandService('web', gated(gates, 'gate')))
+    const queued = await runner.api('POST', '/api/v1/services/web/deployments', {
+      action: 'redeploy',
+    })
+    const id: string = queued.body.deployments[0].id
+    await waitFor(
+      async () => (await runner.api('GET', `/api/v1/deployments/${id}`)).body.state === 'running',
+      { what: 'the deployment to run on the first instance' },
+    )
+    // Started once the deployment runs on the first, so this instance only waits for it.
+    const waiter = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
+    // A poll of an hour: only the other instance's NOTIFY can end this wait within the deadline.
+    const ended = awaitDeployments(waiter.store, waiter.events, [id], 90_000, 3_600_000)
+    writeFileSync(join(gates, 'gate'), '')
+    const deadline = delay(60_000, 'no wake-up within 60 s', { ref: false })
+    const deployments = await Promise.race([ended, deadline])
+    assert.ok(typeof deployments !== 'string', 'no wake-up within 60 s')
+    assert.equal(deployments?.[0]?.state, 'succeeded')
+  },
+)

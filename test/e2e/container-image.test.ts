@@ -13,8 +13,9 @@ import { dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
+
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import { skipOrFail } from '../support/required-parts.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -40,7 +41,9 @@ async function makeNodeBase(dir: string): Promise<string> {
   }
   await copyFile(node, join(root, 'usr/local/bin/node'))
   // The libraries of node and of the native addons the UI build loads (rolldown's needs librt).
-  const addons = (await run('find', [join(REPO, 'node_modules'), '-name', '*.node'])).stdout.split('\n').filter(Boolean)
+  const addons = (await run('find', [join(REPO, 'node_modules'), '-name', '*.node'])).stdout
+    .split('\n')
+    .filter(Boolean)
   const { stdout } = await run('ldd', [node, ...addons])
   for (const path of new Set([...stdout.matchAll(/(\/\S+) \(0x/g)].map((match) => match[1]!))) {
     await mkdir(join(root, dirname(path)), { recursive: true })
@@ -70,71 +73,127 @@ async function makeNodeBase(dir: string): Promise<string> {
 
 // Two npm installs on two cores take most of five minutes under a full test run; the suite's
 // default per-test timeout (300 s) was reached within seconds when the machine was busy.
-test('the Dockerfile builds an image that runs healthy, non-root, UI built in, data in its volume', { timeout: 900_000 }, async (t) => {
-  const engine = handle.use(t)
-  if (!engine) {
-    return
-  }
-  for (const [path, what] of [[NPM_DIR, 'npm'], [NPM_CACHE, "npm's cache"], ['/bin/busybox', 'busybox-static']]) {
-    if (!existsSync(path!)) {
-      return skipOrFail(t, 'docker', `${what} is not at ${path} for the test's base image`)
+test(
+  'the Dockerfile builds an image that runs healthy, non-root, UI built in, data in its volume',
+  { timeout: 900_000 },
+  async (t) => {
+    const engine = handle.use(t)
+    if (!engine) {
+      return
     }
-  }
-  t.after(() => engine.cleanup())
-  const dir = await mkdtemp(join(tmpdir(), 'dhimage-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  const base = `deckhand-test/node24:${engine.runId}`
-  const image = `deckhand-test/deckhand:${engine.runId}`
-  const started = Date.now()
-  await docker(engine, [
-    'import',
-    '--change', 'ENV PATH=/usr/local/bin:/bin',
-    '--change', 'ENV npm_config_offline=true',
-    await makeNodeBase(dir),
-    base,
-  ])
-  await docker(engine, ['build', '-q', '--label', `${RUN_LABEL}=${engine.runId}`, '--build-arg', `BASE=${base}`, '-t', image, REPO])
-  const builtMs = Date.now() - started
+    for (const [path, what] of [
+      [NPM_DIR, 'npm'],
+      [NPM_CACHE, "npm's cache"],
+      ['/bin/busybox', 'busybox-static'],
+    ]) {
+      if (!existsSync(path!)) {
+        return skipOrFail(t, 'docker', `${what} is not at ${path} for the test's base image`)
+      }
+    }
+    t.after(() => engine.cleanup())
+    const dir = await mkdtemp(join(tmpdir(), 'dhimage-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const base = `deckhand-test/node24:${engine.runId}`
+    const image = `deckhand-test/deckhand:${engine.runId}`
+    const started = Date.now()
+    await docker(engine, [
+      'import',
+      '--change',
+      'ENV PATH=/usr/local/bin:/bin',
+      '--change',
+      'ENV npm_config_offline=true',
+      await makeNodeBase(dir),
+      base,
+    ])
+    await docker(engine, [
+      'build',
+      '-q',
+      '--label',
+      `${RUN_LABEL}=${engine.runId}`,
+      '--build-arg',
+      `BASE=${base}`,
+      '-t',
+      image,
+      REPO,
+    ])
+    const builtMs = Date.now() - started
 
-  const config = JSON.parse(await docker(engine, ['image', 'inspect', '--format', '{{json .Config}}', image]))
-  assert.deepEqual(Object.keys(config.Volumes ?? {}), ['/data'])
-  assert.ok(config.Env.includes('DECKHAND_LISTEN=0.0.0.0:8080'), config.Env.join(' '))
-  assert.ok(config.Healthcheck?.Test?.join(' ').includes('/healthz'))
-  const listing = await docker(engine, ['run', '--rm', '--entrypoint', 'ls', image, '/app', '/app/node_modules'])
-  assert.doesNotMatch(listing, /^(test|\.git|vite|typescript)$/m, 'no tests or dev dependencies in the runtime stage')
-  assert.match(listing, /^fastify$/m)
+    const config = JSON.parse(
+      await docker(engine, ['image', 'inspect', '--format', '{{json .Config}}', image]),
+    )
+    assert.deepEqual(Object.keys(config.Volumes ?? {}), ['/data'])
+    assert.ok(config.Env.includes('DECKHAND_LISTEN=0.0.0.0:8080'), config.Env.join(' '))
+    assert.ok(config.Healthcheck?.Test?.join(' ').includes('/healthz'))
+    const listing = await docker(engine, [
+      'run',
+      '--rm',
+      '--entrypoint',
+      'ls',
+      image,
+      '/app',
+      '/app/node_modules',
+    ])
+    assert.doesNotMatch(
+      listing,
+      /^(test|\.git|vite|typescript)$/m,
+      'no tests or dev dependencies in the runtime stage',
+    )
+    assert.match(listing, /^fastify$/m)
 
-  // The engine's namespace has only loopback; host networking and a port of 127.0.0.1 there.
-  const port = 18_000 + Math.floor(Math.random() * 2000)
-  const volume = `dhdata-${engine.runId}`
-  await docker(engine, ['volume', 'create', '--label', `${RUN_LABEL}=${engine.runId}`, volume])
-  const id = await engine.run([
-    '--network', 'host',
-    '-e', `DECKHAND_LISTEN=127.0.0.1:${port}`,
-    '-e', `DECKHAND_ADMIN_TOKEN=${'a'.repeat(40)}`,
-    '--health-interval', '1s',
-    '-v', `${volume}:/data`,
-    image,
-  ])
-  const health = await waitFor(
-    async () => {
-      const status = await docker(engine, ['inspect', '--format', '{{.State.Health.Status}}', id])
-      assert.notEqual(status, 'unhealthy', await docker(engine, ['logs', id]).catch(() => ''))
-      return status === 'healthy' ? status : null
-    },
-    { timeoutMs: 60_000, intervalMs: 250, what: 'the container to be healthy' },
-  )
-  assert.equal(health, 'healthy')
-  const fetchText = (path: string): Promise<string> =>
-    docker(engine, ['exec', id, 'node', '-e',
-      `fetch('http://127.0.0.1:${port}${path}').then(async (r) => console.log(r.status, r.headers.get('content-type'), await r.text()))`])
-  assert.match(await fetchText('/healthz'), /^200 application\/json.*"ok"/)
-  assert.match(await fetchText('/'), /^200 text\/html.*<div id="root">/s)
-  assert.notEqual(await docker(engine, ['exec', id, 'id', '-u']), '0')
-  assert.notEqual((await docker(engine, ['inspect', '--format', '{{.Config.User}}', id])), '')
-  assert.match(await docker(engine, ['run', '--rm', '-v', `${volume}:/data`, '--entrypoint', 'ls', image, '/data']), /deckhand\.db/)
-  t.diagnostic(`base import + build ${builtMs} ms`)
-})
+    // The engine's namespace has only loopback; host networking and a port of 127.0.0.1 there.
+    const port = 18_000 + Math.floor(Math.random() * 2000)
+    const volume = `dhdata-${engine.runId}`
+    await docker(engine, ['volume', 'create', '--label', `${RUN_LABEL}=${engine.runId}`, volume])
+    const id = await engine.run([
+      '--network',
+      'host',
+      '-e',
+      `DECKHAND_LISTEN=127.0.0.1:${port}`,
+      '-e',
+      `DECKHAND_ADMIN_TOKEN=${'a'.repeat(40)}`,
+      '--health-interval',
+      '1s',
+      '-v',
+      `${volume}:/data`,
+      image,
+    ])
+    const health = await waitFor(
+      async () => {
+        const status = await docker(engine, ['inspect', '--format', '{{.State.Health.Status}}', id])
+        assert.notEqual(status, 'unhealthy', await docker(engine, ['logs', id]).catch(() => ''))
+        return status === 'healthy' ? status : null
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the container to be healthy' },
+    )
+    assert.equal(health, 'healthy')
+    const fetchText = (path: string): Promise<string> =>
+      docker(engine, [
+        'exec',
+        id,
+        'node',
+        '-e',
+        `fetch('http://127.0.0.1:${port}${path}').then(async (r) => console.log(r.status, r.headers.get('content-type'), await r.text()))`,
+      ])
+    assert.match(await fetchText('/healthz'), /^200 application\/json.*"ok"/)
+    assert.match(await fetchText('/'), /^200 text\/html.*<div id="root">/s)
+    assert.notEqual(await docker(engine, ['exec', id, 'id', '-u']), '0')
+    assert.notEqual(await docker(engine, ['inspect', '--format', '{{.Config.User}}', id]), '')
+    assert.match(
+      await docker(engine, [
+        'run',
+        '--rm',
+        '-v',
+        `${volume}:/data`,
+        '--entrypoint',
+        'ls',
+        image,
+        '/data',
+      ]),
+      /deckhand\.db/,
+    )
+    t.diagnostic(`base import + build ${builtMs} ms`)
+  },
+)
 
 test('compose.yaml is valid for docker-compose and mounts the socket, the data volume and the token', async (t) => {
   if (!existsSync('/usr/bin/docker-compose')) {
@@ -164,11 +223,21 @@ test('the systemd unit passes systemd-analyze verify', async (t) => {
   // The unit names /opt/deckhand; verify a copy that points at this checkout.
   const dir = await mkdtemp(join(tmpdir(), 'dhunit-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
-  const unit = (await readFile(join(REPO, 'deploy/systemd/deckhand.service'), 'utf8')).replaceAll('/opt/deckhand/', REPO)
+  const unit = (await readFile(join(REPO, 'deploy/systemd/deckhand.service'), 'utf8')).replaceAll(
+    '/opt/deckhand/',
+    REPO,
+  )
   await writeFile(join(dir, 'deckhand.service'), unit)
   const { stderr } = await run('systemd-analyze', ['verify', join(dir, 'deckhand.service')])
   assert.doesNotMatch(stderr, /deckhand\.service/, stderr)
-  for (const line of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'PrivateTmp=true', 'ProtectHome=true', 'LimitNOFILE=65536', 'User=deckhand']) {
+  for (const line of [
+    'NoNewPrivileges=true',
+    'ProtectSystem=strict',
+    'PrivateTmp=true',
+    'ProtectHome=true',
+    'LimitNOFILE=65536',
+    'User=deckhand',
+  ]) {
     assert.match(unit, new RegExp(`^${line}$`, 'm'))
   }
 })

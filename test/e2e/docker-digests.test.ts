@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import type { ContainerInspect } from '../../src/drivers/docker/docker-client.ts'
 import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
-import { privateDockerd } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
-import { startRegistry } from '../support/registry.ts'
+import { privateDockerd } from '../support/private-dockerd.ts'
 import type { TestRegistry } from '../support/registry.ts'
+import { startRegistry } from '../support/registry.ts'
 import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -90,7 +91,9 @@ async function logOf(server: TestServer, id: string): Promise<string> {
 
 test('a tag the registry does not know is refused with its answer, and nothing changes', async (t) => {
   const s = await setup(t)
-  if (!s) return
+  if (!s) {
+    return
+  }
   const before = await inspect(s.engine, s.container)
 
   const deployment = await deployAndWait(s.server, 'deployments', { tag: 'no-such-tag' })
@@ -111,7 +114,9 @@ test('a tag the registry does not know is refused with its answer, and nothing c
 
 test('a redeploy records the image and digest it ran, and the container runs pinned to it', async (t) => {
   const s = await setup(t)
-  if (!s) return
+  if (!s) {
+    return
+  }
 
   const deployment = await deployAndWait(s.server, 'deployments', { tag: 'latest' })
 
@@ -128,7 +133,9 @@ test('a redeploy records the image and digest it ran, and the container runs pin
 
 test('with deploy.skipUnchanged a redeploy of the digest already running succeeds at once', async (t) => {
   const s = await setup(t, { skipUnchanged: true })
-  if (!s) return
+  if (!s) {
+    return
+  }
   const refused = await s.server.api('PATCH', '/api/v1/services/web', {
     deploy: { skipUnchanged: 'yes' },
   })
@@ -158,7 +165,9 @@ test('with deploy.skipUnchanged a redeploy of the digest already running succeed
 
 test('a rollback after :latest moved runs the previous digest, not the tag', async (t) => {
   const s = await setup(t)
-  if (!s) return
+  if (!s) {
+    return
+  }
   const first = await deployAndWait(s.server, 'deployments', { tag: 'latest' })
   assert.equal(first.state, 'succeeded', first.error)
   const second = await s.registry.push(s.engine, 'digest-src:2', 'acme/web', 'latest')

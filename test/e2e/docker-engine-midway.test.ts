@@ -1,10 +1,11 @@
 /** Proves the promise: a Docker engine stopped mid-deployment leaves containers whole. */
 import assert from 'node:assert/strict'
-import { before, describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
-import { engineProxy, type EngineProxy } from '../support/engine-proxy.ts'
-import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
+import { before, describe, it } from 'node:test'
+
+import { type EngineProxy, engineProxy } from '../support/engine-proxy.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -48,9 +49,15 @@ async function serviceThroughProxy(
     env: { DOCKER_HOST: `unix://${proxy.socket}`, DECKHAND_DRIVERS: 'process,command,docker' },
   })
   const name = unique('web')
-  const oldId = await engine.run(
-    ['--name', name, '--network', 'none', '--label', `${SERVICE_LABEL}=${name}`, 'dh-mid:1'],
-  )
+  const oldId = await engine.run([
+    '--name',
+    name,
+    '--network',
+    'none',
+    '--label',
+    `${SERVICE_LABEL}=${name}`,
+    'dh-mid:1',
+  ])
   const created = await server.api('POST', '/api/v1/services', {
     name: 'web',
     driver: 'docker',
@@ -99,7 +106,9 @@ describe('promise: a Docker engine stopped mid-deployment leaves containers whol
   for (const order of ['start-first', 'stop-first']) {
     it(`an engine gone while a ${order} redeploy waits for health fails it naming the socket, leaves the old container, and the next redeploy works`, async (t) => {
       const engine = handle.use(t)
-      if (!engine) return
+      if (!engine) {
+        return
+      }
       const setup = await serviceThroughProxy(t, engine, { order, healthTimeout: '60s' })
       const { server, name, oldId, url } = setup
 
@@ -107,7 +116,10 @@ describe('promise: a Docker engine stopped mid-deployment leaves containers whol
       assert.equal(queued.status, 202, JSON.stringify(queued.body))
       const id = queued.body.deployments[0].id as string
       await waitFor(
-        async () => (await logOf(server, id)).some((line) => /waiting up to .* for its health check/.test(line)),
+        async () =>
+          (await logOf(server, id)).some((line) =>
+            /waiting up to .* for its health check/.test(line),
+          ),
         { timeoutMs: 30_000, what: 'the driver to wait for the new container health check' },
       )
       await setup.stop()
@@ -156,7 +168,9 @@ describe('promise: a Docker engine stopped mid-deployment leaves containers whol
 
   it('an engine gone longer than the health timeout fails the redeploy, and the next one removes what it left before it works', async (t) => {
     const engine = handle.use(t)
-    if (!engine) return
+    if (!engine) {
+      return
+    }
     const setup = await serviceThroughProxy(t, engine, { healthTimeout: '5s' })
     const { server, name, url } = setup
     const id = (await server.hook(`${url}?tag=2`)).body.deployments[0].id as string
@@ -198,7 +212,9 @@ describe('promise: a Docker engine stopped mid-deployment leaves containers whol
 
   it('a swap an engine left half-way (old parked and stopped, new under its temporary name) is undone by the next redeploy, which then works', async (t) => {
     const engine = handle.use(t)
-    if (!engine) return
+    if (!engine) {
+      return
+    }
     const setup = await serviceThroughProxy(t, engine, { healthTimeout: '60s' })
     const { server, name, oldId, url } = setup
     // What the engine holds when it vanished between renaming the old container away and

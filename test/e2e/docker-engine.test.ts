@@ -1,10 +1,11 @@
 /** An engine that goes away under a real server: /readyz, failures naming the socket, deploy.retries. */
 import assert from 'node:assert/strict'
-import { before, test } from 'node:test'
 import type { TestContext } from 'node:test'
-import { engineProxy, type EngineProxy } from '../support/engine-proxy.ts'
-import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
+import { before, test } from 'node:test'
+
+import { type EngineProxy, engineProxy } from '../support/engine-proxy.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -79,7 +80,9 @@ async function ended(server: TestServer, id: string, timeoutMs = 30_000) {
 
 test('/readyz answers 503 naming the engine socket while the engine is gone, 200 once it is back', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const { server, socket, stop, resume } = await serverThroughProxy(t, engine)
   const ready = async () => {
     const response = await fetch(`${server.url}/readyz`)
@@ -100,7 +103,10 @@ test('/readyz answers 503 naming the engine socket while the engine is gone, 200
   assert.equal(down.status, 503)
   assert.equal(down.body.status, 'not ready')
   for (const driver of ['docker', 'swarm']) {
-    assert.match(down.body.checks[driver], new RegExp(`unix://${socket}.*cannot be reached \\(ENOENT\\)`))
+    assert.match(
+      down.body.checks[driver],
+      new RegExp(`unix://${socket}.*cannot be reached \\(ENOENT\\)`),
+    )
   }
   assert.equal(down.body.checks.store, 'ok')
 
@@ -111,7 +117,9 @@ test('/readyz answers 503 naming the engine socket while the engine is gone, 200
 
 test('a redeploy against a stopped engine retries as the service says, fails naming the socket, and the next works', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const { server, socket, stop, resume } = await serverThroughProxy(t, engine)
   const url = await containerService(server, engine, { retries: 2, retryBackoff: '200ms' })
   await stop()
@@ -123,14 +131,26 @@ test('a redeploy against a stopped engine retries as the service says, fails nam
   const id = failed.body.deployments[0].id as string
   const deployment = (await server.api('GET', `/api/v1/deployments/${id}`)).body
   assert.equal(deployment.state, 'failed')
-  assert.match(deployment.error, new RegExp(`the Docker engine at unix://${socket} cannot be reached`))
+  assert.match(
+    deployment.error,
+    new RegExp(`the Docker engine at unix://${socket} cannot be reached`),
+  )
   assert.ok(Date.now() - started >= 600, 'waited 200 ms, then 400 ms, between the three attempts')
   const log = await logOf(server, id)
   const retries = log.filter((line) => line.startsWith('retry '))
   assert.equal(retries.length, 2, log.join('\n'))
-  assert.match(retries[0]!, new RegExp(`^retry 1 of 2 in 200ms \\(deploy.retries\\), after: the Docker engine at unix://${socket}`))
+  assert.match(
+    retries[0]!,
+    new RegExp(
+      `^retry 1 of 2 in 200ms \\(deploy.retries\\), after: the Docker engine at unix://${socket}`,
+    ),
+  )
   assert.match(retries[1]!, /^retry 2 of 2 in 400ms /)
-  assert.equal(log.filter((line) => line.startsWith('redeploy failed after')).length, 3, log.join('\n'))
+  assert.equal(
+    log.filter((line) => line.startsWith('redeploy failed after')).length,
+    3,
+    log.join('\n'),
+  )
 
   await resume()
   const next = await server.hook(`${url}?wait=30s`)
@@ -141,35 +161,48 @@ test('a redeploy against a stopped engine retries as the service says, fails nam
 
 test('an engine back during the backoff lets the retry succeed within the same deployment', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const { server, stop, resume } = await serverThroughProxy(t, engine)
   const url = await containerService(server, engine, { retries: 3, retryBackoff: '1s' })
   await stop()
 
   const queued = await server.hook(url)
   const id = queued.body.deployments[0].id as string
-  await waitFor(async () => (await logOf(server, id)).some((line) => line.startsWith('retry 1 of 3')), {
-    what: 'the first retry to be announced',
-  })
+  await waitFor(
+    async () => (await logOf(server, id)).some((line) => line.startsWith('retry 1 of 3')),
+    {
+      what: 'the first retry to be announced',
+    },
+  )
   await resume()
 
   const deployment = await ended(server, id)
   assert.equal(deployment.state, 'succeeded', deployment.error)
   const log = await logOf(server, id)
   assert.equal(log.filter((line) => line.startsWith('retry ')).length, 1, log.join('\n'))
-  assert.ok(log.some((line) => line.startsWith('redeploy finished in')), log.join('\n'))
+  assert.ok(
+    log.some((line) => line.startsWith('redeploy finished in')),
+    log.join('\n'),
+  )
 })
 
 test('a cancel ends a deployment waiting between retries at once', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const { server, stop } = await serverThroughProxy(t, engine)
   const url = await containerService(server, engine, { retries: 5, retryBackoff: '1m' })
   await stop()
   const id = (await server.hook(url)).body.deployments[0].id as string
-  await waitFor(async () => (await logOf(server, id)).some((line) => line.startsWith('retry 1 of 5')), {
-    what: 'the first retry to be announced',
-  })
+  await waitFor(
+    async () => (await logOf(server, id)).some((line) => line.startsWith('retry 1 of 5')),
+    {
+      what: 'the first retry to be announced',
+    },
+  )
 
   const asked = Date.now()
   await server.api('POST', `/api/v1/deployments/${id}/cancel`)

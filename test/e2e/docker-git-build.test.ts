@@ -6,12 +6,13 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { before, test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { before, test } from 'node:test'
+
 import type { ContainerInspect } from '../../src/drivers/docker/docker-client.ts'
 import { readFixture } from '../fixtures/senders/load.ts'
-import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
 
 const handle = await privateDockerd()
@@ -30,7 +31,8 @@ function git(cwd: string, args: string[]): Promise<string> {
       'git',
       ['-c', 'user.name=Dev One', '-c', 'user.email=dev1@acme.example', ...args],
       { cwd, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } },
-      (error, stdout, stderr) => (error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim())),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
     )
   })
 }
@@ -61,7 +63,10 @@ async function repository(t: TestContext) {
 }
 
 /** Gitea's captured push, edited to name this repository and commit; unsigned (no secret). */
-function giteaPush(repo: string, commit: string): { body: string; headers: Record<string, string> } {
+function giteaPush(
+  repo: string,
+  commit: string,
+): { body: string; headers: Record<string, string> } {
   const fixture = readFixture('gitea-push')
   const payload = JSON.parse(fixture.body.toString('utf8'))
   payload.after = commit
@@ -91,7 +96,9 @@ const dockerfile = (version: string) =>
 
 test('a push naming a commit builds the image from that commit and runs it', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   t.after(() => engine.cleanup())
   const repo = await repository(t)
   const first = await repo.commit(
@@ -109,10 +116,17 @@ test('a push naming a commit builds the image from that commit and runs it', asy
     target: { container: name },
     image: 'dh-git-web',
     // Pushes name the repository as acme/web; git.url says where to clone it from.
-    git: { repo: 'acme/web', url: repo.url, branch: 'main', build: { context: 'app', dockerfile: 'Dockerfile' } },
+    git: {
+      repo: 'acme/web',
+      url: repo.url,
+      branch: 'main',
+      build: { context: 'app', dockerfile: 'Dockerfile' },
+    },
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'gitea' })).body.url
+  const url = (
+    await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'gitea' })
+  ).body.url
 
   const pushed = giteaPush('Acme/Web', first)
   const answer = await server.hook(`${url}?wait=120s`, pushed)
@@ -123,7 +137,9 @@ test('a push naming a commit builds the image from that commit and runs it', asy
   const running = await inspect(engine, name)
   assert.equal(running.Config.Image, `dh-git-web:${tag}`)
   assert.equal(await engine.docker(['exec', name, 'cat', '/version.txt']), 'one')
-  const env = Object.fromEntries((running.Config.Env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]))
+  const env = Object.fromEntries(
+    (running.Config.Env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]),
+  )
   assert.equal(env.GREETING, 'hello')
   assert.equal(env.APP_VERSION, '1')
   assert.equal(env.DECKHAND_GIT_COMMIT, first)
@@ -131,31 +147,55 @@ test('a push naming a commit builds the image from that commit and runs it', asy
   assert.equal(env.DECKHAND_IMAGE_TAG, tag)
   assert.equal((await server.api('GET', '/api/v1/services/web')).body.tag, tag)
   const log = await logOf(server, id)
-  assert.ok(log.some((line) => line.startsWith(`cloning ${repo.url}`)), log.join('\n'))
-  assert.ok(log.some((line) => /^Step 2\/\d+ : COPY version.txt/.test(line)), 'the build output streams into the log')
-  assert.ok(log.some((line) => line.startsWith(`built dh-git-web:${tag} in`)), log.join('\n'))
+  assert.ok(
+    log.some((line) => line.startsWith(`cloning ${repo.url}`)),
+    log.join('\n'),
+  )
+  assert.ok(
+    log.some((line) => /^Step 2\/\d+ : COPY version.txt/.test(line)),
+    'the build output streams into the log',
+  )
+  assert.ok(
+    log.some((line) => line.startsWith(`built dh-git-web:${tag} in`)),
+    log.join('\n'),
+  )
   const workDir = join(server.dataDir, 'git', 'web')
-  assert.equal(await git(workDir, ['rev-parse', 'HEAD']), first, 'checked out under <dataDir>/git/<service>')
+  assert.equal(
+    await git(workDir, ['rev-parse', 'HEAD']),
+    first,
+    'checked out under <dataDir>/git/<service>',
+  )
 
   // The next push fetches into the same work dir and builds the new commit.
-  const second = await repo.commit({ 'app/Dockerfile': dockerfile('2'), 'app/version.txt': 'two\n' }, 'second')
+  const second = await repo.commit(
+    { 'app/Dockerfile': dockerfile('2'), 'app/version.txt': 'two\n' },
+    'second',
+  )
   const again = await server.hook(`${url}?wait=120s`, giteaPush('Acme/Web', second))
 
   assert.equal(again.status, 200, JSON.stringify(again.body))
   assert.equal((await inspect(engine, name)).Config.Image, `dh-git-web:${second.slice(0, 12)}`)
   assert.equal(await engine.docker(['exec', name, 'cat', '/version.txt']), 'two')
   const secondLog = await logOf(server, again.body.deployments[0].id)
-  assert.ok(secondLog.some((line) => line.startsWith(`fetching ${repo.url}`)), secondLog.join('\n'))
-  assert.ok(existsSync(join(workDir, 'README.md')), 'the whole commit is checked out, not only the context')
+  assert.ok(
+    secondLog.some((line) => line.startsWith(`fetching ${repo.url}`)),
+    secondLog.join('\n'),
+  )
+  assert.ok(
+    existsSync(join(workDir, 'README.md')),
+    'the whole commit is checked out, not only the context',
+  )
 })
 
 test('a commit whose build fails leaves the running container and names the failed step', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   t.after(() => engine.cleanup())
   const repo = await repository(t)
   const broken = await repo.commit(
-    { 'Dockerfile': `FROM ${BASE_IMAGE}\nRUN echo compiling; echo missing dependency >&2; exit 3\n` },
+    { Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo compiling; echo missing dependency >&2; exit 3\n` },
     'broken',
   )
   const name = `gitweb-${engine.runId}-b`
@@ -171,13 +211,21 @@ test('a commit whose build fails leaves the running container and names the fail
     image: 'dh-git-web',
     git: { repo: repo.url, branch: 'main', build: {} },
   })
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' }))
+    .body.url
 
   const answer = await server.hook(`${url}?wait=120s`, giteaPush(repo.url, broken))
 
   assert.equal(answer.status, 500, JSON.stringify(answer.body))
-  const deployment = (await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`)).body
-  assert.match(deployment.error, new RegExp(`^building dh-git-web:${broken.slice(0, 12)} from ${broken.slice(0, 12)} failed, nothing was changed: .*returned a non-zero code: 3`))
+  const deployment = (
+    await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`)
+  ).body
+  assert.match(
+    deployment.error,
+    new RegExp(
+      `^building dh-git-web:${broken.slice(0, 12)} from ${broken.slice(0, 12)} failed, nothing was changed: .*returned a non-zero code: 3`,
+    ),
+  )
   assert.match(deployment.error, /compiling/)
   const after = await inspect(engine, name)
   assert.equal(after.Id, before.Id)

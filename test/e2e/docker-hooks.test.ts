@@ -4,11 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import type { ContainerInspect } from '../../src/drivers/docker/docker-client.ts'
 import { readFixture } from '../fixtures/senders/load.ts'
 import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
-import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -57,7 +58,9 @@ async function logOf(server: TestServer, id: string): Promise<string> {
 
 test('a trigger redeploys a container to a new tag, keeping name, env, mounts and labels', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await serverOn(t, engine)
   const name = unique('web')
   const bind = await mkdtemp(join(tmpdir(), 'dh-bind-'))
@@ -101,7 +104,10 @@ test('a trigger redeploys a container to a new tag, keeping name, env, mounts an
   const mounts = Object.fromEntries(after.Mounts.map((mount) => [mount.Destination, mount]))
   assert.equal(mounts['/data']?.Source, bind)
   assert.equal(mounts['/vol']?.Name, volume)
-  assert.equal(await engine.docker(['exec', name, 'cat', '/vol/file', '/data/config.txt']), 'kept\nfrom the host')
+  assert.equal(
+    await engine.docker(['exec', name, 'cat', '/vol/file', '/data/config.txt']),
+    'kept\nfrom the host',
+  )
   assert.equal((await server.api('GET', '/api/v1/services/web')).body.tag, '2')
   assert.match(await logOf(server, deploymentId), /redeploying web to tag 2 on docker/)
 
@@ -121,7 +127,9 @@ test('a trigger redeploys a container to a new tag, keeping name, env, mounts an
 
 test('a trigger to an image whose HEALTHCHECK fails leaves the old container and fails the deployment', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await serverOn(t, engine)
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'none', 'acme/web:1'])
@@ -153,7 +161,9 @@ test('a trigger to an image whose HEALTHCHECK fails leaves the old container and
 
 test('scale-up and scale-down triggers take a Compose service 1 → 3 → 2 with numbered replicas', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await serverOn(t, engine)
   const project = unique('shop')
   await engine.run([
@@ -182,7 +192,10 @@ test('scale-up and scale-down triggers take a Compose service 1 → 3 → 2 with
   const scaledUp = await server.hook(`${up}?wait=60s`)
 
   assert.equal(scaledUp.status, 200, JSON.stringify(scaledUp.body))
-  assert.deepEqual(await replicas(), [1, 2, 3].map((n) => `${project}-web-${n} ${n} ${engine.runId}`))
+  assert.deepEqual(
+    await replicas(),
+    [1, 2, 3].map((n) => `${project}-web-${n} ${n} ${engine.runId}`),
+  )
   for (const n of [2, 3]) {
     const clone = await inspect(engine, `${project}-web-${n}`)
     assert.equal(clone.Config.Labels?.[COMPOSE.service], 'web')
@@ -194,17 +207,29 @@ test('scale-up and scale-down triggers take a Compose service 1 → 3 → 2 with
   const scaledDown = await server.hook(`${down}?wait=60s`)
 
   assert.equal(scaledDown.status, 200, JSON.stringify(scaledDown.body))
-  assert.deepEqual(await replicas(), [1, 2].map((n) => `${project}-web-${n} ${n} ${engine.runId}`))
+  assert.deepEqual(
+    await replicas(),
+    [1, 2].map((n) => `${project}-web-${n} ${n} ${engine.runId}`),
+  )
   assert.equal((await server.api('GET', '/api/v1/services/shop-web')).body.replicas, 2)
 
   // The manual verb lands on the same numbering.
-  const manual = await server.api('POST', '/api/v1/services/shop-web/deployments', { action: 'scale', replicas: 4 })
+  const manual = await server.api('POST', '/api/v1/services/shop-web/deployments', {
+    action: 'scale',
+    replicas: 4,
+  })
   assert.equal(manual.status, 202, JSON.stringify(manual.body))
   const id = manual.body.deployments[0].id as string
-  const done = await waitFor(async () => {
-    const d = (await server.api('GET', `/api/v1/deployments/${id}`)).body
-    return d.state === 'running' || d.state === 'queued' ? undefined : d
-  }, { timeoutMs: 60_000, what: 'the manual scale to end' })
+  const done = await waitFor(
+    async () => {
+      const d = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+      return d.state === 'running' || d.state === 'queued' ? undefined : d
+    },
+    { timeoutMs: 60_000, what: 'the manual scale to end' },
+  )
   assert.equal(done.state, 'succeeded', done.error)
-  assert.deepEqual(await replicas(), [1, 2, 3, 4].map((n) => `${project}-web-${n} ${n} ${engine.runId}`))
+  assert.deepEqual(
+    await replicas(),
+    [1, 2, 3, 4].map((n) => `${project}-web-${n} ${n} ${engine.runId}`),
+  )
 })

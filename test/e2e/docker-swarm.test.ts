@@ -1,10 +1,11 @@
 /** Trigger URLs drive the swarm driver through a real server: redeploy, scale, Swarm's rollback. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import type { SwarmServiceInspect } from '../../src/drivers/docker/docker-client.ts'
 import { APP, buildImagesBefore, serverOn, uniqueNames } from '../support/dockerd-setup.ts'
-import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
+import { privateDockerd, RUN_LABEL } from '../support/private-dockerd.ts'
 import { startRegistry } from '../support/registry.ts'
 import type { TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -49,7 +50,9 @@ async function running(engine: PrivateDockerd, name: string): Promise<string[]> 
 }
 
 async function serviceInspect(engine: PrivateDockerd, name: string): Promise<SwarmServiceInspect> {
-  return (JSON.parse(await engine.docker(['service', 'inspect', name])) as SwarmServiceInspect[])[0]!
+  return (
+    JSON.parse(await engine.docker(['service', 'inspect', name])) as SwarmServiceInspect[]
+  )[0]!
 }
 
 async function trigger(server: TestServer, service: string, body: object): Promise<string> {
@@ -60,7 +63,9 @@ async function trigger(server: TestServer, service: string, body: object): Promi
 
 test('a Swarm service redeploys to a new tag and scales through its triggers, and is reported', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await serverOn(t, engine)
   const name = await createSwarmService(engine, 1)
   const created = await server.api('POST', '/api/v1/services', {
@@ -101,7 +106,9 @@ test('a Swarm service redeploys to a new tag and scales through its triggers, an
 
 test('a Swarm update the engine rolls back is reported as rolled back through the trigger', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await serverOn(t, engine)
   const name = await createSwarmService(engine, 1)
   await server.api('POST', '/api/v1/services', {
@@ -115,7 +122,9 @@ test('a Swarm update the engine rolls back is reported as rolled back through th
   const answer = await server.hook(`${url}?tag=bad&wait=90s`)
 
   assert.equal(answer.status, 500, JSON.stringify(answer.body))
-  const deployment = (await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`)).body
+  const deployment = (
+    await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`)
+  ).body
   assert.equal(deployment.state, 'failed')
   assert.match(deployment.error, /^the update was rolled back by Swarm/)
   const current = await serviceInspect(engine, name)
@@ -130,14 +139,30 @@ test('a Swarm update the engine rolls back is reported as rolled back through th
 test('a Swarm redeploy resolves the tag at the registry and pins the service spec to its digest', async (t) => {
   const engine = handle.use(t)
   const registry = engine && (await startRegistry(t, { engine }))
-  if (!engine || !registry) return
+  if (!engine || !registry) {
+    return
+  }
   const server = await serverOn(t, engine)
   await registry.push(engine, 'dh-app:1', 'acme/app', 'latest')
   const name = unique('svc')
   await engine.docker([
     ...['service', 'create', '--detach', '--no-resolve-image', '--name', name],
-    ...['--label', `${RUN_LABEL}=${engine.runId}`, '--container-label', `${RUN_LABEL}=${engine.runId}`],
-    ...['--network', 'host', '--replicas', '1', '--stop-grace-period', '2s', '--update-monitor', '1s'],
+    ...[
+      '--label',
+      `${RUN_LABEL}=${engine.runId}`,
+      '--container-label',
+      `${RUN_LABEL}=${engine.runId}`,
+    ],
+    ...[
+      '--network',
+      'host',
+      '--replicas',
+      '1',
+      '--stop-grace-period',
+      '2s',
+      '--update-monitor',
+      '1s',
+    ],
     `${registry.host}/acme/app:latest`,
   ])
   const created = await server.api('POST', '/api/v1/services', {

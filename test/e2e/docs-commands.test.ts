@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
+
 import { skipOrFail } from '../support/required-parts.ts'
 import { freePort, spawnServer } from '../support/spawn-server.ts'
 
@@ -24,7 +25,12 @@ interface Block {
 
 /** Every fenced block of README.md and docs/*.md. */
 function blocks(): Block[] {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ]
   return files.flatMap((file) => {
     const lines = readFileSync(join(ROOT, file), 'utf8').split('\n')
     const found: Block[] = []
@@ -62,7 +68,8 @@ const keyOf = (block: Block): string => `${block.file}: ${block.text.split('\n')
 const NOT_HERE: Record<string, string> = {
   'README.md: npm ci && npm start     # installs (and builds the UI), then serves on http://127.0.0.1:8080 (SQLite, process driver)':
     'installs the project and runs this very suite; .ci/run runs both commands on a fresh clone',
-  'docs/cli.md: deckhand service ls [--limit n] [-w]': 'a usage synopsis, with placeholders in brackets',
+  'docs/cli.md: deckhand service ls [--limit n] [-w]':
+    'a usage synopsis, with placeholders in brackets',
   'docs/cli.md: deckhand stack ls': 'a usage synopsis, with placeholders in brackets',
   'docs/cli.md: deckhand trigger ls <service> | --stack <name> [-a|--all]   # --all: revoked ones too':
     'a usage synopsis, with placeholders in brackets',
@@ -96,9 +103,14 @@ async function serverFor(t: TestContext) {
   const server = await spawnServer({ DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: ADMIN })
   t.after(async () => {
     // Deleting the services stops their replicas, which would otherwise outlive the server.
-    const services = await fetch(`${server.url}/api/v1/services`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    const services = await fetch(`${server.url}/api/v1/services`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    })
     for (const service of ((await services.json()) as { items: { name: string }[] }).items) {
-      await fetch(`${server.url}/api/v1/services/${service.name}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })
+      await fetch(`${server.url}/api/v1/services/${service.name}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
     }
     server.child.kill('SIGTERM')
     await server.exited
@@ -117,7 +129,9 @@ function filled(block: Block, url: string, port: number): string {
 }
 
 const find = (file: string, first: string): Block => {
-  const block = blocks().find((candidate) => candidate.file === file && candidate.text.startsWith(first))
+  const block = blocks().find(
+    (candidate) => candidate.file === file && candidate.text.startsWith(first),
+  )
   assert.ok(block, `${file} has no block starting with ${first}`)
   return block
 }
@@ -129,7 +143,7 @@ describe('the README and docs command blocks', () => {
     const runHere = [
       'README.md: export TOKEN=<the admin token printed at first start>',
       'README.md: export DECKHAND_TOKEN=<admin token>',
-      'docs/config.md: export WEB_HOOK_TOKEN=$(openssl rand -base64 32 | tr \'+/\' \'-_\' | tr -d =)',
+      "docs/config.md: export WEB_HOOK_TOKEN=$(openssl rand -base64 32 | tr '+/' '-_' | tr -d =)",
       'docs/cli.md: deckhand context set prod --url https://deckhand.example.com --token-stdin < token.txt',
       'docs/cli.md: source <(deckhand completion bash)                                  # in ~/.bashrc',
       "docs/cli.md: deckhand service set web scale.max=8 deploy.rollback=false target.command='node server.js'",
@@ -139,7 +153,9 @@ describe('the README and docs command blocks', () => {
       .map(keyOf)
       .filter((key) => !runHere.includes(key) && !(key in NOT_HERE))
     assert.deepEqual(unchecked, [], 'a command block that neither runs here nor says why it cannot')
-    const stale = [...runHere, ...Object.keys(NOT_HERE)].filter((key) => !blocks().map(keyOf).includes(key))
+    const stale = [...runHere, ...Object.keys(NOT_HERE)].filter(
+      (key) => !blocks().map(keyOf).includes(key),
+    )
     assert.deepEqual(stale, [], 'listed blocks that the docs no longer have')
   })
 
@@ -150,7 +166,10 @@ describe('the README and docs command blocks', () => {
     writeFileSync(transcript, '')
     // Placeholders the reader copies from earlier answers come from the transcript of those answers.
     const script = filled(find('README.md', 'export TOKEN='), server.url, port)
-      .replaceAll('<token>', `$(grep -o 'hooks/[A-Za-z0-9_-]*' "${transcript}" | head -1 | cut -d/ -f2)`)
+      .replaceAll(
+        '<token>',
+        `$(grep -o 'hooks/[A-Za-z0-9_-]*' "${transcript}" | head -1 | cut -d/ -f2)`,
+      )
       .replaceAll('<id>', `$(grep -o 'dpl_[0-9a-f]*' "${transcript}" | tail -1)`)
     const prelude = `set -euo pipefail\ncurl() { command curl --fail-with-body "$@" | tee -a "${transcript}"; echo >> "${transcript}"; }\n`
     const run = await bash(prelude + script, { DOCS_ADMIN_TOKEN: ADMIN })
@@ -166,7 +185,10 @@ describe('the README and docs command blocks', () => {
     const server = await serverFor(t)
     const port = await freePort()
     const script = filled(find('README.md', 'export DECKHAND_TOKEN='), server.url, port)
-      .replaceAll('<deployment id>', `$(deckhand deploy ls --service web -o json | grep -o 'dpl_[0-9a-f]*' | head -1)`)
+      .replaceAll(
+        '<deployment id>',
+        `$(deckhand deploy ls --service web -o json | grep -o 'dpl_[0-9a-f]*' | head -1)`,
+      )
       // -w redraws until Ctrl-C: the reader's Ctrl-C is an interrupt two seconds in.
       .replace(/^(deckhand .* -w)(\s+#.*)?$/m, 'timeout -s INT 2 $1 || [ $? -eq 124 ]')
     const run = await bash(`set -euo pipefail\n${script}\ncomplete -p deckhand`, {
@@ -209,11 +231,19 @@ describe('the README and docs command blocks', () => {
     const created = await fetch(`${server.url}/api/v1/services`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ name: 'web', driver: 'process', target: { command: 'sleep 1000', cwd: '/tmp' }, replicas: 0 }),
+      body: JSON.stringify({
+        name: 'web',
+        driver: 'process',
+        target: { command: 'sleep 1000', cwd: '/tmp' },
+        replicas: 0,
+      }),
     })
     assert.equal(created.status, 201, await created.text())
     // The reader's editor is interactive; `true` leaves the file as it was written.
-    const script = find('docs/cli.md', 'deckhand service set web').text.replace('EDITOR=nano', 'EDITOR=true')
+    const script = find('docs/cli.md', 'deckhand service set web').text.replace(
+      'EDITOR=nano',
+      'EDITOR=true',
+    )
     const run = await bash(`set -euo pipefail\n${script}`, {
       DECKHAND_URL: server.url,
       DECKHAND_TOKEN: ADMIN,
@@ -221,7 +251,9 @@ describe('the README and docs command blocks', () => {
       XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'deckhand-docs-config-')),
     })
     assert.equal(run.code, 0, run.output)
-    const service = (await (await fetch(`${server.url}/api/v1/services/web`, { headers })).json()) as {
+    const service = (await (
+      await fetch(`${server.url}/api/v1/services/web`, { headers })
+    ).json()) as {
       scale: { max: number }
       deploy: { rollback: boolean }
       target: { command: string; cwd?: string }
@@ -234,7 +266,9 @@ describe('the README and docs command blocks', () => {
 
   it('docs/cli.md completion: the bash, zsh and fish lines load or install the completion', async (t) => {
     const block = find('docs/cli.md', 'source <(deckhand completion bash)')
-    const [bashLine, zshLine, fishLine] = block.text.split('\n').map((line) => line.replace(/\s+#.*$/, ''))
+    const [bashLine, zshLine, fishLine] = block.text
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, ''))
     const home = mkdtempSync(join(tmpdir(), 'deckhand-docs-home-'))
     const env = { PATH: PATHS, HOME: home, XDG_CONFIG_HOME: join(home, '.config') }
     const inBash = await bash(`set -euo pipefail\n${bashLine}\ncomplete -p deckhand`, env)
@@ -244,10 +278,16 @@ describe('the README and docs command blocks', () => {
       skipOrFail(t, 'shells', 'zsh is not installed')
       return
     }
-    const inZsh = await bash(`zsh -c 'autoload -Uz compinit && compinit -u && ${zshLine!.replaceAll("'", "'\\''")}'`, env)
+    const inZsh = await bash(
+      `zsh -c 'autoload -Uz compinit && compinit -u && ${zshLine!.replaceAll("'", "'\\''")}'`,
+      env,
+    )
     assert.equal(inZsh.code, 0, inZsh.output)
     const fish = await bash(`mkdir -p ~/.config/fish/completions && ${fishLine}`, env)
     assert.equal(fish.code, 0, fish.output)
-    assert.match(readFileSync(join(home, '.config/fish/completions/deckhand.fish'), 'utf8'), /complete -c deckhand/)
+    assert.match(
+      readFileSync(join(home, '.config/fish/completions/deckhand.fish'), 'utf8'),
+      /complete -c deckhand/,
+    )
   })
 })

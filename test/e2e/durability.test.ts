@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { spawnServer } from '../support/spawn-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -12,7 +13,11 @@ const TOKEN = 'durability-admin-token-0123456789abcdefghijk'
 test('a kill -9 while calls stream in loses no call that got a 202', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-durability-'))
   t.after(() => rmSync(dataDir, { recursive: true, force: true }))
-  const env = { DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: TOKEN, DECKHAND_LOG_LEVEL: 'warn' }
+  const env = {
+    DECKHAND_DATA_DIR: dataDir,
+    DECKHAND_ADMIN_TOKEN: TOKEN,
+    DECKHAND_LOG_LEVEL: 'warn',
+  }
   const first = await spawnServer(env)
   const api = async (url: string, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
@@ -22,8 +27,15 @@ test('a kill -9 while calls stream in loses no call that got a 202', async (t) =
     })
     return response.json() as Promise<any>
   }
-  await api(first.url, 'POST', '/api/v1/services', { name: 'web', driver: 'command', target: { redeploy: 'true' } })
-  const trigger = await api(first.url, 'POST', '/api/v1/services/web/triggers', { action: 'redeploy', rateLimit: '100000/min' })
+  await api(first.url, 'POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'command',
+    target: { redeploy: 'true' },
+  })
+  const trigger = await api(first.url, 'POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    rateLimit: '100000/min',
+  })
   const accepted: string[] = []
   let sent = 0
   let stop = false
@@ -31,7 +43,11 @@ test('a kill -9 while calls stream in loses no call that got a 202', async (t) =
     while (!stop) {
       const key = `delivery-${sent++}`
       try {
-        const response = await fetch(trigger.url, { method: 'POST', headers: { 'idempotency-key': key }, body: '{}' })
+        const response = await fetch(trigger.url, {
+          method: 'POST',
+          headers: { 'idempotency-key': key },
+          body: '{}',
+        })
         if (response.status === 202) {
           accepted.push(key)
         }
@@ -55,7 +71,11 @@ test('a kill -9 while calls stream in loses no call that got a 202', async (t) =
   const recorded = new Set<string>()
   let cursor: string | null = null
   do {
-    const page: any = await api(second.url, 'GET', `/api/v1/calls?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
+    const page: any = await api(
+      second.url,
+      'GET',
+      `/api/v1/calls?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+    )
     for (const call of page.items) {
       recorded.add(call.deliveryId)
     }

@@ -10,6 +10,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
+
 import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -41,8 +42,7 @@ const APIS: Record<Host, StandInApi> = {
     route: /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/,
     states: ['pending', 'running', 'success', 'failed', 'canceled', 'skipped'],
     required: ['state'],
-    authorized: (h, token) =>
-      h['private-token'] === token || h.authorization === `Bearer ${token}`,
+    authorized: (h, token) => h['private-token'] === token || h.authorization === `Bearer ${token}`,
   },
   // POST /api/v1/repos/{owner}/{repo}/statuses/{sha}; Authorization: token ….
   gitea: {
@@ -112,10 +112,13 @@ const TOKENS = {
 }
 
 async function finished(server: TestServer, id: string, state: string) {
-  return waitFor(async () => {
-    const d = await server.api('GET', `/api/v1/deployments/${id}`)
-    return d.body.state === state ? d.body : undefined
-  }, { what: `deployment ${id} to be ${state}` })
+  return waitFor(
+    async () => {
+      const d = await server.api('GET', `/api/v1/deployments/${id}`)
+      return d.body.state === state ? d.body : undefined
+    },
+    { what: `deployment ${id} to be ${state}` },
+  )
 }
 
 /** Calls a new service's trigger with the fixture and answers the deployment's id. */
@@ -214,7 +217,10 @@ test('Gitea/Forgejo: pending, pending (started), success; failure for a failing 
     [path, 'pending', 'redeploy of gt started'],
     [path, 'success', 'redeploy of gt succeeded'],
   ])
-  assert.deepEqual(states('gtbad').map(([, state]) => state), ['pending', 'pending', 'failure'])
+  assert.deepEqual(
+    states('gtbad').map(([, state]) => state),
+    ['pending', 'pending', 'failure'],
+  )
   const first = gitea.accepted[0]!
   assert.deepEqual(Object.keys(first.body), ['state', 'target_url', 'description', 'context'])
   assert.equal(first.body.target_url, `${server.url}/deployments/${ok}`)
@@ -251,7 +257,10 @@ test('Bitbucket Cloud: INPROGRESS twice, then SUCCESSFUL or FAILED; Bearer, or B
       refname: 'main',
     })),
   )
-  assert.deepEqual(of('bbbad').map((a) => a.body.state), ['INPROGRESS', 'INPROGRESS', 'FAILED'])
+  assert.deepEqual(
+    of('bbbad').map((a) => a.body.state),
+    ['INPROGRESS', 'INPROGRESS', 'FAILED'],
+  )
   const path = `/2.0/repositories/acme/web/commit/${COMMIT}/statuses/build`
   assert.ok(bitbucket.accepted.every((a) => a.path === path))
   assert.ok(of('bb').every((a) => a.headers.authorization === `Bearer ${BITBUCKET_TOKEN}`))
@@ -272,10 +281,13 @@ test('a refused status or an unset token is in the deployment log, never failing
   })
   const id = await deployFromFixture(server, spec, 'gitlab-push')
   await finished(server, id, 'succeeded')
-  const log = await waitFor(async () => {
-    const text = await readLog(server, id)
-    return text.includes('gitlab commit status succeeded') ? text : undefined
-  }, { what: 'the refused final status in the deployment log' })
+  const log = await waitFor(
+    async () => {
+      const text = await readLog(server, id)
+      return text.includes('gitlab commit status succeeded') ? text : undefined
+    },
+    { what: 'the refused final status in the deployment log' },
+  )
   for (const phase of ['pending', 'running', 'succeeded']) {
     const line = `gitlab commit status ${phase} to ${gitlab.url} not posted: answered HTTP 401`
     assert.ok(log.includes(line), line)
@@ -310,11 +322,14 @@ test("a call's repository that would climb the API path gets no status; the host
   const id = call.body.deployments[0].id
   await finished(server, id, 'succeeded')
   const refusal = '"acme/../../../users" is not a gitlab repository path (group/…/project)'
-  await waitFor(async () => {
-    const lines = (await readLog(server, id)).split('\n')
-    const refused = `gitlab commit status not posted: ${refusal}`
-    return lines.filter((line) => line === refused).length === 3
-  }, { what: 'three refused statuses in the log' })
+  await waitFor(
+    async () => {
+      const lines = (await readLog(server, id)).split('\n')
+      const refused = `gitlab commit status not posted: ${refusal}`
+      return lines.filter((line) => line === refused).length === 3
+    },
+    { what: 'three refused statuses in the log' },
+  )
   assert.deepEqual([gitlab.accepted, gitlab.refused], [[], []])
 })
 
@@ -346,17 +361,24 @@ test('a block names only its host family of token variables and an http(s) API r
   for (const [extra, problem] of cases) {
     assert.match(await problems(extra), problem)
   }
-  const created = await server.api('POST', '/api/v1/services', commandService('good', 'echo ok', {
-    gitlab: {},
-    gitea: { apiUrl: 'https://gitea.example.com/api/v1/', tokenEnv: 'DECKHAND_GITEA_TOKEN_SHOP' },
-    bitbucket: { username: 'ci-bot' },
-  }))
+  const created = await server.api(
+    'POST',
+    '/api/v1/services',
+    commandService('good', 'echo ok', {
+      gitlab: {},
+      gitea: { apiUrl: 'https://gitea.example.com/api/v1/', tokenEnv: 'DECKHAND_GITEA_TOKEN_SHOP' },
+      bitbucket: { username: 'ci-bot' },
+    }),
+  )
   assert.equal(created.status, 201, JSON.stringify(created.body))
-  assert.deepEqual([created.body.gitlab, created.body.gitea, created.body.bitbucket], [
-    { tokenEnv: 'DECKHAND_GITLAB_TOKEN' },
-    { apiUrl: 'https://gitea.example.com/api/v1', tokenEnv: 'DECKHAND_GITEA_TOKEN_SHOP' },
-    { tokenEnv: 'DECKHAND_BITBUCKET_TOKEN', username: 'ci-bot' },
-  ])
+  assert.deepEqual(
+    [created.body.gitlab, created.body.gitea, created.body.bitbucket],
+    [
+      { tokenEnv: 'DECKHAND_GITLAB_TOKEN' },
+      { apiUrl: 'https://gitea.example.com/api/v1', tokenEnv: 'DECKHAND_GITEA_TOKEN_SHOP' },
+      { tokenEnv: 'DECKHAND_BITBUCKET_TOKEN', username: 'ci-bot' },
+    ],
+  )
   const patched = await server.api('PATCH', '/api/v1/services/good', { replicas: 2 })
   assert.equal(patched.status, 200, JSON.stringify(patched.body))
   assert.deepEqual(patched.body.gitea, created.body.gitea)
@@ -400,7 +422,10 @@ test("a newer commit joining a queued deployment closes the older commit's pendi
     gitlab.accepted
       .filter((a) => a.path.endsWith(commit))
       .map((a) => [a.body.state, a.body.description])
-  assert.deepEqual(of(first).map(([state]) => state), ['pending', 'running', 'success'])
+  assert.deepEqual(
+    of(first).map(([state]) => state),
+    ['pending', 'running', 'success'],
+  )
   assert.deepEqual(of(older), [
     ['pending', 'redeploy of moved queued'],
     ['canceled', `redeploy of moved moved on to ${newer.slice(0, 12)}`],

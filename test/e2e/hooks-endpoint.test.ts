@@ -2,17 +2,33 @@
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { test } from 'node:test'
-import { commandService, startTestServer } from '../support/start-server.ts'
+
 import { encodeRequest, sendRaw } from '../support/raw-http.ts'
+import { commandService, startTestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 test('a call is answered 202 only once committed, and its deployment runs to succeeded', async (t) => {
   const server = await startTestServer(t)
-  assert.equal((await server.api('POST', '/api/v1/services', commandService('web', 'echo "hello from $DECKHAND_TRIGGER_NAME"'))).status, 201)
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' })
+  assert.equal(
+    (
+      await server.api(
+        'POST',
+        '/api/v1/services',
+        commandService('web', 'echo "hello from $DECKHAND_TRIGGER_NAME"'),
+      )
+    ).status,
+    201,
+  )
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    name: 'ci',
+  })
   assert.equal(created.status, 201)
   assert.match(created.body.url, /\/hooks\/[A-Za-z0-9_-]{43}$/)
-  const call = await server.hook(`${created.body.url}?tag=v2`, { body: '{"x":1}', headers: { 'content-type': 'application/json' } })
+  const call = await server.hook(`${created.body.url}?tag=v2`, {
+    body: '{"x":1}',
+    headers: { 'content-type': 'application/json' },
+  })
   assert.equal(call.status, 202)
   assert.equal(call.body.status, 'queued')
   const [deployment] = call.body.deployments
@@ -20,13 +36,19 @@ test('a call is answered 202 only once committed, and its deployment runs to suc
   assert.equal(deployment.coalesced, false)
   const recorded = await server.api('GET', `/api/v1/deployments/${deployment.id}`)
   assert.equal(recorded.status, 200)
-  const done = await waitFor(async () => {
-    const d = await server.api('GET', `/api/v1/deployments/${deployment.id}`)
-    return d.body.state === 'succeeded' ? d.body : undefined
-  }, { what: 'the deployment to succeed' })
+  const done = await waitFor(
+    async () => {
+      const d = await server.api('GET', `/api/v1/deployments/${deployment.id}`)
+      return d.body.state === 'succeeded' ? d.body : undefined
+    },
+    { what: 'the deployment to succeed' },
+  )
   assert.equal(done.params.tag, 'v2')
   const log = await server.api('GET', `/api/v1/deployments/${deployment.id}/log`)
-  assert.ok(log.body.items.some((l: { line: string }) => l.line === 'hello from ci'), JSON.stringify(log.body.items))
+  assert.ok(
+    log.body.items.some((l: { line: string }) => l.line === 'hello from ci'),
+    JSON.stringify(log.body.items),
+  )
   const listing = await server.api('GET', '/api/v1/services/web/triggers')
   assert.equal(JSON.stringify(listing.body).includes(created.body.url.split('/hooks/')[1]), false)
   assert.equal('url' in listing.body.items[0], false)
@@ -37,7 +59,8 @@ test('?wait= answers 200 when the deployment succeeds, 500 when it fails, 202 wh
   await server.api('POST', '/api/v1/services', commandService('ok'))
   await server.api('POST', '/api/v1/services', commandService('bad', 'echo broken >&2; exit 3'))
   await server.api('POST', '/api/v1/services', commandService('slow', 'sleep 5'))
-  const url = async (name: string) => (await server.api('POST', `/api/v1/services/${name}/triggers`, { action: 'redeploy' })).body.url
+  const url = async (name: string) =>
+    (await server.api('POST', `/api/v1/services/${name}/triggers`, { action: 'redeploy' })).body.url
   const ok = await server.hook(`${await url('ok')}?wait=30s`)
   assert.equal(ok.status, 200)
   assert.equal(ok.body.status, 'succeeded')
@@ -81,41 +104,84 @@ test('a rotated trigger works at its new URL and is dead at the old one at once'
   assert.equal((await server.hook(rotated.body.url)).status, 202)
 })
 
-test("a second live trigger of the same name on one owner is a 409 DH_ERR_TRIGGER_NAME_TAKEN; a revoked one frees the name", async (t) => {
+test('a second live trigger of the same name on one owner is a 409 DH_ERR_TRIGGER_NAME_TAKEN; a revoked one frees the name', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const first = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })
+  const first = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    name: 'hub',
+  })
   assert.equal(first.status, 201)
-  const twice = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })
+  const twice = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    name: 'hub',
+  })
   assert.equal(twice.status, 409)
   assert.equal(twice.body.code, 'DH_ERR_TRIGGER_NAME_TAKEN')
   assert.match(twice.body.error, /service web already has a trigger named hub/)
-  assert.equal((await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' })).status, 201)
+  assert.equal(
+    (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'ci' }))
+      .status,
+    201,
+  )
   assert.equal((await server.api('DELETE', `/api/v1/triggers/${first.body.id}`)).status, 204)
-  assert.equal((await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' })).status, 201)
+  assert.equal(
+    (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'hub' }))
+      .status,
+    201,
+  )
 })
 
 test('a trigger with a secret answers 401 to a missing or wrong signature and records the call', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', secret: 'shh-its-secret' })
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    secret: 'shh-its-secret',
+  })
   const body = '{"ref":"main"}'
-  const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+  const sign = (secret: string) =>
+    `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
   assert.equal((await server.hook(created.body.url, { body })).status, 401)
-  assert.equal((await server.hook(created.body.url, { body, headers: { 'x-deckhand-signature': sign('wrong') } })).status, 401)
-  const good = await server.hook(created.body.url, { body, headers: { 'x-deckhand-signature': sign('shh-its-secret') } })
+  assert.equal(
+    (
+      await server.hook(created.body.url, {
+        body,
+        headers: { 'x-deckhand-signature': sign('wrong') },
+      })
+    ).status,
+    401,
+  )
+  const good = await server.hook(created.body.url, {
+    body,
+    headers: { 'x-deckhand-signature': sign('shh-its-secret') },
+  })
   assert.equal(good.status, 202)
   const calls = await server.api('GET', `/api/v1/calls?trigger=${created.body.id}`)
-  assert.deepEqual(calls.body.items.map((c: { status: number }) => c.status), [202, 401, 401])
+  assert.deepEqual(
+    calls.body.items.map((c: { status: number }) => c.status),
+    [202, 401, 401],
+  )
   assert.equal(calls.body.items[2].outcome, 'rejected')
-  assert.equal(JSON.stringify(await server.api('GET', `/api/v1/triggers/${created.body.id}`)).includes('shh-its-secret'), false)
+  assert.equal(
+    JSON.stringify(await server.api('GET', `/api/v1/triggers/${created.body.id}`)).includes(
+      'shh-its-secret',
+    ),
+    false,
+  )
 })
 
 test('a pinned sender answers 400 to a body that is not its format', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', sender: 'dockerhub' })
-  const answer = await server.hook(created.body.url, { body: 'not json', headers: { 'content-type': 'text/plain' } })
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    sender: 'dockerhub',
+  })
+  const answer = await server.hook(created.body.url, {
+    body: 'not json',
+    headers: { 'content-type': 'text/plain' },
+  })
   assert.equal(answer.status, 400)
   assert.match(answer.body.error, /.+/)
   assert.equal((await server.api('GET', '/api/v1/deployments')).body.items.length, 0)
@@ -124,20 +190,36 @@ test('a pinned sender answers 400 to a body that is not its format', async (t) =
 test('allowIps answers 403 to other addresses, and X-Forwarded-For counts only from a trusted proxy', async (t) => {
   const server = await startTestServer(t, { trustedProxies: ['127.0.0.1'] })
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', allowIps: ['203.0.113.0/24'] })
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    allowIps: ['203.0.113.0/24'],
+  })
   assert.equal((await server.hook(created.body.url)).status, 403)
-  assert.equal((await server.hook(created.body.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 202)
+  assert.equal(
+    (await server.hook(created.body.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status,
+    202,
+  )
   const untrusting = await startTestServer(t)
   await untrusting.api('POST', '/api/v1/services', commandService('web'))
-  const other = await untrusting.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', allowIps: ['203.0.113.0/24'] })
-  assert.equal((await untrusting.hook(other.body.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 403)
+  const other = await untrusting.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    allowIps: ['203.0.113.0/24'],
+  })
+  assert.equal(
+    (await untrusting.hook(other.body.url, { headers: { 'x-forwarded-for': '203.0.113.9' } }))
+      .status,
+    403,
+  )
 })
 
 test('a body over the limit gets 413 and changes nothing', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
   const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
-  const answer = await server.hook(created.body.url, { body: Buffer.alloc(1024 * 1024 + 1, 97), headers: { 'content-type': 'application/octet-stream' } })
+  const answer = await server.hook(created.body.url, {
+    body: Buffer.alloc(1024 * 1024 + 1, 97),
+    headers: { 'content-type': 'application/octet-stream' },
+  })
   assert.equal(answer.status, 413)
   assert.equal((await server.api('GET', '/api/v1/deployments')).body.items.length, 0)
 })
@@ -145,7 +227,10 @@ test('a body over the limit gets 413 and changes nothing', async (t) => {
 test('the trigger rate limit answers 429 with Retry-After; unknown tokens from one address are limited too', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', rateLimit: '3/min' })
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    rateLimit: '3/min',
+  })
   const statuses = []
   for (let i = 0; i < 4; i += 1) {
     statuses.push((await server.hook(created.body.url)).status)
@@ -156,11 +241,19 @@ test('the trigger rate limit answers 429 with Retry-After; unknown tokens from o
   assert.ok(Number(limited.headers.get('retry-after')) >= 1)
   let brute = 0
   for (let i = 0; i < 40; i += 1) {
-    brute = (await fetch(`${server.url}/hooks/${String(i).padStart(43, 'x')}`, { method: 'POST' })).status
+    brute = (await fetch(`${server.url}/hooks/${String(i).padStart(43, 'x')}`, { method: 'POST' }))
+      .status
   }
   assert.equal(brute, 429)
-  const fresh = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'fresh' })
-  assert.equal((await server.hook(fresh.body.url)).status, 202, 'a valid call is never limited by address')
+  const fresh = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    name: 'fresh',
+  })
+  assert.equal(
+    (await server.hook(fresh.body.url)).status,
+    202,
+    'a valid call is never limited by address',
+  )
 })
 
 test('a call at the scale bound is answered 200 ignored with the reason', async (t) => {
@@ -177,13 +270,29 @@ test('a call at the scale bound is answered 200 ignored with the reason', async 
 
 test('envFromQuery passes only allow-listed variables, and GET /hooks/{token}/deployments/{id} shows the state', async (t) => {
   const server = await startTestServer(t)
-  await server.api('POST', '/api/v1/services', commandService('web', 'echo "tag=$SERVICE_TAG other=${OTHER:-unset} body=$DECKHAND_TRIGGER_BODY"'))
-  const created = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', envFromQuery: ['SERVICE_TAG'] })
-  const answer = await server.hook(`${created.body.url}?SERVICE_TAG=development&OTHER=x&wait=30s`, { body: 'payload' })
+  await server.api(
+    'POST',
+    '/api/v1/services',
+    commandService(
+      'web',
+      'echo "tag=$SERVICE_TAG other=${OTHER:-unset} body=$DECKHAND_TRIGGER_BODY"',
+    ),
+  )
+  const created = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    envFromQuery: ['SERVICE_TAG'],
+  })
+  const answer = await server.hook(`${created.body.url}?SERVICE_TAG=development&OTHER=x&wait=30s`, {
+    body: 'payload',
+  })
   assert.equal(answer.status, 200)
   const id = answer.body.deployments[0].id
   const log = await server.api('GET', `/api/v1/deployments/${id}/log`)
-  assert.ok(log.body.items.some((l: { line: string }) => l.line === 'tag=development other=unset body=payload'))
+  assert.ok(
+    log.body.items.some(
+      (l: { line: string }) => l.line === 'tag=development other=unset body=payload',
+    ),
+  )
   const state = await fetch(`${created.body.url}/deployments/${id}`)
   assert.equal(state.status, 200)
   assert.equal((await state.json()).state, 'succeeded')
@@ -195,12 +304,27 @@ test('stack triggers deploy every member or the ?services= subset, and name unkn
   for (const name of ['api', 'web', 'worker']) {
     await server.api('POST', '/api/v1/services', commandService(name))
   }
-  assert.equal((await server.api('POST', '/api/v1/stacks', { name: 'shop', services: ['api', 'web', 'worker'] })).status, 201)
+  assert.equal(
+    (
+      await server.api('POST', '/api/v1/stacks', {
+        name: 'shop',
+        services: ['api', 'web', 'worker'],
+      })
+    ).status,
+    201,
+  )
   const created = await server.api('POST', '/api/v1/stacks/shop/triggers', { action: 'redeploy' })
   const all = await server.hook(created.body.url)
-  assert.deepEqual(all.body.deployments.map((d: { service: string }) => d.service).sort(), ['api', 'web', 'worker'])
+  assert.deepEqual(all.body.deployments.map((d: { service: string }) => d.service).sort(), [
+    'api',
+    'web',
+    'worker',
+  ])
   const subset = await server.hook(`${created.body.url}?services=web`)
-  assert.deepEqual(subset.body.deployments.map((d: { service: string }) => d.service), ['web'])
+  assert.deepEqual(
+    subset.body.deployments.map((d: { service: string }) => d.service),
+    ['web'],
+  )
   const unknown = await server.hook(`${created.body.url}?services=web,nope`)
   assert.equal(unknown.status, 400)
   assert.match(unknown.body.error, /nope/)
@@ -209,13 +333,20 @@ test('stack triggers deploy every member or the ?services= subset, and name unkn
 test('a body followed by bytes that do not parse is answered 400 and records nothing (regression)', async (t) => {
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web', 'sleep 5'))
-  const { url } = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body
-  const body = Buffer.from('{"ref":"refs/heads/main","note":"the second half reads as a garbled request"}')
+  const { url } = (
+    await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  ).body
+  const body = Buffer.from(
+    '{"ref":"refs/heads/main","note":"the second half reads as a garbled request"}',
+  )
   // Content-Length declares half the body: the rest arrives in the same packet as a broken request.
   const bytes = encodeRequest({
     method: 'POST',
     path: new URL(url).pathname,
-    headers: [['content-type', 'application/json'], ['content-length', String(Math.floor(body.length / 2))]],
+    headers: [
+      ['content-type', 'application/json'],
+      ['content-length', String(Math.floor(body.length / 2))],
+    ],
     body,
   })
   const answer = await sendRaw(bytes, { port: Number(new URL(server.url).port) })
@@ -228,10 +359,21 @@ test('a wait, tag or services value that does not parse is a 400 naming it, and 
   const server = await startTestServer(t)
   await server.api('POST', '/api/v1/services', commandService('web'))
   await server.api('POST', '/api/v1/services', commandService('api'))
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
-  const strict = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'no-tags', allowTag: false })).body.url
-  assert.equal((await server.api('POST', '/api/v1/stacks', { name: 'shop', services: ['web', 'api'] })).status, 201)
-  const stack = (await server.api('POST', '/api/v1/stacks/shop/triggers', { action: 'redeploy' })).body.url
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' }))
+    .body.url
+  const strict = (
+    await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+      name: 'no-tags',
+      allowTag: false,
+    })
+  ).body.url
+  assert.equal(
+    (await server.api('POST', '/api/v1/stacks', { name: 'shop', services: ['web', 'api'] })).status,
+    201,
+  )
+  const stack = (await server.api('POST', '/api/v1/stacks/shop/triggers', { action: 'redeploy' }))
+    .body.url
   const refused: [string, RegExp][] = [
     [`${url}?wait=2min`, /\?wait= must be a duration such as 90s, 5m or 1h .*"2min"/],
     [`${url}?wait=true`, /\?wait= must be a duration/],

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts'
+
+import { type SpawnedServer, spawnServer } from '../support/spawn-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const TOKEN = 'lifecycle-admin-token-0123456789abcdefghijkl'
@@ -39,16 +40,34 @@ test('the first start prints an admin token once, outside the structured log, an
   await stopAfter(t, first)
   const token = /^\s+([A-Za-z0-9_-]{43})$/m.exec(first.output())?.[1]
   assert.ok(token, `a token is printed: ${first.output()}`)
-  const logLines = first.output().split('\n').filter((line) => line.startsWith('{'))
+  const logLines = first
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
   assert.ok(logLines.length > 0)
-  assert.equal(logLines.some((line) => line.includes(token)), false, 'the token is not in a log line')
-  assert.equal((await fetch(`${first.url}/api/v1/services`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+  assert.equal(
+    logLines.some((line) => line.includes(token)),
+    false,
+    'the token is not in a log line',
+  )
+  assert.equal(
+    (await fetch(`${first.url}/api/v1/services`, { headers: { authorization: `Bearer ${token}` } }))
+      .status,
+    200,
+  )
   first.child.kill('SIGTERM')
   assert.equal(await first.exited, 0)
   const second = await spawnServer({ DECKHAND_DATA_DIR: dataDir })
   await stopAfter(t, second)
   assert.equal(second.output().includes('admin token'), false)
-  assert.equal((await fetch(`${second.url}/api/v1/services`, { headers: { authorization: `Bearer ${token}` } })).status, 200)
+  assert.equal(
+    (
+      await fetch(`${second.url}/api/v1/services`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).status,
+    200,
+  )
 })
 
 test('a deployment running when Deckhand is killed is marked interrupted at the next start, and the next one runs', async (t) => {
@@ -56,10 +75,23 @@ test('a deployment running when Deckhand is killed is marked interrupted at the 
   const env = { DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: TOKEN }
   const first = await spawnServer(env)
   await stopAfter(t, first)
-  await api(first.url, 'POST', '/api/v1/services', { name: 'web', driver: 'command', target: { redeploy: 'sleep 60' } })
-  const running = (await api(first.url, 'POST', '/api/v1/services/web/deployments', { action: 'redeploy' })).deployments[0].id
-  await waitFor(async () => (await api(first.url, 'GET', `/api/v1/deployments/${running}`)).state === 'running')
-  const queued = (await api(first.url, 'POST', '/api/v1/services/web/deployments', { action: 'scale', replicas: 2 })).deployments[0].id
+  await api(first.url, 'POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'command',
+    target: { redeploy: 'sleep 60' },
+  })
+  const running = (
+    await api(first.url, 'POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
+  ).deployments[0].id
+  await waitFor(
+    async () => (await api(first.url, 'GET', `/api/v1/deployments/${running}`)).state === 'running',
+  )
+  const queued = (
+    await api(first.url, 'POST', '/api/v1/services/web/deployments', {
+      action: 'scale',
+      replicas: 2,
+    })
+  ).deployments[0].id
   first.child.kill('SIGKILL')
   await first.exited
   const second = await spawnServer(env)
@@ -67,20 +99,40 @@ test('a deployment running when Deckhand is killed is marked interrupted at the 
   const interrupted = await api(second.url, 'GET', `/api/v1/deployments/${running}`)
   assert.equal(interrupted.state, 'failed')
   assert.match(interrupted.error, /interrupted/)
-  await waitFor(async () => (await api(second.url, 'GET', `/api/v1/deployments/${queued}`)).state === 'failed', {
-    what: 'the queued scale to run (and fail: the service has no scale command)',
-  })
+  await waitFor(
+    async () => (await api(second.url, 'GET', `/api/v1/deployments/${queued}`)).state === 'failed',
+    {
+      what: 'the queued scale to run (and fail: the service has no scale command)',
+    },
+  )
 })
 
 test('SIGTERM stops accepting, lets a short deployment finish and marks a long one interrupted', async (t) => {
   const dataDir = tempDir(t)
-  const server = await spawnServer({ DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: TOKEN, DECKHAND_SHUTDOWN_GRACE_MS: '1500' })
+  const server = await spawnServer({
+    DECKHAND_DATA_DIR: dataDir,
+    DECKHAND_ADMIN_TOKEN: TOKEN,
+    DECKHAND_SHUTDOWN_GRACE_MS: '1500',
+  })
   await stopAfter(t, server)
-  await api(server.url, 'POST', '/api/v1/services', { name: 'short', driver: 'command', target: { redeploy: 'sleep 0.5' } })
-  await api(server.url, 'POST', '/api/v1/services', { name: 'long', driver: 'command', target: { redeploy: 'sleep 60' } })
-  const short = (await api(server.url, 'POST', '/api/v1/services/short/deployments', {})).deployments[0].id
-  const long = (await api(server.url, 'POST', '/api/v1/services/long/deployments', {})).deployments[0].id
-  await waitFor(async () => (await api(server.url, 'GET', '/api/v1/deployments?state=running')).items.length === 2)
+  await api(server.url, 'POST', '/api/v1/services', {
+    name: 'short',
+    driver: 'command',
+    target: { redeploy: 'sleep 0.5' },
+  })
+  await api(server.url, 'POST', '/api/v1/services', {
+    name: 'long',
+    driver: 'command',
+    target: { redeploy: 'sleep 60' },
+  })
+  const short = (await api(server.url, 'POST', '/api/v1/services/short/deployments', {}))
+    .deployments[0].id
+  const long = (await api(server.url, 'POST', '/api/v1/services/long/deployments', {}))
+    .deployments[0].id
+  await waitFor(
+    async () =>
+      (await api(server.url, 'GET', '/api/v1/deployments?state=running')).items.length === 2,
+  )
   server.child.kill('SIGTERM')
   assert.equal(await server.exited, 0)
   const after = await spawnServer({ DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: TOKEN })

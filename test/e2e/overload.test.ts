@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import pg from 'pg'
+
 import { FLOOR } from '../../src/http/hooks/intake-limit.ts'
 import { freshPostgresUrl } from '../support/postgres-cluster.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
@@ -43,23 +45,27 @@ async function recordedCalls(server: TestServer): Promise<number> {
   return listing.body.items.length
 }
 
-test('with commits stalled, calls past the bound get 503 and Retry-After at once and record nothing', { skip }, async (t) => {
-  const url = await freshPostgresUrl()
-  const server = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
-  const hook = await triggerUrl(server)
-  const locker = new pg.Client({ connectionString: url })
-  await locker.connect()
-  t.after(() => locker.end())
-  await locker.query('BEGIN')
-  // Inserts wait for this lock (reads do not): each group's commit stalls until it is released.
-  await locker.query('LOCK TABLE calls IN EXCLUSIVE MODE')
-  try {
-    await stalledCalls(server, hook, locker)
-  } finally {
-    // Released on failure too: the server's close would otherwise wait on the lock forever.
-    await locker.query('ROLLBACK').catch(() => undefined)
-  }
-})
+test(
+  'with commits stalled, calls past the bound get 503 and Retry-After at once and record nothing',
+  { skip },
+  async (t) => {
+    const url = await freshPostgresUrl()
+    const server = await startTestServer(t, { env: { DECKHAND_DATABASE_URL: url } })
+    const hook = await triggerUrl(server)
+    const locker = new pg.Client({ connectionString: url })
+    await locker.connect()
+    t.after(() => locker.end())
+    await locker.query('BEGIN')
+    // Inserts wait for this lock (reads do not): each group's commit stalls until it is released.
+    await locker.query('LOCK TABLE calls IN EXCLUSIVE MODE')
+    try {
+      await stalledCalls(server, hook, locker)
+    } finally {
+      // Released on failure too: the server's close would otherwise wait on the lock forever.
+      await locker.query('ROLLBACK').catch(() => undefined)
+    }
+  },
+)
 
 async function stalledCalls(server: TestServer, hook: string, locker: pg.Client): Promise<void> {
   const extra = 16
@@ -81,14 +87,19 @@ async function stalledCalls(server: TestServer, hook: string, locker: pg.Client)
   }
   assert.equal(await shedCount(server), extra)
   // One warning sums shed calls up; a line each would add to the overload.
-  const warnings = server.logs.filter((line) => line.includes('calls in flight were at their bound'))
+  const warnings = server.logs.filter((line) =>
+    line.includes('calls in flight were at their bound'),
+  )
   assert.equal(warnings.length, 1, warnings.join('\n'))
   const access = server.logs.filter((line) => /"status":503/.test(line) && /"level":30/.test(line))
   assert.deepEqual(access, [], 'no info access line per shed call')
 
   await locker.query('ROLLBACK')
   const all = await Promise.all(calls)
-  assert.deepEqual(all.filter((a) => a.status !== 503).map((a) => a.status), Array(FLOOR).fill(202))
+  assert.deepEqual(
+    all.filter((a) => a.status !== 503).map((a) => a.status),
+    Array(FLOOR).fill(202),
+  )
   assert.equal(await recordedCalls(server), FLOOR, 'only the admitted calls were recorded')
   assert.equal(await shedCount(server), extra)
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { freePort } from '../support/spawn-server.ts'
 import { startTestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -39,11 +40,21 @@ test('trigger calls redeploy and scale a process service, and a restart of Deckh
   t.after(() => rmSync(dataDir, { recursive: true, force: true }))
   const first = await startTestServer(t, { dataDir })
   assert.equal((await first.api('POST', '/api/v1/services', service)).status, 201)
-  const read = async (port = basePort) => (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<{ pid: number; deployment: string | null; body: string | null }>
-  const initial = await waitFor(() => read().catch(() => undefined), { timeoutMs: 15_000, what: 'the first replica to answer' })
+  const read = async (port = basePort) =>
+    (await fetch(`http://127.0.0.1:${port}/`)).json() as Promise<{
+      pid: number
+      deployment: string | null
+      body: string | null
+    }>
+  const initial = await waitFor(() => read().catch(() => undefined), {
+    timeoutMs: 15_000,
+    what: 'the first replica to answer',
+  })
   assert.equal(initial.deployment, null)
 
-  const redeploy = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const redeploy = (
+    await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  ).body.url
   const answer = await first.hook(`${redeploy}?wait=60s`, { body: '{"push":1}' })
   assert.equal(answer.status, 200, JSON.stringify(answer.body))
   const after = await read()
@@ -52,7 +63,9 @@ test('trigger calls redeploy and scale a process service, and a restart of Deckh
   assert.notEqual(after.pid, initial.pid)
   await waitFor(() => !isAlive(initial.pid), { what: 'the old replica to stop' })
 
-  const scaleUp = (await first.api('POST', '/api/v1/services/web/triggers', { action: 'scale-up', cooldown: 0 })).body.url
+  const scaleUp = (
+    await first.api('POST', '/api/v1/services/web/triggers', { action: 'scale-up', cooldown: 0 })
+  ).body.url
   const scaled = await first.hook(`${scaleUp}?wait=60s`)
   assert.equal(scaled.status, 200, JSON.stringify(scaled.body))
   const second = await read(basePort + 1)
@@ -67,12 +80,16 @@ test('trigger calls redeploy and scale a process service, and a restart of Deckh
   assert.equal((await restarted.api('GET', '/api/v1/services/web')).body.status.replicas, 2)
 
   assert.equal((await restarted.api('DELETE', '/api/v1/services/web')).status, 204)
-  await waitFor(() => !isAlive(after.pid) && !isAlive(second.pid), { timeoutMs: 10_000, what: 'replicas to stop after delete' })
+  await waitFor(() => !isAlive(after.pid) && !isAlive(second.pid), {
+    timeoutMs: 10_000,
+    what: 'replicas to stop after delete',
+  })
 })
 
 test('a redeploy whose new replica never becomes healthy fails and leaves the old one running', async (t) => {
   const server = await startTestServer(t)
-  const command = 'if [ -n "$BROKEN" ]; then echo "cannot start: BROKEN is set" >&2; exit 1; fi; exec sleep 300'
+  const command =
+    'if [ -n "$BROKEN" ]; then echo "cannot start: BROKEN is set" >&2; exit 1; fi; exec sleep 300'
   await server.api('POST', '/api/v1/services', {
     name: 'web',
     driver: 'process',
@@ -80,15 +97,29 @@ test('a redeploy whose new replica never becomes healthy fails and leaves the ol
     deploy: { healthTimeout: '5s' },
   })
   const replica = async () => (await server.api('GET', '/api/v1/services/web')).body.status.items[0]
-  const before = await waitFor(async () => ((await replica())?.state === 'running' ? replica() : undefined))
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', envFromQuery: ['BROKEN'] })).body.url
+  const before = await waitFor(async () =>
+    (await replica())?.state === 'running' ? replica() : undefined,
+  )
+  const url = (
+    await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+      envFromQuery: ['BROKEN'],
+    })
+  ).body.url
   const answer = await server.hook(`${url}?BROKEN=1&wait=60s`)
   assert.equal(answer.status, 500)
   const log = await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}/log`)
-  assert.ok(log.body.items.some((l: { line: string }) => l.line.includes('cannot start: BROKEN is set')), 'the failure shows the new replica\'s output')
+  assert.ok(
+    log.body.items.some((l: { line: string }) => l.line.includes('cannot start: BROKEN is set')),
+    "the failure shows the new replica's output",
+  )
   const after = await replica()
   assert.equal(after.state, 'running')
-  assert.equal(after.detail.split(',')[0], before.detail.split(',')[0], 'the same old process still runs')
+  assert.equal(
+    after.detail.split(',')[0],
+    before.detail.split(',')[0],
+    'the same old process still runs',
+  )
 })
 
 test('a process service whose replica crash-loops reports status ready 0 of desired 1', async (t) => {
@@ -101,17 +132,24 @@ test('a process service whose replica crash-loops reports status ready 0 of desi
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const status = async () => (await server.api('GET', '/api/v1/services/web')).body.status
   // Read ready/desired from the same answer that shows the replica between two crashes.
-  const looping = await waitFor(async () => {
-    const current = await status()
-    return ['restarting', 'crashed'].includes(current.items[0]?.state) ? current : undefined
-  }, { timeoutMs: 15_000, what: 'the replica to crash and wait for its restart' })
+  const looping = await waitFor(
+    async () => {
+      const current = await status()
+      return ['restarting', 'crashed'].includes(current.items[0]?.state) ? current : undefined
+    },
+    { timeoutMs: 15_000, what: 'the replica to crash and wait for its restart' },
+  )
   assert.equal(looping.ready, 0)
   assert.equal(looping.desired, 1)
 })
 
 test('a command service says it cannot see ready and desired, and why', async (t) => {
   const server = await startTestServer(t)
-  await server.api('POST', '/api/v1/services', { name: 'job', driver: 'command', target: { redeploy: 'true' } })
+  await server.api('POST', '/api/v1/services', {
+    name: 'job',
+    driver: 'command',
+    target: { redeploy: 'true' },
+  })
   const status = (await server.api('GET', '/api/v1/services/job')).body.status
   assert.equal(status.ready, null)
   assert.equal(status.desired, null)
@@ -133,14 +171,24 @@ test('a process service lists each instance with its pid, port and start time', 
     },
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
-  const item = await waitFor(async () => {
-    const items = (await server.api('GET', '/api/v1/services/web')).body.status.items
-    return items[0]?.state === 'running' ? items[0] : undefined
-  }, { timeoutMs: 15_000, what: 'the replica to run' })
-  await waitFor(() => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => undefined), {
-    timeoutMs: 15_000,
-    what: 'the replica to answer',
-  })
+  const item = await waitFor(
+    async () => {
+      const items = (await server.api('GET', '/api/v1/services/web')).body.status.items
+      return items[0]?.state === 'running' ? items[0] : undefined
+    },
+    { timeoutMs: 15_000, what: 'the replica to run' },
+  )
+  await waitFor(
+    () =>
+      fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => undefined,
+      ),
+    {
+      timeoutMs: 15_000,
+      what: 'the replica to answer',
+    },
+  )
   const answer = (await (await fetch(`http://127.0.0.1:${item.port}/`)).json()) as { pid: number }
   assert.equal(item.pid, answer.pid)
   assert.equal(item.port, String(port))

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { before, test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { before, test } from 'node:test'
+
 import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
-import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import type { PrivateDockerd } from '../support/private-dockerd.ts'
-import { startRegistry } from '../support/registry.ts'
+import { BASE_IMAGE, privateDockerd } from '../support/private-dockerd.ts'
 import type { TestRegistry } from '../support/registry.ts'
+import { startRegistry } from '../support/registry.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
@@ -37,10 +38,18 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir
 }
 
-async function dockerServer(t: TestContext, engine: PrivateDockerd, env: Record<string, string> = {}) {
+async function dockerServer(
+  t: TestContext,
+  engine: PrivateDockerd,
+  env: Record<string, string> = {},
+) {
   t.after(() => engine.cleanup())
   return startTestServer(t, {
-    env: { DOCKER_HOST: `unix://${engine.socketPath}`, DECKHAND_DRIVERS: 'process,command,docker', ...env },
+    env: {
+      DOCKER_HOST: `unix://${engine.socketPath}`,
+      DECKHAND_DRIVERS: 'process,command,docker',
+      ...env,
+    },
   })
 }
 
@@ -66,11 +75,16 @@ async function webService(
 const imageOf = (engine: PrivateDockerd, container: string) =>
   engine.docker(['inspect', '--format', '{{.Config.Image}}', container])
 
-async function deploymentsOf(server: TestServer): Promise<{ id: string; state: string; params: { tag?: string } }[]> {
+async function deploymentsOf(
+  server: TestServer,
+): Promise<{ id: string; state: string; params: { tag?: string } }[]> {
   return (await server.api('GET', '/api/v1/deployments?service=web')).body.items
 }
 
-async function callsOf(server: TestServer, trigger: string): Promise<{ outcome: string; reason: string | null }[]> {
+async function callsOf(
+  server: TestServer,
+  trigger: string,
+): Promise<{ outcome: string; reason: string | null }[]> {
   return (await server.api('GET', `/api/v1/calls?trigger=${trigger}&limit=1000`)).body.items
 }
 
@@ -90,10 +104,21 @@ function pushEvent(registry: TestRegistry, repository: string, tag: string): unk
 
 test('registry notifications: a tagged push redeploys on its tag, other repositories and the pulls Deckhand causes are ignored, a batch deploys its own image', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const server = await dockerServer(t, engine)
   const container = unique('web')
-  assert.equal((await server.api('POST', '/api/v1/services', { name: 'web', driver: 'docker', target: { container } })).status, 201)
+  assert.equal(
+    (
+      await server.api('POST', '/api/v1/services', {
+        name: 'web',
+        driver: 'docker',
+        target: { container },
+      })
+    ).status,
+    201,
+  )
   // The registry's notification URL is fixed when it starts: the trigger comes first.
   const created = await server.api('POST', '/api/v1/services/web/triggers', {
     action: 'redeploy',
@@ -104,11 +129,16 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
     engine,
     notify: { url: created.body.url, headers: { Authorization: `Bearer ${FIXTURE_SECRET}` } },
   })
-  if (!notifying) return
+  if (!notifying) {
+    return
+  }
   const followed = `${notifying.host}/acme/web`
   await engine.docker(['tag', APP, `${followed}:1`])
   await engine.run(['--name', container, '--network', 'none', `${followed}:1`])
-  const patched = await server.api('PATCH', '/api/v1/services/web', { image: followed, deploy: { pull: 'always' } })
+  const patched = await server.api('PATCH', '/api/v1/services/web', {
+    image: followed,
+    deploy: { pull: 'always' },
+  })
   assert.equal(patched.status, 200, JSON.stringify(patched.body))
 
   await notifying.push(engine, APP, 'acme/web', '2')
@@ -116,7 +146,9 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
   const [deployment] = await waitFor(
     async () => {
       const items = await deploymentsOf(server)
-      return items.length > 0 && items.every((d) => ['succeeded', 'failed'].includes(d.state)) ? items : undefined
+      return items.length > 0 && items.every((d) => ['succeeded', 'failed'].includes(d.state))
+        ? items
+        : undefined
     },
     { timeoutMs: 60_000, what: 'the pushed tag to be deployed' },
   )
@@ -126,7 +158,11 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
   const log = await logOf(server, deployment!.id)
   // Pulled pinned to the digest the registry named for the tag.
   assert.ok(
-    log.some((line) => line.startsWith(`pulling ${followed}:2@sha256:`) && line.includes('(deploy.pull is "always")')),
+    log.some(
+      (line) =>
+        line.startsWith(`pulling ${followed}:2@sha256:`) &&
+        line.includes('(deploy.pull is "always")'),
+    ),
     log.join('\n'),
   )
 
@@ -148,7 +184,9 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
       (await callsOf(server, created.body.id)).find(
         (call) =>
           call.outcome === 'ignored' &&
-          call.reason?.includes(`image ${notifying.host}/acme/api was pushed, service runs ${followed}`),
+          call.reason?.includes(
+            `image ${notifying.host}/acme/api was pushed, service runs ${followed}`,
+          ),
       ),
     { timeoutMs: 30_000, what: 'the push of acme/api to be ignored' },
   )
@@ -161,23 +199,30 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
   const batch = JSON.stringify({
     events: [pull, pushEvent(notifying, 'acme/web', '2'), pushEvent(notifying, 'acme/api', '5')],
   })
-  const batchTrigger = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: 'batch' })
+  const batchTrigger = await server.api('POST', '/api/v1/services/web/triggers', {
+    action: 'redeploy',
+    name: 'batch',
+  })
   const answer = await server.hook(`${batchTrigger.body.url}?wait=60s`, {
     body: batch,
     headers: { 'Content-Type': 'application/vnd.docker.distribution.events.v1+json' },
   })
   assert.equal(answer.status, 200, JSON.stringify(answer.body))
   assert.equal(answer.body.deployments[0].state, 'succeeded')
-  const batched = (await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`)).body
+  const batched = (await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}`))
+    .body
   assert.equal(batched.params.tag, '2')
-  const calls = (await server.api('GET', `/api/v1/calls?trigger=${batchTrigger.body.id}`)).body.items
+  const calls = (await server.api('GET', `/api/v1/calls?trigger=${batchTrigger.body.id}`)).body
+    .items
   assert.equal(calls[0].sender, 'registry')
 })
 
 /** Pushes `acme/private:1` and `:2` to a secure registry; leaves only `:1` on the engine. */
 async function privateImage(t: TestContext, engine: PrivateDockerd) {
   const registry = await startRegistry(t, { engine, secure: true })
-  if (!registry?.credentials) return undefined
+  if (!registry?.credentials) {
+    return undefined
+  }
   const image = `${registry.host}/acme/private`
   await registry.push(engine, APP, 'acme/private', '1')
   await registry.push(engine, APP, 'acme/private', '2')
@@ -189,7 +234,9 @@ async function privateImage(t: TestContext, engine: PrivateDockerd) {
 async function everythingShown(server: TestServer): Promise<string> {
   const texts = [server.logs.join('\n')]
   for (const deployment of await deploymentsOf(server)) {
-    texts.push(JSON.stringify((await server.api('GET', `/api/v1/deployments/${deployment.id}`)).body))
+    texts.push(
+      JSON.stringify((await server.api('GET', `/api/v1/deployments/${deployment.id}`)).body),
+    )
     texts.push((await logOf(server, deployment.id)).join('\n'))
   }
   texts.push(JSON.stringify((await server.api('GET', '/api/v1/calls?limit=1000')).body))
@@ -198,27 +245,53 @@ async function everythingShown(server: TestServer): Promise<string> {
 
 test('a private image fails clearly, touching nothing, without credentials, and pulls with those of a config.json', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const made = await privateImage(t, engine)
-  if (!made) return
+  if (!made) {
+    return
+  }
   const { registry, image, password } = made
   const dir = await tempDir(t)
   const configPath = join(dir, 'config.json')
-  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath, DECKHAND_REGISTRY_CA: registry.caFile! })
+  const server = await dockerServer(t, engine, {
+    DECKHAND_REGISTRY_AUTH: configPath,
+    DECKHAND_REGISTRY_CA: registry.caFile!,
+  })
   // The engine has the pushed content (it pushed it): "always" makes it pull, with credentials.
-  const container = await webService(server, engine, `${image}:1`, { image, deploy: { pull: 'always' } })
+  const container = await webService(server, engine, `${image}:1`, {
+    image,
+    deploy: { pull: 'always' },
+  })
   const before = await engine.docker(['inspect', '--format', '{{.Id}}', container])
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' }))
+    .body.url
 
   const refused = await server.hook(`${url}?tag=2&wait=60s`)
 
   assert.equal(refused.status, 500, JSON.stringify(refused.body))
-  const failed = (await server.api('GET', `/api/v1/deployments/${refused.body.deployments[0].id}`)).body
+  const failed = (await server.api('GET', `/api/v1/deployments/${refused.body.deployments[0].id}`))
+    .body
   assert.equal(failed.state, 'failed')
   // The registry is asked for the tag's digest before the engine pulls: its 401 tells first.
-  assert.ok(failed.error.startsWith(`tag 2 of ${image} could not be resolved to a digest, so nothing was changed: `), failed.error)
-  assert.ok(failed.error.includes(`Deckhand has no credentials for ${registry.host} (looked in ${configPath} (absent))`), failed.error)
-  assert.equal(await engine.docker(['inspect', '--format', '{{.Id}}', container]), before, 'the container was not touched')
+  assert.ok(
+    failed.error.startsWith(
+      `tag 2 of ${image} could not be resolved to a digest, so nothing was changed: `,
+    ),
+    failed.error,
+  )
+  assert.ok(
+    failed.error.includes(
+      `Deckhand has no credentials for ${registry.host} (looked in ${configPath} (absent))`,
+    ),
+    failed.error,
+  )
+  assert.equal(
+    await engine.docker(['inspect', '--format', '{{.Id}}', container]),
+    before,
+    'the container was not touched',
+  )
 
   // Read at each pull: a login written now counts without a restart.
   await registry.writeDockerConfig(dir)
@@ -228,7 +301,11 @@ test('a private image fails clearly, touching nothing, without credentials, and 
   assert.ok((await imageOf(engine, container)).startsWith(`${image}:2@sha256:`))
   const log = await logOf(server, pulled.body.deployments[0].id)
   assert.ok(
-    log.some((line) => line.startsWith(`pulling ${image}:2@sha256:`) && line.endsWith(`with credentials from ${configPath} (auths)`)),
+    log.some(
+      (line) =>
+        line.startsWith(`pulling ${image}:2@sha256:`) &&
+        line.endsWith(`with credentials from ${configPath} (auths)`),
+    ),
     log.join('\n'),
   )
   const shown = await everythingShown(server)
@@ -238,9 +315,13 @@ test('a private image fails clearly, touching nothing, without credentials, and 
 
 test('a credential helper named by credHelpers gives the credentials, run with the explicit child environment', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const made = await privateImage(t, engine)
-  if (!made) return
+  if (!made) {
+    return
+  }
   const { registry, image, password } = made
   const dir = await tempDir(t)
   const helper = `dhtest${serial}`
@@ -258,7 +339,10 @@ test('a credential helper named by credHelpers gives the credentials, run with t
   )
   await chmod(join(dir, `docker-credential-${helper}`), 0o755)
   const configPath = join(dir, 'config.json')
-  await writeFile(configPath, JSON.stringify({ auths: { [registry.host]: {} }, credHelpers: { [registry.host]: helper } }))
+  await writeFile(
+    configPath,
+    JSON.stringify({ auths: { [registry.host]: {} }, credHelpers: { [registry.host]: helper } }),
+  )
   // The helper is found on the server's PATH; a variable of Deckhand's own must not reach it.
   const savedPath = process.env.PATH
   process.env.PATH = `${dir}:${savedPath}`
@@ -267,10 +351,17 @@ test('a credential helper named by credHelpers gives the credentials, run with t
     process.env.PATH = savedPath
     delete process.env.DECKHAND_TEST_CANARY
   })
-  const server = await dockerServer(t, engine, { DECKHAND_REGISTRY_AUTH: configPath, DECKHAND_REGISTRY_CA: registry.caFile! })
+  const server = await dockerServer(t, engine, {
+    DECKHAND_REGISTRY_AUTH: configPath,
+    DECKHAND_REGISTRY_CA: registry.caFile!,
+  })
   // The engine has the pushed content (it pushed it): "always" makes it pull, with credentials.
-  const container = await webService(server, engine, `${image}:1`, { image, deploy: { pull: 'always' } })
-  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body.url
+  const container = await webService(server, engine, `${image}:1`, {
+    image,
+    deploy: { pull: 'always' },
+  })
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' }))
+    .body.url
 
   const pulled = await server.hook(`${url}?tag=2&wait=60s`)
 
@@ -281,8 +372,16 @@ test('a credential helper named by credHelpers gives the credentials, run with t
   assert.equal(helperEnv.includes('canary-of-the-deckhand-process'), false, helperEnv)
   const log = await logOf(server, pulled.body.deployments[0].id)
   assert.ok(
-    log.some((line) => line.endsWith(`with credentials from docker-credential-${helper} (credHelpers of ${configPath})`)),
+    log.some((line) =>
+      line.endsWith(
+        `with credentials from docker-credential-${helper} (credHelpers of ${configPath})`,
+      ),
+    ),
     log.join('\n'),
   )
-  assert.equal((await everythingShown(server)).includes(password), false, 'the password is shown nowhere')
+  assert.equal(
+    (await everythingShown(server)).includes(password),
+    false,
+    'the password is shown nowhere',
+  )
 })

@@ -1,6 +1,7 @@
 /** Every captured sender fixture through the real POST /hooks/{token}: verified, parsed, queued or ignored. */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+
 import { hmacHex } from '../../src/senders/signature.ts'
 import { FIXTURE_SECRET, fixtureNames, readFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
@@ -8,7 +9,8 @@ import { waitFor } from '../support/wait-for.ts'
 
 const COMMIT = '9f2c4b7a1d3e5f60718293a4b5c6d7e8f9012345'
 const GIT = { git: { repo: 'acme/web', branch: 'main' } }
-const SCRIPT = 'echo "tag=${DECKHAND_IMAGE_TAG:-} commit=${DECKHAND_GIT_COMMIT:-} branch=${DECKHAND_GIT_BRANCH:-}"'
+const SCRIPT =
+  'echo "tag=${DECKHAND_IMAGE_TAG:-} commit=${DECKHAND_GIT_COMMIT:-} branch=${DECKHAND_GIT_BRANCH:-}"'
 
 interface FixtureCase {
   /** Extra service fields: the git source or image the fixture's event must match. */
@@ -58,7 +60,10 @@ const CASES: Record<string, FixtureCase> = {
   'github-push-form': git(),
   'github-push-sha1-only': git(),
   'github-push-tag': git(`tag=v1.5.0 commit=${COMMIT} branch=`),
-  'github-registry-package': { service: { image: 'ghcr.io/acme/web' }, redeploys: 'tag=1.5.0 commit= branch=' },
+  'github-registry-package': {
+    service: { image: 'ghcr.io/acme/web' },
+    redeploys: 'tag=1.5.0 commit= branch=',
+  },
   'github-registry-package-untagged': {
     service: { image: 'ghcr.io/acme/web' },
     ignored:
@@ -81,23 +86,27 @@ const CASES: Record<string, FixtureCase> = {
   'registry-delete': {
     service: { image: '127.0.0.1:46459/acme/web' },
     sign: 'bearer',
-    ignored: 'registry event "delete" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+    ignored:
+      'registry event "delete" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
   },
   'registry-mount': {
     service: { image: '127.0.0.1:46459/acme/api' },
     sign: 'bearer',
-    ignored: 'registry event "mount" of 127.0.0.1:46459/acme/api: only pushes of tagged manifests deploy',
+    ignored:
+      'registry event "mount" of 127.0.0.1:46459/acme/api: only pushes of tagged manifests deploy',
   },
   'registry-pull': {
     service: { image: '127.0.0.1:46459/acme/web' },
     sign: 'bearer',
-    ignored: 'registry event "pull" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
+    ignored:
+      'registry event "pull" of 127.0.0.1:46459/acme/web:1.5.0: only pushes of tagged manifests deploy',
   },
   'registry-push': image('127.0.0.1:46459/acme/web'),
   'registry-push-blob': {
     service: { image: '127.0.0.1:46459/acme/web' },
     sign: 'bearer',
-    ignored: 'registry event push of a layer blob to 127.0.0.1:46459/acme/web: only pushes of tagged manifests deploy',
+    ignored:
+      'registry event push of a layer blob to 127.0.0.1:46459/acme/web: only pushes of tagged manifests deploy',
   },
 }
 
@@ -108,13 +117,21 @@ function signedHeaders(name: string, sign?: 'bearer' | 'deckhand'): Record<strin
     return { ...headers, Authorization: `Bearer ${FIXTURE_SECRET}` }
   }
   if (sign === 'deckhand') {
-    return { ...headers, 'X-Deckhand-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}` }
+    return {
+      ...headers,
+      'X-Deckhand-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}`,
+    }
   }
   return headers
 }
 
 /** POSTs the fixture's exact bytes; an empty body is sent as none, as curl does. */
-function sendFixture(server: TestServer, url: string, name: string, headers = readFixture(name).headers) {
+function sendFixture(
+  server: TestServer,
+  url: string,
+  name: string,
+  headers = readFixture(name).headers,
+) {
   const { body } = readFixture(name)
   return server.hook(url, { body: body.length > 0 ? body : undefined, headers })
 }
@@ -141,12 +158,20 @@ describe('every sender fixture through POST /hooks/{token}', () => {
         ...fixture.trigger,
       })
       assert.equal(trigger.status, 201, JSON.stringify(trigger.body))
-      const answer = await sendFixture(server, trigger.body.url, name, signedHeaders(name, fixture.sign))
+      const answer = await sendFixture(
+        server,
+        trigger.body.url,
+        name,
+        signedHeaders(name, fixture.sign),
+      )
       if (fixture.ignored) {
-        assert.deepEqual({ status: answer.status, body: answer.body }, {
-          status: 200,
-          body: { status: 'ignored', reason: fixture.ignored },
-        })
+        assert.deepEqual(
+          { status: answer.status, body: answer.body },
+          {
+            status: 200,
+            body: { status: 'ignored', reason: fixture.ignored },
+          },
+        )
         const deployments = await server.api('GET', `/api/v1/deployments?service=${name}`)
         assert.deepEqual(deployments.body.items, [])
         return
@@ -156,10 +181,13 @@ describe('every sender fixture through POST /hooks/{token}', () => {
       assert.deepEqual(others, [])
       assert.equal(queued.service, name)
       assert.equal(queued.action, fixture.scales ? 'scale' : 'redeploy')
-      const done = await waitFor(async () => {
-        const d = await server.api('GET', `/api/v1/deployments/${queued.id}`)
-        return d.body.state === 'queued' || d.body.state === 'running' ? undefined : d.body
-      }, { what: `the ${name} deployment to end` })
+      const done = await waitFor(
+        async () => {
+          const d = await server.api('GET', `/api/v1/deployments/${queued.id}`)
+          return d.body.state === 'queued' || d.body.state === 'running' ? undefined : d.body
+        },
+        { what: `the ${name} deployment to end` },
+      )
       assert.equal(done.state, 'succeeded', done.error)
       if (fixture.scales) {
         assert.equal(done.params.by, fixture.scales)

@@ -1,6 +1,7 @@
 /** Wrong signatures (401), wrong formats for a pinned sender (400) and redeliveries, through the real endpoint. */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+
 import { hmacHex } from '../../src/senders/signature.ts'
 import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
@@ -23,12 +24,20 @@ interface SigningCase {
 function signedHeaders(name: string, sign?: 'bearer' | 'deckhand'): Record<string, string> {
   const { body, headers } = readFixture(name)
   if (sign === 'deckhand') {
-    return { ...headers, 'X-Deckhand-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}` }
+    return {
+      ...headers,
+      'X-Deckhand-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}`,
+    }
   }
   return sign === 'bearer' ? { ...headers, Authorization: `Bearer ${FIXTURE_SECRET}` } : headers
 }
 
-function sendFixture(server: TestServer, url: string, name: string, headers = readFixture(name).headers) {
+function sendFixture(
+  server: TestServer,
+  url: string,
+  name: string,
+  headers = readFixture(name).headers,
+) {
   return server.hook(url, { body: readFixture(name).body, headers })
 }
 
@@ -38,17 +47,22 @@ const SIGNING: Record<string, SigningCase> = {
   github: {
     fixture: 'github-push-branch',
     service: GIT,
-    signForeign: (body) => ({ 'X-Hub-Signature-256': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}` }),
+    signForeign: (body) => ({
+      'X-Hub-Signature-256': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}`,
+    }),
   },
   gitlab: {
     fixture: 'gitlab-push',
     service: GIT,
     wrongToken: { 'X-Gitlab-Token': 'not-the-secret' },
-    signForeign: () => ({ 'X-Gitlab-Token': FIXTURE_SECRET }) },
+    signForeign: () => ({ 'X-Gitlab-Token': FIXTURE_SECRET }),
+  },
   bitbucket: {
     fixture: 'bitbucket-push',
     service: GIT,
-    signForeign: (body) => ({ 'X-Hub-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}` }),
+    signForeign: (body) => ({
+      'X-Hub-Signature': `sha256=${hmacHex('sha256', FIXTURE_SECRET, body)}`,
+    }),
   },
   gitea: {
     fixture: 'gitea-push',
@@ -56,12 +70,31 @@ const SIGNING: Record<string, SigningCase> = {
     signForeign: (body) => ({ 'X-Gitea-Signature': hmacHex('sha256', FIXTURE_SECRET, body) }),
   },
   generic: { fixture: 'generic-signed' },
-  alertmanager: { fixture: 'alertmanager-firing-group', wrongToken: wrongBearer, signForeign: bearer },
-  dockerhub: { fixture: 'dockerhub-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
-  harbor: { fixture: 'harbor-push-artifact', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
+  alertmanager: {
+    fixture: 'alertmanager-firing-group',
+    wrongToken: wrongBearer,
+    signForeign: bearer,
+  },
+  dockerhub: {
+    fixture: 'dockerhub-push',
+    sign: 'bearer',
+    wrongToken: wrongBearer,
+    signForeign: bearer,
+  },
+  harbor: {
+    fixture: 'harbor-push-artifact',
+    sign: 'bearer',
+    wrongToken: wrongBearer,
+    signForeign: bearer,
+  },
   quay: { fixture: 'quay-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
   acr: { fixture: 'acr-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
-  registry: { fixture: 'registry-push', sign: 'bearer', wrongToken: wrongBearer, signForeign: bearer },
+  registry: {
+    fixture: 'registry-push',
+    sign: 'bearer',
+    wrongToken: wrongBearer,
+    signForeign: bearer,
+  },
 }
 
 describe('signatures and formats through POST /hooks/{token}', () => {
@@ -73,10 +106,20 @@ describe('signatures and formats through POST /hooks/{token}', () => {
   after(() => server.close())
 
   /** A fresh service with a trigger; answers the trigger's URL. */
-  const triggerFor = async (trigger: Record<string, unknown>, service: Record<string, unknown> = {}) => {
+  const triggerFor = async (
+    trigger: Record<string, unknown>,
+    service: Record<string, unknown> = {},
+  ) => {
     const name = `svc-${++serial}`
-    assert.equal((await server.api('POST', '/api/v1/services', commandService(name, 'echo ok', service))).status, 201)
-    const created = await server.api('POST', `/api/v1/services/${name}/triggers`, { action: 'redeploy', ...trigger })
+    assert.equal(
+      (await server.api('POST', '/api/v1/services', commandService(name, 'echo ok', service)))
+        .status,
+      201,
+    )
+    const created = await server.api('POST', `/api/v1/services/${name}/triggers`, {
+      action: 'redeploy',
+      ...trigger,
+    })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     return { name, url: created.body.url as string, id: created.body.id as string }
   }
@@ -91,28 +134,50 @@ describe('signatures and formats through POST /hooks/{token}', () => {
         ? await server.hook(url, { body, headers: { ...headers, ...c.wrongToken } })
         : await server.hook(url, { body: Buffer.concat([body, Buffer.from(' ')]), headers })
       assert.equal(changed.status, 401)
-      assert.equal(changed.body.error, `the ${sender} signature does not match the trigger's secret`)
+      assert.equal(
+        changed.body.error,
+        `the ${sender} signature does not match the trigger's secret`,
+      )
       const other = await triggerFor({ secret: 'another-secret' }, c.service)
       const wrongSecret = await sendFixture(server, other.url, c.fixture, headers)
       assert.equal(wrongSecret.status, 401)
-      assert.equal(wrongSecret.body.error, `the ${sender} signature does not match the trigger's secret`)
+      assert.equal(
+        wrongSecret.body.error,
+        `the ${sender} signature does not match the trigger's secret`,
+      )
       for (const service of [name, other.name]) {
-        assert.deepEqual((await server.api('GET', `/api/v1/deployments?service=${service}`)).body.items, [])
+        assert.deepEqual(
+          (await server.api('GET', `/api/v1/deployments?service=${service}`)).body.items,
+          [],
+        )
       }
       const calls = await server.api('GET', `/api/v1/calls?trigger=${other.id}`)
-      assert.deepEqual(calls.body.items.map((call: { outcome: string; status: number }) => [call.outcome, call.status]), [['rejected', 401]])
+      assert.deepEqual(
+        calls.body.items.map((call: { outcome: string; status: number }) => [
+          call.outcome,
+          call.status,
+        ]),
+        [['rejected', 401]],
+      )
     })
 
     if (c.signForeign) {
       const signForeign = c.signForeign
       it(`${sender}: a trigger pinned to ${sender} answers 400 to a correctly signed body of another format`, async () => {
         const { name, url } = await triggerFor({ secret: FIXTURE_SECRET, sender }, c.service)
-        const foreign = sender === 'dockerhub' || sender === 'harbor' ? 'quay-push' : 'dockerhub-push'
+        const foreign =
+          sender === 'dockerhub' || sender === 'harbor' ? 'quay-push' : 'dockerhub-push'
         const { body } = readFixture(foreign)
-        const answer = await server.hook(url, { body, headers: { 'Content-Type': 'application/json', ...signForeign(body) } })
+        const answer = await server.hook(url, {
+          body,
+          headers: { 'Content-Type': 'application/json', ...signForeign(body) },
+        })
         assert.equal(answer.status, 400, JSON.stringify(answer.body))
         assert.equal(typeof answer.body.error, 'string')
-        assert.deepEqual((await server.api('GET', `/api/v1/deployments?service=${name}`)).body.items, [])
+        assert.deepEqual(
+          (await server.api('GET', `/api/v1/deployments?service=${name}`)).body.items,
+          [],
+        )
       })
     }
   }
@@ -134,19 +199,34 @@ describe('signatures and formats through POST /hooks/{token}', () => {
       const first = await sendFixture(server, url, fixture, headers)
       assert.equal(first.status, 202)
       const again = await sendFixture(server, url, fixture, headers)
-      assert.deepEqual({ status: again.status, body: again.body }, { status: first.status, body: first.body })
+      assert.deepEqual(
+        { status: again.status, body: again.body },
+        { status: first.status, body: first.body },
+      )
       const deployments = await server.api('GET', `/api/v1/deployments?service=${name}`)
       assert.equal(deployments.body.items.length, 1)
       assert.equal(deployments.body.items[0].calls, 1)
       const calls = await server.api('GET', `/api/v1/calls?trigger=${id}`)
-      assert.deepEqual(calls.body.items.map((call: { outcome: string }) => call.outcome), ['duplicate', 'queued'])
-      await waitFor(async () => {
-        const d = await server.api('GET', `/api/v1/deployments/${first.body.deployments[0].id}`)
-        return d.body.state === 'succeeded'
-      }, { what: 'the first delivery to deploy' })
+      assert.deepEqual(
+        calls.body.items.map((call: { outcome: string }) => call.outcome),
+        ['duplicate', 'queued'],
+      )
+      await waitFor(
+        async () => {
+          const d = await server.api('GET', `/api/v1/deployments/${first.body.deployments[0].id}`)
+          return d.body.state === 'succeeded'
+        },
+        { what: 'the first delivery to deploy' },
+      )
       const late = await sendFixture(server, url, fixture, headers)
-      assert.deepEqual({ status: late.status, body: late.body }, { status: first.status, body: first.body })
-      assert.equal((await server.api('GET', `/api/v1/deployments?service=${name}`)).body.items.length, 1)
+      assert.deepEqual(
+        { status: late.status, body: late.body },
+        { status: first.status, body: first.body },
+      )
+      assert.equal(
+        (await server.api('GET', `/api/v1/deployments?service=${name}`)).body.items.length,
+        1,
+      )
     })
   }
 

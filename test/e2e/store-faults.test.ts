@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { skipOrFail } from '../support/required-parts.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
@@ -17,7 +18,9 @@ function mountSmallDisk(): { dir: string; unmount: () => void } | { skip: string
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' })
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
-    return { skip: `cannot mount a tmpfs to fill (needs root): ${(error as Error).message.split('\n')[0]}` }
+    return {
+      skip: `cannot mount a tmpfs to fill (needs root): ${(error as Error).message.split('\n')[0]}`,
+    }
   }
   return {
     dir,
@@ -54,7 +57,9 @@ test('with the store disk full, calls get 503 and change nothing; with space bac
   t.after(disk.unmount)
   const server = await startTestServer(t, { dataDir: disk.dir })
   await server.api('POST', '/api/v1/services', commandService('web'))
-  const { url } = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })).body
+  const { url } = (
+    await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+  ).body
   const before = (await server.api('GET', '/api/v1/calls')).body.items.length
 
   const filler = fill(disk.dir)
@@ -66,7 +71,10 @@ test('with the store disk full, calls get 503 and change nothing; with space bac
       assert.match(answer.body.error, /retry/)
     }
   }
-  assert.ok(statuses.every((s) => s === 503), `every call answered 503: ${statuses}`)
+  assert.ok(
+    statuses.every((s) => s === 503),
+    `every call answered 503: ${statuses}`,
+  )
 
   rmSync(filler)
   const resumed = await server.hook(url)
@@ -74,5 +82,8 @@ test('with the store disk full, calls get 503 and change nothing; with space bac
   const calls = (await server.api('GET', '/api/v1/calls')).body.items
   assert.equal(calls.length, before + 1, 'no call of the full-disk period was recorded')
   const deployments = (await server.api('GET', '/api/v1/deployments')).body.items
-  assert.deepEqual(deployments.map((d: { id: string }) => d.id), [resumed.body.deployments[0].id])
+  assert.deepEqual(
+    deployments.map((d: { id: string }) => d.id),
+    [resumed.body.deployments[0].id],
+  )
 })

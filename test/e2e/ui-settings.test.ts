@@ -1,7 +1,9 @@
 /** The UI in Chromium: Settings, create-service, stacks, cancel, call filters, sign-out on 401. */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+
 import type { Browser, Page } from 'playwright-core'
+
 import {
   browserSkipReason,
   buildWebIfStale,

@@ -1,14 +1,18 @@
 // Promise: bad bytes make a clear 400 at the call, never a failed deployment later.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+
+import { resolveCall } from '../../src/calls/resolve-call.ts'
 import { parseConfigText } from '../../src/config/config-file.ts'
 import type { Service, Trigger } from '../../src/model/index.ts'
-import { resolveCall } from '../../src/calls/resolve-call.ts'
 import { editFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
 /** A GitHub push fixture with `change` applied, as headers and body for an HTTP call. */
-function githubPush(change: (body: Record<string, any>) => void): { body: Buffer; headers: Record<string, string> } {
+function githubPush(change: (body: Record<string, any>) => void): {
+  body: Buffer
+  headers: Record<string, string>
+} {
   const request = editFixture('github-push-branch', change)
   const headers: Record<string, string> = {}
   for (const [key, value] of Object.entries(request.headers ?? {})) {
@@ -23,7 +27,9 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
   it('refuses a NUL or control character in a branch, tag or commit, naming the field, and queues nothing', async (t) => {
     const server = await startTestServer(t)
     await server.api('POST', '/api/v1/services', commandService('web'))
-    const trigger = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
+    const trigger = await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+    })
     const cases: [string, (body: Record<string, any>) => void][] = [
       ['branch', (body) => (body.ref = 'refs/heads/ma\u0000in')],
       ['branch', (body) => (body.ref = 'refs/heads/main\nX-Injected: 1')],
@@ -43,7 +49,10 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
   it('refuses a passed body that grows past the limit once decoded to UTF-8, where it used to fail the deployment with spawn E2BIG', async (t) => {
     const server = await startTestServer(t)
     await server.api('POST', '/api/v1/services', commandService('web', 'echo "${#DECKHAND_BODY}"'))
-    const trigger = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', passBody: true })
+    const trigger = await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+      passBody: true,
+    })
     // 60,000 bytes, under the 64 KiB passed to instances; each becomes a 3-byte U+FFFD when decoded.
     const answer = await server.hook(trigger.body.url, {
       body: Buffer.alloc(60_000, 0xff),
@@ -56,8 +65,15 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
 
   it('a body over 64 KiB is accepted but not passed: the script sees no DECKHAND_TRIGGER_BODY and the log says why', async (t) => {
     const server = await startTestServer(t)
-    await server.api('POST', '/api/v1/services', commandService('big', 'echo "body has ${#DECKHAND_TRIGGER_BODY} characters"'))
-    const trigger = await server.api('POST', '/api/v1/services/big/triggers', { action: 'redeploy', passBody: true })
+    await server.api(
+      'POST',
+      '/api/v1/services',
+      commandService('big', 'echo "body has ${#DECKHAND_TRIGGER_BODY} characters"'),
+    )
+    const trigger = await server.api('POST', '/api/v1/services/big/triggers', {
+      action: 'redeploy',
+      passBody: true,
+    })
     const answer = await server.hook(`${trigger.body.url}?wait=30s`, {
       body: 'x'.repeat(100_000),
       headers: { 'content-type': 'text/plain' },
@@ -65,7 +81,12 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
     assert.equal(answer.status, 200, JSON.stringify(answer.body))
     const log = await server.api('GET', `/api/v1/deployments/${answer.body.deployments[0].id}/log`)
     const lines = (log.body.items as { line: string }[]).map((item) => item.line)
-    assert.ok(lines.includes('the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed'), lines.join('\n'))
+    assert.ok(
+      lines.includes(
+        'the call body was larger than 64 KiB, so DECKHAND_TRIGGER_BODY was not passed',
+      ),
+      lines.join('\n'),
+    )
     assert.ok(lines.includes('body has 0 characters'), lines.join('\n'))
   })
 
@@ -73,32 +94,79 @@ describe('promise: bad bytes make a clear 400, never a failed deployment', () =>
     const server = await startTestServer(t)
     await server.api('POST', '/api/v1/services', commandService('web'))
     const refused = [
-      'toString', '__proto__', 'constructor', 'lower', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'NODE_OPTIONS',
-      'PERL5OPT', 'PYTHONSTARTUP', 'PYTHONPATH', 'JAVA_TOOL_OPTIONS', 'GIT_SSH_COMMAND', 'GIT_DIR', 'HTTPS_PROXY',
-      'https_proxy', 'ALL_PROXY', 'DOCKER_HOST', 'KUBECONFIG', 'PATH', 'HOME', 'SHELL', 'IFS', 'DECKHAND_ADMIN_TOKEN',
+      'toString',
+      '__proto__',
+      'constructor',
+      'lower',
+      'LD_PRELOAD',
+      'DYLD_INSERT_LIBRARIES',
+      'NODE_OPTIONS',
+      'PERL5OPT',
+      'PYTHONSTARTUP',
+      'PYTHONPATH',
+      'JAVA_TOOL_OPTIONS',
+      'GIT_SSH_COMMAND',
+      'GIT_DIR',
+      'HTTPS_PROXY',
+      'https_proxy',
+      'ALL_PROXY',
+      'DOCKER_HOST',
+      'KUBECONFIG',
+      'PATH',
+      'HOME',
+      'SHELL',
+      'IFS',
+      'DECKHAND_ADMIN_TOKEN',
       `A${'B'.repeat(64)}`,
     ]
     for (const name of refused) {
-      const answer = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', envFromQuery: [name] })
+      const answer = await server.api('POST', '/api/v1/services/web/triggers', {
+        action: 'redeploy',
+        envFromQuery: [name],
+      })
       assert.equal(answer.status, 400, name)
       assert.ok(JSON.stringify(answer.body).includes('envFromQuery'), name)
       assert.ok(JSON.stringify(answer.body).includes(JSON.stringify(name).slice(1, -1)), name)
 
       const file = `services:\n  - name: web\n    driver: command\n    target:\n      redeploy: echo web\ntriggers:\n  - service: web\n    action: redeploy\n    envFromQuery: [${JSON.stringify(name)}]\n`
       const loaded = parseConfigText(file, 'deckhand.yaml', {}, { ignoreMissingEnv: true })
-      assert.ok(!loaded.ok && loaded.errors.some((error) => error.includes('envFromQuery')), `config file: ${name}`)
+      assert.ok(
+        !loaded.ok && loaded.errors.some((error) => error.includes('envFromQuery')),
+        `config file: ${name}`,
+      )
     }
     for (const [index, name] of ['SERVICE_TAG', 'RELEASE', 'A', `A${'B'.repeat(63)}`].entries()) {
-      const answer = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', name: `allowed-${index}`, envFromQuery: [name] })
+      const answer = await server.api('POST', '/api/v1/services/web/triggers', {
+        action: 'redeploy',
+        name: `allowed-${index}`,
+        envFromQuery: [name],
+      })
       assert.equal(answer.status, 201, `${name}: ${JSON.stringify(answer.body)}`)
     }
   })
 
   it('reads query variables as own properties only, so a name on Object.prototype answers no 500', () => {
     // A trigger stored before names were checked may still name `toString`; the query is a plain object.
-    const trigger = { id: 'trg_x', name: 'old', action: 'redeploy', allowTag: false, passBody: false, envFromQuery: ['toString', 'constructor'] } as unknown as Trigger
-    const resolution = resolveCall({ trigger, event: { kind: 'plain' }, query: { SERVICE_TAG: 'x' }, services: [commandService('web') as unknown as Service], body: Buffer.alloc(0), canChangeTag: () => true })
+    const trigger = {
+      id: 'trg_x',
+      name: 'old',
+      action: 'redeploy',
+      allowTag: false,
+      passBody: false,
+      envFromQuery: ['toString', 'constructor'],
+    } as unknown as Trigger
+    const resolution = resolveCall({
+      trigger,
+      event: { kind: 'plain' },
+      query: { SERVICE_TAG: 'x' },
+      services: [commandService('web') as unknown as Service],
+      body: Buffer.alloc(0),
+      canChangeTag: () => true,
+    })
     assert.equal(resolution.kind, 'intents')
-    assert.deepEqual(resolution.kind === 'intents' ? resolution.intents[0]!.input.env : undefined, {})
+    assert.deepEqual(
+      resolution.kind === 'intents' ? resolution.intents[0]!.input.env : undefined,
+      {},
+    )
   })
 })

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { Agent, request as httpRequest } from 'node:http'
 import type { Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { openSocket, sendRaw, encodeRequest } from '../support/raw-http.ts'
+
+import { encodeRequest, openSocket, sendRaw } from '../support/raw-http.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 

@@ -4,12 +4,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { describe, it } from 'node:test'
-import { parseTagPolicy } from '../../src/policy/tag-policy.ts'
+
 import { RegexpPolicy } from '../../src/policy/regexp-policy.ts'
-import { matchesGlob } from '../../src/triggers/path-match.ts'
-import { unmetCondition } from '../../src/triggers/call-conditions.ts'
+import { parseTagPolicy } from '../../src/policy/tag-policy.ts'
 import { parseTriggerSpec } from '../../src/specs/trigger-spec.ts'
-import { fixtureNames, readFixture, type RawFixture } from '../fixtures/senders/load.ts'
+import { unmetCondition } from '../../src/triggers/call-conditions.ts'
+import { matchesGlob } from '../../src/triggers/path-match.ts'
+import { fixtureNames, type RawFixture, readFixture } from '../fixtures/senders/load.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
 
 const MIB = 1024 * 1024
@@ -42,11 +43,15 @@ function allFixtures(): RawFixture[] {
         .filter((file) => file.endsWith('.headers.json'))
         .map((file) => file.slice(0, -'.headers.json'.length))
         .flatMap((name) => {
-          const body = ['.json', '.txt'].map((extension) => join(shared, name + extension)).find((file) => existsSync(file))
+          const body = ['.json', '.txt']
+            .map((extension) => join(shared, name + extension))
+            .find((file) => existsSync(file))
           if (body === undefined) {
             return []
           }
-          const headers = JSON.parse(readFileSync(join(shared, `${name}.headers.json`), 'utf8')) as Record<string, string>
+          const headers = JSON.parse(
+            readFileSync(join(shared, `${name}.headers.json`), 'utf8'),
+          ) as Record<string, string>
           return [{ name: `shared/${name}`, body: readFileSync(body), headers }]
         })
     : []
@@ -99,10 +104,27 @@ describe('promise: no input costs more than linear time', () => {
   it('every field of every sender fixture, replaced by 1 MiB adversarial text, is answered without holding the event loop while /healthz answers', async (t) => {
     // The server runs in this process, so the histogram measures its own event loop.
     const server = await startTestServer(t, { maxBodyBytes: 4 * MIB })
-    await server.api('POST', '/api/v1/services', commandService('code', 'true', { git: { repo: 'acme/web', branch: 'main', paths: ['services/**/src/**/*.ts'] } }))
-    await server.api('POST', '/api/v1/services', commandService('img', 'true', { image: 'acme/web', tagPolicy: `regexp:${'a?'.repeat(16)}${'a*'.repeat(4)}` }))
+    await server.api(
+      'POST',
+      '/api/v1/services',
+      commandService('code', 'true', {
+        git: { repo: 'acme/web', branch: 'main', paths: ['services/**/src/**/*.ts'] },
+      }),
+    )
+    await server.api(
+      'POST',
+      '/api/v1/services',
+      commandService('img', 'true', {
+        image: 'acme/web',
+        tagPolicy: `regexp:${'a?'.repeat(16)}${'a*'.repeat(4)}`,
+      }),
+    )
     await server.api('POST', '/api/v1/stacks', { name: 'both', services: ['code', 'img'] })
-    const trigger = await server.api('POST', '/api/v1/stacks/both/triggers', { action: 'redeploy', rateLimit: '100000/min', cooldown: '0s' })
+    const trigger = await server.api('POST', '/api/v1/stacks/both/triggers', {
+      action: 'redeploy',
+      rateLimit: '100000/min',
+      cooldown: '0s',
+    })
     assert.equal(trigger.status, 201, JSON.stringify(trigger.body))
     const shapes = Object.entries(ADVERSARIAL)
     let calls = 0
@@ -115,16 +137,24 @@ describe('promise: no input costs more than linear time', () => {
       } catch {
         continue // form and text bodies are covered by the query and header fuzzing in hostile-input
       }
-      const headers = Object.fromEntries(Object.entries(fixture.headers).filter(([key]) => !/signature|content-length/i.test(key)))
+      const headers = Object.fromEntries(
+        Object.entries(fixture.headers).filter(([key]) => !/signature|content-length/i.test(key)),
+      )
       const paths = stringPaths(json)
       const step = Math.max(1, Math.floor(paths.length / FIELDS_PER_FIXTURE))
-      for (const [index, path] of paths.filter((_, at) => at % step === 0).slice(0, FIELDS_PER_FIXTURE).entries()) {
+      for (const [index, path] of paths
+        .filter((_, at) => at % step === 0)
+        .slice(0, FIELDS_PER_FIXTURE)
+        .entries()) {
         // Each field gets one shape in turn, so every shape meets every kind of field across fixtures.
         const [shape, text] = shapes[(index + calls) % shapes.length]!
         const body = Buffer.from(JSON.stringify(replaced(json, path, text)))
         let status = 0
         const cost = await costOf(async () => {
-          const [answer, health] = await Promise.all([server.hook(trigger.body.url, { body, headers }), fetch(`${server.url}/healthz`)])
+          const [answer, health] = await Promise.all([
+            server.hook(trigger.body.url, { body, headers }),
+            fetch(`${server.url}/healthz`),
+          ])
           status = answer.status
           assert.equal(health.status, 200)
         })
@@ -140,15 +170,29 @@ describe('promise: no input costs more than linear time', () => {
       }
     }
     assert.ok(calls > 100, `${calls} calls`)
-    t.diagnostic(`${calls} calls; largest event-loop delay ${slowest.ms.toFixed(0)} ms (${slowest.what})`)
+    t.diagnostic(
+      `${calls} calls; largest event-loop delay ${slowest.ms.toFixed(0)} ms (${slowest.what})`,
+    )
     t.diagnostic(`most CPU for one call ${costliest.ms.toFixed(0)} ms (${costliest.what})`)
-    assert.ok(slowest.ms < MAX_EVENT_LOOP_DELAY_MS, `event loop held ${slowest.ms.toFixed(0)} ms by ${slowest.what}`)
-    assert.ok(costliest.ms < MAX_CALL_CPU_MS, `one call cost ${costliest.ms.toFixed(0)} ms of CPU: ${costliest.what}`)
+    assert.ok(
+      slowest.ms < MAX_EVENT_LOOP_DELAY_MS,
+      `event loop held ${slowest.ms.toFixed(0)} ms by ${slowest.what}`,
+    )
+    assert.ok(
+      costliest.ms < MAX_CALL_CPU_MS,
+      `one call cost ${costliest.ms.toFixed(0)} ms of CPU: ${costliest.what}`,
+    )
   })
 
   it('git.paths globs match a 1 MiB path in linear time', () => {
     for (const [shape, text] of Object.entries(ADVERSARIAL)) {
-      for (const pattern of ['services/**/src/**/*.ts', '**/*.ts', '*/*/*/*/*', 'a/**/**/**/b', '?*?*?*?*x']) {
+      for (const pattern of [
+        'services/**/src/**/*.ts',
+        '**/*.ts',
+        '*/*/*/*/*',
+        'a/**/**/**/b',
+        '?*?*?*?*x',
+      ]) {
         const started = performance.now()
         matchesGlob(pattern, `services/${text}`)
         const ms = performance.now() - started
@@ -160,7 +204,13 @@ describe('promise: no input costs more than linear time', () => {
   })
 
   it('regexp: and glob: tag policies decide on a 1 MiB tag in linear time', () => {
-    const expressions = [`${'a?'.repeat(16)}${'a*'.repeat(4)}`, '(a+)+$', '(a|aa)+', '.*.*.*.*.*x', '(\\w+\\s?)*']
+    const expressions = [
+      `${'a?'.repeat(16)}${'a*'.repeat(4)}`,
+      '(a+)+$',
+      '(a|aa)+',
+      '.*.*.*.*.*x',
+      '(\\w+\\s?)*',
+    ]
     for (const [shape, text] of Object.entries({ ...ADVERSARIAL, as: `${'a'.repeat(MIB)}!` })) {
       for (const expression of expressions) {
         const policy = RegexpPolicy.parse(expression)
@@ -182,8 +232,17 @@ describe('promise: no input costs more than linear time', () => {
   })
 
   it('a trigger match of 32 backtracking-shaped expressions decides on a 1 MiB body in linear time', (t) => {
-    const expressions = ['(a+)+$', '(a|aa)+#', '.*.*.*.*.*#', '^(\\w+\\s?)*$', `${'a?'.repeat(16)}${'a*'.repeat(4)}#`]
-    const conditions = Array.from({ length: 32 }, (_, i) => ({ body: 'field', regex: expressions[i % expressions.length]! }))
+    const expressions = [
+      '(a+)+$',
+      '(a|aa)+#',
+      '.*.*.*.*.*#',
+      '^(\\w+\\s?)*$',
+      `${'a?'.repeat(16)}${'a*'.repeat(4)}#`,
+    ]
+    const conditions = Array.from({ length: 32 }, (_, i) => ({
+      body: 'field',
+      regex: expressions[i % expressions.length]!,
+    }))
     // `any`: every condition fails, so all 32 run over the whole value.
     const parsed = parseTriggerSpec({ action: 'redeploy', match: { any: conditions } })
     assert.ok(parsed.ok && parsed.value.match)
@@ -191,7 +250,11 @@ describe('promise: no input costs more than linear time', () => {
     for (const [shape, text] of Object.entries({ ...ADVERSARIAL, as: `${'a'.repeat(MIB)}!` })) {
       const body = Buffer.from(JSON.stringify({ field: text }))
       const started = performance.now()
-      const reason = unmetCondition(parsed.value.match, { headers: { 'content-type': 'application/json' }, query: {}, body })
+      const reason = unmetCondition(parsed.value.match, {
+        headers: { 'content-type': 'application/json' },
+        query: {},
+        body,
+      })
       const ms = performance.now() - started
       assert.match(reason ?? '', /none of its 32 entries held/, shape)
       slowest = Math.max(slowest, ms)
@@ -202,10 +265,21 @@ describe('promise: no input costs more than linear time', () => {
 
   it('caps every field read from a payload and names the field in a 400', async (t) => {
     const server = await startTestServer(t)
-    await server.api('POST', '/api/v1/services', commandService('web', 'true', { git: { repo: 'acme/web', branch: 'main', paths: ['src/**'] } }))
-    const trigger = await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy', rateLimit: '100000/min' })
+    await server.api(
+      'POST',
+      '/api/v1/services',
+      commandService('web', 'true', {
+        git: { repo: 'acme/web', branch: 'main', paths: ['src/**'] },
+      }),
+    )
+    const trigger = await server.api('POST', '/api/v1/services/web/triggers', {
+      action: 'redeploy',
+      rateLimit: '100000/min',
+    })
     const fixture = readFixture('github-push-branch')
-    const headers = Object.fromEntries(Object.entries(fixture.headers).filter(([key]) => !/signature/i.test(key)))
+    const headers = Object.fromEntries(
+      Object.entries(fixture.headers).filter(([key]) => !/signature/i.test(key)),
+    )
     const push = JSON.parse(fixture.body.toString('utf8')) as Record<string, any>
     const cases: [string, (body: Record<string, any>) => void][] = [
       ['repository', (body) => (body.repository.full_name = `acme/${'w'.repeat(300)}`)],
@@ -213,7 +287,10 @@ describe('promise: no input costs more than linear time', () => {
       ['branch', (body) => (body.ref = `refs/heads/${'b'.repeat(256)}`)],
       ['commit', (body) => (body.after = 'a'.repeat(65))],
       ['changed file', (body) => (body.commits[0].added = [`src/${'d/'.repeat(2100)}x.ts`])],
-      ['changed files', (body) => (body.commits[0].added = Array.from({ length: 3001 }, (_, i) => `src/${i}.ts`))],
+      [
+        'changed files',
+        (body) => (body.commits[0].added = Array.from({ length: 3001 }, (_, i) => `src/${i}.ts`)),
+      ],
     ]
     for (const [field, change] of cases) {
       const body = structuredClone(push)
@@ -222,12 +299,21 @@ describe('promise: no input costs more than linear time', () => {
       assert.equal(answer.status, 400, `${field}: ${JSON.stringify(answer.body)}`)
       assert.ok(answer.body.error.includes(`payload's ${field}`), `${field}: ${answer.body.error}`)
     }
-    const alerts = JSON.parse(readFixture('alertmanager-firing').body.toString('utf8')) as Record<string, any>
+    const alerts = JSON.parse(readFixture('alertmanager-firing').body.toString('utf8')) as Record<
+      string,
+      any
+    >
     const alertHeaders = readFixture('alertmanager-firing').headers
-    for (const [field, label] of [['alert name', 'alertname'], ['alert instance', 'instance']] as const) {
+    for (const [field, label] of [
+      ['alert name', 'alertname'],
+      ['alert instance', 'instance'],
+    ] as const) {
       const body = structuredClone(alerts)
       body.alerts[0].labels[label] = 'x'.repeat(256)
-      const answer = await server.hook(trigger.body.url, { body: JSON.stringify(body), headers: alertHeaders })
+      const answer = await server.hook(trigger.body.url, {
+        body: JSON.stringify(body),
+        headers: alertHeaders,
+      })
       assert.equal(answer.status, 400, `${field}: ${JSON.stringify(answer.body)}`)
       assert.ok(answer.body.error.includes(`payload's ${field}`), `${field}: ${answer.body.error}`)
     }

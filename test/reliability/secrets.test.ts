@@ -2,14 +2,20 @@
 // and secrets stay secret everywhere (issue 15): redacted output, explicit child environments.
 import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { request as httpRequest } from 'node:http'
 import { describe, it } from 'node:test'
+
 import { hmacHex } from '../../src/senders/signature.ts'
-import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
 import { deckhand } from '../e2e/cli-support.ts'
-import { ADMIN_TOKEN, commandService, startTestServer, testServerStore } from '../support/start-server.ts'
+import { FIXTURE_SECRET, readFixture } from '../fixtures/senders/load.ts'
+import {
+  ADMIN_TOKEN,
+  commandService,
+  startTestServer,
+  testServerStore,
+} from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 /** Sends a request exactly as given (fetch would normalise a path such as `%ff`). */
@@ -152,15 +158,21 @@ describe('promise: a secret never appears in a log line, an error message, or an
       const signed = { ...headers }
       const sign = (secret: string) => {
         const withSecret = (value: string) => value.replaceAll(FIXTURE_SECRET, secret)
-        if (trigger.kind === 'generic')
+        if (trigger.kind === 'generic') {
           return { ...signed, 'X-Deckhand-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'github')
+        }
+        if (trigger.kind === 'github') {
           return { ...signed, 'X-Hub-Signature-256': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'bitbucket')
+        }
+        if (trigger.kind === 'bitbucket') {
           return { ...signed, 'X-Hub-Signature': `sha256=${hmacHex('sha256', secret, body)}` }
-        if (trigger.kind === 'gitea')
+        }
+        if (trigger.kind === 'gitea') {
           return { ...signed, 'X-Gitea-Signature': hmacHex('sha256', secret, body) }
-        if (trigger.kind === 'gitlab') return { ...signed, 'X-Gitlab-Token': secret }
+        }
+        if (trigger.kind === 'gitlab') {
+          return { ...signed, 'X-Gitlab-Token': secret }
+        }
         return Object.fromEntries(
           Object.entries({ ...signed, Authorization: `Bearer ${secret}` }).map(([k, v]) => [
             k,
@@ -322,7 +334,10 @@ describe('promise: secrets stay secret everywhere', () => {
     )
     const server = await startTestServer(t, { configFile })
     const secret = 'trigger-secret-printed-by-a-script-42'
-    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('leaky'))).status, 201)
+    assert.equal(
+      (await api(server.url, 'POST', '/api/v1/services', commandService('leaky'))).status,
+      201,
+    )
     const trigger = await api(server.url, 'POST', '/api/v1/services/leaky/triggers', {
       action: 'redeploy',
       sender: 'generic',
@@ -355,14 +370,22 @@ describe('promise: secrets stay secret everywhere', () => {
     const fromConfig = await api(server.url, 'POST', '/api/v1/services/from-config/deployments', {})
     await waitFor(
       async () =>
-        (await api(server.url, 'GET', '/api/v1/deployments?state=queued')).body.items.length === 0 &&
+        (await api(server.url, 'GET', '/api/v1/deployments?state=queued')).body.items.length ===
+          0 &&
         (await api(server.url, 'GET', '/api/v1/deployments?state=running')).body.items.length === 0,
       { timeoutMs: 30_000, what: 'the deployments to finish' },
     )
-    const configLog = await api(server.url, 'GET', `/api/v1/deployments/${fromConfig.body.deployments[0].id}/log`)
+    const configLog = await api(
+      server.url,
+      'GET',
+      `/api/v1/deployments/${fromConfig.body.deployments[0].id}/log`,
+    )
 
     assert.match(deployment.body.error, /\[redacted\]/)
-    assert.match(log.text, /token=\[redacted\] secret=\[redacted\] admin=\[redacted\] config=\[redacted\]/)
+    assert.match(
+      log.text,
+      /token=\[redacted\] secret=\[redacted\] admin=\[redacted\] config=\[redacted\]/,
+    )
     assert.match(configLog.text, /\[redacted\]/, configLog.text)
     for (const text of [waited, hookAnswer, deployment.text, log.text, configLog.text]) {
       for (const value of [token, secret, ADMIN_TOKEN, configValue]) {
@@ -373,7 +396,10 @@ describe('promise: secrets stay secret everywhere', () => {
 
   it('a query variable the trigger marks secret reaches the script but shows [redacted] in its log and error, while an unmarked one shows as it is', async (t) => {
     const server = await startTestServer(t)
-    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('querying'))).status, 201)
+    assert.equal(
+      (await api(server.url, 'POST', '/api/v1/services', commandService('querying'))).status,
+      201,
+    )
     const refused = await api(server.url, 'POST', '/api/v1/services/querying/triggers', {
       action: 'redeploy',
       envFromQuery: ['DB_TOKEN'],
@@ -396,7 +422,10 @@ describe('promise: secrets stay secret everywhere', () => {
         redeploy: `test "$DB_TOKEN" = '${value}' && echo "got $DB_TOKEN for $RELEASE"; echo "failing with $DB_TOKEN" >&2; exit 1`,
       },
     })
-    const call = await fetch(`${trigger.body.url}?wait=30s&DB_TOKEN=${value}&RELEASE=release-2026-12`, { method: 'POST' })
+    const call = await fetch(
+      `${trigger.body.url}?wait=30s&DB_TOKEN=${value}&RELEASE=release-2026-12`,
+      { method: 'POST' },
+    )
     const waited = await call.text()
     assert.equal(call.status, 500, waited)
     const id = JSON.parse(waited).deployments[0].id as string
@@ -411,10 +440,21 @@ describe('promise: secrets stay secret everywhere', () => {
 
   it('an unknown route or method under a real trigger URL answers 404 or 405 without quoting the token', async (t) => {
     const server = await startTestServer(t)
-    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('routed'))).status, 201)
-    const trigger = await api(server.url, 'POST', '/api/v1/services/routed/triggers', { action: 'redeploy' })
+    assert.equal(
+      (await api(server.url, 'POST', '/api/v1/services', commandService('routed'))).status,
+      201,
+    )
+    const trigger = await api(server.url, 'POST', '/api/v1/services/routed/triggers', {
+      action: 'redeploy',
+    })
     const token = new URL(trigger.body.url).pathname.split('/')[2]!
-    const routes = [['POST', '/x', 404], ['GET', '/x/y', 404], ['PUT', '', 405], ['DELETE', '/deployments/..%2F..%2Fapi', 404], ['PATCH', '/deployments', 404]] as const
+    const routes = [
+      ['POST', '/x', 404],
+      ['GET', '/x/y', 404],
+      ['PUT', '', 405],
+      ['DELETE', '/deployments/..%2F..%2Fapi', 404],
+      ['PATCH', '/deployments', 404],
+    ] as const
     for (const [method, suffix, status] of routes) {
       const answer = await fetch(`${trigger.body.url}${suffix}`, { method })
       const text = await answer.text()
@@ -426,7 +466,11 @@ describe('promise: secrets stay secret everywhere', () => {
   it('a script sees PATH, its deployment variables (DECKHAND_SERVICE) and what DECKHAND_PASS_ENV names, and no DECKHAND_* setting or other variable of the server', async (t) => {
     const saved = { ...process.env }
     t.after(() => {
-      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+      for (const name of Object.keys(process.env)) {
+        if (!(name in saved)) {
+          delete process.env[name]
+        }
+      }
       Object.assign(process.env, saved)
     })
     process.env.DECKHAND_PASS_ENV = 'RELIABILITY_PASSED'
@@ -435,15 +479,37 @@ describe('promise: secrets stay secret everywhere', () => {
     process.env.DECKHAND_RETAIN = '30d'
     process.env.DECKHAND_CALLBACK_HOSTS = 'hub.docker.com'
     const server = await startTestServer(t)
-    assert.equal((await api(server.url, 'POST', '/api/v1/services', commandService('env-printer', 'env | sort'))).status, 201)
+    assert.equal(
+      (
+        await api(
+          server.url,
+          'POST',
+          '/api/v1/services',
+          commandService('env-printer', 'env | sort'),
+        )
+      ).status,
+      201,
+    )
     const started = await api(server.url, 'POST', '/api/v1/services/env-printer/deployments', {})
     const id = started.body.deployments[0].id as string
-    await waitFor(async () => ['succeeded', 'failed'].includes((await api(server.url, 'GET', `/api/v1/deployments/${id}`)).body.state), {
-      timeoutMs: 30_000,
-      what: 'the env deployment to finish',
-    })
-    const lines = ((await api(server.url, 'GET', `/api/v1/deployments/${id}/log`)).body.items as { line: string }[]).map((l) => l.line)
-    const names = lines.filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(line)).map((line) => line.split('=')[0]!)
+    await waitFor(
+      async () =>
+        ['succeeded', 'failed'].includes(
+          (await api(server.url, 'GET', `/api/v1/deployments/${id}`)).body.state,
+        ),
+      {
+        timeoutMs: 30_000,
+        what: 'the env deployment to finish',
+      },
+    )
+    const lines = (
+      (await api(server.url, 'GET', `/api/v1/deployments/${id}/log`)).body.items as {
+        line: string
+      }[]
+    ).map((l) => l.line)
+    const names = lines
+      .filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(line))
+      .map((line) => line.split('=')[0]!)
     assert.ok(names.includes('PATH'), lines.join('\n'))
     assert.ok(lines.includes('RELIABILITY_PASSED=passed-on'), lines.join('\n'))
     assert.ok(lines.includes('DECKHAND_SERVICE=env-printer'), lines.join('\n'))
@@ -461,26 +527,45 @@ describe('promise: secrets stay secret everywhere', () => {
     const service = {
       name: 'sleeper',
       driver: 'process',
-      target: { command: `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)"`, replicas: 1 },
+      target: {
+        command: `${JSON.stringify(process.execPath)} -e "setInterval(() => {}, 1000)"`,
+        replicas: 1,
+      },
     }
     const created = await api(server.url, 'POST', '/api/v1/services', service)
     assert.equal(created.status, 201, created.text)
     const files = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-        entry.isDirectory() ? [join(dir, entry.name), ...files(join(dir, entry.name))] : [join(dir, entry.name)],
+        entry.isDirectory()
+          ? [join(dir, entry.name), ...files(join(dir, entry.name))]
+          : [join(dir, entry.name)],
       )
-    await waitFor(() => files(dataDir).some((path) => path.endsWith('.pid')), { timeoutMs: 15_000, what: 'the replica pid file' })
+    await waitFor(() => files(dataDir).some((path) => path.endsWith('.pid')), {
+      timeoutMs: 15_000,
+      what: 'the replica pid file',
+    })
     const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
     assert.equal(mode(dataDir), '700')
     const all = files(dataDir)
     if (testServerStore() === 'sqlite') {
-      assert.ok(all.some((path) => path.endsWith('-wal')), all.join('\n'))
+      assert.ok(
+        all.some((path) => path.endsWith('-wal')),
+        all.join('\n'),
+      )
     }
-    assert.ok(all.some((path) => path.includes('process')), all.join('\n'))
+    assert.ok(
+      all.some((path) => path.includes('process')),
+      all.join('\n'),
+    )
     const wrong = all
       .filter((path) => !path.endsWith('.tmp'))
       .map((path) => `${path.slice(dataDir.length)} ${mode(path)}`)
-      .filter((line) => !line.endsWith(statSync(join(dataDir, line.split(' ')[0]!)).isDirectory() ? ' 700' : ' 600'))
+      .filter(
+        (line) =>
+          !line.endsWith(
+            statSync(join(dataDir, line.split(' ')[0]!)).isDirectory() ? ' 700' : ' 600',
+          ),
+      )
     assert.deepEqual(wrong, [])
   })
 
@@ -511,7 +596,13 @@ describe('promise: secrets stay secret everywhere', () => {
       DECKHAND_URL: server.url,
       DECKHAND_TOKEN: ADMIN_TOKEN,
     })
-    const texts = [created.text, patched.text, shown.text, (await api(server.url, 'GET', '/api/v1/services')).text, cli.stdout]
+    const texts = [
+      created.text,
+      patched.text,
+      shown.text,
+      (await api(server.url, 'GET', '/api/v1/services')).text,
+      cli.stdout,
+    ]
     for (const text of texts) {
       for (const secret of [gitPassword, notifyPassword, slackPath]) {
         assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 400)}`)

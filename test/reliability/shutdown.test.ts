@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { spawnServer, type SpawnedServer } from '../support/spawn-server.ts'
+
+import { type SpawnedServer, spawnServer } from '../support/spawn-server.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const TOKEN = 'shutdown-admin-token-0123456789abcdefghijklm'

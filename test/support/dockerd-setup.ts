@@ -1,8 +1,9 @@
 /** Setup the docker and swarm suites share: the app CMD, images built once, names, a server. */
-import { before } from 'node:test'
 import type { TestContext } from 'node:test'
-import { BASE_IMAGE } from './private-dockerd.ts'
+import { before } from 'node:test'
+
 import type { DockerdHandle, PrivateDockerd } from './private-dockerd.ts'
+import { BASE_IMAGE } from './private-dockerd.ts'
 import { startTestServer, type TestServer } from './start-server.ts'
 
 /** A CMD that prints its APP_VERSION, then idles until SIGTERM and exits 0 at once. */

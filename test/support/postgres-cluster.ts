@@ -26,7 +26,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
 import { promisify } from 'node:util'
+
 import pg from 'pg'
+
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts'
 
 const run = promisify(execFile)

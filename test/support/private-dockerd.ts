@@ -1,12 +1,13 @@
 /** A private Docker engine for one test file: started, seeded with a busybox image, torn down. */
-import { execFile, execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, symlink, copyFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after } from 'node:test'
 import type { TestContext } from 'node:test'
+import { after } from 'node:test'
+
 import { isRequired } from './required-parts.ts'
 import { waitFor } from './wait-for.ts'
 

@@ -1,9 +1,10 @@
 /** The test registry is the real one: the engine pushes to it, it notifies, and auth holds. */
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { request } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
+
 import { BASE_IMAGE, privateDockerd } from './private-dockerd.ts'
 import { startRegistry } from './registry.ts'
 import { waitFor } from './wait-for.ts'

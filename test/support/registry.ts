@@ -8,17 +8,18 @@
  * pipes each connection through a unix socket (sockets in the file system cross namespaces) to
  * the registry. `127.0.0.1:<port>/acme/web` names the same image for the engine and Deckhand.
  */
-import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { connect, createServer } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+
 import type { PrivateDockerd } from './private-dockerd.ts'
 import { skipOrFail } from './required-parts.ts'
 import { waitFor } from './wait-for.ts'
@@ -72,9 +73,7 @@ export async function startRegistry(
     return undefined
   }
   const dir = await mkdtemp(join(tmpdir(), 'dh-registry-'))
-  const cleanups: (() => Promise<void> | void)[] = [
-    () => rm(dir, { recursive: true, force: true }),
-  ]
+  const cleanups: (() => Promise<void> | void)[] = [() => rm(dir, { recursive: true, force: true })]
   t.after(async () => {
     for (const cleanup of cleanups.reverse()) {
       await cleanup()
@@ -126,9 +125,7 @@ export async function startRegistry(
     const auths = credentials
       ? {
           [host]: {
-            auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString(
-              'base64',
-            ),
+            auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
           },
         }
       : {}
@@ -229,20 +226,48 @@ async function makeCertificates(dir: string): Promise<string> {
   const file = (name: string) => join(dir, name)
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   await execText('openssl', [
-    'req', '-x509', ...key, '-keyout', file('ca.key'), '-out', file('ca.crt'),
-    '-days', '2', '-subj', '/CN=deckhand test CA',
+    'req',
+    '-x509',
+    ...key,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=deckhand test CA',
   ])
   await execText('openssl', [
-    'req', ...key, '-keyout', file('server.key'), '-out', file('server.csr'),
-    '-subj', '/CN=127.0.0.1',
+    'req',
+    ...key,
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
   ])
   await writeFile(
     file('server.ext'),
     'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
   )
   await execText('openssl', [
-    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-out', file('server.crt'), '-days', '2', '-extfile', file('server.ext'),
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    file('server.ext'),
   ])
   return file('ca.crt')
 }
@@ -307,7 +332,15 @@ async function bridgeIntoNamespace(
   })
   const forwarder = spawn(
     'nsenter',
-    [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', FORWARDER, String(port), socketPath],
+    [
+      `--net=/proc/${pid}/ns/net`,
+      '--',
+      process.execPath,
+      '-e',
+      FORWARDER,
+      String(port),
+      socketPath,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let said = ''

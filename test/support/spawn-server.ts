@@ -1,7 +1,8 @@
 /** Runs `deckhand serve` as a real child process, for kill -9 and restart tests. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+
 import { waitFor } from './wait-for.ts'
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts')
@@ -25,7 +26,10 @@ export interface SpawnedServer {
   exited: Promise<number | null>
 }
 
-export async function spawnServer(env: Record<string, string>, port?: number): Promise<SpawnedServer> {
+export async function spawnServer(
+  env: Record<string, string>,
+  port?: number,
+): Promise<SpawnedServer> {
   const listenPort = port ?? (await freePort())
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     env: { ...process.env, DECKHAND_LISTEN: `127.0.0.1:${listenPort}`, ...env },
@@ -34,7 +38,9 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  )
   const url = `http://127.0.0.1:${listenPort}`
   await waitFor(
     async () => {

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { TestContext } from 'node:test'
+
 import pino from 'pino'
+
 import { readSettings, type ServerSettings } from '../../src/server/settings.ts'
-import { startServer, type RunningServer } from '../../src/server/start-server.ts'
+import { type RunningServer, startServer } from '../../src/server/start-server.ts'
 // Imported statically: the cluster's `after` hook must belong to the file, not to the first
 // test that happens to start a PostgreSQL-backed server.
 import { freshPostgresUrl } from './postgres-cluster.ts'
@@ -28,7 +30,10 @@ export interface TestServer extends Omit<RunningServer, 'close'> {
   /** Calls the admin API with the admin token; answers status and parsed body. */
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
   /** POSTs to a trigger URL. */
-  hook(url: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>
+  hook(
+    url: string,
+    init?: { body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>
 }
 
 /** A server on `overrides.dataDir` (kept on close) restarts on the same state; else a temp dir is made and removed. */
@@ -64,14 +69,21 @@ export async function startTestServer(
   const api: TestServer['api'] = async (method, path, body) => {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : undefined }
   }
   const hook: TestServer['hook'] = async (url, init = {}) => {
-    const response = await fetch(url, { method: 'POST', body: init.body as BodyInit | undefined, headers: init.headers })
+    const response = await fetch(url, {
+      method: 'POST',
+      body: init.body as BodyInit | undefined,
+      headers: init.headers,
+    })
     const text = await response.text()
     let parsed: unknown = text
     try {
@@ -133,6 +145,17 @@ async function testDatabase(dataDir: string): Promise<{ DECKHAND_DATABASE_URL?: 
 }
 
 /** A command service whose redeploy runs `script`; the default succeeds at once. */
-export function commandService(name: string, script = 'echo deployed', extra: Record<string, unknown> = {}) {
-  return { name, driver: 'command', target: { redeploy: script, scale: 'echo scaled to $DECKHAND_REPLICAS' }, replicas: 1, scale: { min: 1, max: 3 }, ...extra }
+export function commandService(
+  name: string,
+  script = 'echo deployed',
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    name,
+    driver: 'command',
+    target: { redeploy: script, scale: 'echo scaled to $DECKHAND_REPLICAS' },
+    replicas: 1,
+    scale: { min: 1, max: 3 },
+    ...extra,
+  }
 }

@@ -1,5 +1,6 @@
 // The shell: sign-in gate, top bar, and which page a path shows.
 import { useEffect, useState } from 'react'
+
 import { clearToken, readToken, saveToken, setUnauthorizedListener } from './api.ts'
 import { CallsPage } from './CallsPage.tsx'
 import { CreateServicePage } from './CreateServicePage.tsx'

@@ -1,14 +1,17 @@
 // The audit trail: every call to a trigger URL, filtered by trigger and outcome.
 import { useState } from 'react'
+
 import { formatFullTime } from './format.ts'
 import { Link } from './router.tsx'
 import { Empty, StateBadge } from './StateBadge.tsx'
-import { CALL_OUTCOMES, type Call, type Page } from './types.ts'
+import { type Call, CALL_OUTCOMES, type Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function CallsPage() {
   // A deployment page links here with ?trigger=, to show the calls of its trigger.
-  const [trigger, setTrigger] = useState(() => new URLSearchParams(location.search).get('trigger') ?? '')
+  const [trigger, setTrigger] = useState(
+    () => new URLSearchParams(location.search).get('trigger') ?? '',
+  )
   const [outcome, setOutcome] = useState('')
   const query = new URLSearchParams({ limit: '100' })
   if (trigger.trim()) {
@@ -26,7 +29,13 @@ export function CallsPage() {
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter calls">
         <div className="field">
           <label htmlFor="calls-trigger">Trigger id</label>
-          <input id="calls-trigger" value={trigger} onChange={(e) => setTrigger(e.target.value)} placeholder="trg_…" spellCheck={false} />
+          <input
+            id="calls-trigger"
+            value={trigger}
+            onChange={(e) => setTrigger(e.target.value)}
+            placeholder="trg_…"
+            spellCheck={false}
+          />
         </div>
         <div className="field">
           <label htmlFor="calls-outcome">Outcome</label>
@@ -38,13 +47,17 @@ export function CallsPage() {
           </select>
         </div>
       </form>
-      {calls.error && <p className="error" role="alert">{calls.error}</p>}
+      {calls.error && (
+        <p className="error" role="alert">
+          {calls.error}
+        </p>
+      )}
       {!calls.data && !calls.error && <p className="muted">Loading…</p>}
       {calls.data && calls.data.items.length === 0 && (
         <Empty title={filtered ? 'No calls match these filters' : 'No calls yet'}>
           {filtered
             ? 'Clear the filters to see every call.'
-            : 'Every call to a live trigger URL is recorded here, refused ones included (a bad signature, an address not allowed, a body not in the sender\'s format). Calls to an unknown or revoked URL (404), over the rate limit (429) or too large (413) are not recorded: the server log has them. Add a trigger on a service page and call its URL.'}
+            : "Every call to a live trigger URL is recorded here, refused ones included (a bad signature, an address not allowed, a body not in the sender's format). Calls to an unknown or revoked URL (404), over the rate limit (429) or too large (413) are not recorded: the server log has them. Add a trigger on a service page and call its URL."}
         </Empty>
       )}
       {calls.data && calls.data.items.length > 0 && (

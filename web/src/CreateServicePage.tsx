@@ -1,5 +1,6 @@
 // The create-service form: name, driver, scale bounds and the driver's target; the API checks it.
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { type FormEvent, useEffect, useRef, useState } from 'react'
+
 import { ApiError, errorText, post } from './api.ts'
 import { Field, sortProblems } from './Field.tsx'
 import { Link, navigate } from './router.tsx'
@@ -7,18 +8,30 @@ import {
   checkDraft,
   EMPTY_TARGET,
   FIRST_FIELD,
-  TargetEditor,
   targetBody,
-  targetErrors,
   type TargetDraft,
+  TargetEditor,
+  targetErrors,
 } from './TargetFields.tsx'
 import type { Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 const FIELDS = ['name', 'driver', 'target', 'image', 'scale.min', 'scale.max', 'replicas']
 const TARGET_FIELDS = [
-  'command', 'cwd', 'replicas', 'basePort', 'health', 'redeploy', 'scale', 'timeout',
-  'container', 'project', 'service', 'labels', 'image', 'json',
+  'command',
+  'cwd',
+  'replicas',
+  'basePort',
+  'health',
+  'redeploy',
+  'scale',
+  'timeout',
+  'container',
+  'project',
+  'service',
+  'labels',
+  'image',
+  'json',
 ]
 
 /** A problem with a bound, or undefined; checked here so a typo never reaches the server. */
@@ -57,7 +70,10 @@ export function CreateServicePage() {
     for (const [field, problem] of Object.entries(checkDraft(driver, target))) {
       found[`target.${field}`] = problem
     }
-    for (const [field, text] of [['scale.min', min], ['scale.max', max]] as const) {
+    for (const [field, text] of [
+      ['scale.min', min],
+      ['scale.max', max],
+    ] as const) {
       const problem = boundProblem(text)
       if (problem) {
         found[field] = problem
@@ -94,11 +110,18 @@ export function CreateServicePage() {
       const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS)
       const { target: targetMessages, ...rest } = sorted.byField
       const fallback = FIRST_FIELD[driver] ?? 'json'
-      const placed = targetErrors(targetMessages ? targetMessages.split('; ') : [], TARGET_FIELDS, fallback)
+      const placed = targetErrors(
+        targetMessages ? targetMessages.split('; ') : [],
+        TARGET_FIELDS,
+        fallback,
+      )
       if (rest.image) {
         placed.image = rest.image
       }
-      setByField({ ...rest, ...Object.fromEntries(Object.entries(placed).map(([k, v]) => [`target.${k}`, v])) })
+      setByField({
+        ...rest,
+        ...Object.fromEntries(Object.entries(placed).map(([k, v]) => [`target.${k}`, v])),
+      })
       const unplaced = Object.keys(sorted.byField).length === 0 && sorted.others.length === 0
       setOthers(unplaced ? [errorText(caught)] : sorted.others)
       setBusy(false)
@@ -158,7 +181,12 @@ export function CreateServicePage() {
             {driver === 'process' ? 'Process' : driver === 'command' ? 'Commands' : 'Target'}
           </legend>
           <div className="stack">
-            <TargetEditor driver={driver} draft={target} errors={targetProblems} onChange={changeTarget} />
+            <TargetEditor
+              driver={driver}
+              draft={target}
+              errors={targetProblems}
+              onChange={changeTarget}
+            />
           </div>
         </fieldset>
         <fieldset>

@@ -1,5 +1,6 @@
 // A "danger zone": one delete button, a confirmation dialog, then the list page with a notice.
-import { useState, type ReactNode } from 'react'
+import { type ReactNode, useState } from 'react'
+
 import { errorText, remove } from './api.ts'
 import { ConfirmDialog } from './Dialog.tsx'
 import { navigate } from './router.tsx'

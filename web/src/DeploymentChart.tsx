@@ -1,7 +1,9 @@
 // A service's last 30 days of deployments: per-day count (failed in red), failure rate, duration.
+import 'uplot/dist/uPlot.min.css'
+
 import { useEffect, useRef } from 'react'
 import uPlot from 'uplot'
-import 'uplot/dist/uPlot.min.css'
+
 import type { Deployment } from './types.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -50,7 +52,12 @@ export function dailyStats(deployments: Deployment[], now = new Date()): DayStat
       bucket.durations.push((Date.parse(d.finishedAt) - Date.parse(d.startedAt)) / 1000)
     }
   }
-  return days.map((b) => ({ day: b.start / 1000, count: b.count, failed: b.failed, medianSeconds: median(b.durations) }))
+  return days.map((b) => ({
+    day: b.start / 1000,
+    count: b.count,
+    failed: b.failed,
+    medianSeconds: median(b.durations),
+  }))
 }
 
 function summary(days: DayStats[], deployments: Deployment[]): string {
@@ -68,7 +75,9 @@ function summary(days: DayStats[], deployments: Deployment[]): string {
   return [
     `${count} deployment${count === 1 ? '' : 's'} in the last ${CHART_DAYS} days`,
     `${rate}% failed`,
-    typical === null ? 'none finished' : `median duration ${typical < 10 ? typical.toFixed(1) : Math.round(typical)} s`,
+    typical === null
+      ? 'none finished'
+      : `median duration ${typical < 10 ? typical.toFixed(1) : Math.round(typical)} s`,
   ].join(', ')
 }
 
@@ -108,8 +117,22 @@ export function DeploymentChart({ deployments }: { deployments: Deployment[] }) 
         ],
         series: [
           {},
-          { label: 'deployments', scale: 'count', paths: bars, fill: '#9bb6cc', stroke: '#234e70', points: { show: false } },
-          { label: 'failed', scale: 'count', paths: bars, fill: '#d9767d', stroke: '#a3222b', points: { show: false } },
+          {
+            label: 'deployments',
+            scale: 'count',
+            paths: bars,
+            fill: '#9bb6cc',
+            stroke: '#234e70',
+            points: { show: false },
+          },
+          {
+            label: 'failed',
+            scale: 'count',
+            paths: bars,
+            fill: '#d9767d',
+            stroke: '#a3222b',
+            points: { show: false },
+          },
           { label: 'median duration (s)', scale: 's', stroke: '#c27c00', width: 2, spanGaps: true },
         ],
         legend: { live: false },

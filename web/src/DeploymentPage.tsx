@@ -1,11 +1,12 @@
 // One deployment: its state (kept fresh), its log streamed live over SSE, and cancel.
 import { useEffect, useRef, useState } from 'react'
+
 import { apiFetch, errorText, post } from './api.ts'
 import { formatDuration, formatFullTime, formatTime } from './format.ts'
 import { Link } from './router.tsx'
 import { readEvents } from './sse.ts'
 import { StateBadge } from './StateBadge.tsx'
-import { isFinal, type Deployment, type DeploymentCause, type LogLine } from './types.ts'
+import { type Deployment, type DeploymentCause, isFinal, type LogLine } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function DeploymentPage({ id }: { id: string }) {
@@ -39,7 +40,9 @@ export function DeploymentPage({ id }: { id: string }) {
         {deployment && (
           <>
             {' / '}
-            <Link to={`/services/${encodeURIComponent(deployment.service)}/deployments`}>{deployment.service}</Link>
+            <Link to={`/services/${encodeURIComponent(deployment.service)}/deployments`}>
+              {deployment.service}
+            </Link>
           </>
         )}{' '}
         / {id}
@@ -47,7 +50,11 @@ export function DeploymentPage({ id }: { id: string }) {
       <h1>
         Deployment <span className="mono">{id}</span>
       </h1>
-      {polled.error && !deployment && <p className="error" role="alert">{polled.error}</p>}
+      {polled.error && !deployment && (
+        <p className="error" role="alert">
+          {polled.error}
+        </p>
+      )}
       {deployment && (
         <div className="summary">
           <dl>
@@ -91,13 +98,25 @@ export function DeploymentPage({ id }: { id: string }) {
               <strong>Error:</strong> {deployment.error}
             </p>
           )}
-          {cancelError && <p className="error" role="alert">{cancelError}</p>}
+          {cancelError && (
+            <p className="error" role="alert">
+              {cancelError}
+            </p>
+          )}
         </div>
       )}
       <h2>Log</h2>
-      {streamError && <p className="error" role="alert">{streamError}</p>}
+      {streamError && (
+        <p className="error" role="alert">
+          {streamError}
+        </p>
+      )}
       <pre className="log" role="log" aria-live="polite" tabIndex={0} aria-label="Deployment log">
-        {lines.length === 0 && <span className="muted">{deployment && isFinal(deployment.state) ? 'No output.' : 'Waiting for output…'}</span>}
+        {lines.length === 0 && (
+          <span className="muted">
+            {deployment && isFinal(deployment.state) ? 'No output.' : 'Waiting for output…'}
+          </span>
+        )}
         {lines.map((l) => (
           <span key={l.seq} className={`log-${l.stream}`}>
             {l.line}
@@ -118,7 +137,13 @@ function triggerPath(cause: DeploymentCause): string | undefined {
 }
 
 /** Names what started the deployment: a trigger call (who, from where, which commit) or a person. */
-function CauseLine({ deployment, fallback }: { deployment: Deployment; fallback?: DeploymentCause }) {
+function CauseLine({
+  deployment,
+  fallback,
+}: {
+  deployment: Deployment
+  fallback?: DeploymentCause
+}) {
   const cause = deployment.cause ?? fallback
   if (!cause) {
     return null
@@ -134,7 +159,11 @@ function CauseLine({ deployment, fallback }: { deployment: Deployment; fallback?
   return (
     <p className="cause" data-testid="deployment-cause">
       <strong>Cause:</strong> trigger{' '}
-      {to ? <Link to={to}>{cause.trigger ?? deployment.triggerId}</Link> : (cause.trigger ?? deployment.triggerId)}
+      {to ? (
+        <Link to={to}>{cause.trigger ?? deployment.triggerId}</Link>
+      ) : (
+        (cause.trigger ?? deployment.triggerId)
+      )}
       {cause.stack && ` of stack ${cause.stack}`}
       {cause.sender && <> · sender {cause.sender}</>}
       {cause.remoteAddress && <> · from {cause.remoteAddress}</>}
@@ -148,7 +177,9 @@ function CauseLine({ deployment, fallback }: { deployment: Deployment; fallback?
         </>
       )}
       {' · '}
-      <Link to={`/calls?trigger=${encodeURIComponent(deployment.triggerId)}`}>calls of this trigger</Link>
+      <Link to={`/calls?trigger=${encodeURIComponent(deployment.triggerId)}`}>
+        calls of this trigger
+      </Link>
     </p>
   )
 }
@@ -164,7 +195,9 @@ function useLogStream(id: string, onEnd: (deployment: Deployment) => void) {
     setLines([])
     const run = async () => {
       try {
-        const response = await apiFetch(`/deployments/${encodeURIComponent(id)}/log?follow=1`, { signal: abort.signal })
+        const response = await apiFetch(`/deployments/${encodeURIComponent(id)}/log?follow=1`, {
+          signal: abort.signal,
+        })
         await readEvents(response.body!, ({ event, data }) => {
           if (event === 'log') {
             const line = JSON.parse(data) as LogLine

@@ -17,7 +17,13 @@ function describeParams(d: Deployment): string {
   return '—'
 }
 
-export function DeploymentTable({ items, showService = false }: { items: Deployment[]; showService?: boolean }) {
+export function DeploymentTable({
+  items,
+  showService = false,
+}: {
+  items: Deployment[]
+  showService?: boolean
+}) {
   return (
     <div className="table-wrap">
       <table className="stacked" aria-label="Deployments">

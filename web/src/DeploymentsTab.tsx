@@ -6,12 +6,22 @@ import type { Deployment, Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function DeploymentsTab({ service }: { service: string }) {
-  const deployments = useApi<Page<Deployment>>(`/deployments?service=${encodeURIComponent(service)}&limit=50`, 2000)
+  const deployments = useApi<Page<Deployment>>(
+    `/deployments?service=${encodeURIComponent(service)}&limit=50`,
+    2000,
+  )
   // The chart reads one page at the API's limit: past 1,000 deployments in 30 days it shows the
   // latest 1,000 only.
-  const history = useApi<Page<Deployment>>(`/deployments?service=${encodeURIComponent(service)}&limit=1000`, 15000)
+  const history = useApi<Page<Deployment>>(
+    `/deployments?service=${encodeURIComponent(service)}&limit=1000`,
+    15000,
+  )
   if (deployments.error) {
-    return <p className="error" role="alert">{deployments.error}</p>
+    return (
+      <p className="error" role="alert">
+        {deployments.error}
+      </p>
+    )
   }
   if (!deployments.data) {
     return <p className="muted">Loading…</p>
@@ -19,8 +29,8 @@ export function DeploymentsTab({ service }: { service: string }) {
   if (deployments.data.items.length === 0) {
     return (
       <Empty title="No deployments yet">
-        Press <strong>Redeploy</strong> above, or call one of this service's trigger URLs; each deployment appears here
-        with its live log.
+        Press <strong>Redeploy</strong> above, or call one of this service's trigger URLs; each
+        deployment appears here with its live log.
       </Empty>
     )
   }

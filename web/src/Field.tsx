@@ -1,5 +1,6 @@
 // A label, its control, an optional hint and the API's problem with it, wired for screen readers.
 import { cloneElement, type ReactElement } from 'react'
+
 import type { Problem } from './api.ts'
 
 interface ControlProps {

@@ -11,7 +11,9 @@ export function InstancesTable({ items, detail }: { items: Instance[]; detail?: 
   if (items.length === 0) {
     return (
       <p className="muted" data-testid="no-instances">
-        {detail ? `No instances to show: ${detail.replace(/\.$/, '')}.` : 'The driver reports no instances.'}
+        {detail
+          ? `No instances to show: ${detail.replace(/\.$/, '')}.`
+          : 'The driver reports no instances.'}
       </p>
     )
   }
@@ -37,7 +39,9 @@ export function InstancesTable({ items, detail }: { items: Instance[]; detail?: 
               </td>
               <td data-label="Port">{item.port ?? '—'}</td>
               <td data-label="Health">
-                <span className={item.state === 'running' ? undefined : 'error'}>{healthText(item)}</span>
+                <span className={item.state === 'running' ? undefined : 'error'}>
+                  {healthText(item)}
+                </span>
               </td>
               <td data-label="Restarts">{item.restarts ?? 0}</td>
               <td data-label="Started">{formatTime(item.startedAt ?? null)}</td>

@@ -1,8 +1,19 @@
 import type { ReactNode } from 'react'
+
 import { Link } from './router.tsx'
 
 /** The top of a detail page: where it sits, its name, and what just happened or went wrong. */
-export function PageHead({ parent, name, flash, error }: { parent: { to: string; label: string }; name: string; flash?: ReactNode; error?: string }) {
+export function PageHead({
+  parent,
+  name,
+  flash,
+  error,
+}: {
+  parent: { to: string; label: string }
+  name: string
+  flash?: ReactNode
+  error?: string
+}) {
   return (
     <>
       <p className="crumbs">

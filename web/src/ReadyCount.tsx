@@ -13,13 +13,26 @@ export function readyText(status: Service['status']): string {
   return status.error ? 'unknown' : 'not visible'
 }
 
-export function ReadyCount({ service, intervalMs = 5000 }: { service: string; intervalMs?: number }) {
+export function ReadyCount({
+  service,
+  intervalMs = 5000,
+}: {
+  service: string
+  intervalMs?: number
+}) {
   const shown = useApi<Service>(`/services/${encodeURIComponent(service)}`, intervalMs)
   const status = shown.data?.status
   const text = readyText(status)
-  const isShort = typeof status?.ready === 'number' && typeof status.desired === 'number' && status.ready < status.desired
+  const isShort =
+    typeof status?.ready === 'number' &&
+    typeof status.desired === 'number' &&
+    status.ready < status.desired
   return (
-    <span data-ready={service} className={isShort ? 'error' : undefined} title={status?.error ?? status?.detail}>
+    <span
+      data-ready={service}
+      className={isShort ? 'error' : undefined}
+      title={status?.error ?? status?.detail}
+    >
       {text}
     </span>
   )

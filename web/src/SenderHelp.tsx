@@ -1,5 +1,5 @@
 // Where to paste a trigger URL in each sender, field by field, as each sender's own form names them.
-import { useState, type ReactNode } from 'react'
+import { type ReactNode, useState } from 'react'
 
 export const HELP_SENDERS = [
   'dockerhub',
@@ -54,13 +54,17 @@ function Fill({ field, children }: { field: string; children: ReactNode }) {
 }
 
 function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode {
-  const secret = hasSecret ? 'the secret you gave this trigger' : 'leave empty (this trigger has no secret)'
+  const secret = hasSecret
+    ? 'the secret you gave this trigger'
+    : 'leave empty (this trigger has no secret)'
   const urlCode = <code className="wrap-anywhere">{url}</code>
   switch (kind) {
     case 'dockerhub':
       return (
         <>
-          <p>Repository → <em>Webhooks</em>, then fill in and press <em>Create</em>:</p>
+          <p>
+            Repository → <em>Webhooks</em>, then fill in and press <em>Create</em>:
+          </p>
           <Steps>
             <Fill field="Webhook name">deckhand</Fill>
             <Fill field="Webhook URL">{urlCode}</Fill>
@@ -71,7 +75,9 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
     case 'github':
       return (
         <>
-          <p>Repository → <em>Settings</em> → <em>Webhooks</em> → <em>Add webhook</em>:</p>
+          <p>
+            Repository → <em>Settings</em> → <em>Webhooks</em> → <em>Add webhook</em>:
+          </p>
           <Steps>
             <Fill field="Payload URL">{urlCode}</Fill>
             <Fill field="Content type">application/json</Fill>
@@ -85,7 +91,9 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
     case 'gitlab':
       return (
         <>
-          <p>Project → <em>Settings</em> → <em>Webhooks</em> → <em>Add new webhook</em>:</p>
+          <p>
+            Project → <em>Settings</em> → <em>Webhooks</em> → <em>Add new webhook</em>:
+          </p>
           <Steps>
             <Fill field="URL">{urlCode}</Fill>
             <Fill field="Secret token">{secret}</Fill>
@@ -98,7 +106,9 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
     case 'bitbucket':
       return (
         <>
-          <p>Repository → <em>Repository settings</em> → <em>Webhooks</em> → <em>Add webhook</em>:</p>
+          <p>
+            Repository → <em>Repository settings</em> → <em>Webhooks</em> → <em>Add webhook</em>:
+          </p>
           <Steps>
             <Fill field="Title">deckhand</Fill>
             <Fill field="URL">{urlCode}</Fill>
@@ -112,7 +122,10 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
     case 'gitea':
       return (
         <>
-          <p>Repository → <em>Settings</em> → <em>Webhooks</em> → <em>Add webhook</em> → <em>Gitea</em> (or <em>Forgejo</em>):</p>
+          <p>
+            Repository → <em>Settings</em> → <em>Webhooks</em> → <em>Add webhook</em> →{' '}
+            <em>Gitea</em> (or <em>Forgejo</em>):
+          </p>
           <Steps>
             <Fill field="Target URL">{urlCode}</Fill>
             <Fill field="HTTP method">POST</Fill>
@@ -128,8 +141,9 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
       return (
         <>
           <p>
-            In the registry's <code>config.yml</code> (Debian's <code>/etc/docker/registry/config.yml</code>),
-            then restart it. Pull events are ignored by Deckhand; leaving them out saves calls.
+            In the registry's <code>config.yml</code> (Debian's{' '}
+            <code>/etc/docker/registry/config.yml</code>), then restart it. Pull events are ignored
+            by Deckhand; leaving them out saves calls.
           </p>
           <pre className="snippet">
             {[
@@ -137,7 +151,9 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
               '  endpoints:',
               '    - name: deckhand',
               `      url: ${url}`,
-              ...(hasSecret ? ['      headers:', '        Authorization: [Bearer <the trigger secret>]'] : []),
+              ...(hasSecret
+                ? ['      headers:', '        Authorization: [Bearer <the trigger secret>]']
+                : []),
               '      timeout: 5s',
               '      threshold: 5',
               '      backoff: 10s',
@@ -162,7 +178,11 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
               `      - url: ${url}`,
               '        send_resolved: true',
               ...(hasSecret
-                ? ['        http_config:', '          authorization:', '            credentials: <the trigger secret>']
+                ? [
+                    '        http_config:',
+                    '          authorization:',
+                    '            credentials: <the trigger secret>',
+                  ]
                 : []),
             ].join('\n')}
           </pre>
@@ -176,19 +196,33 @@ function helpBody(kind: HelpSender, url: string, hasSecret: boolean): ReactNode 
             <code>DECKHAND_URL</code>){hasSecret ? ' and the trigger secret in SECRET' : ''}. Add{' '}
             <code>?tag=1.2.3</code> to deploy a tag, when the trigger allows it.
           </p>
-          <pre className="snippet">{curlLine('$DECKHAND_URL', hasSecret).replace(/'\$DECKHAND_URL'/, '"$DECKHAND_URL"')}</pre>
+          <pre className="snippet">
+            {curlLine('$DECKHAND_URL', hasSecret).replace(/'\$DECKHAND_URL'/, '"$DECKHAND_URL"')}
+          </pre>
         </>
       )
   }
 }
 
-export function SenderHelp({ sender, url, hasSecret }: { sender: string; url: string; hasSecret: boolean }) {
+export function SenderHelp({
+  sender,
+  url,
+  hasSecret,
+}: {
+  sender: string
+  url: string
+  hasSecret: boolean
+}) {
   const [kind, setKind] = useState<HelpSender>(helpFor(sender))
   return (
     <section className="sender-help" aria-label="Set up the sender">
       <div className="field">
         <label htmlFor="help-sender">Set it up in</label>
-        <select id="help-sender" value={kind} onChange={(e) => setKind(e.target.value as HelpSender)}>
+        <select
+          id="help-sender"
+          value={kind}
+          onChange={(e) => setKind(e.target.value as HelpSender)}
+        >
           {HELP_SENDERS.map((k) => (
             <option key={k} value={k}>
               {LABELS[k]}

@@ -1,15 +1,16 @@
 // One service: what runs now, manual redeploy and scale, and tabs for triggers, deployments, settings.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react'
+
 import { errorText, post } from './api.ts'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
 import { InstancesTable } from './InstancesTable.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
-import { Link, navigate, useFlash } from './router.tsx'
 import { PageHead } from './PageHead.tsx'
 import { readyText } from './ReadyCount.tsx'
+import { Link, navigate, useFlash } from './router.tsx'
 import { SettingsTab } from './SettingsTab.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
-import { isFinal, type Deployment, type Service } from './types.ts'
+import { type Deployment, isFinal, type Service } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export const SERVICE_TABS = ['triggers', 'deployments', 'settings'] as const
@@ -46,7 +47,12 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
 
   return (
     <section>
-      <PageHead parent={{ to: '/', label: 'Services' }} name={name} flash={flash} error={service.error} />
+      <PageHead
+        parent={{ to: '/', label: 'Services' }}
+        name={name}
+        flash={flash}
+        error={service.error}
+      />
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
         {TABS.map((t, index) => (
@@ -99,7 +105,10 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
   const [message, setMessage] = useState<{ text: string; id?: string; isError?: boolean }>()
   const [busy, setBusy] = useState(false)
   // A scale made elsewhere (a trigger, the CLI) moves the field to the new count.
-  useEffect(() => setReplicas(String(service.replicas ?? service.scale.min)), [service.replicas, service.scale.min])
+  useEffect(
+    () => setReplicas(String(service.replicas ?? service.scale.min)),
+    [service.replicas, service.scale.min],
+  )
 
   const request = async (body: unknown) => {
     setBusy(true)
@@ -164,7 +173,10 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
         </div>
       </dl>
       <h2 className="summary-title">Instances</h2>
-      <InstancesTable items={service.status?.items ?? []} detail={service.status?.error ?? service.status?.detail} />
+      <InstancesTable
+        items={service.status?.items ?? []}
+        detail={service.status?.error ?? service.status?.detail}
+      />
       <div className="actions">
         <button type="button" onClick={() => void request({ action: 'redeploy' })} disabled={busy}>
           Redeploy
@@ -184,7 +196,9 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
           </button>
         </form>
       </div>
-      {message && message.id && <DeploymentBanner key={message.id} id={message.id} text={message.text} />}
+      {message && message.id && (
+        <DeploymentBanner key={message.id} id={message.id} text={message.text} />
+      )}
       {message && !message.id && (
         <p className={message.isError ? 'error' : 'notice'} role="status">
           {message.text}

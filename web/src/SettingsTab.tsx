@@ -1,6 +1,7 @@
 // A service's settings: scale bounds, tag policy and deploy policy, its driver target (each
 // saved as a merge patch), and delete.
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { type FormEvent, useEffect, useRef, useState } from 'react'
+
 import { ApiError, errorText, patch } from './api.ts'
 import { DeleteSection } from './DeleteSection.tsx'
 import { Field, sortProblems } from './Field.tsx'
@@ -10,12 +11,12 @@ import {
   draftOf as targetDraftOf,
   FIRST_FIELD,
   MANAGED_FIELDS,
-  TargetEditor,
   targetBody,
-  targetErrors,
   type TargetDraft,
+  TargetEditor,
+  targetErrors,
 } from './TargetFields.tsx'
-import { DEPLOY_ORDERS, PULL_POLICIES, type DeployPolicy, type Service } from './types.ts'
+import { DEPLOY_ORDERS, type DeployPolicy, PULL_POLICIES, type Service } from './types.ts'
 
 // The fields this form shows a problem beside, as the API names them.
 const FIELDS = [
@@ -208,22 +209,40 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
 }
 
 const TARGET_FIELDS = [
-  'command', 'cwd', 'replicas', 'basePort', 'health', 'redeploy', 'scale', 'timeout',
-  'container', 'project', 'service', 'labels', 'image', 'json',
+  'command',
+  'cwd',
+  'replicas',
+  'basePort',
+  'health',
+  'redeploy',
+  'scale',
+  'timeout',
+  'container',
+  'project',
+  'service',
+  'labels',
+  'image',
+  'json',
 ]
 
 /**
  * A merge patch that makes the stored target the drafted one: fields the form writes and the
  * draft leaves out become null (removed); with a JSON target, every field left out does.
  */
-export function targetPatch(driver: string, stored: Record<string, unknown>, next: Record<string, unknown>) {
+export function targetPatch(
+  driver: string,
+  stored: Record<string, unknown>,
+  next: Record<string, unknown>,
+) {
   const managed = MANAGED_FIELDS[driver] ?? Object.keys(stored)
   const removed = managed.filter((key) => key in stored && !(key in next))
   return { ...Object.fromEntries(removed.map((key) => [key, null])), ...next }
 }
 
 function TargetForm({ service, onSaved }: { service: Service; onSaved: () => void }) {
-  const [draft, setDraft] = useState<TargetDraft>(() => targetDraftOf(service.driver, service.target, service.image))
+  const [draft, setDraft] = useState<TargetDraft>(() =>
+    targetDraftOf(service.driver, service.target, service.image),
+  )
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [others, setOthers] = useState<string[]>([])
   const [saved, setSaved] = useState(false)
@@ -245,14 +264,24 @@ function TargetForm({ service, onSaved }: { service: Service; onSaved: () => voi
       return
     }
     setBusy(true)
-    const target = targetPatch(service.driver, service.target, body.target as Record<string, unknown>)
+    const target = targetPatch(
+      service.driver,
+      service.target,
+      body.target as Record<string, unknown>,
+    )
     try {
-      const answer = await patch<Service>(`/services/${encodeURIComponent(service.name)}`, { ...body, target })
+      const answer = await patch<Service>(`/services/${encodeURIComponent(service.name)}`, {
+        ...body,
+        target,
+      })
       setDraft(targetDraftOf(answer.driver, answer.target, answer.image))
       setSaved(true)
       onSaved()
     } catch (caught) {
-      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], ['target', 'image'])
+      const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], [
+        'target',
+        'image',
+      ])
       const fallback = FIRST_FIELD[service.driver] ?? 'json'
       const placed = targetErrors(sorted.byField.target?.split('; ') ?? [], TARGET_FIELDS, fallback)
       if (sorted.byField.image) {
@@ -282,7 +311,8 @@ function TargetForm({ service, onSaved }: { service: Service; onSaved: () => voi
       />
       {failed && (
         <div className="error" role="alert">
-          The target was not saved. {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
+          The target was not saved.{' '}
+          {others.length > 0 ? others.join('; ') : 'Fix the fields marked above.'}
         </div>
       )}
       {saved && !failed && (

@@ -1,5 +1,6 @@
 // Sign-in with an admin token; the token is checked against the API before it is kept.
-import { useState, type FormEvent } from 'react'
+import { type FormEvent, useState } from 'react'
+
 import { ApiError, apiFetch, errorText } from './api.ts'
 
 /**
@@ -12,7 +13,13 @@ const FIRST_TOKEN_HINT =
   'restart Deckhand with DECKHAND_ADMIN_TOKEN set to a new secret and sign in with that. Signed in, ' +
   'deckhand token create makes more.'
 
-export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (token: string) => void }) {
+export function SignIn({
+  notice,
+  onSignedIn,
+}: {
+  notice?: string
+  onSignedIn: (token: string) => void
+}) {
   const [token, setToken] = useState('')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -44,8 +51,9 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (t
       <form onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to Deckhand</h1>
         <p className="muted">
-          Use an admin token: the one Deckhand printed on its first start, <code>DECKHAND_ADMIN_TOKEN</code>, or one from{' '}
-          <code>deckhand token create</code>. It is kept in this tab only.
+          Use an admin token: the one Deckhand printed on its first start,{' '}
+          <code>DECKHAND_ADMIN_TOKEN</code>, or one from <code>deckhand token create</code>. It is
+          kept in this tab only.
         </p>
         {notice && !error && <p className="notice">{notice}</p>}
         <label htmlFor="token">Admin token</label>

@@ -1,5 +1,6 @@
 // Create a stack, or change which services one groups: a name and a checkbox per service.
-import { useState, type FormEvent } from 'react'
+import { type FormEvent, useState } from 'react'
+
 import { ApiError, errorText, patch, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
 import { Field, sortProblems } from './Field.tsx'

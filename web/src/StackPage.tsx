@@ -1,10 +1,11 @@
 // One stack: its services with their latest deployments (and a dialog to change them), its
 // triggers, and delete.
 import { useState } from 'react'
+
 import { DeleteSection } from './DeleteSection.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
-import { Link, useFlash } from './router.tsx'
 import { PageHead } from './PageHead.tsx'
+import { Link, useFlash } from './router.tsx'
 import { StackDialog } from './StackDialog.tsx'
 import { TriggersTab } from './TriggersTab.tsx'
 import type { Stack } from './types.ts'
@@ -17,7 +18,12 @@ export function StackPage({ name }: { name: string }) {
   const [editing, setEditing] = useState(false)
   return (
     <section>
-      <PageHead parent={{ to: '/stacks', label: 'Stacks' }} name={name} flash={flash} error={stack.error} />
+      <PageHead
+        parent={{ to: '/stacks', label: 'Stacks' }}
+        name={name}
+        flash={flash}
+        error={stack.error}
+      />
       {services && (
         <>
           <div className="section-head">

@@ -1,5 +1,6 @@
 // The stacks list: each stack's services, and a dialog to group existing services into a new one.
 import { useState } from 'react'
+
 import { formatTime } from './format.ts'
 import { Link, navigate, useFlash } from './router.tsx'
 import { StackDialog } from './StackDialog.tsx'

@@ -70,7 +70,10 @@ export function checkDraft(driver: string, d: TargetDraft): Record<string, strin
     if (!wholeNumber(d.replicas)) {
       problems.replicas = 'must be a whole number, such as 1'
     }
-    if (d.basePort.trim() && (!wholeNumber(d.basePort) || Number(d.basePort) < 1 || Number(d.basePort) > 65535)) {
+    if (
+      d.basePort.trim() &&
+      (!wholeNumber(d.basePort) || Number(d.basePort) < 1 || Number(d.basePort) > 65535)
+    ) {
       problems.basePort = 'must be a port number between 1 and 65535'
     }
     if (d.healthKind === 'http' && !d.health.trim().startsWith('/')) {
@@ -105,9 +108,17 @@ export function checkDraft(driver: string, d: TargetDraft): Record<string, strin
 }
 
 /** The form's draft of a stored target, for editing; fields the form does not show stay as they are. */
-export function draftOf(driver: string, target: Record<string, unknown>, image: string | null): TargetDraft {
+export function draftOf(
+  driver: string,
+  target: Record<string, unknown>,
+  image: string | null,
+): TargetDraft {
   const text = (value: unknown) => (value === undefined || value === null ? '' : String(value))
-  const draft: TargetDraft = { ...EMPTY_TARGET, image: image ?? '', json: JSON.stringify(target, null, 2) }
+  const draft: TargetDraft = {
+    ...EMPTY_TARGET,
+    image: image ?? '',
+    json: JSON.stringify(target, null, 2),
+  }
   if (driver === 'process') {
     const health = (target.health ?? { runningFor: '1s' }) as Record<string, unknown>
     const kind = (HEALTH_KINDS.find((k) => k in health) ?? 'none') as HealthKind
@@ -218,7 +229,11 @@ interface FieldsProps {
  * The API says target problems as sentences naming the field (`target.basePort must be …`):
  * each goes under its field here, and those naming none under `fallback`.
  */
-export function targetErrors(messages: string[], fields: readonly string[], fallback: string): Record<string, string> {
+export function targetErrors(
+  messages: string[],
+  fields: readonly string[],
+  fallback: string,
+): Record<string, string> {
   const byField: Record<string, string> = {}
   for (const message of messages) {
     const named = /^target\.(\w+)/.exec(message)?.[1]
@@ -293,7 +308,14 @@ export function ProcessFields({ draft, errors, onChange }: FieldsProps) {
       />
       <div className="row">
         <DraftInput {...bound} name="replicas" label="Replicas" numeric />
-        <DraftInput {...bound} name="basePort" label="Base port" hint="optional; replica i gets PORT = base + i" placeholder="4100" numeric />
+        <DraftInput
+          {...bound}
+          name="basePort"
+          label="Base port"
+          hint="optional; replica i gets PORT = base + i"
+          placeholder="4100"
+          numeric
+        />
       </div>
       <div className="row">
         <Field id="target-health-kind" label="Health check">
@@ -324,7 +346,14 @@ export function ProcessFields({ draft, errors, onChange }: FieldsProps) {
           <p className="field-error">{errors.health}</p>
         )}
       </div>
-      <DraftInput {...bound} name="cwd" label="Working directory" hint="optional" placeholder="/srv/web" mono />
+      <DraftInput
+        {...bound}
+        name="cwd"
+        label="Working directory"
+        hint="optional"
+        placeholder="/srv/web"
+        mono
+      />
     </>
   )
 }
@@ -337,7 +366,13 @@ export function CommandFields({ draft, errors, onChange }: FieldsProps) {
         Each command runs in /bin/sh with the call's data in <code>DECKHAND_*</code> variables; exit
         code 0 is success. Set at least one.
       </p>
-      <DraftInput {...bound} name="redeploy" label="Redeploy command" placeholder="docker compose up -d web" mono />
+      <DraftInput
+        {...bound}
+        name="redeploy"
+        label="Redeploy command"
+        placeholder="docker compose up -d web"
+        mono
+      />
       <DraftInput
         {...bound}
         name="scale"
@@ -348,7 +383,13 @@ export function CommandFields({ draft, errors, onChange }: FieldsProps) {
       />
       <div className="row">
         <DraftInput {...bound} name="cwd" label="Working directory" hint="optional" mono />
-        <DraftInput {...bound} name="timeout" label="Timeout" hint="optional; default 10m" placeholder="10m" />
+        <DraftInput
+          {...bound}
+          name="timeout"
+          label="Timeout"
+          hint="optional; default 10m"
+          placeholder="10m"
+        />
       </div>
     </>
   )
@@ -430,7 +471,12 @@ export function JsonTargetField({
 }
 
 /** The fields for `driver`'s target; problems naming no field go under the first one. */
-export function TargetEditor({ driver, draft, errors, onChange }: FieldsProps & { driver: string }) {
+export function TargetEditor({
+  driver,
+  draft,
+  errors,
+  onChange,
+}: FieldsProps & { driver: string }) {
   const bound = { draft, errors, onChange }
   if (driver === 'process') {
     return <ProcessFields {...bound} />

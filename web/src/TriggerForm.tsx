@@ -1,5 +1,6 @@
 // The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env allow-list.
-import { useState, type FormEvent } from 'react'
+import { type FormEvent, useState } from 'react'
+
 import { errorText, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
 import { Field } from './Field.tsx'

@@ -1,5 +1,6 @@
 // The triggers of a service or a stack: add one, rotate its URL, revoke it; a URL is shown once, in a dialog.
 import { useState } from 'react'
+
 import { api, errorText, post } from './api.ts'
 import { ConfirmDialog } from './Dialog.tsx'
 import { formatTime } from './format.ts'
@@ -44,7 +45,10 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
   const all = triggers.data?.items ?? []
   const active = all.filter((t) => !t.revokedAt)
   // Active ones first; revoked ones after them, newest revocation first.
-  const listed = [...active, ...all.filter((t) => t.revokedAt).sort((a, b) => (b.revokedAt! < a.revokedAt! ? -1 : 1))]
+  const listed = [
+    ...active,
+    ...all.filter((t) => t.revokedAt).sort((a, b) => (b.revokedAt! < a.revokedAt! ? -1 : 1)),
+  ]
   return (
     <div>
       <div className="toolbar">
@@ -95,12 +99,16 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
                   </td>
                   <td data-label="Sender">{t.sender}</td>
                   <td data-label="Secret">{t.hasSecret ? 'yes' : 'no'}</td>
-                  <td data-label="Allowed IPs">{t.allowIps.length ? t.allowIps.join(', ') : 'any'}</td>
+                  <td data-label="Allowed IPs">
+                    {t.allowIps.length ? t.allowIps.join(', ') : 'any'}
+                  </td>
                   <td data-label="Env from query">
                     {t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}
                   </td>
                   <td data-label="Created">{formatTime(t.createdAt)}</td>
-                  <td data-label="State">{t.revokedAt ? `revoked ${formatTime(t.revokedAt)}` : 'active'}</td>
+                  <td data-label="State">
+                    {t.revokedAt ? `revoked ${formatTime(t.revokedAt)}` : 'active'}
+                  </td>
                   <td className="row-buttons">
                     {!t.revokedAt && (
                       <>

@@ -1,5 +1,6 @@
 // Shows a trigger URL the one time the API returns it: copy it, a curl line, a test call, setup help.
 import { useRef, useState } from 'react'
+
 import { Dialog } from './Dialog.tsx'
 import { Link } from './router.tsx'
 import { curlLine, SenderHelp } from './SenderHelp.tsx'
@@ -110,7 +111,8 @@ export function UrlDialog({
         </button>
         <span className="hint">
           Sends one empty POST now, as curl would: a real call that deploys when it is accepted.
-          {hasSecret && ' It is unsigned, so this trigger answers 401: proof that it checks its secret.'}
+          {hasSecret &&
+            ' It is unsigned, so this trigger answers 401: proof that it checks its secret.'}
         </span>
       </div>
       {testError && (

@@ -1,8 +1,10 @@
 // Entry point: mounts the app into index.html's #root.
+import './styles.css'
+
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
+
 import { App } from './App.tsx'
-import './styles.css'
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,5 +1,5 @@
 // A small History API router: the server answers index.html for every non-API path.
-import { useEffect, useState, type MouseEvent, type ReactNode } from 'react'
+import { type MouseEvent, type ReactNode, useEffect, useState } from 'react'
 
 const listeners = new Set<() => void>()
 

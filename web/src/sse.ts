@@ -6,7 +6,10 @@ export interface ServerEvent {
 }
 
 /** Calls `onEvent` for each complete event until the stream ends (or its fetch is aborted). */
-export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: ServerEvent) => void): Promise<void> {
+export async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (e: ServerEvent) => void,
+): Promise<void> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let buffer = ''

@@ -1,5 +1,6 @@
 // Loads an API path, optionally polling, so lists change without a reload.
 import { useCallback, useEffect, useRef, useState } from 'react'
+
 import { api, errorText } from './api.ts'
 
 export interface Loaded<T> {

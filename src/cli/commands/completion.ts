@@ -1,6 +1,7 @@
 /** `deckhand completion bash|zsh|fish`: prints the shell's completion script for this CLI. */
-import { type Command, Argument } from 'commander'
-import { completionScript, SHELLS, type Shell } from '../completion.ts'
+import { Argument, type Command } from 'commander'
+
+import { completionScript, type Shell, SHELLS } from '../completion.ts'
 import type { CliIo } from '../output.ts'
 
 export function registerCompletionCommand(program: Command, io: CliIo): void {
@@ -11,8 +12,8 @@ export function registerCompletionCommand(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       '\nInstall:\n' +
-        '  bash  echo \'source <(deckhand completion bash)\' >> ~/.bashrc\n' +
-        '  zsh   echo \'source <(deckhand completion zsh)\' >> ~/.zshrc\n' +
+        "  bash  echo 'source <(deckhand completion bash)' >> ~/.bashrc\n" +
+        "  zsh   echo 'source <(deckhand completion zsh)' >> ~/.zshrc\n" +
         '  fish  deckhand completion fish > ~/.config/fish/completions/deckhand.fish\n',
     )
     .action((shell: Shell) => {

@@ -1,10 +1,12 @@
 /** `deckhand context ls|use|set|rm`: named servers with their tokens in the CLI's config file. */
 import { readFileSync } from 'node:fs'
+
 import { type Command, Option } from 'commander'
+
 import { emit, type GlobalFlags } from '../command-kit.ts'
 import { contextFilePath, findContext, readContextFile, writeContextFile } from '../contexts.ts'
 import { usageError } from '../exit-codes.ts'
-import { formatTable, OUTPUT_FORMATS, type CliIo } from '../output.ts'
+import { type CliIo, formatTable, OUTPUT_FORMATS } from '../output.ts'
 
 interface SetFlags {
   url: string
@@ -22,7 +24,11 @@ export function registerContextCommands(program: Command, io: CliIo): void {
     .command('ls')
     .alias('list')
     .description('list the contexts; * marks the current one (tokens are never shown)')
-    .addOption(new Option('-o, --output <format>', 'table (default), wide, json or yaml').choices(OUTPUT_FORMATS))
+    .addOption(
+      new Option('-o, --output <format>', 'table (default), wide, json or yaml').choices(
+        OUTPUT_FORMATS,
+      ),
+    )
     .option('--json', 'same as -o json')
     .action((flags: GlobalFlags) => {
       const file = readContextFile(path())
@@ -61,13 +67,20 @@ export function registerContextCommands(program: Command, io: CliIo): void {
     .description('add a context or change its URL and token (the first one added becomes current)')
     .requiredOption('--url <url>', 'the server URL, e.g. https://deckhand.example.com')
     .option('--token <token>', 'the admin token to send to that URL')
-    .option('--token-stdin', 'read the token from stdin (keeps it out of the shell history and `ps`)')
+    .option(
+      '--token-stdin',
+      'read the token from stdin (keeps it out of the shell history and `ps`)',
+    )
     .action((name: string, flags: SetFlags) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-        throw usageError(`a context name is 1 to 64 letters, digits, dots, dashes or underscores; got "${name}"`)
+        throw usageError(
+          `a context name is 1 to 64 letters, digits, dots, dashes or underscores; got "${name}"`,
+        )
       }
       if (!/^https?:\/\/[^\s]+$/.test(flags.url)) {
-        throw usageError(`--url must be an http(s) URL, e.g. https://deckhand.example.com; got "${flags.url}"`)
+        throw usageError(
+          `--url must be an http(s) URL, e.g. https://deckhand.example.com; got "${flags.url}"`,
+        )
       }
       if (flags.token !== undefined && flags.tokenStdin) {
         throw usageError('give --token or --token-stdin, not both')
@@ -78,9 +91,15 @@ export function registerContextCommands(program: Command, io: CliIo): void {
       const updated = {
         name,
         url: flags.url.replace(/\/+$/, ''),
-        ...(token !== undefined && token !== '' ? { token } : existing?.token ? { token: existing.token } : {}),
+        ...(token !== undefined && token !== ''
+          ? { token }
+          : existing?.token
+            ? { token: existing.token }
+            : {}),
       }
-      const contexts = existing ? file.contexts.map((c) => (c.name === name ? updated : c)) : [...file.contexts, updated]
+      const contexts = existing
+        ? file.contexts.map((c) => (c.name === name ? updated : c))
+        : [...file.contexts, updated]
       writeContextFile(path(), { currentContext: file.currentContext ?? name, contexts })
       io.stdout(`${existing ? 'updated' : 'added'} context ${name} (${updated.url}) in ${path()}\n`)
     })
@@ -95,7 +114,9 @@ export function registerContextCommands(program: Command, io: CliIo): void {
       const contexts = file.contexts.filter((c) => c.name !== name)
       writeContextFile(path(), {
         contexts,
-        ...(file.currentContext !== undefined && file.currentContext !== name ? { currentContext: file.currentContext } : {}),
+        ...(file.currentContext !== undefined && file.currentContext !== name
+          ? { currentContext: file.currentContext }
+          : {}),
       })
       io.stdout(`removed context ${name}\n`)
     })

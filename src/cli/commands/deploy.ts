@@ -1,12 +1,29 @@
 /** `deckhand deploy ls|show|logs [-f]|cancel`: deployment history, logs and cancellation. */
 import { type Command, Option } from 'commander'
 import { stringify } from 'yaml'
+
 import { DEPLOYMENT_STATES } from '../../model/index.ts'
-import { clientFor, emit, encode, listAll, outputOf, withGlobalFlags, withLimit, type GlobalFlags } from '../command-kit.ts'
-import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
+import {
+  clientFor,
+  emit,
+  encode,
+  type GlobalFlags,
+  listAll,
+  outputOf,
+  withGlobalFlags,
+  withLimit,
+} from '../command-kit.ts'
 import { EXIT } from '../exit-codes.ts'
 import { followDeployment, formatLogLine, type LogLineView } from '../follow.ts'
-import { firstLine, formatAge, formatElapsed, formatFields, formatTable, type CliIo } from '../output.ts'
+import {
+  type CliIo,
+  firstLine,
+  formatAge,
+  formatElapsed,
+  formatFields,
+  formatTable,
+} from '../output.ts'
+import { showOrWatch, type WatchFlags, withWatch } from '../watch.ts'
 
 export interface DeploymentRow {
   id: string
@@ -62,8 +79,14 @@ function logPrinter(flags: GlobalFlags): (line: LogLineView) => string {
   }
 }
 
-export function registerDeployCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const deploy = program.command('deploy').description('list deployments, show them, read or follow their logs, cancel')
+export function registerDeployCommands(
+  program: Command,
+  io: CliIo,
+  setExit: (code: number) => void,
+): void {
+  const deploy = program
+    .command('deploy')
+    .description('list deployments, show them, read or follow their logs, cancel')
 
   withWatch(
     withLimit(
@@ -77,39 +100,56 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
       ),
       20,
     ),
-  ).action(async (flags: GlobalFlags & WatchFlags & { limit: number; service?: string; state?: string }) => {
-    const query = { service: flags.service, state: flags.state }
-    const client = clientFor(flags, io)
-    await showOrWatch(io, flags, () => listAll<DeploymentRow>(client, '/api/v1/deployments', query, flags.limit), (rows, wide) =>
-      rows.length === 0
-        ? 'no deployments\n'
-        : formatTable(rows, [
-            { header: 'ID', value: (d) => d.id },
-            { header: 'SERVICE', value: (d) => d.service },
-            { header: 'ACTION', value: (d) => d.action },
-            { header: 'STATE', value: (d) => d.state },
-            { header: 'PARAMS', value: (d) => describeParams(d.params) },
-            { header: 'CALLS', value: (d) => d.calls, right: true },
-            { header: 'CREATED', value: (d) => formatAge(d.createdAt, io.now()) },
-            { header: 'TOOK', value: (d) => formatElapsed(d.startedAt, d.finishedAt) },
-            // A table row stays one line: the first line of the error, cut; `deploy show` has all of it.
-            { header: 'ERROR', value: (d) => (wide ? firstLine(d.error) : firstLine(d.error, ERROR_WIDTH)) },
-          ]),
-    )
-  })
-
-  withGlobalFlags(deploy.command('show').argument('<id>').description('show one deployment')).action(
-    async (id: string, flags: GlobalFlags) => {
-      const shown = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}`)
-      emit(io, flags, shown, (d) => {
-        const { error, tried, ...fields } = d
-        // An error may span lines (a command's output): it gets its own indented block.
-        const head = formatFields({ ...fields, params: describeParams(d.params) || '-', ...(error ? {} : { error: null }) })
-        const body = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
-        return tried ? `${body}tried:\n${formatFields(tried).trimEnd().replace(/^/gm, '  ')}\n` : body
-      })
+  ).action(
+    async (
+      flags: GlobalFlags & WatchFlags & { limit: number; service?: string; state?: string },
+    ) => {
+      const query = { service: flags.service, state: flags.state }
+      const client = clientFor(flags, io)
+      await showOrWatch(
+        io,
+        flags,
+        () => listAll<DeploymentRow>(client, '/api/v1/deployments', query, flags.limit),
+        (rows, wide) =>
+          rows.length === 0
+            ? 'no deployments\n'
+            : formatTable(rows, [
+                { header: 'ID', value: (d) => d.id },
+                { header: 'SERVICE', value: (d) => d.service },
+                { header: 'ACTION', value: (d) => d.action },
+                { header: 'STATE', value: (d) => d.state },
+                { header: 'PARAMS', value: (d) => describeParams(d.params) },
+                { header: 'CALLS', value: (d) => d.calls, right: true },
+                { header: 'CREATED', value: (d) => formatAge(d.createdAt, io.now()) },
+                { header: 'TOOK', value: (d) => formatElapsed(d.startedAt, d.finishedAt) },
+                // A table row stays one line: the first line of the error, cut; `deploy show` has all of it.
+                {
+                  header: 'ERROR',
+                  value: (d) => (wide ? firstLine(d.error) : firstLine(d.error, ERROR_WIDTH)),
+                },
+              ]),
+      )
     },
   )
+
+  withGlobalFlags(
+    deploy.command('show').argument('<id>').description('show one deployment'),
+  ).action(async (id: string, flags: GlobalFlags) => {
+    const shown = await clientFor(flags, io).request<DeploymentRow>(
+      `/api/v1/deployments/${encode(id)}`,
+    )
+    emit(io, flags, shown, (d) => {
+      const { error, tried, ...fields } = d
+      // An error may span lines (a command's output): it gets its own indented block.
+      const head = formatFields({
+        ...fields,
+        params: describeParams(d.params) || '-',
+        ...(error ? {} : { error: null }),
+      })
+      const body = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+      return tried ? `${body}tried:\n${formatFields(tried).trimEnd().replace(/^/gm, '  ')}\n` : body
+    })
+  })
 
   withGlobalFlags(
     deploy
@@ -126,16 +166,24 @@ export function registerDeployCommands(program: Command, io: CliIo, setExit: (co
       setExit(state === 'succeeded' ? EXIT.ok : EXIT.failed)
       return
     }
-    const log = await client.request<{ items: LogLineView[] }>(`/api/v1/deployments/${encode(id)}/log`)
+    const log = await client.request<{ items: LogLineView[] }>(
+      `/api/v1/deployments/${encode(id)}/log`,
+    )
     io.stdout(log.items.map(print).join(''))
   })
 
   withGlobalFlags(
-    deploy.command('cancel').argument('<id>').description('cancel a queued deployment, or stop a running one'),
+    deploy
+      .command('cancel')
+      .argument('<id>')
+      .description('cancel a queued deployment, or stop a running one'),
   ).action(async (id: string, flags: GlobalFlags) => {
-    const canceled = await clientFor(flags, io).request<DeploymentRow>(`/api/v1/deployments/${encode(id)}/cancel`, {
-      method: 'POST',
-    })
+    const canceled = await clientFor(flags, io).request<DeploymentRow>(
+      `/api/v1/deployments/${encode(id)}/cancel`,
+      {
+        method: 'POST',
+      },
+    )
     emit(io, flags, canceled, (d) =>
       d.state === 'running'
         ? `deployment ${d.id} is stopping; follow it with \`deckhand deploy logs -f ${d.id}\`\n`

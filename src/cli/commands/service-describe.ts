@@ -3,8 +3,16 @@
  * what image, how many replicas are ready, each instance's health, the last deployments and
  * the triggers. Fields the server does not give are left out rather than guessed.
  */
-import { describeObject, formatAge, formatElapsed, formatFields, formatTable, firstLine, type CliIo } from '../output.ts'
-import { describeParams, ERROR_WIDTH, type DeploymentRow } from './deploy.ts'
+import {
+  type CliIo,
+  describeObject,
+  firstLine,
+  formatAge,
+  formatElapsed,
+  formatFields,
+  formatTable,
+} from '../output.ts'
+import { type DeploymentRow, describeParams, ERROR_WIDTH } from './deploy.ts'
 import type { ServiceRow } from './service.ts'
 import { triggerColumns, type TriggerRow } from './trigger.ts'
 
@@ -24,7 +32,21 @@ interface StatusView {
 }
 
 /** Fields the description places itself; any other field of the service is listed after them. */
-const PLACED = new Set(['name', 'driver', 'target', 'image', 'tag', 'replicas', 'scale', 'tagPolicy', 'git', 'deploy', 'createdAt', 'updatedAt', 'status'])
+const PLACED = new Set([
+  'name',
+  'driver',
+  'target',
+  'image',
+  'tag',
+  'replicas',
+  'scale',
+  'tagPolicy',
+  'git',
+  'deploy',
+  'createdAt',
+  'updatedAt',
+  'status',
+])
 
 interface InstanceView {
   id?: string
@@ -45,9 +67,14 @@ export interface ServiceDescription {
   triggers: TriggerRow[]
 }
 
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
+const isNumber = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value)
 
-export function describeService({ service, deployments, triggers }: ServiceDescription, io: CliIo, wide: boolean): string {
+export function describeService(
+  { service, deployments, triggers }: ServiceDescription,
+  io: CliIo,
+  wide: boolean,
+): string {
   const status = (service.status ?? {}) as StatusView
   const head = formatFields({
     name: service.name,
@@ -61,13 +88,17 @@ export function describeService({ service, deployments, triggers }: ServiceDescr
     git: describeObject(service.git) ?? undefined,
     deploy: describeObject(service.deploy) ?? undefined,
     runtime: status.error ?? status.detail,
-    drift: status.drift === undefined || status.drift === null ? undefined : (describeObject(status.drift) ?? undefined),
+    drift:
+      status.drift === undefined || status.drift === null
+        ? undefined
+        : (describeObject(status.drift) ?? undefined),
     ...Object.fromEntries(
       Object.entries(service)
         .filter(([key, value]) => !PLACED.has(key) && value !== undefined && value !== null)
         .map(([key, value]) => [key, describeObject(value) ?? '-']),
     ),
-    created: typeof service.createdAt === 'string' ? formatAge(service.createdAt, io.now()) : undefined,
+    created:
+      typeof service.createdAt === 'string' ? formatAge(service.createdAt, io.now()) : undefined,
     updated: formatAge(service.updatedAt, io.now()),
   })
   return [
@@ -88,8 +119,12 @@ export function describeService({ service, deployments, triggers }: ServiceDescr
 
 /** `acme/web:v2 @ sha256:…`: the image the runtime reports, else the last deployment's, else the service's. */
 function imageLine(service: ServiceRow, status: StatusView, deployments: DeploymentRow[]): string {
-  const deployed = deployments.find((d) => d.state === 'succeeded') as (DeploymentRow & { image?: string; digest?: string }) | undefined
-  const image = status.image ?? deployed?.image ?? (service.image ? `${service.image}${service.tag ? `:${service.tag}` : ''}` : null)
+  const deployed = deployments.find((d) => d.state === 'succeeded') as
+    (DeploymentRow & { image?: string; digest?: string }) | undefined
+  const image =
+    status.image ??
+    deployed?.image ??
+    (service.image ? `${service.image}${service.tag ? `:${service.tag}` : ''}` : null)
   const digest = status.digest ?? deployed?.digest
   if (!image) {
     return '-'
@@ -131,13 +166,26 @@ function instancesTable(items: InstanceView[], io: CliIo): string {
     { header: 'REPLICA', value: (i) => i.id },
     { header: 'STATE', value: (i) => i.state },
     ...(has('health') || has('healthy')
-      ? [{ header: 'HEALTH', value: (i: InstanceView) => i.health ?? (i.healthy === undefined || i.healthy === null ? null : i.healthy ? 'healthy' : 'unhealthy') }]
+      ? [
+          {
+            header: 'HEALTH',
+            value: (i: InstanceView) =>
+              i.health ??
+              (i.healthy === undefined || i.healthy === null
+                ? null
+                : i.healthy
+                  ? 'healthy'
+                  : 'unhealthy'),
+          },
+        ]
       : []),
     ...(has('pid') ? [{ header: 'PID', value: (i: InstanceView) => i.pid, right: true }] : []),
     ...(has('container') ? [{ header: 'CONTAINER', value: (i: InstanceView) => i.container }] : []),
     ...(has('port') ? [{ header: 'PORT', value: (i: InstanceView) => i.port, right: true }] : []),
     { header: 'RESTARTS', value: (i) => i.restarts ?? 0, right: true },
-    ...(has('startedAt') ? [{ header: 'STARTED', value: (i: InstanceView) => formatAge(i.startedAt, io.now()) }] : []),
+    ...(has('startedAt')
+      ? [{ header: 'STARTED', value: (i: InstanceView) => formatAge(i.startedAt, io.now()) }]
+      : []),
     { header: 'DETAIL', value: (i) => i.detail },
   ])
 }
@@ -150,7 +198,10 @@ function deploymentColumns(io: CliIo, wide: boolean) {
     { header: 'PARAMS', value: (d: DeploymentRow) => describeParams(d.params) },
     { header: 'CREATED', value: (d: DeploymentRow) => formatAge(d.createdAt, io.now()) },
     { header: 'TOOK', value: (d: DeploymentRow) => formatElapsed(d.startedAt, d.finishedAt) },
-    { header: 'ERROR', value: (d: DeploymentRow) => firstLine(d.error, wide ? Infinity : ERROR_WIDTH) },
+    {
+      header: 'ERROR',
+      value: (d: DeploymentRow) => firstLine(d.error, wide ? Infinity : ERROR_WIDTH),
+    },
   ]
 }
 

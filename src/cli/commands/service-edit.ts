@@ -6,16 +6,27 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
 import type { Command } from 'commander'
 import YAML from 'yaml'
-import { clientFor, emit, encode, withGlobalFlags, type GlobalFlags } from '../command-kit.ts'
+
+import { clientFor, emit, encode, type GlobalFlags, withGlobalFlags } from '../command-kit.ts'
 import { CliError, usageError } from '../exit-codes.ts'
 import type { CliIo } from '../output.ts'
 import type { ServiceRow } from './service.ts'
 
 /** Spec fields `edit` shows; the rest (name, driver, times, status) cannot change. */
 const EDITABLE = [
-  'target', 'image', 'tag', 'replicas', 'scale', 'tagPolicy', 'deploy', 'git', 'env', 'watch',
+  'target',
+  'image',
+  'tag',
+  'replicas',
+  'scale',
+  'tagPolicy',
+  'deploy',
+  'git',
+  'env',
+  'watch',
 ]
 /** Path segments that would reach Object.prototype instead of a field. */
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor'])
@@ -117,7 +128,9 @@ export function registerServiceEditCommands(service: Command, io: CliIo): void {
       .command('set')
       .argument('<name>')
       .argument('<path=value...>', 'dotted field paths, e.g. scale.max=8 target.cwd=/srv')
-      .description('change fields of a service: values are JSON if they parse, else text; null removes'),
+      .description(
+        'change fields of a service: values are JSON if they parse, else text; null removes',
+      ),
   ).action(async (name: string, pairs: string[], flags: GlobalFlags) => {
     const patch = patchFromPairs(pairs)
     const path = `/api/v1/services/${encode(name)}`

@@ -1,21 +1,22 @@
 /** `deckhand service ls|add|show|set|edit|rm`: the services the server knows. */
 import { type Command, Option } from 'commander'
+
 import { DEPLOY_ORDERS, DRIVER_NAMES, PULL_POLICIES } from '../../model/index.ts'
+import type { ApiClient } from '../api-client.ts'
 import {
   clientFor,
   emit,
   encode,
+  type GlobalFlags,
   listAll,
   wholeNumber,
   withGlobalFlags,
   withLimit,
-  type GlobalFlags,
 } from '../command-kit.ts'
-import type { ApiClient } from '../api-client.ts'
 import { usageError } from '../exit-codes.ts'
-import { describeObject, formatAge, formatTable, type CliIo, type Column } from '../output.ts'
+import { type CliIo, type Column, describeObject, formatAge, formatTable } from '../output.ts'
 import { parseJsonObject, readSpecFile } from '../spec-file.ts'
-import { showOrWatch, withWatch, type WatchFlags } from '../watch.ts'
+import { showOrWatch, type WatchFlags, withWatch } from '../watch.ts'
 import type { DeploymentRow } from './deploy.ts'
 import { describeService } from './service-describe.ts'
 import { registerServiceEditCommands } from './service-edit.ts'
@@ -52,7 +53,9 @@ async function withStatus(client: ApiClient, rows: ServiceRow[]): Promise<Servic
     while (next < rows.length) {
       const row = rows[next++]!
       try {
-        const shown = await client.request<{ status?: unknown }>(`/api/v1/services/${encode(row.name)}`)
+        const shown = await client.request<{ status?: unknown }>(
+          `/api/v1/services/${encode(row.name)}`,
+        )
         row.status = shown.status ?? null
       } catch (error) {
         row.status = { error: (error as Error).message }
@@ -76,27 +79,31 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
     .command('service')
     .description('list, add, show, change and remove services')
 
-  withWatch(withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services')))).action(
-    async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
-      const client = clientFor(flags, io)
-      const list = async () => withStatus(client, await listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit))
-      await showOrWatch(io, flags, list, (rows, wide) =>
-        rows.length === 0
-          ? 'no services yet; add one with `deckhand service add`\n'
-          : formatTable(rows, [
-              { header: 'NAME', value: (s) => s.name },
-              { header: 'DRIVER', value: (s) => s.driver },
-              { header: 'IMAGE', value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null) },
-              { header: 'READY', value: readyOf, right: true },
-              { header: 'REPLICAS', value: (s) => s.replicas, right: true },
-              { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
-              { header: 'TAG POLICY', value: (s) => s.tagPolicy },
-              { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
-              ...(wide ? WIDE_COLUMNS : []),
-            ]),
-      )
-    },
-  )
+  withWatch(
+    withLimit(withGlobalFlags(service.command('ls').alias('list').description('list services'))),
+  ).action(async (flags: GlobalFlags & WatchFlags & { limit: number }) => {
+    const client = clientFor(flags, io)
+    const list = async () =>
+      withStatus(client, await listAll<ServiceRow>(client, '/api/v1/services', {}, flags.limit))
+    await showOrWatch(io, flags, list, (rows, wide) =>
+      rows.length === 0
+        ? 'no services yet; add one with `deckhand service add`\n'
+        : formatTable(rows, [
+            { header: 'NAME', value: (s) => s.name },
+            { header: 'DRIVER', value: (s) => s.driver },
+            {
+              header: 'IMAGE',
+              value: (s) => (s.image ? `${s.image}${s.tag ? `:${s.tag}` : ''}` : null),
+            },
+            { header: 'READY', value: readyOf, right: true },
+            { header: 'REPLICAS', value: (s) => s.replicas, right: true },
+            { header: 'SCALE', value: (s) => `${s.scale.min}..${s.scale.max}` },
+            { header: 'TAG POLICY', value: (s) => s.tagPolicy },
+            { header: 'UPDATED', value: (s) => formatAge(s.updatedAt, io.now()) },
+            ...(wide ? WIDE_COLUMNS : []),
+          ]),
+    )
+  })
 
   withGlobalFlags(
     service
@@ -104,18 +111,33 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
       .argument('[name]', 'service name (or `name` in the -f file)')
       .description('create a service from flags, a file, or both (flags win)')
       .option('-f, --file <file>', 'service spec as JSON or YAML (PRODUCT.md section 5a)')
-      .addOption(new Option('--driver <driver>', 'runtime driver (default: process)').choices(DRIVER_NAMES))
-      .option('--target <json>', "driver target as JSON, e.g. '{\"container\":\"web\"}'")
-      .option('--command <cmd>', 'process: command line to run; command driver: the redeploy command')
-      .option('--scale-command <cmd>', 'command driver: the scale command ($DECKHAND_REPLICAS is the count)')
+      .addOption(
+        new Option('--driver <driver>', 'runtime driver (default: process)').choices(DRIVER_NAMES),
+      )
+      .option('--target <json>', 'driver target as JSON, e.g. \'{"container":"web"}\'')
+      .option(
+        '--command <cmd>',
+        'process: command line to run; command driver: the redeploy command',
+      )
+      .option(
+        '--scale-command <cmd>',
+        'command driver: the scale command ($DECKHAND_REPLICAS is the count)',
+      )
       .option('--cwd <dir>', 'process/command: working directory')
       .option('--env <KEY=VALUE>', 'process: environment variable (repeatable)', collectEnv, {})
       .option('--replicas <n>', 'process: replicas to run', wholeNumber(0))
-      .option('--base-port <port>', 'process: PORT of replica 0; replica i gets base + i', wholeNumber(1))
+      .option(
+        '--base-port <port>',
+        'process: PORT of replica 0; replica i gets base + i',
+        wholeNumber(1),
+      )
       .option('--health <check>', 'process: http:/healthz | tcp | running:2s')
       .option('--container <name>', 'docker: the container to redeploy')
       .option('--image <repository>', 'image repository, matched against registry calls')
-      .option('--tag-policy <policy>', 'all | force | semver-major|minor|patch | glob:<p> | regexp:<e>')
+      .option(
+        '--tag-policy <policy>',
+        'all | force | semver-major|minor|patch | glob:<p> | regexp:<e>',
+      )
       .option('--min <n>', 'scale.min, the fewest replicas scale-down leaves', wholeNumber(0))
       .option('--max <n>', 'scale.max, the most replicas scale-up makes', wholeNumber(0))
       .option('--git-repo <repo>', 'git source, e.g. acme/web: pushes to it redeploy this service')
@@ -138,7 +160,9 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
       service
         .command('show')
         .argument('<name>')
-        .description('describe a service: target, image, replicas, instances, last deployments, triggers'),
+        .description(
+          'describe a service: target, image, replicas, instances, last deployments, triggers',
+        ),
     ),
   ).action(async (name: string, flags: GlobalFlags & WatchFlags) => {
     const client = clientFor(flags, io)
@@ -147,7 +171,9 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
       const [shown, triggers, deployments] = await Promise.all([
         client.request<ServiceRow>(path),
         listAll<TriggerRow>(client, `${path}/triggers`, {}, 1000),
-        client.request<{ items: DeploymentRow[] }>('/api/v1/deployments', { query: { service: name, limit: 5 } }),
+        client.request<{ items: DeploymentRow[] }>('/api/v1/deployments', {
+          query: { service: name, limit: 5 },
+        }),
       ])
       return { ...shown, triggers, deployments: deployments.items }
     }
@@ -158,12 +184,12 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
 
   registerServiceEditCommands(service, io)
 
-  withGlobalFlags(service.command('rm').argument('<name>').description('delete a service and its triggers')).action(
-    async (name: string, flags: GlobalFlags) => {
-      await clientFor(flags, io).request(`/api/v1/services/${encode(name)}`, { method: 'DELETE' })
-      emit(io, flags, { name, deleted: true }, () => `removed service ${name}\n`)
-    },
-  )
+  withGlobalFlags(
+    service.command('rm').argument('<name>').description('delete a service and its triggers'),
+  ).action(async (name: string, flags: GlobalFlags) => {
+    await clientFor(flags, io).request(`/api/v1/services/${encode(name)}`, { method: 'DELETE' })
+    emit(io, flags, { name, deleted: true }, () => `removed service ${name}\n`)
+  })
 }
 
 interface AddFlags extends GlobalFlags {
@@ -191,7 +217,10 @@ interface AddFlags extends GlobalFlags {
 }
 
 /** The POST body: the file's fields, then each flag given on top. The server validates. */
-export async function buildServiceSpec(name: string | undefined, flags: AddFlags): Promise<Record<string, unknown>> {
+export async function buildServiceSpec(
+  name: string | undefined,
+  flags: AddFlags,
+): Promise<Record<string, unknown>> {
   const spec: Record<string, unknown> = flags.file ? await readSpecFile(flags.file) : {}
   if (name !== undefined) {
     spec.name = name
@@ -233,10 +262,16 @@ export async function buildServiceSpec(name: string | undefined, flags: AddFlags
   spec.target = target
   Object.assign(spec, defined({ image: flags.image, tagPolicy: flags.tagPolicy }))
   if (flags.min !== undefined || flags.max !== undefined) {
-    spec.scale = { ...(isObject(spec.scale) ? spec.scale : {}), ...defined({ min: flags.min, max: flags.max }) }
+    spec.scale = {
+      ...(isObject(spec.scale) ? spec.scale : {}),
+      ...defined({ min: flags.min, max: flags.max }),
+    }
   }
   if (flags.gitRepo !== undefined || flags.gitBranch !== undefined) {
-    spec.git = { ...(isObject(spec.git) ? spec.git : {}), ...defined({ repo: flags.gitRepo, branch: flags.gitBranch }) }
+    spec.git = {
+      ...(isObject(spec.git) ? spec.git : {}),
+      ...defined({ repo: flags.gitRepo, branch: flags.gitBranch }),
+    }
   }
   const deploy: Record<string, unknown> = {
     ...(isObject(spec.deploy) ? spec.deploy : {}),

@@ -1,17 +1,18 @@
 /** `deckhand stack ls|add|show|rm`: named groups of services, redeployed together. */
 import type { Command } from 'commander'
+
 import {
   clientFor,
   commaList,
   emit,
   encode,
+  type GlobalFlags,
   listAll,
   withGlobalFlags,
   withLimit,
-  type GlobalFlags,
 } from '../command-kit.ts'
 import { usageError } from '../exit-codes.ts'
-import { formatAge, formatFields, formatTable, type CliIo } from '../output.ts'
+import { type CliIo, formatAge, formatFields, formatTable } from '../output.ts'
 import { readSpecFile } from '../spec-file.ts'
 import { triggerColumns, type TriggerRow } from './trigger.ts'
 
@@ -49,7 +50,11 @@ export function registerStackCommands(program: Command, io: CliIo): void {
       .option('-f, --file <file>', 'stack spec as JSON or YAML: {name, services}')
       .description('create a stack of existing services'),
   ).action(
-    async (name: string | undefined, services: string[], flags: GlobalFlags & { file?: string; services?: string[] }) => {
+    async (
+      name: string | undefined,
+      services: string[],
+      flags: GlobalFlags & { file?: string; services?: string[] },
+    ) => {
       const spec: Record<string, unknown> = flags.file ? await readSpecFile(flags.file) : {}
       if (name !== undefined) {
         spec.name = name
@@ -61,30 +66,38 @@ export function registerStackCommands(program: Command, io: CliIo): void {
       if (spec.name === undefined || !Array.isArray(spec.services)) {
         throw usageError('usage: deckhand stack add <name> <service>… (or -f stack.yaml)')
       }
-      const created = await clientFor(flags, io).request<StackRow>('/api/v1/stacks', { method: 'POST', body: spec })
+      const created = await clientFor(flags, io).request<StackRow>('/api/v1/stacks', {
+        method: 'POST',
+        body: spec,
+      })
       emit(io, flags, created, (s) => `created stack ${s.name} (${s.services.join(', ')})\n`)
     },
   )
 
-  withGlobalFlags(stack.command('show').argument('<name>').description('show a stack and its triggers')).action(
-    async (name: string, flags: GlobalFlags) => {
-      const client = clientFor(flags, io)
-      const shown = await client.request<StackRow>(`/api/v1/stacks/${encode(name)}`)
-      const triggers = await listAll<TriggerRow>(client, `/api/v1/stacks/${encode(name)}/triggers`, {}, 1000)
-      emit(io, flags, { ...shown, triggers }, (s) => {
-        const { triggers: list, ...fields } = s
-        const body = formatFields({ ...fields, services: fields.services.join(', ') })
-        return list.length === 0
-          ? `${body}\nno triggers; add one with \`deckhand trigger add --stack ${s.name}\`\n`
-          : `${body}\ntriggers:\n${formatTable(list, triggerColumns(io))}`
-      })
-    },
-  )
+  withGlobalFlags(
+    stack.command('show').argument('<name>').description('show a stack and its triggers'),
+  ).action(async (name: string, flags: GlobalFlags) => {
+    const client = clientFor(flags, io)
+    const shown = await client.request<StackRow>(`/api/v1/stacks/${encode(name)}`)
+    const triggers = await listAll<TriggerRow>(
+      client,
+      `/api/v1/stacks/${encode(name)}/triggers`,
+      {},
+      1000,
+    )
+    emit(io, flags, { ...shown, triggers }, (s) => {
+      const { triggers: list, ...fields } = s
+      const body = formatFields({ ...fields, services: fields.services.join(', ') })
+      return list.length === 0
+        ? `${body}\nno triggers; add one with \`deckhand trigger add --stack ${s.name}\`\n`
+        : `${body}\ntriggers:\n${formatTable(list, triggerColumns(io))}`
+    })
+  })
 
-  withGlobalFlags(stack.command('rm').argument('<name>').description('delete a stack (its services stay)')).action(
-    async (name: string, flags: GlobalFlags) => {
-      await clientFor(flags, io).request(`/api/v1/stacks/${encode(name)}`, { method: 'DELETE' })
-      emit(io, flags, { name, deleted: true }, () => `removed stack ${name}\n`)
-    },
-  )
+  withGlobalFlags(
+    stack.command('rm').argument('<name>').description('delete a stack (its services stay)'),
+  ).action(async (name: string, flags: GlobalFlags) => {
+    await clientFor(flags, io).request(`/api/v1/stacks/${encode(name)}`, { method: 'DELETE' })
+    emit(io, flags, { name, deleted: true }, () => `removed stack ${name}\n`)
+  })
 }

@@ -1,18 +1,19 @@
 /** `deckhand trigger ls|add|show|revoke|rotate`: the secret URLs bound to a service or a stack. */
 import { type Command, InvalidArgumentError, Option } from 'commander'
+
 import { ACTIONS, SENDER_IDS } from '../../model/index.ts'
 import {
   clientFor,
   commaList,
   emit,
   encode,
+  type GlobalFlags,
   listAll,
   wholeNumber,
   withGlobalFlags,
-  type GlobalFlags,
 } from '../command-kit.ts'
 import { usageError } from '../exit-codes.ts'
-import { formatAge, formatFields, formatTable, type CliIo, type Column } from '../output.ts'
+import { type CliIo, type Column, formatAge, formatFields, formatTable } from '../output.ts'
 
 export interface TriggerRow {
   id: string
@@ -37,12 +38,18 @@ export function triggerColumns(io: CliIo): Column<TriggerRow>[] {
   return [
     { header: 'ID', value: (t) => t.id },
     { header: 'NAME', value: (t) => t.name },
-    { header: 'ACTION', value: (t) => (t.action === 'redeploy' ? t.action : `${t.action} ${t.by}`) },
+    {
+      header: 'ACTION',
+      value: (t) => (t.action === 'redeploy' ? t.action : `${t.action} ${t.by}`),
+    },
     { header: 'SENDER', value: (t) => t.sender },
     { header: 'SECRET', value: (t) => (t.hasSecret ? 'yes' : 'no') },
     { header: 'COOLDOWN', value: (t) => t.cooldown },
     { header: 'CREATED', value: (t) => formatAge(t.createdAt, io.now()) },
-    { header: 'STATE', value: (t) => (t.revokedAt ? `revoked ${formatAge(t.revokedAt, io.now())}` : 'live') },
+    {
+      header: 'STATE',
+      value: (t) => (t.revokedAt ? `revoked ${formatAge(t.revokedAt, io.now())}` : 'live'),
+    },
   ]
 }
 
@@ -65,7 +72,9 @@ function ownerPath(service: string | undefined, flags: OwnerFlags): string {
 }
 
 export function registerTriggerCommands(program: Command, io: CliIo): void {
-  const trigger = program.command('trigger').description('list, add, revoke and rotate trigger URLs')
+  const trigger = program
+    .command('trigger')
+    .description('list, add, revoke and rotate trigger URLs')
 
   withGlobalFlags(
     trigger
@@ -76,13 +85,22 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
       .option('-a, --all', 'list revoked triggers too, with when they were revoked'),
   )
     .description('list the triggers of a service or a stack (never their URLs)')
-    .action(async (service: string | undefined, flags: GlobalFlags & OwnerFlags & { all?: boolean }) => {
-      const query = flags.all ? { includeRevoked: 'true' } : {}
-      const items = await listAll<TriggerRow>(clientFor(flags, io), ownerPath(service, flags), query, 1000)
-      emit(io, flags, items, (rows) =>
-        rows.length === 0 ? 'no triggers; add one with `deckhand trigger add`\n' : formatTable(rows, triggerColumns(io)),
-      )
-    })
+    .action(
+      async (service: string | undefined, flags: GlobalFlags & OwnerFlags & { all?: boolean }) => {
+        const query = flags.all ? { includeRevoked: 'true' } : {}
+        const items = await listAll<TriggerRow>(
+          clientFor(flags, io),
+          ownerPath(service, flags),
+          query,
+          1000,
+        )
+        emit(io, flags, items, (rows) =>
+          rows.length === 0
+            ? 'no triggers; add one with `deckhand trigger add`\n'
+            : formatTable(rows, triggerColumns(io)),
+        )
+      },
+    )
 
   withGlobalFlags(
     trigger
@@ -91,28 +109,51 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
       .description('create a trigger and print its URL, once')
       .option('--stack <name>', 'bind the trigger to this stack instead of a service')
       .option('--name <name>', 'label shown in listings and logs (default: the action)')
-      .addOption(new Option('--action <action>', 'what a call does').choices(ACTIONS).default('redeploy'))
+      .addOption(
+        new Option('--action <action>', 'what a call does').choices(ACTIONS).default('redeploy'),
+      )
       .option('--by <n>', 'scale step for scale-up/scale-down (default 1)', wholeNumber(1))
-      .addOption(new Option('--sender <sender>', 'expected sender (default: auto)').choices(SENDER_IDS))
+      .addOption(
+        new Option('--sender <sender>', 'expected sender (default: auto)').choices(SENDER_IDS),
+      )
       .option('--secret <secret>', 'signature secret the sender signs with')
-      .option('--allow-ips <list>', 'comma-separated addresses or CIDR ranges allowed to call', commaList)
+      .option(
+        '--allow-ips <list>',
+        'comma-separated addresses or CIDR ranges allowed to call',
+        commaList,
+      )
       .option('--pass-body', 'pass the call body to the instances (default for redeploy)')
       .option('--no-pass-body', 'do not pass the call body')
-      .option('--env-from-query <list>', 'comma-separated query parameters passed as environment', commaList)
-      .option('--secret-env-from-query <list>', 'which of --env-from-query carry secrets (redacted in logs)', commaList)
+      .option(
+        '--env-from-query <list>',
+        'comma-separated query parameters passed as environment',
+        commaList,
+      )
+      .option(
+        '--secret-env-from-query <list>',
+        'which of --env-from-query carry secrets (redacted in logs)',
+        commaList,
+      )
       .option('--no-allow-tag', 'ignore tags named by calls (?tag= or registry payloads)')
       .option('--reverse-on-resolve', 'alertmanager: scale back when the alert resolves')
       .option('--cooldown <duration>', 'ignore further scale steps for this long (default 60s)')
       .option('--rate-limit <rate>', 'calls allowed, e.g. 60/min (default 600/min)')
       .option('--match <json>', 'conditions a call must meet, as JSON (see docs)', matchJson),
   ).action(async (service: string | undefined, flags: AddFlags) => {
-    const created = await clientFor(flags, io).request<TriggerRow & { url: string }>(ownerPath(service, flags), {
-      method: 'POST',
-      body: triggerSpecFromFlags(flags),
-    })
-    emit(io, flags, created, (t) =>
-      `created trigger ${t.name} (${t.id}) for ${t.stack ? `stack ${t.stack}` : `service ${t.service}`}\n` +
-      `url: ${t.url}\n`,
+    const created = await clientFor(flags, io).request<TriggerRow & { url: string }>(
+      ownerPath(service, flags),
+      {
+        method: 'POST',
+        body: triggerSpecFromFlags(flags),
+      },
+    )
+    emit(
+      io,
+      flags,
+      created,
+      (t) =>
+        `created trigger ${t.name} (${t.id}) for ${t.stack ? `stack ${t.stack}` : `service ${t.service}`}\n` +
+        `url: ${t.url}\n`,
     )
     io.stderr(URL_HINT)
   })
@@ -125,14 +166,20 @@ export function registerTriggerCommands(program: Command, io: CliIo): void {
   )
 
   withGlobalFlags(
-    trigger.command('revoke').argument('<id>').description('revoke a trigger: its next call gets 404'),
+    trigger
+      .command('revoke')
+      .argument('<id>')
+      .description('revoke a trigger: its next call gets 404'),
   ).action(async (id: string, flags: GlobalFlags) => {
     await clientFor(flags, io).request(`/api/v1/triggers/${encode(id)}`, { method: 'DELETE' })
     emit(io, flags, { id, revoked: true }, () => `revoked trigger ${id}\n`)
   })
 
   withGlobalFlags(
-    trigger.command('rotate').argument('<id>').description('give a trigger a new URL; the old one stops at once'),
+    trigger
+      .command('rotate')
+      .argument('<id>')
+      .description('give a trigger a new URL; the old one stops at once'),
   ).action(async (id: string, flags: GlobalFlags) => {
     const rotated = await clientFor(flags, io).request<TriggerRow & { url: string }>(
       `/api/v1/triggers/${encode(id)}/rotate`,

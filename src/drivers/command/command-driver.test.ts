@@ -6,9 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test, type TestContext } from 'node:test'
+
 import { waitFor } from '../../../test/support/wait-for.ts'
-import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
 import { changeWithTag, type LogWriter } from '../driver.ts'
+import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
 import { GuardedDriver } from '../guarded-driver.ts'
 import { readProcStat } from '../process/process-group.ts'
 import { CommandDriver } from './command-driver.ts'
@@ -20,7 +21,9 @@ const NO_CHANGE = { tag: undefined, env: {} }
 
 function readEnvFile(path: string): Record<string, string> {
   const entries = readFileSync(path, 'utf8').split('\0').filter(Boolean)
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  )
 }
 
 function isAlive(pid: number): boolean {
@@ -57,29 +60,26 @@ after(async () => {
   await waitFor(() => strayProcesses().length === 0, { timeoutMs: 5000, what: 'no stray shells' })
 })
 
-runDriverContract(
-  'command',
-  async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'deckhand-command-contract-'))
-    // $$ is the shell itself, whose /proc environ is exactly what the command was given.
-    const record = `cat /proc/$$/environ > "${dir}/$DECKHAND_SERVICE.env"`
-    return {
-      driver: new CommandDriver(),
-      service: () => commandService({ redeploy: record, scale: 'true', timeout: '30s' }),
-      observesReplicas: false,
-      observeEnv: async (service) => readEnvFile(join(dir, `${service.name}.env`)),
-      brokenRedeploy: (service) => ({
-        service: { ...service, target: { redeploy: 'echo "about to fail"; exit 3' } },
-        change: NO_CHANGE,
-      }),
-      slowRedeploy: (service) => ({
-        service: { ...service, target: { redeploy: 'echo slow; sleep 30' } },
-        change: NO_CHANGE,
-      }),
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    }
-  },
-)
+runDriverContract('command', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'deckhand-command-contract-'))
+  // $$ is the shell itself, whose /proc environ is exactly what the command was given.
+  const record = `cat /proc/$$/environ > "${dir}/$DECKHAND_SERVICE.env"`
+  return {
+    driver: new CommandDriver(),
+    service: () => commandService({ redeploy: record, scale: 'true', timeout: '30s' }),
+    observesReplicas: false,
+    observeEnv: async (service) => readEnvFile(join(dir, `${service.name}.env`)),
+    brokenRedeploy: (service) => ({
+      service: { ...service, target: { redeploy: 'echo "about to fail"; exit 3' } },
+      change: NO_CHANGE,
+    }),
+    slowRedeploy: (service) => ({
+      service: { ...service, target: { redeploy: 'echo slow; sleep 30' } },
+      change: NO_CHANGE,
+    }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  }
+})
 
 test('the command sees DECKHAND_ACTION, DECKHAND_SERVICE, DECKHAND_REPLICAS and the change environment', async (t) => {
   const dir = await tempDir(t)
@@ -90,7 +90,9 @@ test('the command sees DECKHAND_ACTION, DECKHAND_SERVICE, DECKHAND_REPLICAS and 
   const env = { DECKHAND_DEPLOYMENT_ID: 'd-1', SERVICE_TAG: 'development' }
   const change = changeWithTag({ tag: undefined, env }, '1.2.3')
 
-  assert.deepEqual(await driver.redeploy(service, change, makeContext().ctx), { state: 'succeeded' })
+  assert.deepEqual(await driver.redeploy(service, change, makeContext().ctx), {
+    state: 'succeeded',
+  })
   const redeployEnv = readEnvFile(join(dir, 'redeploy.env'))
   assert.equal(redeployEnv.DECKHAND_ACTION, 'redeploy')
   assert.equal(redeployEnv.DECKHAND_SERVICE, service.name)
@@ -98,7 +100,10 @@ test('the command sees DECKHAND_ACTION, DECKHAND_SERVICE, DECKHAND_REPLICAS and 
   assert.equal(redeployEnv.SERVICE_TAG, 'development')
   assert.equal(redeployEnv.PATH, process.env.PATH, 'the server environment is inherited')
 
-  assert.deepEqual(await driver.scale(service, 4, change, makeContext().ctx), { state: 'succeeded', replicas: 4 })
+  assert.deepEqual(await driver.scale(service, 4, change, makeContext().ctx), {
+    state: 'succeeded',
+    replicas: 4,
+  })
   const scaleEnv = readEnvFile(join(dir, 'scale.env'))
   assert.equal(scaleEnv.DECKHAND_ACTION, 'scale')
   assert.equal(scaleEnv.DECKHAND_REPLICAS, '4')
@@ -122,12 +127,20 @@ test('every output line reaches the deployment log as stdout or stderr', async (
   assert.deepEqual(outcome, { state: 'succeeded' })
   // stdout and stderr are two pipes, so their relative order is not defined.
   const output = seen.filter(([, stream]) => stream === 'stdout' || stream === 'stderr').sort()
-  assert.deepEqual(output, [['no newline', 'stdout'], ['one', 'stdout'], ['two', 'stderr']])
+  assert.deepEqual(output, [
+    ['no newline', 'stdout'],
+    ['one', 'stdout'],
+    ['two', 'stderr'],
+  ])
 })
 
 test('a non-zero exit fails with the exit code and the last lines of output', async () => {
   const script = 'for i in $(seq 1 30); do echo "line $i"; done; echo "boom" >&2; exit 7'
-  const outcome = await new CommandDriver().redeploy(commandService({ redeploy: script }), NO_CHANGE, makeContext().ctx)
+  const outcome = await new CommandDriver().redeploy(
+    commandService({ redeploy: script }),
+    NO_CHANGE,
+    makeContext().ctx,
+  )
   assert.equal(outcome.state, 'failed')
   const error = outcome.state === 'failed' ? outcome.error : ''
   assert.match(error, /^the redeploy command exited with code 7; its last output:\n/)
@@ -143,7 +156,10 @@ test('a timeout kills the whole process group, children included', async (t) => 
   const outcome = await new CommandDriver().redeploy(service, NO_CHANGE, makeContext().ctx)
   const tookMs = Date.now() - started
   assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /did not finish within 300ms and was killed/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /did not finish within 300ms and was killed/,
+  )
   assert.ok(tookMs < 3000, `returned after ${tookMs} ms`)
   const childPid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'))
   await waitFor(() => !isAlive(childPid), { what: 'the background child to be killed' })
@@ -168,7 +184,11 @@ test('a command that leaves a process holding its output still finishes', async 
   const dir = await tempDir(t)
   const script = `sleep 600 & echo $! > "${dir}/daemon.pid"; echo started`
   const started = Date.now()
-  const outcome = await new CommandDriver().redeploy(commandService({ redeploy: script }), NO_CHANGE, makeContext().ctx)
+  const outcome = await new CommandDriver().redeploy(
+    commandService({ redeploy: script }),
+    NO_CHANGE,
+    makeContext().ctx,
+  )
   const daemon = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8'))
   t.after(() => process.kill(daemon, 'SIGKILL'))
   assert.deepEqual(outcome, { state: 'succeeded' })
@@ -177,9 +197,17 @@ test('a command that leaves a process holding its output still finishes', async 
 })
 
 test('a scale without a scale command fails and says what to add', async () => {
-  const outcome = await new CommandDriver().scale(commandService({ redeploy: 'true' }), 3, NO_CHANGE, makeContext().ctx)
+  const outcome = await new CommandDriver().scale(
+    commandService({ redeploy: 'true' }),
+    3,
+    NO_CHANGE,
+    makeContext().ctx,
+  )
   assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /no target\.scale command.*DECKHAND_REPLICAS/)
+  assert.match(
+    outcome.state === 'failed' ? outcome.error : '',
+    /no target\.scale command.*DECKHAND_REPLICAS/,
+  )
 })
 
 test('checkTarget names the field that is wrong', () => {

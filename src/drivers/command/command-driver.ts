@@ -3,8 +3,10 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { formatDuration } from '../../model/duration.ts'
 import type { Service } from '../../model/index.ts'
+import { childEnv } from '../child-env.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -13,7 +15,6 @@ import type {
   RedeployChange,
   ServiceStatus,
 } from '../driver.ts'
-import { childEnv } from '../child-env.ts'
 import { hasLiveGroupMembers, killGroup } from '../process/process-group.ts'
 import { checkCommandTarget, parseCommandTarget } from './command-target.ts'
 
@@ -109,7 +110,10 @@ export class CommandDriver implements Driver {
   ): Promise<DriverOutcome> {
     const target = parseCommandTarget(service.target)
     if (target.cwd !== undefined && !existsSync(target.cwd)) {
-      return { state: 'failed', error: `target.cwd ${target.cwd} does not exist; create it or fix the target` }
+      return {
+        state: 'failed',
+        error: `target.cwd ${target.cwd} does not exist; create it or fix the target`,
+      }
     }
     const env: Record<string, string> = {
       ...childEnv(),
@@ -146,7 +150,9 @@ export class CommandDriver implements Driver {
     })
     const stop = new AbortController()
     const stopped = AbortSignal.any([ctx.signal, stop.signal])
-    const timedOut = delay(target.timeoutMs, 'timeout' as const, { signal: stopped }).catch(() => 'aborted' as const)
+    const timedOut = delay(target.timeoutMs, 'timeout' as const, { signal: stopped }).catch(
+      () => 'aborted' as const,
+    )
     const first = await Promise.race([ended, timedOut])
     stop.abort()
     let reason: string | undefined
@@ -172,7 +178,8 @@ export class CommandDriver implements Driver {
       ending.signal === null
         ? `the ${action} command exited with code ${ending.code}`
         : `the ${action} command was killed by ${ending.signal}`
-    const output = lastLines.length === 0 ? 'it wrote no output' : `its last output:\n${lastLines.join('\n')}`
+    const output =
+      lastLines.length === 0 ? 'it wrote no output' : `its last output:\n${lastLines.join('\n')}`
     return { state: 'failed', error: `${reason}; ${output}` }
   }
 

@@ -23,26 +23,39 @@ export function checkCommandTarget(target: Record<string, unknown>): string[] {
 export function parseCommandTarget(target: Record<string, unknown>): CommandTarget {
   const { value, problems } = readTarget(target)
   if (!value) {
-    throw new DeckhandError('DH_ERR_DRIVER_TARGET', `invalid command target: ${problems.join('; ')}`)
+    throw new DeckhandError(
+      'DH_ERR_DRIVER_TARGET',
+      `invalid command target: ${problems.join('; ')}`,
+    )
   }
   return value
 }
 
-function readTarget(target: Record<string, unknown>): { value?: CommandTarget; problems: string[] } {
+function readTarget(target: Record<string, unknown>): {
+  value?: CommandTarget
+  problems: string[]
+} {
   const problems: string[] = []
   for (const key of Object.keys(target)) {
     if (!FIELDS.includes(key)) {
-      problems.push(`target.${key} is not a command target field; expected one of ${FIELDS.join(', ')}`)
+      problems.push(
+        `target.${key} is not a command target field; expected one of ${FIELDS.join(', ')}`,
+      )
     }
   }
   const { redeploy, scale, cwd, timeout } = target
-  for (const [field, value] of [['redeploy', redeploy], ['scale', scale]] as const) {
+  for (const [field, value] of [
+    ['redeploy', redeploy],
+    ['scale', scale],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       problems.push(`target.${field} must be a non-empty shell command`)
     }
   }
   if (redeploy === undefined && scale === undefined) {
-    problems.push('target.redeploy or target.scale must be set: the shell command to run for that action')
+    problems.push(
+      'target.redeploy or target.scale must be set: the shell command to run for that action',
+    )
   }
   if (cwd !== undefined && (typeof cwd !== 'string' || cwd === '')) {
     problems.push('target.cwd must be a directory path')

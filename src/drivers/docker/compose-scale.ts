@@ -1,8 +1,8 @@
 /** Compose numbering for scaled replicas: which numbers to add, which containers to remove. */
 import type { ContainerInspect } from './docker-client.ts'
 import { COMPOSE_NUMBER, COMPOSE_PROJECT, COMPOSE_SERVICE } from './docker-target.ts'
-import { replacementFor } from './recreate.ts'
 import type { Replacement } from './recreate.ts'
+import { replacementFor } from './recreate.ts'
 
 export interface ComposeIdentity {
   project: string

@@ -1,5 +1,6 @@
 /** The subset of the Docker Engine API (through dockerode) the docker and swarm drivers call. */
 import Docker from 'dockerode'
+
 import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 
 /** Engine health check settings, as the API spells them (durations in nanoseconds). */

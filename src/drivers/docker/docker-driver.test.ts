@@ -3,15 +3,16 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
 import type { TestContext } from 'node:test'
-import type { Service } from '../../model/index.ts'
-import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
-import type { Driver } from '../driver.ts'
-import { GuardedDriver } from '../guarded-driver.ts'
+import { test } from 'node:test'
+
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
-import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
+import type { Service } from '../../model/index.ts'
+import type { Driver } from '../driver.ts'
+import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
+import { GuardedDriver } from '../guarded-driver.ts'
 import type { ContainerInspect } from './docker-client.ts'
 import { DockerDriver } from './docker-driver.ts'
 import { COMPOSE_NUMBER, COMPOSE_PROJECT, COMPOSE_SERVICE } from './docker-target.ts'
@@ -90,7 +91,9 @@ const cleanAfter = (t: TestContext, engine: PrivateDockerd): void => {
 
 test('a redeploy to a new tag keeps the name, env, mounts and labels and adds the trigger env', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = unique('web')
   const dataDir = await mkdtemp(join(tmpdir(), 'dh-bind-'))
@@ -177,7 +180,9 @@ test('a redeploy to a new tag keeps the name, env, mounts and labels and adds th
 
 test('a redeploy to an image whose HEALTHCHECK fails leaves the old container running', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'none', 'dh-app:1'])
@@ -212,7 +217,9 @@ for (const [pull, tag, expected] of [
 ] as const) {
   test(`pull policy ${pull} with ${tag === 'absent' ? 'a tag the engine lacks' : 'no registry'} fails before any container is touched`, async (t) => {
     const engine = handle.use(t)
-    if (!engine) return
+    if (!engine) {
+      return
+    }
     cleanAfter(t, engine)
     const name = unique('web')
     await engine.run(['--name', name, '--network', 'none', 'dh-app:1'])
@@ -233,7 +240,9 @@ for (const [pull, tag, expected] of [
 
 test('pull policy missing uses an image already on the engine without pulling', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'none', 'dh-app:1'])
@@ -255,7 +264,9 @@ test('pull policy missing uses an image already on the engine without pulling', 
 
 test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const project = unique('shop')
   await composeReplicas(engine, project, 1, ['-e', 'ROLE=web'])
@@ -302,7 +313,9 @@ test('scaling a Compose service 1 → 3 → 2 leaves numbered, labelled replicas
 
 test('a replica removed by hand is drift naming it, and the next scale converges on the count Deckhand deployed', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const project = unique('shop')
   await composeReplicas(engine, project, 2)
@@ -315,39 +328,60 @@ test('a replica removed by hand is drift naming it, and the next scale converges
   await engine.docker(['rm', '-f', `${project}-web-2`])
   const drifted = await driver.inspect(service)
   assert.deepEqual([drifted.ready, drifted.desired], [1, 2])
-  assert.deepEqual(drifted.drift, [`replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`])
+  assert.deepEqual(drifted.drift, [
+    `replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`,
+  ])
 
   const change = { tag: undefined, env: {} }
-  assert.deepEqual(await driver.scale(service, 2, change, makeContext().ctx), { state: 'succeeded', replicas: 2 })
+  assert.deepEqual(await driver.scale(service, 2, change, makeContext().ctx), {
+    state: 'succeeded',
+    replicas: 2,
+  })
   const converged = await driver.inspect(service)
   assert.equal(converged.drift, undefined)
   assert.deepEqual([converged.ready, converged.desired], [2, 2])
-  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [`${project}-web-1`, `${project}-web-2`])
+  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [
+    `${project}-web-1`,
+    `${project}-web-2`,
+  ])
 })
 
 test('a redeploy after a replica was removed by hand brings the service back to the count Deckhand deployed', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const project = unique('shop')
   await composeReplicas(engine, project, 2)
   const driver = driverFor(engine)
   const service = dockerService({ target: { project, service: 'web' }, replicas: 2 })
   await engine.docker(['rm', '-f', `${project}-web-2`])
-  assert.deepEqual((await driver.inspect(service)).drift, [`replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`])
+  assert.deepEqual((await driver.inspect(service)).drift, [
+    `replica ${project}-web-2 is missing (Deckhand deployed 2, 1 found)`,
+  ])
 
   const outcome = await driver.redeploy(service, { tag: '2', env: {} }, makeContext().ctx)
   assert.deepEqual(outcome, { state: 'succeeded', replicas: 2, tag: '2' })
   const converged = await driver.inspect(service)
   assert.equal(converged.drift, undefined)
   assert.deepEqual([converged.ready, converged.desired], [2, 2])
-  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [`${project}-web-1`, `${project}-web-2`])
-  assert.equal((await inspect(engine, `${project}-web-2`)).Config.Image, 'dh-app:2', 'the recreated replica runs the new tag')
+  assert.deepEqual(await namesMatching(engine, `label=${COMPOSE_PROJECT}=${project}`), [
+    `${project}-web-1`,
+    `${project}-web-2`,
+  ])
+  assert.equal(
+    (await inspect(engine, `${project}-web-2`)).Config.Image,
+    'dh-app:2',
+    'the recreated replica runs the new tag',
+  )
 })
 
 test('when the second replica fails, the first one is rolled back too', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const project = unique('shop')
   const good = await mkdtemp(join(tmpdir(), 'dh-ok-'))
@@ -408,7 +442,9 @@ test('when the second replica fails, the first one is rolled back too', async (t
 
 test('start-first becomes stop-first, with the reason logged, when host ports would collide', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = unique('web')
   await engine.run(['--name', name, '--network', 'host', '--expose', '8080', 'dh-app:1'])
@@ -432,7 +468,9 @@ test('start-first becomes stop-first, with the reason logged, when host ports wo
 
 test('a target that matches no container fails naming the selector', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const driver = driverFor(engine)
   const byName = await driver.redeploy(
     dockerService({ target: { container: 'nobody-here' } }),
@@ -488,8 +526,11 @@ test('the socket defaults to DOCKER_HOST, then /var/run/docker.sock', () => {
     delete process.env.DOCKER_HOST
     assert.equal(new DockerDriver().endpoint, 'unix:///var/run/docker.sock')
   } finally {
-    if (saved === undefined) delete process.env.DOCKER_HOST
-    else process.env.DOCKER_HOST = saved
+    if (saved === undefined) {
+      delete process.env.DOCKER_HOST
+    } else {
+      process.env.DOCKER_HOST = saved
+    }
   }
 })
 

@@ -1,7 +1,11 @@
 /** The docker driver: redeploys and scales containers and Compose services on Docker Engine. */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+
 import type { Service } from '../../model/index.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -12,10 +16,6 @@ import type {
   ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
-import { withoutDigest } from '../../registry/image-name.ts'
-import { RegistryClient } from '../../registry/registry-client.ts'
-import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
-import { engineStatus, toFilters } from './docker-client.ts'
 import {
   byComposeNumber,
   cloneOptions,
@@ -24,13 +24,28 @@ import {
   containerName,
   nextNumbers,
 } from './compose-scale.ts'
-import { DeployFailure } from '../deploy-failure.ts'
+import type { ContainerConfig, ContainerInspect, DockerClient } from './docker-client.ts'
+import { engineStatus, toFilters } from './docker-client.ts'
 import type { DockerEngineOptions } from './docker-engine.ts'
 import { DockerEngine } from './docker-engine.ts'
+import type { DockerTarget } from './docker-target.ts'
+import {
+  checkDockerTarget,
+  COMPOSE_ONEOFF,
+  describeTarget,
+  labelFilters,
+  parseDockerTarget,
+} from './docker-target.ts'
 import { applyGitBuild } from './git-build.ts'
 import { waitHealthy } from './health-wait.ts'
-import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from './image-digest.ts'
+import {
+  DigestRefused,
+  pinnedReference,
+  resolveDigest,
+  withCredentialSource,
+} from './image-digest.ts'
 import { ensureImage, imageReference } from './image-pull.ts'
+import { replicaDrift } from './replica-drift.ts'
 import type { Swap } from './replica-swap.ts'
 import {
   finishSwap,
@@ -41,15 +56,6 @@ import {
   undoSwap,
 } from './replica-swap.ts'
 import { recoverInterruptedSwaps } from './swap-recovery.ts'
-import type { DockerTarget } from './docker-target.ts'
-import {
-  checkDockerTarget,
-  COMPOSE_ONEOFF,
-  describeTarget,
-  labelFilters,
-  parseDockerTarget,
-} from './docker-target.ts'
-import { replicaDrift } from './replica-drift.ts'
 
 export interface DockerDriverOptions extends DockerEngineOptions {
   /**
@@ -156,7 +162,9 @@ export class DockerDriver implements Driver {
     const deployed = service.replicas ?? 0
     if (target.kind === 'compose' && deployed > containers.length) {
       // Drift: replicas removed by hand since Deckhand deployed them come back, cloned from the new ones.
-      ctx.log(`${deployed - containers.length} of ${deployed} replicas are missing; recreating them`)
+      ctx.log(
+        `${deployed - containers.length} of ${deployed} replicas are missing; recreating them`,
+      )
       const current = await this.#find(target)
       const identity = composeIdentity(current)
       if (typeof identity !== 'string') {
@@ -178,7 +186,11 @@ export class DockerDriver implements Driver {
       if (!first) {
         return null
       }
-      reference = imageReference(withoutDigest(first.Config.Image ?? first.Image), service.image, change.tag)
+      reference = imageReference(
+        withoutDigest(first.Config.Image ?? first.Image),
+        service.image,
+        change.tag,
+      )
       if (change.digest) {
         return { image: reference, digest: change.digest }
       }

@@ -1,9 +1,9 @@
 /** The Docker engine both the docker and swarm drivers talk to: socket, client, ping, failures. */
 import { DeckhandError } from '../../errors.ts'
 import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DockerClient } from './docker-client.ts'
 import { connectDocker, engineMessage, isUnreachable, resolveSocketPath } from './docker-client.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 
 export interface DockerEngineOptions {
   /** The engine's unix socket; default DOCKER_HOST (unix://…), else /var/run/docker.sock. */

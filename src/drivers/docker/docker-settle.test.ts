@@ -3,13 +3,14 @@
  * HEALTHCHECK must keep running before it counts as healthy, instead of the driver's default.
  */
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { test } from 'node:test'
+
+import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
+import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { privateDockerd } from '../../../test/support/private-dockerd.ts'
 import type { Service } from '../../model/index.ts'
 import { makeContext, makeService } from '../driver-contract.ts'
-import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
-import { privateDockerd } from '../../../test/support/private-dockerd.ts'
-import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
 import { GuardedDriver } from '../guarded-driver.ts'
 import { DockerDriver } from './docker-driver.ts'
 
@@ -37,11 +38,15 @@ async function running(t: TestContext, engine: PrivateDockerd): Promise<string> 
 
 test('deploy.settle 0s counts a running container at once, whatever the driver default', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const name = await running(t, engine)
   // A default no redeploy could wait out within its health timeout: only the service's 0s passes.
   // Drivers throw their failures; the guard words them, as the worker's does.
-  const driver = new GuardedDriver(new DockerDriver({ socketPath: engine.socketPath, settleMs: 600_000 }))
+  const driver = new GuardedDriver(
+    new DockerDriver({ socketPath: engine.socketPath, settleMs: 600_000 }),
+  )
   const { ctx, lines } = makeContext()
 
   const outcome = await driver.redeploy(
@@ -52,15 +57,22 @@ test('deploy.settle 0s counts a running container at once, whatever the driver d
 
   assert.deepEqual(outcome, { state: 'succeeded', replicas: 1, tag: '2' }, lines.join('\n'))
   const settled = /healthy after \d+ ms \(it kept running for 0 ms\)/
-  assert.ok(lines.some((line) => settled.test(line)), lines.join('\n'))
+  assert.ok(
+    lines.some((line) => settled.test(line)),
+    lines.join('\n'),
+  )
 })
 
 test('a container that exits within deploy.settle fails the redeploy, and the old one stays', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const name = await running(t, engine)
   // With the driver's short default the brief container would pass; the service asks for more.
-  const driver = new GuardedDriver(new DockerDriver({ socketPath: engine.socketPath, settleMs: 300 }))
+  const driver = new GuardedDriver(
+    new DockerDriver({ socketPath: engine.socketPath, settleMs: 300 }),
+  )
   const { ctx, lines } = makeContext()
 
   const outcome = await driver.redeploy(
@@ -71,6 +83,8 @@ test('a container that exits within deploy.settle fails the redeploy, and the ol
 
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   assert.match(outcome.state === 'failed' ? outcome.error : '', /exited with code 3/)
-  const after = JSON.parse(await engine.docker(['inspect', name])) as { Config: { Image: string } }[]
+  const after = JSON.parse(await engine.docker(['inspect', name])) as {
+    Config: { Image: string }
+  }[]
   assert.equal(after[0]!.Config.Image, 'dh-settle:1', 'the old container is back under its name')
 })

@@ -3,7 +3,10 @@ import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
+
 import type { PullPolicy, Service } from '../../model/index.ts'
+import { childEnv } from '../child-env.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import {
   changeWithTag,
   type DriverContext,
@@ -13,8 +16,6 @@ import {
 } from '../driver.ts'
 import type { DockerClient } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
-import { childEnv } from '../child-env.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 
 /** Label on every image built here, so a rebuild of the same commit can be skipped. */
 export const GIT_COMMIT_LABEL = 'dev.deckhand.git-commit'

@@ -1,5 +1,6 @@
 /** Waits for a started container to be healthy: its own HEALTHCHECK, else running for a while. */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import type { ContainerInspect, DockerContainer } from './docker-client.ts'
 
 export interface HealthWaitOptions {

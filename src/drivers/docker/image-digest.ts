@@ -3,15 +3,15 @@
  * the image's registry (Registry HTTP API v2), from Docker Hub through the engine's
  * distribution inspect, or from the engine's own copy when the pull policy keeps to it.
  */
+import { repositoryOf } from '../../model/image-reference.ts'
 import type { PullPolicy } from '../../model/index.ts'
 import { DOCKER_HUB, parseImageName } from '../../registry/image-name.ts'
 import type { RegistryClient } from '../../registry/registry-client.ts'
 import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DriverContext, ResolvedImage } from '../driver.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus, isUnreachable } from './docker-client.ts'
-import { repositoryOf } from '../../model/image-reference.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 
 /** The registry (or the engine for Docker Hub) would not resolve the tag: nothing is touched. */
 export class DigestRefused extends DeployFailure {

@@ -1,11 +1,11 @@
 /** Image references and the pull policy, applied before any container is touched. */
-import type { LogWriter } from '../driver.ts'
 import { withTag } from '../../model/image-reference.ts'
 import type { PullPolicy } from '../../model/index.ts'
 import type { RegistryCredentials, RegistryLookup } from '../../registry/registry-credentials.ts'
+import { DeployFailure } from '../deploy-failure.ts'
+import type { LogWriter } from '../driver.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
 import { engineMessage, engineStatus } from './docker-client.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 
 /**
  * The image a replacement runs: the service's repository (or the current one) with the new tag

@@ -1,5 +1,6 @@
 /** Builds a replacement container's create options from the old container's inspected state. */
 import { isDeepStrictEqual } from 'node:util'
+
 import type {
   ContainerConfig,
   ContainerCreateOptions,

@@ -1,6 +1,8 @@
 /** Replaces one container by a new one under the same name, and undoes that when asked. */
 import type { DeployOrder } from '../../model/index.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type { DriverContext } from '../driver.ts'
+import { containerName } from './compose-scale.ts'
 import type {
   ContainerConfig,
   ContainerInspect,
@@ -8,8 +10,6 @@ import type {
   DockerContainer,
 } from './docker-client.ts'
 import { demuxLogs, engineStatus, isUnreachable } from './docker-client.ts'
-import { containerName } from './compose-scale.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 import { waitHealthy } from './health-wait.ts'
 import { replacementFor, startFirstConflict } from './recreate.ts'
 import { engineAnswers, transientParts, waitForEngine } from './swap-recovery.ts'

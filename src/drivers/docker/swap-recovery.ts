@@ -1,5 +1,6 @@
 /** Undoes what an interrupted swap left behind, and waits for an engine that went away mid-swap. */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import type { DriverContext } from '../driver.ts'
 import type { ContainerSummary, DockerClient } from './docker-client.ts'
 import { engineStatus, toFilters } from './docker-client.ts'

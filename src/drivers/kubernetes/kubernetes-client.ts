@@ -1,5 +1,6 @@
 /** The subset of the Kubernetes API (through @kubernetes/client-node) the kubernetes driver calls. */
 import { existsSync } from 'node:fs'
+
 import * as k8s from '@kubernetes/client-node'
 
 export { WORKLOAD_KINDS, type WorkloadKind } from './kubernetes-target.ts'
@@ -47,7 +48,12 @@ export interface WorkloadCondition {
  * API reference marks them optional: a status before the first controller sync is empty.
  */
 export interface Workload {
-  metadata: { name?: string; namespace?: string; generation?: number; labels?: Record<string, string> }
+  metadata: {
+    name?: string
+    namespace?: string
+    generation?: number
+    labels?: Record<string, string>
+  }
   spec?: {
     replicas?: number
     selector: LabelSelector
@@ -99,9 +105,20 @@ export interface KubernetesClient {
   version(): Promise<{ gitVersion?: string }>
   readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload>
   listWorkloads(kind: WorkloadKind, namespace: string, labelSelector: string): Promise<Workload[]>
-  patchWorkload(kind: WorkloadKind, namespace: string, name: string, patch: unknown, type: PatchType): Promise<Workload>
+  patchWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+  ): Promise<Workload>
   /** PATCH of the scale subresource with a JSON merge patch of spec.replicas. */
-  scaleWorkload(kind: WorkloadKind, namespace: string, name: string, replicas: number): Promise<void>
+  scaleWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<void>
   listPods(namespace: string, labelSelector: string): Promise<Pod[]>
 }
 
@@ -216,5 +233,8 @@ export function isUnreachable(error: unknown): boolean {
     return false
   }
   const code = (error as { code?: unknown; errno?: unknown } | null)?.code
-  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|ENETUNREACH)$/.test(code)
+  return (
+    typeof code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|ENETUNREACH)$/.test(code)
+  )
 }

@@ -1,7 +1,7 @@
 /** The kubernetes driver: restarts, re-tags and scales Deployments and StatefulSets, then follows them. */
 import { DeckhandError } from '../../errors.ts'
-import { DeployFailure } from '../deploy-failure.ts'
 import type { Service } from '../../model/index.ts'
+import { DeployFailure } from '../deploy-failure.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -11,11 +11,22 @@ import type {
   ServiceStatus,
 } from '../driver.ts'
 import type { KubeConfigOptions, KubernetesClient, Workload } from './kubernetes-client.ts'
-import { apiMessage, apiStatus, connectKubernetes, isUnreachable, loadKubeConfig } from './kubernetes-client.ts'
-import { planRedeploy, rollbackPatch, type RedeployPlan } from './redeploy-patch.ts'
-import { followRollout, podProblems, rolloutStatus, type RolloutResult } from './rollout-watch.ts'
+import {
+  apiMessage,
+  apiStatus,
+  connectKubernetes,
+  isUnreachable,
+  loadKubeConfig,
+} from './kubernetes-client.ts'
 import type { KubernetesTarget } from './kubernetes-target.ts'
-import { checkKubernetesTarget, chooseContainer, parseKubernetesTarget, selectorString } from './kubernetes-target.ts'
+import {
+  checkKubernetesTarget,
+  chooseContainer,
+  parseKubernetesTarget,
+  selectorString,
+} from './kubernetes-target.ts'
+import { planRedeploy, type RedeployPlan, rollbackPatch } from './redeploy-patch.ts'
+import { followRollout, podProblems, type RolloutResult, rolloutStatus } from './rollout-watch.ts'
 
 export interface KubernetesDriverOptions {
   /** A kubeconfig file; default the pod's service account, else KUBECONFIG, else ~/.kube/config. */
@@ -51,7 +62,11 @@ export class KubernetesDriver implements Driver {
     return checkKubernetesTarget(target)
   }
 
-  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async redeploy(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#withClient(service, async (client, target) => {
       const workloads = await this.#resolve(client, target)
       // One timestamp for every match, so a selector's workloads carry the same restart marker.
@@ -60,20 +75,33 @@ export class KubernetesDriver implements Driver {
       const plans = workloads.map((workload) => {
         const label = labelOf(target, workload)
         refuseUnwatchable(workload, target, label)
-        return { name: workload.metadata.name!, label, plan: planRedeploy(workload, label, service, change, restartedAt) }
+        return {
+          name: workload.metadata.name!,
+          label,
+          plan: planRedeploy(workload, label, service, change, restartedAt),
+        }
       })
       // Sequential patches, parallel watches: a refused patch stops before touching the rest.
       for (const { name, plan } of plans) {
         ctx.log(plan.summary)
         await client.patchWorkload(target.kind, target.namespace, name, plan.patch, 'strategic')
       }
-      const results = await Promise.all(plans.map(({ name }) => this.#follow(client, target, name, service, ctx)))
+      const results = await Promise.all(
+        plans.map(({ name }) => this.#follow(client, target, name, service, ctx)),
+      )
       const failures = results.filter((result) => result.state !== 'complete')
       if (failures.length === 0) {
-        const replicas = results.reduce((sum, r) => sum + (r.state === 'complete' ? (r.workload.spec?.replicas ?? 1) : 0), 0)
+        const replicas = results.reduce(
+          (sum, r) => sum + (r.state === 'complete' ? (r.workload.spec?.replicas ?? 1) : 0),
+          0,
+        )
         return { state: 'succeeded', replicas, tag: change.tag ?? null }
       }
-      const reasons = failures.map((f) => (f.state === 'stalled' && f.podProblems.length > 0 ? `${f.message}; ${f.podProblems.join('; ')}` : f.message))
+      const reasons = failures.map((f) =>
+        f.state === 'stalled' && f.podProblems.length > 0
+          ? `${f.message}; ${f.podProblems.join('; ')}`
+          : f.message,
+      )
       let error = reasons.join('; ')
       // A cancel or deadline lands here too: the patch back is one request, well inside the
       // GuardedDriver's settle time, and leaves no half-rolled-out template behind.
@@ -87,26 +115,47 @@ export class KubernetesDriver implements Driver {
     })
   }
 
-  async scale(service: Service, replicas: number, _change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async scale(
+    service: Service,
+    replicas: number,
+    _change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     return this.#withClient(service, async (client, target) => {
       const workloads = await this.#resolve(client, target)
       if (workloads.length > 1) {
         const names = workloads.map((w) => w.metadata.name).join(', ')
-        throw new DeployFailure(`the selector ${selectorString({ matchLabels: target.selector! })} matches ${workloads.length} ${target.kind}s (${names}); scaling needs exactly one, so narrow the selector or name the workload`)
+        throw new DeployFailure(
+          `the selector ${selectorString({ matchLabels: target.selector! })} matches ${workloads.length} ${target.kind}s (${names}); scaling needs exactly one, so narrow the selector or name the workload`,
+        )
       }
       const workload = workloads[0]!
       const label = labelOf(target, workload)
       // spec.replicas defaults to 1 on the API server, so an absent field means one.
       const from = workload.spec?.replicas ?? 1
-      ctx.log(from === replicas ? `${label} already wants ${replicas} replicas; waiting for them` : `scaling ${label} from ${from} to ${replicas} replicas (scale subresource)`)
+      ctx.log(
+        from === replicas
+          ? `${label} already wants ${replicas} replicas; waiting for them`
+          : `scaling ${label} from ${from} to ${replicas} replicas (scale subresource)`,
+      )
       if (from !== replicas) {
         await client.scaleWorkload(target.kind, target.namespace, workload.metadata.name!, replicas)
       }
-      const result = await this.#follow(client, target, workload.metadata.name!, service, ctx, replicas)
+      const result = await this.#follow(
+        client,
+        target,
+        workload.metadata.name!,
+        service,
+        ctx,
+        replicas,
+      )
       if (result.state === 'complete') {
         return { state: 'succeeded', replicas }
       }
-      const detail = result.state === 'stalled' && result.podProblems.length > 0 ? `; ${result.podProblems.join('; ')}` : ''
+      const detail =
+        result.state === 'stalled' && result.podProblems.length > 0
+          ? `; ${result.podProblems.join('; ')}`
+          : ''
       return { state: 'failed', error: `${result.message}${detail}` }
     })
   }
@@ -118,11 +167,16 @@ export class KubernetesDriver implements Driver {
     const client = this.#client(target.context)
     try {
       const workloads = await this.#resolve(client, target)
-      const pods = (await Promise.all(workloads.map((w) => client.listPods(target.namespace, selectorString(w.spec!.selector))))).flat()
+      const pods = (
+        await Promise.all(
+          workloads.map((w) => client.listPods(target.namespace, selectorString(w.spec!.selector))),
+        )
+      ).flat()
       const containers = workloads[0]?.spec?.template.spec?.containers ?? []
       let image: string | null = null
       try {
-        image = chooseContainer(containers, service.image, labelOf(target, workloads[0]!)).image ?? null
+        image =
+          chooseContainer(containers, service.image, labelOf(target, workloads[0]!)).image ?? null
       } catch {
         image = containers[0]?.image ?? null
       }
@@ -140,7 +194,11 @@ export class KubernetesDriver implements Driver {
           const problem = problems.find((p) => p.startsWith(`pod ${pod.metadata.name}:`))
           return {
             id: pod.metadata.name ?? '?',
-            state: isReady ? 'running' : problem?.includes('CrashLoopBackOff') ? 'restarting' : 'starting',
+            state: isReady
+              ? 'running'
+              : problem?.includes('CrashLoopBackOff')
+                ? 'restarting'
+                : 'starting',
             detail: problem ?? pod.status?.phase ?? 'Unknown',
             restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
             // The pod's readiness is its health as the kubelet's probes see it.
@@ -150,7 +208,15 @@ export class KubernetesDriver implements Driver {
       }
     } catch (error) {
       if (error instanceof DeployFailure) {
-        return { replicas: null, ready: null, desired: null, image: null, healthy: false, items: [], detail: error.message }
+        return {
+          replicas: null,
+          ready: null,
+          desired: null,
+          image: null,
+          healthy: false,
+          items: [],
+          detail: error.message,
+        }
       }
       throw this.#unreachable(client, error) ?? error
     }
@@ -173,13 +239,22 @@ export class KubernetesDriver implements Driver {
     let timer: NodeJS.Timeout | undefined
     // client-node takes no AbortSignal per call, and a blackholed address would hang /readyz.
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), timeoutMs)
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })),
+        timeoutMs,
+      )
     })
     try {
       await Promise.race([client.version(), timeout])
     } catch (error) {
-      throw this.#unreachable(client, error) ??
-        new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the Kubernetes API server at ${client.server} answered GET /version with ${apiStatus(error) ?? 'an error'}: ${apiMessage(error)}`, { cause: error })
+      throw (
+        this.#unreachable(client, error) ??
+        new DeckhandError(
+          'DH_ERR_DRIVER_UNAVAILABLE',
+          `the Kubernetes API server at ${client.server} answered GET /version with ${apiStatus(error) ?? 'an error'}: ${apiMessage(error)}`,
+          { cause: error },
+        )
+      )
     } finally {
       clearTimeout(timer)
     }
@@ -190,7 +265,10 @@ export class KubernetesDriver implements Driver {
   }
 
   #client(context: string | null): KubernetesClient {
-    const options: KubeConfigOptions = { kubeconfigPath: this.#options.kubeconfigPath, context: context ?? this.#options.context }
+    const options: KubeConfigOptions = {
+      kubeconfigPath: this.#options.kubeconfigPath,
+      context: context ?? this.#options.context,
+    }
     const key = options.context ?? ''
     let client = this.#clients.get(key)
     if (!client) {
@@ -198,7 +276,11 @@ export class KubernetesDriver implements Driver {
         client = connectKubernetes(loadKubeConfig(options))
       } catch (error) {
         const file = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config'
-        throw new DeckhandError('DH_ERR_DRIVER_UNAVAILABLE', `the kubernetes driver cannot load its configuration from ${file}: ${apiMessage(error)}`, { cause: error })
+        throw new DeckhandError(
+          'DH_ERR_DRIVER_UNAVAILABLE',
+          `the kubernetes driver cannot load its configuration from ${file}: ${apiMessage(error)}`,
+          { cause: error },
+        )
       }
       this.#clients.set(key, client)
     }
@@ -212,7 +294,9 @@ export class KubernetesDriver implements Driver {
         return [await client.readWorkload(target.kind, target.namespace, target.name)]
       } catch (error) {
         if (apiStatus(error) === 404) {
-          throw new DeployFailure(`no ${target.kind} named "${target.name}" in namespace "${target.namespace}" on ${client.server}; check kubectl get ${target.kind.toLowerCase()} -n ${target.namespace}`)
+          throw new DeployFailure(
+            `no ${target.kind} named "${target.name}" in namespace "${target.namespace}" on ${client.server}; check kubectl get ${target.kind.toLowerCase()} -n ${target.namespace}`,
+          )
         }
         throw error
       }
@@ -220,12 +304,21 @@ export class KubernetesDriver implements Driver {
     const selector = selectorString({ matchLabels: target.selector! })
     const found = await client.listWorkloads(target.kind, target.namespace, selector)
     if (found.length === 0) {
-      throw new DeployFailure(`no ${target.kind} in namespace "${target.namespace}" matches the selector ${selector} on ${client.server}`)
+      throw new DeployFailure(
+        `no ${target.kind} in namespace "${target.namespace}" matches the selector ${selector} on ${client.server}`,
+      )
     }
     return found
   }
 
-  #follow(client: KubernetesClient, target: KubernetesTarget, name: string, service: Service, ctx: DriverContext, replicas?: number): Promise<RolloutResult> {
+  #follow(
+    client: KubernetesClient,
+    target: KubernetesTarget,
+    name: string,
+    service: Service,
+    ctx: DriverContext,
+    replicas?: number,
+  ): Promise<RolloutResult> {
     return followRollout(client, target.kind, target.namespace, name, ctx, {
       pollMs: this.#options.pollMs ?? 1000,
       statefulSetDeadlineMs: service.deploy.healthTimeoutMs,
@@ -247,9 +340,14 @@ export class KubernetesDriver implements Driver {
       try {
         await client.patchWorkload(target.kind, target.namespace, name, rollbackPatch(plan), 'json')
         restored.push(name)
-        said.push(`rolled back ${label} to its previous pod template (as kubectl rollout undo does)`)
+        said.push(
+          `rolled back ${label} to its previous pod template (as kubectl rollout undo does)`,
+        )
       } catch (error) {
-        const why = apiStatus(error) === 422 ? 'its pod template changed since Deckhand patched it' : apiMessage(error)
+        const why =
+          apiStatus(error) === 422
+            ? 'its pod template changed since Deckhand patched it'
+            : apiMessage(error)
         said.push(`could not roll back ${label}: ${why}`)
       }
     }
@@ -257,13 +355,18 @@ export class KubernetesDriver implements Driver {
     if (ctx.signal.aborted || restored.length === 0) {
       return said.join('; ')
     }
-    const results = await Promise.all(restored.map((name) => this.#follow(client, target, name, service, ctx)))
+    const results = await Promise.all(
+      restored.map((name) => this.#follow(client, target, name, service, ctx)),
+    )
     const stuck = results.filter((r) => r.state !== 'complete')
     if (stuck.length === 0) {
       return `${said.join('; ')}; the previous pods are ready again`
     }
     // kubernetes/kubernetes#67250: an OrderedReady StatefulSet waits for a broken pod forever.
-    const hint = target.kind === 'StatefulSet' ? ' (a StatefulSet keeps a broken pod until it is deleted: kubectl delete pod)' : ''
+    const hint =
+      target.kind === 'StatefulSet'
+        ? ' (a StatefulSet keeps a broken pod until it is deleted: kubectl delete pod)'
+        : ''
     return `${said.join('; ')}; the rollback has not finished: ${stuck.map((r) => r.message).join('; ')}${hint}`
   }
 
@@ -310,10 +413,14 @@ function labelOf(target: KubernetesTarget, workload: Workload): string {
 /** Rollouts that would never progress are refused before anything is patched. */
 function refuseUnwatchable(workload: Workload, target: KubernetesTarget, label: string): void {
   if (target.kind === 'Deployment' && workload.spec?.paused) {
-    throw new DeployFailure(`${label} is paused, so it would not roll out; resume it with kubectl rollout resume -n ${target.namespace} deployment/${workload.metadata.name}`)
+    throw new DeployFailure(
+      `${label} is paused, so it would not roll out; resume it with kubectl rollout resume -n ${target.namespace} deployment/${workload.metadata.name}`,
+    )
   }
   const strategy = workload.spec?.updateStrategy?.type
   if (target.kind === 'StatefulSet' && strategy !== undefined && strategy !== 'RollingUpdate') {
-    throw new DeployFailure(`${label} uses updateStrategy ${strategy}: its pods change only when deleted, which Deckhand does not do; use RollingUpdate`)
+    throw new DeployFailure(
+      `${label} uses updateStrategy ${strategy}: its pods change only when deleted, which Deckhand does not do; use RollingUpdate`,
+    )
   }
 }

@@ -20,7 +20,8 @@ export interface KubernetesTarget {
 }
 
 const FIELDS = ['namespace', 'kind', 'name', 'selector', 'context']
-const SHAPE = '{"namespace": "default", "kind": "Deployment", "name": "web"} or {"namespace": …, "kind": …, "selector": {"app": "web"}}'
+const SHAPE =
+  '{"namespace": "default", "kind": "Deployment", "name": "web"} or {"namespace": …, "kind": …, "selector": {"app": "web"}}'
 // RFC 1123 labels and subdomains, as the API server validates namespace and object names.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -37,18 +38,25 @@ export function checkKubernetesTarget(target: Record<string, unknown>): string[]
     problems.push('target.namespace must be a namespace name, such as "default"')
   }
   if (!WORKLOAD_KINDS.includes(kind as WorkloadKind)) {
-    problems.push(`target.kind must be one of ${WORKLOAD_KINDS.join(', ')}; found ${JSON.stringify(kind)}`)
+    problems.push(
+      `target.kind must be one of ${WORKLOAD_KINDS.join(', ')}; found ${JSON.stringify(kind)}`,
+    )
   }
   if (name !== undefined && selector !== undefined) {
     problems.push('target.name and target.selector cannot both be set; choose one')
   } else if (name === undefined && selector === undefined) {
-    problems.push('target.name (a workload name) or target.selector (labels such as {"app": "web"}) is required')
+    problems.push(
+      'target.name (a workload name) or target.selector (labels such as {"app": "web"}) is required',
+    )
   }
   if (name !== undefined && (typeof name !== 'string' || !DNS_SUBDOMAIN.test(name))) {
     problems.push('target.name must be a Deployment or StatefulSet name, such as "web"')
   }
   if (selector !== undefined) {
-    const entries = selector !== null && typeof selector === 'object' && !Array.isArray(selector) ? Object.entries(selector) : []
+    const entries =
+      selector !== null && typeof selector === 'object' && !Array.isArray(selector)
+        ? Object.entries(selector)
+        : []
     if (entries.length === 0) {
       problems.push('target.selector must be a non-empty object of labels, such as {"app": "web"}')
     }
@@ -85,9 +93,12 @@ export function selectorString(selector: LabelSelector): string {
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const list = `(${values.join(',')})`
     parts.push(
-      operator === 'In' ? `${key} in ${list}`
-        : operator === 'NotIn' ? `${key} notin ${list}`
-          : operator === 'Exists' ? key
+      operator === 'In'
+        ? `${key} in ${list}`
+        : operator === 'NotIn'
+          ? `${key} notin ${list}`
+          : operator === 'Exists'
+            ? key
             : `!${key}`,
     )
   }
@@ -98,7 +109,11 @@ export function selectorString(selector: LabelSelector): string {
  * The container a tag or environment change applies to: the one running the service's image
  * repository, else the only one; throws a message naming the choices when it cannot tell.
  */
-export function chooseContainer(containers: Container[], image: string | null, workload: string): Container {
+export function chooseContainer(
+  containers: Container[],
+  image: string | null,
+  workload: string,
+): Container {
   if (image !== null) {
     const matching = containers.filter((c) => isSameRepository(c.image ?? '', image))
     if (matching.length === 1) {

@@ -1,8 +1,8 @@
 /** The patches a redeploy sends: restart annotation, image and env forward; the old template back. */
-import type { RedeployChange } from '../driver.ts'
-import type { Service } from '../../model/index.ts'
-import type { EnvVar, PodTemplate, Workload } from './kubernetes-client.ts'
 import { withTag } from '../../model/image-reference.ts'
+import type { Service } from '../../model/index.ts'
+import type { RedeployChange } from '../driver.ts'
+import type { EnvVar, PodTemplate, Workload } from './kubernetes-client.ts'
 import { chooseContainer } from './kubernetes-target.ts'
 
 /** The pod template annotation whose change makes the controller replace every pod. */
@@ -32,7 +32,9 @@ export function planRedeploy(
   restartedAt: string,
 ): RedeployPlan {
   const template = workload.spec?.template ?? {}
-  const patchTemplate: Record<string, unknown> = { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } }
+  const patchTemplate: Record<string, unknown> = {
+    metadata: { annotations: { [RESTARTED_AT]: restartedAt } },
+  }
   const names = Object.keys(change.env)
   const changes = [`${RESTARTED_AT}=${restartedAt}`]
   if (change.tag !== undefined || names.length > 0) {
@@ -40,7 +42,9 @@ export function planRedeploy(
     const patched: Record<string, unknown> = { name: container.name }
     if (change.tag !== undefined) {
       patched.image = withTag(container.image ?? '', service.image, change.tag)
-      changes.push(`container ${container.name} image ${container.image} → ${String(patched.image)}`)
+      changes.push(
+        `container ${container.name} image ${container.image} → ${String(patched.image)}`,
+      )
     }
     if (names.length > 0) {
       const existing = new Map((container.env ?? []).map((entry) => [entry.name, entry]))
@@ -70,7 +74,11 @@ export function planRedeploy(
  */
 export function rollbackPatch(plan: RedeployPlan): unknown[] {
   return [
-    { op: 'test', path: `/spec/template/metadata/annotations/${RESTARTED_AT.replace('/', '~1')}`, value: plan.restartedAt },
+    {
+      op: 'test',
+      path: `/spec/template/metadata/annotations/${RESTARTED_AT.replace('/', '~1')}`,
+      value: plan.restartedAt,
+    },
     { op: 'replace', path: '/spec/template', value: plan.previousTemplate },
   ]
 }

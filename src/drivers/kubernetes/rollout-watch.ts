@@ -1,5 +1,6 @@
 /** Follows a Deployment or StatefulSet rollout the way `kubectl rollout status` judges it. */
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { formatDuration } from '../../model/duration.ts'
 import type { DriverContext } from '../driver.ts'
 import type { KubernetesClient, Pod, Workload, WorkloadKind } from './kubernetes-client.ts'
@@ -7,8 +8,7 @@ import { selectorString } from './kubernetes-target.ts'
 
 /** Where one poll found the rollout: still going, done, or past its progress deadline. */
 export type RolloutStatus =
-  | { phase: 'waiting' | 'done'; message: string }
-  | { phase: 'stalled'; message: string }
+  { phase: 'waiting' | 'done'; message: string } | { phase: 'stalled'; message: string }
 
 export type RolloutResult =
   | { state: 'complete'; workload: Workload; message: string }
@@ -41,24 +41,39 @@ export function rolloutStatus(kind: WorkloadKind, workload: Workload): RolloutSt
   const observed = status.observedGeneration ?? 0
   const wanted = spec?.replicas ?? 1
   if (observed === 0 || generation > observed) {
-    return { phase: 'waiting', message: `waiting for the ${kind} controller to observe generation ${generation}` }
+    return {
+      phase: 'waiting',
+      message: `waiting for the ${kind} controller to observe generation ${generation}`,
+    }
   }
   if (kind === 'Deployment') {
     const progressing = status.conditions?.find((c) => c.type === 'Progressing')
     if (progressing?.reason === 'ProgressDeadlineExceeded') {
-      return { phase: 'stalled', message: `ProgressDeadlineExceeded: ${progressing.message ?? 'the rollout made no progress'}` }
+      return {
+        phase: 'stalled',
+        message: `ProgressDeadlineExceeded: ${progressing.message ?? 'the rollout made no progress'}`,
+      }
     }
     const updated = status.updatedReplicas ?? 0
     if (updated < wanted) {
       return { phase: 'waiting', message: `${updated} of ${wanted} new replicas have been updated` }
     }
     if ((status.replicas ?? 0) > updated) {
-      return { phase: 'waiting', message: `${(status.replicas ?? 0) - updated} old replicas are pending termination` }
+      return {
+        phase: 'waiting',
+        message: `${(status.replicas ?? 0) - updated} old replicas are pending termination`,
+      }
     }
     if ((status.availableReplicas ?? 0) < updated) {
-      return { phase: 'waiting', message: `${status.availableReplicas ?? 0} of ${updated} updated replicas are available` }
+      return {
+        phase: 'waiting',
+        message: `${status.availableReplicas ?? 0} of ${updated} updated replicas are available`,
+      }
     }
-    return { phase: 'done', message: `successfully rolled out: ${updated} of ${wanted} replicas updated and available` }
+    return {
+      phase: 'done',
+      message: `successfully rolled out: ${updated} of ${wanted} replicas updated and available`,
+    }
   }
   if ((status.readyReplicas ?? 0) < wanted) {
     return { phase: 'waiting', message: `${status.readyReplicas ?? 0} of ${wanted} pods are ready` }
@@ -67,13 +82,25 @@ export function rolloutStatus(kind: WorkloadKind, workload: Workload): RolloutSt
   if (partition > 0) {
     const updated = status.updatedReplicas ?? 0
     return updated < wanted - partition
-      ? { phase: 'waiting', message: `partitioned rollout: ${updated} of ${wanted - partition} new pods have been updated` }
-      : { phase: 'done', message: `partitioned rollout complete: ${updated} new pods have been updated` }
+      ? {
+          phase: 'waiting',
+          message: `partitioned rollout: ${updated} of ${wanted - partition} new pods have been updated`,
+        }
+      : {
+          phase: 'done',
+          message: `partitioned rollout complete: ${updated} new pods have been updated`,
+        }
   }
   if (status.updateRevision !== status.currentRevision) {
-    return { phase: 'waiting', message: `${status.updatedReplicas ?? 0} of ${wanted} pods are at revision ${status.updateRevision}` }
+    return {
+      phase: 'waiting',
+      message: `${status.updatedReplicas ?? 0} of ${wanted} pods are at revision ${status.updateRevision}`,
+    }
   }
-  return { phase: 'done', message: `rolling update complete: ${wanted} pods at revision ${status.currentRevision}` }
+  return {
+    phase: 'done',
+    message: `rolling update complete: ${wanted} pods at revision ${status.currentRevision}`,
+  }
 }
 
 /** Why each pod that is not ready is not: waiting reasons such as ImagePullBackOff first. */
@@ -84,14 +111,22 @@ export function podProblems(pods: Pod[]): string[] {
     for (const container of pod.status?.containerStatuses ?? []) {
       const { waiting, terminated } = container.state ?? {}
       if (waiting?.reason && waiting.reason !== 'ContainerCreating') {
-        problems.push(`pod ${name}: container ${container.name} ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`)
+        problems.push(
+          `pod ${name}: container ${container.name} ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`,
+        )
       } else if (terminated && terminated.reason !== 'Completed') {
-        problems.push(`pod ${name}: container ${container.name} terminated ${terminated.reason ?? ''} exit code ${terminated.exitCode ?? '?'}`)
+        problems.push(
+          `pod ${name}: container ${container.name} terminated ${terminated.reason ?? ''} exit code ${terminated.exitCode ?? '?'}`,
+        )
       }
     }
-    const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')
+    const unscheduled = pod.status?.conditions?.find(
+      (c) => c.type === 'PodScheduled' && c.status === 'False',
+    )
     if (unscheduled) {
-      problems.push(`pod ${name}: ${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}`)
+      problems.push(
+        `pod ${name}: ${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}`,
+      )
     }
   }
   return problems
@@ -118,7 +153,10 @@ export async function followRollout(
   let progressAt = Date.now()
   for (;;) {
     if (ctx.signal.aborted) {
-      return { state: 'canceled', message: `canceled while the ${label} rollout was in progress (${lastMessage || 'not yet observed'})` }
+      return {
+        state: 'canceled',
+        message: `canceled while the ${label} rollout was in progress (${lastMessage || 'not yet observed'})`,
+      }
     }
     const workload = await client.readWorkload(kind, namespace, name)
     let status = rolloutStatus(kind, workload)
@@ -128,8 +166,15 @@ export async function followRollout(
       ctx.log(`${label}: ${problem}`)
     }
     const counted = workload.status ?? {}
-    if (status.phase === 'done' && options.replicas !== undefined && (counted.replicas !== options.replicas || (counted.readyReplicas ?? 0) !== options.replicas)) {
-      status = { phase: 'waiting', message: `${counted.readyReplicas ?? 0} of ${options.replicas} replicas ready, ${counted.replicas ?? 0} in all` }
+    if (
+      status.phase === 'done' &&
+      options.replicas !== undefined &&
+      (counted.replicas !== options.replicas || (counted.readyReplicas ?? 0) !== options.replicas)
+    ) {
+      status = {
+        phase: 'waiting',
+        message: `${counted.readyReplicas ?? 0} of ${options.replicas} replicas ready, ${counted.replicas ?? 0} in all`,
+      }
     }
     if (kind === 'StatefulSet' && status.phase === 'waiting') {
       const s = workload.status ?? {}
@@ -139,7 +184,10 @@ export async function followRollout(
         progressAt = Date.now()
       } else if (Date.now() - progressAt >= options.statefulSetDeadlineMs) {
         const allowed = formatDuration(options.statefulSetDeadlineMs)
-        status = { phase: 'stalled', message: `no progress for ${allowed} (the service's deploy.healthTimeout): ${status.message}` }
+        status = {
+          phase: 'stalled',
+          message: `no progress for ${allowed} (the service's deploy.healthTimeout): ${status.message}`,
+        }
       }
     }
     if (status.message !== lastMessage) {
@@ -150,13 +198,21 @@ export async function followRollout(
       return { state: 'complete', workload, message: status.message }
     }
     if (status.phase === 'stalled') {
-      return { state: 'stalled', message: `${label} rollout failed: ${status.message}`, podProblems: problems }
+      return {
+        state: 'stalled',
+        message: `${label} rollout failed: ${status.message}`,
+        podProblems: problems,
+      }
     }
     await delay(options.pollMs, undefined, { signal: ctx.signal }).catch(() => undefined)
   }
 }
 
-async function readPodProblems(client: KubernetesClient, namespace: string, workload: Workload): Promise<string[]> {
+async function readPodProblems(
+  client: KubernetesClient,
+  namespace: string,
+  workload: Workload,
+): Promise<string[]> {
   const selector = workload.spec?.selector
   if (!selector) {
     return []

@@ -2,11 +2,13 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
+
 import { formatDuration } from '../../model/duration.ts'
 import type { ProcessHealth } from './process-target.ts'
 import { describeExit, type Replica } from './replica.ts'
 
-export type HealthResult = { isHealthy: true; afterMs: number } | { isHealthy: false; reason: string }
+export type HealthResult =
+  { isHealthy: true; afterMs: number } | { isHealthy: false; reason: string }
 
 const PROBE_INTERVAL_MS = 100
 const PROBE_TIMEOUT_MS = 1000
@@ -78,11 +80,22 @@ async function waitOrExit(replica: Replica, ms: number, signal: AbortSignal): Pr
 /** Undefined when GET answers 2xx, else what went wrong. */
 function probeHttp(port: number, path: string, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs })
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'GET',
+      agent: false,
+      timeout: timeoutMs,
+    })
     req.on('response', (res) => {
       res.resume()
       const status = res.statusCode ?? 0
-      resolve(status >= 200 && status < 300 ? undefined : `GET ${path} on port ${port} answered ${status}`)
+      resolve(
+        status >= 200 && status < 300
+          ? undefined
+          : `GET ${path} on port ${port} answered ${status}`,
+      )
     })
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
     req.on('error', (error: NodeJS.ErrnoException) => {
@@ -95,7 +108,9 @@ function probeHttp(port: number, path: string, timeoutMs: number): Promise<strin
 function probeTcp(port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port })
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)))
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no connection within ${timeoutMs} ms`)),
+    )
     socket.once('connect', () => {
       socket.destroy()
       resolve(undefined)

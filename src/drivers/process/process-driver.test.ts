@@ -8,11 +8,12 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test, type TestContext } from 'node:test'
+
 import { waitFor } from '../../../test/support/wait-for.ts'
-import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
 import type { Service } from '../../model/index.ts'
-import { readProcStat } from './process-group.ts'
+import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
 import { ProcessDriver } from './process-driver.ts'
+import { readProcStat } from './process-group.ts'
 import type { PidRecord } from './replica.ts'
 
 // Every replica these tests start carries this marker, so a leak check can find strays.
@@ -63,7 +64,9 @@ async function isPortFree(port: number): Promise<boolean> {
 async function freeBasePort(count: number): Promise<number> {
   for (;;) {
     const base = await freePort()
-    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => isPortFree(base + 1 + i)))
+    const rest = await Promise.all(
+      Array.from({ length: count - 1 }, (_, i) => isPortFree(base + 1 + i)),
+    )
     if (rest.every(Boolean) && base + count <= 65535) {
       return base
     }
@@ -95,7 +98,9 @@ function pidRecords(dataDir: string, service: string): PidRecord[] {
 
 function environOf(pid: number): Record<string, string> {
   const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  )
 }
 
 /** Live processes started by this test file, found by the marker in their environment. */
@@ -108,7 +113,11 @@ function strayProcesses(): number[] {
     }
     try {
       const stat = readProcStat(pid)
-      if (stat && stat.state !== 'Z' && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DECKHAND_TEST_RUN=${RUN}`)) {
+      if (
+        stat &&
+        stat.state !== 'Z' &&
+        readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DECKHAND_TEST_RUN=${RUN}`)
+      ) {
         found.push(pid)
       }
     } catch {
@@ -148,7 +157,8 @@ runDriverContract('process', async () => {
     driver,
     service: () => processService({ command: 'exec sleep 600' }),
     // A base port makes replacement stop-first; sleep never binds it, so any free one will do.
-    stopFirstService: async () => processService({ command: 'exec sleep 600', basePort: await freeBasePort(1) }),
+    stopFirstService: async () =>
+      processService({ command: 'exec sleep 600', basePort: await freeBasePort(1) }),
     observeEnv: async (service) => {
       const live = pidRecords(dataDir, service.name).filter((r) => r.index === 0)
       const newest = live.sort((a, b) => b.generation - a.generation)[0]
@@ -156,7 +166,10 @@ runDriverContract('process', async () => {
       return environOf(newest.pid)
     },
     brokenRedeploy: (service) => ({
-      service: { ...service, target: { ...service.target, command: 'echo "about to fail"; exit 3' } },
+      service: {
+        ...service,
+        target: { ...service.target, command: 'echo "about to fail"; exit 3' },
+      },
       change: NO_CHANGE,
     }),
     slowRedeploy: (service) => ({
@@ -205,7 +218,13 @@ describe('process driver', () => {
   test('attach starts replicas on their ports with pid files; detach stops them and removes the directory', async (t) => {
     const { dataDir, driver, command, undo } = await setUp(t)
     const basePort = await freeBasePort(2)
-    const service = processService({ command, cwd: dataDir, basePort, replicas: 2, health: { http: '/healthz' } })
+    const service = processService({
+      command,
+      cwd: dataDir,
+      basePort,
+      replicas: 2,
+      health: { http: '/healthz' },
+    })
     await driver.attach(service)
     undo.push(() => driver.detach(service))
     const records = await waitFor(() => {
@@ -213,7 +232,11 @@ describe('process driver', () => {
       return found.length === 2 ? found : undefined
     })
     for (const record of records) {
-      assert.equal(record.startTime, readProcStat(record.pid)?.startTime, 'the pid file holds /proc field 22')
+      assert.equal(
+        record.startTime,
+        readProcStat(record.pid)?.startTime,
+        'the pid file holds /proc field 22',
+      )
       assert.equal(record.port, basePort + record.index)
     }
     for (const port of [basePort, basePort + 1]) {
@@ -222,7 +245,13 @@ describe('process driver', () => {
     }
     const status = await driver.inspect(service)
     assert.equal(status.replicas, 2)
-    assert.deepEqual(status.items.map((i) => [i.id, i.state]), [[`${service.name}-0`, 'running'], [`${service.name}-1`, 'running']])
+    assert.deepEqual(
+      status.items.map((i) => [i.id, i.state]),
+      [
+        [`${service.name}-0`, 'running'],
+        [`${service.name}-1`, 'running'],
+      ],
+    )
 
     await driver.detach(service)
     for (const record of records) {
@@ -235,12 +264,26 @@ describe('process driver', () => {
   test('with a base port, a redeploy replaces replicas one at a time and says why', async (t) => {
     const { dataDir, driver, command, attach } = await setUp(t)
     const basePort = await freeBasePort(2)
-    const service = await attach(processService({ command, cwd: dataDir, basePort, replicas: 2, health: { http: '/healthz' } }))
+    const service = await attach(
+      processService({
+        command,
+        cwd: dataDir,
+        basePort,
+        replicas: 2,
+        health: { http: '/healthz' },
+      }),
+    )
     const { ctx, lines } = makeContext()
     const outcome = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'two' } }, ctx)
     assert.deepEqual(outcome, { state: 'succeeded', replicas: 2 })
-    assert.ok(lines.some((l) => l.includes('one at a time')), lines.join('\n'))
-    assert.ok(lines.includes(`[0] listening on ${basePort}`), 'the new replica output is in the log')
+    assert.ok(
+      lines.some((l) => l.includes('one at a time')),
+      lines.join('\n'),
+    )
+    assert.ok(
+      lines.includes(`[0] listening on ${basePort}`),
+      'the new replica output is in the log',
+    )
     for (const port of [basePort, basePort + 1]) {
       assert.equal(JSON.parse((await getText(port, '/env')).body).RELEASE, 'two')
     }
@@ -250,15 +293,28 @@ describe('process driver', () => {
   test('a new replica that fails its health check is stopped, the old one restored, its output quoted', async (t) => {
     const { dataDir, driver, command, attach } = await setUp(t)
     const basePort = await freeBasePort(1)
-    const service = await attach(processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }))
-    const good = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'good' } }, makeContext().ctx)
+    const service = await attach(
+      processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }),
+    )
+    const good = await driver.redeploy(
+      service,
+      { tag: undefined, env: { RELEASE: 'good' } },
+      makeContext().ctx,
+    )
     assert.equal(good.state, 'succeeded')
 
     const broken = { ...service, deploy: { ...service.deploy, healthTimeoutMs: 5000 } }
-    const outcome = await driver.redeploy(broken, { tag: undefined, env: { UNHEALTHY: '1' } }, makeContext().ctx)
+    const outcome = await driver.redeploy(
+      broken,
+      { tag: undefined, env: { UNHEALTHY: '1' } },
+      makeContext().ctx,
+    )
     assert.equal(outcome.state, 'failed')
     const error = outcome.state === 'failed' ? outcome.error : ''
-    assert.match(error, /did not become healthy within 5s \(last check: GET \/healthz on port \d+ answered 500\)/)
+    assert.match(
+      error,
+      /did not become healthy within 5s \(last check: GET \/healthz on port \d+ answered 500\)/,
+    )
     assert.match(error, new RegExp(`its last output:\\nlistening on ${basePort}`))
     assert.match(error, /Replicas 0 were restored as they ran before\./)
     const env = JSON.parse((await getText(basePort, '/env')).body)
@@ -269,13 +325,23 @@ describe('process driver', () => {
   test('a stop-first redeploy to a command that fails restarts the old command, not the new one', async (t) => {
     const { dataDir, driver, command, attach } = await setUp(t)
     const basePort = await freeBasePort(1)
-    const service = await attach(processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }))
-    const good = await driver.redeploy(service, { tag: undefined, env: { RELEASE: 'good' } }, makeContext().ctx)
+    const service = await attach(
+      processService({ command, cwd: dataDir, basePort, health: { http: '/healthz' } }),
+    )
+    const good = await driver.redeploy(
+      service,
+      { tag: undefined, env: { RELEASE: 'good' } },
+      makeContext().ctx,
+    )
     assert.equal(good.state, 'succeeded')
 
     const target = { ...service.target, command: 'echo broken build; exit 1' }
     const broken = { ...service, target }
-    const outcome = await driver.redeploy(broken, { tag: undefined, env: { RELEASE: 'bad' } }, makeContext().ctx)
+    const outcome = await driver.redeploy(
+      broken,
+      { tag: undefined, env: { RELEASE: 'bad' } },
+      makeContext().ctx,
+    )
     assert.equal(outcome.state, 'failed')
     const error = outcome.state === 'failed' ? outcome.error : ''
     assert.match(error, /its last output:\nbroken build\n/)
@@ -284,7 +350,10 @@ describe('process driver', () => {
     assert.equal(env.RELEASE, 'good', 'the old replica serves with its own environment')
     // The supervisor restarts a crash from the slot's own target, so it stays the old command.
     const statuses = (await driver.inspect(broken)).items
-    assert.deepEqual(statuses.map((s) => s.state), ['running'])
+    assert.deepEqual(
+      statuses.map((s) => s.state),
+      ['running'],
+    )
   })
 
   test('start-first keeps the old replicas serving until every new one is healthy', async (t) => {
@@ -297,7 +366,10 @@ describe('process driver', () => {
     const healthyAt = lines.findLastIndex((l) => /replica \d is healthy/.test(l))
     const stoppingAt = lines.findIndex((l) => l.includes('stopping 2 old ones'))
     assert.ok(healthyAt >= 0 && healthyAt < stoppingAt, lines.join('\n'))
-    assert.notDeepEqual((await driver.inspect(service)).items.map((i) => i.detail), before)
+    assert.notDeepEqual(
+      (await driver.inspect(service)).items.map((i) => i.detail),
+      before,
+    )
   })
 
   test('a replica that keeps crashing is restarted with doubling backoff and reported as crashed', async (t) => {
@@ -311,29 +383,46 @@ describe('process driver', () => {
     assert.ok((crashed.restarts ?? 0) >= 3)
     assert.match(crashed.detail ?? '', /exited with code 7/)
     await waitFor(() => events.filter((e) => e.includes('restarting in')).length >= 5)
-    const delays = events.filter((e) => e.includes('restarting in')).map((e) => Number(/in (\d+) ms/.exec(e)?.[1]))
-    assert.deepEqual(delays.slice(0, 5), [50, 100, 200, 400, 400], 'doubles up to the cap, no hot loop')
+    const delays = events
+      .filter((e) => e.includes('restarting in'))
+      .map((e) => Number(/in (\d+) ms/.exec(e)?.[1]))
+    assert.deepEqual(
+      delays.slice(0, 5),
+      [50, 100, 200, 400, 400],
+      'doubles up to the cap, no hot loop',
+    )
   })
 
   test('a restarted Deckhand adopts live replicas instead of starting new ones, and watches them', async (t) => {
     const { dataDir, driver: first, undo } = await setUp(t)
     const service = processService({ command: 'exec sleep 600', replicas: 2 })
     await first.attach(service)
-    const pids = pidRecords(dataDir, service.name).map((r) => r.pid).sort()
+    const pids = pidRecords(dataDir, service.name)
+      .map((r) => r.pid)
+      .sort()
     await first.close()
 
     const second = new ProcessDriver({ dataDir, supervision: { initialBackoffMs: 50, pollMs: 50 } })
     undo.push(() => second.detach(service))
     await second.attach(service)
-    assert.deepEqual(pidRecords(dataDir, service.name).map((r) => r.pid).sort(), pids, 'same processes')
+    assert.deepEqual(
+      pidRecords(dataDir, service.name)
+        .map((r) => r.pid)
+        .sort(),
+      pids,
+      'same processes',
+    )
     assert.equal((await second.inspect(service)).replicas, 2)
 
     // Not its child: the second driver notices the exit by polling, then restarts the replica.
     process.kill(pids[0]!, 'SIGKILL')
-    await waitFor(() => {
-      const now = pidRecords(dataDir, service.name).map((r) => r.pid)
-      return now.length === 2 && !now.includes(pids[0]!)
-    }, { what: 'the killed replica to be restarted' })
+    await waitFor(
+      () => {
+        const now = pidRecords(dataDir, service.name).map((r) => r.pid)
+        return now.length === 2 && !now.includes(pids[0]!)
+      },
+      { what: 'the killed replica to be restarted' },
+    )
   })
 
   test('a pid file whose process started at another time is not adopted, and that process is left alone', async (t) => {
@@ -345,16 +434,24 @@ describe('process driver', () => {
     assert.ok(record)
     await driver.close()
     process.kill(record.pid, 'SIGKILL')
-    await waitFor(() => readProcStat(record.pid) === undefined || readProcStat(record.pid)?.state === 'Z')
+    await waitFor(
+      () => readProcStat(record.pid) === undefined || readProcStat(record.pid)?.state === 'Z',
+    )
     // The pid now names this test process: a reused pid, with another start time.
     const reused = { ...record, pid: process.pid }
-    writeFileSync(join(dir, `replica-${record.index}-g${record.generation}.pid`), JSON.stringify(reused))
+    writeFileSync(
+      join(dir, `replica-${record.index}-g${record.generation}.pid`),
+      JSON.stringify(reused),
+    )
 
     const next = new ProcessDriver({ dataDir })
     undo.push(() => next.detach(service))
     await next.attach(service)
     const [fresh] = pidRecords(dataDir, service.name)
-    assert.ok(fresh && fresh.pid !== process.pid && fresh.pid !== record.pid, 'a new replica was started')
+    assert.ok(
+      fresh && fresh.pid !== process.pid && fresh.pid !== record.pid,
+      'a new replica was started',
+    )
   })
 
   test('scale starts new replicas and stops the highest index first', async (t) => {
@@ -364,7 +461,10 @@ describe('process driver', () => {
     assert.deepEqual(up, { state: 'succeeded', replicas: 3 })
     const down = await driver.scale({ ...service, replicas: 3 }, 1, NO_CHANGE, makeContext().ctx)
     assert.deepEqual(down, { state: 'succeeded', replicas: 1 })
-    assert.deepEqual((await driver.inspect({ ...service, replicas: 1 })).items.map((i) => i.id), [`${service.name}-0`])
+    assert.deepEqual(
+      (await driver.inspect({ ...service, replicas: 1 })).items.map((i) => i.id),
+      [`${service.name}-0`],
+    )
   })
 
   test('a replica that ignores SIGTERM is killed after stopGrace', async (t) => {
@@ -388,10 +488,22 @@ describe('process driver', () => {
 
   test('checkTarget names the field that is wrong', () => {
     const driver = new ProcessDriver({ dataDir: tmpdir() })
-    assert.deepEqual(driver.checkTarget({ command: 'x', basePort: 4100, health: { http: '/healthz' } }), [])
-    assert.match(driver.checkTarget({ command: 'x', health: { tcp: true } }).join('\n'), /target\.basePort must be set/)
+    assert.deepEqual(
+      driver.checkTarget({ command: 'x', basePort: 4100, health: { http: '/healthz' } }),
+      [],
+    )
+    assert.match(
+      driver.checkTarget({ command: 'x', health: { tcp: true } }).join('\n'),
+      /target\.basePort must be set/,
+    )
     assert.match(driver.checkTarget({ command: '' }).join('\n'), /target\.command/)
-    assert.match(driver.checkTarget({ command: 'x', stopGrace: 'later' }).join('\n'), /target\.stopGrace/)
-    assert.match(driver.checkTarget({ command: 'x', health: { runningFor: 'x' } }).join('\n'), /target\.health\.runningFor/)
+    assert.match(
+      driver.checkTarget({ command: 'x', stopGrace: 'later' }).join('\n'),
+      /target\.stopGrace/,
+    )
+    assert.match(
+      driver.checkTarget({ command: 'x', health: { runningFor: 'x' } }).join('\n'),
+      /target\.health\.runningFor/,
+    )
   })
 })

@@ -1,6 +1,7 @@
 /** The embedded `process` driver: supervises local replicas of a command line, start-first. */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+
 import { coerceError } from '../../errors.ts'
 import type { Service } from '../../model/index.ts'
 import type {
@@ -82,7 +83,11 @@ export class ProcessDriver implements Driver {
     }
   }
 
-  async redeploy(service: Service, change: RedeployChange, ctx: DriverContext): Promise<DriverOutcome> {
+  async redeploy(
+    service: Service,
+    change: RedeployChange,
+    ctx: DriverContext,
+  ): Promise<DriverOutcome> {
     const { supervisor, target } = await this.#attached(service)
     return supervisor.exclusive(() =>
       target.basePort === undefined
@@ -97,14 +102,23 @@ export class ProcessDriver implements Driver {
     _change: RedeployChange,
     ctx: DriverContext,
   ): Promise<DriverOutcome> {
-    const { supervisor, target } = await this.#attached(service)
+    const { supervisor } = await this.#attached(service)
     return supervisor.exclusive(async () => {
       const current = supervisor.slots()
-      const missing = Array.from({ length: replicas }, (_, i) => i).filter((i) => !supervisor.slot(i))
+      const missing = Array.from({ length: replicas }, (_, i) => i).filter(
+        (i) => !supervisor.slot(i),
+      )
       // New replicas join the ones running, so they get the target and environment those run.
       const deployed = supervisor.deployedEnv
       const running = supervisor.deployedTarget
-      const started = await this.#startHealthyAll(supervisor, running, missing, deployed, service, ctx)
+      const started = await this.#startHealthyAll(
+        supervisor,
+        running,
+        missing,
+        deployed,
+        service,
+        ctx,
+      )
       if ('error' in started) {
         return { state: 'failed', error: started.error }
       }
@@ -128,12 +142,27 @@ export class ProcessDriver implements Driver {
       const dir = this.#serviceDir(service.name)
       const live = readPidRecords(dir).filter((r) => isSameProcessAlive(r.pid, r.startTime))
       const desired = service.replicas ?? null
-      return { replicas: live.length, ready: live.length, desired, image: null, healthy: null, items: [], detail: 'not attached' }
+      return {
+        replicas: live.length,
+        ready: live.length,
+        desired,
+        image: null,
+        healthy: null,
+        items: [],
+        detail: 'not attached',
+      }
     }
     const items = supervisor.statuses()
     const running = items.filter((item) => item.state === 'running').length
     const wanted = service.replicas ?? supervisor.slots().length
-    return { replicas: running, ready: running, desired: wanted, image: null, healthy: running === wanted, items }
+    return {
+      replicas: running,
+      ready: running,
+      desired: wanted,
+      image: null,
+      healthy: running === wanted,
+      items,
+    }
   }
 
   async ping(): Promise<void> {
@@ -157,7 +186,14 @@ export class ProcessDriver implements Driver {
   ): Promise<DriverOutcome> {
     const count = desiredReplicas(service, target)
     const indexes = Array.from({ length: count }, (_, i) => i)
-    const started = await this.#startHealthyAll(supervisor, target, indexes, change.env, service, ctx)
+    const started = await this.#startHealthyAll(
+      supervisor,
+      target,
+      indexes,
+      change.env,
+      service,
+      ctx,
+    )
     if ('error' in started) {
       return { state: 'failed', error: `${started.error}\nThe old replicas keep running.` }
     }
@@ -196,7 +232,16 @@ export class ProcessDriver implements Driver {
         stopped.push({ index, env: old.env, target: old.target })
       }
       const env = supervisor.envFor(index, change.env, target)
-      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, ctx.signal)
+      const started = await this.#startHealthy(
+        supervisor,
+        target,
+        index,
+        generation,
+        env,
+        service,
+        ctx,
+        ctx.signal,
+      )
       if ('error' in started) {
         const restored = await this.#restore(supervisor, stopped, service, ctx)
         return { state: 'failed', error: `${started.error}\n${restored}` }
@@ -204,7 +249,12 @@ export class ProcessDriver implements Driver {
       supervisor.install(started.replica, env, target)
       supervisor.commit()
     }
-    await Promise.all(supervisor.slots().filter((s) => s.index >= count).map((s) => supervisor.stopSlot(s)))
+    await Promise.all(
+      supervisor
+        .slots()
+        .filter((s) => s.index >= count)
+        .map((s) => supervisor.stopSlot(s)),
+    )
     supervisor.commit(change.env, target)
     return { state: 'succeeded', replicas: count }
   }
@@ -233,7 +283,16 @@ export class ProcessDriver implements Driver {
       }
       // Restoring must finish even when the deployment was canceled: it is what keeps the service up.
       const never = new AbortController().signal
-      const started = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, never)
+      const started = await this.#startHealthy(
+        supervisor,
+        target,
+        index,
+        generation,
+        env,
+        service,
+        ctx,
+        never,
+      )
       if ('error' in started) {
         problems.push(started.error)
       } else {
@@ -254,7 +313,9 @@ export class ProcessDriver implements Driver {
     deployedEnv: Record<string, string>,
     service: Service,
     ctx: DriverContext,
-  ): Promise<{ replicas: { replica: Replica; env: Record<string, string> }[] } | { error: string }> {
+  ): Promise<
+    { replicas: { replica: Replica; env: Record<string, string> }[] } | { error: string }
+  > {
     if (indexes.length === 0) {
       return { replicas: [] }
     }
@@ -266,7 +327,16 @@ export class ProcessDriver implements Driver {
     const results = await Promise.all(
       indexes.map(async (index) => {
         const env = supervisor.envFor(index, deployedEnv, target)
-        const result = await this.#startHealthy(supervisor, target, index, generation, env, service, ctx, signal)
+        const result = await this.#startHealthy(
+          supervisor,
+          target,
+          index,
+          generation,
+          env,
+          service,
+          ctx,
+          signal,
+        )
         if ('error' in result) {
           firstError ??= result.error
           giveUp.abort()
@@ -303,7 +373,10 @@ export class ProcessDriver implements Driver {
     ctx.log(`started replica ${index} (generation ${generation}, pid ${replica.pid})${port}`)
     // Each generation has its own log file, so the tail starts at its beginning.
     const tail = new LogTail(replica.logPath, 0, (line) => ctx.log(`[${index}] ${line}`, 'stdout'))
-    const timeoutMs = Math.max(0, Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()))
+    const timeoutMs = Math.max(
+      0,
+      Math.min(service.deploy.healthTimeoutMs, ctx.deadline - Date.now()),
+    )
     const health = await waitHealthy(replica, target.health, timeoutMs, signal)
     if (health.isHealthy) {
       tail.stop()
@@ -313,17 +386,22 @@ export class ProcessDriver implements Driver {
     await replica.stop(target.stopGraceMs)
     tail.stop()
     const output = readLastLines(replica.logPath, TAIL_LINES)
-    const quoted = output.length === 0 ? 'it wrote no output' : `its last output:\n${output.join('\n')}`
+    const quoted =
+      output.length === 0 ? 'it wrote no output' : `its last output:\n${output.join('\n')}`
     return { error: `${health.reason}; ${quoted}` }
   }
 
-  async #attached(service: Service): Promise<{ supervisor: ServiceSupervisor; target: ProcessTarget }> {
+  async #attached(
+    service: Service,
+  ): Promise<{ supervisor: ServiceSupervisor; target: ProcessTarget }> {
     const isNew = !this.#supervisors.has(service.name)
     const found = this.#supervisor(service)
     if (isNew) {
       // Take charge of what a previous Deckhand left running before replacing it.
       const { supervisor, target } = found
-      await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), false))
+      await supervisor.exclusive(() =>
+        supervisor.reconcile(desiredReplicas(service, target), false),
+      )
     }
     return found
   }

@@ -4,9 +4,7 @@ import { parseDuration } from '../../model/duration.ts'
 
 /** How a new replica proves it is ready. */
 export type ProcessHealth =
-  | { kind: 'http'; path: string }
-  | { kind: 'tcp' }
-  | { kind: 'runningFor'; ms: number }
+  { kind: 'http'; path: string } | { kind: 'tcp' } | { kind: 'runningFor'; ms: number }
 
 export interface ProcessTarget {
   /** Run with `/bin/sh -c`. */
@@ -34,7 +32,10 @@ export function checkProcessTarget(target: Record<string, unknown>): string[] {
 export function parseProcessTarget(target: Record<string, unknown>): ProcessTarget {
   const { value, problems } = readTarget(target)
   if (!value) {
-    throw new DeckhandError('DH_ERR_DRIVER_TARGET', `invalid process target: ${problems.join('; ')}`)
+    throw new DeckhandError(
+      'DH_ERR_DRIVER_TARGET',
+      `invalid process target: ${problems.join('; ')}`,
+    )
   }
   return value
 }
@@ -46,7 +47,9 @@ function readTarget(target: Record<string, unknown>): {
   const problems: string[] = []
   for (const key of Object.keys(target)) {
     if (!FIELDS.includes(key)) {
-      problems.push(`target.${key} is not a process target field; expected one of ${FIELDS.join(', ')}`)
+      problems.push(
+        `target.${key} is not a process target field; expected one of ${FIELDS.join(', ')}`,
+      )
     }
   }
   const { command, cwd, env, replicas, basePort, health, stopGrace } = target
@@ -64,7 +67,11 @@ function readTarget(target: Record<string, unknown>): {
       for (const [name, value] of Object.entries(env)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
           problems.push(`target.env.${name} is not a valid variable name`)
-        } else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        } else if (
+          typeof value !== 'string' &&
+          typeof value !== 'number' &&
+          typeof value !== 'boolean'
+        ) {
           problems.push(`target.env.${name} must be a string`)
         } else {
           parsedEnv[name] = String(value)

@@ -1,8 +1,9 @@
 /** One service's replicas: adoption from pid files, restarts with backoff, and the state file. */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ReplicaStatus } from '../driver.ts'
+
 import { childEnv } from '../child-env.ts'
+import type { ReplicaStatus } from '../driver.ts'
 import type { ProcessTarget } from './process-target.ts'
 import { describeExit, type ExitInfo, readPidRecords, Replica, replicaFileBase } from './replica.ts'
 
@@ -68,7 +69,13 @@ export class ServiceSupervisor {
   #queue: Promise<unknown> = Promise.resolve()
   #isClosed = false
 
-  constructor(name: string, dir: string, target: ProcessTarget, options: SupervisionOptions, log: SupervisorLog) {
+  constructor(
+    name: string,
+    dir: string,
+    target: ProcessTarget,
+    options: SupervisionOptions,
+    log: SupervisorLog,
+  ) {
     this.name = name
     this.dir = dir
     this.#target = target
@@ -132,7 +139,11 @@ export class ServiceSupervisor {
   }
 
   /** Makes `replica` the supervised replica at its index; returns the slot it replaced, retired. */
-  install(replica: Replica, env: Record<string, string>, target: ProcessTarget = this.#target): Slot | undefined {
+  install(
+    replica: Replica,
+    env: Record<string, string>,
+    target: ProcessTarget = this.#target,
+  ): Slot | undefined {
     const previous = this.#slots.get(replica.index)
     if (previous) {
       this.#retire(previous)
@@ -198,7 +209,9 @@ export class ServiceSupervisor {
       }
       const replica = Replica.adopt(record, this.dir, this.#options.pollMs)
       if (!replica) {
-        rmSync(join(this.dir, `${replicaFileBase(record.index, record.generation)}.pid`), { force: true })
+        rmSync(join(this.dir, `${replicaFileBase(record.index, record.generation)}.pid`), {
+          force: true,
+        })
       } else if (
         this.#state.generations[record.index] === record.generation &&
         record.index < count &&
@@ -206,7 +219,11 @@ export class ServiceSupervisor {
       ) {
         const target = this.deployedTarget
         this.install(replica, this.envFor(record.index, this.#state.env, target), target)
-        this.#log('adopted a running replica', { service: this.name, index: record.index, pid: record.pid })
+        this.#log('adopted a running replica', {
+          service: this.name,
+          index: record.index,
+          pid: record.pid,
+        })
       } else {
         leftovers.push(replica)
       }
@@ -228,7 +245,9 @@ export class ServiceSupervisor {
   /** Stops every replica, adopted or leftover, and removes the service's directory. */
   async stopAll(): Promise<void> {
     await Promise.all(this.slots().map((slot) => this.stopSlot(slot)))
-    const leftovers = readPidRecords(this.dir).map((r) => Replica.adopt(r, this.dir, this.#options.pollMs))
+    const leftovers = readPidRecords(this.dir).map((r) =>
+      Replica.adopt(r, this.dir, this.#options.pollMs),
+    )
     await Promise.all(leftovers.map((replica) => replica?.stop(this.#target.stopGraceMs)))
     rmSync(this.dir, { recursive: true, force: true })
   }
@@ -247,7 +266,9 @@ export class ServiceSupervisor {
     return this.slots().map((slot) => {
       const id = `${this.name}-${slot.index}`
       const history =
-        slot.restarts === 0 ? '' : `; ${slot.restarts} restarts, last ${describeExit(slot.lastExit)}`
+        slot.restarts === 0
+          ? ''
+          : `; ${slot.restarts} restarts, last ${describeExit(slot.lastExit)}`
       const replica = slot.replica
       if (replica && !replica.hasExited) {
         const port = replica.port === undefined ? '' : `, port ${replica.port}`
@@ -320,7 +341,9 @@ export class ServiceSupervisor {
       this.#watch(slot, replica)
     } catch (error) {
       // A start that fails (cwd removed, say) counts as a crash, so backoff still applies.
-      this.#log(`replica could not be restarted: ${(error as Error).message}`, { service: this.name })
+      this.#log(`replica could not be restarted: ${(error as Error).message}`, {
+        service: this.name,
+      })
       this.#scheduleRestart(slot, Date.now(), { code: null, signal: null })
     }
   }

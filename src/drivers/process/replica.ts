@@ -1,9 +1,25 @@
 /** One replica process: started detached with its output in a file, or adopted from its pid file. */
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { hasLiveGroupMembers, isSameProcessAlive, killGroup, readProcStat } from './process-group.ts'
+
+import {
+  hasLiveGroupMembers,
+  isSameProcessAlive,
+  killGroup,
+  readProcStat,
+} from './process-group.ts'
 
 /** What a pid file holds: enough to find the replica again after Deckhand restarts. */
 export interface PidRecord {

@@ -3,17 +3,18 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
 import type { TestContext } from 'node:test'
-import type { Service } from '../../model/index.ts'
-import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
+import { test } from 'node:test'
+
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
-import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
+import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
 import { startRegistry } from '../../../test/support/registry.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
+import type { Service } from '../../model/index.ts'
 import { RegistryCredentials } from '../../registry/registry-credentials.ts'
 import type { ContainerInspect, SwarmServiceInspect } from '../docker/docker-client.ts'
+import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
 import { GuardedDriver } from '../guarded-driver.ts'
 import { SwarmDriver } from './swarm-driver.ts'
 
@@ -133,7 +134,9 @@ const cleanAfter = (t: TestContext, engine: PrivateDockerd): void => {
 
 test('a Swarm redeploy to a new tag and env converges and is reported', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 2)
   const { ctx, lines } = makeContext()
@@ -168,7 +171,9 @@ test('a Swarm redeploy to a new tag and env converges and is reported', async (t
 
 test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 1)
   const [before] = await runningContainers(engine, name)
@@ -185,7 +190,9 @@ test('a Swarm redeploy without a tag still replaces every task (ForceUpdate)', a
 
 test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 2)
   const driver = guarded(engine)
@@ -205,16 +212,14 @@ test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) =
 
 test('a failing Swarm update that Swarm rolls back is reported as rolled back', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 1)
   const { ctx, lines } = makeContext()
 
-  const outcome = await guarded(engine).redeploy(
-    swarmService(name),
-    { tag: 'bad', env: {} },
-    ctx,
-  )
+  const outcome = await guarded(engine).redeploy(swarmService(name), { tag: 'bad', env: {} }, ctx)
 
   assert.equal(outcome.state, 'failed', lines.join('\n'))
   assert.match(
@@ -239,7 +244,9 @@ test('a failing Swarm update that Swarm rolls back is reported as rolled back', 
 
 test('a Swarm update that pauses on failure is rolled back to the previous spec, with Swarm message', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 2, ['--update-failure-action', 'pause'])
   const { ctx, lines } = makeContext()
@@ -259,16 +266,23 @@ test('a Swarm update that pauses on failure is rolled back to the previous spec,
   const running = await waitFor(
     async () => {
       const tasks = await runningContainers(engine, name)
-      return tasks.length === 2 && tasks.every((c) => c.Config.Image === 'dh-app:1') ? tasks : undefined
+      return tasks.length === 2 && tasks.every((c) => c.Config.Image === 'dh-app:1')
+        ? tasks
+        : undefined
     },
     { timeoutMs: 30_000, what: 'two dh-app:1 tasks running after the rollback' },
   )
-  assert.deepEqual(running.map((c) => envOf(c.Config.Env).GREETING), ['hello', 'hello'])
+  assert.deepEqual(
+    running.map((c) => envOf(c.Config.Env).GREETING),
+    ['hello', 'hello'],
+  )
 })
 
 test('with deploy.rollback off, a paused Swarm update is left paused for the operator', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 1, ['--update-failure-action', 'pause'])
   const service = swarmService(name)
@@ -284,17 +298,22 @@ test('with deploy.rollback off, a paused Swarm update is left paused for the ope
 
 test('a Swarm service scaled by hand reports drift, and the next redeploy converges on the count Deckhand deployed', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const name = await createService(engine, 2)
   const service = { ...swarmService(name), replicas: 2 }
   const driver = new SwarmDriver({ socketPath: engine.socketPath })
   assert.equal((await driver.inspect(service)).drift, undefined, 'no drift while it matches')
   await engine.docker(['service', 'scale', '--detach', `${name}=1`])
-  const drifted = await waitFor(async () => {
-    const status = await driver.inspect(service)
-    return status.replicas === 1 ? status : undefined
-  }, { timeoutMs: 30_000, what: 'one task after the hand scale' })
+  const drifted = await waitFor(
+    async () => {
+      const status = await driver.inspect(service)
+      return status.replicas === 1 ? status : undefined
+    },
+    { timeoutMs: 30_000, what: 'one task after the hand scale' },
+  )
   assert.deepEqual(drifted.drift, ['the Swarm service asks for 1 replicas; Deckhand deployed 2'])
   const redeployed = await driver.redeploy(service, { tag: undefined, env: {} }, makeContext().ctx)
   assert.deepEqual(redeployed, { state: 'succeeded', replicas: 2, tag: null })
@@ -303,7 +322,9 @@ test('a Swarm service scaled by hand reports drift, and the next redeploy conver
 
 test('a Swarm target that names no service fails naming it', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   const outcome = await guarded(engine).scale(
     swarmService('no-such-svc'),
     2,
@@ -348,10 +369,14 @@ if (handle.engine) {
 
 test('a Swarm redeploy to a private image sends the registry credentials, so the tasks pull it', async (t) => {
   const engine = handle.use(t)
-  if (!engine) return
+  if (!engine) {
+    return
+  }
   cleanAfter(t, engine)
   const registry = await startRegistry(t, { engine, secure: true })
-  if (!registry) return
+  if (!registry) {
+    return
+  }
   const image = `${registry.host}/acme/swarm`
   await registry.push(engine, 'dh-app:2', 'acme/swarm', '2')
   // Only the registry has it now: the task must pull it, with the credentials of the update.

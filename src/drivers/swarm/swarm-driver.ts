@@ -1,5 +1,25 @@
 /** The swarm driver: redeploys and scales Docker Swarm services and follows them to the end. */
 import type { Service } from '../../model/index.ts'
+import { withoutDigest } from '../../registry/image-name.ts'
+import { RegistryClient } from '../../registry/registry-client.ts'
+import type { RegistryAuth } from '../../registry/registry-credentials.ts'
+import { DeployFailure } from '../deploy-failure.ts'
+import type {
+  DockerClient,
+  SwarmServiceInspect,
+  SwarmServiceSpec,
+} from '../docker/docker-client.ts'
+import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.ts'
+import type { DockerEngineOptions } from '../docker/docker-engine.ts'
+import { DockerEngine } from '../docker/docker-engine.ts'
+import {
+  DigestRefused,
+  pinnedReference,
+  resolveDigest,
+  withCredentialSource,
+} from '../docker/image-digest.ts'
+import { imageReference } from '../docker/image-pull.ts'
+import { mergeEnv } from '../docker/recreate.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -9,21 +29,6 @@ import type {
   ResolvedImage,
   ServiceStatus,
 } from '../driver.ts'
-import { withoutDigest } from '../../registry/image-name.ts'
-import { RegistryClient } from '../../registry/registry-client.ts'
-import type {
-  DockerClient,
-  SwarmServiceInspect,
-  SwarmServiceSpec,
-} from '../docker/docker-client.ts'
-import { engineMessage, engineStatus, toFilters } from '../docker/docker-client.ts'
-import { DeployFailure } from '../deploy-failure.ts'
-import type { DockerEngineOptions } from '../docker/docker-engine.ts'
-import { DockerEngine } from '../docker/docker-engine.ts'
-import { DigestRefused, pinnedReference, resolveDigest, withCredentialSource } from '../docker/image-digest.ts'
-import { imageReference } from '../docker/image-pull.ts'
-import { mergeEnv } from '../docker/recreate.ts'
-import type { RegistryAuth } from '../../registry/registry-credentials.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
@@ -198,7 +203,15 @@ export class SwarmDriver implements Driver {
       current = await this.#inspect(name)
     } catch (error) {
       if (error instanceof DeployFailure) {
-        return { replicas: null, ready: null, desired: null, image: null, healthy: false, items: [], detail: error.message }
+        return {
+          replicas: null,
+          ready: null,
+          desired: null,
+          image: null,
+          healthy: false,
+          items: [],
+          detail: error.message,
+        }
       }
       throw this.#engine.unreachable(error) ?? error
     }
@@ -284,7 +297,8 @@ export class SwarmDriver implements Driver {
       watcher,
       ctx,
     )
-    const restored = rolled.state === 'failed' && rolled.error.startsWith('the update was rolled back')
+    const restored =
+      rolled.state === 'failed' && rolled.error.startsWith('the update was rolled back')
     return {
       state: 'failed',
       error: restored
@@ -357,7 +371,9 @@ function swarmDrift(service: Service, current: SwarmServiceInspect): string[] {
   const drift: string[] = []
   const replicas = current.Spec.Mode?.Replicated?.Replicas
   if (service.replicas !== null && replicas !== undefined && replicas !== service.replicas) {
-    drift.push(`the Swarm service asks for ${replicas} replicas; Deckhand deployed ${service.replicas}`)
+    drift.push(
+      `the Swarm service asks for ${replicas} replicas; Deckhand deployed ${service.replicas}`,
+    )
   }
   const image = current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0]
   if (service.tag !== null && image !== undefined && !image.endsWith(`:${service.tag}`)) {

@@ -1,8 +1,9 @@
 /** Follows a Swarm service after an update: its UpdateStatus and its tasks, until it settles. */
 import { setTimeout as delay } from 'node:timers/promises'
-import type { DriverContext, DriverOutcome } from '../driver.ts'
+
 import type { DockerClient, SwarmServiceInspect, SwarmTask } from '../docker/docker-client.ts'
 import { toFilters } from '../docker/docker-client.ts'
+import type { DriverContext, DriverOutcome } from '../driver.ts'
 
 // Swarm's dispatcher reports task states about once a second; 200 ms polls see every step.
 const POLL_MS = 200
@@ -108,7 +109,8 @@ export async function followUpdate(
           // they run again (or after ROLLBACK_SETTLE_MS), so "failed" means "old ones serve".
           rolledBackAt ??= Date.now()
           const restored = tasks.filter((task) => task.DesiredState === 'running')
-          const settled = restored.length > 0 && restored.every((task) => task.Status.State === 'running')
+          const settled =
+            restored.length > 0 && restored.every((task) => task.Status.State === 'running')
           if (settled || Date.now() - rolledBackAt > ROLLBACK_SETTLE_MS) {
             const note = settled ? '' : '; the old tasks were not all running yet'
             return {

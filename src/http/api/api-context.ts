@@ -1,9 +1,9 @@
 /** What every admin route file receives, and the small helpers they share. */
 import type { Admin } from '../../admin/admin.ts'
+import { notFound } from '../../errors.ts'
 import type { EventBus } from '../../events.ts'
 import type { DeploymentWorker } from '../../queue/deployment-worker.ts'
 import type { Store } from '../../store/store.ts'
-import { notFound } from '../../errors.ts'
 
 export interface ApiOptions {
   admin: Admin

@@ -1,5 +1,6 @@
 /** /api/v1: the admin API. The bearer-token hook lives in this context only. */
 import type { FastifyInstance, FastifyReply } from 'fastify'
+
 import { DeckhandError } from '../../errors.ts'
 import { AddressGuard } from '../../triggers/address-guard.ts'
 import { hashToken } from '../../triggers/token.ts'
@@ -12,13 +13,19 @@ import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
 import { triggerRoutes } from './triggers.ts'
 
-export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { guard?: AddressGuard }): Promise<void> {
+export async function apiRoutes(
+  app: FastifyInstance,
+  options: ApiOptions & { guard?: AddressGuard },
+): Promise<void> {
   // Unlike trigger calls, an address over its allowance of bad admin tokens is refused even
   // with a good one until its window ends: otherwise the guard would slow no guessing at all.
   const guard = options.guard ?? new AddressGuard()
   const refuse = (reply: FastifyReply, retryAfter: number): DeckhandError => {
     void reply.header('retry-after', String(retryAfter))
-    return new DeckhandError('DH_ERR_AUTH_RATE_LIMITED', `too many bad admin tokens from this address; retry in ${retryAfter} s`)
+    return new DeckhandError(
+      'DH_ERR_AUTH_RATE_LIMITED',
+      `too many bad admin tokens from this address; retry in ${retryAfter} s`,
+    )
   }
   app.addHook('onRequest', async (request, reply) => {
     const blocked = guard.blocked(request.ip)
@@ -28,7 +35,10 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
     const header = request.headers.authorization
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (!match) {
-      throw new DeckhandError('DH_ERR_AUTH_MISSING', 'this API needs an admin token: send Authorization: Bearer <token>')
+      throw new DeckhandError(
+        'DH_ERR_AUTH_MISSING',
+        'this API needs an admin token: send Authorization: Bearer <token>',
+      )
     }
     if (!(await options.store.useAdminToken(hashToken(match[1]!)))) {
       const retryAfter = guard.fail(request.ip)
@@ -45,9 +55,18 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions & { gu
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
   // asks) get the same JSON parser, with its body limit and prototype-poisoning guard.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  )
   // Only the dependencies go down: Fastify would also apply this context's prefix again.
-  const deps: ApiOptions = { admin: options.admin, store: options.store, events: options.events, worker: options.worker }
+  const deps: ApiOptions = {
+    admin: options.admin,
+    store: options.store,
+    events: options.events,
+    worker: options.worker,
+  }
   const all = [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]
   for (const routes of [...all, driverRoutes]) {
     await app.register(routes, deps)

@@ -1,8 +1,9 @@
 /** /api/v1/calls: the audit trail of every call to a trigger URL. */
 import type { FastifyInstance } from 'fastify'
-import { CALL_OUTCOMES, type Call, type CallOutcome, type PageRequest } from '../../model/index.ts'
+
+import { type Call, CALL_OUTCOMES, type CallOutcome, type PageRequest } from '../../model/index.ts'
 import type { Store } from '../../store/store.ts'
-import { pageQuerySchema, type ApiOptions } from './api-context.ts'
+import { type ApiOptions, pageQuerySchema } from './api-context.ts'
 
 /**
  * Each call with its trigger's name and owner, so a reader needs no second lookup; one read per
@@ -31,7 +32,11 @@ export async function callRoutes(app: FastifyInstance, { store }: ApiOptions): P
       schema: {
         querystring: {
           type: 'object',
-          properties: { ...pageQuerySchema, trigger: { type: 'string', maxLength: 64 }, outcome: { type: 'string', enum: [...CALL_OUTCOMES] } },
+          properties: {
+            ...pageQuerySchema,
+            trigger: { type: 'string', maxLength: 64 },
+            outcome: { type: 'string', enum: [...CALL_OUTCOMES] },
+          },
         },
       },
     },

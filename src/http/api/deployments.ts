@@ -1,8 +1,15 @@
 /** /api/v1/deployments: history, one deployment, its log (live as Server-Sent Events) and cancel. */
 import type { FastifyInstance } from 'fastify'
-import { DEPLOYMENT_STATES, FINAL_STATES, type Deployment, type DeploymentState, type PageRequest } from '../../model/index.ts'
+
+import {
+  type Deployment,
+  DEPLOYMENT_STATES,
+  type DeploymentState,
+  FINAL_STATES,
+  type PageRequest,
+} from '../../model/index.ts'
 import type { Store } from '../../store/store.ts'
-import { found, idParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+import { type ApiOptions, found, idParams, pageQuerySchema } from './api-context.ts'
 
 const LOG_PAGE = 1000
 const FOLLOW_POLL_MS = 500
@@ -24,8 +31,15 @@ const deploymentResponse = {
       type: ['object', 'null'],
       additionalProperties: false,
       properties: {
-        target: { type: 'object', additionalProperties: true, description: "the service's target as the row showed it" },
-        image: { type: ['string', 'null'], description: "the service's image as the row showed it" },
+        target: {
+          type: 'object',
+          additionalProperties: true,
+          description: "the service's target as the row showed it",
+        },
+        image: {
+          type: ['string', 'null'],
+          description: "the service's image as the row showed it",
+        },
         tag: { type: 'string', description: 'the image tag the deployment asked for' },
       },
     },
@@ -81,14 +95,21 @@ async function deploymentCause(store: Store, d: Deployment): Promise<Record<stri
   }
 }
 
-export async function deploymentRoutes(app: FastifyInstance, { store, events, worker }: ApiOptions): Promise<void> {
+export async function deploymentRoutes(
+  app: FastifyInstance,
+  { store, events, worker }: ApiOptions,
+): Promise<void> {
   app.get<{ Querystring: PageRequest & { service?: string; state?: DeploymentState } }>(
     '/deployments',
     {
       schema: {
         querystring: {
           type: 'object',
-          properties: { ...pageQuerySchema, service: { type: 'string', maxLength: 128 }, state: { type: 'string', enum: [...DEPLOYMENT_STATES] } },
+          properties: {
+            ...pageQuerySchema,
+            service: { type: 'string', maxLength: 128 },
+            state: { type: 'string', enum: [...DEPLOYMENT_STATES] },
+          },
         },
       },
     },
@@ -99,30 +120,50 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
     },
   )
 
-  app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: idParams, response: { 200: deploymentResponse } } }, async (request) => {
-    const id = request.params.id
-    const deployment = found(await store.getDeployment(id), `deployment ${id}`)
-    return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
-  })
+  app.get<{ Params: { id: string } }>(
+    '/deployments/:id',
+    { schema: { params: idParams, response: { 200: deploymentResponse } } },
+    async (request) => {
+      const id = request.params.id
+      const deployment = found(await store.getDeployment(id), `deployment ${id}`)
+      return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
+    },
+  )
 
-  app.post<{ Params: { id: string } }>('/deployments/:id/cancel', { schema: { params: idParams } }, async (request) => {
-    const before = found(await store.getDeployment(request.params.id), `deployment ${request.params.id}`)
-    const deployment = found(await store.cancelDeployment(before.id), `deployment ${before.id}`)
-    if (deployment.state === 'running') {
-      worker?.cancel(deployment.id)
-    } else if (before.state === 'queued' && deployment.state === 'canceled') {
-      // A queued deployment ends here, not in a worker: listeners (metrics, notifiers) hear it from us.
-      events.emit('deployment:finished', { deployment, service: await store.getService(deployment.service) })
-    }
-    return deploymentView(deployment)
-  })
+  app.post<{ Params: { id: string } }>(
+    '/deployments/:id/cancel',
+    { schema: { params: idParams } },
+    async (request) => {
+      const before = found(
+        await store.getDeployment(request.params.id),
+        `deployment ${request.params.id}`,
+      )
+      const deployment = found(await store.cancelDeployment(before.id), `deployment ${before.id}`)
+      if (deployment.state === 'running') {
+        worker?.cancel(deployment.id)
+      } else if (before.state === 'queued' && deployment.state === 'canceled') {
+        // A queued deployment ends here, not in a worker: listeners (metrics, notifiers) hear it from us.
+        events.emit('deployment:finished', {
+          deployment,
+          service: await store.getService(deployment.service),
+        })
+      }
+      return deploymentView(deployment)
+    },
+  )
 
   app.get<{ Params: { id: string }; Querystring: { follow?: string; after?: number } }>(
     '/deployments/:id/log',
     {
       schema: {
         params: idParams,
-        querystring: { type: 'object', properties: { follow: { type: 'string' }, after: { type: 'integer', minimum: 0, default: 0 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            follow: { type: 'string' },
+            after: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -134,7 +175,12 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
       }
       reply.hijack()
       const raw = reply.raw
-      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
       // A log can stay silent longer than the socket's idle timeout (and a proxy's): an SSE
       // comment well within it keeps the stream open. Without it, following a quiet deployment
       // ended in a reset after connectionTimeout.
@@ -151,14 +197,20 @@ export async function deploymentRoutes(app: FastifyInstance, { store, events, wo
         wake()
       })
       const offLog = events.on('deployment:log', (e) => {
-        if (e.deploymentId === id) wake()
+        if (e.deploymentId === id) {
+          wake()
+        }
       })
       // Lines written, or the end recorded, by another instance sharing the store (PostgreSQL NOTIFY).
       const offRemote = events.on('deployment:remote-change', (e) => {
-        if (e.deploymentId === id) wake()
+        if (e.deploymentId === id) {
+          wake()
+        }
       })
       const offEnd = events.on('deployment:finished', (e) => {
-        if (e.deployment.id === id) wake()
+        if (e.deployment.id === id) {
+          wake()
+        }
       })
       try {
         let seq = after

@@ -1,5 +1,6 @@
 /** /api/v1/drivers: the drivers this server runs (DECKHAND_DRIVERS), for clients to offer. */
 import type { FastifyInstance, FastifySchema } from 'fastify'
+
 import type { ApiOptions } from './api-context.ts'
 
 export async function driverRoutes(app: FastifyInstance, { admin }: ApiOptions): Promise<void> {

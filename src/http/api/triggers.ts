@@ -1,26 +1,45 @@
 /** Triggers of services and stacks: the POST answer and rotate are the only times a URL is shown. */
 import type { FastifyInstance } from 'fastify'
+
 import type { TriggerOwner } from '../../admin/admin.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { triggerSpecSchema, triggerView } from '../../specs/trigger-spec.ts'
-import { found, idParams, nameParams, pageQuerySchema, type ApiOptions } from './api-context.ts'
+import { type ApiOptions, found, idParams, nameParams, pageQuerySchema } from './api-context.ts'
 
 const listQuerySchema = {
   ...pageQuerySchema,
-  includeRevoked: { type: 'boolean', default: false, description: 'list revoked triggers too (their revokedAt is set)' },
+  includeRevoked: {
+    type: 'boolean',
+    default: false,
+    description: 'list revoked triggers too (their revokedAt is set)',
+  },
 } as const
 
-export async function triggerRoutes(app: FastifyInstance, { admin, store }: ApiOptions): Promise<void> {
+export async function triggerRoutes(
+  app: FastifyInstance,
+  { admin, store }: ApiOptions,
+): Promise<void> {
   for (const kind of ['services', 'stacks'] as const) {
-    const owner = (name: string): TriggerOwner => (kind === 'services' ? { service: name } : { stack: name })
+    const owner = (name: string): TriggerOwner =>
+      kind === 'services' ? { service: name } : { stack: name }
     app.get<{ Params: { name: string }; Querystring: PageRequest & { includeRevoked?: boolean } }>(
       `/${kind}/:name/triggers`,
-      { schema: { params: nameParams, querystring: { type: 'object', properties: listQuerySchema } } },
+      {
+        schema: {
+          params: nameParams,
+          querystring: { type: 'object', properties: listQuerySchema },
+        },
+      },
       async (request) => {
         const { name } = request.params
-        found(kind === 'services' ? await store.getService(name) : await store.getStack(name), `${kind.slice(0, -1)} ${name}`)
+        found(
+          kind === 'services' ? await store.getService(name) : await store.getStack(name),
+          `${kind.slice(0, -1)} ${name}`,
+        )
         const { includeRevoked, ...page } = request.query
-        const listed = await store.listTriggers(owner(name), page, { includeRevoked: includeRevoked === true })
+        const listed = await store.listTriggers(owner(name), page, {
+          includeRevoked: includeRevoked === true,
+        })
         return { items: listed.items.map(triggerView), next: listed.next }
       },
     )
@@ -34,15 +53,26 @@ export async function triggerRoutes(app: FastifyInstance, { admin, store }: ApiO
     )
   }
 
-  app.get<{ Params: { id: string } }>('/triggers/:id', { schema: { params: idParams } }, async (request) =>
-    triggerView(found(await store.getTrigger(request.params.id), `trigger ${request.params.id}`)),
+  app.get<{ Params: { id: string } }>(
+    '/triggers/:id',
+    { schema: { params: idParams } },
+    async (request) =>
+      triggerView(found(await store.getTrigger(request.params.id), `trigger ${request.params.id}`)),
   )
-  app.delete<{ Params: { id: string } }>('/triggers/:id', { schema: { params: idParams } }, async (request, reply) => {
-    await admin.revokeTrigger(request.params.id)
-    return reply.status(204).send()
-  })
-  app.post<{ Params: { id: string } }>('/triggers/:id/rotate', { schema: { params: idParams } }, async (request) => {
-    const { trigger, url } = await admin.rotateTrigger(request.params.id)
-    return { ...triggerView(trigger), url }
-  })
+  app.delete<{ Params: { id: string } }>(
+    '/triggers/:id',
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      await admin.revokeTrigger(request.params.id)
+      return reply.status(204).send()
+    },
+  )
+  app.post<{ Params: { id: string } }>(
+    '/triggers/:id/rotate',
+    { schema: { params: idParams } },
+    async (request) => {
+      const { trigger, url } = await admin.rotateTrigger(request.params.id)
+      return { ...triggerView(trigger), url }
+    },
+  )
 }

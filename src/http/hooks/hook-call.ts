@@ -4,11 +4,12 @@
  * the Fastify route and the fast path, so both answer alike.
  */
 import type { Socket } from 'node:net'
+
+import type { CallAcceptor, CallAnswer, CallRequest } from '../../calls/accept-call.ts'
+import { waitOf } from '../../calls/call-parameters.ts'
 import type { EventBus } from '../../events.ts'
 import { awaitDeployments } from '../../queue/await-deployments.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallAnswer, CallRequest } from '../../calls/accept-call.ts'
-import { waitOf } from '../../calls/call-parameters.ts'
 import { type IntakeLimit, RETRY_AFTER_SECONDS } from './intake-limit.ts'
 
 export interface HookCallDeps {
@@ -32,7 +33,11 @@ export function shed(limit: number): CallAnswer {
   }
 }
 
-export async function answerHookCall(request: CallRequest, socket: Socket, deps: HookCallDeps): Promise<CallAnswer> {
+export async function answerHookCall(
+  request: CallRequest,
+  socket: Socket,
+  deps: HookCallDeps,
+): Promise<CallAnswer> {
   if (!deps.intake.tryEnter()) {
     deps.events.emit('call:shed', {})
     return shed(deps.intake.limit)
@@ -63,7 +68,13 @@ export async function answerHookCall(request: CallRequest, socket: Socket, deps:
     status: failed ? 500 : 200,
     body: {
       status: failed ? 'failed' : 'succeeded',
-      deployments: ended.map((d) => ({ id: d.id, service: d.service, action: d.action, state: d.state, error: d.error })),
+      deployments: ended.map((d) => ({
+        id: d.id,
+        service: d.service,
+        action: d.action,
+        state: d.state,
+        error: d.error,
+      })),
     },
   }
 }

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict'
 import { createServer, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
+
 import pino from 'pino'
+
+import type { CallAcceptor, CallRequest } from '../../calls/accept-call.ts'
 import { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
-import type { CallAcceptor, CallRequest } from '../../calls/accept-call.ts'
 import { hooksFastPath } from './hooks-fast-path.ts'
 import { FLOOR, IntakeLimit } from './intake-limit.ts'
 
@@ -20,12 +22,25 @@ let closing = false
 const acceptor = {
   accept: async (call: CallRequest) => ({
     status: 202,
-    body: { token: call.token, address: call.address, query: call.query, body: call.body.toString() },
+    body: {
+      token: call.token,
+      address: call.address,
+      query: call.query,
+      body: call.body.toString(),
+    },
   }),
 } as unknown as CallAcceptor
 const intake = new IntakeLimit()
 const events = new EventBus(() => {})
-const common = { store: {} as Store, events, acceptor, intake, logger: pino({ level: 'silent' }), maxBodyBytes: 64, closing: () => closing }
+const common = {
+  store: {} as Store,
+  events,
+  acceptor,
+  intake,
+  logger: pino({ level: 'silent' }),
+  maxBodyBytes: 64,
+  closing: () => closing,
+}
 
 function serve(trustedProxies: string[]) {
   const fast = hooksFastPath({ ...common, trustedProxies })
@@ -48,7 +63,16 @@ after(() => {
   proxied.close()
 })
 
-function send(server: typeof direct, options: { method?: string; path?: string; body?: string; headers?: Record<string, string>; chunked?: boolean }) {
+function send(
+  server: typeof direct,
+  options: {
+    method?: string
+    path?: string
+    body?: string
+    headers?: Record<string, string>
+    chunked?: boolean
+  },
+) {
   const { port } = server.address() as AddressInfo
   type Answer = { status: number; json: Record<string, unknown> | undefined; retryAfter?: string }
   return new Promise<Answer>((resolve, reject) => {
@@ -59,7 +83,12 @@ function send(server: typeof direct, options: { method?: string; path?: string; 
         host: '127.0.0.1',
         method: options.method ?? 'POST',
         path: options.path ?? `/hooks/${TOKEN}`,
-        headers: { ...(options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) }), ...options.headers },
+        headers: {
+          ...(options.chunked
+            ? { 'transfer-encoding': 'chunked' }
+            : { 'content-length': String(Buffer.byteLength(body)) }),
+          ...options.headers,
+        },
       },
       (res) => {
         let text = ''
@@ -76,9 +105,17 @@ function send(server: typeof direct, options: { method?: string; path?: string; 
 }
 
 test('a plain call is answered by the fast path with its token, address, body and query (a repeated key keeps its last value)', async () => {
-  const answer = await send(direct, { path: `/hooks/${TOKEN}?tag=1&tag=2&services=web`, body: '{"x":1}' })
+  const answer = await send(direct, {
+    path: `/hooks/${TOKEN}?tag=1&tag=2&services=web`,
+    body: '{"x":1}',
+  })
   assert.equal(answer.status, 202)
-  assert.deepEqual(answer.json, { token: TOKEN, address: '127.0.0.1', query: { tag: '2', services: 'web' }, body: '{"x":1}' })
+  assert.deepEqual(answer.json, {
+    token: TOKEN,
+    address: '127.0.0.1',
+    query: { tag: '2', services: 'web' },
+    body: '{"x":1}',
+  })
 })
 
 test('other methods, other paths, chunked or oversized bodies and a closing server go on to Fastify', async () => {

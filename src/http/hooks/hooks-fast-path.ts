@@ -9,14 +9,16 @@
  * route, and both answer through answerHookCall and errorAnswer, so they answer alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+
 import proxyAddr from '@fastify/proxy-addr'
 import type { Logger } from 'pino'
+
 import type { CallAnswer } from '../../calls/accept-call.ts'
 import { TOKEN_PATTERN } from '../../triggers/token.ts'
-import { errorAnswer } from '../error-reply.ts'
 import { accessLevel } from '../access-level.ts'
+import { errorAnswer } from '../error-reply.ts'
 import { redactUrl } from '../redact-url.ts'
-import { answerHookCall, shed, type HookCallDeps } from './hook-call.ts'
+import { answerHookCall, type HookCallDeps, shed } from './hook-call.ts'
 
 /** `/hooks/<token>` with an optional query; the token as TOKEN_PATTERN has it. */
 const PLAIN_HOOK_URL = new RegExp(`^/hooks/(${TOKEN_PATTERN.source.slice(1, -1)})(?:\\?(.*))?$`)
@@ -33,7 +35,8 @@ export interface FastPathOptions extends HookCallDeps {
 export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean
 
 export function hooksFastPath(options: FastPathOptions): FastPath {
-  const trusted = options.trustedProxies.length > 0 ? proxyAddr.compile(options.trustedProxies) : undefined
+  const trusted =
+    options.trustedProxies.length > 0 ? proxyAddr.compile(options.trustedProxies) : undefined
   const addressOf = (request: IncomingMessage): string =>
     trusted ? proxyAddr(request, trusted) : (request.socket.remoteAddress ?? '')
   return (request, response) => {
@@ -43,7 +46,12 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
     const url = request.url ?? ''
     const match = PLAIN_HOOK_URL.exec(url)
     const length = Number(request.headers['content-length'])
-    if (!match || request.headers['transfer-encoding'] !== undefined || !Number.isInteger(length) || length > options.maxBodyBytes) {
+    if (
+      !match ||
+      request.headers['transfer-encoding'] !== undefined ||
+      !Number.isInteger(length) ||
+      length > options.maxBodyBytes
+    ) {
       return false
     }
     const started = performance.now()
@@ -71,14 +79,22 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
         query: lastValues(match[2]),
       }
-      answerHookCall(call, request.socket, options)
+      void answerHookCall(call, request.socket, options)
         .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
         .then((answer) => {
           write(response, answer)
           const retryAfter = answer.headers?.['retry-after'] !== undefined
           const level = accessLevel('POST', url, answer.status, retryAfter)
           if (options.logger.isLevelEnabled(level)) {
-            options.logger[level]({ method: 'POST', url: redactUrl(url), status: answer.status, ms: Math.round(performance.now() - started) }, 'request')
+            options.logger[level](
+              {
+                method: 'POST',
+                url: redactUrl(url),
+                status: answer.status,
+                ms: Math.round(performance.now() - started),
+              },
+              'request',
+            )
           }
         })
     })

@@ -3,9 +3,10 @@
  * catch-all body parser (raw bytes for signatures), their own body limit, and no admin auth.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
+
+import { type CallAcceptor, type CallAnswer, NOT_FOUND } from '../../calls/accept-call.ts'
 import type { EventBus } from '../../events.ts'
 import type { Store } from '../../store/store.ts'
-import { NOT_FOUND, type CallAcceptor, type CallAnswer } from '../../calls/accept-call.ts'
 import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
 import { answerHookCall } from './hook-call.ts'
 import type { IntakeLimit } from './intake-limit.ts'
@@ -21,9 +22,13 @@ export interface HooksOptions {
 export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): Promise<void> {
   const { store } = options
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes }, (_request, body, done) => {
-    done(null, body)
-  })
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: options.maxBodyBytes },
+    (_request, body, done) => {
+      done(null, body)
+    },
+  )
 
   app.post<{ Params: { token: string }; Querystring: Record<string, string> }>(
     '/hooks/:token',
@@ -40,17 +45,47 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
     },
   )
 
-  app.get<{ Params: { token: string; id: string } }>('/hooks/:token/deployments/:id', async (request, reply) => {
-    const { token, id } = request.params
-    const trigger = TOKEN_PATTERN.test(token) ? await store.findTriggerByTokenHash(hashToken(token)) : undefined
-    const deployment = trigger ? await store.getDeployment(id) : undefined
-    const members = trigger?.service !== null && trigger?.service !== undefined ? [trigger.service] : (await store.getStack(trigger?.stack ?? ''))?.services ?? []
-    if (!deployment || !members.includes(deployment.service)) {
-      return send(reply, NOT_FOUND)
-    }
-    const { id: deploymentId, service, action, state, params, calls, createdAt, startedAt, finishedAt, error } = deployment
-    return { id: deploymentId, service, action, state, params, calls, createdAt, startedAt, finishedAt, error }
-  })
+  app.get<{ Params: { token: string; id: string } }>(
+    '/hooks/:token/deployments/:id',
+    async (request, reply) => {
+      const { token, id } = request.params
+      const trigger = TOKEN_PATTERN.test(token)
+        ? await store.findTriggerByTokenHash(hashToken(token))
+        : undefined
+      const deployment = trigger ? await store.getDeployment(id) : undefined
+      const members =
+        trigger?.service !== null && trigger?.service !== undefined
+          ? [trigger.service]
+          : ((await store.getStack(trigger?.stack ?? ''))?.services ?? [])
+      if (!deployment || !members.includes(deployment.service)) {
+        return send(reply, NOT_FOUND)
+      }
+      const {
+        id: deploymentId,
+        service,
+        action,
+        state,
+        params,
+        calls,
+        createdAt,
+        startedAt,
+        finishedAt,
+        error,
+      } = deployment
+      return {
+        id: deploymentId,
+        service,
+        action,
+        state,
+        params,
+        calls,
+        createdAt,
+        startedAt,
+        finishedAt,
+        error,
+      }
+    },
+  )
 
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { CEILING, FLOOR, IntakeLimit, LATENCY_BUDGET_MS } from './intake-limit.ts'
 
 function clocked(): { limit: IntakeLimit; advance: (ms: number) => void } {

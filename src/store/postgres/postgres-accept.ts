@@ -4,11 +4,11 @@
  * safe against other instances.
  */
 import {
-  planAccept,
-  queueKey,
   type AcceptFacts,
   type AcceptItem,
   type AcceptPlan,
+  planAccept,
+  queueKey,
 } from '../../calls/plan-accept.ts'
 import type {
   AcceptOptions,
@@ -52,7 +52,11 @@ export class PostgresAcceptBatcher {
     this.#c = connection
   }
 
-  accept(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+  accept(
+    call: CallInput,
+    intents: DeploymentIntent[],
+    options?: AcceptOptions,
+  ): Promise<AcceptResult> {
     return this.#group.submit({ call, intents, options })
   }
 
@@ -91,7 +95,9 @@ export class PostgresAcceptBatcher {
 async function lockKeys(q: Queryable, batch: AcceptItem[]): Promise<Map<string, Service>> {
   const intents = batch.flatMap((item) => item.intents)
   const deliveries = batch.flatMap(({ call }) =>
-    call.deliveryId !== null && call.triggerId !== null ? [`delivery:${JSON.stringify([call.triggerId, call.deliveryId])}`] : [],
+    call.deliveryId !== null && call.triggerId !== null
+      ? [`delivery:${JSON.stringify([call.triggerId, call.deliveryId])}`]
+      : [],
   )
   if (intents.length === 0 && deliveries.length === 0) {
     return new Map()
@@ -216,7 +222,12 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
  * from the caller's clock, received_at from the database's: a skew of a few seconds is
  * harmless against a 24-hour window.
  */
-export async function firstOfDelivery(q: Queryable, triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
+export async function firstOfDelivery(
+  q: Queryable,
+  triggerId: string,
+  deliveryId: string,
+  since: string,
+): Promise<Call | undefined> {
   const row = await q.row(
     `SELECT * FROM calls WHERE trigger_id = $1 AND delivery_id = $2 AND received_at >= $3::timestamptz
        AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,

@@ -1,5 +1,6 @@
 /** A pool of PostgreSQL connections with transactions that map "cannot commit" to a 503 error. */
 import pg from 'pg'
+
 import { DeckhandError, storeUnavailable } from '../../errors.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { decodeCursor, type Row } from '../row-mapping.ts'

@@ -3,10 +3,11 @@
  * deployment running on another instance writes.
  */
 import pg from 'pg'
+
 import type { LogLine } from '../../model/index.ts'
 import { toLogLine } from '../row-mapping.ts'
-import { mapError, type PostgresConnection } from './postgres-connection.ts'
 import { LOG_CHANNEL } from '../store.ts'
+import { mapError, type PostgresConnection } from './postgres-connection.ts'
 
 // `appendLog` notifies LOG_CHANNEL with the deployment id as payload when its lines commit.
 // A follower on another instance re-reads the log from its last seq when woken: the

@@ -1,7 +1,9 @@
 /** Applies the numbered SQL files in migrations/ once, even when instances start together. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import type pg from 'pg'
+
 import { mapError } from './postgres-connection.ts'
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations')

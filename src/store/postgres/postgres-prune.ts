@@ -25,7 +25,12 @@ export function postgresPruneSteps(c: PostgresConnection): PruneSteps {
            FROM deployments WHERE seq > $1 ORDER BY seq LIMIT $3`,
         [afterSeq, before, batch],
       )
-      return rows.map((row) => ({ seq: Number(row.seq), id: String(row.id), old: row.old === true, ended: row.ended === true }))
+      return rows.map((row) => ({
+        seq: Number(row.seq),
+        id: String(row.id),
+        old: row.old === true,
+        ended: row.ended === true,
+      }))
     },
     deleteLogs: async (ids) => {
       const row = await c.row(

@@ -5,7 +5,7 @@
  */
 import type { Deployment } from '../../model/index.ts'
 import { restoredSpec, toDeployment } from '../row-mapping.ts'
-import { LOG_CHANNEL, type DeploymentOutcome, type LeaseState } from '../store.ts'
+import { type DeploymentOutcome, type LeaseState, LOG_CHANNEL } from '../store.ts'
 import {
   isUniqueViolation,
   type PostgresConnection,
@@ -123,14 +123,23 @@ export function finishDeployment(
     if (outcome.state === 'succeeded') {
       await setServiceStateRow(q, name, outcome)
       if (outcome.deployed) {
-        await q.rows('UPDATE services SET deployed_spec = $2 WHERE name = $1', [name, JSON.stringify(outcome.deployed)])
+        await q.rows('UPDATE services SET deployed_spec = $2 WHERE name = $1', [
+          name,
+          JSON.stringify(outcome.deployed),
+        ])
       }
     } else if (tried) {
       // FOR UPDATE: a PATCH committing between this read and the write would be overwritten.
-      const service = await q.row('SELECT spec, deployed_spec FROM services WHERE name = $1 FOR UPDATE', [name])
+      const service = await q.row(
+        'SELECT spec, deployed_spec FROM services WHERE name = $1 FOR UPDATE',
+        [name],
+      )
       const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
       if (spec) {
-        await q.rows('UPDATE services SET spec = $2, updated_at = clock_timestamp() WHERE name = $1', [name, spec])
+        await q.rows(
+          'UPDATE services SET spec = $2, updated_at = clock_timestamp() WHERE name = $1',
+          [name, spec],
+        )
       }
     }
     await notifyEnded(q, id)

@@ -1,7 +1,9 @@
 /** Runs the store contract on PostgreSQL, then what only a shared database has: many instances. */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import pg from 'pg'
+
 import {
   freshPostgresUrl,
   isRequired,
@@ -9,8 +11,8 @@ import {
 } from '../../../test/support/postgres-cluster.ts'
 import { waitFor } from '../../../test/support/wait-for.ts'
 import type { Deployment } from '../../model/index.ts'
-import { intent, runStoreContract, serviceInput } from '../store-contract.ts'
 import type { Store } from '../store.ts'
+import { intent, runStoreContract, serviceInput } from '../store-contract.ts'
 import { listPostgresMigrations } from './postgres-migrate.ts'
 import { LOG_CHANNEL, PostgresStore } from './postgres-store.ts'
 
@@ -230,7 +232,13 @@ if (!available.ok) {
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, n) =>
           stores[n % 3]!.acceptCall(
-            { id: `call_cool_${n}`, triggerId: 'trg_alerts', sender: 'alertmanager', deliveryId: null, remoteAddress: null },
+            {
+              id: `call_cool_${n}`,
+              triggerId: 'trg_alerts',
+              sender: 'alertmanager',
+              deliveryId: null,
+              remoteAddress: null,
+            },
             [step],
             { cooldownMs: 60_000 },
           ),
@@ -239,7 +247,10 @@ if (!available.ok) {
       assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
       assert.equal(results.filter((r) => r.call.outcome === 'ignored').length, 29)
       const queued = await stores[1]!.listDeployments({ state: 'queued' }, { limit: 10 })
-      assert.deepEqual(queued.items.map((d) => [d.params.by, d.calls]), [[1, 1]])
+      assert.deepEqual(
+        queued.items.map((d) => [d.params.by, d.calls]),
+        [[1, 1]],
+      )
     })
 
     test('one delivery sent to three instances at once is accepted once; the rest are its duplicates', async (t) => {
@@ -249,7 +260,13 @@ if (!available.ok) {
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, n) =>
           stores[n % 3]!.acceptCall(
-            { id: `call_dup_${n}`, triggerId: 'trg_hub', sender: 'github', deliveryId: 'delivery-1', remoteAddress: null },
+            {
+              id: `call_dup_${n}`,
+              triggerId: 'trg_hub',
+              sender: 'github',
+              deliveryId: 'delivery-1',
+              remoteAddress: null,
+            },
             [intent('web')],
             { deliverySince: since },
           ),
@@ -257,7 +274,8 @@ if (!available.ok) {
       )
       assert.equal(results.filter((r) => r.call.outcome === 'queued').length, 1)
       assert.equal(results.filter((r) => r.call.outcome === 'duplicate').length, 29)
-      const [deployment] = (await stores[2]!.listDeployments({ service: 'web' }, { limit: 10 })).items
+      const [deployment] = (await stores[2]!.listDeployments({ service: 'web' }, { limit: 10 }))
+        .items
       assert.equal(deployment?.calls, 1)
     })
 

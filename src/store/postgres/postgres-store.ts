@@ -4,6 +4,13 @@
  */
 import { conflict } from '../../errors.ts'
 import type {
+  AcceptOptions,
+  AcceptResult,
+  CallInput,
+  DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
+import type {
   AdminToken,
   Call,
   Deployment,
@@ -16,14 +23,15 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import { deployedSpec, serviceSpec, toCall, toDeployment, toPage, toService, toStack } from '../row-mapping.ts'
-import type {
-  AcceptOptions,
-  AcceptResult,
-  CallInput,
-  DeploymentIntent,
-  RecordedCall,
-} from '../../model/call-accept.ts'
+import {
+  deployedSpec,
+  serviceSpec,
+  toCall,
+  toDeployment,
+  toPage,
+  toService,
+  toStack,
+} from '../row-mapping.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -36,12 +44,12 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
-import { firstOfDelivery, insertCall, PostgresAcceptBatcher } from './postgres-accept.ts'
-import { PostgresConnection, selectPage, type Filter } from './postgres-connection.ts'
 import { StorePruner } from '../store-prune.ts'
-import { postgresPruneSteps } from './postgres-prune.ts'
+import { firstOfDelivery, insertCall, PostgresAcceptBatcher } from './postgres-accept.ts'
+import { type Filter, PostgresConnection, selectPage } from './postgres-connection.ts'
 import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
+import { postgresPruneSteps } from './postgres-prune.ts'
 import * as queue from './postgres-queue.ts'
 import * as tokens from './postgres-tokens.ts'
 
@@ -117,7 +125,14 @@ export class PostgresStore implements Store {
       `INSERT INTO services (name, driver, spec, deployed_spec, tag, replicas, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp())
        ON CONFLICT (name) DO NOTHING RETURNING *`,
-      [input.name, input.driver, serviceSpec(input), deployedSpec(input), input.tag ?? null, input.replicas ?? null],
+      [
+        input.name,
+        input.driver,
+        serviceSpec(input),
+        deployedSpec(input),
+        input.tag ?? null,
+        input.replicas ?? null,
+      ],
     )
     if (!row) {
       throw conflict(`service ${input.name} already exists; choose another name or PATCH it`)
@@ -237,7 +252,11 @@ export class PostgresStore implements Store {
   }
 
   // Grouped with the calls that arrive while the previous group commits: see postgres-accept.ts.
-  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+  acceptCall(
+    call: CallInput,
+    intents: DeploymentIntent[],
+    options?: AcceptOptions,
+  ): Promise<AcceptResult> {
     return this.#batcher.accept(call, intents, options)
   }
 
@@ -281,11 +300,13 @@ export class PostgresStore implements Store {
   }
 
   async countDeployments(state: DeploymentState): Promise<number> {
-    const row = await this.#c.row('SELECT COUNT(*)::int AS n FROM deployments WHERE state = $1', [state])
+    const row = await this.#c.row('SELECT COUNT(*)::int AS n FROM deployments WHERE state = $1', [
+      state,
+    ])
     return Number(row?.n ?? 0)
   }
 
-    async lastSucceededBefore(
+  async lastSucceededBefore(
     service: string,
     beforeId: string | null,
   ): Promise<Deployment | undefined> {

@@ -2,15 +2,23 @@
  * Triggers and admin tokens on PostgreSQL: the rows found by a token's SHA-256. A revoked
  * trigger loses its hash at once, so it is found exactly as an unknown token is: not at all.
  */
+import { triggerNameTaken } from '../../errors.ts'
 import type { AdminToken, Page, PageRequest, Trigger, TriggerOptions } from '../../model/index.ts'
 import { toAdminToken, toPage, toTrigger } from '../row-mapping.ts'
 import type { TriggerInput } from '../store.ts'
-import { triggerNameTaken } from '../../errors.ts'
-import { isUniqueViolation, selectPage, type Filter, type PostgresConnection } from './postgres-connection.ts'
+import {
+  type Filter,
+  isUniqueViolation,
+  type PostgresConnection,
+  selectPage,
+} from './postgres-connection.ts'
 
 /** The unique indexes of 0002 that keep trigger names unique among an owner's live triggers. */
 function isTriggerNameTaken(error: unknown): boolean {
-  return isUniqueViolation(error, 'triggers_live_service_name') || isUniqueViolation(error, 'triggers_live_stack_name')
+  return (
+    isUniqueViolation(error, 'triggers_live_service_name') ||
+    isUniqueViolation(error, 'triggers_live_stack_name')
+  )
 }
 
 export async function createTrigger(c: PostgresConnection, input: TriggerInput): Promise<Trigger> {
@@ -137,7 +145,10 @@ export async function useAdminToken(
   const lastUsed = row.last_used_at instanceof Date ? row.last_used_at.getTime() : 0
   if (Date.now() - lastUsed > 60_000) {
     try {
-      const updated = await c.row('UPDATE admin_tokens SET last_used_at = clock_timestamp() WHERE id = $1 RETURNING last_used_at', [row.id])
+      const updated = await c.row(
+        'UPDATE admin_tokens SET last_used_at = clock_timestamp() WHERE id = $1 RETURNING last_used_at',
+        [row.id],
+      )
       row.last_used_at = updated?.last_used_at ?? row.last_used_at
     } catch {
       // A usage timestamp must never deny access: with the database read-only the token still works.

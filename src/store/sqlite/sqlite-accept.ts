@@ -2,7 +2,7 @@
  * Accepting calls on SQLite: the calls that arrive together share one transaction (GroupCommit),
  * each with its own savepoint; each reads its facts, planAccept decides, and this writes.
  */
-import { planAccept, queueKey, type AcceptFacts, type AcceptItem } from '../../calls/plan-accept.ts'
+import { type AcceptFacts, type AcceptItem, planAccept, queueKey } from '../../calls/plan-accept.ts'
 import type {
   AcceptOptions,
   AcceptResult,
@@ -11,7 +11,7 @@ import type {
   RecordedCall,
 } from '../../model/call-accept.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
-import { GroupCommit, type GroupAnswer } from '../group-commit.ts'
+import { type GroupAnswer, GroupCommit } from '../group-commit.ts'
 import { callColumns, toCall, toDeployment } from '../row-mapping.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
@@ -36,12 +36,19 @@ export class SqliteAcceptBatcher {
   readonly #group: GroupCommit<AcceptItem, AcceptResult>
 
   constructor(connection: SqliteConnection, serviceOf: ServiceOf) {
-    this.#group = new GroupCommit((items: AcceptItem[]) => commitAccepts(connection, serviceOf, items), {
-      durable: () => connection.synced(),
-    })
+    this.#group = new GroupCommit(
+      (items: AcceptItem[]) => commitAccepts(connection, serviceOf, items),
+      {
+        durable: () => connection.synced(),
+      },
+    )
   }
 
-  accept(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+  accept(
+    call: CallInput,
+    intents: DeploymentIntent[],
+    options?: AcceptOptions,
+  ): Promise<AcceptResult> {
     return this.#group.submit({ call, intents, options })
   }
 }
@@ -52,7 +59,11 @@ export class SqliteAcceptBatcher {
  * Calls that join a queued deployment change it in memory, and each joined deployment is
  * written once at the end of the group: a burst rewrote the row, with its input, once per call.
  */
-function commitAccepts(connection: SqliteConnection, serviceOf: ServiceOf, items: AcceptItem[]): GroupAnswer<AcceptResult>[] {
+function commitAccepts(
+  connection: SqliteConnection,
+  serviceOf: ServiceOf,
+  items: AcceptItem[],
+): GroupAnswer<AcceptResult>[] {
   const group = new AcceptGroup(connection, serviceOf)
   return connection.transaction(
     () => {
@@ -169,12 +180,10 @@ class AcceptGroup {
     for (const queued of this.#queued.values()) {
       if (queued?.joined) {
         const { id, params, input, calls } = queued.deployment
-        this.#connection.run('UPDATE deployments SET params = ?, input = ?, calls = ? WHERE id = ?', [
-          JSON.stringify(params),
-          JSON.stringify(input),
-          calls,
-          id,
-        ])
+        this.#connection.run(
+          'UPDATE deployments SET params = ?, input = ?, calls = ? WHERE id = ?',
+          [JSON.stringify(params), JSON.stringify(input), calls, id],
+        )
       }
     }
   }
@@ -216,7 +225,12 @@ function insertDeployment(connection: SqliteConnection, deployment: Deployment):
 }
 
 /** The first call of a trigger with this delivery id received since `since` (ISO time). */
-export function firstOfDelivery(connection: SqliteConnection, triggerId: string, deliveryId: string, since: string): Call | undefined {
+export function firstOfDelivery(
+  connection: SqliteConnection,
+  triggerId: string,
+  deliveryId: string,
+  since: string,
+): Call | undefined {
   const row = connection.get(
     `SELECT * FROM calls WHERE trigger_id = ? AND delivery_id = ? AND received_at >= ?
        AND outcome != 'duplicate' ORDER BY seq LIMIT 1`,
@@ -226,7 +240,12 @@ export function firstOfDelivery(connection: SqliteConnection, triggerId: string,
 }
 
 /** Records a call: its row only, for the hot path. */
-function writeCall(connection: SqliteConnection, call: RecordedCall, deploymentIds: string[], receivedAt: string): void {
+function writeCall(
+  connection: SqliteConnection,
+  call: RecordedCall,
+  deploymentIds: string[],
+  receivedAt: string,
+): void {
   connection.run(
     `INSERT INTO calls (id, trigger_id, sender, outcome, status, reason, deployment_ids, delivery_id, remote_address, received_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -235,7 +254,11 @@ function writeCall(connection: SqliteConnection, call: RecordedCall, deploymentI
 }
 
 /** Records a call and answers it as stored. */
-export function insertCall(connection: SqliteConnection, call: RecordedCall, deploymentIds: string[]): Call {
+export function insertCall(
+  connection: SqliteConnection,
+  call: RecordedCall,
+  deploymentIds: string[],
+): Call {
   const receivedAt = now()
   writeCall(connection, call, deploymentIds, receivedAt)
   return asCall(call, deploymentIds, receivedAt)

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+
+import { waitFor } from '../../../test/support/wait-for.ts'
 import type { TriggerOptions } from '../../model/index.ts'
 import { intent, serviceInput } from '../store-contract.ts'
-import { waitFor } from '../../../test/support/wait-for.ts'
 import { CHECK_OTHERS_MS } from './sqlite-cache.ts'
 import { SqliteStore } from './sqlite-store.ts'
 
@@ -19,9 +20,19 @@ after(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 
 const options: TriggerOptions = {
-  name: 't', action: 'redeploy', by: 1, sender: 'auto', secret: null, allowIps: [], passBody: true,
+  name: 't',
+  action: 'redeploy',
+  by: 1,
+  sender: 'auto',
+  secret: null,
+  allowIps: [],
+  passBody: true,
   envFromQuery: [],
-      secretEnvFromQuery: [], allowTag: true, reverseOnResolve: false, cooldownMs: 60_000, rateLimit: { count: 600, perMs: 60_000 },
+  secretEnvFromQuery: [],
+  allowTag: true,
+  reverseOnResolve: false,
+  cooldownMs: 60_000,
+  rateLimit: { count: 600, perMs: 60_000 },
 }
 
 async function open(file = join(dir, `cache-${++n}.db`)): Promise<SqliteStore> {
@@ -34,8 +45,21 @@ test('a cached trigger is gone on the next lookup after revoke, rotate or its se
   const store = await open()
   t.after(() => store.close())
   await store.createService(serviceInput('web'))
-  await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
-  await store.createTrigger({ ...options, name: 't-2', id: 'trg_b', service: 'web', stack: null, tokenHash: 'h3' })
+  await store.createTrigger({
+    ...options,
+    id: 'trg_a',
+    service: 'web',
+    stack: null,
+    tokenHash: 'h1',
+  })
+  await store.createTrigger({
+    ...options,
+    name: 't-2',
+    id: 'trg_b',
+    service: 'web',
+    stack: null,
+    tokenHash: 'h3',
+  })
   assert.equal((await store.findTriggerByTokenHash('h1'))?.id, 'trg_a')
   assert.equal((await store.findTriggerByTokenHash('h1'))?.id, 'trg_a', 'served from the cache')
   await store.rotateTrigger('trg_a', 'h2')
@@ -52,7 +76,13 @@ test('a cached trigger shows its updated options at once', async (t) => {
   const store = await open()
   t.after(() => store.close())
   await store.createService(serviceInput('web'))
-  await store.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
+  await store.createTrigger({
+    ...options,
+    id: 'trg_a',
+    service: 'web',
+    stack: null,
+    tokenHash: 'h1',
+  })
   assert.equal((await store.findTriggerByTokenHash('h1'))?.rateLimit.count, 600)
   await store.updateTrigger('trg_a', { ...options, rateLimit: { count: 5, perMs: 1000 } })
   assert.equal((await store.findTriggerByTokenHash('h1'))?.rateLimit.count, 5)
@@ -71,7 +101,17 @@ test('a cached service shows a replace, a new state and a finished deployment at
   assert.equal((await store.getService('web'))?.scale.max, 9)
   await store.setServiceState('web', { replicas: 2 })
   assert.equal((await store.getService('web'))?.replicas, 2)
-  await store.acceptCall({ id: 'call_1', triggerId: 'trg_a', sender: 'generic', deliveryId: null, remoteAddress: '127.0.0.1', reason: null }, [intent('web', { params: { tag: 'v2' } })])
+  await store.acceptCall(
+    {
+      id: 'call_1',
+      triggerId: 'trg_a',
+      sender: 'generic',
+      deliveryId: null,
+      remoteAddress: '127.0.0.1',
+      reason: null,
+    },
+    [intent('web', { params: { tag: 'v2' } })],
+  )
   const running = await store.claimNext('me', 30_000)
   assert.ok(running)
   await store.finishDeployment(running.id, 'me', { state: 'succeeded', tag: 'v2' })
@@ -89,7 +129,13 @@ test('a revoke by another connection to the same file is seen within CHECK_OTHER
     await other.close()
   })
   await serving.createService(serviceInput('web'))
-  await serving.createTrigger({ ...options, id: 'trg_a', service: 'web', stack: null, tokenHash: 'h1' })
+  await serving.createTrigger({
+    ...options,
+    id: 'trg_a',
+    service: 'web',
+    stack: null,
+    tokenHash: 'h1',
+  })
   assert.equal((await serving.findTriggerByTokenHash('h1'))?.id, 'trg_a')
   assert.equal(await other.revokeTrigger('trg_a'), true)
   await waitFor(async () => (await serving.findTriggerByTokenHash('h1')) === undefined, {

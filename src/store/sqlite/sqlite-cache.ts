@@ -60,7 +60,11 @@ export class SqliteReadCache {
   }
 }
 
-function remember<T extends object>(map: Map<string, T>, key: string, load: () => T | undefined): T | undefined {
+function remember<T extends object>(
+  map: Map<string, T>,
+  key: string,
+  load: () => T | undefined,
+): T | undefined {
   const cached = map.get(key)
   if (cached) {
     return cached

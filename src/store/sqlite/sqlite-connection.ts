@@ -105,7 +105,8 @@ export class SqliteConnection {
   }
 }
 
-const STORAGE_FAILURES = /SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB)|disk I\/O|readonly|database or disk is full|unable to open/i
+const STORAGE_FAILURES =
+  /SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB)|disk I\/O|readonly|database or disk is full|unable to open/i
 
 /** True for errors that say the database cannot be written, not that a statement was wrong. */
 export function isStorageFailure(error: unknown): boolean {

@@ -41,9 +41,16 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   const wrap = (sql: string): SqliteStatement => {
     const statement = db.prepare(sql)
     return {
-      run: (params) => (Array.isArray(params) ? statement.run(...params) : statement.run(params ?? {})),
-      get: (params) => (Array.isArray(params) ? statement.get(...params) : statement.get(params ?? {})) as Record<string, unknown> | undefined,
-      all: (params) => (Array.isArray(params) ? statement.all(...params) : statement.all(params ?? {})) as Record<string, unknown>[],
+      run: (params) =>
+        Array.isArray(params) ? statement.run(...params) : statement.run(params ?? {}),
+      get: (params) =>
+        (Array.isArray(params) ? statement.get(...params) : statement.get(params ?? {})) as
+          Record<string, unknown> | undefined,
+      all: (params) =>
+        (Array.isArray(params) ? statement.all(...params) : statement.all(params ?? {})) as Record<
+          string,
+          unknown
+        >[],
     }
   }
   return { exec: (sql) => db.exec(sql), prepare: wrap, close: () => db.close() }

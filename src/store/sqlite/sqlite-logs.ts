@@ -12,7 +12,10 @@ export async function appendLog(
     return
   }
   await connection.write(() => {
-    const last = connection.get('SELECT MAX(seq) AS seq FROM deployment_logs WHERE deployment_id = $id', { id: deploymentId })
+    const last = connection.get(
+      'SELECT MAX(seq) AS seq FROM deployment_logs WHERE deployment_id = $id',
+      { id: deploymentId },
+    )
     let seq = Number(last?.seq ?? 0)
     for (const line of lines) {
       seq += 1
@@ -24,7 +27,12 @@ export async function appendLog(
   })
 }
 
-export function readLog(connection: SqliteConnection, deploymentId: string, afterSeq: number, limit: number): LogLine[] {
+export function readLog(
+  connection: SqliteConnection,
+  deploymentId: string,
+  afterSeq: number,
+  limit: number,
+): LogLine[] {
   return connection
     .read(() =>
       connection.all(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
+
 import { listMigrations } from './sqlite-migrate.ts'
 import { SqliteStore } from './sqlite-store.ts'
 
@@ -15,11 +16,21 @@ test('0002 takes existing services to run what their row says and renames live d
   const old = new DatabaseSync(file)
   const [first] = listMigrations()
   old.exec(first!.sql)
-  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
-  old.prepare("INSERT INTO schema_migrations VALUES (1, ?, '2026-01-01T00:00:00Z')").run(first!.name)
-  const spec = { target: { command: 'python3 -m http.server', env: { A: '1' } }, image: null, scale: { min: 0, max: 3 } }
+  old.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  )
   old
-    .prepare("INSERT INTO services (name, driver, spec, created_at, updated_at) VALUES ('web', 'process', ?, 'x', 'x')")
+    .prepare("INSERT INTO schema_migrations VALUES (1, ?, '2026-01-01T00:00:00Z')")
+    .run(first!.name)
+  const spec = {
+    target: { command: 'python3 -m http.server', env: { A: '1' } },
+    image: null,
+    scale: { min: 0, max: 3 },
+  }
+  old
+    .prepare(
+      "INSERT INTO services (name, driver, spec, created_at, updated_at) VALUES ('web', 'process', ?, 'x', 'x')",
+    )
     .run(JSON.stringify(spec))
   const trigger = old.prepare(
     "INSERT INTO triggers (id, service, stack, token_hash, options, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, 'x', ?)",
@@ -36,7 +47,10 @@ test('0002 takes existing services to run what their row says and renames live d
   await store.migrate()
   assert.deepEqual((await store.getService('web'))?.deployed, { target: spec.target, image: null })
   const names = async (owner: { service?: string; stack?: string }) =>
-    (await store.listTriggers(owner, { limit: 10 }, { includeRevoked: true })).items.map((t) => [t.id, t.name])
+    (await store.listTriggers(owner, { limit: 10 }, { includeRevoked: true })).items.map((t) => [
+      t.id,
+      t.name,
+    ])
   assert.deepEqual(await names({ service: 'web' }), [
     ['trg_0000000000cccccccc', 'hub'],
     ['trg_0000000000bbbbbbbb', 'hub-bbbbbbbb'],

@@ -1,11 +1,14 @@
 /** Applies the numbered SQL files in migrations/ that the database has not seen yet. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+
 import type { SqliteConnection } from './sqlite-connection.ts'
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations')
 
-export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: string; sql: string }[] {
+export function listMigrations(
+  dir = MIGRATIONS_DIR,
+): { version: number; name: string; sql: string }[] {
   return readdirSync(dir)
     .filter((file) => /^\d{4}-.+\.sql$/.test(file))
     .sort()

@@ -31,6 +31,9 @@ export function selectPage(
   }
   const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''
   return connection.read(() =>
-    connection.all(`SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $limit`, { ...params, limit: page.limit + 1 }),
+    connection.all(`SELECT * FROM ${table} ${filter} ORDER BY seq DESC LIMIT $limit`, {
+      ...params,
+      limit: page.limit + 1,
+    }),
   )
 }

@@ -33,8 +33,18 @@ export function sqlitePruneSteps(c: SqliteConnection): PruneSteps {
             { after: afterSeq, before, batch },
           ),
         )
-        .map((row) => ({ seq: Number(row.seq), id: String(row.id), old: Number(row.old) === 1, ended: Number(row.ended) === 1 })),
+        .map((row) => ({
+          seq: Number(row.seq),
+          id: String(row.id),
+          old: Number(row.old) === 1,
+          ended: Number(row.ended) === 1,
+        })),
     deleteLogs: (ids) =>
-      write(() => ids.reduce((n, id) => n + c.run('DELETE FROM deployment_logs WHERE deployment_id = $id', { id }), 0)),
+      write(() =>
+        ids.reduce(
+          (n, id) => n + c.run('DELETE FROM deployment_logs WHERE deployment_id = $id', { id }),
+          0,
+        ),
+      ),
   }
 }

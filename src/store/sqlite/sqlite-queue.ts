@@ -11,7 +11,11 @@ import type { SqliteConnection } from './sqlite-connection.ts'
 const now = (): string => new Date().toISOString()
 const later = (ms: number): string => new Date(Date.now() + ms).toISOString()
 
-export function claimNext(connection: SqliteConnection, owner: string, leaseMs: number): Promise<Deployment | undefined> {
+export function claimNext(
+  connection: SqliteConnection,
+  owner: string,
+  leaseMs: number,
+): Promise<Deployment | undefined> {
   return connection.write(() => {
     const row = connection.get(
       `SELECT * FROM deployments d WHERE state = 'queued'
@@ -32,7 +36,12 @@ export function claimNext(connection: SqliteConnection, owner: string, leaseMs: 
   })
 }
 
-export function renewLease(connection: SqliteConnection, id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+export function renewLease(
+  connection: SqliteConnection,
+  id: string,
+  owner: string,
+  leaseMs: number,
+): Promise<LeaseState> {
   return connection.write(() => {
     const held = connection.run(
       "UPDATE deployments SET lease_expires_at = $lease WHERE id = $id AND owner = $owner AND state = 'running'",
@@ -82,10 +91,17 @@ export function finishDeployment(
         })
       }
     } else if (tried) {
-      const service = connection.get('SELECT spec, deployed_spec FROM services WHERE name = $name', { name })
+      const service = connection.get(
+        'SELECT spec, deployed_spec FROM services WHERE name = $name',
+        { name },
+      )
       const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
       if (spec) {
-        connection.run('UPDATE services SET spec = $spec, updated_at = $at WHERE name = $name', { name, spec, at: now() })
+        connection.run('UPDATE services SET spec = $spec, updated_at = $at WHERE name = $name', {
+          name,
+          spec,
+          at: now(),
+        })
       }
     }
     return true
@@ -98,21 +114,30 @@ export function setServiceStateRow(
   state: { replicas?: number | null; tag?: string | null },
 ): void {
   if (state.replicas !== undefined) {
-    connection.run('UPDATE services SET replicas = $replicas WHERE name = $name', { name, replicas: state.replicas })
+    connection.run('UPDATE services SET replicas = $replicas WHERE name = $name', {
+      name,
+      replicas: state.replicas,
+    })
   }
   if (state.tag !== undefined) {
     connection.run('UPDATE services SET tag = $tag WHERE name = $name', { name, tag: state.tag })
   }
 }
 
-export function cancelDeployment(connection: SqliteConnection, id: string): Promise<Deployment | undefined> {
+export function cancelDeployment(
+  connection: SqliteConnection,
+  id: string,
+): Promise<Deployment | undefined> {
   return connection.write(() => {
     connection.run(
       `UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'canceled before it started'
        WHERE id = $id AND state = 'queued'`,
       { id, at: now() },
     )
-    connection.run("UPDATE deployments SET cancel_requested = 1 WHERE id = $id AND state = 'running'", { id })
+    connection.run(
+      "UPDATE deployments SET cancel_requested = 1 WHERE id = $id AND state = 'running'",
+      { id },
+    )
     const row = connection.get('SELECT * FROM deployments WHERE id = $id', { id })
     return row ? toDeployment(row) : undefined
   })
@@ -128,8 +153,13 @@ export function failAbandoned(
       scope === 'all'
         ? connection.all("SELECT * FROM deployments WHERE state = 'running'")
         : scope === 'expired'
-          ? connection.all("SELECT * FROM deployments WHERE state = 'running' AND lease_expires_at < $now", { now: now() })
-          : connection.all("SELECT * FROM deployments WHERE state = 'running' AND owner = $owner", { owner: scope.owner })
+          ? connection.all(
+              "SELECT * FROM deployments WHERE state = 'running' AND lease_expires_at < $now",
+              { now: now() },
+            )
+          : connection.all("SELECT * FROM deployments WHERE state = 'running' AND owner = $owner", {
+              owner: scope.owner,
+            })
     const finishedAt = now()
     for (const row of rows) {
       connection.run(
@@ -137,6 +167,11 @@ export function failAbandoned(
         { id: String(row.id), at: finishedAt, reason },
       )
     }
-    return rows.map((row) => ({ ...toDeployment(row), state: 'failed' as const, finishedAt, error: reason }))
+    return rows.map((row) => ({
+      ...toDeployment(row),
+      state: 'failed' as const,
+      finishedAt,
+      error: reason,
+    }))
   })
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
+
 import { runStoreContract } from '../store-contract.ts'
 import { SqliteStore } from './sqlite-store.ts'
 

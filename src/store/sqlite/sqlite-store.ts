@@ -4,6 +4,13 @@
  */
 import { conflict, triggerNameTaken } from '../../errors.ts'
 import type {
+  AcceptOptions,
+  AcceptResult,
+  CallInput,
+  DeploymentIntent,
+  RecordedCall,
+} from '../../model/call-accept.ts'
+import type {
   AdminToken,
   Call,
   Deployment,
@@ -16,14 +23,16 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import { deployedSpec, serviceSpec, toCall, toDeployment, toPage, toService, toStack, toTrigger } from '../row-mapping.ts'
-import type {
-  AcceptOptions,
-  AcceptResult,
-  CallInput,
-  DeploymentIntent,
-  RecordedCall,
-} from '../../model/call-accept.ts'
+import {
+  deployedSpec,
+  serviceSpec,
+  toCall,
+  toDeployment,
+  toPage,
+  toService,
+  toStack,
+  toTrigger,
+} from '../row-mapping.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -36,15 +45,15 @@ import type {
   Store,
   TriggerInput,
 } from '../store.ts'
+import { StorePruner } from '../store-prune.ts'
 import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
-import { StorePruner } from '../store-prune.ts'
-import { sqlitePruneSteps } from './sqlite-prune.ts'
 import * as logs from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { selectPage } from './sqlite-page.ts'
+import { sqlitePruneSteps } from './sqlite-prune.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 import * as tokens from './sqlite-tokens.ts'
@@ -159,7 +168,10 @@ export class SqliteStore implements Store {
     })
   }
 
-  async setServiceState(name: string, state: { replicas?: number | null; tag?: string | null }): Promise<void> {
+  async setServiceState(
+    name: string,
+    state: { replicas?: number | null; tag?: string | null },
+  ): Promise<void> {
     await this.#changing(() => queue.setServiceStateRow(this.#c, name, state))
   }
 
@@ -178,11 +190,14 @@ export class SqliteStore implements Store {
         throw conflict(`stack ${input.name} already exists; choose another name or PATCH it`)
       }
       const at = now()
-      this.#c.run('INSERT INTO stacks (name, services, created_at, updated_at) VALUES ($name, $services, $at, $at)', {
-        name: input.name,
-        services: JSON.stringify(input.services),
-        at,
-      })
+      this.#c.run(
+        'INSERT INTO stacks (name, services, created_at, updated_at) VALUES ($name, $services, $at, $at)',
+        {
+          name: input.name,
+          services: JSON.stringify(input.services),
+          at,
+        },
+      )
       return { ...input, createdAt: at, updatedAt: at }
     })
   }
@@ -233,7 +248,9 @@ export class SqliteStore implements Store {
   async findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
     return this.#c.read(() =>
       this.#cache.trigger(tokenHash, () => {
-        const row = this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', { hash: tokenHash })
+        const row = this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', {
+          hash: tokenHash,
+        })
         return row ? toTrigger(row) : undefined
       }),
     )
@@ -245,7 +262,13 @@ export class SqliteStore implements Store {
     options: { includeRevoked?: boolean } = {},
   ): Promise<Page<Trigger>> {
     const live = options.includeRevoked ? [] : ['revoked_at IS NULL']
-    const rows = selectPage(this.#c, 'triggers', { service: owner.service, stack: owner.stack }, page, live)
+    const rows = selectPage(
+      this.#c,
+      'triggers',
+      { service: owner.service, stack: owner.stack },
+      page,
+      live,
+    )
     return toPage(rows, page.limit, toTrigger)
   }
 
@@ -253,10 +276,13 @@ export class SqliteStore implements Store {
     let changed: number
     try {
       changed = await this.#changing(() =>
-        this.#c.run('UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL', {
-          id,
-          options: JSON.stringify(options),
-        }),
+        this.#c.run(
+          'UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL',
+          {
+            id,
+            options: JSON.stringify(options),
+          },
+        ),
       )
     } catch (error) {
       if (!isTriggerNameTaken(error)) {
@@ -271,21 +297,31 @@ export class SqliteStore implements Store {
   async revokeTrigger(id: string): Promise<boolean> {
     return this.#changing(
       () =>
-        this.#c.run('UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE id = $id AND revoked_at IS NULL', {
-          id,
-          at: now(),
-        }) === 1,
+        this.#c.run(
+          'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE id = $id AND revoked_at IS NULL',
+          {
+            id,
+            at: now(),
+          },
+        ) === 1,
     )
   }
 
   async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
     const changed = await this.#changing(() =>
-      this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', { id, hash: tokenHash }),
+      this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', {
+        id,
+        hash: tokenHash,
+      }),
     )
     return changed ? this.getTrigger(id) : undefined
   }
 
-  acceptCall(call: CallInput, intents: DeploymentIntent[], options?: AcceptOptions): Promise<AcceptResult> {
+  acceptCall(
+    call: CallInput,
+    intents: DeploymentIntent[],
+    options?: AcceptOptions,
+  ): Promise<AcceptResult> {
     return this.#batcher.accept(call, intents, options)
   }
 
@@ -293,12 +329,20 @@ export class SqliteStore implements Store {
     return this.#c.write(() => insertCall(this.#c, call, deploymentIds))
   }
 
-  async findCallByDelivery(triggerId: string, deliveryId: string, since: string): Promise<Call | undefined> {
+  async findCallByDelivery(
+    triggerId: string,
+    deliveryId: string,
+    since: string,
+  ): Promise<Call | undefined> {
     return this.#c.read(() => firstOfDelivery(this.#c, triggerId, deliveryId, since))
   }
 
   async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
-    return toPage(selectPage(this.#c, 'calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page), page.limit, toCall)
+    return toPage(
+      selectPage(this.#c, 'calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page),
+      page.limit,
+      toCall,
+    )
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
@@ -307,15 +351,27 @@ export class SqliteStore implements Store {
   }
 
   async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
-    const rows = selectPage(this.#c, 'deployments', { service: filter.service, state: filter.state }, page)
+    const rows = selectPage(
+      this.#c,
+      'deployments',
+      { service: filter.service, state: filter.state },
+      page,
+    )
     return toPage(rows, page.limit, toDeployment)
   }
 
   async countDeployments(state: DeploymentState): Promise<number> {
-    return Number(this.#c.read(() => this.#c.get('SELECT COUNT(*) AS n FROM deployments WHERE state = $state', { state }))?.n ?? 0)
+    return Number(
+      this.#c.read(() =>
+        this.#c.get('SELECT COUNT(*) AS n FROM deployments WHERE state = $state', { state }),
+      )?.n ?? 0,
+    )
   }
 
-    async lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
+  async lastSucceededBefore(
+    service: string,
+    beforeId: string | null,
+  ): Promise<Deployment | undefined> {
     const row = this.#c.read(() =>
       this.#c.get(
         `SELECT * FROM deployments WHERE service = $service AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
@@ -348,7 +404,10 @@ export class SqliteStore implements Store {
     return queue.cancelDeployment(this.#c, id)
   }
 
-  async failAbandoned(reason: string, scope: 'expired' | 'all' | { owner: string }): Promise<Deployment[]> {
+  async failAbandoned(
+    reason: string,
+    scope: 'expired' | 'all' | { owner: string },
+  ): Promise<Deployment[]> {
     return queue.failAbandoned(this.#c, reason, scope)
   }
 
@@ -368,7 +427,11 @@ export class SqliteStore implements Store {
     return tokens.countAdminTokens(this.#c)
   }
 
-  async createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
+  async createAdminToken(input: {
+    id: string
+    name: string
+    tokenHash: string
+  }): Promise<AdminToken> {
     return tokens.createAdminToken(this.#c, input)
   }
 
@@ -387,5 +450,8 @@ export class SqliteStore implements Store {
 
 /** The unique indexes of 0002 that keep trigger names unique among an owner's live triggers. */
 function isTriggerNameTaken(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed: index 'triggers_live_(service|stack)_name'/.test(error.message)
+  return (
+    error instanceof Error &&
+    /UNIQUE constraint failed: index 'triggers_live_(service|stack)_name'/.test(error.message)
+  )
 }

@@ -8,7 +8,9 @@ import { selectPage } from './sqlite-page.ts'
 const LAST_USED_GRANULARITY_MS = 60_000
 
 export function countAdminTokens(connection: SqliteConnection): number {
-  return Number(connection.read(() => connection.get('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0)
+  return Number(
+    connection.read(() => connection.get('SELECT COUNT(*) AS n FROM admin_tokens'))?.n ?? 0,
+  )
 }
 
 export async function createAdminToken(
@@ -17,12 +19,15 @@ export async function createAdminToken(
 ): Promise<AdminToken> {
   const at = new Date().toISOString()
   await connection.write(() =>
-    connection.run('INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($id, $name, $hash, $at)', {
-      id: input.id,
-      name: input.name,
-      hash: input.tokenHash,
-      at,
-    }),
+    connection.run(
+      'INSERT INTO admin_tokens (id, name, token_hash, created_at) VALUES ($id, $name, $hash, $at)',
+      {
+        id: input.id,
+        name: input.name,
+        hash: input.tokenHash,
+        at,
+      },
+    ),
   )
   return { id: input.id, name: input.name, createdAt: at, lastUsedAt: null }
 }
@@ -32,18 +37,33 @@ export function listAdminTokens(connection: SqliteConnection, page: PageRequest)
 }
 
 export function deleteAdminToken(connection: SqliteConnection, id: string): Promise<boolean> {
-  return connection.write(() => connection.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1)
+  return connection.write(
+    () => connection.run('DELETE FROM admin_tokens WHERE id = $id', { id }) === 1,
+  )
 }
 
-export async function useAdminToken(connection: SqliteConnection, tokenHash: string): Promise<AdminToken | undefined> {
-  const row = connection.read(() => connection.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }))
+export async function useAdminToken(
+  connection: SqliteConnection,
+  tokenHash: string,
+): Promise<AdminToken | undefined> {
+  const row = connection.read(() =>
+    connection.get('SELECT * FROM admin_tokens WHERE token_hash = $hash', { hash: tokenHash }),
+  )
   if (!row) {
     return undefined
   }
   const at = new Date()
-  if (row.last_used_at === null || at.getTime() - Date.parse(String(row.last_used_at)) > LAST_USED_GRANULARITY_MS) {
+  if (
+    row.last_used_at === null ||
+    at.getTime() - Date.parse(String(row.last_used_at)) > LAST_USED_GRANULARITY_MS
+  ) {
     try {
-      await connection.write(() => connection.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', { id: String(row.id), at: at.toISOString() }))
+      await connection.write(() =>
+        connection.run('UPDATE admin_tokens SET last_used_at = $at WHERE id = $id', {
+          id: String(row.id),
+          at: at.toISOString(),
+        }),
+      )
       row.last_used_at = at.toISOString()
     } catch {
       // A usage timestamp must never deny access: with a full or read-only disk the token still works.

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+
 import { openSqliteDatabase } from './sqlite-database.ts'
 import { WalSync } from './wal-sync.ts'
 
