@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 
@@ -14,4 +14,17 @@ test('every error code has its section in docs/errors.md with the same status, a
     assert.equal(documented.get(code), status, `${code} is documented with HTTP ${status}`)
   }
   assert.deepEqual([...documented.keys()].sort(), Object.keys(ERROR_CODES).sort())
+})
+
+test('every error code is raised somewhere: a code nothing answers with is dead weight in the catalogue', () => {
+  const src = import.meta.dirname
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter(
+    (file) => /\.tsx?$/.test(file) && !file.endsWith('.test.ts') && file !== 'errors.ts',
+  )
+  const code = files.map((file) => readFileSync(join(src, file), 'utf8')).join('\n')
+  // errors.ts's own helpers (notFound, invalid, conflict, storeUnavailable) raise theirs.
+  const helpers = readFileSync(join(src, 'errors.ts'), 'utf8').split('export const ERROR_CODES')[1]!
+  const raised = `${code}\n${helpers.slice(helpers.indexOf('} as const'))}`
+  const unused = Object.keys(ERROR_CODES).filter((name) => !raised.includes(`'${name}'`))
+  assert.deepEqual(unused, [])
 })

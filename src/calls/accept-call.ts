@@ -10,7 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 
-import { DeckhandError } from '../errors.ts'
+import { DeckhandError, type ErrorCode } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { AcceptResult, RecordedCall } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
@@ -44,7 +44,26 @@ export interface CallAnswer {
   deploymentIds?: string[]
 }
 
-export const NOT_FOUND: CallAnswer = { status: 404, body: { error: 'not found' } }
+/** The code of a hook refusal by its status (docs/errors.md); a 400 is a bad payload unless named. */
+const HOOK_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'DH_ERR_HOOK_BAD_PAYLOAD',
+  401: 'DH_ERR_HOOK_SIGNATURE',
+  403: 'DH_ERR_HOOK_FORBIDDEN_IP',
+  404: 'DH_ERR_HOOK_NOT_FOUND',
+  429: 'DH_ERR_HOOK_RATE_LIMITED',
+}
+
+/** `{"error", "code"}`, as every refusal of a trigger call answers. */
+function refusal(
+  status: number,
+  reason: string,
+  code = HOOK_CODES[status],
+): Record<string, unknown> {
+  return code === undefined ? { error: reason } : { error: reason, code }
+}
+
+// The same bytes for an unknown token and a revoked one, on purpose.
+export const NOT_FOUND: CallAnswer = { status: 404, body: refusal(404, 'not found') }
 
 export interface CallAcceptorOptions {
   guard?: AddressGuard
@@ -114,9 +133,10 @@ export class CallAcceptor {
     if (retryAfter !== undefined) {
       return {
         status: 429,
-        body: {
-          error: `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later`,
-        },
+        body: refusal(
+          429,
+          `trigger rate limit ${trigger.rateLimit.count} per ${trigger.rateLimit.perMs / 1000}s reached; retry later`,
+        ),
         headers: { 'retry-after': String(retryAfter) },
       }
     }
@@ -154,7 +174,7 @@ export class CallAcceptor {
     }
     const services = await this.#services(trigger, request.query.services)
     if (!Array.isArray(services)) {
-      return this.#reject(call, sender.id, 400, services.error)
+      return this.#reject(call, sender.id, 400, services.error, 'DH_ERR_HOOK_UNKNOWN_SERVICES')
     }
     const resolution = resolveCall({
       trigger,
@@ -188,10 +208,10 @@ export class CallAcceptor {
       ? undefined
       : {
           status: 429,
-          body: {
-            error:
-              'too many unknown tokens, bad signatures or refused addresses from this address; wait and retry',
-          },
+          body: refusal(
+            429,
+            'too many unknown tokens, bad signatures or refused addresses from this address; wait and retry',
+          ),
           headers: { 'retry-after': String(retryAfter) },
         }
   }
@@ -244,9 +264,10 @@ export class CallAcceptor {
     sender: string | null,
     status: number,
     reason: string,
+    code?: ErrorCode,
   ): Promise<CallAnswer> {
     await this.#record({ ...call, sender, outcome: 'rejected', status, reason })
-    return { status, body: { error: reason } }
+    return { status, body: refusal(status, reason, code) }
   }
 
   async #ignore(
@@ -297,7 +318,7 @@ export class CallAcceptor {
     }
     return first.status === 200
       ? { status: 200, body: { status: 'ignored', reason: first.reason } }
-      : { status: first.status, body: { error: first.reason } }
+      : { status: first.status, body: refusal(first.status, first.reason ?? '') }
   }
 
   async #record(call: RecordedCall, deploymentIds: string[] = []): Promise<void> {

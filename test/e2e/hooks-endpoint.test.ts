@@ -84,7 +84,7 @@ test('unknown and revoked tokens get byte-identical 404s, and other methods 405'
   const malformed = await fetch(`${server.url}/hooks/short`, { method: 'POST' })
   const bodies = await Promise.all([revoked, unknown, malformed].map((r) => r.text()))
   assert.deepEqual([revoked.status, unknown.status, malformed.status], [404, 404, 404])
-  assert.equal(bodies[0], '{"error":"not found"}')
+  assert.equal(bodies[0], '{"error":"not found","code":"DH_ERR_HOOK_NOT_FOUND"}')
   assert.equal(bodies[1], bodies[0])
   assert.equal(bodies[2], bodies[0])
   const strip = (h: Headers) => [...h.entries()].filter(([k]) => k !== 'date').sort()
