@@ -48,7 +48,7 @@ async function script(t: { after: (fn: () => void) => void }, shell: string): Pr
 /** The words typed, the last one partial: what a bash completion function is called with. */
 const BASH_CASES: [string[], string][] = [
   [['deckhand', 'ser'], 'serve service'],
-  [['deckhand', 'service', ''], 'ls list add show rm --help'],
+  [['deckhand', 'service', ''], 'ls list add show set edit rm --help'],
   [['deckhand', 'deploy', 'ls', '--wa'], '--watch --watch-interval'],
   [['deckhand', 'deploy', 'ls', '-o', ''], 'table wide json yaml'],
   [['deckhand', 'trigger', 'add', 'web', '--action', 'scale-'], 'scale-up scale-down'],
@@ -130,7 +130,7 @@ test(
         .split('\n')
     assert.deepEqual(await complete('deckhand ser'), [
       'serve\trun the server (see `deckhand serve --help`)',
-      'service\tlist, add, show and remove services',
+      'service\tlist, add, show, change and remove services',
     ])
     assert.deepEqual(
       (await complete('deckhand deploy ls -o ')).map((l) => l.split('\t')[0]),

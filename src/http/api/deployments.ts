@@ -8,6 +8,7 @@ import {
   FINAL_STATES,
   type PageRequest,
 } from '../../model/index.ts'
+import { redactSecrets } from '../../model/secret-redactor.ts'
 import type { Store } from '../../store/store.ts'
 import { type ApiOptions, found, idParams, pageQuerySchema } from './api-context.ts'
 
@@ -61,7 +62,8 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     error: d.error,
     image: d.image,
     digest: d.digest,
-    tried: d.tried ?? null,
+    // The target tried may spell out a token or secret (a command that prints it).
+    tried: d.tried ? (JSON.parse(redactSecrets(JSON.stringify(d.tried))) as unknown) : null,
   }
 }
 
