@@ -114,8 +114,13 @@ test('a cached service shows a replace, a new state and a finished deployment at
   )
   const running = await store.claimNext('me', 30_000)
   assert.ok(running)
-  await store.finishDeployment(running.id, 'me', { state: 'succeeded', tag: 'v2' })
+  assert.equal((await store.getService('web'))?.tag, null, 'the cache holds the service')
+  // The finish is committed, and readable, before its flush settles: a reader then must not
+  // get the cached service (a deployment already shown succeeded, the service's old tag).
+  const finished = store.finishDeployment(running.id, 'me', { state: 'succeeded', tag: 'v2' })
+  assert.equal((await store.getDeployment(running.id))?.state, 'succeeded')
   assert.equal((await store.getService('web'))?.tag, 'v2')
+  assert.equal(await finished, true)
   await store.deleteService('web')
   assert.equal(await store.getService('web'), undefined)
 })

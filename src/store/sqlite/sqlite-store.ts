@@ -84,8 +84,13 @@ export class SqliteStore implements Store {
 
   /** Runs a write that changes triggers or services, and forgets what the cache held. */
   async #changing<T>(work: () => T): Promise<T> {
+    // write() commits before it returns its promise; the flush follows. The commit is already
+    // visible to readers, so the cache goes now, not after the flush (a reader in between saw
+    // the deployment finished and the service's old tag), and again once it is durable.
+    const written = this.#c.write(work)
+    this.#cache.clear()
     try {
-      return await this.#c.write(work)
+      return await written
     } finally {
       this.#cache.clear()
     }
@@ -392,8 +397,11 @@ export class SqliteStore implements Store {
   }
 
   async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
+    // Committed when the call returns, flushed later: the cache goes at once (see #changing).
+    const finished = queue.finishDeployment(this.#c, id, owner, outcome)
+    this.#cache.clear()
     try {
-      return await queue.finishDeployment(this.#c, id, owner, outcome)
+      return await finished
     } finally {
       // A success sets the service's replicas, tag and deployed spec; a failure may put it back.
       this.#cache.clear()
