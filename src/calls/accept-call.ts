@@ -14,7 +14,7 @@ import { DeckhandError, type ErrorCode } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { AcceptResult, RecordedCall } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
-import type { Call, DriverName, Service, Trigger } from '../model/index.ts'
+import type { Call, DeploymentState, DriverName, Service, Trigger } from '../model/index.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
 import { refuseEvent } from '../senders/event-limits.ts'
 import type { SenderRequest } from '../senders/sender.ts'
@@ -303,9 +303,11 @@ export class CallAcceptor {
   async #replayAnswer(first: Call): Promise<CallAnswer> {
     if (first.outcome === 'queued' || first.outcome === 'coalesced') {
       const deployments: Record<string, unknown>[] = []
+      const states: DeploymentState[] = []
       for (const id of first.deploymentIds) {
         const d = await this.#store.getDeployment(id)
         if (d) {
+          states.push(d.state)
           deployments.push({
             id: d.id,
             service: d.service,
@@ -314,7 +316,7 @@ export class CallAcceptor {
           })
         }
       }
-      return { status: 202, body: { status: 'queued', deployments } }
+      return { status: 202, body: { status: answerStatus(states), deployments } }
     }
     return first.status === 200
       ? { status: 200, body: { status: 'ignored', reason: first.reason } }
@@ -345,7 +347,7 @@ export function acceptedAnswer(
   return {
     status: 202,
     body: {
-      status: 'queued',
+      status: answerStatus(deployments.map((r) => r.deployment.state)),
       deployments: deployments.map((r) => ({
         id: r.deployment.id,
         service: r.deployment.service,
@@ -379,4 +381,16 @@ function refusePassedBody(trigger: Trigger, body: Buffer): string | undefined {
   return decoded > MAX_PASSED_BODY_BYTES
     ? `the body is not valid UTF-8 and grows to ${decoded} bytes once decoded, past the ${MAX_PASSED_BODY_BYTES} bytes passed to instances; send UTF-8`
     : undefined
+}
+
+/**
+ * The `status` of a 202: what the caller's change now waits for. Any deployment waiting for
+ * votes says so first, then one held by a window or freeze; otherwise the work is queued.
+ */
+function answerStatus(states: DeploymentState[]): 'awaiting-approval' | 'held' | 'queued' {
+  return states.includes('awaiting-approval')
+    ? 'awaiting-approval'
+    : states.includes('held')
+      ? 'held'
+      : 'queued'
 }

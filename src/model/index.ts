@@ -23,8 +23,26 @@ export type Action = (typeof ACTIONS)[number]
 export const DEPLOYMENT_ACTIONS = ['redeploy', 'scale', 'rollback'] as const
 export type DeploymentAction = (typeof DEPLOYMENT_ACTIONS)[number]
 
-export const DEPLOYMENT_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const
+export const DEPLOYMENT_STATES = [
+  'awaiting-approval',
+  'held',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number]
+/**
+ * States of a deployment that has not started: waiting for votes (`awaiting-approval`), for a
+ * change window or the end of a freeze (`held`), or for the worker (`queued`). A service has at
+ * most one pending deployment per action: calls join it, and it can always be canceled.
+ */
+export const PENDING_STATES = ['awaiting-approval', 'held', 'queued'] as const
+export type PendingState = (typeof PENDING_STATES)[number]
+export function isPending(state: DeploymentState): state is PendingState {
+  return (PENDING_STATES as readonly string[]).includes(state)
+}
 export const FINAL_STATES: readonly DeploymentState[] = ['succeeded', 'failed', 'canceled']
 
 export const CALL_OUTCOMES = ['queued', 'coalesced', 'ignored', 'duplicate', 'rejected'] as const

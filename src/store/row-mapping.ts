@@ -21,9 +21,13 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../model/index.ts'
+import { PENDING_STATES } from '../model/index.ts'
 import type { ServiceInput } from './store.ts'
 
 export type Row = Record<string, unknown>
+
+/** PENDING_STATES as an SQL list, for `state IN …`: both backends spell it the same. */
+export const PENDING_SQL = `(${PENDING_STATES.map((s) => `'${s}'`).join(', ')})`
 
 function json<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T

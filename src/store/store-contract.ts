@@ -348,6 +348,56 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
     })
 
     withStore(
+      'a held or awaiting deployment is not claimed, is joined by calls, moves only from its state',
+      async (store) => {
+        await store.createService(serviceInput('web'))
+        const first = await store.acceptCall(call(), [intent('web')])
+        const id = first.results[0]?.kind === 'queued' ? first.results[0].deployment.id : ''
+        const held = await store.moveDeployment(id, ['queued'], 'held')
+        assert.equal(held?.state, 'held')
+        assert.equal(await store.moveDeployment(id, ['queued'], 'awaiting-approval'), undefined)
+        assert.equal(await store.claimNext('w1', 30_000), undefined)
+        const joined = await store.acceptCall(call(), [intent('web')])
+        assert.equal(joined.results[0]?.kind, 'coalesced')
+        assert.equal(joined.results[0].kind === 'coalesced' && joined.results[0].deployment.id, id)
+        assert.equal((await store.getDeployment(id))?.state, 'held')
+        assert.equal((await store.getDeployment(id))?.calls, 2)
+        const awaiting = await store.moveDeployment(id, ['held'], 'awaiting-approval')
+        assert.equal(awaiting?.state, 'awaiting-approval')
+        const rejected = await store.moveDeployment(id, ['awaiting-approval'], 'canceled', 'no')
+        assert.equal(rejected?.state, 'canceled')
+        assert.equal(rejected.error, 'no')
+        assert.ok(rejected.finishedAt)
+        const next = await store.acceptCall(call(), [intent('web')])
+        assert.equal(next.results[0]?.kind, 'queued')
+        const nextId = next.results[0].kind === 'queued' ? next.results[0].deployment.id : ''
+        await store.moveDeployment(nextId, ['queued'], 'held')
+        const released = await store.moveDeployment(nextId, ['held'], 'queued')
+        assert.equal(released?.state, 'queued')
+        assert.equal(released.finishedAt, null)
+        assert.equal((await store.claimNext('w1', 30_000))?.id, nextId)
+      },
+    )
+
+    withStore(
+      'a pending deployment of any kind can be canceled, and deleting the service cancels it',
+      async (store) => {
+        await store.createService(serviceInput('web'))
+        await store.createService(serviceInput('api'))
+        const ids: string[] = []
+        for (const name of ['web', 'api']) {
+          const accepted = await store.acceptCall(call(), [intent(name)])
+          ids.push(accepted.results[0]?.kind === 'queued' ? accepted.results[0].deployment.id : '')
+        }
+        await store.moveDeployment(ids[0]!, ['queued'], 'awaiting-approval')
+        await store.moveDeployment(ids[1]!, ['queued'], 'held')
+        assert.equal((await store.cancelDeployment(ids[0]!))?.state, 'canceled')
+        assert.equal(await store.deleteService('api'), true)
+        assert.equal((await store.getDeployment(ids[1]!))?.state, 'canceled')
+      },
+    )
+
+    withStore(
       'one deployment runs per service; others wait; claims fence on the owner',
       async (store) => {
         await store.createService(serviceInput('a'))

@@ -19,6 +19,7 @@ import type {
   LogLine,
   Page,
   PageRequest,
+  PendingState,
   Service,
   Stack,
   TriedChange,
@@ -197,6 +198,17 @@ export interface Store {
    * Returns the deployment after the change; undefined when unknown.
    */
   cancelDeployment(id: string): Promise<Deployment | undefined>
+  /**
+   * Moves a deployment that has not started from one of `from` to `to` (approved, held, released
+   * or canceled by a release control); `error` is recorded with a cancel. Returns the deployment
+   * after the move; undefined when it was not in one of `from` (someone moved it first).
+   */
+  moveDeployment(
+    id: string,
+    from: readonly PendingState[],
+    to: PendingState | 'canceled',
+    error?: string,
+  ): Promise<Deployment | undefined>
   /**
    * Marks running deployments as failed with `reason` and returns them: those whose lease
    * expired, every one (a single-writer store at start), or those of one owner.

@@ -86,7 +86,7 @@ export function DeploymentPage({ id }: { id: string }) {
             </div>
           </dl>
           <CauseLine deployment={deployment} fallback={detail.data?.cause ?? polled.data?.cause} />
-          {(deployment.state === 'queued' || deployment.state === 'running') && (
+          {!isFinal(deployment.state) && (
             <div className="actions">
               <button type="button" className="danger" onClick={() => void cancel()}>
                 Cancel deployment

@@ -78,7 +78,15 @@ export interface Trigger {
   revokedAt: string | null
 }
 
-export const DEPLOYMENT_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const
+export const DEPLOYMENT_STATES = [
+  'awaiting-approval',
+  'held',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number]
 
 export interface Deployment {

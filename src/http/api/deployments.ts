@@ -6,6 +6,7 @@ import {
   DEPLOYMENT_STATES,
   type DeploymentState,
   FINAL_STATES,
+  isPending,
   type PageRequest,
 } from '../../model/index.ts'
 import { redactSecrets } from '../../model/secret-redactor.ts'
@@ -143,8 +144,9 @@ export async function deploymentRoutes(
       const deployment = found(await store.cancelDeployment(before.id), `deployment ${before.id}`)
       if (deployment.state === 'running') {
         worker?.cancel(deployment.id)
-      } else if (before.state === 'queued' && deployment.state === 'canceled') {
-        // A queued deployment ends here, not in a worker: listeners (metrics, notifiers) hear it from us.
+      } else if (isPending(before.state) && deployment.state === 'canceled') {
+        // A deployment that never started ends here, not in a worker: listeners (metrics,
+        // notifiers) hear it from us.
         events.emit('deployment:finished', {
           deployment,
           service: await store.getService(deployment.service),

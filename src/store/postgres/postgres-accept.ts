@@ -21,7 +21,7 @@ import type {
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import type { GroupAnswer } from '../group-commit.ts'
 import { GroupCommit } from '../group-commit.ts'
-import { callColumns, toCall, toDeployment, toService } from '../row-mapping.ts'
+import { callColumns, PENDING_SQL, toCall, toDeployment, toService } from '../row-mapping.ts'
 import {
   codeOf,
   isUnavailable,
@@ -118,7 +118,7 @@ async function lockKeys(q: Queryable, batch: AcceptItem[]): Promise<Map<string, 
 /**
  * One call: read its facts under the locks lockKeys took, plan, write. Should a writer that
  * skipped the key lock (an older instance, a hand-written INSERT) have queued a deployment
- * meanwhile, deployments_one_queued refuses ours; the call then starts over from its facts
+ * meanwhile, deployments_one_pending refuses ours; the call then starts over from its facts
  * and joins theirs instead of failing.
  */
 async function acceptOne(
@@ -137,7 +137,7 @@ async function acceptOne(
       await q.rows('RELEASE SAVEPOINT plan')
       return written
     } catch (error) {
-      if (!isUniqueViolation(error, 'deployments_one_queued') || attempt >= JOIN_ATTEMPTS) {
+      if (!isUniqueViolation(error, 'deployments_one_pending') || attempt >= JOIN_ATTEMPTS) {
         throw error
       }
       await q.rows('ROLLBACK TO SAVEPOINT plan')
@@ -170,7 +170,8 @@ async function readFacts(
     // The queued row's lock makes a claim on another instance that holds it finish first;
     // the row is then no longer queued, and this intent starts a new deployment.
     const row = await q.row(
-      "SELECT * FROM deployments WHERE service = $1 AND action = $2 AND state = 'queued' FOR UPDATE",
+      `SELECT * FROM deployments WHERE service = $1 AND action = $2 AND state IN ${PENDING_SQL}
+        FOR UPDATE`,
       [intent.service, intent.action],
     )
     if (row) {
@@ -188,7 +189,7 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
   for (const d of plan.inserts) {
     const row = await q.row(
       `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, clock_timestamp()) RETURNING *`,
+       VALUES ($1, $2, $3, $8, $4, $5, $6, $7, clock_timestamp()) RETURNING *`,
       [
         d.id,
         d.service,
@@ -197,6 +198,7 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
         JSON.stringify(d.input),
         d.calls,
         d.triggerId,
+        d.state,
       ],
     )
     stored.set(d.id, toDeployment(row!))

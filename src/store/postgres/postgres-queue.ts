@@ -3,8 +3,8 @@
  * FOR UPDATE SKIP LOCKED, leases on the database clock, finishing fenced by owner, cancelling,
  * and failing what a lost instance left running. Accepting calls is in postgres-accept.ts.
  */
-import type { Deployment } from '../../model/index.ts'
-import { restoredSpec, toDeployment } from '../row-mapping.ts'
+import type { Deployment, PendingState } from '../../model/index.ts'
+import { PENDING_SQL, restoredSpec, toDeployment } from '../row-mapping.ts'
 import { type DeploymentOutcome, type LeaseState, LOG_CHANNEL } from '../store.ts'
 import {
   isUniqueViolation,
@@ -160,6 +160,28 @@ export async function setServiceStateRow(
   }
 }
 
+export function moveDeployment(
+  c: PostgresConnection,
+  id: string,
+  from: readonly PendingState[],
+  to: PendingState | 'canceled',
+  error?: string,
+): Promise<Deployment | undefined> {
+  return c.transaction(async (q) => {
+    const canceled = to === 'canceled'
+    const row = await q.row(
+      `UPDATE deployments SET state = $2,
+          finished_at = CASE WHEN $4 THEN clock_timestamp() END, error = CASE WHEN $4 THEN $5 END
+        WHERE id = $1 AND state = ANY($3::text[]) RETURNING *`,
+      [id, to, [...from], canceled, error ?? null],
+    )
+    if (row && canceled) {
+      await notifyEnded(q, id)
+    }
+    return row ? toDeployment(row) : undefined
+  })
+}
+
 export function cancelDeployment(
   c: PostgresConnection,
   id: string,
@@ -167,7 +189,7 @@ export function cancelDeployment(
   return c.transaction(async (q) => {
     await q.rows(
       `UPDATE deployments SET state = 'canceled', finished_at = clock_timestamp(), error = 'canceled before it started'
-        WHERE id = $1 AND state = 'queued'`,
+        WHERE id = $1 AND state IN ${PENDING_SQL}`,
       [id],
     )
     await q.rows(

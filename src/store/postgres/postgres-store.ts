@@ -18,6 +18,7 @@ import type {
   LogLine,
   Page,
   PageRequest,
+  PendingState,
   Service,
   Stack,
   Trigger,
@@ -25,6 +26,7 @@ import type {
 } from '../../model/index.ts'
 import {
   deployedSpec,
+  PENDING_SQL,
   serviceSpec,
   toCall,
   toDeployment,
@@ -166,7 +168,7 @@ export class PostgresStore implements Store {
       )
       await q.rows(
         `UPDATE deployments SET state = 'canceled', finished_at = clock_timestamp(), error = 'service deleted'
-          WHERE service = $1 AND state = 'queued'`,
+          WHERE service = $1 AND state IN ${PENDING_SQL}`,
         [name],
       )
       return deleted.length === 1
@@ -333,6 +335,15 @@ export class PostgresStore implements Store {
 
   cancelDeployment(id: string): Promise<Deployment | undefined> {
     return queue.cancelDeployment(this.#c, id)
+  }
+
+  moveDeployment(
+    id: string,
+    from: readonly PendingState[],
+    to: PendingState | 'canceled',
+    error?: string,
+  ): Promise<Deployment | undefined> {
+    return queue.moveDeployment(this.#c, id, from, to, error)
   }
 
   failAbandoned(

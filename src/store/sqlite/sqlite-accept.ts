@@ -12,7 +12,7 @@ import type {
 } from '../../model/call-accept.ts'
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import { type GroupAnswer, GroupCommit } from '../group-commit.ts'
-import { callColumns, toCall, toDeployment } from '../row-mapping.ts'
+import { callColumns, PENDING_SQL, toCall, toDeployment } from '../row-mapping.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
 const now = (): string => new Date().toISOString()
@@ -197,7 +197,8 @@ class AcceptGroup {
     let queued = this.#queued.get(key)
     if (queued === undefined) {
       const row = this.#connection.get(
-        "SELECT * FROM deployments WHERE service = $service AND action = $action AND state = 'queued'",
+        `SELECT * FROM deployments WHERE service = $service AND action = $action
+           AND state IN ${PENDING_SQL}`,
         { service: intent.service, action: intent.action },
       )
       queued = row ? { deployment: toDeployment(row), joined: false } : null
@@ -210,9 +211,10 @@ class AcceptGroup {
 function insertDeployment(connection: SqliteConnection, deployment: Deployment): void {
   connection.run(
     `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-     VALUES ($id, $service, $action, 'queued', $params, $input, $calls, $trigger, $at)`,
+     VALUES ($id, $service, $action, $state, $params, $input, $calls, $trigger, $at)`,
     {
       id: deployment.id,
+      state: deployment.state,
       service: deployment.service,
       action: deployment.action,
       params: JSON.stringify(deployment.params),

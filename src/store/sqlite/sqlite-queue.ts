@@ -3,8 +3,8 @@
  * in sqlite-accept.ts). SQLite has one writer, so a claim needs no row locks; the partial unique
  * indexes still refuse a second running deployment of a service.
  */
-import type { Deployment } from '../../model/index.ts'
-import { restoredSpec, toDeployment } from '../row-mapping.ts'
+import type { Deployment, PendingState } from '../../model/index.ts'
+import { PENDING_SQL, restoredSpec, toDeployment } from '../row-mapping.ts'
 import type { DeploymentOutcome, LeaseState } from '../store.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
 
@@ -124,6 +124,32 @@ export function setServiceStateRow(
   }
 }
 
+export function moveDeployment(
+  connection: SqliteConnection,
+  id: string,
+  from: readonly PendingState[],
+  to: PendingState | 'canceled',
+  error?: string,
+): Promise<Deployment | undefined> {
+  return connection.write(() => {
+    const names = from.map((_, i) => `$from${i}`).join(', ')
+    const moved = connection.run(
+      `UPDATE deployments SET state = $to, finished_at = $finished, error = $error
+       WHERE id = $id AND state IN (${names})`,
+      {
+        id,
+        to,
+        finished: to === 'canceled' ? now() : null,
+        error: to === 'canceled' ? (error ?? null) : null,
+        ...Object.fromEntries(from.map((state, i) => [`from${i}`, state])),
+      },
+    )
+    const row =
+      moved === 1 ? connection.get('SELECT * FROM deployments WHERE id = $id', { id }) : null
+    return row ? toDeployment(row) : undefined
+  })
+}
+
 export function cancelDeployment(
   connection: SqliteConnection,
   id: string,
@@ -131,7 +157,7 @@ export function cancelDeployment(
   return connection.write(() => {
     connection.run(
       `UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'canceled before it started'
-       WHERE id = $id AND state = 'queued'`,
+       WHERE id = $id AND state IN ${PENDING_SQL}`,
       { id, at: now() },
     )
     connection.run(

@@ -18,6 +18,7 @@ import type {
   LogLine,
   Page,
   PageRequest,
+  PendingState,
   Service,
   Stack,
   Trigger,
@@ -25,6 +26,7 @@ import type {
 } from '../../model/index.ts'
 import {
   deployedSpec,
+  PENDING_SQL,
   serviceSpec,
   toCall,
   toDeployment,
@@ -166,7 +168,8 @@ export class SqliteStore implements Store {
         { name, at: now() },
       )
       this.#c.run(
-        "UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'service deleted' WHERE service = $name AND state = 'queued'",
+        `UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'service deleted'
+          WHERE service = $name AND state IN ${PENDING_SQL}`,
         { name, at: now() },
       )
       return changed === 1
@@ -410,6 +413,15 @@ export class SqliteStore implements Store {
 
   async cancelDeployment(id: string): Promise<Deployment | undefined> {
     return queue.cancelDeployment(this.#c, id)
+  }
+
+  moveDeployment(
+    id: string,
+    from: readonly PendingState[],
+    to: PendingState | 'canceled',
+    error?: string,
+  ): Promise<Deployment | undefined> {
+    return queue.moveDeployment(this.#c, id, from, to, error)
   }
 
   async failAbandoned(
