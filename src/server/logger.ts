@@ -6,13 +6,13 @@
 import pino, { type Logger } from 'pino'
 import pretty from 'pino-pretty'
 
-export type LogFormat = 'text' | 'json'
+export type LogFormat = 'pretty' | 'json'
 
-export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json']
+export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json']
 
-/** The format to use: the setting when given, else text on a terminal and JSON elsewhere. */
+/** The format to use: the setting when given, else pretty on a terminal and JSON elsewhere. */
 export function logFormatFor(setting: LogFormat | undefined, stdoutIsTty: boolean): LogFormat {
-  return setting ?? (stdoutIsTty ? 'text' : 'json')
+  return setting ?? (stdoutIsTty ? 'pretty' : 'json')
 }
 
 export function createLogger(options: {

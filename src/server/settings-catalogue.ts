@@ -149,8 +149,8 @@ export const SETTINGS: readonly SettingEntry[] = [
   },
   {
     name: 'DECKHAND_LOG_FORMAT',
-    fallback: 'text on a terminal, else json',
-    meaning: 'text: one readable line per event; json: JSON Lines for log collectors',
+    fallback: 'pretty on a terminal, else json',
+    meaning: 'pretty (or text): one readable line per event; json: JSON Lines for log collectors',
   },
 ]
 

@@ -28,7 +28,7 @@ export interface ServerSettings {
   leaseMs: number
   shutdownGraceMs: number
   logLevel: string
-  /** DECKHAND_LOG_FORMAT: text or json; unset, text on a terminal and JSON elsewhere. */
+  /** DECKHAND_LOG_FORMAT: pretty or json; unset, pretty on a terminal and JSON elsewhere. */
   logFormat?: LogFormat
   /** Calls and the logs of deployments that ended longer ago than this are pruned (DECKHAND_RETAIN). */
   retainMs: number
@@ -84,7 +84,9 @@ function adminToken(value: string | undefined): string | undefined {
 }
 
 function logFormat(value: string): LogFormat {
-  const format = LOG_FORMATS.find((f) => f === value)
+  // `text` was this setting's name for `pretty` before PRODUCT.md named it; kept so that
+  // installs configured then still start.
+  const format = LOG_FORMATS.find((f) => f === (value === 'text' ? 'pretty' : value))
   if (!format) {
     throw new SettingsError(
       `DECKHAND_LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}; got ${JSON.stringify(value)}`,

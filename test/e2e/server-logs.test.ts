@@ -134,8 +134,8 @@ test('every trigger call and every deployment start and end is an info line; UI 
   )
 })
 
-test('DECKHAND_LOG_FORMAT=text prints one readable line per event, with its key fields', async (t) => {
-  const server = await started(t, { DECKHAND_LOG_FORMAT: 'text' })
+test('DECKHAND_LOG_FORMAT=pretty prints one readable line per event, with its key fields', async (t) => {
+  const server = await started(t, { DECKHAND_LOG_FORMAT: 'pretty' })
   const hookUrl = await serviceWithTrigger(server.url)
   assert.equal((await fetch(`${hookUrl}?wait=30s`, { method: 'POST', body: '{}' })).status, 200)
   await waitFor(() => /deployment \S+ succeeded in/.test(server.output()), {
@@ -160,9 +160,9 @@ test('DECKHAND_LOG_FORMAT=text prints one readable line per event, with its key 
 })
 
 test('an unknown DECKHAND_LOG_FORMAT is refused at start, naming the accepted values', async () => {
-  const result = await runServe({ DECKHAND_LOG_FORMAT: 'pretty', DECKHAND_LISTEN: '127.0.0.1:0' })
+  const result = await runServe({ DECKHAND_LOG_FORMAT: 'xml', DECKHAND_LISTEN: '127.0.0.1:0' })
   assert.equal(result.code, 2)
-  assert.match(result.stderr, /DECKHAND_LOG_FORMAT must be text or json; got "pretty"/)
+  assert.match(result.stderr, /DECKHAND_LOG_FORMAT must be pretty or json; got "xml"/)
 })
 
 test('a port already in use stops the start with one sentence naming the address and DECKHAND_LISTEN, before anything is created', async (t) => {
