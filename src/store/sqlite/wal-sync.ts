@@ -23,9 +23,15 @@ export class WalSync {
   #inFlight = false
   #next: Waiter | undefined
 
-  /** `databasePath` is the database file; its WAL is `<path>-wal`. */
-  constructor(databasePath: string) {
+  readonly #flush: typeof fsync
+
+  /**
+   * `databasePath` is the database file; its WAL is `<path>-wal`. `flush` is `fs.fsync`; a test
+   * passes its own to hold a flush in flight and see who is answered by which.
+   */
+  constructor(databasePath: string, flush: typeof fsync = fsync) {
     this.#path = `${databasePath}-wal`
+    this.#flush = flush
   }
 
   /** Flushes what is committed so far before returning. */
@@ -74,7 +80,7 @@ export class WalSync {
       waiter.reject(error)
       return
     }
-    fsync(fd, (error) => {
+    this.#flush(fd, (error) => {
       this.#inFlight = false
       if (error) {
         waiter.reject(error)
