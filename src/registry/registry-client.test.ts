@@ -96,3 +96,41 @@ test('a secure registry answers over TLS with its CA and the credentials the cli
     /could not be asked: .*certificate/,
   )
 })
+
+test('a registry in token mode: the client gets a token from its token service with the credentials, and is refused without them', async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine, token: true }))
+  if (!engine || !registry?.ca || !registry.credentials || !registry.tokenService) {
+    return
+  }
+  const pushed = await registry.push(engine, BASE_IMAGE, 'acme/tokened', '1')
+  const tokens = registry.tokenService
+  tokens.asked.length = 0
+  const client = new RegistryClient({
+    ca: [registry.ca],
+    credentialsFor: () => registry.credentials,
+  })
+  assert.equal((await client.manifestDigest(registry.host, 'acme/tokened', '1')).digest, pushed)
+  assert.deepEqual(await client.listTags(registry.host, 'acme/tokened'), ['1'])
+  assert.deepEqual(
+    tokens.asked.map((a) => a.granted),
+    tokens.asked.map(() => true),
+  )
+  assert.ok(tokens.asked.some((a) => a.scope === 'repository:acme/tokened:pull'))
+
+  const wrong = new RegistryClient({
+    ca: [registry.ca],
+    credentialsFor: () => ({ username: 'deckhand', password: 'not-the-password' }),
+  })
+  await assert.rejects(wrong.manifestDigest(registry.host, 'acme/tokened', '1'), (error: Error) => {
+    assert.ok(error instanceof RegistryError)
+    assert.match(error.message, /token service of 127\.0\.0\.1:\d+ .*refused the credentials/)
+    assert.doesNotMatch(error.message, /not-the-password/)
+    return true
+  })
+  const anonymous = new RegistryClient({ ca: [registry.ca] })
+  await assert.rejects(
+    anonymous.manifestDigest(registry.host, 'acme/tokened', '1'),
+    (error: Error) => error instanceof RegistryError && error.status === 401,
+  )
+})

@@ -1,7 +1,8 @@
 /**
  * The token flow of the distribution spec, against an in-test stand-in for a token-auth
- * registry and its realm (the real registry's token mode needs a signing CA; the htpasswd and
- * TLS cases run on the real registry in registry-client.test.ts). Also the answer bounds.
+ * registry and its realm: the cases a real registry will not produce on demand (odd
+ * challenges, answers without a token, oversized answers). The real registry in token mode,
+ * and in htpasswd mode, is in registry-client.test.ts.
  */
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'

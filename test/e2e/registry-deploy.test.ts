@@ -217,9 +217,12 @@ test('registry notifications: a tagged push redeploys on its tag, other reposito
   assert.equal(calls[0].sender, 'registry')
 })
 
-/** Pushes `acme/private:1` and `:2` to a secure registry; leaves only `:1` on the engine. */
-async function privateImage(t: TestContext, engine: PrivateDockerd) {
-  const registry = await startRegistry(t, { engine, secure: true })
+/**
+ * Pushes `acme/private:1` and `:2` to a secure registry (htpasswd, or token auth with `token`);
+ * leaves only `:1` on the engine.
+ */
+async function privateImage(t: TestContext, engine: PrivateDockerd, token = false) {
+  const registry = await startRegistry(t, { engine, ...(token ? { token } : { secure: true }) })
   if (!registry?.credentials) {
     return undefined
   }
@@ -311,6 +314,47 @@ test('a private image fails clearly, touching nothing, without credentials, and 
   const shown = await everythingShown(server)
   assert.equal(shown.includes(password), false, 'the password is shown nowhere')
   assert.equal(shown.includes(Buffer.from(`deckhand:${password}`).toString('base64')), false)
+})
+
+test('a private image of a registry in token mode deploys with the credentials of a config.json', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) {
+    return
+  }
+  const made = await privateImage(t, engine, true)
+  if (!made?.registry.tokenService) {
+    return
+  }
+  const { registry, image, password } = made
+  const tokens = made.registry.tokenService
+  const dir = await tempDir(t)
+  const configPath = await registry.writeDockerConfig(dir)
+  const server = await dockerServer(t, engine, {
+    DECKHAND_REGISTRY_AUTH: configPath,
+    DECKHAND_REGISTRY_CA: registry.caFile!,
+  })
+  const container = await webService(server, engine, `${image}:1`, {
+    image,
+    deploy: { pull: 'always' },
+  })
+  const url = (await server.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' }))
+    .body.url
+  tokens.asked.length = 0
+
+  const pulled = await server.hook(`${url}?tag=2&wait=60s`)
+
+  assert.equal(pulled.status, 200, JSON.stringify(pulled.body))
+  const deployment = (
+    await server.api('GET', `/api/v1/deployments/${pulled.body.deployments[0].id}`)
+  ).body
+  assert.match(deployment.digest, /^sha256:[0-9a-f]{64}$/)
+  assert.equal(await imageOf(engine, container), `${image}:2@${deployment.digest}`)
+  // Deckhand asked the token service for the digest, and the engine for its pull: both granted.
+  const asked = tokens.asked
+  assert.ok(asked.length >= 2, JSON.stringify(asked))
+  assert.ok(asked.every((a) => a.granted && a.scope === 'repository:acme/private:pull'))
+  const shown = await everythingShown(server)
+  assert.equal(shown.includes(password), false, 'the password is shown nowhere')
 })
 
 test('a credential helper named by credHelpers gives the credentials, run with the explicit child environment', async (t) => {

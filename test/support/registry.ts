@@ -1,6 +1,7 @@
 /**
  * A real CNCF distribution registry (Debian's `docker-registry`, 2.8) for one test: plain HTTP,
- * or htpasswd auth over TLS with a CA made here, optionally sending its notifications to a URL.
+ * htpasswd auth over TLS with a CA made here, or token auth over TLS with a token service made
+ * here (registry-token-service.ts), optionally sending its notifications to a URL.
  *
  * The private dockerd lives in a network namespace of its own with only loopback, so the
  * registry (on the host's 127.0.0.1, where Deckhand and its notifications are) is bridged into
@@ -21,6 +22,12 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 
 import type { PrivateDockerd } from './private-dockerd.ts'
+import {
+  startTokenService,
+  TOKEN_ISSUER,
+  TOKEN_SERVICE,
+  type TokenService,
+} from './registry-token-service.ts'
 import { skipOrFail } from './required-parts.ts'
 import { waitFor } from './wait-for.ts'
 
@@ -29,6 +36,11 @@ export const REGISTRY_BINARY = '/usr/bin/docker-registry'
 export interface RegistryOptions {
   /** htpasswd auth over TLS, with a CA made for this registry. */
   secure?: boolean
+  /**
+   * Token auth over TLS instead of htpasswd: the registry sends clients to a token service
+   * (started here) that checks the user's credentials and signs a JWT the registry verifies.
+   */
+  token?: boolean
   /** Where the registry sends its notifications (`notifications.endpoints[0]`). */
   notify?: { url: string; headers?: Record<string, string> }
   /** Makes the registry reachable from this engine's network namespace as well. */
@@ -58,6 +70,8 @@ export interface TestRegistry {
   push(engine: PrivateDockerd, source: string, repository: string, tag: string): Promise<string>
   /** The registry's own log so far, for assertion messages. */
   log(): string
+  /** The token service, in token mode. */
+  tokenService: TokenService | null
 }
 
 /**
@@ -81,17 +95,26 @@ export async function startRegistry(
   })
   const port = await freePort()
   const host = `127.0.0.1:${port}`
-  const credentials = options.secure
+  const secure = options.secure === true || options.token === true
+  const credentials = secure
     ? { username: 'deckhand', password: `pw-${Math.random().toString(36).slice(2)}` }
     : null
   let ca: string | null = null
   let caFile: string | null = null
-  if (options.secure && credentials) {
+  let tokenService: TokenService | null = null
+  if (secure && credentials) {
     caFile = await makeCertificates(dir)
     ca = await readFile(caFile, 'utf8')
-    await writeFile(join(dir, 'htpasswd'), await htpasswdLine(credentials))
+    if (options.token) {
+      await makeTokenSigner(dir)
+      const service = await startTokenService(dir, credentials)
+      cleanups.push(() => service.close())
+      tokenService = service
+    } else {
+      await writeFile(join(dir, 'htpasswd'), await htpasswdLine(credentials))
+    }
   }
-  await writeFile(join(dir, 'config.yml'), registryConfig(dir, host, options))
+  await writeFile(join(dir, 'config.yml'), registryConfig(dir, host, options, tokenService))
 
   const registry = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +129,7 @@ export async function startRegistry(
   registry.stdout?.on('data', keep)
   registry.stderr?.on('data', keep)
   cleanups.push(() => stopChild(registry))
-  const url = `${options.secure ? 'https' : 'http'}://${host}`
+  const url = `${secure ? 'https' : 'http'}://${host}`
   await waitFor(
     async () => {
       if (registry.exitCode !== null) {
@@ -118,7 +141,10 @@ export async function startRegistry(
   )
 
   if (options.engine?.netnsPid) {
-    cleanups.push(...(await bridgeIntoNamespace(dir, port, options.engine.netnsPid)))
+    // The engine asks the token service itself when it pulls or pushes, so that is bridged too.
+    for (const bridged of tokenService ? [port, tokenService.port] : [port]) {
+      cleanups.push(...(await bridgeIntoNamespace(dir, bridged, options.engine.netnsPid)))
+    }
   }
 
   const writeDockerConfig = async (target: string): Promise<string> => {
@@ -170,10 +196,16 @@ export async function startRegistry(
       }
     },
     log: () => output.join(''),
+    tokenService,
   }
 }
 
-function registryConfig(dir: string, host: string, options: RegistryOptions): string {
+function registryConfig(
+  dir: string,
+  host: string,
+  options: RegistryOptions,
+  tokenService: TokenService | null,
+): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -189,11 +221,24 @@ function registryConfig(dir: string, host: string, options: RegistryOptions): st
     `  addr: ${host}`,
     '  secret: deckhand-test',
   ]
-  if (options.secure) {
+  if (options.secure || tokenService) {
     lines.push(
       '  tls:',
       `    certificate: ${join(dir, 'server.crt')}`,
       `    key: ${join(dir, 'server.key')}`,
+    )
+  }
+  if (tokenService) {
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${tokenService.realm}`,
+      `    service: ${TOKEN_SERVICE}`,
+      `    issuer: ${TOKEN_ISSUER}`,
+      `    rootcertbundle: ${tokenService.certificateFile}`,
+    )
+  } else if (options.secure) {
+    lines.push(
       'auth:',
       '  htpasswd:',
       '    realm: deckhand-test',
@@ -272,6 +317,25 @@ async function makeCertificates(dir: string): Promise<string> {
   return file('ca.crt')
 }
 
+/** The token service's RSA key and the self-signed certificate the registry trusts it by. */
+async function makeTokenSigner(dir: string): Promise<void> {
+  await execText('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(dir, 'token.key'),
+    '-out',
+    join(dir, 'token.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=deckhand test token signer',
+  ])
+}
+
 /**
  * The registry reads only bcrypt htpasswd lines. Python's crypt module (libxcrypt) makes them;
  * cost 5 keeps the registry's check of every request cheap.
@@ -315,7 +379,7 @@ async function bridgeIntoNamespace(
   port: number,
   pid: number,
 ): Promise<(() => Promise<void>)[]> {
-  const socketPath = join(dir, 'bridge.sock')
+  const socketPath = join(dir, `bridge-${port}.sock`)
   const open = new Set<Socket>()
   const server: Server = createServer((inbound) => {
     const outbound = connect(port, '127.0.0.1')
