@@ -16,12 +16,18 @@ import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
 import { parseTriggerSpec } from '../specs/trigger-spec.ts'
-import type { Store } from '../store/store.ts'
+import type { CallStore, CatalogueStore, QueueStore } from '../store/store.ts'
 import { hashToken, makeToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { planManual } from './manual-deployment.ts'
 
+/**
+ * The seams Admin uses: the catalogue it edits, the accept of a manual deployment, and the last
+ * good deployment a rollback returns to.
+ */
+export type AdminStore = CatalogueStore & CallStore & Pick<QueueStore, 'lastSucceededBefore'>
+
 export interface AdminOptions {
-  store: Store
+  store: AdminStore
   drivers: DriverRegistry
   events: EventBus
   /** Base of the trigger URLs shown to people, e.g. https://deckhand.example.com */
@@ -43,7 +49,7 @@ export class AdminError extends DeckhandError {
 }
 
 export class Admin {
-  readonly store: Store
+  readonly store: AdminStore
   #drivers: DriverRegistry
   #events: EventBus
   #publicUrl: string

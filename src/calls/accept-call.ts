@@ -20,7 +20,7 @@ import { refuseEvent } from '../senders/event-limits.ts'
 import type { SenderRequest } from '../senders/sender.ts'
 import { senderFor } from '../senders/sender-registry.ts'
 import { makeIpAllowList } from '../specs/trigger-spec.ts'
-import type { Store } from '../store/store.ts'
+import type { CallStore, CatalogueStore, QueueStore } from '../store/store.ts'
 import { AddressGuard } from '../triggers/address-guard.ts'
 import { RateLimiter } from '../triggers/rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
@@ -71,15 +71,21 @@ export interface CallAcceptorOptions {
   canChangeTag?: (driver: DriverName) => boolean
 }
 
+/**
+ * The seams a call needs: its trigger and service or stack from the catalogue, the accept
+ * itself, and a duplicate's deployment for the replayed answer.
+ */
+export type AcceptorStore = CallStore & CatalogueStore & Pick<QueueStore, 'getDeployment'>
+
 export class CallAcceptor {
-  #store: Store
+  #store: AcceptorStore
   #events: EventBus
   #rates = new RateLimiter()
   #addresses: AddressGuard
   #canChangeTag: (driver: DriverName) => boolean
   #allowLists = new Map<string, (address: string) => boolean>()
 
-  constructor(store: Store, events: EventBus, options: CallAcceptorOptions = {}) {
+  constructor(store: AcceptorStore, events: EventBus, options: CallAcceptorOptions = {}) {
     this.#store = store
     this.#events = events
     this.#addresses = options.guard ?? new AddressGuard()
@@ -197,7 +203,7 @@ export class CallAcceptor {
       : acceptedAnswer(result, resolution.notes)
   }
 
-  #deps(): { store: Store; events: EventBus } {
+  #deps(): { store: CallStore; events: EventBus } {
     return { store: this.#store, events: this.#events }
   }
 

@@ -13,10 +13,10 @@ import type {
   RecordedCall,
 } from '../model/call-accept.ts'
 import type { Call } from '../model/index.ts'
-import type { Store } from '../store/store.ts'
+import type { CallStore } from '../store/store.ts'
 
 export interface CallDeps {
-  store: Store
+  store: CallStore
   events: EventBus
 }
 

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import type { EventBus } from '../events.ts'
 import type { DeploymentState } from '../model/index.ts'
-import type { Store } from '../store/store.ts'
+import type { QueueStore } from '../store/store.ts'
 
 export interface Metrics {
   registry: Registry
@@ -21,7 +21,10 @@ export interface Metrics {
 // Deploys range from a restart in under a second to image pulls and health waits of many minutes.
 const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
 
-export function createMetrics(events: EventBus, store: Pick<Store, 'countDeployments'>): Metrics {
+export function createMetrics(
+  events: EventBus,
+  store: Pick<QueueStore, 'countDeployments'>,
+): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 

@@ -2,7 +2,8 @@
 import type { Logger } from 'pino'
 
 import type { EventBus } from '../events.ts'
-import type { Deployment, LogLine, NotifyTarget } from '../model/index.ts'
+import type { Deployment, NotifyTarget } from '../model/index.ts'
+import type { LogStore } from '../store/store.ts'
 import { type CommitStatusOptions, startCommitStatuses } from './commit-statuses.ts'
 import { startDockerHubCallbacks } from './docker-hub-callback.ts'
 import { startGitHubDeployments } from './github-deployments.ts'
@@ -17,11 +18,6 @@ export interface NotifyOptions {
   retryDelaysMs?: readonly number[]
 }
 
-/** The part of the store notifiers write to: a deployment's log. */
-interface LogWriter {
-  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void>
-}
-
 export interface Notifiers {
   /** Unsubscribes, lets notifications under way finish within `graceMs`, abandons the rest. */
   close(graceMs: number): Promise<void>
@@ -33,7 +29,8 @@ export function startNotifiers(
     logger: Logger
     publicUrl: () => string
     callbackHosts: CallbackHosts
-    logs: LogWriter
+    /** The part of the store notifiers write to: a deployment's log. */
+    logs: Pick<LogStore, 'appendLog'>
     /** The tokens and the services of commit statuses on GitLab, Gitea and Bitbucket. */
     statuses: CommitStatusOptions
   },

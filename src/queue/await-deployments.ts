@@ -5,13 +5,13 @@
  */
 import type { EventBus } from '../events.ts'
 import { type Deployment, FINAL_STATES } from '../model/index.ts'
-import type { Store } from '../store/store.ts'
+import type { QueueStore } from '../store/store.ts'
 
 const POLL_MS = 500
 
 /** The deployments once all have ended, or undefined when `timeoutMs` passes first. */
 export async function awaitDeployments(
-  store: Store,
+  store: Pick<QueueStore, 'getDeployment'>,
   events: EventBus,
   ids: string[],
   timeoutMs: number,

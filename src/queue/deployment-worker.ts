@@ -15,7 +15,7 @@ import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
-import type { DeploymentOutcome, Store } from '../store/store.ts'
+import type { CatalogueStore, DeploymentOutcome, LogStore, QueueStore } from '../store/store.ts'
 import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
@@ -25,7 +25,8 @@ import { deployedOf, triedChange } from './tried-change.ts'
 const DEFAULT_RETRY_BACKOFF_MS = 5000
 
 export interface WorkerOptions {
-  store: Store
+  /** The queue it drains, the log it writes, and the service each deployment is for. */
+  store: QueueStore & LogStore & Pick<CatalogueStore, 'getService'>
   drivers: DriverRegistry
   events: EventBus
   logger: Logger

@@ -7,13 +7,13 @@ import type { Logger } from 'pino'
 import type { EventBus } from '../events.ts'
 import type { LogLine } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
-import type { Store } from '../store/store.ts'
+import type { LogStore } from '../store/store.ts'
 
 const FLUSH_MS = 100
 const MAX_LINE_CHARS = 8192
 
 export class LogBuffer {
-  #store: Store
+  #store: LogStore
   #events: EventBus
   #deploymentId: string
   #logger: Logger
@@ -22,7 +22,7 @@ export class LogBuffer {
   #writing: Promise<void> = Promise.resolve()
   #seq = 0
 
-  constructor(store: Store, events: EventBus, deploymentId: string, logger: Logger) {
+  constructor(store: LogStore, events: EventBus, deploymentId: string, logger: Logger) {
     this.#store = store
     this.#events = events
     this.#deploymentId = deploymentId

@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 
 import type { EventBus } from '../events.ts'
 import type { Call, Deployment, Trigger } from '../model/index.ts'
-import type { Store } from '../store/store.ts'
+import type { CatalogueStore } from '../store/store.ts'
 
 /** Names of recently seen triggers; a call's line needs its trigger's name and owner. */
 const TRIGGER_CACHE_SIZE = 1000
@@ -25,7 +25,7 @@ type TriggerName = Pick<Trigger, 'name' | 'service' | 'stack'>
 
 export function logActivity(
   events: EventBus,
-  store: Store,
+  store: Pick<CatalogueStore, 'getTrigger'>,
   logger: Logger,
   now: () => number = Date.now,
 ): () => void {

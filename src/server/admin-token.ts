@@ -4,11 +4,11 @@
  */
 import { newId } from '../model/ids.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
-import type { Store } from '../store/store.ts'
+import type { TokenStore } from '../store/store.ts'
 import { hashToken, makeToken } from '../triggers/token.ts'
 
 export async function bootstrapAdminToken(
-  store: Store,
+  store: TokenStore,
   fromEnv: string | undefined,
   announce: (text: string) => void,
 ): Promise<void> {

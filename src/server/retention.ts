@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Store } from '../store/store.ts'
 
 export interface RetentionOptions {
-  store: Store
+  store: Pick<Store, 'prune'>
   logger: Logger
   retainMs: number
   retainCalls: number

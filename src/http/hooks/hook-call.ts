@@ -9,11 +9,11 @@ import type { CallAcceptor, CallAnswer, CallRequest } from '../../calls/accept-c
 import { waitOf } from '../../calls/call-parameters.ts'
 import type { EventBus } from '../../events.ts'
 import { awaitDeployments } from '../../queue/await-deployments.ts'
-import type { Store } from '../../store/store.ts'
+import type { QueueStore } from '../../store/store.ts'
 import { type IntakeLimit, RETRY_AFTER_SECONDS } from './intake-limit.ts'
 
 export interface HookCallDeps {
-  store: Store
+  store: Pick<QueueStore, 'getDeployment'>
   events: EventBus
   acceptor: CallAcceptor
   intake: IntakeLimit

@@ -6,13 +6,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 
 import { type CallAcceptor, type CallAnswer, NOT_FOUND } from '../../calls/accept-call.ts'
 import type { EventBus } from '../../events.ts'
-import type { Store } from '../../store/store.ts'
+import type { CatalogueStore, QueueStore } from '../../store/store.ts'
 import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
 import { answerHookCall } from './hook-call.ts'
 import type { IntakeLimit } from './intake-limit.ts'
 
 export interface HooksOptions {
-  store: Store
+  store: CatalogueStore & QueueStore
   events: EventBus
   acceptor: CallAcceptor
   intake: IntakeLimit

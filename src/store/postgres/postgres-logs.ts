@@ -5,6 +5,7 @@
 import pg from 'pg'
 
 import type { LogLine } from '../../model/index.ts'
+import type { LogStore } from '../log-store.ts'
 import { toLogLine } from '../row-mapping.ts'
 import { LOG_CHANNEL } from '../store.ts'
 import { mapError, type PostgresConnection } from './postgres-connection.ts'
@@ -96,4 +97,25 @@ export async function subscribe(
   }
   live.add(end)
   return end
+}
+
+/** appendLog and readLog above behind the LogStore seam (subscribe is the store's own). */
+export class PostgresLogs implements LogStore {
+  #c: PostgresConnection
+
+  constructor(connection: PostgresConnection) {
+    this.#c = connection
+  }
+
+  /**
+   * Appends lines after the deployment's last seq, gapless even when appends race, and
+   * NOTIFYs `LOG_CHANNEL` with the deployment id when they commit.
+   */
+  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
+    return appendLog(this.#c, deploymentId, lines)
+  }
+
+  readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return readLog(this.#c, deploymentId, afterSeq, limit)
+  }
 }

@@ -3,13 +3,27 @@
  * FOR UPDATE SKIP LOCKED, leases on the database clock, finishing fenced by owner, cancelling,
  * and failing what a lost instance left running. Accepting calls is in postgres-accept.ts.
  */
-import type { Deployment, PendingState } from '../../model/index.ts'
-import { PENDING_SQL, restoredSpec, toDeployment } from '../row-mapping.ts'
-import { type DeploymentOutcome, type LeaseState, LOG_CHANNEL } from '../store.ts'
+import type {
+  Deployment,
+  DeploymentState,
+  Page,
+  PageRequest,
+  PendingState,
+} from '../../model/index.ts'
+import type { QueueStore } from '../queue-store.ts'
+import { PENDING_SQL, restoredSpec, toDeployment, toPage } from '../row-mapping.ts'
 import {
+  type DeploymentFilter,
+  type DeploymentOutcome,
+  type LeaseState,
+  LOG_CHANNEL,
+} from '../store.ts'
+import {
+  type Filter,
   isUniqueViolation,
   type PostgresConnection,
   type Queryable,
+  selectPage,
 } from './postgres-connection.ts'
 
 // Times that order deployments across instances come from the database's clock, never from
@@ -236,4 +250,81 @@ export async function failAbandoned(
     [LOG_CHANNEL, reason, ...params],
   )
   return rows.map(toDeployment)
+}
+
+/** The statements above behind the QueueStore seam, with the reads of deployments. */
+export class PostgresQueue implements QueueStore {
+  #c: PostgresConnection
+
+  constructor(connection: PostgresConnection) {
+    this.#c = connection
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = await this.#c.row('SELECT * FROM deployments WHERE id = $1', [id])
+    return row ? toDeployment(row) : undefined
+  }
+
+  async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
+    const where: Filter[] = []
+    if (filter.service !== undefined) {
+      where.push(['service = ?', filter.service])
+    }
+    if (filter.state !== undefined) {
+      where.push(['state = ?', filter.state])
+    }
+    return toPage(await selectPage(this.#c, 'deployments', where, page), page.limit, toDeployment)
+  }
+
+  async countDeployments(state: DeploymentState): Promise<number> {
+    const row = await this.#c.row('SELECT COUNT(*)::int AS n FROM deployments WHERE state = $1', [
+      state,
+    ])
+    return Number(row?.n ?? 0)
+  }
+
+  async lastSucceededBefore(
+    service: string,
+    beforeId: string | null,
+  ): Promise<Deployment | undefined> {
+    const row = await this.#c.row(
+      `SELECT * FROM deployments WHERE service = $1 AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
+         AND seq < COALESCE((SELECT seq FROM deployments WHERE id = $2), 9223372036854775807)
+       ORDER BY seq DESC LIMIT 1`,
+      [service, beforeId],
+    )
+    return row ? toDeployment(row) : undefined
+  }
+
+  claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined> {
+    return claimNext(this.#c, owner, leaseMs)
+  }
+
+  renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+    return renewLease(this.#c, id, owner, leaseMs)
+  }
+
+  finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
+    return finishDeployment(this.#c, id, owner, outcome)
+  }
+
+  cancelDeployment(id: string): Promise<Deployment | undefined> {
+    return cancelDeployment(this.#c, id)
+  }
+
+  moveDeployment(
+    id: string,
+    from: readonly PendingState[],
+    to: PendingState | 'canceled',
+    error?: string,
+  ): Promise<Deployment | undefined> {
+    return moveDeployment(this.#c, id, from, to, error)
+  }
+
+  failAbandoned(
+    reason: string,
+    scope: 'expired' | 'all' | { owner: string },
+  ): Promise<Deployment[]> {
+    return failAbandoned(this.#c, reason, scope)
+  }
 }

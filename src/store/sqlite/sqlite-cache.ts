@@ -1,8 +1,8 @@
 /**
  * Triggers by token hash and services by name, kept in memory for the hot path (each call
  * needs both, and reading them costs a statement and a JSON parse each). Sound because SQLite
- * has one writer: every SqliteStore method that changes a trigger or a service clears the
- * cache right after its commit, on the same turn of the event loop, so a revoked or rotated
+ * has one writer: every method that changes a trigger or a service (sqlite-catalogue.ts, and
+ * finishDeployment in sqlite-queue.ts) clears the cache right after its commit, on the same turn of the event loop, so a revoked or rotated
  * token answers 404 on the very next call. Another connection writing the same file (a second
  * process, an operator's sqlite3 shell) moves `PRAGMA data_version`, which trigger lookups read
  * at most every CHECK_OTHERS_MS and which clears the whole cache too: read on every call, it

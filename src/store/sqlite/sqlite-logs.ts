@@ -1,5 +1,6 @@
 /** Deployment logs on SQLite: lines numbered from 1 per deployment, read after a known line. */
 import type { LogLine } from '../../model/index.ts'
+import type { LogStore } from '../log-store.ts'
 import { toLogLine } from '../row-mapping.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
 
@@ -41,4 +42,21 @@ export function readLog(
       ),
     )
     .map(toLogLine)
+}
+
+/** The functions above behind the LogStore seam. */
+export class SqliteLogs implements LogStore {
+  #c: SqliteConnection
+
+  constructor(connection: SqliteConnection) {
+    this.#c = connection
+  }
+
+  async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
+    await appendLog(this.#c, deploymentId, lines)
+  }
+
+  async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return readLog(this.#c, deploymentId, afterSeq, limit)
+  }
 }

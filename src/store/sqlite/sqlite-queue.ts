@@ -3,10 +3,19 @@
  * in sqlite-accept.ts). SQLite has one writer, so a claim needs no row locks; the partial unique
  * indexes still refuse a second running deployment of a service.
  */
-import type { Deployment, PendingState } from '../../model/index.ts'
-import { PENDING_SQL, restoredSpec, toDeployment } from '../row-mapping.ts'
-import type { DeploymentOutcome, LeaseState } from '../store.ts'
+import type {
+  Deployment,
+  DeploymentState,
+  Page,
+  PageRequest,
+  PendingState,
+} from '../../model/index.ts'
+import type { QueueStore } from '../queue-store.ts'
+import { PENDING_SQL, restoredSpec, toDeployment, toPage } from '../row-mapping.ts'
+import type { DeploymentFilter, DeploymentOutcome, LeaseState } from '../store.ts'
+import type { SqliteReadCache } from './sqlite-cache.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
+import { selectPage } from './sqlite-page.ts'
 
 const now = (): string => new Date().toISOString()
 const later = (ms: number): string => new Date(Date.now() + ms).toISOString()
@@ -200,4 +209,95 @@ export function failAbandoned(
       error: reason,
     }))
   })
+}
+
+/** The statements above behind the QueueStore seam, with the reads of deployments. */
+export class SqliteQueue implements QueueStore {
+  #c: SqliteConnection
+  /** Cleared when a deployment ends: its service's replicas, tag and deployed spec change. */
+  #cache: SqliteReadCache
+
+  constructor(connection: SqliteConnection, cache: SqliteReadCache) {
+    this.#c = connection
+    this.#cache = cache
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = this.#c.read(() => this.#c.get('SELECT * FROM deployments WHERE id = $id', { id }))
+    return row ? toDeployment(row) : undefined
+  }
+
+  async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
+    const rows = selectPage(
+      this.#c,
+      'deployments',
+      { service: filter.service, state: filter.state },
+      page,
+    )
+    return toPage(rows, page.limit, toDeployment)
+  }
+
+  async countDeployments(state: DeploymentState): Promise<number> {
+    return Number(
+      this.#c.read(() =>
+        this.#c.get('SELECT COUNT(*) AS n FROM deployments WHERE state = $state', { state }),
+      )?.n ?? 0,
+    )
+  }
+
+  async lastSucceededBefore(
+    service: string,
+    beforeId: string | null,
+  ): Promise<Deployment | undefined> {
+    const row = this.#c.read(() =>
+      this.#c.get(
+        `SELECT * FROM deployments WHERE service = $service AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
+           AND seq < COALESCE((SELECT seq FROM deployments WHERE id = $before), 9223372036854775807)
+         ORDER BY seq DESC LIMIT 1`,
+        { service, before: beforeId },
+      ),
+    )
+    return row ? toDeployment(row) : undefined
+  }
+
+  async claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined> {
+    return claimNext(this.#c, owner, leaseMs)
+  }
+
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+    return renewLease(this.#c, id, owner, leaseMs)
+  }
+
+  async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
+    // Committed when the call returns, flushed later: the cache goes at once
+    // (see SqliteCatalogue's #changing).
+    const finished = finishDeployment(this.#c, id, owner, outcome)
+    this.#cache.clear()
+    try {
+      return await finished
+    } finally {
+      // A success sets the service's replicas, tag and deployed spec; a failure may put it back.
+      this.#cache.clear()
+    }
+  }
+
+  async cancelDeployment(id: string): Promise<Deployment | undefined> {
+    return cancelDeployment(this.#c, id)
+  }
+
+  moveDeployment(
+    id: string,
+    from: readonly PendingState[],
+    to: PendingState | 'canceled',
+    error?: string,
+  ): Promise<Deployment | undefined> {
+    return moveDeployment(this.#c, id, from, to, error)
+  }
+
+  async failAbandoned(
+    reason: string,
+    scope: 'expired' | 'all' | { owner: string },
+  ): Promise<Deployment[]> {
+    return failAbandoned(this.#c, reason, scope)
+  }
 }

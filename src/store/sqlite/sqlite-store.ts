@@ -1,8 +1,10 @@
 /**
  * The embedded store: one SQLite file in WAL mode. All statements run synchronously on the
  * event loop, which is what makes SQLite a single writer; calls are grouped into one commit.
+ * This class holds the file and its lifecycle; each seam of Store is its own part, one file
+ * each (sqlite-calls, -queue, -catalogue, -logs, -tokens.ts), sharing the connection and the
+ * read cache.
  */
-import { conflict, triggerNameTaken } from '../../errors.ts'
 import type {
   AcceptOptions,
   AcceptResult,
@@ -24,17 +26,6 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
-import {
-  deployedSpec,
-  PENDING_SQL,
-  serviceSpec,
-  toCall,
-  toDeployment,
-  toPage,
-  toService,
-  toStack,
-  toTrigger,
-} from '../row-mapping.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -48,54 +39,41 @@ import type {
   TriggerInput,
 } from '../store.ts'
 import { StorePruner } from '../store-prune.ts'
-import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
+import { SqliteCalls } from './sqlite-calls.ts'
+import { SqliteCatalogue } from './sqlite-catalogue.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
-import * as logs from './sqlite-logs.ts'
+import { SqliteLogs } from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
-import { selectPage } from './sqlite-page.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
-import * as queue from './sqlite-queue.ts'
-import { getServiceRow } from './sqlite-services.ts'
-import * as tokens from './sqlite-tokens.ts'
+import { SqliteQueue } from './sqlite-queue.ts'
+import { SqliteTokens } from './sqlite-tokens.ts'
 import { WalSync } from './wal-sync.ts'
-
-const now = (): string => new Date().toISOString()
 
 export class SqliteStore implements Store {
   readonly capabilities = { multiWriter: false }
   #pruner: StorePruner
   #c: SqliteConnection
-  #batcher: SqliteAcceptBatcher
   #wal: WalSync
-  /** Cleared by every method below that changes a trigger or a service (sqlite-cache.ts). */
+  /** Shared by the catalogue, which fills and clears it, the calls and the queue. */
   #cache: SqliteReadCache
+  #calls: SqliteCalls
+  #queue: SqliteQueue
+  #catalogue: SqliteCatalogue
+  #logs: SqliteLogs
+  #tokens: SqliteTokens
 
   constructor(path: string) {
     this.#wal = new WalSync(path)
     this.#c = new SqliteConnection(openSqliteDatabase(path), this.#wal)
     this.#cache = new SqliteReadCache(this.#c)
     this.#pruner = new StorePruner(sqlitePruneSteps(this.#c))
-    this.#batcher = new SqliteAcceptBatcher(this.#c, (name) => this.#service(name))
-  }
-
-  #service(name: string): Service | undefined {
-    return this.#cache.service(name, () => getServiceRow(this.#c, name))
-  }
-
-  /** Runs a write that changes triggers or services, and forgets what the cache held. */
-  async #changing<T>(work: () => T): Promise<T> {
-    // write() commits before it returns its promise; the flush follows. The commit is already
-    // visible to readers, so the cache goes now, not after the flush (a reader in between saw
-    // the deployment finished and the service's old tag), and again once it is durable.
-    const written = this.#c.write(work)
-    this.#cache.clear()
-    try {
-      return await written
-    } finally {
-      this.#cache.clear()
-    }
+    this.#catalogue = new SqliteCatalogue(this.#c, this.#cache)
+    this.#calls = new SqliteCalls(this.#c, (name) => this.#catalogue.serviceOf(name))
+    this.#queue = new SqliteQueue(this.#c, this.#cache)
+    this.#logs = new SqliteLogs(this.#c)
+    this.#tokens = new SqliteTokens(this.#c)
   }
 
   async migrate(): Promise<void> {
@@ -115,304 +93,68 @@ export class SqliteStore implements Store {
     }
   }
 
-  async listServices(page: PageRequest): Promise<Page<Service>> {
-    return toPage(selectPage(this.#c, 'services', {}, page), page.limit, toService)
+  prune(options: PruneOptions): Promise<PruneResult> {
+    return this.#pruner.prune(options)
   }
 
-  async getService(name: string): Promise<Service | undefined> {
-    return this.#c.read(() => this.#service(name))
-  }
-
-  async createService(input: ServiceInput): Promise<Service> {
-    return this.#c.write(() => {
-      if (getServiceRow(this.#c, input.name)) {
-        throw conflict(`service ${input.name} already exists; choose another name or PATCH it`)
-      }
-      const at = now()
-      this.#c.run(
-        `INSERT INTO services (name, driver, spec, deployed_spec, tag, replicas, created_at, updated_at)
-         VALUES ($name, $driver, $spec, $deployed, $tag, $replicas, $at, $at)`,
-        {
-          name: input.name,
-          driver: input.driver,
-          spec: serviceSpec(input),
-          deployed: deployedSpec(input),
-          tag: input.tag ?? null,
-          replicas: input.replicas ?? null,
-          at,
-        },
-      )
-      return getServiceRow(this.#c, input.name)!
-    })
-  }
-
-  async replaceService(input: ServiceInput): Promise<Service | undefined> {
-    return this.#changing(() => {
-      const changed = this.#c.run(
-        'UPDATE services SET driver = $driver, spec = $spec, updated_at = $at WHERE name = $name',
-        { name: input.name, driver: input.driver, spec: serviceSpec(input), at: now() },
-      )
-      if (changed === 0) {
-        return undefined
-      }
-      queue.setServiceStateRow(this.#c, input.name, { replicas: input.replicas, tag: input.tag })
-      return getServiceRow(this.#c, input.name)
-    })
-  }
-
-  async deleteService(name: string): Promise<boolean> {
-    return this.#changing(() => {
-      const changed = this.#c.run('DELETE FROM services WHERE name = $name', { name })
-      this.#c.run(
-        'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE service = $name AND revoked_at IS NULL',
-        { name, at: now() },
-      )
-      this.#c.run(
-        `UPDATE deployments SET state = 'canceled', finished_at = $at, error = 'service deleted'
-          WHERE service = $name AND state IN ${PENDING_SQL}`,
-        { name, at: now() },
-      )
-      return changed === 1
-    })
-  }
-
-  async setServiceState(
-    name: string,
-    state: { replicas?: number | null; tag?: string | null },
-  ): Promise<void> {
-    await this.#changing(() => queue.setServiceStateRow(this.#c, name, state))
-  }
-
-  async listStacks(page: PageRequest): Promise<Page<Stack>> {
-    return toPage(selectPage(this.#c, 'stacks', {}, page), page.limit, toStack)
-  }
-
-  async getStack(name: string): Promise<Stack | undefined> {
-    const row = this.#c.read(() => this.#c.get('SELECT * FROM stacks WHERE name = $name', { name }))
-    return row ? toStack(row) : undefined
-  }
-
-  async createStack(input: StackInput): Promise<Stack> {
-    return this.#c.write(() => {
-      if (this.#c.get('SELECT 1 FROM stacks WHERE name = $name', { name: input.name })) {
-        throw conflict(`stack ${input.name} already exists; choose another name or PATCH it`)
-      }
-      const at = now()
-      this.#c.run(
-        'INSERT INTO stacks (name, services, created_at, updated_at) VALUES ($name, $services, $at, $at)',
-        {
-          name: input.name,
-          services: JSON.stringify(input.services),
-          at,
-        },
-      )
-      return { ...input, createdAt: at, updatedAt: at }
-    })
-  }
-
-  async replaceStack(input: StackInput): Promise<Stack | undefined> {
-    const changed = await this.#c.write(() =>
-      this.#c.run('UPDATE stacks SET services = $services, updated_at = $at WHERE name = $name', {
-        name: input.name,
-        services: JSON.stringify(input.services),
-        at: now(),
-      }),
-    )
-    return changed ? this.getStack(input.name) : undefined
-  }
-
-  async deleteStack(name: string): Promise<boolean> {
-    return this.#changing(() => {
-      this.#c.run(
-        'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE stack = $name AND revoked_at IS NULL',
-        { name, at: now() },
-      )
-      return this.#c.run('DELETE FROM stacks WHERE name = $name', { name }) === 1
-    })
-  }
-
-  async createTrigger(input: TriggerInput): Promise<Trigger> {
-    const { id, service, stack, tokenHash, ...options } = input
-    const at = now()
-    try {
-      await this.#c.write(() =>
-        this.#c.run(
-          `INSERT INTO triggers (id, service, stack, token_hash, options, created_at)
-           VALUES ($id, $service, $stack, $hash, $options, $at)`,
-          { id, service, stack, hash: tokenHash, options: JSON.stringify(options), at },
-        ),
-      )
-    } catch (error) {
-      throw isTriggerNameTaken(error) ? triggerNameTaken({ service, stack }, options.name) : error
-    }
-    return { ...options, id, service, stack, createdAt: at, revokedAt: null }
-  }
-
-  async getTrigger(id: string): Promise<Trigger | undefined> {
-    const row = this.#c.read(() => this.#c.get('SELECT * FROM triggers WHERE id = $id', { id }))
-    return row ? toTrigger(row) : undefined
-  }
-
-  async findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
-    return this.#c.read(() =>
-      this.#cache.trigger(tokenHash, () => {
-        const row = this.#c.get('SELECT * FROM triggers WHERE token_hash = $hash', {
-          hash: tokenHash,
-        })
-        return row ? toTrigger(row) : undefined
-      }),
-    )
-  }
-
-  async listTriggers(
-    owner: { service?: string; stack?: string },
-    page: PageRequest,
-    options: { includeRevoked?: boolean } = {},
-  ): Promise<Page<Trigger>> {
-    const live = options.includeRevoked ? [] : ['revoked_at IS NULL']
-    const rows = selectPage(
-      this.#c,
-      'triggers',
-      { service: owner.service, stack: owner.stack },
-      page,
-      live,
-    )
-    return toPage(rows, page.limit, toTrigger)
-  }
-
-  async updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
-    let changed: number
-    try {
-      changed = await this.#changing(() =>
-        this.#c.run(
-          'UPDATE triggers SET options = $options WHERE id = $id AND revoked_at IS NULL',
-          {
-            id,
-            options: JSON.stringify(options),
-          },
-        ),
-      )
-    } catch (error) {
-      if (!isTriggerNameTaken(error)) {
-        throw error
-      }
-      const trigger = await this.getTrigger(id)
-      throw triggerNameTaken({ service: trigger?.service, stack: trigger?.stack }, options.name)
-    }
-    return changed ? this.getTrigger(id) : undefined
-  }
-
-  async revokeTrigger(id: string): Promise<boolean> {
-    return this.#changing(
-      () =>
-        this.#c.run(
-          'UPDATE triggers SET token_hash = NULL, revoked_at = $at WHERE id = $id AND revoked_at IS NULL',
-          {
-            id,
-            at: now(),
-          },
-        ) === 1,
-    )
-  }
-
-  async rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
-    const changed = await this.#changing(() =>
-      this.#c.run('UPDATE triggers SET token_hash = $hash WHERE id = $id AND revoked_at IS NULL', {
-        id,
-        hash: tokenHash,
-      }),
-    )
-    return changed ? this.getTrigger(id) : undefined
-  }
+  // CallStore: sqlite-calls.ts
 
   acceptCall(
     call: CallInput,
     intents: DeploymentIntent[],
     options?: AcceptOptions,
   ): Promise<AcceptResult> {
-    return this.#batcher.accept(call, intents, options)
+    return this.#calls.acceptCall(call, intents, options)
   }
 
-  async recordCall(call: RecordedCall, deploymentIds: string[] = []): Promise<Call> {
-    return this.#c.write(() => insertCall(this.#c, call, deploymentIds))
+  recordCall(call: RecordedCall, deploymentIds?: string[]): Promise<Call> {
+    return this.#calls.recordCall(call, deploymentIds)
   }
 
-  async findCallByDelivery(
+  findCallByDelivery(
     triggerId: string,
     deliveryId: string,
     since: string,
   ): Promise<Call | undefined> {
-    return this.#c.read(() => firstOfDelivery(this.#c, triggerId, deliveryId, since))
+    return this.#calls.findCallByDelivery(triggerId, deliveryId, since)
   }
 
-  async listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
-    return toPage(
-      selectPage(this.#c, 'calls', { trigger_id: filter.trigger, outcome: filter.outcome }, page),
-      page.limit,
-      toCall,
-    )
+  listCalls(filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
+    return this.#calls.listCalls(filter, page)
   }
 
-  async getDeployment(id: string): Promise<Deployment | undefined> {
-    const row = this.#c.read(() => this.#c.get('SELECT * FROM deployments WHERE id = $id', { id }))
-    return row ? toDeployment(row) : undefined
+  // QueueStore: sqlite-queue.ts
+
+  getDeployment(id: string): Promise<Deployment | undefined> {
+    return this.#queue.getDeployment(id)
   }
 
-  async listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
-    const rows = selectPage(
-      this.#c,
-      'deployments',
-      { service: filter.service, state: filter.state },
-      page,
-    )
-    return toPage(rows, page.limit, toDeployment)
+  listDeployments(filter: DeploymentFilter, page: PageRequest): Promise<Page<Deployment>> {
+    return this.#queue.listDeployments(filter, page)
   }
 
-  async countDeployments(state: DeploymentState): Promise<number> {
-    return Number(
-      this.#c.read(() =>
-        this.#c.get('SELECT COUNT(*) AS n FROM deployments WHERE state = $state', { state }),
-      )?.n ?? 0,
-    )
+  countDeployments(state: DeploymentState): Promise<number> {
+    return this.#queue.countDeployments(state)
   }
 
-  async lastSucceededBefore(
-    service: string,
-    beforeId: string | null,
-  ): Promise<Deployment | undefined> {
-    const row = this.#c.read(() =>
-      this.#c.get(
-        `SELECT * FROM deployments WHERE service = $service AND state = 'succeeded' AND action IN ('redeploy', 'rollback')
-           AND seq < COALESCE((SELECT seq FROM deployments WHERE id = $before), 9223372036854775807)
-         ORDER BY seq DESC LIMIT 1`,
-        { service, before: beforeId },
-      ),
-    )
-    return row ? toDeployment(row) : undefined
+  lastSucceededBefore(service: string, beforeId: string | null): Promise<Deployment | undefined> {
+    return this.#queue.lastSucceededBefore(service, beforeId)
   }
 
-  async claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined> {
-    return queue.claimNext(this.#c, owner, leaseMs)
+  claimNext(owner: string, leaseMs: number): Promise<Deployment | undefined> {
+    return this.#queue.claimNext(owner, leaseMs)
   }
 
-  async renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState> {
-    return queue.renewLease(this.#c, id, owner, leaseMs)
+  renewLease(id: string, owner: string, leaseMs: number): Promise<LeaseState> {
+    return this.#queue.renewLease(id, owner, leaseMs)
   }
 
-  async finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
-    // Committed when the call returns, flushed later: the cache goes at once (see #changing).
-    const finished = queue.finishDeployment(this.#c, id, owner, outcome)
-    this.#cache.clear()
-    try {
-      return await finished
-    } finally {
-      // A success sets the service's replicas, tag and deployed spec; a failure may put it back.
-      this.#cache.clear()
-    }
+  finishDeployment(id: string, owner: string, outcome: DeploymentOutcome): Promise<boolean> {
+    return this.#queue.finishDeployment(id, owner, outcome)
   }
 
-  async cancelDeployment(id: string): Promise<Deployment | undefined> {
-    return queue.cancelDeployment(this.#c, id)
+  cancelDeployment(id: string): Promise<Deployment | undefined> {
+    return this.#queue.cancelDeployment(id)
   }
 
   moveDeployment(
@@ -421,57 +163,126 @@ export class SqliteStore implements Store {
     to: PendingState | 'canceled',
     error?: string,
   ): Promise<Deployment | undefined> {
-    return queue.moveDeployment(this.#c, id, from, to, error)
+    return this.#queue.moveDeployment(id, from, to, error)
   }
 
-  async failAbandoned(
+  failAbandoned(
     reason: string,
     scope: 'expired' | 'all' | { owner: string },
   ): Promise<Deployment[]> {
-    return queue.failAbandoned(this.#c, reason, scope)
+    return this.#queue.failAbandoned(reason, scope)
   }
 
-  async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
-    await logs.appendLog(this.#c, deploymentId, lines)
+  // CatalogueStore: sqlite-catalogue.ts
+
+  listServices(page: PageRequest): Promise<Page<Service>> {
+    return this.#catalogue.listServices(page)
   }
 
-  async readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    return logs.readLog(this.#c, deploymentId, afterSeq, limit)
+  getService(name: string): Promise<Service | undefined> {
+    return this.#catalogue.getService(name)
   }
 
-  prune(options: PruneOptions): Promise<PruneResult> {
-    return this.#pruner.prune(options)
+  createService(input: ServiceInput): Promise<Service> {
+    return this.#catalogue.createService(input)
   }
 
-  async countAdminTokens(): Promise<number> {
-    return tokens.countAdminTokens(this.#c)
+  replaceService(input: ServiceInput): Promise<Service | undefined> {
+    return this.#catalogue.replaceService(input)
   }
 
-  async createAdminToken(input: {
-    id: string
-    name: string
-    tokenHash: string
-  }): Promise<AdminToken> {
-    return tokens.createAdminToken(this.#c, input)
+  deleteService(name: string): Promise<boolean> {
+    return this.#catalogue.deleteService(name)
   }
 
-  async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
-    return tokens.listAdminTokens(this.#c, page)
+  setServiceState(
+    name: string,
+    state: { replicas?: number | null; tag?: string | null },
+  ): Promise<void> {
+    return this.#catalogue.setServiceState(name, state)
   }
 
-  async deleteAdminToken(id: string): Promise<boolean> {
-    return tokens.deleteAdminToken(this.#c, id)
+  listStacks(page: PageRequest): Promise<Page<Stack>> {
+    return this.#catalogue.listStacks(page)
   }
 
-  async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
-    return tokens.useAdminToken(this.#c, tokenHash)
+  getStack(name: string): Promise<Stack | undefined> {
+    return this.#catalogue.getStack(name)
   }
-}
 
-/** The unique indexes of 0002 that keep trigger names unique among an owner's live triggers. */
-function isTriggerNameTaken(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    /UNIQUE constraint failed: index 'triggers_live_(service|stack)_name'/.test(error.message)
-  )
+  createStack(input: StackInput): Promise<Stack> {
+    return this.#catalogue.createStack(input)
+  }
+
+  replaceStack(input: StackInput): Promise<Stack | undefined> {
+    return this.#catalogue.replaceStack(input)
+  }
+
+  deleteStack(name: string): Promise<boolean> {
+    return this.#catalogue.deleteStack(name)
+  }
+
+  createTrigger(input: TriggerInput): Promise<Trigger> {
+    return this.#catalogue.createTrigger(input)
+  }
+
+  getTrigger(id: string): Promise<Trigger | undefined> {
+    return this.#catalogue.getTrigger(id)
+  }
+
+  findTriggerByTokenHash(tokenHash: string): Promise<Trigger | undefined> {
+    return this.#catalogue.findTriggerByTokenHash(tokenHash)
+  }
+
+  listTriggers(
+    owner: { service?: string; stack?: string },
+    page: PageRequest,
+    options?: { includeRevoked?: boolean },
+  ): Promise<Page<Trigger>> {
+    return this.#catalogue.listTriggers(owner, page, options)
+  }
+
+  updateTrigger(id: string, options: TriggerOptions): Promise<Trigger | undefined> {
+    return this.#catalogue.updateTrigger(id, options)
+  }
+
+  revokeTrigger(id: string): Promise<boolean> {
+    return this.#catalogue.revokeTrigger(id)
+  }
+
+  rotateTrigger(id: string, tokenHash: string): Promise<Trigger | undefined> {
+    return this.#catalogue.rotateTrigger(id, tokenHash)
+  }
+
+  // LogStore: sqlite-logs.ts
+
+  appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
+    return this.#logs.appendLog(deploymentId, lines)
+  }
+
+  readLog(deploymentId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    return this.#logs.readLog(deploymentId, afterSeq, limit)
+  }
+
+  // TokenStore: sqlite-tokens.ts
+
+  countAdminTokens(): Promise<number> {
+    return this.#tokens.countAdminTokens()
+  }
+
+  createAdminToken(input: { id: string; name: string; tokenHash: string }): Promise<AdminToken> {
+    return this.#tokens.createAdminToken(input)
+  }
+
+  listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
+    return this.#tokens.listAdminTokens(page)
+  }
+
+  deleteAdminToken(id: string): Promise<boolean> {
+    return this.#tokens.deleteAdminToken(id)
+  }
+
+  useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
+    return this.#tokens.useAdminToken(tokenHash)
+  }
 }

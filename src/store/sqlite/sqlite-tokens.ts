@@ -1,6 +1,7 @@
 /** Admin tokens on SQLite: found by their SHA-256, with a last use kept to the minute. */
 import type { AdminToken, Page, PageRequest } from '../../model/index.ts'
 import { toAdminToken, toPage } from '../row-mapping.ts'
+import type { TokenStore } from '../token-store.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
 import { selectPage } from './sqlite-page.ts'
 
@@ -70,4 +71,37 @@ export async function useAdminToken(
     }
   }
   return toAdminToken(row)
+}
+
+/** The functions above behind the TokenStore seam. */
+export class SqliteTokens implements TokenStore {
+  #c: SqliteConnection
+
+  constructor(connection: SqliteConnection) {
+    this.#c = connection
+  }
+
+  async countAdminTokens(): Promise<number> {
+    return countAdminTokens(this.#c)
+  }
+
+  async createAdminToken(input: {
+    id: string
+    name: string
+    tokenHash: string
+  }): Promise<AdminToken> {
+    return createAdminToken(this.#c, input)
+  }
+
+  async listAdminTokens(page: PageRequest): Promise<Page<AdminToken>> {
+    return listAdminTokens(this.#c, page)
+  }
+
+  async deleteAdminToken(id: string): Promise<boolean> {
+    return deleteAdminToken(this.#c, id)
+  }
+
+  async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
+    return useAdminToken(this.#c, tokenHash)
+  }
 }
