@@ -3,12 +3,12 @@
  * Deckhand's host in the child environment of every program Deckhand starts plus the
  * deployment's (PRODUCT.md sections 4 and 10), with its own timeout and its output in the log.
  */
+import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 
 import { childEnv } from '../drivers/child-env.ts'
 import { hasLiveGroupMembers, killGroup } from '../drivers/process/process-group.ts'
-import { spawnFromThread } from '../drivers/spawn-thread.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redeployChange } from './deployment-env.ts'
@@ -76,9 +76,12 @@ export async function runDeployHook(run: HookRun): Promise<HookResult> {
   const { name, hook, log } = run
   const what = `the deploy.${name} hook`
   log(`running ${what} (timeout ${formatDuration(hook.timeoutMs)})`)
-  // Its own process group, so a timeout or cancel kills what the hook started too. Started
-  // from a worker thread, like the command driver's commands (drivers/spawn-thread.ts).
-  const child = spawnFromThread('/bin/sh', ['-c', hook.run], { env: run.env, detached: true })
+  // Its own process group, so a timeout or cancel kills what the hook started too.
+  const child = spawn('/bin/sh', ['-c', hook.run], {
+    env: run.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const lastLines: string[] = []
   const pipes = (['stdout', 'stderr'] as const).map((stream) => {
     const lines = createInterface({ input: child[stream], crlfDelay: Infinity })
@@ -109,8 +112,7 @@ export async function runDeployHook(run: HookRun): Promise<HookResult> {
         ? `${what} did not finish within ${formatDuration(hook.timeoutMs)} and was killed`
         : `${what} was stopped: ${abortReason(run.signal)}`
     log(reason)
-    // A hook stopped before the thread had started it is killed once it has.
-    await killAll(await child.spawned, ended, run.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
+    await killAll(child.pid, ended, run.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
   }
   const ending = await ended
   await Promise.race([Promise.all(pipes), delay(DRAIN_MS)])

@@ -217,32 +217,3 @@ test('checkTarget names the field that is wrong', () => {
   assert.match(driver.checkTarget({ scale: 'x', timeout: 'soon' }).join('\n'), /target\.timeout/)
   assert.match(driver.checkTarget({ redeploy: 'x', image: 'y' }).join('\n'), /target\.image is not/)
 })
-
-test('a command is started from the spawning thread, not the event loop', async () => {
-  const controller = new AbortController()
-  const service = commandService({ redeploy: 'echo ready; sleep 600' })
-  let spawnedHere: boolean | undefined
-  const { ctx } = makeContext({
-    signal: controller.signal,
-    onLog: (line) => {
-      if (line === 'ready') {
-        // spawn() on this thread leaves a ProcessWrap among its handles while the child runs.
-        spawnedHere = process.getActiveResourcesInfo().includes('ProcessWrap')
-        controller.abort()
-      }
-    },
-  })
-  const outcome = await new CommandDriver().redeploy(service, NO_CHANGE, ctx)
-  assert.equal(outcome.state, 'failed')
-  assert.equal(spawnedHere, false)
-})
-
-test('a command aborted before it has started is killed once it has', async () => {
-  const controller = new AbortController()
-  const service = commandService({ redeploy: 'sleep 600' })
-  // The first line ("running the redeploy command") comes before the thread has spawned it.
-  const { ctx } = makeContext({ signal: controller.signal, onLog: () => controller.abort() })
-  const outcome = await new CommandDriver().redeploy(service, NO_CHANGE, ctx)
-  assert.equal(outcome.state, 'failed')
-  assert.match(outcome.state === 'failed' ? outcome.error : '', /canceled and killed/)
-})

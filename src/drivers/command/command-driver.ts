@@ -1,4 +1,5 @@
 /** The `command` driver: runs the service's shell command for each action; exit 0 is success. */
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -15,7 +16,6 @@ import type {
   ServiceStatus,
 } from '../driver.ts'
 import { hasLiveGroupMembers, killGroup } from '../process/process-group.ts'
-import { spawnFromThread } from '../spawn-thread.ts'
 import { checkCommandTarget, parseCommandTarget } from './command-target.ts'
 
 export interface CommandDriverOptions {
@@ -125,12 +125,12 @@ export class CommandDriver implements Driver {
       env.DECKHAND_REPLICAS = String(replicas)
     }
     ctx.log(`running the ${action} command of ${service.name}`)
-    // Its own process group, so a timeout or cancel kills what the script started too. Started
-    // from a worker thread: spawn() on the event loop held it for the fork (spawn-thread.ts).
-    const child = spawnFromThread('/bin/sh', ['-c', command], {
-      ...(target.cwd === undefined ? {} : { cwd: target.cwd }),
+    // Its own process group, so a timeout or cancel kills what the script started too.
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: target.cwd,
       env,
       detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     const lastLines: string[] = []
     const pipes = (['stdout', 'stderr'] as const).map((stream) => {
@@ -162,8 +162,7 @@ export class CommandDriver implements Driver {
           ? `the ${action} command did not finish within ${formatDuration(target.timeoutMs)} and was killed`
           : `the ${action} command was canceled and killed`
       ctx.log(reason)
-      // Aborted before the spawning thread had started it: it is killed once it has.
-      await this.#killAll(await child.spawned, ended)
+      await this.#killAll(child.pid, ended)
     }
     const ending = await ended
     await Promise.race([Promise.all(pipes), delay(DRAIN_MS)])
