@@ -68,10 +68,11 @@ function commitAccepts(
   return connection.transaction(
     () => {
       const answers = items.map((item): GroupAnswer<AcceptResult> => {
-        connection.db.exec('SAVEPOINT call')
+        // Prepared once (the connection's cache), not parsed by exec() twice per call.
+        connection.run('SAVEPOINT call')
         try {
           const value = group.accept(item)
-          connection.db.exec('RELEASE call')
+          connection.run('RELEASE call')
           return { ok: true, value }
         } catch (error) {
           if (isStorageFailure(error)) {
