@@ -272,7 +272,22 @@ export class Admin {
     if (!planned.ok) {
       throw invalid(planned.error)
     }
-    return this.#accept(planned.intent)
+    const { intent } = planned
+    if (intent.action === 'scale' && intent.params.replicas === service.replicas) {
+      const running = await this.#runningReplicas(service)
+      return this.#accept(running === undefined ? intent : { ...intent, running })
+    }
+    return this.#accept(intent)
+  }
+
+  /**
+   * What the runtime runs now, for a scale to the count the row records; undefined when the
+   * driver cannot see it (command) or cannot be reached, and then the row is taken at its word.
+   */
+  async #runningReplicas(service: Service): Promise<number | undefined> {
+    const driver = this.#drivers.get(service.driver)
+    const status = await driver?.inspect(service).catch(() => undefined)
+    return status?.ready ?? undefined
   }
 
   /**
