@@ -416,7 +416,14 @@ export class SqliteStore implements Store {
     reason: string,
     scope: 'expired' | 'all' | { owner: string },
   ): Promise<Deployment[]> {
-    return queue.failAbandoned(this.#c, reason, scope)
+    // A redeploy failed here may put its service row back, as finishDeployment does.
+    const failed = queue.failAbandoned(this.#c, reason, scope)
+    this.#cache.clear()
+    try {
+      return await failed
+    } finally {
+      this.#cache.clear()
+    }
   }
 
   async appendLog(deploymentId: string, lines: Omit<LogLine, 'seq'>[]): Promise<void> {
