@@ -65,7 +65,18 @@ export class Admin {
     const input = parsed.value
     const replicas = input.replicas ?? defaultReplicas(input.driver, input.target)
     const service = await this.store.createService({ ...input, replicas })
-    await this.#attach(service, () => this.store.deleteService(service.name))
+    if (service.driver !== 'process') {
+      await this.#attach(service, () => this.store.deleteService(service.name))
+      return service
+    }
+    // A process service's first start is a deployment like any other, with a log, an outcome
+    // and a duration: a command that exits at once is a failed deployment with its output, not
+    // a silent restart loop. PRODUCT.md names no action for it, so it is a redeploy whose call
+    // says why (docs/behaviour.md).
+    const first = planManual(service, {}, false)
+    if (first.ok) {
+      await this.#accept(first.intent, `service ${service.name} created: its first start`)
+    }
     return service
   }
 
@@ -315,13 +326,14 @@ export class Admin {
     })
   }
 
-  async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
+  async #accept(intent: DeploymentIntent, reason?: string): Promise<AcceptResult> {
     const call = {
       id: newId('call'),
       triggerId: null,
       sender: 'api',
       deliveryId: null,
       remoteAddress: null,
+      ...(reason === undefined ? {} : { reason }),
     }
     return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
   }
