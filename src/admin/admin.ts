@@ -71,7 +71,18 @@ export class Admin {
     const input = parsed.value
     const replicas = input.replicas ?? defaultReplicas(input.driver, input.target)
     const service = await this.store.createService({ ...input, replicas })
-    await this.#attach(service, () => this.store.deleteService(service.name))
+    if (service.driver !== 'process') {
+      await this.#attach(service, () => this.store.deleteService(service.name))
+      return service
+    }
+    // A process service's first start is a deployment like any other, with a log, an outcome
+    // and a duration: a command that exits at once is a failed deployment with its output, not
+    // a silent restart loop. PRODUCT.md names no action for it, so it is a redeploy whose call
+    // says why (docs/behaviour.md).
+    const first = planManual(service, {}, false)
+    if (first.ok) {
+      await this.#accept(first.intent, `service ${service.name} created: its first start`)
+    }
     return service
   }
 
@@ -278,7 +289,22 @@ export class Admin {
     if (!planned.ok) {
       throw invalid(planned.error)
     }
-    return this.#accept(planned.intent)
+    const { intent } = planned
+    if (intent.action === 'scale' && intent.params.replicas === service.replicas) {
+      const running = await this.#runningReplicas(service)
+      return this.#accept(running === undefined ? intent : { ...intent, running })
+    }
+    return this.#accept(intent)
+  }
+
+  /**
+   * What the runtime runs now, for a scale to the count the row records; undefined when the
+   * driver cannot see it (command) or cannot be reached, and then the row is taken at its word.
+   */
+  async #runningReplicas(service: Service): Promise<number | undefined> {
+    const driver = this.#drivers.get(service.driver)
+    const status = await driver?.inspect(service).catch(() => undefined)
+    return status?.ready ?? undefined
   }
 
   /**
@@ -306,13 +332,14 @@ export class Admin {
     })
   }
 
-  async #accept(intent: DeploymentIntent): Promise<AcceptResult> {
+  async #accept(intent: DeploymentIntent, reason?: string): Promise<AcceptResult> {
     const call = {
       id: newId('call'),
       triggerId: null,
       sender: 'api',
       deliveryId: null,
       remoteAddress: null,
+      ...(reason === undefined ? {} : { reason }),
     }
     return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
   }

@@ -50,3 +50,12 @@ test('scaling to another count, to a count while a scale is queued, or when the 
     { kind: 'new', params: { replicas: 3 } },
   )
 })
+
+test('a count the row records but the runtime does not run queues a scale that converges on it', () => {
+  const intent = { action: 'scale' as const, params: { replicas: 3 } }
+  assert.deepEqual(planJoin(service(3), undefined, { ...intent, running: 2 }), {
+    kind: 'new',
+    params: { replicas: 3 },
+  })
+  assert.equal(planJoin(service(3), undefined, { ...intent, running: 3 }).kind, 'ignored')
+})

@@ -21,7 +21,7 @@ export function clampReplicas(service: Service, replicas: number): number {
 export function planJoin(
   service: Service,
   queued: Pick<Deployment, 'params'> | undefined,
-  intent: Pick<DeploymentIntent, 'action' | 'params'>,
+  intent: Pick<DeploymentIntent, 'action' | 'params' | 'running'>,
 ): JoinDecision {
   if (intent.action !== 'scale') {
     if (!queued) {
@@ -29,19 +29,22 @@ export function planJoin(
     }
     return { kind: 'join', params: { ...queued.params, ...definedOnly(intent.params) } }
   }
-  return planScale(service, queued?.params, intent.params)
+  return planScale(service, queued?.params, intent.params, intent.running)
 }
 
 function planScale(
   service: Service,
   queued: DeploymentParams | undefined,
   incoming: DeploymentParams,
+  running: number | undefined,
 ): JoinDecision {
   const kind = queued ? 'join' : 'new'
   if (incoming.replicas !== undefined) {
     const replicas = clampReplicas(service, incoming.replicas)
-    // With nothing queued, a count the service already has would run a deployment that changes nothing.
-    if (!queued && replicas === service.replicas) {
+    // With nothing queued, a count the service already has would run a deployment that changes
+    // nothing, unless the runtime runs fewer or more than the row says (a replica crashed,
+    // one removed by hand): then the deployment converges on it.
+    if (!queued && replicas === service.replicas && (running ?? replicas) === replicas) {
       return {
         kind: 'ignored',
         reason: `service ${service.name} already runs ${replicas} replicas`,

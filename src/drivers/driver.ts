@@ -154,7 +154,10 @@ export interface Driver {
   ): Promise<DriverOutcome>
   /** What runs now. */
   inspect(service: Service): Promise<ServiceStatus>
-  /** Called when a service is created or changed (the process driver starts replicas here). */
+  /**
+   * Called at start, when a service is changed, and when one is created on any driver but
+   * process, whose first start is a deployment (the process driver starts missing replicas here).
+   */
   attach(service: Service): Promise<void>
   /** Called when a service is deleted (the process driver stops its replicas here). */
   detach(service: Service): Promise<void>

@@ -18,6 +18,12 @@ export interface DeploymentIntent {
   params: DeploymentParams
   input: DeploymentInput
   triggerId: string | null
+  /**
+   * For a scale: the replicas the runtime runs now (the driver's `ready`), when the caller
+   * asked it. A count the service row records but the runtime does not run is not "nothing
+   * to do"; absent, the row's count is taken at its word.
+   */
+  running?: number
 }
 
 /** The call's own record; the store fills in outcome and deployments when it accepts. */

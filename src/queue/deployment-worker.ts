@@ -239,12 +239,18 @@ export class DeploymentWorker {
         service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
       const replicas =
         deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
-      if (replicas === current) {
+      // The runtime is asked only when the count would not change: a replica crashed or
+      // removed by hand is started again rather than the row believed.
+      const ready =
+        replicas === current ? (await inner.inspect(service).catch(() => undefined))?.ready : null
+      if (replicas === current && (ready ?? current) === current) {
         log.write(`service ${service.name} already runs ${current} replicas; nothing to change`)
         return { state: 'succeeded', replicas: current }
       }
       log.write(
-        `scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`,
+        replicas === current
+          ? `service ${service.name} runs ${ready} replicas where ${current} should; converging on ${service.driver}`
+          : `scaling ${service.name} from ${current} to ${replicas} replicas on ${service.driver}`,
       )
       result = await this.#withRetries(service, controller.signal, log, () =>
         driver.scale(service, replicas, change, ctx),

@@ -1,9 +1,11 @@
 /**
  * What a redeploy or rollback that did not succeed tried, where it differs from what runs: the
  * worker records it on the deployment, and the store puts the service row back (issue 16).
+ * The store computes it too for a deployment a crash or a lost instance left running.
  */
 import { canonicalJson } from '../model/canonical-json.ts'
 import type { DeployedSpec, Deployment, Service, TriedChange } from '../model/index.ts'
+import { redactSecrets } from '../model/secret-redactor.ts'
 
 /** The target and image a redeploy of `service` puts on the runtime. */
 export function deployedOf(service: Service): DeployedSpec {
@@ -32,4 +34,28 @@ export function triedChange(service: Service, deployment: Deployment): TriedChan
     tried.tag = tag
   }
   return Object.keys(tried).length > 0 ? tried : undefined
+}
+
+/**
+ * The `tried` column as recorded: every string redacted, as a deployment's error is, when it is
+ * written (a target may spell out a token). The store compares the row with the unredacted
+ * change before it writes this, so a target holding a secret is still put back.
+ */
+export function triedColumn(tried: TriedChange): string {
+  return JSON.stringify(redactStrings(tried))
+}
+
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return redactSecrets(value)
+  }
+  if (Array.isArray(value)) {
+    return value.map(redactStrings)
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [redactSecrets(key), redactStrings(inner)]),
+    )
+  }
+  return value
 }

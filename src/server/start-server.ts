@@ -17,6 +17,7 @@ import { EventBus } from '../events.ts'
 import { buildApp } from '../http/build-app.ts'
 import { registerOpenApi } from '../http/openapi.ts'
 import { createMetrics } from '../metrics/metrics.ts'
+import { knownSecrets } from '../model/secret-redactor.ts'
 import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
 import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
@@ -74,6 +75,9 @@ export async function startServer(
   const store = await openStore(settings)
   await store.migrate()
 
+  // Known before anything is recorded: a deployment failed as interrupted just below records
+  // its tried target redacted when it is written, never when it is shown.
+  knownSecrets.remember(settings.adminToken)
   if (!store.capabilities.multiWriter) {
     const interrupted = await store.failAbandoned(
       'interrupted: Deckhand stopped while this deployment ran',

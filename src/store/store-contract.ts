@@ -631,6 +631,33 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
       assert.equal(after?.error, 'interrupted')
     })
 
+    withStore(
+      'a redeploy failed as abandoned records what it tried and puts the service row back',
+      async (store) => {
+        await store.createService(serviceInput('a', { image: 'acme/a' }))
+        await store.replaceService(
+          serviceInput('a', { target: { redeploy: 'sleep 600' }, image: 'acme/b' }),
+        )
+        await store.acceptCall(call(), [intent('a', { params: { tag: 'next' } })])
+        const claimed = await store.claimNext('w1', 30_000)
+        const tried = { target: { redeploy: 'sleep 600' }, image: 'acme/b', tag: 'next' }
+        const [failed] = await store.failAbandoned('interrupted', 'all')
+        assert.deepEqual(failed?.tried, tried)
+        assert.deepEqual((await store.getDeployment(claimed!.id))?.tried, tried)
+        const service = await store.getService('a')
+        assert.deepEqual(service?.target, { redeploy: 'true', scale: 'true' })
+        assert.equal(service?.image, 'acme/a')
+      },
+    )
+
+    withStore('a scale failed as abandoned records nothing tried', async (store) => {
+      await store.createService(serviceInput('a'))
+      await store.acceptCall(call(), [intent('a', { action: 'scale', params: { replicas: 2 } })])
+      const claimed = await store.claimNext('w1', 30_000)
+      await store.failAbandoned('interrupted', 'all')
+      assert.equal((await store.getDeployment(claimed!.id))?.tried, null)
+    })
+
     withStore('log lines keep their order and page by sequence', async (store) => {
       const at = new Date().toISOString()
       await store.appendLog('dpl_x', [

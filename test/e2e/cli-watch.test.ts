@@ -79,10 +79,9 @@ describe('service show', () => {
 
     const asJson = JSON.parse(ok(await cli('service', 'show', 'desc-web', '-o', 'json')).stdout)
     assert.equal(asJson.name, 'desc-web')
-    assert.deepEqual(
-      asJson.deployments.map((d: any) => d.id),
-      [deployment.id],
-    )
+    // Newest first: the redeploy, then the first start the service's creation recorded.
+    assert.equal(asJson.deployments.length, 2)
+    assert.equal(asJson.deployments[0].id, deployment.id)
     assert.deepEqual(
       asJson.triggers.map((d: any) => d.id),
       [trigger.id],

@@ -107,6 +107,37 @@ test('a deployment running when Deckhand is killed is marked interrupted at the 
   )
 })
 
+test('a redeploy running when Deckhand is killed records what it tried, redacted, and the row shows what runs', async (t) => {
+  const dataDir = tempDir(t)
+  const env = { DECKHAND_DATA_DIR: dataDir, DECKHAND_ADMIN_TOKEN: TOKEN }
+  const first = await spawnServer(env)
+  await stopAfter(t, first)
+  await api(first.url, 'POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'command',
+    target: { redeploy: 'true' },
+  })
+  // The admin token stands for any secret a target may spell out.
+  const broken = `sleep 60 # ${TOKEN}`
+  await api(first.url, 'PATCH', '/api/v1/services/web', { target: { redeploy: broken } })
+  const running = (
+    await api(first.url, 'POST', '/api/v1/services/web/deployments', { action: 'redeploy' })
+  ).deployments[0].id
+  await waitFor(
+    async () => (await api(first.url, 'GET', `/api/v1/deployments/${running}`)).state === 'running',
+  )
+  first.child.kill('SIGKILL')
+  await first.exited
+  const second = await spawnServer(env)
+  await stopAfter(t, second)
+  const interrupted = await api(second.url, 'GET', `/api/v1/deployments/${running}`)
+  assert.equal(interrupted.state, 'failed')
+  assert.match(interrupted.error, /interrupted/)
+  assert.deepEqual(interrupted.tried, { target: { redeploy: 'sleep 60 # [redacted]' } })
+  const service = await api(second.url, 'GET', '/api/v1/services/web')
+  assert.equal(service.target.redeploy, 'true', 'the row shows what runs again')
+})
+
 test('SIGTERM stops accepting, lets a short deployment finish and marks a long one interrupted', async (t) => {
   const dataDir = tempDir(t)
   const server = await spawnServer({

@@ -50,7 +50,10 @@ test('trigger calls redeploy and scale a process service, and a restart of Deckh
     timeoutMs: 15_000,
     what: 'the first replica to answer',
   })
-  assert.equal(initial.deployment, null)
+  // The first start was a deployment of its own, recorded with the call that says why.
+  const [created] = (await first.api('GET', '/api/v1/deployments?service=web')).body.items
+  assert.equal(initial.deployment, created.id)
+  assert.equal(created.action, 'redeploy')
 
   const redeploy = (
     await first.api('POST', '/api/v1/services/web/triggers', { action: 'redeploy' })
@@ -127,7 +130,12 @@ test('a process service whose replica crash-loops reports status ready 0 of desi
   const created = await server.api('POST', '/api/v1/services', {
     name: 'web',
     driver: 'process',
-    target: { command: 'echo crashing; exit 1', health: { runningFor: '1s' }, stopGrace: '1s' },
+    // Healthy for its first start, then it exits: the supervisor restarts it, again and again.
+    target: {
+      command: 'sleep 2; echo crashing; exit 1',
+      health: { runningFor: '1s' },
+      stopGrace: '1s',
+    },
   })
   assert.equal(created.status, 201, JSON.stringify(created.body))
   const status = async () => (await server.api('GET', '/api/v1/services/web')).body.status
@@ -141,6 +149,33 @@ test('a process service whose replica crash-loops reports status ready 0 of desi
   )
   assert.equal(looping.ready, 0)
   assert.equal(looping.desired, 1)
+})
+
+test('creating a process service whose command exits at once is a failed deployment with its output, not a restart loop', async (t) => {
+  const server = await startTestServer(t)
+  const created = await server.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: { command: 'echo missing config file; exit 3', stopGrace: '1s' },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const failed = await waitFor(
+    async () => {
+      const [first] = (await server.api('GET', '/api/v1/deployments?service=web')).body.items
+      return first && first.state !== 'queued' && first.state !== 'running' ? first : undefined
+    },
+    { timeoutMs: 15_000, what: 'the first start to finish' },
+  )
+  assert.equal(failed.state, 'failed')
+  assert.equal(failed.action, 'redeploy')
+  assert.match(failed.error, /missing config file/)
+  assert.ok(failed.startedAt !== null && failed.finishedAt !== null, 'it has a duration')
+  const log = (await server.api('GET', `/api/v1/deployments/${failed.id}/log`)).body.items
+  assert.match(log.at(-1).line, /^deployment failed: /)
+  const calls = (await server.api('GET', '/api/v1/calls')).body.items
+  assert.ok(calls.some((c: any) => c.reason === 'service web created: its first start'))
+  const status = (await server.api('GET', '/api/v1/services/web')).body.status
+  assert.deepEqual([status.ready, status.items.length], [0, 0], 'nothing is left restarting')
 })
 
 test('a command service says it cannot see ready and desired, and why', async (t) => {

@@ -76,7 +76,9 @@ test(
       items.map((i: { port: string }) => i.port),
       [String(basePort), String(basePort + 1)],
     )
-    await page.getByText('never deployed').waitFor()
+    // The first start was a deployment of its own: the page shows it as the last one.
+    const [first] = (await server.api('GET', '/api/v1/deployments?service=web')).body.items
+    await page.locator(`span[data-deployment="${first.id}"]`, { hasText: 'succeeded' }).waitFor()
     await screenshot(page, '80-service-instances')
 
     // Scaled from outside the page: the header follows without a reload.

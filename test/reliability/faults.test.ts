@@ -149,8 +149,9 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
     const server = await startTestServer(t)
     const cwd = mkdtempSync(join(tmpdir(), 'deckhand-crash-once-'))
     t.after(() => rmSync(cwd, { recursive: true, force: true }))
+    // Healthy for its first start (a deployment of its own), then it crashes once.
     const command =
-      'if [ -f crashed-once ]; then exec sleep 300; else touch crashed-once; exit 3; fi'
+      'if [ -f crashed-once ]; then exec sleep 300; else touch crashed-once; sleep 1.5; exit 3; fi'
     const created = await server.api('POST', '/api/v1/services', {
       name: 'once',
       driver: 'process',
@@ -172,10 +173,15 @@ describe('promise: a crashing replica is restarted with backoff and reported, ne
 
   it('a replica that keeps crashing is reported crashed, with its restarts spaced further and further apart', async (t) => {
     const server = await startTestServer(t)
+    const cwd = mkdtempSync(join(tmpdir(), 'deckhand-crash-loop-'))
+    t.after(() => rmSync(cwd, { recursive: true, force: true }))
+    // Healthy for its first start (a deployment of its own), then every restart dies at once.
+    const command =
+      'if [ -f started ]; then echo dying; exit 7; fi; touch started; sleep 1.5; exit 7'
     const created = await server.api('POST', '/api/v1/services', {
       name: 'loop',
       driver: 'process',
-      target: { command: 'echo dying; exit 7' },
+      target: { command, cwd },
     })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const crashed = await waitFor(

@@ -1,12 +1,9 @@
 /** The `command` driver: runs the service's shell command for each action; exit 0 is success. */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createInterface } from 'node:readline'
-import { setTimeout as delay } from 'node:timers/promises'
 
-import { formatDuration } from '../../model/duration.ts'
 import type { Service } from '../../model/index.ts'
 import { childEnv } from '../child-env.ts'
+import { runChild } from '../child-run.ts'
 import type {
   Driver,
   DriverCapabilities,
@@ -15,23 +12,12 @@ import type {
   RedeployChange,
   ServiceStatus,
 } from '../driver.ts'
-import { hasLiveGroupMembers, killGroup } from '../process/process-group.ts'
 import { checkCommandTarget, parseCommandTarget } from './command-target.ts'
 
 export interface CommandDriverOptions {
   /** After SIGTERM, how long the command's process group gets before SIGKILL. Default 5 s. */
   killGraceMs?: number
 }
-
-/** Lines of output quoted in a failed deployment's error. */
-const TAIL_LINES = 20
-/**
- * After the shell exits, how long its output pipes may stay open. A command that leaves a
- * background process holding them (`server &`) must not keep the deployment running.
- */
-const DRAIN_MS = 500
-
-type Ending = { code: number | null; signal: NodeJS.Signals | null }
 
 export class CommandDriver implements Driver {
   readonly name = 'command'
@@ -125,79 +111,18 @@ export class CommandDriver implements Driver {
       env.DECKHAND_REPLICAS = String(replicas)
     }
     ctx.log(`running the ${action} command of ${service.name}`)
-    // Its own process group, so a timeout or cancel kills what the script started too.
-    const child = spawn('/bin/sh', ['-c', command], {
-      cwd: target.cwd,
+    const what = `the ${action} command`
+    const result = await runChild({
+      what,
+      command,
       env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(target.cwd === undefined ? {} : { cwd: target.cwd }),
+      timeoutMs: target.timeoutMs,
+      signal: ctx.signal,
+      aborted: () => `${what} was canceled and killed`,
+      killGraceMs: this.#killGraceMs,
+      log: ctx.log,
     })
-    const lastLines: string[] = []
-    const pipes = (['stdout', 'stderr'] as const).map((stream) => {
-      const lines = createInterface({ input: child[stream], crlfDelay: Infinity })
-      lines.on('line', (line) => {
-        lastLines.push(line)
-        if (lastLines.length > TAIL_LINES) {
-          lastLines.shift()
-        }
-        ctx.log(line, stream)
-      })
-      return new Promise<void>((resolve) => lines.once('close', resolve))
-    })
-    const ended = new Promise<Ending | Error>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }))
-      child.once('error', resolve)
-    })
-    const stop = new AbortController()
-    const stopped = AbortSignal.any([ctx.signal, stop.signal])
-    const timedOut = delay(target.timeoutMs, 'timeout' as const, { signal: stopped }).catch(
-      () => 'aborted' as const,
-    )
-    const first = await Promise.race([ended, timedOut])
-    stop.abort()
-    let reason: string | undefined
-    if (first === 'timeout' || first === 'aborted') {
-      reason =
-        first === 'timeout'
-          ? `the ${action} command did not finish within ${formatDuration(target.timeoutMs)} and was killed`
-          : `the ${action} command was canceled and killed`
-      ctx.log(reason)
-      await this.#killAll(child.pid, ended)
-    }
-    const ending = await ended
-    await Promise.race([Promise.all(pipes), delay(DRAIN_MS)])
-    child.stdout.destroy()
-    child.stderr.destroy()
-    if (ending instanceof Error) {
-      return { state: 'failed', error: `the ${action} command could not start: ${ending.message}` }
-    }
-    if (reason === undefined && ending.code === 0) {
-      return { state: 'succeeded' }
-    }
-    reason ??=
-      ending.signal === null
-        ? `the ${action} command exited with code ${ending.code}`
-        : `the ${action} command was killed by ${ending.signal}`
-    const output =
-      lastLines.length === 0 ? 'it wrote no output' : `its last output:\n${lastLines.join('\n')}`
-    return { state: 'failed', error: `${reason}; ${output}` }
-  }
-
-  /** SIGTERM to the whole group, SIGKILL to what is left after the grace period. */
-  async #killAll(pid: number | undefined, ended: Promise<unknown>): Promise<void> {
-    if (pid === undefined) {
-      return
-    }
-    killGroup(pid, 'SIGTERM')
-    let hasEnded = false
-    void ended.then(() => (hasEnded = true))
-    // The shell may exit at once while what it started is still shutting down, or trap SIGTERM.
-    const deadline = Date.now() + this.#killGraceMs
-    while ((!hasEnded || hasLiveGroupMembers(pid)) && Date.now() < deadline) {
-      await delay(50)
-    }
-    if (!hasEnded || hasLiveGroupMembers(pid)) {
-      killGroup(pid, 'SIGKILL')
-    }
+    return result.ok ? { state: 'succeeded' } : { state: 'failed', error: result.error }
   }
 }

@@ -105,9 +105,12 @@ export class ProcessDriver implements Driver {
     const { supervisor } = await this.#attached(service)
     return supervisor.exclusive(async () => {
       const current = supervisor.slots()
-      const missing = Array.from({ length: replicas }, (_, i) => i).filter(
-        (i) => !supervisor.slot(i),
-      )
+      // A slot whose replica crashed and waits for its restart is missing too: a scale to the
+      // count the service has is how an operator asks for it now, healthy, with a log.
+      const missing = Array.from({ length: replicas }, (_, i) => i).filter((i) => {
+        const replica = supervisor.slot(i)?.replica
+        return !replica || replica.hasExited
+      })
       // New replicas join the ones running, so they get the target and environment those run.
       const deployed = supervisor.deployedEnv
       const running = supervisor.deployedTarget

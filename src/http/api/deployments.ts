@@ -9,7 +9,6 @@ import {
   isPending,
   type PageRequest,
 } from '../../model/index.ts'
-import { redactSecrets } from '../../model/secret-redactor.ts'
 import type { Store } from '../../store/store.ts'
 import { type ApiOptions, found, idParams, pageQuerySchema } from './api-context.ts'
 
@@ -63,8 +62,8 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     error: d.error,
     image: d.image,
     digest: d.digest,
-    // The target tried may spell out a token or secret (a command that prints it).
-    tried: d.tried ? (JSON.parse(redactSecrets(JSON.stringify(d.tried))) as unknown) : null,
+    // Redacted when it was recorded (queue/tried-change.ts), as the error is.
+    tried: d.tried ?? null,
   }
 }
 

@@ -9,9 +9,11 @@ import type {
   Page,
   PageRequest,
   PendingState,
+  TriedChange,
 } from '../../model/index.ts'
+import { triedChange, triedColumn } from '../../queue/tried-change.ts'
 import type { QueueStore } from '../queue-store.ts'
-import { PENDING_SQL, restoredSpec, toDeployment, toPage } from '../row-mapping.ts'
+import { PENDING_SQL, restoredSpec, toDeployment, toPage, toService } from '../row-mapping.ts'
 import {
   type DeploymentFilter,
   type DeploymentOutcome,
@@ -127,7 +129,7 @@ export function finishDeployment(
         outcome.state === 'succeeded' ? null : outcome.error,
         outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
         outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
-        tried && JSON.stringify(tried),
+        tried && triedColumn(tried),
       ],
     )
     if (!row) {
@@ -143,22 +145,30 @@ export function finishDeployment(
         ])
       }
     } else if (tried) {
-      // FOR UPDATE: a PATCH committing between this read and the write would be overwritten.
-      const service = await q.row(
-        'SELECT spec, deployed_spec FROM services WHERE name = $1 FOR UPDATE',
-        [name],
-      )
-      const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
-      if (spec) {
-        await q.rows(
-          'UPDATE services SET spec = $2, updated_at = clock_timestamp() WHERE name = $1',
-          [name, spec],
-        )
-      }
+      const service = await q.row('SELECT * FROM services WHERE name = $1 FOR UPDATE', [name])
+      await putServiceBack(q, service, tried)
     }
     await notifyEnded(q, id)
     return true
   })
+}
+
+/**
+ * The service's target and image back to what runs, when its row (read FOR UPDATE, so a PATCH
+ * committing in between is not overwritten) still shows `tried`.
+ */
+async function putServiceBack(
+  q: Queryable,
+  service: Record<string, unknown> | undefined,
+  tried: TriedChange,
+): Promise<void> {
+  const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
+  if (spec) {
+    await q.rows('UPDATE services SET spec = $2, updated_at = clock_timestamp() WHERE name = $1', [
+      service.name,
+      spec,
+    ])
+  }
 }
 
 export async function setServiceStateRow(
@@ -241,15 +251,34 @@ export async function failAbandoned(
       : scope === 'expired'
         ? ['lease_expires_at < clock_timestamp()', []]
         : ['owner = $3', [scope.owner]]
-  // One statement, so its NOTIFYs (see notifyEnded) are sent when the UPDATE commits.
-  const rows = await c.rows(
-    `WITH failed AS (
-       UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $2, lease_expires_at = NULL
-        WHERE state = 'running' AND ${where} RETURNING *)
-     SELECT failed.*, pg_notify($1, failed.id) FROM failed`,
-    [LOG_CHANNEL, reason, ...params],
-  )
-  return rows.map(toDeployment)
+  // One transaction, so its NOTIFYs (see notifyEnded) are sent when the whole of it commits.
+  return c.transaction(async (q) => {
+    const rows = await q.rows(
+      `WITH failed AS (
+         UPDATE deployments SET state = 'failed', finished_at = clock_timestamp(), error = $2, lease_expires_at = NULL
+          WHERE state = 'running' AND ${where} RETURNING *)
+       SELECT failed.*, pg_notify($1, failed.id) FROM failed`,
+      [LOG_CHANNEL, reason, ...params],
+    )
+    const failed: Deployment[] = []
+    for (const row of rows) {
+      // Recorded as the worker would have: what it tried, and the row put back to what runs.
+      const deployment = toDeployment(row)
+      const service = await q.row('SELECT * FROM services WHERE name = $1 FOR UPDATE', [
+        deployment.service,
+      ])
+      const tried = service && triedChange(toService(service), deployment)
+      if (!tried) {
+        failed.push(deployment)
+        continue
+      }
+      const column = triedColumn(tried)
+      await q.rows('UPDATE deployments SET tried = $2 WHERE id = $1', [deployment.id, column])
+      await putServiceBack(q, service, tried)
+      failed.push({ ...deployment, tried: JSON.parse(column) as TriedChange })
+    }
+    return failed
+  })
 }
 
 /** The statements above behind the QueueStore seam, with the reads of deployments. */

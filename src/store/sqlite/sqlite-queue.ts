@@ -9,9 +9,11 @@ import type {
   Page,
   PageRequest,
   PendingState,
+  TriedChange,
 } from '../../model/index.ts'
+import { triedChange, triedColumn } from '../../queue/tried-change.ts'
 import type { QueueStore } from '../queue-store.ts'
-import { PENDING_SQL, restoredSpec, toDeployment, toPage } from '../row-mapping.ts'
+import { PENDING_SQL, restoredSpec, toDeployment, toPage, toService } from '../row-mapping.ts'
 import type { DeploymentFilter, DeploymentOutcome, LeaseState } from '../store.ts'
 import type { SqliteReadCache } from './sqlite-cache.ts'
 import type { SqliteConnection } from './sqlite-connection.ts'
@@ -87,7 +89,7 @@ export function finishDeployment(
         error: outcome.state === 'succeeded' ? null : outcome.error,
         image: outcome.state === 'succeeded' ? (outcome.image ?? null) : null,
         digest: outcome.state === 'succeeded' ? (outcome.digest ?? null) : null,
-        tried: tried && JSON.stringify(tried),
+        tried: tried && triedColumn(tried),
       },
     )
     const name = String(row.service)
@@ -100,21 +102,25 @@ export function finishDeployment(
         })
       }
     } else if (tried) {
-      const service = connection.get(
-        'SELECT spec, deployed_spec FROM services WHERE name = $name',
-        { name },
-      )
-      const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
-      if (spec) {
-        connection.run('UPDATE services SET spec = $spec, updated_at = $at WHERE name = $name', {
-          name,
-          spec,
-          at: now(),
-        })
-      }
+      putServiceBack(connection, name, tried)
     }
     return true
   })
+}
+
+/** The service's target and image back to what runs, when its row still shows `tried`. */
+function putServiceBack(connection: SqliteConnection, name: string, tried: TriedChange): void {
+  const service = connection.get('SELECT spec, deployed_spec FROM services WHERE name = $name', {
+    name,
+  })
+  const spec = service && restoredSpec(service.spec, service.deployed_spec, tried)
+  if (spec) {
+    connection.run('UPDATE services SET spec = $spec, updated_at = $at WHERE name = $name', {
+      name,
+      spec,
+      at: now(),
+    })
+  }
 }
 
 export function setServiceStateRow(
@@ -196,18 +202,25 @@ export function failAbandoned(
               owner: scope.owner,
             })
     const finishedAt = now()
-    for (const row of rows) {
+    return rows.map((row) => {
+      const deployment = toDeployment(row)
+      // Recorded as the worker would have: what it tried, and the row put back to what runs.
+      const service = connection.get('SELECT * FROM services WHERE name = $name', {
+        name: deployment.service,
+      })
+      const tried = service && triedChange(toService(service), deployment)
+      const column = tried ? triedColumn(tried) : null
       connection.run(
-        "UPDATE deployments SET state = 'failed', finished_at = $at, error = $reason, lease_expires_at = NULL WHERE id = $id",
-        { id: String(row.id), at: finishedAt, reason },
+        `UPDATE deployments SET state = 'failed', finished_at = $at, error = $reason,
+           lease_expires_at = NULL, tried = $tried WHERE id = $id`,
+        { id: deployment.id, at: finishedAt, reason, tried: column },
       )
-    }
-    return rows.map((row) => ({
-      ...toDeployment(row),
-      state: 'failed' as const,
-      finishedAt,
-      error: reason,
-    }))
+      if (tried) {
+        putServiceBack(connection, deployment.service, tried)
+      }
+      const recorded = column === null ? null : (JSON.parse(column) as TriedChange)
+      return { ...deployment, state: 'failed' as const, finishedAt, error: reason, tried: recorded }
+    })
   })
 }
 
@@ -298,6 +311,13 @@ export class SqliteQueue implements QueueStore {
     reason: string,
     scope: 'expired' | 'all' | { owner: string },
   ): Promise<Deployment[]> {
-    return failAbandoned(this.#c, reason, scope)
+    // A redeploy failed here may put its service row back, as finishDeployment does.
+    const failed = failAbandoned(this.#c, reason, scope)
+    this.#cache.clear()
+    try {
+      return await failed
+    } finally {
+      this.#cache.clear()
+    }
   }
 }
