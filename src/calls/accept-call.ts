@@ -27,6 +27,7 @@ import { RateLimiter } from '../triggers/rate-limiter.ts'
 import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { acceptIntents, recordCall } from './accept-intents.ts'
 import { refuseCallParameters } from './call-parameters.ts'
+import { LARGE_BODY_BYTES, TurnGate } from './large-body-turns.ts'
 import { acceptOptions, redelivery } from './plan-accept.ts'
 import { MAX_PASSED_BODY_BYTES, resolveCall } from './resolve-call.ts'
 
@@ -69,6 +70,8 @@ export interface CallAcceptorOptions {
   guard?: AddressGuard
   /** Whether a driver can run another image tag (its canChangeTag); every one when absent. */
   canChangeTag?: (driver: DriverName) => boolean
+  /** Lets large bodies be read one per turn of the event loop; the acceptor's own when absent. */
+  largeBodies?: TurnGate
 }
 
 export class CallAcceptor {
@@ -77,6 +80,7 @@ export class CallAcceptor {
   #rates = new RateLimiter()
   #addresses: AddressGuard
   #canChangeTag: (driver: DriverName) => boolean
+  #largeBodies: TurnGate
   #allowLists = new Map<string, (address: string) => boolean>()
 
   constructor(store: Store, events: EventBus, options: CallAcceptorOptions = {}) {
@@ -84,6 +88,7 @@ export class CallAcceptor {
     this.#events = events
     this.#addresses = options.guard ?? new AddressGuard()
     this.#canChangeTag = options.canChangeTag ?? (() => true)
+    this.#largeBodies = options.largeBodies ?? new TurnGate()
   }
 
   async accept(request: CallRequest): Promise<CallAnswer> {
@@ -102,6 +107,10 @@ export class CallAcceptor {
         return typeof value === 'string' ? value : undefined
       }),
     )
+    // Its signature check, parse and resolution run in the turn it is given (large-body-turns.ts).
+    if (request.body.length >= LARGE_BODY_BYTES) {
+      await this.#largeBodies.next()
+    }
     return this.#acceptFor(trigger, request)
   }
 

@@ -79,63 +79,27 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
         query: lastValues(match[2]),
       }
-      const answer = (): void => {
-        void answerHookCall(call, request.socket, options)
-          .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
-          .then((answer) => {
-            write(response, answer)
-            const retryAfter = answer.headers?.['retry-after'] !== undefined
-            const level = accessLevel('POST', url, answer.status, retryAfter)
-            if (options.logger.isLevelEnabled(level)) {
-              options.logger[level](
-                {
-                  method: 'POST',
-                  url: redactUrl(url),
-                  status: answer.status,
-                  ms: Math.round(performance.now() - started),
-                },
-                'request',
-              )
-            }
-          })
-      }
-      // A large body waits its turn, so that many arriving together are parsed one per turn.
-      if (call.body.length >= LARGE_BODY_BYTES) {
-        inTurn(answer)
-      } else {
-        answer()
-      }
+      void answerHookCall(call, request.socket, options)
+        .catch((error: unknown): CallAnswer => errorAnswer(error as Error, options.logger))
+        .then((answer) => {
+          write(response, answer)
+          const retryAfter = answer.headers?.['retry-after'] !== undefined
+          const level = accessLevel('POST', url, answer.status, retryAfter)
+          if (options.logger.isLevelEnabled(level)) {
+            options.logger[level](
+              {
+                method: 'POST',
+                url: redactUrl(url),
+                status: answer.status,
+                ms: Math.round(performance.now() - started),
+              },
+              'request',
+            )
+          }
+        })
     })
     return true
   }
-}
-
-/**
- * Bodies this large are parsed one per turn of the event loop: a sender's parse of 1 MiB costs
- * 15–25 ms, and 20 such calls completing in one read used to run back to back (151 ms of
- * event-loop delay in the black-box run) while /healthz and every other call waited.
- */
-const LARGE_BODY_BYTES = 256 * 1024
-const largeCalls: (() => void)[] = []
-let draining = false
-
-function inTurn(run: () => void): void {
-  largeCalls.push(run)
-  if (!draining) {
-    draining = true
-    setImmediate(drainOne)
-  }
-}
-
-// One call, then the next on the following turn: its parse runs in the microtasks after this.
-function drainOne(): void {
-  const next = largeCalls.shift()
-  if (next === undefined) {
-    draining = false
-    return
-  }
-  next()
-  setImmediate(drainOne)
 }
 
 function write(response: ServerResponse, answer: CallAnswer): void {
