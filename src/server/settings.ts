@@ -36,6 +36,8 @@ export interface ServerSettings {
   retainCalls: number
   /** How often pruning runs; every ten minutes unless a test says otherwise. */
   pruneIntervalMs: number
+  /** DECKHAND_PASS_ENV: variables of Deckhand's environment every child also gets (child-env.ts). */
+  passEnv: string[]
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
   /**
@@ -155,6 +157,7 @@ export function readSettings(
       Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000)),
     ),
     pruneIntervalMs: 10 * 60_000,
+    passEnv: readPassEnv(env.DECKHAND_PASS_ENV),
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
     registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
@@ -162,6 +165,32 @@ export function readSettings(
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }
+}
+
+/**
+ * DECKHAND_PASS_ENV's names (comma list). A name that is not a variable name is a typo, and one
+ * of Deckhand's own settings (`DECKHAND_*`: the admin token, the database URL) would hand a
+ * secret to every script: both stop startup.
+ */
+function readPassEnv(value: string | undefined): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new SettingsError(
+        `DECKHAND_PASS_ENV names ${JSON.stringify(name.slice(0, 64))}, which is not a variable name`,
+      )
+    }
+    if (name.toUpperCase().startsWith('DECKHAND_')) {
+      throw new SettingsError(
+        `DECKHAND_PASS_ENV names ${name}: Deckhand's own settings never reach a child process;` +
+          ' give the script the value under another name',
+      )
+    }
+  }
+  return names
 }
 
 /** The PEM files DECKHAND_REGISTRY_CA names (comma list), read once so a typo stops startup. */
