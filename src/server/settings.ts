@@ -52,6 +52,8 @@ export interface ServerSettings {
   registryAuth: string
   /** DECKHAND_REGISTRY_CA: PEM certificates trusted for registries besides the system's roots. */
   registryCa: string[]
+  /** DECKHAND_REGISTRY_CERTS_D: Docker's certs.d, whose `<host:port>/*.crt` registries are trusted. */
+  registryCertsDir: string
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -60,6 +62,9 @@ export interface ServerSettings {
 }
 
 export class SettingsError extends Error {}
+
+/** Where the Docker daemon looks for a registry's CA; Deckhand's registry client looks too. */
+const DOCKER_CERTS_D = '/etc/docker/certs.d'
 
 const number = (name: string, value: string | undefined, fallback: number): number => {
   if (value === undefined || value === '') {
@@ -162,6 +167,7 @@ export function readSettings(
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
     registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
     registryCa: readRegistryCa(env.DECKHAND_REGISTRY_CA),
+    registryCertsDir: resolve(env.DECKHAND_REGISTRY_CERTS_D || DOCKER_CERTS_D),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }
