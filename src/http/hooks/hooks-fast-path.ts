@@ -50,6 +50,7 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
       !match ||
       request.headers['transfer-encoding'] !== undefined ||
       !Number.isInteger(length) ||
+      length < 0 ||
       length > options.maxBodyBytes
     ) {
       return false
@@ -62,8 +63,21 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
       write(response, shed(options.intake.limit))
       return true
     }
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    // The body is copied into one buffer of the declared length as it arrives. Collecting the
+    // chunks and concatenating them at the end copied each body whole in one task, after all of
+    // it was held twice: Buffer.concat was the largest self time of the server's CPU profile
+    // while 20 parallel 1 MiB calls arrived (200 ms of 1.5 s, above the senders' JSON.parse).
+    let body: Buffer | undefined
+    let received = 0
+    request.on('data', (chunk: Buffer) => {
+      if (body === undefined && chunk.length >= length) {
+        body = chunk
+        received = chunk.length
+        return
+      }
+      body ??= Buffer.allocUnsafe(length)
+      received += chunk.copy(body, received)
+    })
     // A caller that goes away mid-body leaves nothing to answer.
     request.on('error', () => {})
     request.on('end', () => {
@@ -76,7 +90,7 @@ export function hooksFastPath(options: FastPathOptions): FastPath {
         token: match[1]!,
         address: addressOf(request),
         headers: request.headers as Record<string, string | undefined>,
-        body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+        body: body === undefined ? Buffer.alloc(0) : body.subarray(0, received),
         query: lastValues(match[2]),
       }
       void answerHookCall(call, request.socket, options)
