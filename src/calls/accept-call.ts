@@ -27,6 +27,7 @@ import { hashToken, TOKEN_PATTERN } from '../triggers/token.ts'
 import { acceptIntents, recordCall } from './accept-intents.ts'
 import { unmetCondition } from './call-conditions.ts'
 import { refuseCallParameters } from './call-parameters.ts'
+import { LARGE_BODY_BYTES, TurnGate } from './large-body-turns.ts'
 import { acceptOptions, redelivery } from './plan-accept.ts'
 import { MAX_PASSED_BODY_BYTES, resolveCall } from './resolve-call.ts'
 
@@ -69,6 +70,8 @@ export interface CallAcceptorOptions {
   guard?: AddressGuard
   /** Whether a driver can run another image tag (its canChangeTag); every one when absent. */
   canChangeTag?: (driver: DriverName) => boolean
+  /** Lets large bodies be read one per turn of the event loop; the acceptor's own when absent. */
+  largeBodies?: TurnGate
 }
 
 /**
@@ -83,6 +86,7 @@ export class CallAcceptor {
   #rates = new RateLimiter()
   #addresses: AddressGuard
   #canChangeTag: (driver: DriverName) => boolean
+  #largeBodies: TurnGate
   #allowLists = new Map<string, (address: string) => boolean>()
 
   constructor(store: AcceptorStore, events: EventBus, options: CallAcceptorOptions = {}) {
@@ -90,6 +94,7 @@ export class CallAcceptor {
     this.#events = events
     this.#addresses = options.guard ?? new AddressGuard()
     this.#canChangeTag = options.canChangeTag ?? (() => true)
+    this.#largeBodies = options.largeBodies ?? new TurnGate()
   }
 
   async accept(request: CallRequest): Promise<CallAnswer> {
@@ -108,6 +113,10 @@ export class CallAcceptor {
         return typeof value === 'string' ? value : undefined
       }),
     )
+    // Its signature check, parse and resolution run in the turn it is given (large-body-turns.ts).
+    if (request.body.length >= LARGE_BODY_BYTES) {
+      await this.#largeBodies.next()
+    }
     return this.#acceptFor(trigger, request)
   }
 

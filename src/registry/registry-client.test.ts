@@ -1,5 +1,8 @@
 /** The registry client against the real distribution registry: digests, refusals, tags, auth. */
 import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { BASE_IMAGE, privateDockerd } from '../../test/support/private-dockerd.ts'
@@ -133,4 +136,29 @@ test('a registry in token mode: the client gets a token from its token service w
     anonymous.manifestDigest(registry.host, 'acme/tokened', '1'),
     (error: Error) => error instanceof RegistryError && error.status === 401,
   )
+})
+
+test("a secure registry's CA is trusted from Docker's certs.d directory, for that host only", async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine, secure: true }))
+  if (!engine || !registry?.ca || !registry.credentials) {
+    return
+  }
+  const pushed = await registry.push(engine, BASE_IMAGE, 'acme/private', '1')
+  const certsDir = await mkdtemp(join(tmpdir(), 'dh-certs-d-'))
+  t.after(() => rm(certsDir, { recursive: true, force: true }))
+  const credentialsFor = () => registry.credentials
+  const client = new RegistryClient({ certsDir, credentialsFor })
+  // Another registry's directory does not count; the daemon keys it by host:port.
+  await mkdir(join(certsDir, '127.0.0.1:1'))
+  await writeFile(join(certsDir, '127.0.0.1:1', 'ca.crt'), registry.ca)
+  await assert.rejects(
+    client.manifestDigest(registry.host, 'acme/private', '1'),
+    /could not be asked: .*certificate/,
+  )
+
+  // Read at each request, as the daemon does: no new client needed.
+  await mkdir(join(certsDir, registry.host))
+  await writeFile(join(certsDir, registry.host, 'ca.crt'), registry.ca)
+  assert.equal((await client.manifestDigest(registry.host, 'acme/private', '1')).digest, pushed)
 })

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { rootCertificates } from 'node:tls'
 
+import { certsDirCa } from './certs-d.ts'
 import { isDigest } from './image-name.ts'
 import type { CredentialsFor } from './registry-auth.ts'
 import { basicAuthorization, parseChallenge, readToken } from './registry-auth.ts'
@@ -30,6 +31,11 @@ export interface RegistryClientOptions {
   credentialsFor?: CredentialsFor
   /** PEM certificates trusted besides the system's roots (a self-hosted registry's CA). */
   ca?: string[]
+  /**
+   * Docker's certs.d directory (DECKHAND_REGISTRY_CERTS_D): `<dir>/<host:port>/*.crt` are
+   * trusted for that registry besides `ca` and the system's roots. None when absent.
+   */
+  certsDir?: string
   /** The deadline of each request. Default 10000. */
   timeoutMs?: number
   /** The largest answer read. Default 1 MiB. */
@@ -56,6 +62,7 @@ export interface ManifestDigest {
 export class RegistryClient {
   readonly #credentialsFor: CredentialsFor
   readonly #ca: string[] | undefined
+  readonly #certsDir: string | undefined
   readonly #timeoutMs: number
   readonly #maxBytes: number
   readonly #origins = new Map<string, string>()
@@ -65,6 +72,7 @@ export class RegistryClient {
     this.#credentialsFor = options.credentialsFor ?? (() => null)
     this.#ca =
       options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined
+    this.#certsDir = options.certsDir
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   }
@@ -290,7 +298,7 @@ export class RegistryClient {
     try {
       return await registryRequest({
         ...options,
-        ca: this.#ca,
+        ca: await this.#caFor(options.url),
         maxBytes: this.#maxBytes,
         timeoutMs: this.#timeoutMs,
       })
@@ -302,6 +310,27 @@ export class RegistryClient {
       }
       throw error
     }
+  }
+
+  /** The CAs for an https request: DECKHAND_REGISTRY_CA's, and certs.d's for its host. */
+  async #caFor(url: URL): Promise<string[] | undefined> {
+    const dir = this.#certsDir
+    if (dir === undefined || url.protocol !== 'https:') {
+      return this.#ca
+    }
+    // URL drops the default port, and Docker's directory for such a registry may carry it.
+    const hosts = url.port === '' ? [url.host, `${url.host}:443`] : [url.host]
+    let extra: string[]
+    try {
+      extra = (await Promise.all(hosts.map((host) => certsDirCa(dir, host)))).flat()
+    } catch (error) {
+      throw new RegistryError(
+        `the registry's certificates could not be read: ${(error as Error).message}`,
+        null,
+        { cause: error },
+      )
+    }
+    return extra.length === 0 ? this.#ca : [...(this.#ca ?? rootCertificates), ...extra]
   }
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { passToChildren } from '../drivers/child-env.ts'
 import { registryHostOf } from '../model/registry-host.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
 import { defaultRegistryAuthPath, RegistryCredentials } from './registry-credentials.ts'
@@ -172,7 +173,10 @@ describe('RegistryCredentials', () => {
     }
   })
 
-  it('runs helpers with the explicit child environment only', async () => {
+  it('runs helpers with the explicit child environment only', async (t) => {
+    // As the server does at start with its settings' DECKHAND_PASS_ENV.
+    passToChildren(['GNUPGHOME'])
+    t.after(() => passToChildren([]))
     const seen = join(dir, 'helper-env')
     await helper('dhenv', `env > ${seen}; printf '{"Username":"u","Secret":"env-secret-1"}'`)
     const credentials = await credentialsWith(
@@ -180,7 +184,6 @@ describe('RegistryCredentials', () => {
       {
         DECKHAND_ADMIN_TOKEN: 'admin-token-of-deckhand',
         GNUPGHOME: '/g',
-        DECKHAND_PASS_ENV: 'GNUPGHOME',
       },
     )
     await credentials.forImage('r.example/web')

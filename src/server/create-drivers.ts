@@ -89,6 +89,7 @@ function registryClient(
 ): RegistryClient {
   return new RegistryClient({
     ca: settings.registryCa,
+    certsDir: settings.registryCertsDir,
     credentialsFor: async (host) => {
       const { auth } = await credentials.forImage(`${host}/deckhand-probe`)
       return auth !== undefined && 'password' in auth

@@ -110,6 +110,12 @@ export const SETTINGS: readonly SettingEntry[] = [
       "comma list of PEM files of CAs trusted, besides the system's, when Deckhand asks a registry for a tag's digest",
   },
   {
+    name: 'DECKHAND_REGISTRY_CERTS_D',
+    fallback: '/etc/docker/certs.d',
+    meaning:
+      "Docker's certs.d directory: the `<host:port>/*.crt` files in it are trusted for that registry, as the Docker daemon trusts them",
+  },
+  {
     name: 'DECKHAND_CONCURRENCY',
     fallback: '4',
     meaning: 'deployments of different services that run at once',

@@ -36,6 +36,8 @@ export interface ServerSettings {
   retainCalls: number
   /** How often pruning runs; every ten minutes unless a test says otherwise. */
   pruneIntervalMs: number
+  /** DECKHAND_PASS_ENV: variables of Deckhand's environment every child also gets (child-env.ts). */
+  passEnv: string[]
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
   /**
@@ -50,6 +52,8 @@ export interface ServerSettings {
   registryAuth: string
   /** DECKHAND_REGISTRY_CA: PEM certificates trusted for registries besides the system's roots. */
   registryCa: string[]
+  /** DECKHAND_REGISTRY_CERTS_D: Docker's certs.d, whose `<host:port>/*.crt` registries are trusted. */
+  registryCertsDir: string
   /** deckhand.yaml to apply at start. */
   configFile: string | undefined
   /** Where the first-start admin token is printed (once). */
@@ -58,6 +62,9 @@ export interface ServerSettings {
 }
 
 export class SettingsError extends Error {}
+
+/** Where the Docker daemon looks for a registry's CA; Deckhand's registry client looks too. */
+const DOCKER_CERTS_D = '/etc/docker/certs.d'
 
 const number = (name: string, value: string | undefined, fallback: number): number => {
   if (value === undefined || value === '') {
@@ -157,13 +164,41 @@ export function readSettings(
       Math.floor(number('DECKHAND_RETAIN_CALLS', env.DECKHAND_RETAIN_CALLS, 100_000)),
     ),
     pruneIntervalMs: 10 * 60_000,
+    passEnv: readPassEnv(env.DECKHAND_PASS_ENV),
     callbackHosts: readCallbackHosts(env.DECKHAND_CALLBACK_HOSTS),
     statusTokens: readStatusTokens(env, STATUS_HOSTS),
     registryAuth: resolve(env.DECKHAND_REGISTRY_AUTH || defaultRegistryAuthPath(env)),
     registryCa: readRegistryCa(env.DECKHAND_REGISTRY_CA),
+    registryCertsDir: resolve(env.DECKHAND_REGISTRY_CERTS_D || DOCKER_CERTS_D),
     configFile: flags.config ?? env.DECKHAND_CONFIG,
     announce: (text) => process.stderr.write(text),
   }
+}
+
+/**
+ * DECKHAND_PASS_ENV's names (comma list). A name that is not a variable name is a typo, and one
+ * of Deckhand's own settings (`DECKHAND_*`: the admin token, the database URL) would hand a
+ * secret to every script: both stop startup.
+ */
+function readPassEnv(value: string | undefined): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new SettingsError(
+        `DECKHAND_PASS_ENV names ${JSON.stringify(name.slice(0, 64))}, which is not a variable name`,
+      )
+    }
+    if (name.toUpperCase().startsWith('DECKHAND_')) {
+      throw new SettingsError(
+        `DECKHAND_PASS_ENV names ${name}: Deckhand's own settings never reach a child process;` +
+          ' give the script the value under another name',
+      )
+    }
+  }
+  return names
 }
 
 /** The PEM files DECKHAND_REGISTRY_CA names (comma list), read once so a typo stops startup. */

@@ -12,6 +12,7 @@ import { Admin } from '../admin/admin.ts'
 import { CallAcceptor } from '../calls/accept-call.ts'
 import { applyConfig } from '../config/config-apply.ts'
 import { ConfigFileError, loadConfigFile } from '../config/config-file.ts'
+import { passToChildren } from '../drivers/child-env.ts'
 import { DriverRegistry } from '../drivers/driver-registry.ts'
 import { EventBus } from '../events.ts'
 import { buildApp } from '../http/build-app.ts'
@@ -61,6 +62,7 @@ export async function startServer(
     throw new ConfigFileError(staticCheck.errors)
   }
   await ensureListenable(settings.host, settings.port)
+  passToChildren(settings.passEnv)
   const drivers = new DriverRegistry(await createDrivers(settings, logger))
   const config = settings.configFile
     ? loadConfigFile(settings.configFile, process.env, {

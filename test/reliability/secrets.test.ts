@@ -473,12 +473,13 @@ describe('promise: secrets stay secret everywhere', () => {
       }
       Object.assign(process.env, saved)
     })
-    process.env.DECKHAND_PASS_ENV = 'RELIABILITY_PASSED'
     process.env.RELIABILITY_PASSED = 'passed-on'
     process.env.RELIABILITY_UNLISTED = 'kept-back'
     process.env.DECKHAND_RETAIN = '30d'
     process.env.DECKHAND_CALLBACK_HOSTS = 'hub.docker.com'
-    const server = await startTestServer(t)
+    // The list is the server's setting: what the process environment says later is not read.
+    process.env.DECKHAND_PASS_ENV = 'RELIABILITY_UNLISTED'
+    const server = await startTestServer(t, { env: { DECKHAND_PASS_ENV: 'RELIABILITY_PASSED' } })
     assert.equal(
       (
         await api(

@@ -398,3 +398,44 @@ test('a Swarm redeploy to a private image sends the registry credentials, so the
   assert.match(running[0]?.Config.Image ?? '', new RegExp(`^${image}:2`))
   assert.equal(lines.join('\n').includes(registry.credentials!.password), false)
 })
+
+test('a Swarm update whose tasks cannot pull for want of credentials fails naming the credentials', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) {
+    return
+  }
+  cleanAfter(t, engine)
+  const registry = await startRegistry(t, { engine, secure: true })
+  if (!registry) {
+    return
+  }
+  const image = `${registry.host}/acme/swarm`
+  await registry.push(engine, 'dh-app:2', 'acme/swarm', '2')
+  // The push logged the CLI in; the engine itself holds no credentials, as a worker would not.
+  await engine.docker(['rmi', `${image}:2`])
+  const name = await createService(engine, 1)
+  const dir = await mkdtemp(join(tmpdir(), 'dh-swarm-noauth-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const credentials = new RegistryCredentials(join(dir, 'config.json'))
+  const { ctx, lines } = makeContext()
+
+  const outcome = await new SwarmDriver({ socketPath: engine.socketPath, credentials }).redeploy(
+    makeService({ name, driver: 'swarm', target: { service: name }, image }),
+    { tag: '2', env: {} },
+    ctx,
+  )
+
+  assert.equal(outcome.state, 'failed', lines.join('\n'))
+  const error = outcome.state === 'failed' ? outcome.error : ''
+  // Swarm's own words stay: the task's "No such image" and the rollback it made.
+  assert.match(
+    error,
+    new RegExp(
+      `^the Swarm tasks could not pull ${image}:2 and Deckhand sent no credentials for ` +
+        `${registry.host} with the update \\(none in ${join(dir, 'config.json')}.*` +
+        `DECKHAND_REGISTRY_AUTH.*the update was rolled back by Swarm: .*No such image`,
+    ),
+  )
+  const current = await serviceInspect(engine, name)
+  assert.equal(current.Spec.TaskTemplate?.ContainerSpec?.Image, 'dh-app:1')
+})

@@ -30,6 +30,7 @@ import type {
   ServiceStatus,
 } from '../driver.ts'
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
+import { namePullFailure } from './swarm-pull-failure.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
 
 /** How followUpdate begins the error of an update Swarm paused. */
@@ -78,6 +79,7 @@ export class SwarmDriver implements Driver {
     const current = await this.#inspect(name)
     const watcher = new TaskWatcher(this.#client, name, ctx)
     await watcher.poll()
+    let updatedImage = ''
     await this.#update(
       name,
       current,
@@ -105,6 +107,7 @@ export class SwarmDriver implements Driver {
         }
         // ForceUpdate makes Swarm replace every task even when nothing else changed.
         spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1
+        updatedImage = container.Image ?? ''
         ctx.log(
           `updating Swarm service ${name}: image ${container.Image}, ForceUpdate ${spec.TaskTemplate.ForceUpdate}`,
         )
@@ -123,10 +126,11 @@ export class SwarmDriver implements Driver {
     }
     // Swarm's default failure action is pause: the service keeps the failed spec, its
     // replaced tasks stay broken. deploy.rollback promises the old spec back, so ask for it.
-    if (outcome.error.startsWith(PAUSED) && service.deploy.rollback && !ctx.signal.aborted) {
-      return this.#rollBack(name, outcome.error, watcher, ctx)
-    }
-    return logged(outcome, ctx)
+    const failed =
+      outcome.error.startsWith(PAUSED) && service.deploy.rollback && !ctx.signal.aborted
+        ? await this.#rollBack(name, outcome.error, watcher, ctx)
+        : outcome
+    return logged(await namePullFailure(failed, updatedImage, this.#engine.credentials), ctx)
   }
 
   async resolveImage(

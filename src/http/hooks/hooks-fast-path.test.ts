@@ -42,8 +42,8 @@ const common = {
   closing: () => closing,
 }
 
-function serve(trustedProxies: string[]) {
-  const fast = hooksFastPath({ ...common, trustedProxies })
+function serve(trustedProxies: string[], maxBodyBytes = common.maxBodyBytes) {
+  const fast = hooksFastPath({ ...common, maxBodyBytes, trustedProxies })
   return createServer((req, res) => {
     if (!fast(req, res)) {
       res.writeHead(FASTIFY)
@@ -54,13 +54,16 @@ function serve(trustedProxies: string[]) {
 
 const direct = serve([])
 const proxied = serve(['127.0.0.1'])
+const roomy = serve([], 4 * 1024 * 1024)
 before(async () => {
-  await new Promise<void>((resolve) => direct.listen(0, '127.0.0.1', resolve))
-  await new Promise<void>((resolve) => proxied.listen(0, '127.0.0.1', resolve))
+  for (const server of [direct, proxied, roomy]) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  }
 })
 after(() => {
-  direct.close()
-  proxied.close()
+  for (const server of [direct, proxied, roomy]) {
+    server.close()
+  }
 })
 
 function send(
@@ -116,6 +119,16 @@ test('a plain call is answered by the fast path with its token, address, body an
     query: { tag: '2', services: 'web' },
     body: '{"x":1}',
   })
+})
+
+test('a body that arrives in many reads, and an empty one, reach the acceptor whole', async () => {
+  // Loopback reads are at most 64 KiB: 2 MiB come in dozens of chunks, copied as they arrive.
+  const large = Array.from({ length: 2 * 1024 * 1024 }, (_, i) =>
+    String.fromCharCode(97 + (i % 26)),
+  )
+  const body = large.join('')
+  assert.equal((await send(roomy, { body })).json?.body, body)
+  assert.equal((await send(roomy, { body: '' })).json?.body, '')
 })
 
 test('other methods, other paths, chunked or oversized bodies and a closing server go on to Fastify', async () => {
