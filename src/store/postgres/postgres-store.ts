@@ -15,6 +15,7 @@ import type {
   Call,
   Deployment,
   DeploymentState,
+  DeploymentVote,
   LogLine,
   Page,
   PageRequest,
@@ -34,6 +35,7 @@ import {
   toService,
   toStack,
 } from '../row-mapping.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -52,6 +54,7 @@ import { type Filter, PostgresConnection, selectPage } from './postgres-connecti
 import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
+import * as approvals from './postgres-approvals.ts'
 import * as queue from './postgres-queue.ts'
 import * as tokens from './postgres-tokens.ts'
 
@@ -335,6 +338,17 @@ export class PostgresStore implements Store {
 
   cancelDeployment(id: string): Promise<Deployment | undefined> {
     return queue.cancelDeployment(this.#c, id)
+  }
+
+  castVote(
+    vote: VoteInput,
+    decide: (deployment: Deployment, votes: readonly DeploymentVote[]) => VoteMove | undefined,
+  ): Promise<VoteResult> {
+    return approvals.castVote(this.#c, vote, decide)
+  }
+
+  async listVotes(deploymentId: string): Promise<DeploymentVote[]> {
+    return approvals.listVotes(this.#c, deploymentId)
   }
 
   moveDeployment(

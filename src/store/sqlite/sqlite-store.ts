@@ -15,6 +15,7 @@ import type {
   Call,
   Deployment,
   DeploymentState,
+  DeploymentVote,
   LogLine,
   Page,
   PageRequest,
@@ -35,6 +36,7 @@ import {
   toStack,
   toTrigger,
 } from '../row-mapping.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -56,6 +58,7 @@ import * as logs from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { selectPage } from './sqlite-page.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
+import * as approvals from './sqlite-approvals.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 import * as tokens from './sqlite-tokens.ts'
@@ -413,6 +416,17 @@ export class SqliteStore implements Store {
 
   async cancelDeployment(id: string): Promise<Deployment | undefined> {
     return queue.cancelDeployment(this.#c, id)
+  }
+
+  castVote(
+    vote: VoteInput,
+    decide: (deployment: Deployment, votes: readonly DeploymentVote[]) => VoteMove | undefined,
+  ): Promise<VoteResult> {
+    return approvals.castVote(this.#c, vote, decide)
+  }
+
+  async listVotes(deploymentId: string): Promise<DeploymentVote[]> {
+    return approvals.listVotes(this.#c, deploymentId)
   }
 
   moveDeployment(
