@@ -36,6 +36,11 @@ export interface ServerSettings {
   retainCalls: number
   /** How often pruning runs; every ten minutes unless a test says otherwise. */
   pruneIntervalMs: number
+  /**
+   * How often deployments awaiting approval are checked against their deadline; every 15 s
+   * unless a test says otherwise.
+   */
+  approvalSweepMs?: number
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
   /**

@@ -25,6 +25,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import {
   deployedSpec,
   PENDING_SQL,
@@ -35,7 +36,6 @@ import {
   toService,
   toStack,
 } from '../row-mapping.ts'
-import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -50,11 +50,11 @@ import type {
 } from '../store.ts'
 import { StorePruner } from '../store-prune.ts'
 import { firstOfDelivery, insertCall, PostgresAcceptBatcher } from './postgres-accept.ts'
+import * as approvals from './postgres-approvals.ts'
 import { type Filter, PostgresConnection, selectPage } from './postgres-connection.ts'
 import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
-import * as approvals from './postgres-approvals.ts'
 import * as queue from './postgres-queue.ts'
 import * as tokens from './postgres-tokens.ts'
 

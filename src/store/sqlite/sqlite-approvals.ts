@@ -46,7 +46,12 @@ export function castVote(
     const canceled = move.to === 'canceled'
     connection.run(
       'UPDATE deployments SET state = $to, finished_at = $finished, error = $error WHERE id = $id',
-      { id, to: move.to, finished: canceled ? at : null, error: canceled ? (move.error ?? null) : null },
+      {
+        id,
+        to: move.to,
+        finished: canceled ? at : null,
+        error: canceled ? (move.error ?? null) : null,
+      },
     )
     const moved = connection.get('SELECT * FROM deployments WHERE id = $id', { id })!
     return { kind: 'recorded', deployment: toDeployment(moved), votes }
@@ -69,7 +74,11 @@ function selectVotes(connection: SqliteConnection, deploymentId: string): Deploy
  * Inside an accept transaction: drops the votes a joining call made void and says so in the
  * deployment's log, so voters see why their approvals are gone.
  */
-export function dropVotes(connection: SqliteConnection, deploymentId: string, reason: string): void {
+export function dropVotes(
+  connection: SqliteConnection,
+  deploymentId: string,
+  reason: string,
+): void {
   const dropped = connection.run('DELETE FROM deployment_votes WHERE deployment_id = $id', {
     id: deploymentId,
   })

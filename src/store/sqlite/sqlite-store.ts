@@ -25,6 +25,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import {
   deployedSpec,
   PENDING_SQL,
@@ -36,7 +37,6 @@ import {
   toStack,
   toTrigger,
 } from '../row-mapping.ts'
-import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -51,6 +51,7 @@ import type {
 } from '../store.ts'
 import { StorePruner } from '../store-prune.ts'
 import { firstOfDelivery, insertCall, SqliteAcceptBatcher } from './sqlite-accept.ts'
+import * as approvals from './sqlite-approvals.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
@@ -58,7 +59,6 @@ import * as logs from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { selectPage } from './sqlite-page.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
-import * as approvals from './sqlite-approvals.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 import * as tokens from './sqlite-tokens.ts'
