@@ -41,7 +41,8 @@ async function awaitingDeployment(store: Store): Promise<Deployment> {
   }
   const accepted = await store.acceptCall(call, [intent('web')])
   const result = accepted.results[0]
-  assert.equal(result?.kind === 'queued' && result.deployment.state, 'awaiting-approval')
+  assert.equal(result?.kind, 'queued')
+  assert.equal(result.deployment.state, 'awaiting-approval')
   return result.deployment
 }
 

@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import type { Deployment } from '../../src/model/index.ts'
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
+import { cliFor, deckhand } from './cli-support.ts'
 
 const approvals = (required: number, deadline = '24h') => ({
   deploy: { approvals: { required, deadline } },
@@ -212,4 +213,30 @@ test('deploy.approvals is validated, naming the field', async (t) => {
     commandService('web', 'true', approvals(3, '2h')),
   )
   assert.deepEqual(good.body.deploy.approvals, { required: 3, deadline: '2h' })
+})
+
+test('deckhand deploy approve and reject vote with a note; deploy show lists the votes', async (t) => {
+  const server = await startTestServer(t)
+  const url = await serviceWithTrigger(server, 2)
+  const id = (await server.hook(url)).body.deployments[0].id as string
+  const cli = cliFor(server)
+  const approved = await cli('deploy', 'approve', id, '--note', 'ship it')
+  assert.equal(approved.code, 0, approved.stderr)
+  assert.equal(approved.stdout, `deployment ${id} has 1 of 2 approvals\n`)
+  const twice = await cli('deploy', 'approve', id)
+  assert.equal(twice.code, 1)
+  assert.match(twice.stderr, /already voted \(approve\)/)
+  const shown = await cli('deploy', 'show', id)
+  assert.equal(shown.code, 0, shown.stderr)
+  assert.match(shown.stdout, /^state: +awaiting-approval$/m)
+  assert.match(shown.stdout, /^approvals: 1 of 2, deadline \d{4}-/m)
+  assert.match(shown.stdout, /^ {2}approved by DECKHAND_ADMIN_TOKEN at \S+: ship it$/m)
+  const json = JSON.parse((await cli('deploy', 'show', id, '--json')).stdout)
+  assert.equal(json.approvals.votes[0].note, 'ship it')
+  const rejected = await deckhand(['deploy', 'reject', id, '--note', 'wrong week'], {
+    DECKHAND_URL: server.url,
+    DECKHAND_TOKEN: (await server.api('POST', '/api/v1/tokens', { name: 'frank' })).body.token,
+  })
+  assert.equal(rejected.code, 0, rejected.stderr)
+  assert.equal(rejected.stdout, `deployment ${id} is canceled: rejected by frank: wrong week\n`)
 })
