@@ -390,7 +390,10 @@ function parseApprovals(value: unknown, problems: ProblemList): ApprovalPolicy |
     value.deadline === undefined ? DEFAULT_APPROVAL_DEADLINE_MS : parseDuration(value.deadline)
   if (deadlineMs === undefined || deadlineMs === 0 || deadlineMs > MAX_APPROVAL_DEADLINE_MS) {
     const most = formatDuration(MAX_APPROVAL_DEADLINE_MS)
-    problems.add([...path, 'deadline'], `must be a duration above 0 and at most ${most}, such as 24h`)
+    problems.add(
+      [...path, 'deadline'],
+      `must be a duration above 0 and at most ${most}, such as 24h`,
+    )
     return undefined
   }
   return { required: Number(required), deadlineMs }
