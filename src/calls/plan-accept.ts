@@ -12,6 +12,8 @@ import type {
 } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
 import type { Call, Deployment, DeploymentAction, Service, Trigger } from '../model/index.ts'
+import { votedChange } from '../release/approvals.ts'
+import { entryState } from '../release/entry-state.ts'
 import { planJoin } from './plan-join.ts'
 
 /** How long a delivery id is remembered: a sender's redelivery within this is a duplicate. */
@@ -45,13 +47,25 @@ export interface AcceptFacts {
 export interface AcceptPlan {
   call: RecordedCall
   deploymentIds: string[]
-  /** New queued deployments, to insert. */
+  /** New deployments (queued, or awaiting approval), to insert. */
   inserts: Deployment[]
   /** Queued deployments the call joined, with their new params, input and calls, to update. */
   joins: Deployment[]
+  /**
+   * Deployments awaiting approval whose tag or environment the call changed: their votes are
+   * dropped in the same write, and their log says why.
+   */
+  voteResets: VoteReset[]
   results: IntentResult[]
   /** The first call of this delivery, when this call is its duplicate. */
   duplicateOf?: Call
+}
+
+/** Votes a joining call made void: what was voted on is not what would run. */
+export interface VoteReset {
+  deploymentId: string
+  /** What changed, for the deployment's log (never an environment value). */
+  reason: string
 }
 
 /** The key of `queued` facts: one queued deployment per service and action. */
@@ -97,6 +111,7 @@ export function planAccept(
       deploymentIds,
       inserts: [],
       joins: [],
+      voteResets: [],
       results: [],
       duplicateOf: first,
     }
@@ -104,10 +119,11 @@ export function planAccept(
   const cooldownMs = options?.cooldownMs ?? 0
   if (cooldownMs > 0 && facts.sinceLastStepMs !== undefined && facts.sinceLastStepMs < cooldownMs) {
     const { recorded, deploymentIds } = cooledDown(call, cooldownMs)
-    return { call: recorded, deploymentIds, inserts: [], joins: [], results: [] }
+    return { call: recorded, deploymentIds, inserts: [], joins: [], voteResets: [], results: [] }
   }
   // What this call has queued or joined so far: a later intent of the same key joins it.
   const queued = new Map<string, { deployment: Deployment; isNew: boolean }>()
+  const voteResets: VoteReset[] = []
   const results = intents.map((intent): IntentResult => {
     const service = facts.services.get(intent.service)
     if (!service) {
@@ -125,10 +141,15 @@ export function planAccept(
       // The newest call's input wins: a deployment runs with what its last call carried.
       const { params } = decision
       const joined = { ...current, params, input: intent.input, calls: current.calls + 1 }
+      const changed = current.state === 'awaiting-approval' && votedChange(current, joined)
+      if (changed && !mine?.isNew) {
+        voteResets.push({ deploymentId: current.id, reason: changed })
+      }
       queued.set(key, { deployment: joined, isNew: mine?.isNew ?? false })
       return { kind: 'coalesced', deployment: joined }
     }
-    const deployment = queuedDeployment(newDeploymentId(), intent, decision.params, facts.at)
+    const state = entryState(service, Date.parse(facts.at))
+    const deployment = newDeployment(newDeploymentId(), state, intent, decision.params, facts.at)
     queued.set(key, { deployment, isNew: true })
     return { kind: 'queued', deployment }
   })
@@ -139,12 +160,14 @@ export function planAccept(
     deploymentIds,
     inserts: rows.filter((row) => row.isNew).map((row) => row.deployment),
     joins: rows.filter((row) => !row.isNew).map((row) => row.deployment),
+    voteResets,
     results,
   }
 }
 
-function queuedDeployment(
+function newDeployment(
   id: string,
+  state: Deployment['state'],
   intent: DeploymentIntent,
   params: Deployment['params'],
   at: string,
@@ -153,7 +176,7 @@ function queuedDeployment(
     id,
     service: intent.service,
     action: intent.action,
-    state: 'queued',
+    state,
     params,
     input: intent.input,
     calls: 1,

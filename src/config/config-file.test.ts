@@ -91,6 +91,32 @@ test('deploy.settle is read from the file, and a bad one is refused naming its l
   ])
 })
 
+test('deploy.approvals is read from the file, and a bad one is refused naming its line and field', () => {
+  const loaded = parseConfigText(
+    VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      approvals: { required: 2 }'),
+    'deckhand.yaml',
+    env,
+  )
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  assert.deepEqual(loaded.config.services[1]!.input.deploy.approvals, {
+    required: 2,
+    deadlineMs: 24 * 3_600_000,
+  })
+  const errors = errorsOf(
+    VALID.replace(
+      'healthTimeout: 30s',
+      'healthTimeout: 30s\n      approvals:\n        required: 12\n        deadline: 1h',
+    ),
+  )
+  assert.deepEqual(errors, [
+    'deckhand.yaml:15: services[1].deploy.approvals.required: must be a whole number from 1 to 10',
+  ])
+  const [unknown] = errorsOf(
+    VALID.replace('healthTimeout: 30s', 'healthTimeout: 30s\n      approvals: { needed: 2 }'),
+  )
+  assert.match(unknown ?? '', /^deckhand\.yaml:14: services\[1\]\.deploy\.approvals\.needed/)
+})
+
 test('a misspelt field is refused with the field it was probably meant to be', () => {
   const [error] = errorsOf(VALID.replace('healthTimeout: 30s', 'healthTimout: 30s'))
   assert.match(

@@ -10,6 +10,7 @@
  * - deployment: one unit of work on one service, queued → running → succeeded/failed/canceled.
  * - sender: the machine that called a trigger (Docker Hub, GitHub, …), recognised from the request.
  * - action: what a trigger does: redeploy, scale-up or scale-down.
+ * - vote: an admin's approve or reject of a deployment awaiting approval, with a note.
  */
 
 export const DRIVER_NAMES = ['process', 'command', 'docker', 'swarm', 'kubernetes'] as const
@@ -140,6 +141,30 @@ export interface DeployPolicy {
   before?: DeployHook
   /** Runs once the outcome is known, whatever it is, and never changes it. */
   after?: DeployHook
+  /** Votes a deployment needs before it is queued (`deploy.approvals`); none when absent. */
+  approvals?: ApprovalPolicy
+}
+
+/** `deploy.approvals`: how many admins must approve a deployment, and how long they have. */
+export interface ApprovalPolicy {
+  /** Approvals, from distinct admin tokens, that move a deployment to `queued`. */
+  required: number
+  /** How long after it was created an awaiting deployment is canceled. */
+  deadlineMs: number
+}
+
+export const VOTES = ['approve', 'reject'] as const
+export type Vote = (typeof VOTES)[number]
+
+/** One admin's vote on a deployment awaiting approval; one per token and deployment. */
+export interface DeploymentVote {
+  deploymentId: string
+  tokenId: string
+  /** The admin token's name when it voted: who it was. */
+  tokenName: string
+  vote: Vote
+  note: string | null
+  at: string
 }
 
 /** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */

@@ -38,6 +38,11 @@ export interface ServerSettings {
   pruneIntervalMs: number
   /** DECKHAND_PASS_ENV: variables of Deckhand's environment every child also gets (child-env.ts). */
   passEnv: string[]
+  /**
+   * How often deployments awaiting approval are checked against their deadline; every 15 s
+   * unless a test says otherwise.
+   */
+  approvalSweepMs?: number
   /** DECKHAND_CALLBACK_HOSTS: hosts a Docker Hub callback_url may name (outgoing-policy.ts). */
   callbackHosts: CallbackHosts
   /**

@@ -22,6 +22,7 @@ import { knownSecrets } from '../model/secret-redactor.ts'
 import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
 import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
+import { startApprovalSweeper } from '../release/approval-sweeper.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
 import { logActivity } from './activity-log.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
@@ -43,6 +44,8 @@ export interface RunningServer {
 
 /** Notifications wait this long at stop for posts under way, then are abandoned. */
 const NOTIFY_GRACE_MS = 2000
+/** Deadlines are hours long: checking a few times a minute cancels within seconds of one. */
+const APPROVAL_SWEEP_MS = 15_000
 
 export async function startServer(
   settings: ServerSettings & { notify?: Partial<NotifyOptions> },
@@ -171,12 +174,19 @@ export async function startServer(
     retainCalls: settings.retainCalls,
     intervalMs: settings.pruneIntervalMs,
   })
+  const approvals = startApprovalSweeper({
+    store,
+    events,
+    logger,
+    intervalMs: settings.approvalSweepMs ?? APPROVAL_SWEEP_MS,
+  })
   worker.start()
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
       await retention.stop()
+      await approvals.stop()
       await remoteLogs.stop()
       metrics.close()
       await app.close()

@@ -5,6 +5,7 @@
 import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import {
+  type ApprovalPolicy,
   DEPLOY_ORDERS,
   type DeployHook,
   type DeployOrder,
@@ -22,6 +23,11 @@ import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
+
+/** The most approvals a service may require: more admins than this never vote on one change. */
+const MAX_APPROVALS = 10
+const DEFAULT_APPROVAL_DEADLINE_MS = 24 * 3_600_000
+const MAX_APPROVAL_DEADLINE_MS = 30 * 24 * 3_600_000
 
 const durationSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] }
 
@@ -103,6 +109,18 @@ export const serviceSpecSchema = {
           "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
             'never changes it',
         ),
+        approvals: {
+          type: ['object', 'null'],
+          description:
+            'a deployment waits in awaiting-approval for this many admin approvals; one ' +
+            'rejection or the deadline (default 24h) cancels it',
+          additionalProperties: false,
+          required: ['required'],
+          properties: {
+            required: { type: 'integer', minimum: 1, maximum: MAX_APPROVALS },
+            deadline: durationSchema,
+          },
+        },
         settle: {
           ...durationSchema,
           description:
@@ -241,6 +259,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   }
   const before = parseDeployHook(deployInput.before, 'before', problems)
   const after = parseDeployHook(deployInput.after, 'after', problems)
+  const approvals = parseApprovals(deployInput.approvals, problems)
   const replicas =
     input.replicas === undefined || input.replicas === null ? undefined : Number(input.replicas)
   if (
@@ -296,6 +315,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}),
         ...(before ? { before } : {}),
         ...(after ? { after } : {}),
+        ...(approvals ? { approvals } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
@@ -344,6 +364,39 @@ function parseDeployHook(
     return undefined
   }
   return { run, timeoutMs }
+}
+
+/** `deploy.approvals`: `{required: 1..10, deadline}`; null is none. */
+function parseApprovals(value: unknown, problems: ProblemList): ApprovalPolicy | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  const path = ['deploy', 'approvals']
+  if (!isRecord(value)) {
+    problems.add(path, 'must be an object: {"required": 2, "deadline": "24h"}')
+    return undefined
+  }
+  const unknown = Object.keys(value).find((key) => key !== 'required' && key !== 'deadline')
+  if (unknown !== undefined) {
+    problems.add([...path, unknown], 'is not an approvals field (known: required, deadline)')
+    return undefined
+  }
+  const required = value.required
+  if (!Number.isInteger(required) || Number(required) < 1 || Number(required) > MAX_APPROVALS) {
+    problems.add([...path, 'required'], `must be a whole number from 1 to ${MAX_APPROVALS}`)
+    return undefined
+  }
+  const deadlineMs =
+    value.deadline === undefined ? DEFAULT_APPROVAL_DEADLINE_MS : parseDuration(value.deadline)
+  if (deadlineMs === undefined || deadlineMs === 0 || deadlineMs > MAX_APPROVAL_DEADLINE_MS) {
+    const most = formatDuration(MAX_APPROVAL_DEADLINE_MS)
+    problems.add(
+      [...path, 'deadline'],
+      `must be a duration above 0 and at most ${most}, such as 24h`,
+    )
+    return undefined
+  }
+  return { required: Number(required), deadlineMs }
 }
 
 function deployHookView(hook: DeployHook): { run: string; timeout: string } {
@@ -486,6 +539,14 @@ export function serviceView(service: Service): Record<string, unknown> {
         : {}),
       ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
       ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
+      ...(deploy.approvals
+        ? {
+            approvals: {
+              required: deploy.approvals.required,
+              deadline: formatDuration(deploy.approvals.deadlineMs),
+            },
+          }
+        : {}),
       ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),
     },
   }

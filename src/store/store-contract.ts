@@ -7,6 +7,7 @@ import { describe, test } from 'node:test'
 
 import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { ServiceInput, Store } from './store.ts'
+import { runApprovalsContract } from './store-approvals-contract.ts'
 import { runPruneContract } from './store-prune-contract.ts'
 
 export interface StoreContractOptions {
@@ -725,5 +726,6 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
     })
 
     runPruneContract(withStore)
+    runApprovalsContract(withStore)
   })
 }

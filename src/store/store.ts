@@ -11,6 +11,7 @@ import type {
   TriedChange,
   TriggerOptions,
 } from '../model/index.ts'
+import type { ApprovalsStore } from './approvals-store.ts'
 import type { CallStore } from './call-store.ts'
 import type { CatalogueStore } from './catalogue-store.ts'
 import type { LogStore } from './log-store.ts'
@@ -96,7 +97,8 @@ export interface CallFilter {
  * file and mirrored file for file in sqlite/ and postgres/, plus the lifecycle the server
  * alone drives. A caller takes the seams it uses (docs/architecture.md, "The store").
  */
-export interface Store extends CallStore, QueueStore, CatalogueStore, LogStore, TokenStore {
+export interface Store
+  extends CallStore, QueueStore, CatalogueStore, LogStore, TokenStore, ApprovalsStore {
   readonly capabilities: StoreCapabilities
 
   /** Applies pending migrations; safe to call from several instances at once. */

@@ -8,9 +8,12 @@ import { run, test } from 'node:test'
 // coalesce, record), the deployment verbs (queue, claim, cancel, rollback, logs) and a restart
 // that adopts process replicas from what the store remembers. They already run on SQLite, the
 // default of startTestServer, as ordinary files of `npm test`.
-const SUITES = ['hooks-endpoint.test.ts', 'deployments.test.ts', 'process-service.test.ts'].map(
-  (file) => join(import.meta.dirname, file),
-)
+const SUITES = [
+  'hooks-endpoint.test.ts',
+  'deployments.test.ts',
+  'process-service.test.ts',
+  'approvals.test.ts',
+].map((file) => join(import.meta.dirname, file))
 
 interface Result {
   name: string

@@ -51,6 +51,7 @@ const BASH_CASES: [string[], string][] = [
   [['deckhand', 'service', ''], 'ls list add show set edit rm --help'],
   [['deckhand', 'deploy', 'ls', '--wa'], '--watch --watch-interval'],
   [['deckhand', 'deploy', 'ls', '-o', ''], 'table wide json yaml'],
+  [['deckhand', 'deploy', 'a'], 'approve'],
   [['deckhand', 'trigger', 'add', 'web', '--action', 'scale-'], 'scale-up scale-down'],
   [['deckhand', 'completion', ''], 'bash zsh fish --help'],
   [['deckhand', 'context', 'u'], 'use'],

@@ -1,7 +1,8 @@
-// One deployment: its state (kept fresh), its log streamed live over SSE, and cancel.
+// One deployment: its state (kept fresh), its log streamed live over SSE, its votes, and cancel.
 import { useEffect, useRef, useState } from 'react'
 
 import { apiFetch, errorText, post } from './api.ts'
+import { ApprovalPanel } from './ApprovalPanel.tsx'
 import { formatDuration, formatFullTime, formatTime } from './format.ts'
 import { Link } from './router.tsx'
 import { readEvents } from './sse.ts'
@@ -103,6 +104,15 @@ export function DeploymentPage({ id }: { id: string }) {
               {cancelError}
             </p>
           )}
+          <ApprovalPanel
+            deployment={polled.data ?? deployment}
+            onVoted={(after) => {
+              if (isFinal(after.state)) {
+                setEnded(after)
+              }
+              polled.reload()
+            }}
+          />
         </div>
       )}
       <h2>Log</h2>

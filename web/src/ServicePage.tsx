@@ -2,6 +2,7 @@
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react'
 
 import { errorText, post } from './api.ts'
+import { AwaitingApproval } from './AwaitingApproval.tsx'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
 import { InstancesTable } from './InstancesTable.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
@@ -53,6 +54,9 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
         flash={flash}
         error={service.error}
       />
+      <p className="awaiting-line">
+        <AwaitingApproval service={name} intervalMs={3000} />
+      </p>
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
         {TABS.map((t, index) => (

@@ -1,4 +1,5 @@
 // The services list: driver, replicas and the last deployment of each, and the way to create one.
+import { AwaitingApproval } from './AwaitingApproval.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
 import { ReadyCount } from './ReadyCount.tsx'
 import { Link, useFlash } from './router.tsx'
@@ -52,7 +53,8 @@ export function ServicesPage() {
               {services.data.items.map((service) => (
                 <tr key={service.name}>
                   <td data-label="Service">
-                    <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>
+                    <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>{' '}
+                    <AwaitingApproval service={service.name} />
                   </td>
                   <td data-label="Driver">{service.driver}</td>
                   <td data-label="Ready">

@@ -103,6 +103,14 @@ export interface Deployment {
   error: string | null
   /** Only on GET /deployments/{id}: why it exists. */
   cause?: DeploymentCause
+  /** On GET /deployments/{id} and votes: the service's deploy.approvals and the votes cast. */
+  approvals?: Approvals
+}
+
+export interface Approvals {
+  required: number | null
+  deadline: string | null
+  votes: { by: string; vote: 'approve' | 'reject'; note: string | null; at: string }[]
 }
 
 export interface DeploymentCause {

@@ -1,4 +1,7 @@
-/** `deckhand deploy ls|show|logs [-f]|cancel`: deployment history, logs and cancellation. */
+/**
+ * `deckhand deploy ls|show|logs [-f]|cancel|approve|reject`: deployment history, logs,
+ * cancellation and the votes of deployments awaiting approval.
+ */
 import { type Command, Option } from 'commander'
 import { stringify } from 'yaml'
 
@@ -41,6 +44,28 @@ export interface DeploymentRow {
   digest?: string | null
   /** What a failed redeploy tried that differs from what runs (the service row was put back). */
   tried?: { target?: unknown; image?: string | null; tag?: string } | null
+  /** The service's deploy.approvals and the votes so far; absent when there are none. */
+  approvals?: ApprovalsView
+}
+
+interface ApprovalsView {
+  required: number | null
+  deadline: string | null
+  votes: { by: string; vote: string; note: string | null; at: string }[]
+}
+
+/** `approvals:` of `deploy show`: the count and deadline, then one line per vote. */
+function formatApprovals(approvals: ApprovalsView, state: string): string {
+  const approved = approvals.votes.filter((v) => v.vote === 'approve').length
+  const needed = approvals.required === null ? '' : ` of ${approvals.required}`
+  const until =
+    state === 'awaiting-approval' && approvals.deadline ? `, deadline ${approvals.deadline}` : ''
+  const votes = approvals.votes.map(
+    (v) =>
+      `  ${v.vote === 'approve' ? 'approved' : 'rejected'} by ${v.by} at ${v.at}` +
+      (v.note ? `: ${v.note}` : ''),
+  )
+  return [`approvals: ${approved}${needed}${until}`, ...votes].join('\n') + '\n'
 }
 
 /** `tag=v2`, `by=+2`, `replicas=3`: what the deployment was asked to do. */
@@ -86,7 +111,7 @@ export function registerDeployCommands(
 ): void {
   const deploy = program
     .command('deploy')
-    .description('list deployments, show them, read or follow their logs, cancel')
+    .description('list deployments, show them, read or follow their logs, cancel, approve, reject')
 
   withWatch(
     withLimit(
@@ -139,14 +164,15 @@ export function registerDeployCommands(
       `/api/v1/deployments/${encode(id)}`,
     )
     emit(io, flags, shown, (d) => {
-      const { error, tried, ...fields } = d
+      const { error, tried, approvals, ...fields } = d
       // An error may span lines (a command's output): it gets its own indented block.
       const head = formatFields({
         ...fields,
         params: describeParams(d.params) || '-',
         ...(error ? {} : { error: null }),
       })
-      const body = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+      const errorBlock = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
+      const body = approvals ? errorBlock + formatApprovals(approvals, d.state) : errorBlock
       return tried ? `${body}tried:\n${formatFields(tried).trimEnd().replace(/^/gm, '  ')}\n` : body
     })
   })
@@ -190,4 +216,29 @@ export function registerDeployCommands(
         : `deployment ${d.id} is ${d.state}\n`,
     )
   })
+
+  for (const [verb, description] of [
+    ['approve', "approve a deployment awaiting approval, under your admin token's name"],
+    ['reject', 'reject a deployment awaiting approval: it is canceled with your note'],
+  ] as const) {
+    withGlobalFlags(
+      deploy
+        .command(verb)
+        .argument('<id>')
+        .description(description)
+        .option('--note <text>', 'why, shown with the vote (at most 500 characters)'),
+    ).action(async (id: string, flags: GlobalFlags & { note?: string }) => {
+      const voted = await clientFor(flags, io).request<DeploymentRow>(
+        `/api/v1/deployments/${encode(id)}/${verb}`,
+        { method: 'POST', body: flags.note === undefined ? {} : { note: flags.note } },
+      )
+      emit(io, flags, voted, (d) => {
+        const approved = d.approvals?.votes.filter((v) => v.vote === 'approve').length ?? 0
+        const required = d.approvals?.required
+        return d.state === 'awaiting-approval'
+          ? `deployment ${d.id} has ${approved} of ${required ?? '?'} approvals\n`
+          : `deployment ${d.id} is ${d.state}${d.state === 'canceled' ? `: ${d.error}` : ''}\n`
+      })
+    })
+  }
 }

@@ -2,9 +2,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 
 import { DeckhandError } from '../../errors.ts'
+import type { AdminToken } from '../../model/index.ts'
 import { AddressGuard } from '../../triggers/address-guard.ts'
 import { hashToken } from '../../triggers/token.ts'
 import type { ApiOptions } from './api-context.ts'
+import { approvalRoutes } from './approvals.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
@@ -12,6 +14,13 @@ import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
 import { triggerRoutes } from './triggers.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The admin token the request carried, once the bearer hook accepted it: who acts. */
+    adminToken: AdminToken | null
+  }
+}
 
 export async function apiRoutes(
   app: FastifyInstance,
@@ -27,6 +36,7 @@ export async function apiRoutes(
       `too many bad admin tokens from this address; retry in ${retryAfter} s`,
     )
   }
+  app.decorateRequest('adminToken', null)
   app.addHook('onRequest', async (request, reply) => {
     const blocked = guard.blocked(request.ip)
     if (blocked !== undefined) {
@@ -40,7 +50,8 @@ export async function apiRoutes(
         'this API needs an admin token: send Authorization: Bearer <token>',
       )
     }
-    if (!(await options.store.useAdminToken(hashToken(match[1]!)))) {
+    const token = await options.store.useAdminToken(hashToken(match[1]!))
+    if (!token) {
       const retryAfter = guard.fail(request.ip)
       if (retryAfter !== undefined) {
         throw refuse(reply, retryAfter)
@@ -52,6 +63,7 @@ export async function apiRoutes(
           '`deckhand token create` makes more',
       )
     }
+    request.adminToken = token
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
   // asks) get the same JSON parser, with its body limit and prototype-poisoning guard.
@@ -67,7 +79,15 @@ export async function apiRoutes(
     events: options.events,
     worker: options.worker,
   }
-  const all = [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]
+  const all = [
+    serviceRoutes,
+    stackRoutes,
+    triggerRoutes,
+    deploymentRoutes,
+    approvalRoutes,
+    callRoutes,
+    tokenRoutes,
+  ]
   for (const routes of [...all, driverRoutes]) {
     await app.register(routes, deps)
   }

@@ -11,6 +11,7 @@ import {
 } from '../../model/index.ts'
 import type { Store } from '../../store/store.ts'
 import { type ApiOptions, found, idParams, pageQuerySchema } from './api-context.ts'
+import { approvalsSchema, approvalsView } from './approvals-view.ts'
 
 const LOG_PAGE = 1000
 const FOLLOW_POLL_MS = 500
@@ -26,6 +27,7 @@ const deploymentResponse = {
   type: 'object',
   additionalProperties: true,
   properties: {
+    approvals: approvalsSchema,
     tried: {
       description:
         'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
@@ -128,7 +130,12 @@ export async function deploymentRoutes(
     async (request) => {
       const id = request.params.id
       const deployment = found(await store.getDeployment(id), `deployment ${id}`)
-      return { ...deploymentView(deployment), cause: await deploymentCause(store, deployment) }
+      const service = await store.getService(deployment.service)
+      return {
+        ...deploymentView(deployment),
+        approvals: await approvalsView(store, deployment, service),
+        cause: await deploymentCause(store, deployment),
+      }
     },
   )
 

@@ -22,6 +22,7 @@ import type { Call, Deployment, Service } from '../../model/index.ts'
 import type { GroupAnswer } from '../group-commit.ts'
 import { GroupCommit } from '../group-commit.ts'
 import { callColumns, PENDING_SQL, toCall, toDeployment, toService } from '../row-mapping.ts'
+import { dropVotes } from './postgres-approvals.ts'
 import {
   codeOf,
   isUnavailable,
@@ -209,6 +210,9 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
       [d.id, JSON.stringify(d.params), JSON.stringify(d.input), d.calls],
     )
     stored.set(d.id, toDeployment(row!))
+  }
+  for (const reset of plan.voteResets) {
+    await dropVotes(q, reset.deploymentId, reset.reason)
   }
   const results = plan.results.map((r): IntentResult =>
     r.kind === 'ignored'

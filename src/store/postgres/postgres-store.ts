@@ -16,6 +16,7 @@ import type {
   Call,
   Deployment,
   DeploymentState,
+  DeploymentVote,
   LogLine,
   Page,
   PageRequest,
@@ -25,6 +26,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -38,6 +40,7 @@ import type {
   TriggerInput,
 } from '../store.ts'
 import { StorePruner } from '../store-prune.ts'
+import * as approvals from './postgres-approvals.ts'
 import { PostgresCalls } from './postgres-calls.ts'
 import { PostgresCatalogue } from './postgres-catalogue.ts'
 import { PostgresConnection } from './postgres-connection.ts'
@@ -174,6 +177,17 @@ export class PostgresStore implements Store {
 
   cancelDeployment(id: string): Promise<Deployment | undefined> {
     return this.#queue.cancelDeployment(id)
+  }
+
+  castVote(
+    vote: VoteInput,
+    decide: (deployment: Deployment, votes: readonly DeploymentVote[]) => VoteMove | undefined,
+  ): Promise<VoteResult> {
+    return approvals.castVote(this.#c, vote, decide)
+  }
+
+  async listVotes(deploymentId: string): Promise<DeploymentVote[]> {
+    return approvals.listVotes(this.#c, deploymentId)
   }
 
   moveDeployment(

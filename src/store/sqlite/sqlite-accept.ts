@@ -13,6 +13,7 @@ import type {
 import type { Call, Deployment, Service } from '../../model/index.ts'
 import { type GroupAnswer, GroupCommit } from '../group-commit.ts'
 import { callColumns, PENDING_SQL, toCall, toDeployment } from '../row-mapping.ts'
+import { dropVotes } from './sqlite-approvals.ts'
 import { isStorageFailure, type SqliteConnection } from './sqlite-connection.ts'
 
 const now = (): string => new Date().toISOString()
@@ -128,6 +129,9 @@ class AcceptGroup {
     }
     for (const deployment of plan.joins) {
       this.#remember(queueKey(deployment.service, deployment.action), { deployment, joined: true })
+    }
+    for (const reset of plan.voteResets) {
+      dropVotes(this.#connection, reset.deploymentId, reset.reason)
     }
     writeCall(this.#connection, plan.call, plan.deploymentIds, this.#at)
     const call = asCall(plan.call, plan.deploymentIds, this.#at)

@@ -17,6 +17,7 @@ import type {
   Call,
   Deployment,
   DeploymentState,
+  DeploymentVote,
   LogLine,
   Page,
   PageRequest,
@@ -26,6 +27,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
   DeploymentFilter,
@@ -39,6 +41,7 @@ import type {
   TriggerInput,
 } from '../store.ts'
 import { StorePruner } from '../store-prune.ts'
+import * as approvals from './sqlite-approvals.ts'
 import { SqliteReadCache } from './sqlite-cache.ts'
 import { SqliteCalls } from './sqlite-calls.ts'
 import { SqliteCatalogue } from './sqlite-catalogue.ts'
@@ -155,6 +158,17 @@ export class SqliteStore implements Store {
 
   cancelDeployment(id: string): Promise<Deployment | undefined> {
     return this.#queue.cancelDeployment(id)
+  }
+
+  castVote(
+    vote: VoteInput,
+    decide: (deployment: Deployment, votes: readonly DeploymentVote[]) => VoteMove | undefined,
+  ): Promise<VoteResult> {
+    return approvals.castVote(this.#c, vote, decide)
+  }
+
+  async listVotes(deploymentId: string): Promise<DeploymentVote[]> {
+    return approvals.listVotes(this.#c, deploymentId)
   }
 
   moveDeployment(
