@@ -26,6 +26,7 @@ import type {
   TriggerOptions,
 } from '../model/index.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
+import type { WatchStore } from './watch-store.ts'
 
 export type { PruneOptions, PruneResult } from './store-prune.ts'
 
@@ -95,7 +96,7 @@ export interface CallFilter {
   outcome?: CallOutcome | undefined
 }
 
-export interface Store {
+export interface Store extends WatchStore {
   readonly capabilities: StoreCapabilities
 
   /** Applies pending migrations; safe to call from several instances at once. */

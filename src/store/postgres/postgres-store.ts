@@ -23,6 +23,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { WatchCheck } from '../../model/watch-check.ts'
 import {
   deployedSpec,
   serviceSpec,
@@ -52,6 +53,7 @@ import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
 import * as queue from './postgres-queue.ts'
 import * as tokens from './postgres-tokens.ts'
+import * as watch from './postgres-watch.ts'
 
 export { LOG_CHANNEL } from '../store.ts'
 
@@ -376,5 +378,21 @@ export class PostgresStore implements Store {
 
   useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     return tokens.useAdminToken(this.#c, tokenHash)
+  }
+
+  saveWatchCheck(check: WatchCheck): Promise<void> {
+    return watch.saveWatchCheck(this.#c, check)
+  }
+
+  getWatchCheck(service: string): Promise<WatchCheck | undefined> {
+    return watch.getWatchCheck(this.#c, service)
+  }
+
+  takeWatchLease(owner: string, leaseMs: number): Promise<boolean> {
+    return watch.takeWatchLease(this.#c, owner, leaseMs)
+  }
+
+  releaseWatchLease(owner: string): Promise<void> {
+    return watch.releaseWatchLease(this.#c, owner)
   }
 }

@@ -23,6 +23,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { WatchCheck } from '../../model/watch-check.ts'
 import {
   deployedSpec,
   serviceSpec,
@@ -57,6 +58,7 @@ import { sqlitePruneSteps } from './sqlite-prune.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
 import * as tokens from './sqlite-tokens.ts'
+import * as watch from './sqlite-watch.ts'
 import { WalSync } from './wal-sync.ts'
 
 const now = (): string => new Date().toISOString()
@@ -453,6 +455,22 @@ export class SqliteStore implements Store {
 
   async useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     return tokens.useAdminToken(this.#c, tokenHash)
+  }
+
+  saveWatchCheck(check: WatchCheck): Promise<void> {
+    return watch.saveWatchCheck(this.#c, check)
+  }
+
+  async getWatchCheck(service: string): Promise<WatchCheck | undefined> {
+    return watch.getWatchCheck(this.#c, service)
+  }
+
+  takeWatchLease(owner: string, leaseMs: number): Promise<boolean> {
+    return watch.takeWatchLease(this.#c, owner, leaseMs)
+  }
+
+  releaseWatchLease(owner: string): Promise<void> {
+    return watch.releaseWatchLease(this.#c, owner)
   }
 }
 
