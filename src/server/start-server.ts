@@ -20,10 +20,12 @@ import { createMetrics } from '../metrics/metrics.ts'
 import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
 import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
+import { RegistryCredentials } from '../registry/registry-credentials.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
+import { Watcher } from '../watch/watcher.ts'
 import { logActivity } from './activity-log.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
-import { createDrivers } from './create-drivers.ts'
+import { createDrivers, registryClient } from './create-drivers.ts'
 import { ensureListenable, listenError } from './listen-address.ts'
 import { openStore } from './open-store.ts'
 import { startRetention } from './retention.ts'
@@ -43,7 +45,11 @@ export interface RunningServer {
 const NOTIFY_GRACE_MS = 2000
 
 export async function startServer(
-  settings: ServerSettings & { notify?: Partial<NotifyOptions> },
+  settings: ServerSettings & {
+    notify?: Partial<NotifyOptions>
+    /** How often the watcher reads the watched services again (tests shorten it). */
+    watch?: { refreshMs?: number }
+  },
   logger: Logger = pino({ level: settings.logLevel }),
 ): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
@@ -165,11 +171,22 @@ export async function startServer(
     retainCalls: settings.retainCalls,
     intervalMs: settings.pruneIntervalMs,
   })
+  const watcher = new Watcher({
+    store,
+    events,
+    registry: registryClient(settings, new RegistryCredentials(settings.registryAuth)),
+    logger,
+    owner,
+    useLease: store.capabilities.multiWriter,
+    ...(settings.watch?.refreshMs ? { refreshMs: settings.watch.refreshMs } : {}),
+  })
   worker.start()
+  watcher.start()
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
+      await watcher.stop()
       await retention.stop()
       await remoteLogs.stop()
       metrics.close()

@@ -8,6 +8,7 @@ import type { ApiOptions } from './api-context.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
+import { serviceWatchRoutes } from './service-watch.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
@@ -68,7 +69,7 @@ export async function apiRoutes(
     worker: options.worker,
   }
   const all = [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]
-  for (const routes of [...all, driverRoutes]) {
+  for (const routes of [...all, serviceWatchRoutes, driverRoutes]) {
     await app.register(routes, deps)
   }
 }
