@@ -8,6 +8,7 @@ import { describe, test } from 'node:test'
 import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { ServiceInput, Store } from './store.ts'
 import { runPruneContract } from './store-prune-contract.ts'
+import { runWatchContract } from './store-watch-contract.ts'
 
 export interface StoreContractOptions {
   /** Opens a fresh, migrated store on an empty database; closed by the suite. */
@@ -648,5 +649,6 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
     })
 
     runPruneContract(withStore)
+    runWatchContract(withStore)
   })
 }
