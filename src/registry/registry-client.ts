@@ -59,7 +59,8 @@ export class RegistryError extends Error {
  * An answer asked for with `If-None-Match`: `notModified` when the registry says its ETag is
  * still the one sent, else the answer with the ETag to send next time (null when none).
  */
-export type Conditional<T> = { notModified: true } | ({ notModified: false; etag: string | null } & T)
+export type Conditional<T> =
+  { notModified: true } | ({ notModified: false; etag: string | null } & T)
 
 export interface ManifestDigest {
   digest: string

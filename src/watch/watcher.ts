@@ -18,16 +18,16 @@ import { refuseTag } from '../policy/tag-policy.ts'
 import { parseImageName } from '../registry/image-name.ts'
 import { RegistryError } from '../registry/registry-client.ts'
 import type { Store } from '../store/store.ts'
-import { systemClock, type WatchClock } from './watch-clock.ts'
 import {
   checkRepository,
   runningTag,
   type ServiceVerdict,
   type TagsCache,
+  watchedRepository,
   type WatchedService,
   type WatchRegistry,
-  watchedRepository,
 } from './watch-check.ts'
+import { systemClock, type WatchClock } from './watch-clock.ts'
 
 export interface WatcherOptions {
   store: Store
