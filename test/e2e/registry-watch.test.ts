@@ -13,6 +13,7 @@ import { privateDockerd } from '../support/private-dockerd.ts'
 import { startRegistry, type TestRegistry } from '../support/registry.ts'
 import { startTestServer, type TestServer } from '../support/start-server.ts'
 import { waitFor } from '../support/wait-for.ts'
+import { cliFor } from './cli-support.ts'
 
 const handle = await privateDockerd()
 const HEALTHY = 'HEALTHCHECK --interval=100ms --timeout=2s --retries=3 CMD true'
@@ -118,6 +119,17 @@ test('a watch with a tag policy notices a pushed tag within two intervals and de
   assert.equal(first.lastCheck?.outcome, 'unchanged')
   assert.match(first.lastCheck!.answer, /no tag newer than 1\.0\.0 that semver-minor allows/)
   assert.ok(first.nextAt, 'the next check is planned')
+  const cli = cliFor(s.server)
+  const table = await cli('service', 'watch', 'web')
+  assert.equal(table.code, 0, table.stderr)
+  assert.match(table.stdout, /^SERVICE\s+INTERVAL\s+TAGS\s+CHECKED\s+OUTCOME\s+NEXT\s+ANSWER/)
+  assert.match(
+    table.stdout,
+    /\nweb\s+10s\s+semver-minor\s+\d+s ago\s+unchanged\s+(in \d+s|due)\s+no tag/,
+  )
+  const json = await cli('service', 'watch', 'web', '-o', 'json')
+  assert.equal(json.code, 0, json.stderr)
+  assert.deepEqual(JSON.parse(json.stdout).watch, { interval: '10s', tags: 'semver-minor' })
 
   const pushed = Date.now()
   await s.registry.push(s.engine, 'watch-src:2', 'acme/web', '1.1.0')
