@@ -197,6 +197,8 @@ export interface Service {
   bitbucket?: StatusReporting | null
   /** Outgoing webhooks told of every deployment's start and end. */
   notify?: NotifyTarget[]
+  /** Deckhand polls the image's registry and redeploys on a change (src/watch/). */
+  watch?: WatchSpec | null
   /** The replica count Deckhand last set, or null when the runtime decides. */
   replicas: number | null
   /**
@@ -208,6 +210,19 @@ export interface Service {
   deployed?: DeployedSpec | null
   createdAt: string
   updatedAt: string
+}
+
+/** The sender of the calls a registry watch makes (PRODUCT.md section 10). */
+export const WATCH_SENDER = 'watch'
+
+/** A service's `watch`: how often to ask the registry, and which change redeploys. */
+export interface WatchSpec {
+  intervalMs: number
+  /**
+   * `same`: the running tag's digest is asked again, and a new one redeploys that tag; else a
+   * tag policy, and the newest tag of the repository it allows redeploys.
+   */
+  tags: string
 }
 
 /** The part of a service's spec a redeploy puts on the runtime. */

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 
 import { BASE_IMAGE, privateDockerd } from '../../test/support/private-dockerd.ts'
 import { startRegistry } from '../../test/support/registry.ts'
-import { RegistryClient, RegistryError } from './registry-client.ts'
+import { RegistryClient, RegistryError, retryAfterMs } from './registry-client.ts'
 
 const handle = await privateDockerd()
 
@@ -161,4 +161,33 @@ test("a secure registry's CA is trusted from Docker's certs.d directory, for tha
   await mkdir(join(certsDir, registry.host))
   await writeFile(join(certsDir, registry.host, 'ca.crt'), registry.ca)
   assert.equal((await client.manifestDigest(registry.host, 'acme/private', '1')).digest, pushed)
+})
+
+test('the registry answers If-None-Match on a manifest with 304; its tags list has no ETag', async (t) => {
+  const engine = handle.use(t)
+  const registry = engine && (await startRegistry(t, { engine }))
+  if (!engine || !registry) {
+    return
+  }
+  const pushed = await registry.push(engine, BASE_IMAGE, 'acme/web', '1')
+  const client = new RegistryClient()
+  const first = await client.manifestIfChanged(registry.host, 'acme/web', '1')
+  assert.ok(!first.notModified)
+  assert.equal(first.digest, pushed)
+  // registry 2.8 sends the digest, quoted, as the manifest's ETag.
+  assert.equal(first.etag, `"${pushed}"`)
+  const again = await client.manifestIfChanged(registry.host, 'acme/web', '1', {
+    etag: first.etag,
+  })
+  assert.deepEqual(again, { notModified: true })
+  const tags = await client.tagsIfChanged(registry.host, 'acme/web')
+  assert.deepEqual(tags, { notModified: false, etag: null, tags: ['1'] })
+})
+
+test('a Retry-After in seconds or as a date is read in milliseconds', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  assert.equal(retryAfterMs('120', now), 120_000)
+  assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000)
+  assert.equal(retryAfterMs('soon', now), null)
+  assert.equal(retryAfterMs(null, now), null)
 })

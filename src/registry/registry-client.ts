@@ -47,12 +47,26 @@ export class RegistryError extends Error {
   override name = 'RegistryError'
   /** The registry's HTTP status, or null when it could not be reached. */
   readonly status: number | null
+  /** What the registry's `Retry-After` asked for (a 429 or 503), in milliseconds. */
+  readonly retryAfterMs: number | null
 
-  constructor(message: string, status: number | null, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    status: number | null,
+    options?: ErrorOptions & { retryAfterMs?: number | null },
+  ) {
     super(message, options)
     this.status = status
+    this.retryAfterMs = options?.retryAfterMs ?? null
   }
 }
+
+/**
+ * An answer asked for with `If-None-Match`: `notModified` when the registry says its ETag is
+ * still the one sent, else the answer with the ETag to send next time (null when none).
+ */
+export type Conditional<T> =
+  { notModified: true } | ({ notModified: false; etag: string | null } & T)
 
 export interface ManifestDigest {
   digest: string
@@ -107,20 +121,68 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * The digest `host/repository:tag` names, unless the registry answers that the manifest's
+   * ETag is still `etag` (the distribution registry's ETag is the digest, in quotes).
+   */
+  async manifestIfChanged(
+    host: string,
+    repository: string,
+    tag: string,
+    options: { etag?: string | null; signal?: AbortSignal } = {},
+  ): Promise<Conditional<ManifestDigest>> {
+    const path = `/v2/${repository}/manifests/${encodeURIComponent(tag)}`
+    const headers: Record<string, string> = {
+      accept: MANIFEST_TYPES.join(', '),
+      ...(options.etag ? { 'if-none-match': options.etag } : {}),
+    }
+    const head = await this.#exchange(host, repository, 'HEAD', path, headers, options.signal)
+    if (head.status === 304 && options.etag) {
+      return { notModified: true }
+    }
+    const digest = header(head, 'docker-content-digest')
+    if (head.status === 200 && digest && isDigest(digest)) {
+      const mediaType = header(head, 'content-type')
+      return { notModified: false, etag: header(head, 'etag'), digest, mediaType }
+    }
+    const asked = await this.manifestDigest(host, repository, tag, options.signal)
+    return { notModified: false, etag: null, ...asked }
+  }
+
   /** Every tag of `host/repository`, following the `Link` pages (at most 100 of them). */
   async listTags(
     host: string,
     repository: string,
     options: { pageSize?: number; signal?: AbortSignal } = {},
   ): Promise<string[]> {
+    const answer = await this.tagsIfChanged(host, repository, options)
+    return answer.notModified ? [] : answer.tags
+  }
+
+  /**
+   * Every tag, unless the registry answers that the list's ETag is still `etag`. Only a list
+   * of one page is given an ETag: a first page's ETag says nothing of the pages after it.
+   */
+  async tagsIfChanged(
+    host: string,
+    repository: string,
+    options: { etag?: string | null; pageSize?: number; signal?: AbortSignal } = {},
+  ): Promise<Conditional<{ tags: string[] }>> {
     const { pageSize = 100, signal } = options
     const tags: string[] = []
     let path: string | null = `/v2/${repository}/tags/list?n=${pageSize}`
+    let etag: string | null = null
     for (let page = 0; path !== null && page < MAX_TAG_PAGES; page++) {
-      const answer = await this.#exchange(host, repository, 'GET', path, {}, signal)
+      const conditional: Record<string, string> =
+        page === 0 && options.etag ? { 'if-none-match': options.etag } : {}
+      const answer = await this.#exchange(host, repository, 'GET', path, conditional, signal)
+      if (answer.status === 304 && page === 0 && options.etag) {
+        return { notModified: true }
+      }
       if (answer.status !== 200) {
         throw refusal(host, repository, answer)
       }
+      etag = page === 0 ? header(answer, 'etag') : null
       const body = parseJson(answer.body) as { tags?: unknown } | null
       if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
         throw new RegistryError(
@@ -131,7 +193,7 @@ export class RegistryClient {
       tags.push(...(body.tags ?? []).filter((tag): tag is string => typeof tag === 'string'))
       path = nextPage(header(answer, 'link'), path, host)
     }
-    return tags
+    return { notModified: false, etag, tags }
   }
 
   /** One request with auth: the cached token first, then the answer to a 401's challenge. */
@@ -370,7 +432,20 @@ function refusal(host: string, what: string, answer: RegistryAnswer): RegistryEr
   return new RegistryError(
     `${host} answered ${answer.status} for ${what}${hint}: ${errorText(answer)}`,
     answer.status,
+    { retryAfterMs: retryAfterMs(header(answer, 'retry-after')) },
   )
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from now; null when absent or odd. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.length > 64) {
+    return null
+  }
+  if (/^\s*\d+\s*$/.test(value)) {
+    return Number(value) * 1000
+  }
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Math.max(0, at - now)
 }
 
 /** The path of a `Link: <…>; rel="next"` on the same registry, or null. */

@@ -79,11 +79,12 @@ function dockerHost(settings: ServerSettings): string | undefined {
 }
 
 /**
- * The registry client the docker and swarm drivers ask for digests, with the credentials of
+ * The registry client the docker and swarm drivers ask for digests (and the watcher asks for
+ * tags and digests), with the credentials of
  * DECKHAND_REGISTRY_AUTH for the registry's token or basic auth (an identity token is an OAuth
  * refresh token the client does not speak: such a registry is asked anonymously).
  */
-function registryClient(
+export function registryClient(
   settings: ServerSettings,
   credentials: RegistryCredentials,
 ): RegistryClient {

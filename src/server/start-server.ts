@@ -22,11 +22,13 @@ import { knownSecrets } from '../model/secret-redactor.ts'
 import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
 import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
+import { RegistryCredentials } from '../registry/registry-credentials.ts'
 import { startApprovalSweeper } from '../release/approval-sweeper.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
+import { Watcher } from '../watch/watcher.ts'
 import { logActivity } from './activity-log.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
-import { createDrivers } from './create-drivers.ts'
+import { createDrivers, registryClient } from './create-drivers.ts'
 import { ensureListenable, listenError } from './listen-address.ts'
 import { openStore } from './open-store.ts'
 import { startRetention } from './retention.ts'
@@ -48,7 +50,11 @@ const NOTIFY_GRACE_MS = 2000
 const APPROVAL_SWEEP_MS = 15_000
 
 export async function startServer(
-  settings: ServerSettings & { notify?: Partial<NotifyOptions> },
+  settings: ServerSettings & {
+    notify?: Partial<NotifyOptions>
+    /** How often the watcher reads the watched services again (tests shorten it). */
+    watch?: { refreshMs?: number }
+  },
   logger: Logger = pino({ level: settings.logLevel }),
 ): Promise<RunningServer> {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
@@ -180,11 +186,22 @@ export async function startServer(
     logger,
     intervalMs: settings.approvalSweepMs ?? APPROVAL_SWEEP_MS,
   })
+  const watcher = new Watcher({
+    store,
+    events,
+    registry: registryClient(settings, new RegistryCredentials(settings.registryAuth)),
+    logger,
+    owner,
+    useLease: store.capabilities.multiWriter,
+    ...(settings.watch?.refreshMs ? { refreshMs: settings.watch.refreshMs } : {}),
+  })
   worker.start()
+  watcher.start()
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       clearInterval(leaseSweep)
+      await watcher.stop()
       await retention.stop()
       await approvals.stop()
       await remoteLogs.stop()

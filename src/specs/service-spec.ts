@@ -23,6 +23,7 @@ import { parseTagPolicy } from '../policy/tag-policy.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
+import { parseWatch, watchSchema, watchView } from './watch-spec.ts'
 
 /** The most approvals a service may require: more admins than this never vote on one change. */
 const MAX_APPROVALS = 10
@@ -139,6 +140,7 @@ export const serviceSpecSchema = {
       },
     },
     ...statusReportingSchemas,
+    watch: watchSchema,
     notify: {
       type: ['array', 'null'],
       items: {
@@ -280,6 +282,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   const gitea = parseStatusReporting('gitea', input.gitea, problems)
   const bitbucket = parseStatusReporting('bitbucket', input.bitbucket, problems)
   const notify = parseNotify(input.notify, problems)
+  const watch = parseWatch(input.watch, { driver, image: input.image }, problems)
   if (!problems.ok) {
     return { ok: false, problems: problems.problems }
   }
@@ -324,6 +327,7 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
       ...(gitea ? { gitea } : {}),
       ...(bitbucket ? { bitbucket } : {}),
       ...(notify?.length ? { notify } : {}),
+      ...(watch ? { watch } : {}),
     },
   }
 }
@@ -504,9 +508,10 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
 
 /** The service as the API and the CLI show it: the shape people write, plus observed state. */
 export function serviceView(service: Service): Record<string, unknown> {
-  const { deploy, github, notify, git, ...rest } = service
+  const { deploy, github, notify, git, watch, ...rest } = service
   return {
     ...rest,
+    ...(watch ? { watch: watchView(watch) } : {}),
     git: git?.url === undefined ? git : hideUrlCredentials({ ...git, url: git.url }),
     ...(github
       ? {

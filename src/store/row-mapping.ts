@@ -46,6 +46,7 @@ export function serviceSpec(input: ServiceInput): string {
   const { target, image, git, scale, tagPolicy, deploy, github, gitlab, gitea, bitbucket, notify } =
     input
   return JSON.stringify({
+    ...(input.watch ? { watch: input.watch } : {}),
     target,
     image,
     git,

@@ -9,6 +9,7 @@ import type { DeploymentIntent } from '../model/call-accept.ts'
 import type { ServiceInput, Store } from './store.ts'
 import { runApprovalsContract } from './store-approvals-contract.ts'
 import { runPruneContract } from './store-prune-contract.ts'
+import { runWatchContract } from './store-watch-contract.ts'
 
 export interface StoreContractOptions {
   /** Opens a fresh, migrated store on an empty database; closed by the suite. */
@@ -727,5 +728,6 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
 
     runPruneContract(withStore)
     runApprovalsContract(withStore)
+    runWatchContract(withStore)
   })
 }

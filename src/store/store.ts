@@ -18,6 +18,7 @@ import type { LogStore } from './log-store.ts'
 import type { QueueStore } from './queue-store.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
 import type { TokenStore } from './token-store.ts'
+import type { WatchStore } from './watch-store.ts'
 
 export type { CallStore } from './call-store.ts'
 export type { CatalogueStore } from './catalogue-store.ts'
@@ -98,7 +99,7 @@ export interface CallFilter {
  * alone drives. A caller takes the seams it uses (docs/architecture.md, "The store").
  */
 export interface Store
-  extends CallStore, QueueStore, CatalogueStore, LogStore, TokenStore, ApprovalsStore {
+  extends CallStore, QueueStore, CatalogueStore, LogStore, TokenStore, ApprovalsStore, WatchStore {
   readonly capabilities: StoreCapabilities
 
   /** Applies pending migrations; safe to call from several instances at once. */

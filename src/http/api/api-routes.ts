@@ -10,6 +10,7 @@ import { approvalRoutes } from './approvals.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
+import { serviceWatchRoutes } from './service-watch.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
@@ -88,7 +89,7 @@ export async function apiRoutes(
     callRoutes,
     tokenRoutes,
   ]
-  for (const routes of [...all, driverRoutes]) {
+  for (const routes of [...all, serviceWatchRoutes, driverRoutes]) {
     await app.register(routes, deps)
   }
 }

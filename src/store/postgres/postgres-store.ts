@@ -26,6 +26,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { WatchCheck } from '../../model/watch-check.ts'
 import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
@@ -49,6 +50,7 @@ import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
 import { PostgresQueue } from './postgres-queue.ts'
 import { PostgresTokens } from './postgres-tokens.ts'
+import * as watch from './postgres-watch.ts'
 
 export { LOG_CHANNEL } from '../store.ts'
 
@@ -321,5 +323,21 @@ export class PostgresStore implements Store {
 
   useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     return this.#tokens.useAdminToken(tokenHash)
+  }
+
+  saveWatchCheck(check: WatchCheck): Promise<void> {
+    return watch.saveWatchCheck(this.#c, check)
+  }
+
+  getWatchCheck(service: string): Promise<WatchCheck | undefined> {
+    return watch.getWatchCheck(this.#c, service)
+  }
+
+  takeWatchLease(owner: string, leaseMs: number): Promise<boolean> {
+    return watch.takeWatchLease(this.#c, owner, leaseMs)
+  }
+
+  releaseWatchLease(owner: string): Promise<void> {
+    return watch.releaseWatchLease(this.#c, owner)
   }
 }

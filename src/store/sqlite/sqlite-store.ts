@@ -27,6 +27,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../../model/index.ts'
+import type { WatchCheck } from '../../model/watch-check.ts'
 import type { VoteInput, VoteMove, VoteResult } from '../approvals-store.ts'
 import type {
   CallFilter,
@@ -52,6 +53,7 @@ import { migrateSqlite } from './sqlite-migrate.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
 import { SqliteQueue } from './sqlite-queue.ts'
 import { SqliteTokens } from './sqlite-tokens.ts'
+import * as watch from './sqlite-watch.ts'
 import { WalSync } from './wal-sync.ts'
 
 export class SqliteStore implements Store {
@@ -298,5 +300,21 @@ export class SqliteStore implements Store {
 
   useAdminToken(tokenHash: string): Promise<AdminToken | undefined> {
     return this.#tokens.useAdminToken(tokenHash)
+  }
+
+  saveWatchCheck(check: WatchCheck): Promise<void> {
+    return watch.saveWatchCheck(this.#c, check)
+  }
+
+  async getWatchCheck(service: string): Promise<WatchCheck | undefined> {
+    return watch.getWatchCheck(this.#c, service)
+  }
+
+  takeWatchLease(owner: string, leaseMs: number): Promise<boolean> {
+    return watch.takeWatchLease(this.#c, owner, leaseMs)
+  }
+
+  releaseWatchLease(owner: string): Promise<void> {
+    return watch.releaseWatchLease(this.#c, owner)
   }
 }
