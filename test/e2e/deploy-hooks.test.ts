@@ -318,7 +318,7 @@ test('on a process service a failing deploy.before leaves the running replica as
       env: { REGION: 'eu-1' },
     },
     scale: { min: 1, max: 2 },
-    deploy: { before: 'echo "refusing in $REGION"; exit 1', healthTimeout: '15s' },
+    deploy: { healthTimeout: '15s' },
   }
   assert.equal((await server.api('POST', '/api/v1/services', service)).status, 201)
   const pid = async () => (await fetch(`http://127.0.0.1:${basePort}/`)).text()
@@ -326,6 +326,11 @@ test('on a process service a failing deploy.before leaves the running replica as
     timeoutMs: 15_000,
     what: 'the replica to answer',
   })
+  // The hook comes after the first start, which is a deployment too and would run it.
+  const hooked = await server.api('PATCH', '/api/v1/services/proc', {
+    deploy: { before: 'echo "refusing in $REGION"; exit 1', healthTimeout: '15s' },
+  })
+  assert.equal(hooked.status, 200, JSON.stringify(hooked.body))
   const { state, error, log } = await ended(server, await deploy(server, 'proc'))
   assert.equal(state, 'failed')
   assert.equal(
