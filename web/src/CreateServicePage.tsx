@@ -1,6 +1,7 @@
 // The create-service form: name, driver, scale bounds and the driver's target; the API checks it.
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 
+import { DEFAULT_SCALE } from '../../src/model/index.ts'
 import { ApiError, errorText, post } from './api.ts'
 import { Field, sortProblems } from './Field.tsx'
 import { Link, navigate } from './router.tsx'
@@ -50,9 +51,9 @@ export function CreateServicePage() {
       setDriver(enabled[0]!)
     }
   }, [enabled.join(','), driver])
-  // The API's default (src/specs/service-spec.ts), so a form left as it is creates what the API and CLI would.
-  const [min, setMin] = useState('0')
-  const [max, setMax] = useState('10')
+  // The API's defaults, so a form left as it is creates what the API and CLI would.
+  const [min, setMin] = useState(String(DEFAULT_SCALE.min))
+  const [max, setMax] = useState(String(DEFAULT_SCALE.max))
   const [target, setTarget] = useState<TargetDraft>(EMPTY_TARGET)
   const [byField, setByField] = useState<Record<string, string>>({})
   const [others, setOthers] = useState<string[]>([])

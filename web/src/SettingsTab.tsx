@@ -2,6 +2,7 @@
 // saved as a merge patch), and delete.
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 
+import { DEPLOY_ORDERS, PULL_POLICIES } from '../../src/model/index.ts'
 import { ApiError, errorText, patch } from './api.ts'
 import { DeleteSection } from './DeleteSection.tsx'
 import { Field, sortProblems } from './Field.tsx'
@@ -16,7 +17,7 @@ import {
   TargetEditor,
   targetErrors,
 } from './TargetFields.tsx'
-import { DEPLOY_ORDERS, type DeployPolicy, PULL_POLICIES, type Service } from './types.ts'
+import type { DeployPolicy, Service } from './types.ts'
 
 // The fields this form shows a problem beside, as the API names them.
 const FIELDS = [

@@ -7,6 +7,7 @@ import {
   type DeploymentState,
   FINAL_STATES,
   type PageRequest,
+  type TriedChange,
 } from '../../model/index.ts'
 import { redactSecrets } from '../../model/secret-redactor.ts'
 import type { Store } from '../../store/store.ts'
@@ -47,7 +48,12 @@ const deploymentResponse = {
   },
 } as const
 
-export function deploymentView(d: Deployment): Record<string, unknown> {
+/** A deployment as the API answers it; the web UI reads this type (web/src/types.ts). */
+export type DeploymentView = ReturnType<typeof deploymentView>
+/** What GET /deployments/{id} adds: why the deployment exists. */
+export type DeploymentCause = Awaited<ReturnType<typeof deploymentCause>>
+
+export function deploymentView(d: Deployment) {
   return {
     id: d.id,
     service: d.service,
@@ -63,7 +69,7 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     image: d.image,
     digest: d.digest,
     // The target tried may spell out a token or secret (a command that prints it).
-    tried: d.tried ? (JSON.parse(redactSecrets(JSON.stringify(d.tried))) as unknown) : null,
+    tried: d.tried ? (JSON.parse(redactSecrets(JSON.stringify(d.tried))) as TriedChange) : null,
   }
 }
 
@@ -75,7 +81,7 @@ const CAUSE_CALLS = 200
  * first call that queued it (sender, caller address, time), found among the trigger's latest
  * calls; null fields when it was manual or the call has been pruned.
  */
-async function deploymentCause(store: Store, d: Deployment): Promise<Record<string, unknown>> {
+async function deploymentCause(store: Store, d: Deployment) {
   const trigger = d.triggerId === null ? undefined : await store.getTrigger(d.triggerId)
   const calls =
     d.triggerId === null
