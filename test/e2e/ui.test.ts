@@ -229,6 +229,46 @@ test(
 )
 
 test(
+  'a failed redeploy shows the target it tried, with the secrets in it redacted',
+  { skip },
+  async (t) => {
+    const server = await startTestServer(t)
+    assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
+    // A changed target not yet run: the redeploy tries it, fails, and the row is put back.
+    const broken = `echo ${server.token} > /dev/null; exit 1`
+    const patched = await server.api('PATCH', '/api/v1/services/web', {
+      target: { redeploy: broken },
+    })
+    assert.equal(patched.status, 200, JSON.stringify(patched.body))
+    const queued = await server.api('POST', '/api/v1/services/web/deployments', {
+      action: 'redeploy',
+    })
+    const id: string = queued.body.deployments[0].id
+    const failed = await waitFor(
+      async () => {
+        const answer = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+        return answer.state === 'failed' ? answer : undefined
+      },
+      { what: 'the changed redeploy to fail' },
+    )
+    assert.equal(failed.tried.target.redeploy, 'echo [redacted] > /dev/null; exit 1')
+    const { page, context, errors } = await openPage(browser!, server.url)
+    t.after(() => context.close())
+    await signIn(page, server)
+    await page.goto(`/deployments/${id}`)
+    const tried = page.getByTestId('deployment-tried')
+    await tried.waitFor()
+    const text = await tried.innerText()
+    assert.match(text, /^Tried: the target below\. The service was put back to what runs\./)
+    assert.match(text, /"redeploy": "echo \[redacted\] > \/dev\/null; exit 1"/)
+    assert.equal(text.includes(server.token), false, 'the admin token is not on the page')
+    assert.equal(await page.getByText(server.token).count(), 0)
+    await screenshot(page, '13b-deployment-tried')
+    assert.deepEqual(errors, [])
+  },
+)
+
+test(
   'the service list and page show READY as ready/desired, and say when the driver cannot see it',
   { skip },
   async (t) => {
