@@ -5,7 +5,7 @@
  */
 import { acceptIntents } from '../calls/accept-intents.ts'
 import { unknownFields } from '../config/unknown-fields.ts'
-import type { DriverCapabilities } from '../drivers/driver.ts'
+import type { DriverCapabilities, ServiceStatus } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import { conflict, DeckhandError, invalid, notFound, triggerNameTaken } from '../errors.ts'
 import type { EventBus } from '../events.ts'
@@ -257,7 +257,7 @@ export class Admin {
   }
 
   /** What the service's driver reports running now; an unreachable runtime is reported, not thrown. */
-  async inspect(service: Service): Promise<Record<string, unknown>> {
+  async inspect(service: Service): Promise<ServiceStatus | { error: string }> {
     const driver = this.#drivers.get(service.driver)
     if (!driver) {
       return { error: `driver ${service.driver} is not enabled on this server` }

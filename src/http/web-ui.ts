@@ -1,8 +1,13 @@
-/** Serves the built web UI (web/dist) at `/`: hashed assets cached for good, index.html never. */
-import { readFile, stat } from 'node:fs/promises'
-import { extname, join, resolve, sep } from 'node:path'
+/**
+ * Serves the built web UI (web/dist) at `/`: hashed assets cached for good, index.html never.
+ * Which file answers a path is decided here (client routes get index.html); @fastify/static
+ * sends it (types, ETag, ranges, HEAD, its own guard against paths leaving the folder).
+ */
+import { stat } from 'node:fs/promises'
+import { extname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import { redactUrl } from './redact-url.ts'
@@ -14,19 +19,6 @@ export interface WebUiOptions {
 
 /** Where `npm run build:web` writes, relative to this file so it works from any cwd. */
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url))
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-}
 
 // Paths other parts of the server own: an unknown one there must stay a JSON 404, not the UI.
 const SERVER_PREFIXES = ['/api/', '/hooks/']
@@ -45,39 +37,57 @@ export const WEB_UI_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'referrer-policy': 'no-referrer',
 })
 
+// Vite puts a content hash in every name under assets/, so a name never changes meaning.
+const IMMUTABLE = 'public, max-age=31536000, immutable'
+
 export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Promise<void> {
   const root = resolve(distDir)
   // This plugin is its own Fastify context, so the hook covers the UI's answers only.
   app.addHook('onSend', async (_request, reply) => {
     void reply.headers(WEB_UI_HEADERS)
   })
+  await app.register(fastifyStatic, {
+    root,
+    // Only reply.sendFile(): the routes below choose the file, so client routes get the page.
+    serve: false,
+    index: false,
+    // Set in setHeaders instead: @fastify/send's own would be `public, max-age=0`.
+    cacheControl: false,
+    // It warns on stderr when web/dist is missing; the 503 below says it to whoever asks.
+    suppressWarning: true,
+    setHeaders(reply, path) {
+      const assets = relative(root, path).startsWith(`assets${sep}`)
+      void reply.header('cache-control', assets ? IMMUTABLE : 'no-cache')
+      // @fastify/send's mime table still names JavaScript by its obsolete application/ type.
+      if (path.endsWith('.js')) {
+        void reply.header('content-type', 'text/javascript; charset=utf-8')
+      }
+    },
+  })
 
-  async function readInside(relative: string): Promise<Buffer | undefined> {
-    const file = resolve(root, relative)
+  /** Whether `path` (already normalised, from the root) is a file inside the root. */
+  async function isFileInside(path: string): Promise<boolean> {
+    const file = resolve(root, `.${path}`)
     // resolve() folds `..` away, so anything that ends up outside the root was a traversal.
-    if (file !== root && !file.startsWith(root + sep)) {
-      return undefined
+    if (!file.startsWith(root + sep)) {
+      return false
     }
     try {
-      if (!(await stat(file)).isFile()) {
-        return undefined
-      }
-      return await readFile(file)
+      return (await stat(file)).isFile()
     } catch {
-      return undefined
+      return false
     }
   }
 
   async function sendIndex(reply: FastifyReply) {
-    const html = await readInside('index.html')
-    if (!html) {
+    if (!(await isFileInside('/index.html'))) {
       return reply
         .status(503)
         .type('text/plain; charset=utf-8')
         .header('cache-control', 'no-cache')
         .send('The web UI is not built. Run `npm run build:web`, then reload this page.\n')
     }
-    return reply.type(CONTENT_TYPES['.html']!).header('cache-control', 'no-cache').send(html)
+    return reply.sendFile('index.html')
   }
 
   async function serve(request: FastifyRequest, reply: FastifyReply) {
@@ -93,23 +103,14 @@ export async function webUi(app: FastifyInstance, { distDir }: WebUiOptions): Pr
       })
     }
     if (path.startsWith('/assets/')) {
-      const body = await readInside(path.slice(1))
-      if (!body) {
+      if (!(await isFileInside(path))) {
         return reply.status(404).type('text/plain; charset=utf-8').send('not found\n')
       }
-      // Vite puts a content hash in every asset name, so a name never changes meaning.
-      return reply
-        .type(CONTENT_TYPES[extname(path)] ?? 'application/octet-stream')
-        .header('cache-control', 'public, max-age=31536000, immutable')
-        .send(body)
+      return reply.sendFile(path.slice(1))
     }
     const ext = extname(path)
-    const file = ext && ext !== '.html' ? await readInside(path.slice(1)) : undefined
-    if (file) {
-      return reply
-        .type(CONTENT_TYPES[ext] ?? 'application/octet-stream')
-        .header('cache-control', 'no-cache')
-        .send(file)
+    if (ext && ext !== '.html' && (await isFileInside(path))) {
+      return reply.sendFile(path.slice(1))
     }
     // Client-side routes (/services/web, /services/my.app) all load the same page; service
     // names may hold a dot, so a missing "file" is a route, not a 404.

@@ -55,6 +55,18 @@ export type DeployOrder = (typeof DEPLOY_ORDERS)[number]
 export const PULL_POLICIES = ['always', 'missing', 'never'] as const
 export type PullPolicy = (typeof PULL_POLICIES)[number]
 
+/** The tag policies that take no argument (src/policy/tag-policy.ts parses them). */
+export const TAG_POLICY_NAMES = [
+  'all',
+  'force',
+  'semver-major',
+  'semver-minor',
+  'semver-patch',
+] as const
+export type TagPolicyName = (typeof TAG_POLICY_NAMES)[number]
+/** The tag policies written with a pattern after a colon: `glob:v1.*`, `regexp:^v\d+$`. */
+export const TAG_POLICY_PATTERNS = ['glob', 'regexp'] as const
+
 export const SENDER_IDS = [
   'auto',
   'generic',
@@ -120,6 +132,9 @@ export interface ScaleBounds {
   min: number
   max: number
 }
+
+/** A service's scale bounds when its spec names none. */
+export const DEFAULT_SCALE: Readonly<ScaleBounds> = Object.freeze({ min: 0, max: 10 })
 
 export interface DeployPolicy {
   order: DeployOrder
@@ -289,6 +304,12 @@ export interface CallMatch {
   /** Holds when the value is there (true) or is not (false). */
   exists?: boolean
 }
+
+/** A trigger's step and sender when its spec names none. */
+export const TRIGGER_DEFAULTS: Readonly<{ by: number; sender: SenderId }> = Object.freeze({
+  by: 1,
+  sender: 'auto',
+})
 
 export interface TriggerOptions {
   name: string

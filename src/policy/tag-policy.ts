@@ -20,16 +20,6 @@ export interface TagPolicy {
 
 export type TagPolicyParse = { ok: true; policy: TagPolicy } | { ok: false; error: string }
 
-/** The policies that take no argument; `glob:` and `regexp:` take one. */
-export const TAG_POLICY_NAMES = [
-  'all',
-  'force',
-  'semver-major',
-  'semver-minor',
-  'semver-patch',
-] as const
-export type TagPolicyName = (typeof TAG_POLICY_NAMES)[number]
-
 // Docker's reference grammar for a tag: what a registry accepts, and what a driver can pull.
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 

@@ -6,6 +6,7 @@ import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import {
   type ApprovalPolicy,
+  DEFAULT_SCALE,
   DEPLOY_ORDERS,
   type DeployHook,
   type DeployOrder,
@@ -192,7 +193,10 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
     }
   }
   const scaleInput = isRecord(input.scale) ? input.scale : {}
-  const scale = { min: Number(scaleInput.min ?? 0), max: Number(scaleInput.max ?? 10) }
+  const scale = {
+    min: Number(scaleInput.min ?? DEFAULT_SCALE.min),
+    max: Number(scaleInput.max ?? DEFAULT_SCALE.max),
+  }
   if (!Number.isInteger(scale.min) || scale.min < 0) {
     problems.add(['scale', 'min'], 'must be a whole number ≥ 0')
   }
@@ -507,7 +511,10 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
 }
 
 /** The service as the API and the CLI show it: the shape people write, plus observed state. */
-export function serviceView(service: Service): Record<string, unknown> {
+/** A service as the API answers it; the web UI reads this type (web/src/types.ts). */
+export type ServiceView = ReturnType<typeof serviceView>
+
+export function serviceView(service: Service) {
   const { deploy, github, notify, git, watch, ...rest } = service
   return {
     ...rest,

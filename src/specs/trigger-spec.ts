@@ -11,6 +11,7 @@ import {
   SENDER_IDS,
   type SenderId,
   type Trigger,
+  TRIGGER_DEFAULTS,
   type TriggerOptions,
 } from '../model/index.ts'
 import { parseCallMatch } from './call-match-spec.ts'
@@ -72,11 +73,11 @@ export function parseTriggerSpec(input: unknown): Parsed<TriggerOptions> {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     problems.add(['name'], `must be ${NAME_RULE}`)
   }
-  const by = input.by === undefined ? 1 : Number(input.by)
+  const by = input.by === undefined ? TRIGGER_DEFAULTS.by : Number(input.by)
   if (!Number.isInteger(by) || by < 1 || by > 1000) {
     problems.add(['by'], 'must be a whole number from 1 to 1000')
   }
-  const sender = (input.sender ?? 'auto') as SenderId
+  const sender = (input.sender ?? TRIGGER_DEFAULTS.sender) as SenderId
   if (!SENDER_IDS.includes(sender)) {
     problems.add(['sender'], `must be one of ${SENDER_IDS.join(', ')}`)
   }
@@ -185,8 +186,11 @@ export function makeIpAllowList(entries: string[]): (address: string) => boolean
   }
 }
 
+/** A trigger as the API answers it; the web UI reads this type (web/src/types.ts). */
+export type TriggerView = ReturnType<typeof triggerView>
+
 /** The trigger as listings show it: never its secret, never its URL. */
-export function triggerView(trigger: Trigger): Record<string, unknown> {
+export function triggerView(trigger: Trigger) {
   const { secret, cooldownMs, rateLimit, ...rest } = trigger
   return {
     ...rest,

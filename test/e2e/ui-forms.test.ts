@@ -1,34 +1,15 @@
 /** The UI's forms in Chromium: checks before sending, errors under their field, drivers, targets. */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 
-import {
-  browserSkipReason,
-  buildWebIfStale,
-  horizontalOverflow,
-  launchBrowser,
-  openPage,
-  screenshot,
-  signIn,
-} from '../support/browser.ts'
+import { horizontalOverflow, screenshot } from '../support/browser.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
+import { openSignedIn, uiSession, useBrowser } from '../support/ui-session.ts'
 
-const skip = browserSkipReason()
-let browser: Browser | undefined
+const { skip, browser } = useBrowser()
 const PHONE = { width: 390, height: 844 }
-
-before(async () => {
-  buildWebIfStale()
-  if (!skip) {
-    browser = await launchBrowser()
-  }
-})
-
-after(async () => {
-  await browser?.close()
-})
 
 /** The bodies of the requests the page sends to `path` with `method`, as they leave the browser. */
 function recordBodies(page: Page, method: string, path: RegExp): unknown[] {
@@ -45,10 +26,9 @@ test(
   'the create form checks numbers before sending, clears the health field, and places errors',
   { skip },
   async (t) => {
-    const server = await startTestServer(t, { env: { DECKHAND_DRIVERS: 'process,command' } })
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await uiSession(t, browser(), {
+      server: { env: { DECKHAND_DRIVERS: 'process,command' } },
+    })
     const posts = recordBodies(page, 'POST', /^\/api\/v1\/services$/)
     await page.goto('/new-service')
     const form = page.getByRole('form', { name: 'Create a service' })
@@ -114,10 +94,9 @@ test(
   'a docker service is made from container, Compose or label fields, and its target is edited in Settings',
   { skip },
   async (t) => {
-    const server = await startTestServer(t, { env: { DECKHAND_DRIVERS: 'command,docker' } })
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { server, page, errors } = await uiSession(t, browser(), {
+      server: { env: { DECKHAND_DRIVERS: 'command,docker' } },
+    })
     await page.goto('/new-service')
     const form = page.getByRole('form', { name: 'Create a service' })
     await form
@@ -161,11 +140,9 @@ test(
   "a command service's commands are edited in Settings and the server's refusal sits under its field",
   { skip },
   async (t) => {
-    const server = await startTestServer(t)
-    assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { server, page, errors } = await uiSession(t, browser(), {
+      services: [commandService('web')],
+    })
     await page.goto('/services/web/settings')
     const target = page.getByRole('form', { name: 'Driver target' })
     await target.getByLabel('Redeploy command').fill('echo new redeploy')
@@ -190,11 +167,7 @@ test(
 )
 
 test('the queued banner turns into the outcome when its deployment ends', { skip }, async (t) => {
-  const server = await startTestServer(t)
-  assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-  const { page, context, errors } = await openPage(browser!, server.url)
-  t.after(() => context.close())
-  await signIn(page, server)
+  const { page, errors } = await uiSession(t, browser(), { services: [commandService('web')] })
   await page.goto('/services/web')
   await page.getByRole('button', { name: 'Redeploy' }).click()
   const banner = page.getByTestId('deployment-banner')
@@ -214,9 +187,7 @@ test(
       action: 'redeploy',
     })
     assert.equal((await server.hook(made.body.url)).status, 202)
-    const { page, context, errors } = await openPage(browser!, server.url, PHONE)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server, PHONE)
     for (const path of ['/', '/services/web/triggers', '/services/web/deployments', '/calls']) {
       await page.goto(path)
       await page.locator('table.stacked tbody tr').first().waitFor()
@@ -244,10 +215,7 @@ test(
   'the empty states name the real command and which refused calls are not recorded',
   { skip },
   async (t) => {
-    const server = await startTestServer(t)
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await uiSession(t, browser())
     const services = page.locator('.empty', { hasText: 'No services yet' })
     await services.waitFor()
     assert.match(await services.innerText(), /deckhand service add/)

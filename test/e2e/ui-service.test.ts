@@ -3,38 +3,17 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-
-import type { Browser } from 'playwright-core'
+import { test } from 'node:test'
 
 import { readFixture } from '../fixtures/senders/load.ts'
-import {
-  browserSkipReason,
-  buildWebIfStale,
-  horizontalOverflow,
-  launchBrowser,
-  openPage,
-  screenshot,
-  signIn,
-} from '../support/browser.ts'
+import { horizontalOverflow, screenshot } from '../support/browser.ts'
 import { freePort } from '../support/spawn-server.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
+import { openSignedIn, uiSession, useBrowser } from '../support/ui-session.ts'
 import { waitFor } from '../support/wait-for.ts'
 
-const skip = browserSkipReason()
-let browser: Browser | undefined
+const { skip, browser } = useBrowser()
 const PHONE = { width: 390, height: 844 }
-
-before(async () => {
-  buildWebIfStale()
-  if (!skip) {
-    browser = await launchBrowser()
-  }
-})
-
-after(async () => {
-  await browser?.close()
-})
 
 const SLEEPER = 'exec sleep 300'
 
@@ -58,9 +37,7 @@ test(
       },
       { what: 'both replicas to run' },
     )
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server)
     await page.goto('/services/web')
     await page.locator('dd[data-ready="web"]', { hasText: '2/2' }).waitFor()
     const table = page.getByRole('table', { name: 'Instances' })
@@ -111,11 +88,9 @@ test(
   'a new trigger comes with a curl line, a Test button that calls it, and setup help per sender',
   { skip },
   async (t) => {
-    const server = await startTestServer(t)
-    assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { server, page, errors } = await uiSession(t, browser(), {
+      services: [commandService('web')],
+    })
     await page.goto('/services/web/triggers')
     await page.getByRole('button', { name: 'Add trigger' }).click()
     const form = page.getByRole('dialog', { name: 'Add a trigger to web' })
@@ -172,11 +147,9 @@ test(
 )
 
 test("a generic trigger's Test queues a deployment and links to it", { skip }, async (t) => {
-  const server = await startTestServer(t)
-  assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-  const { page, context, errors } = await openPage(browser!, server.url)
-  t.after(() => context.close())
-  await signIn(page, server)
+  const { server, page, errors } = await uiSession(t, browser(), {
+    services: [commandService('web')],
+  })
   await page.goto('/services/web/triggers')
   await page.getByRole('button', { name: 'Add trigger' }).click()
   const form = page.getByRole('dialog', { name: 'Add a trigger to web' })
@@ -199,11 +172,9 @@ test(
   'the triggers tab follows changes made elsewhere and lists revoked triggers greyed',
   { skip },
   async (t) => {
-    const server = await startTestServer(t)
-    assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { server, page, errors } = await uiSession(t, browser(), {
+      services: [commandService('web')],
+    })
     await page.goto('/services/web/triggers')
     await page.getByText('No triggers yet').waitFor()
     const made = await server.api('POST', '/api/v1/services/web/triggers', {
@@ -260,9 +231,7 @@ test(
     await deploy('succeeded')
     writeFileSync(flag, '')
     await deploy('failed')
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server)
     await page.goto('/services/web/deployments')
     const caption = page.getByTestId('chart-summary')
     await caption
@@ -302,9 +271,7 @@ test(
     const queued = await server.hook(trigger.url)
     assert.equal(queued.status, 202)
     const id: string = queued.body.deployments[0].id
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server)
     await page.goto(`/deployments/${id}`)
     const cause = page.getByTestId('deployment-cause')
     await cause.waitFor()

@@ -1,36 +1,17 @@
 /** The UI in Chromium: Settings, create-service, stacks, cancel, call filters, sign-out on 401. */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 
-import {
-  browserSkipReason,
-  buildWebIfStale,
-  horizontalOverflow,
-  launchBrowser,
-  openPage,
-  screenshot,
-  signIn,
-} from '../support/browser.ts'
-import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
+import { horizontalOverflow, openPage, screenshot, signIn } from '../support/browser.ts'
+import { commandService, startTestServer } from '../support/start-server.ts'
+import { openSignedIn, uiSession, useBrowser } from '../support/ui-session.ts'
 import { waitFor } from '../support/wait-for.ts'
 
-const skip = browserSkipReason()
-let browser: Browser | undefined
+const { skip, browser } = useBrowser()
 const PHONE = { width: 390, height: 844 }
 const LAPTOP = { width: 1280, height: 800 }
-
-before(async () => {
-  buildWebIfStale()
-  if (!skip) {
-    browser = await launchBrowser()
-  }
-})
-
-after(async () => {
-  await browser?.close()
-})
 
 /** A screenshot at phone width, where only tables may scroll sideways; then a laptop again. */
 async function phoneScreenshot(page: Page, name: string): Promise<void> {
@@ -40,21 +21,10 @@ async function phoneScreenshot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(LAPTOP)
 }
 
-async function openSignedIn(
-  t: Parameters<typeof startTestServer>[0],
-  server: TestServer,
-  viewport?: { width: number; height: number },
-) {
-  const watched = await openPage(browser!, server.url, viewport)
-  t?.after(() => watched.context.close())
-  await signIn(watched.page, server)
-  return watched
-}
-
 test('Settings saves scale and policies; a bad value is marked, not saved', { skip }, async (t) => {
-  const server = await startTestServer(t)
-  assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-  const { page, errors } = await openSignedIn(t, server)
+  const { server, page, errors } = await uiSession(t, browser(), {
+    services: [commandService('web')],
+  })
 
   await page.goto('/services/web')
   // Keyboard only: the tabs follow the WAI-ARIA pattern (arrow keys move, End jumps to the last).
@@ -136,8 +106,7 @@ test('Settings saves scale and policies; a bad value is marked, not saved', { sk
 })
 
 test('a new user creates process and command services with the form', { skip }, async (t) => {
-  const server = await startTestServer(t)
-  const { page, errors } = await openSignedIn(t, server)
+  const { server, page, errors } = await uiSession(t, browser())
 
   await page.getByRole('link', { name: 'Create your first service' }).click()
   await page.getByRole('heading', { name: 'Create a service' }).waitFor()
@@ -208,7 +177,7 @@ test('a stack trigger made in the UI deploys each member, or a subset', { skip }
       201,
     )
   }
-  const { page, errors } = await openSignedIn(t, server)
+  const { page, errors } = await openSignedIn(t, browser(), server)
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stacks' }).click()
   await page.getByText('No stacks yet').waitFor()
@@ -318,7 +287,7 @@ test('a running deployment is canceled from its page', { skip }, async (t) => {
     (await server.api('POST', '/api/v1/services', commandService('slow', script))).status,
     201,
   )
-  const { page, errors } = await openSignedIn(t, server)
+  const { page, errors } = await openSignedIn(t, browser(), server)
   const queued = await server.api('POST', '/api/v1/services/slow/deployments', {
     action: 'redeploy',
   })
@@ -356,7 +325,7 @@ test('the calls page filters by trigger and by outcome', { skip }, async (t) => 
   // web runs 1 replica with scale.min 1: scaling down is answered ignored.
   const ignored = await server.hook(down.url)
   assert.equal(ignored.body.status, 'ignored')
-  const { page, errors } = await openSignedIn(t, server)
+  const { page, errors } = await openSignedIn(t, browser(), server)
 
   await page.getByRole('link', { name: 'Calls' }).click()
   const rows = page.locator('tbody tr')
@@ -382,7 +351,7 @@ test('the calls page filters by trigger and by outcome', { skip }, async (t) => 
 test('revoking the admin token in use signs the UI out with a message', { skip }, async (t) => {
   const server = await startTestServer(t)
   const created = (await server.api('POST', '/api/v1/tokens', { name: 'ui-session' })).body
-  const { page, context, errors } = await openPage(browser!, server.url)
+  const { page, context, errors } = await openPage(browser(), server.url)
   t.after(() => context.close())
   await signIn(page, created)
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Stacks' }).click()

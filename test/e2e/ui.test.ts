@@ -3,40 +3,21 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 
 import Fastify from 'fastify'
-import type { Browser } from 'playwright-core'
 
 import { WEB_DIST_DIR, webUi } from '../../src/http/web-ui.ts'
-import {
-  browserSkipReason,
-  buildWebIfStale,
-  launchBrowser,
-  openPage,
-  screenshot,
-  signIn,
-} from '../support/browser.ts'
+import { openPage, screenshot, signIn } from '../support/browser.ts'
 import { commandService, startTestServer } from '../support/start-server.ts'
+import { openSignedIn, useBrowser } from '../support/ui-session.ts'
 import { waitFor } from '../support/wait-for.ts'
 
-const skip = browserSkipReason()
-let browser: Browser | undefined
-
-before(async () => {
-  buildWebIfStale()
-  if (!skip) {
-    browser = await launchBrowser()
-  }
-})
-
-after(async () => {
-  await browser?.close()
-})
+const { skip, browser } = useBrowser()
 
 test('a wrong admin token shows the sign-in error and signs nobody in', { skip }, async (t) => {
   const server = await startTestServer(t)
-  const { page, context, errors } = await openPage(browser!, server.url)
+  const { page, context, errors } = await openPage(browser(), server.url)
   t.after(() => context.close())
   await page.goto('/')
   await page.getByLabel('Admin token').fill('not-the-token')
@@ -67,7 +48,7 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-ui-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
     const go = join(dir, 'go')
-    const { page, context, errors } = await openPage(browser!, server.url)
+    const { page, context, errors } = await openPage(browser(), server.url)
     t.after(() => context.close())
 
     await signIn(page, server)
@@ -215,15 +196,51 @@ test(
         what: 'the broken redeploy to fail',
       },
     )
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server)
     await page.goto(`/deployments/${id}`)
     const shown = page.getByTestId('deployment-error')
     await shown.waitFor()
     // innerText keeps a line break only where the page shows one.
     assert.match(await shown.innerText(), /\nfirst broken line\nsecond broken line/)
     await screenshot(page, '13-deployment-failed')
+    assert.deepEqual(errors, [])
+  },
+)
+
+test(
+  'a failed redeploy shows the target it tried, with the secrets in it redacted',
+  { skip },
+  async (t) => {
+    const server = await startTestServer(t)
+    assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
+    // A changed target not yet run: the redeploy tries it, fails, and the row is put back.
+    const broken = `echo ${server.token} > /dev/null; exit 1`
+    const patched = await server.api('PATCH', '/api/v1/services/web', {
+      target: { redeploy: broken },
+    })
+    assert.equal(patched.status, 200, JSON.stringify(patched.body))
+    const queued = await server.api('POST', '/api/v1/services/web/deployments', {
+      action: 'redeploy',
+    })
+    const id: string = queued.body.deployments[0].id
+    const failed = await waitFor(
+      async () => {
+        const answer = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+        return answer.state === 'failed' ? answer : undefined
+      },
+      { what: 'the changed redeploy to fail' },
+    )
+    assert.equal(failed.tried.target.redeploy, 'echo [redacted] > /dev/null; exit 1')
+    const { page, errors } = await openSignedIn(t, browser(), server)
+    await page.goto(`/deployments/${id}`)
+    const tried = page.getByTestId('deployment-tried')
+    await tried.waitFor()
+    const text = await tried.innerText()
+    assert.match(text, /^Tried: the target below\. The service was put back to what runs\./)
+    assert.match(text, /"redeploy": "echo \[redacted\] > \/dev\/null; exit 1"/)
+    assert.equal(text.includes(server.token), false, 'the admin token is not on the page')
+    assert.equal(await page.getByText(server.token).count(), 0)
+    await screenshot(page, '13b-deployment-tried')
     assert.deepEqual(errors, [])
   },
 )
@@ -247,9 +264,7 @@ test(
         what: 'the process replica to run',
       },
     )
-    const { page, context, errors } = await openPage(browser!, server.url)
-    t.after(() => context.close())
-    await signIn(page, server)
+    const { page, errors } = await openSignedIn(t, browser(), server)
     await page.getByRole('columnheader', { name: 'Ready' }).waitFor()
     await page.locator('[data-ready="web"]', { hasText: '1/1' }).waitFor()
     await page.locator('[data-ready="job"]', { hasText: 'not visible' }).waitFor()
@@ -268,7 +283,7 @@ test(
   async (t) => {
     const server = await startTestServer(t)
     assert.equal((await server.api('POST', '/api/v1/services', commandService('web'))).status, 201)
-    const { page, context, errors } = await openPage(browser!, server.url)
+    const { page, context, errors } = await openPage(browser(), server.url)
     t.after(() => context.close())
     // Chromium reports what a policy blocks as this event, and as a console error.
     await page.addInitScript(() => {

@@ -108,6 +108,8 @@ export function buildWebIfStale(): void {
   const index = join(ROOT, 'web', 'dist', 'index.html')
   const sources = Math.max(
     newestMtime(join(ROOT, 'web', 'src')),
+    // The closed lists and defaults the bundle takes from the server's model.
+    statSync(join(ROOT, 'src', 'model', 'index.ts')).mtimeMs,
     statSync(join(ROOT, 'web', 'index.html')).mtimeMs,
   )
   if (existsSync(index) && statSync(index).mtimeMs >= sources) {

@@ -1,10 +1,11 @@
 // The audit trail: every call to a trigger URL, filtered by trigger and outcome.
 import { useState } from 'react'
 
+import { CALL_OUTCOMES } from '../../src/model/index.ts'
 import { formatFullTime } from './format.ts'
 import { Link } from './router.tsx'
 import { Empty, StateBadge } from './StateBadge.tsx'
-import { type Call, CALL_OUTCOMES, type Page } from './types.ts'
+import type { Call, Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 export function CallsPage() {

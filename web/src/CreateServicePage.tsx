@@ -1,13 +1,14 @@
 // The create-service form: name, driver, scale bounds and the driver's target; the API checks it.
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 
+import { DEFAULT_SCALE } from '../../src/model/index.ts'
 import { ApiError, errorText, post } from './api.ts'
 import { Field, sortProblems } from './Field.tsx'
 import { Link, navigate } from './router.tsx'
+import { ScaleBoundsFields } from './ScaleBoundsFields.tsx'
 import {
   checkDraft,
   EMPTY_TARGET,
-  FIRST_FIELD,
   targetBody,
   type TargetDraft,
   TargetEditor,
@@ -17,22 +18,6 @@ import type { Page } from './types.ts'
 import { useApi } from './use-api.ts'
 
 const FIELDS = ['name', 'driver', 'target', 'image', 'scale.min', 'scale.max', 'replicas']
-const TARGET_FIELDS = [
-  'command',
-  'cwd',
-  'replicas',
-  'basePort',
-  'health',
-  'redeploy',
-  'scale',
-  'timeout',
-  'container',
-  'project',
-  'service',
-  'labels',
-  'image',
-  'json',
-]
 
 /** A problem with a bound, or undefined; checked here so a typo never reaches the server. */
 export function boundProblem(text: string): string | undefined {
@@ -50,9 +35,9 @@ export function CreateServicePage() {
       setDriver(enabled[0]!)
     }
   }, [enabled.join(','), driver])
-  // The API's default (src/specs/service-spec.ts), so a form left as it is creates what the API and CLI would.
-  const [min, setMin] = useState('0')
-  const [max, setMax] = useState('10')
+  // The API's defaults, so a form left as it is creates what the API and CLI would.
+  const [min, setMin] = useState(String(DEFAULT_SCALE.min))
+  const [max, setMax] = useState(String(DEFAULT_SCALE.max))
   const [target, setTarget] = useState<TargetDraft>(EMPTY_TARGET)
   const [byField, setByField] = useState<Record<string, string>>({})
   const [others, setOthers] = useState<string[]>([])
@@ -109,15 +94,7 @@ export function CreateServicePage() {
     } catch (caught) {
       const sorted = sortProblems(caught instanceof ApiError ? caught.problems : [], FIELDS)
       const { target: targetMessages, ...rest } = sorted.byField
-      const fallback = FIRST_FIELD[driver] ?? 'json'
-      const placed = targetErrors(
-        targetMessages ? targetMessages.split('; ') : [],
-        TARGET_FIELDS,
-        fallback,
-      )
-      if (rest.image) {
-        placed.image = rest.image
-      }
+      const placed = targetErrors(driver, targetMessages?.split('; ') ?? [], rest.image)
       setByField({
         ...rest,
         ...Object.fromEntries(Object.entries(placed).map(([k, v]) => [`target.${k}`, v])),
@@ -189,28 +166,17 @@ export function CreateServicePage() {
             />
           </div>
         </fieldset>
-        <fieldset>
-          <legend>Scale bounds</legend>
-          <div className="row">
-            <Field id="scale-min" label="Minimum replicas" error={byField['scale.min']}>
-              <input
-                id="scale-min"
-                inputMode="numeric"
-                value={min}
-                onChange={(e) => setMin(e.target.value)}
-              />
-            </Field>
-            <Field id="scale-max" label="Maximum replicas" error={byField['scale.max']}>
-              <input
-                id="scale-max"
-                inputMode="numeric"
-                value={max}
-                onChange={(e) => setMax(e.target.value)}
-              />
-            </Field>
-          </div>
+        <ScaleBoundsFields
+          min={min}
+          max={max}
+          errors={byField}
+          onChange={(change) => {
+            setMin(change.min ?? min)
+            setMax(change.max ?? max)
+          }}
+        >
           {byField.replicas && <p className="field-error">Replicas: {byField.replicas}</p>}
-        </fieldset>
+        </ScaleBoundsFields>
         {(others.length > 0 || Object.keys(byField).length > 0) && (
           <div className="error" role="alert">
             The service was not created.{' '}

@@ -7,6 +7,7 @@ import { formatDuration, formatFullTime, formatTime } from './format.ts'
 import { Link } from './router.tsx'
 import { readEvents } from './sse.ts'
 import { StateBadge } from './StateBadge.tsx'
+import { TriedChange } from './TriedChange.tsx'
 import { type Deployment, type DeploymentCause, isFinal, type LogLine } from './types.ts'
 import { useApi } from './use-api.ts'
 
@@ -99,6 +100,7 @@ export function DeploymentPage({ id }: { id: string }) {
               <strong>Error:</strong> {deployment.error}
             </p>
           )}
+          <TriedChange tried={deployment.tried} />
           {cancelError && (
             <p className="error" role="alert">
               {cancelError}

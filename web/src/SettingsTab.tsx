@@ -2,21 +2,22 @@
 // saved as a merge patch), and delete.
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 
+import { DEPLOY_ORDERS, PULL_POLICIES } from '../../src/model/index.ts'
 import { ApiError, errorText, patch } from './api.ts'
 import { DeleteSection } from './DeleteSection.tsx'
 import { Field, sortProblems } from './Field.tsx'
+import { ScaleBoundsFields } from './ScaleBoundsFields.tsx'
 import { TagPolicyField } from './TagPolicyField.tsx'
 import {
   checkDraft,
   draftOf as targetDraftOf,
-  FIRST_FIELD,
   MANAGED_FIELDS,
   targetBody,
   type TargetDraft,
   TargetEditor,
   targetErrors,
 } from './TargetFields.tsx'
-import { DEPLOY_ORDERS, type DeployPolicy, PULL_POLICIES, type Service } from './types.ts'
+import type { DeployPolicy, Service } from './types.ts'
 
 // The fields this form shows a problem beside, as the API names them.
 const FIELDS = [
@@ -115,27 +116,12 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
       noValidate
     >
       <h2 id="settings-title">Scale and policies</h2>
-      <fieldset>
-        <legend>Scale bounds</legend>
-        <div className="row">
-          <Field id="scale-min" label="Minimum replicas" error={byField['scale.min']}>
-            <input
-              id="scale-min"
-              inputMode="numeric"
-              value={draft.min}
-              onChange={(e) => setDraft({ ...draft, min: e.target.value })}
-            />
-          </Field>
-          <Field id="scale-max" label="Maximum replicas" error={byField['scale.max']}>
-            <input
-              id="scale-max"
-              inputMode="numeric"
-              value={draft.max}
-              onChange={(e) => setDraft({ ...draft, max: e.target.value })}
-            />
-          </Field>
-        </div>
-      </fieldset>
+      <ScaleBoundsFields
+        min={draft.min}
+        max={draft.max}
+        errors={byField}
+        onChange={(change) => setDraft({ ...draft, ...change })}
+      />
       <TagPolicyField
         value={draft.tagPolicy}
         error={byField.tagPolicy}
@@ -208,23 +194,6 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
   )
 }
 
-const TARGET_FIELDS = [
-  'command',
-  'cwd',
-  'replicas',
-  'basePort',
-  'health',
-  'redeploy',
-  'scale',
-  'timeout',
-  'container',
-  'project',
-  'service',
-  'labels',
-  'image',
-  'json',
-]
-
 /**
  * A merge patch that makes the stored target the drafted one: fields the form writes and the
  * draft leaves out become null (removed); with a JSON target, every field left out does.
@@ -282,11 +251,11 @@ function TargetForm({ service, onSaved }: { service: Service; onSaved: () => voi
         'target',
         'image',
       ])
-      const fallback = FIRST_FIELD[service.driver] ?? 'json'
-      const placed = targetErrors(sorted.byField.target?.split('; ') ?? [], TARGET_FIELDS, fallback)
-      if (sorted.byField.image) {
-        placed.image = sorted.byField.image
-      }
+      const placed = targetErrors(
+        service.driver,
+        sorted.byField.target?.split('; ') ?? [],
+        sorted.byField.image,
+      )
       const unplaced = Object.keys(placed).length === 0 && sorted.others.length === 0
       setErrors(placed)
       setOthers(unplaced ? [errorText(caught)] : sorted.others)

@@ -1,16 +1,9 @@
 // The tag policy as a choice plus, for glob: and regexp:, the pattern it carries.
+import { TAG_POLICY_NAMES, TAG_POLICY_PATTERNS } from '../../src/model/index.ts'
 import { Field } from './Field.tsx'
 
-// The API's policies (src/policy/tag-policy.ts); glob and regexp take a pattern after a colon.
-const KINDS = [
-  'all',
-  'force',
-  'semver-major',
-  'semver-minor',
-  'semver-patch',
-  'glob',
-  'regexp',
-] as const
+// The API's policies; glob and regexp take a pattern after a colon.
+const KINDS = [...TAG_POLICY_NAMES, ...TAG_POLICY_PATTERNS] as const
 type Kind = (typeof KINDS)[number]
 
 const KIND_HINTS: Record<Kind, string> = {
@@ -24,7 +17,7 @@ const KIND_HINTS: Record<Kind, string> = {
 }
 
 export function splitTagPolicy(policy: string): { kind: Kind; pattern: string } {
-  for (const kind of ['glob', 'regexp'] as const) {
+  for (const kind of TAG_POLICY_PATTERNS) {
     if (policy.startsWith(`${kind}:`)) {
       return { kind, pattern: policy.slice(kind.length + 1) }
     }

@@ -225,20 +225,43 @@ interface FieldsProps {
   onChange: (change: Partial<TargetDraft>) => void
 }
 
+// The target fields the forms show a problem beside, as the API names them.
+const TARGET_FIELDS = [
+  'command',
+  'cwd',
+  'replicas',
+  'basePort',
+  'health',
+  'redeploy',
+  'scale',
+  'timeout',
+  'container',
+  'project',
+  'service',
+  'labels',
+  'image',
+  'json',
+]
+
 /**
  * The API says target problems as sentences naming the field (`target.basePort must be …`):
- * each goes under its field here, and those naming none under `fallback`.
+ * each goes under its field here, and those naming none under the driver's first field; the
+ * service's `image` problem goes under the image field.
  */
 export function targetErrors(
+  driver: string,
   messages: string[],
-  fields: readonly string[],
-  fallback: string,
+  image: string | undefined,
 ): Record<string, string> {
+  const fallback = FIRST_FIELD[driver] ?? 'json'
   const byField: Record<string, string> = {}
   for (const message of messages) {
     const named = /^target\.(\w+)/.exec(message)?.[1]
-    const field = named && fields.includes(named) ? named : fallback
+    const field = named && TARGET_FIELDS.includes(named) ? named : fallback
     byField[field] = byField[field] ? `${byField[field]}; ${message}` : message
+  }
+  if (image) {
+    byField.image = image
   }
   return byField
 }
@@ -491,7 +514,7 @@ export function TargetEditor({
 }
 
 /** Where an unplaced target problem goes: the first field the driver's form shows. */
-export const FIRST_FIELD: Record<string, string> = {
+const FIRST_FIELD: Record<string, string> = {
   process: 'command',
   command: 'redeploy',
   docker: 'container',

@@ -1,27 +1,11 @@
 // The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env allow-list.
 import { type FormEvent, useState } from 'react'
 
+import { ACTIONS, SENDER_IDS, TRIGGER_DEFAULTS } from '../../src/model/index.ts'
 import { errorText, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
 import { Field } from './Field.tsx'
 import type { TriggerOwner } from './types.ts'
-
-// The API's closed lists (src/model/index.ts ACTIONS and SENDER_IDS).
-const ACTIONS = ['redeploy', 'scale-up', 'scale-down']
-const SENDERS = [
-  'auto',
-  'generic',
-  'dockerhub',
-  'github',
-  'gitlab',
-  'bitbucket',
-  'gitea',
-  'alertmanager',
-  'harbor',
-  'quay',
-  'acr',
-  'registry',
-]
 
 function splitList(text: string): string[] {
   return text
@@ -44,8 +28,9 @@ export function TriggerForm({
 }) {
   const [name, setName] = useState('')
   const [action, setAction] = useState('redeploy')
-  const [by, setBy] = useState('1')
-  const [sender, setSender] = useState('auto')
+  // The API's defaults, so a form left as it is creates what the API and CLI would.
+  const [by, setBy] = useState(String(TRIGGER_DEFAULTS.by))
+  const [sender, setSender] = useState<string>(TRIGGER_DEFAULTS.sender)
   const [secret, setSecret] = useState('')
   const [allowIps, setAllowIps] = useState('')
   const [envFromQuery, setEnvFromQuery] = useState('')
@@ -117,7 +102,7 @@ export function TriggerForm({
           </Field>
           <Field id="trigger-sender" label="Sender">
             <select id="trigger-sender" value={sender} onChange={(e) => setSender(e.target.value)}>
-              {SENDERS.map((s) => (
+              {SENDER_IDS.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>

@@ -30,12 +30,19 @@ export const approvalsSchema = {
   },
 } as const
 
+/** The `approvals` block of a deployment as the API answers it; the web UI reads this type. */
+export interface ApprovalsView {
+  required: number | null
+  deadline: string | null
+  votes: { by: string; vote: 'approve' | 'reject'; note: string | null; at: string }[]
+}
+
 /** The `approvals` block of a deployment, or undefined when there is nothing to show. */
 export async function approvalsView(
   store: Store,
   deployment: Deployment,
   service: Service | undefined,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<ApprovalsView | undefined> {
   const policy = service?.deploy.approvals
   const votes = await store.listVotes(deployment.id)
   if (!policy && votes.length === 0 && deployment.state !== 'awaiting-approval') {

@@ -5,12 +5,15 @@ import { type Call, CALL_OUTCOMES, type CallOutcome, type PageRequest } from '..
 import type { Store } from '../../store/store.ts'
 import { type ApiOptions, pageQuerySchema } from './api-context.ts'
 
+/** A call as the API lists it; the web UI reads this type (web/src/types.ts). */
+export type CallView = Awaited<ReturnType<typeof withTriggerNames>>[number]
+
 /**
  * Each call with its trigger's name and owner, so a reader needs no second lookup; one read per
  * distinct trigger on the page (at most the page size). A trigger deleted with its service
  * leaves the names null.
  */
-async function withTriggerNames(store: Store, calls: Call[]): Promise<Record<string, unknown>[]> {
+async function withTriggerNames(store: Store, calls: Call[]) {
   const ids = [...new Set(calls.map((call) => call.triggerId).filter((id) => id !== null))]
   const read = ids.map(async (id) => [id, await store.getTrigger(id)] as const)
   const triggers = new Map(await Promise.all(read))

@@ -49,7 +49,12 @@ const deploymentResponse = {
   },
 } as const
 
-export function deploymentView(d: Deployment): Record<string, unknown> {
+/** A deployment as the API answers it; the web UI reads this type (web/src/types.ts). */
+export type DeploymentView = ReturnType<typeof deploymentView>
+/** What GET /deployments/{id} adds: why the deployment exists. */
+export type DeploymentCause = Awaited<ReturnType<typeof deploymentCause>>
+
+export function deploymentView(d: Deployment) {
   return {
     id: d.id,
     service: d.service,
@@ -77,7 +82,7 @@ const CAUSE_CALLS = 200
  * first call that queued it (sender, caller address, time), found among the trigger's latest
  * calls; null fields when it was manual or the call has been pruned.
  */
-async function deploymentCause(store: Store, d: Deployment): Promise<Record<string, unknown>> {
+async function deploymentCause(store: Store, d: Deployment) {
   const trigger = d.triggerId === null ? undefined : await store.getTrigger(d.triggerId)
   const calls =
     d.triggerId === null
