@@ -69,6 +69,8 @@ export interface CallAcceptorOptions {
   guard?: AddressGuard
   /** Whether a driver can run another image tag (its canChangeTag); every one when absent. */
   canChangeTag?: (driver: DriverName) => boolean
+  /** The clock change windows and freezes are judged by; the store's when absent. */
+  clock?: () => number
 }
 
 export class CallAcceptor {
@@ -77,6 +79,7 @@ export class CallAcceptor {
   #rates = new RateLimiter()
   #addresses: AddressGuard
   #canChangeTag: (driver: DriverName) => boolean
+  #clock: (() => number) | undefined
   #allowLists = new Map<string, (address: string) => boolean>()
 
   constructor(store: Store, events: EventBus, options: CallAcceptorOptions = {}) {
@@ -84,6 +87,7 @@ export class CallAcceptor {
     this.#events = events
     this.#addresses = options.guard ?? new AddressGuard()
     this.#canChangeTag = options.canChangeTag ?? (() => true)
+    this.#clock = options.clock
   }
 
   async accept(request: CallRequest): Promise<CallAnswer> {
@@ -155,7 +159,10 @@ export class CallAcceptor {
     }
     const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
     const call = { ...base, sender: sender.id, deliveryId }
-    const options = acceptOptions(trigger, deliveryId)
+    const options = {
+      ...acceptOptions(trigger, deliveryId),
+      ...(this.#clock ? { now: this.#clock() } : {}),
+    }
     // Read before the commit too, so a redelivery of a call that was ignored or refused below
     // is answered as that one was; planAccept checks again inside the commit.
     if (deliveryId !== null && options.deliverySince !== undefined) {

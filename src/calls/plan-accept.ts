@@ -12,6 +12,7 @@ import type {
 } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
 import type { Call, Deployment, DeploymentAction, Service, Trigger } from '../model/index.ts'
+import { holdFor } from '../release/hold.ts'
 import { planJoin } from './plan-join.ts'
 
 /** How long a delivery id is remembered: a sender's redelivery within this is a duplicate. */
@@ -128,7 +129,9 @@ export function planAccept(
       queued.set(key, { deployment: joined, isNew: mine?.isNew ?? false })
       return { kind: 'coalesced', deployment: joined }
     }
-    const deployment = queuedDeployment(newDeploymentId(), intent, decision.params, facts.at)
+    const queuedOne = queuedDeployment(newDeploymentId(), intent, decision.params, facts.at)
+    const hold = holdFor(service, options?.now ?? Date.parse(facts.at))
+    const deployment: Deployment = hold ? { ...queuedOne, state: 'held', hold } : queuedOne
     queued.set(key, { deployment, isNew: true })
     return { kind: 'queued', deployment }
   })

@@ -5,6 +5,7 @@
 import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import {
+  type ChangeWindow,
   DEPLOY_ORDERS,
   type DeployHook,
   type DeployOrder,
@@ -19,6 +20,7 @@ import {
   type Service,
 } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { MAX_WINDOWS, parseWindow } from '../release/windows.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
@@ -103,6 +105,26 @@ export const serviceSpecSchema = {
           "runs on Deckhand's host once the outcome is known (DECKHAND_DEPLOYMENT_STATE); " +
             'never changes it',
         ),
+        windows: {
+          type: 'array',
+          maxItems: MAX_WINDOWS,
+          description:
+            'when deployments may start; outside every window they wait held until the next opens',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['days', 'hours', 'timezone'],
+            properties: {
+              days: { type: 'string', description: 'e.g. mon-fri, sat,sun or mon-wed,fri' },
+              hours: { type: 'string', description: 'e.g. 09:00-17:00, or 22:00-02:00' },
+              timezone: { type: 'string', description: 'an IANA zone, e.g. Europe/Berlin' },
+            },
+          },
+        },
+        freezeOnRollback: {
+          type: 'boolean',
+          description: 'an automatic rollback freezes the service with its reason',
+        },
         settle: {
           ...durationSchema,
           description:
@@ -121,6 +143,12 @@ export const serviceSpecSchema = {
       },
     },
     ...statusReportingSchemas,
+    freeze: {
+      type: ['object', 'null'],
+      description:
+        'shown in views while the service is frozen ({until, message, by, at}); ignored on ' +
+        'input: POST /api/v1/services/{name}/freeze',
+    },
     notify: {
       type: ['array', 'null'],
       items: {
@@ -239,6 +267,13 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.skipUnchanged !== undefined && typeof deployInput.skipUnchanged !== 'boolean') {
     problems.add(['deploy', 'skipUnchanged'], 'must be true or false')
   }
+  if (
+    deployInput.freezeOnRollback !== undefined &&
+    typeof deployInput.freezeOnRollback !== 'boolean'
+  ) {
+    problems.add(['deploy', 'freezeOnRollback'], 'must be true or false')
+  }
+  const windows = parseWindows(deployInput.windows, problems)
   const before = parseDeployHook(deployInput.before, 'before', problems)
   const after = parseDeployHook(deployInput.after, 'after', problems)
   const replicas =
@@ -297,6 +332,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ...(before ? { before } : {}),
         ...(after ? { after } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
+        ...(windows?.length ? { windows } : {}),
+        ...(deployInput.freezeOnRollback === true ? { freezeOnRollback: true } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -345,6 +382,39 @@ function parseDeployHook(
   }
   return { run, timeoutMs }
 }
+
+/** `deploy.windows`: at most MAX_WINDOWS `{days, hours, timezone}`; null or [] is none. */
+function parseWindows(value: unknown, problems: ProblemList): ChangeWindow[] | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  if (!Array.isArray(value) || value.length > MAX_WINDOWS) {
+    const shape = '{"days": "mon-fri", "hours": "09:00-17:00", "timezone": "Europe/Berlin"}'
+    problems.add(['deploy', 'windows'], `must be a list of at most ${MAX_WINDOWS} ${shape}`)
+    return undefined
+  }
+  return value.flatMap((entry: unknown, index): ChangeWindow[] => {
+    const path = ['deploy', 'windows', String(index)]
+    if (!isRecord(entry)) {
+      problems.add(path, 'must be an object with days, hours and timezone')
+      return []
+    }
+    const unknown = Object.keys(entry).find((key) => !WINDOW_FIELDS.includes(key))
+    if (unknown !== undefined) {
+      problems.add([...path, unknown], `is not a window field (known: ${WINDOW_FIELDS.join(', ')})`)
+      return []
+    }
+    const window = entry as unknown as ChangeWindow
+    const parsed = parseWindow(window)
+    if (!parsed.ok) {
+      problems.add([...path, parsed.field], parsed.error)
+      return []
+    }
+    return [{ days: window.days, hours: window.hours, timezone: window.timezone }]
+  })
+}
+
+const WINDOW_FIELDS = ['days', 'hours', 'timezone']
 
 function deployHookView(hook: DeployHook): { run: string; timeout: string } {
   return { run: hook.run, timeout: formatDuration(hook.timeoutMs) }
@@ -487,6 +557,8 @@ export function serviceView(service: Service): Record<string, unknown> {
       ...(deploy.before ? { before: deployHookView(deploy.before) } : {}),
       ...(deploy.after ? { after: deployHookView(deploy.after) } : {}),
       ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),
+      ...(deploy.windows?.length ? { windows: deploy.windows } : {}),
+      ...(deploy.freezeOnRollback ? { freezeOnRollback: true } : {}),
     },
   }
 }

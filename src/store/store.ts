@@ -26,6 +26,7 @@ import type {
   Trigger,
   TriggerOptions,
 } from '../model/index.ts'
+import type { HoldsStore } from './holds-store.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
 
 export type { PruneOptions, PruneResult } from './store-prune.ts'
@@ -96,7 +97,7 @@ export interface CallFilter {
   outcome?: CallOutcome | undefined
 }
 
-export interface Store {
+export interface Store extends HoldsStore {
   readonly capabilities: StoreCapabilities
 
   /** Applies pending migrations; safe to call from several instances at once. */

@@ -18,8 +18,10 @@ import type {
   LogLine,
   Page,
   PageRequest,
+  DeploymentHold,
   PendingState,
   Service,
+  ServiceFreeze,
   Stack,
   Trigger,
   TriggerOptions,
@@ -53,6 +55,7 @@ import * as logs from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
 import * as queue from './postgres-queue.ts'
+import * as holds from './postgres-holds.ts'
 import * as tokens from './postgres-tokens.ts'
 
 export { LOG_CHANNEL } from '../store.ts'
@@ -344,6 +347,22 @@ export class PostgresStore implements Store {
     error?: string,
   ): Promise<Deployment | undefined> {
     return queue.moveDeployment(this.#c, id, from, to, error)
+  }
+
+  setFreeze(name: string, freeze: ServiceFreeze | null): Promise<Service | undefined> {
+    return holds.setFreeze(this.#c, name, freeze)
+  }
+
+  listHeld(limit: number): Promise<Deployment[]> {
+    return holds.listHeld(this.#c, limit)
+  }
+
+  holdDeployment(id: string, hold: DeploymentHold): Promise<Deployment | undefined> {
+    return holds.holdDeployment(this.#c, id, hold)
+  }
+
+  releaseDeployment(id: string, from: readonly PendingState[]): Promise<Deployment | undefined> {
+    return holds.releaseDeployment(this.#c, id, from)
   }
 
   failAbandoned(

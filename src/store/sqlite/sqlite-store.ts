@@ -18,8 +18,10 @@ import type {
   LogLine,
   Page,
   PageRequest,
+  DeploymentHold,
   PendingState,
   Service,
+  ServiceFreeze,
   Stack,
   Trigger,
   TriggerOptions,
@@ -58,6 +60,7 @@ import { selectPage } from './sqlite-page.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
 import * as queue from './sqlite-queue.ts'
 import { getServiceRow } from './sqlite-services.ts'
+import * as holds from './sqlite-holds.ts'
 import * as tokens from './sqlite-tokens.ts'
 import { WalSync } from './wal-sync.ts'
 
@@ -422,6 +425,22 @@ export class SqliteStore implements Store {
     error?: string,
   ): Promise<Deployment | undefined> {
     return queue.moveDeployment(this.#c, id, from, to, error)
+  }
+
+  setFreeze(name: string, freeze: ServiceFreeze | null): Promise<Service | undefined> {
+    return this.#changing(() => holds.setFreezeRow(this.#c, name, freeze))
+  }
+
+  async listHeld(limit: number): Promise<Deployment[]> {
+    return holds.listHeld(this.#c, limit)
+  }
+
+  holdDeployment(id: string, hold: DeploymentHold): Promise<Deployment | undefined> {
+    return holds.holdDeployment(this.#c, id, hold)
+  }
+
+  releaseDeployment(id: string, from: readonly PendingState[]): Promise<Deployment | undefined> {
+    return holds.releaseDeployment(this.#c, id, from)
   }
 
   async failAbandoned(
