@@ -20,6 +20,7 @@ import { createMetrics } from '../metrics/metrics.ts'
 import { type NotifyOptions, startNotifiers } from '../notify/notifiers.ts'
 import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
+import { HoldReleaser } from '../release/hold-releaser.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
 import { logActivity } from './activity-log.ts'
 import { bootstrapAdminToken } from './admin-token.ts'
@@ -130,6 +131,14 @@ export async function startServer(
   })
   const acceptor = new CallAcceptor(store, events, {
     canChangeTag: (driver) => drivers.get(driver)?.capabilities.canChangeTag ?? true,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+  })
+  const releaser = new HoldReleaser({
+    store,
+    events,
+    logger,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+    ...(settings.releaseCheckMs ? { maxWaitMs: settings.releaseCheckMs } : {}),
   })
   const app = await buildApp({
     logger,
@@ -137,6 +146,8 @@ export async function startServer(
     store,
     events,
     worker,
+    releaser,
+    clock: settings.clock,
     drivers,
     acceptor,
     maxBodyBytes: settings.maxBodyBytes,
@@ -166,6 +177,7 @@ export async function startServer(
     intervalMs: settings.pruneIntervalMs,
   })
   worker.start()
+  releaser.start()
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
@@ -174,6 +186,7 @@ export async function startServer(
       await remoteLogs.stop()
       metrics.close()
       await app.close()
+      await releaser.stop()
       await worker.stop(settings.shutdownGraceMs)
       await notifiers.close(NOTIFY_GRACE_MS)
       // A store that cannot write still closes: its files must not stay open after shutdown.

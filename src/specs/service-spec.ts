@@ -20,6 +20,7 @@ import {
   type Service,
 } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { isFrozen } from '../release/freeze.ts'
 import { MAX_WINDOWS, parseWindow } from '../release/windows.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
@@ -521,9 +522,11 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
 
 /** The service as the API and the CLI show it: the shape people write, plus observed state. */
 export function serviceView(service: Service): Record<string, unknown> {
-  const { deploy, github, notify, git, ...rest } = service
+  const { deploy, github, notify, git, freeze, ...rest } = service
   return {
     ...rest,
+    // A freeze past its end no longer holds anything: shown only while it does.
+    ...(freeze && isFrozen(freeze, Date.now()) ? { freeze } : {}),
     git: git?.url === undefined ? git : hideUrlCredentials({ ...git, url: git.url }),
     ...(github
       ? {

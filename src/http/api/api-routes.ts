@@ -4,10 +4,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { DeckhandError } from '../../errors.ts'
 import { AddressGuard } from '../../triggers/address-guard.ts'
 import { hashToken } from '../../triggers/token.ts'
-import type { ApiOptions } from './api-context.ts'
+import { type ApiOptions, setAdminToken } from './api-context.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
+import { holdRoutes } from './holds.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
 import { tokenRoutes } from './tokens.ts'
@@ -40,7 +41,8 @@ export async function apiRoutes(
         'this API needs an admin token: send Authorization: Bearer <token>',
       )
     }
-    if (!(await options.store.useAdminToken(hashToken(match[1]!)))) {
+    const token = await options.store.useAdminToken(hashToken(match[1]!))
+    if (!token) {
       const retryAfter = guard.fail(request.ip)
       if (retryAfter !== undefined) {
         throw refuse(reply, retryAfter)
@@ -52,6 +54,7 @@ export async function apiRoutes(
           '`deckhand token create` makes more',
       )
     }
+    setAdminToken(request, token)
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
   // asks) get the same JSON parser, with its body limit and prototype-poisoning guard.
@@ -66,8 +69,18 @@ export async function apiRoutes(
     store: options.store,
     events: options.events,
     worker: options.worker,
+    releaser: options.releaser,
+    clock: options.clock,
   }
-  const all = [serviceRoutes, stackRoutes, triggerRoutes, deploymentRoutes, callRoutes, tokenRoutes]
+  const all = [
+    serviceRoutes,
+    stackRoutes,
+    triggerRoutes,
+    deploymentRoutes,
+    callRoutes,
+    tokenRoutes,
+    holdRoutes,
+  ]
   for (const routes of [...all, driverRoutes]) {
     await app.register(routes, deps)
   }

@@ -27,6 +27,13 @@ const deploymentResponse = {
   type: 'object',
   additionalProperties: true,
   properties: {
+    hold: {
+      description:
+        'while held: why (a freeze and its message, or the change windows) and until when ' +
+        '(null while a freeze has no end); null otherwise',
+      type: ['object', 'null'],
+      properties: { until: { type: ['string', 'null'] }, reason: { type: 'string' } },
+    },
     tried: {
       description:
         'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
@@ -65,6 +72,7 @@ export function deploymentView(d: Deployment): Record<string, unknown> {
     digest: d.digest,
     // The target tried may spell out a token or secret (a command that prints it).
     tried: d.tried ? (JSON.parse(redactSecrets(JSON.stringify(d.tried))) as unknown) : null,
+    hold: d.hold ?? null,
   }
 }
 
