@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import type { ChangeWindow } from '../model/index.ts'
-import { holdFor } from './hold.ts'
 import { freezeUntil, parseFreeze } from './freeze.ts'
+import { holdFor } from './hold.ts'
 import { isOpen, nextOpening, parseDays, parseHours, parseWindow } from './windows.ts'
 
 const at = (iso: string): number => Date.parse(iso)
