@@ -83,7 +83,12 @@ test('a freeze holds calls with its message, they are still recorded, and unfree
   assert.equal(frozen.status, 200, JSON.stringify(frozen.body))
   assert.deepEqual(
     { ...frozen.body.freeze, at: undefined },
-    { until: '2026-12-04T12:00:00.000Z', message: 'incident 42', by: 'DECKHAND_ADMIN_TOKEN', at: undefined },
+    {
+      until: '2026-12-04T12:00:00.000Z',
+      message: 'incident 42',
+      by: 'DECKHAND_ADMIN_TOKEN',
+      at: undefined,
+    },
   )
   const answer = await server.hook(url, {
     body: '{}',
