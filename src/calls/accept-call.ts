@@ -14,7 +14,15 @@ import { DeckhandError, type ErrorCode } from '../errors.ts'
 import type { EventBus } from '../events.ts'
 import type { AcceptResult, RecordedCall } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
-import type { Call, DeploymentState, DriverName, Service, Trigger } from '../model/index.ts'
+import type {
+  Call,
+  Deployment,
+  DeploymentHold,
+  DeploymentState,
+  DriverName,
+  Service,
+  Trigger,
+} from '../model/index.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
 import { refuseEvent } from '../senders/event-limits.ts'
 import type { SenderRequest } from '../senders/sender.ts'
@@ -72,6 +80,8 @@ export interface CallAcceptorOptions {
   canChangeTag?: (driver: DriverName) => boolean
   /** Lets large bodies be read one per turn of the event loop; the acceptor's own when absent. */
   largeBodies?: TurnGate
+  /** The clock change windows and freezes are judged by; the store's when absent. */
+  clock?: () => number
 }
 
 /**
@@ -87,6 +97,7 @@ export class CallAcceptor {
   #addresses: AddressGuard
   #canChangeTag: (driver: DriverName) => boolean
   #largeBodies: TurnGate
+  #clock: (() => number) | undefined
   #allowLists = new Map<string, (address: string) => boolean>()
 
   constructor(store: AcceptorStore, events: EventBus, options: CallAcceptorOptions = {}) {
@@ -95,6 +106,7 @@ export class CallAcceptor {
     this.#addresses = options.guard ?? new AddressGuard()
     this.#canChangeTag = options.canChangeTag ?? (() => true)
     this.#largeBodies = options.largeBodies ?? new TurnGate()
+    this.#clock = options.clock
   }
 
   async accept(request: CallRequest): Promise<CallAnswer> {
@@ -170,7 +182,10 @@ export class CallAcceptor {
     }
     const deliveryId = parsed.ok ? (parsed.event.deliveryId ?? null) : null
     const call = { ...base, sender: sender.id, deliveryId }
-    const options = acceptOptions(trigger, deliveryId)
+    const options = {
+      ...acceptOptions(trigger, deliveryId),
+      ...(this.#clock ? { now: this.#clock() } : {}),
+    }
     // Read before the commit too, so a redelivery of a call that was ignored or refused below
     // is answered as that one was; planAccept checks again inside the commit.
     if (deliveryId !== null && options.deliverySince !== undefined) {
@@ -318,20 +333,22 @@ export class CallAcceptor {
   async #replayAnswer(first: Call): Promise<CallAnswer> {
     if (first.outcome === 'queued' || first.outcome === 'coalesced') {
       const deployments: Record<string, unknown>[] = []
-      const states: DeploymentState[] = []
+      const found: Deployment[] = []
       for (const id of first.deploymentIds) {
         const d = await this.#store.getDeployment(id)
         if (d) {
-          states.push(d.state)
+          found.push(d)
           deployments.push({
             id: d.id,
             service: d.service,
             action: d.action,
             coalesced: first.outcome === 'coalesced',
+            ...holdOf(d),
           })
         }
       }
-      return { status: 202, body: { status: answerStatus(states), deployments } }
+      const status = answerStatus(found.map((d) => d.state))
+      return { status: 202, body: { status, ...heldAnswer(found), deployments } }
     }
     return first.status === 200
       ? { status: 200, body: { status: 'ignored', reason: first.reason } }
@@ -363,11 +380,13 @@ export function acceptedAnswer(
     status: 202,
     body: {
       status: answerStatus(deployments.map((r) => r.deployment.state)),
+      ...heldAnswer(deployments.map((r) => r.deployment)),
       deployments: deployments.map((r) => ({
         id: r.deployment.id,
         service: r.deployment.service,
         action: r.deployment.action,
         coalesced: r.kind === 'coalesced',
+        ...holdOf(r.deployment),
         ...(noted.has(r.deployment.service) ? { note: noted.get(r.deployment.service) } : {}),
       })),
     },
@@ -396,6 +415,25 @@ function refusePassedBody(trigger: Trigger, body: Buffer): string | undefined {
   return decoded > MAX_PASSED_BODY_BYTES
     ? `the body is not valid UTF-8 and grows to ${decoded} bytes once decoded, past the ${MAX_PASSED_BODY_BYTES} bytes passed to instances; send UTF-8`
     : undefined
+}
+
+/** A held deployment's entry in an answer says why it waits and until when. */
+function holdOf(d: Deployment): { hold?: DeploymentHold } {
+  return d.state === 'held' && d.hold ? { hold: d.hold } : {}
+}
+
+/**
+ * What a 202 of held deployments adds, so a sender's operator sees the hook worked: when the
+ * first one starts (`startsAt`, null while a freeze has no end) and why (`message`).
+ */
+function heldAnswer(deployments: Deployment[]): { startsAt?: string | null; message?: string } {
+  const held = deployments.flatMap((d) => (d.state === 'held' && d.hold ? [d.hold] : []))
+  if (held.length === 0) {
+    return {}
+  }
+  const ends = held.map((h) => h.until)
+  const startsAt = ends.includes(null) ? null : ends.sort()[0]!
+  return { startsAt, message: held.map((h) => h.reason).join('; ') }
 }
 
 /**

@@ -14,6 +14,7 @@ import { newId } from '../model/ids.ts'
 import type { Call, Deployment, DeploymentAction, Service, Trigger } from '../model/index.ts'
 import { votedChange } from '../release/approvals.ts'
 import { entryState } from '../release/entry-state.ts'
+import { holdFor } from '../release/hold.ts'
 import { planJoin } from './plan-join.ts'
 
 /** How long a delivery id is remembered: a sender's redelivery within this is a duplicate. */
@@ -148,8 +149,18 @@ export function planAccept(
       queued.set(key, { deployment: joined, isNew: mine?.isNew ?? false })
       return { kind: 'coalesced', deployment: joined }
     }
-    const state = entryState(service, Date.parse(facts.at))
-    const deployment = newDeployment(newDeploymentId(), state, intent, decision.params, facts.at)
+    const state = entryState(service, options?.now ?? Date.parse(facts.at))
+    const hold = state === 'queued' ? holdFor(service, options?.now ?? Date.parse(facts.at)) : null
+    const deployment: Deployment = newDeployment(
+      newDeploymentId(),
+      hold ? 'held' : state,
+      intent,
+      decision.params,
+      facts.at,
+    )
+    if (hold) {
+      deployment.hold = hold
+    }
     queued.set(key, { deployment, isNew: true })
     return { kind: 'queued', deployment }
   })

@@ -154,6 +154,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: options.store,
     events: options.events,
     worker: options.worker,
+    releaser: options.releaser,
+    clock: options.clock,
   })
   await app.register(webUi, { distDir: WEB_DIST_DIR })
   return app

@@ -47,6 +47,11 @@ export interface AcceptOptions {
    */
   cooldownMs?: number
   /**
+   * The instant (ms) change windows and freezes are judged at; the transaction's time when
+   * absent. The server's injectable clock, so tests can ask about a Saturday on a Tuesday.
+   */
+  now?: number
+  /**
    * For a call with a delivery id: a call of the same trigger with that delivery id received
    * since this time (ISO) makes this one its duplicate (`AcceptResult.duplicateOf`). Checked
    * inside the commit, so a redelivery sent while the first is still being accepted is caught.

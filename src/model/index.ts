@@ -158,6 +158,10 @@ export interface DeployPolicy {
   after?: DeployHook
   /** Votes a deployment needs before it is queued (`deploy.approvals`); none when absent. */
   approvals?: ApprovalPolicy
+  /** When deployments may start (`deploy.windows`); outside every one they wait `held`. */
+  windows?: ChangeWindow[]
+  /** An automatic rollback freezes the service with its reason; false when absent. */
+  freezeOnRollback?: boolean
 }
 
 /** `deploy.approvals`: how many admins must approve a deployment, and how long they have. */
@@ -180,6 +184,34 @@ export interface DeploymentVote {
   vote: Vote
   note: string | null
   at: string
+}
+
+/**
+ * A change window as written (`deploy.windows`): `days` such as `mon-fri`, `hours` such as
+ * `09:00-17:00` (or `22:00-02:00`, opening on one of `days` and closing the next morning) and
+ * an IANA `timezone`. Checked in release/windows.ts.
+ */
+export interface ChangeWindow {
+  days: string
+  hours: string
+  timezone: string
+}
+
+/** A service's freeze: every new deployment is held until it ends (`until`) or is lifted. */
+export interface ServiceFreeze {
+  /** When it ends by itself (ISO); null until `DELETE …/freeze`. */
+  until: string | null
+  message: string
+  /** Who froze it: an admin token's name, or `deckhand` after an automatic rollback. */
+  by: string
+  /** When it was frozen (ISO). */
+  at: string
+}
+
+/** Why a `held` deployment waits, and until when (ISO; null while a freeze has no end). */
+export interface DeploymentHold {
+  until: string | null
+  reason: string
 }
 
 /** A `deploy.before` / `deploy.after` shell command run on Deckhand's host. */
@@ -214,6 +246,8 @@ export interface Service {
   notify?: NotifyTarget[]
   /** Deckhand polls the image's registry and redeploys on a change (src/watch/). */
   watch?: WatchSpec | null
+  /** The freeze in force, if any (state, not spec: config files never change it). */
+  freeze?: ServiceFreeze | null
   /** The replica count Deckhand last set, or null when the runtime decides. */
   replicas: number | null
   /**
@@ -388,6 +422,8 @@ export interface Deployment {
   owner: string | null
   leaseExpiresAt: string | null
   cancelRequested: boolean
+  /** While `held`: why and until when; null otherwise (absent on rows not read from a store). */
+  hold?: DeploymentHold | null
 }
 
 export interface Call {

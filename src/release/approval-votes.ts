@@ -9,6 +9,7 @@ import type { VoteMove, VoteResult } from '../store/approvals-store.ts'
 import type { Store } from '../store/store.ts'
 import { approvalState } from './approvals.ts'
 import { afterApproval } from './entry-state.ts'
+import { holdFor } from './hold.ts'
 
 export interface VoteDeps {
   store: Store
@@ -66,6 +67,12 @@ export async function castApprovalVote(
     { deploymentId: id, tokenId: token.id, tokenName: token.name, vote, note },
     (deployment, votes) => approvalMove(service, deployment, votes, now()),
   )
+  if (result.kind === 'recorded' && result.deployment.state === 'held' && service) {
+    // Approved outside its windows or while frozen: it waits, saying why, for the release timer.
+    const hold = holdFor(service, now())
+    const held = hold && (await deps.store.holdDeployment(id, hold))
+    return held ? { ...result, deployment: held } : result
+  }
   if (result.kind === 'recorded' && result.deployment.state !== 'awaiting-approval') {
     announceMove(deps.events, result.deployment, service)
   }

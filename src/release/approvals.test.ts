@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import type { DeploymentVote } from '../model/index.ts'
+import type { DeploymentVote, Service } from '../model/index.ts'
 import { approvalState, countVotes, votedChange } from './approvals.ts'
 import { afterApproval, entryState } from './entry-state.ts'
 
@@ -77,5 +77,13 @@ test('a service with deploy.approvals starts deployments awaiting approval; appr
   } as const
   assert.equal(entryState({ deploy }, 0), 'queued')
   assert.equal(entryState({ deploy: { ...deploy, approvals: policy } }, 0), 'awaiting-approval')
-  assert.equal(afterApproval({ deploy: { ...deploy, approvals: policy } }, 0), 'queued')
+  const approved = { deploy: { ...deploy, approvals: policy } } as Service
+  assert.equal(afterApproval(approved, 0), 'queued')
+  // Approved on a Saturday, a service that deploys Monday to Friday holds it.
+  const weekdays = [{ days: 'mon-fri', hours: '09:00-17:00', timezone: 'Europe/Berlin' }]
+  const saturday = Date.parse('2026-12-05T12:00:00Z')
+  const windowed = { deploy: { ...deploy, approvals: policy, windows: weekdays } } as Service
+  assert.equal(afterApproval(windowed, saturday), 'held')
+  const frozen = { ...approved, freeze: { until: null, message: 'x', by: 'a', at: '' } } as Service
+  assert.equal(afterApproval(frozen, saturday), 'held')
 })

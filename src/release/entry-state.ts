@@ -3,6 +3,7 @@
  * release controls decide between waiting for votes and the queue.
  */
 import type { PendingState, Service } from '../model/index.ts'
+import { holdFor } from './hold.ts'
 
 /**
  * The state a new deployment of `service` starts in at `_at` (ms since the epoch; change
@@ -13,9 +14,9 @@ export function entryState(service: Pick<Service, 'deploy'>, _at: number): Pendi
 }
 
 /**
- * The state an approved deployment of `_service` moves to at `_now` (ms since the epoch):
- * queued; change windows may hold it instead.
+ * The state an approved deployment of `service` moves to at `now` (ms since the epoch): held
+ * while a freeze or the change windows say so (holdFor says why and until when), else queued.
  */
-export function afterApproval(_service: Pick<Service, 'deploy'>, _now: number): PendingState {
-  return 'queued'
+export function afterApproval(service: Service, now: number): PendingState {
+  return holdFor(service, now) ? 'held' : 'queued'
 }

@@ -64,6 +64,12 @@ export interface ServerSettings {
   /** Where the first-start admin token is printed (once). */
   announce: (text: string) => void
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[]
+  /**
+   * Tests only: the clock change windows and freezes are judged by (calls and the release
+   * timer), and how often the timer looks at held deployments at most (default 60 s).
+   */
+  clock?: () => number
+  releaseCheckMs?: number
 }
 
 export class SettingsError extends Error {}

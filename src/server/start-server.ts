@@ -24,6 +24,7 @@ import { readNotifyUrls } from '../notify/webhook-notifier.ts'
 import { DeploymentWorker } from '../queue/deployment-worker.ts'
 import { RegistryCredentials } from '../registry/registry-credentials.ts'
 import { startApprovalSweeper } from '../release/approval-sweeper.ts'
+import { HoldReleaser } from '../release/hold-releaser.ts'
 import { LOG_CHANNEL, type Store } from '../store/store.ts'
 import { Watcher } from '../watch/watcher.ts'
 import { logActivity } from './activity-log.ts'
@@ -145,6 +146,14 @@ export async function startServer(
   })
   const acceptor = new CallAcceptor(store, events, {
     canChangeTag: (driver) => drivers.get(driver)?.capabilities.canChangeTag ?? true,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+  })
+  const releaser = new HoldReleaser({
+    store,
+    events,
+    logger,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+    ...(settings.releaseCheckMs ? { maxWaitMs: settings.releaseCheckMs } : {}),
   })
   const app = await buildApp({
     logger,
@@ -152,6 +161,8 @@ export async function startServer(
     store,
     events,
     worker,
+    releaser,
+    clock: settings.clock,
     drivers,
     acceptor,
     maxBodyBytes: settings.maxBodyBytes,
@@ -197,6 +208,7 @@ export async function startServer(
   })
   worker.start()
   watcher.start()
+  releaser.start()
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
@@ -207,6 +219,7 @@ export async function startServer(
       await remoteLogs.stop()
       metrics.close()
       await app.close()
+      await releaser.stop()
       await worker.stop(settings.shutdownGraceMs)
       await notifiers.close(NOTIFY_GRACE_MS)
       // A store that cannot write still closes: its files must not stay open after shutdown.

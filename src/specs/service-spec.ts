@@ -6,6 +6,7 @@ import { withoutCredentials } from '../http/redact-url.ts'
 import { formatDuration, parseDuration } from '../model/duration.ts'
 import {
   type ApprovalPolicy,
+  type ChangeWindow,
   DEFAULT_SCALE,
   DEPLOY_ORDERS,
   type DeployHook,
@@ -21,6 +22,8 @@ import {
   type Service,
 } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
+import { isFrozen } from '../release/freeze.ts'
+import { MAX_WINDOWS, parseWindow } from '../release/windows.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
@@ -123,6 +126,26 @@ export const serviceSpecSchema = {
             deadline: durationSchema,
           },
         },
+        windows: {
+          type: 'array',
+          maxItems: MAX_WINDOWS,
+          description:
+            'when deployments may start; outside every window they wait held until the next opens',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['days', 'hours', 'timezone'],
+            properties: {
+              days: { type: 'string', description: 'e.g. mon-fri, sat,sun or mon-wed,fri' },
+              hours: { type: 'string', description: 'e.g. 09:00-17:00, or 22:00-02:00' },
+              timezone: { type: 'string', description: 'an IANA zone, e.g. Europe/Berlin' },
+            },
+          },
+        },
+        freezeOnRollback: {
+          type: 'boolean',
+          description: 'an automatic rollback freezes the service with its reason',
+        },
         settle: {
           ...durationSchema,
           description:
@@ -142,6 +165,12 @@ export const serviceSpecSchema = {
     },
     ...statusReportingSchemas,
     watch: watchSchema,
+    freeze: {
+      type: ['object', 'null'],
+      description:
+        'shown in views while the service is frozen ({until, message, by, at}); ignored on ' +
+        'input: POST /api/v1/services/{name}/freeze',
+    },
     notify: {
       type: ['array', 'null'],
       items: {
@@ -263,6 +292,13 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
   if (deployInput.skipUnchanged !== undefined && typeof deployInput.skipUnchanged !== 'boolean') {
     problems.add(['deploy', 'skipUnchanged'], 'must be true or false')
   }
+  if (
+    deployInput.freezeOnRollback !== undefined &&
+    typeof deployInput.freezeOnRollback !== 'boolean'
+  ) {
+    problems.add(['deploy', 'freezeOnRollback'], 'must be true or false')
+  }
+  const windows = parseWindows(deployInput.windows, problems)
   const before = parseDeployHook(deployInput.before, 'before', problems)
   const after = parseDeployHook(deployInput.after, 'after', problems)
   const approvals = parseApprovals(deployInput.approvals, problems)
@@ -324,6 +360,8 @@ export function parseServiceSpec(input: unknown, checkTarget: TargetChecker): Pa
         ...(after ? { after } : {}),
         ...(approvals ? { approvals } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
+        ...(windows?.length ? { windows } : {}),
+        ...(deployInput.freezeOnRollback === true ? { freezeOnRollback: true } : {}),
       },
       ...(replicas !== undefined ? { replicas } : {}),
       ...(github ? { github } : {}),
@@ -406,6 +444,39 @@ function parseApprovals(value: unknown, problems: ProblemList): ApprovalPolicy |
   }
   return { required: Number(required), deadlineMs }
 }
+
+/** `deploy.windows`: at most MAX_WINDOWS `{days, hours, timezone}`; null or [] is none. */
+function parseWindows(value: unknown, problems: ProblemList): ChangeWindow[] | undefined {
+  if (value === undefined || value === null) {
+    return undefined
+  }
+  if (!Array.isArray(value) || value.length > MAX_WINDOWS) {
+    const shape = '{"days": "mon-fri", "hours": "09:00-17:00", "timezone": "Europe/Berlin"}'
+    problems.add(['deploy', 'windows'], `must be a list of at most ${MAX_WINDOWS} ${shape}`)
+    return undefined
+  }
+  return value.flatMap((entry: unknown, index): ChangeWindow[] => {
+    const path = ['deploy', 'windows', String(index)]
+    if (!isRecord(entry)) {
+      problems.add(path, 'must be an object with days, hours and timezone')
+      return []
+    }
+    const unknown = Object.keys(entry).find((key) => !WINDOW_FIELDS.includes(key))
+    if (unknown !== undefined) {
+      problems.add([...path, unknown], `is not a window field (known: ${WINDOW_FIELDS.join(', ')})`)
+      return []
+    }
+    const window = entry as unknown as ChangeWindow
+    const parsed = parseWindow(window)
+    if (!parsed.ok) {
+      problems.add([...path, parsed.field], parsed.error)
+      return []
+    }
+    return [{ days: window.days, hours: window.hours, timezone: window.timezone }]
+  })
+}
+
+const WINDOW_FIELDS = ['days', 'hours', 'timezone']
 
 function deployHookView(hook: DeployHook): { run: string; timeout: string } {
   return { run: hook.run, timeout: formatDuration(hook.timeoutMs) }
@@ -515,10 +586,12 @@ function parseNotify(value: unknown, problems: ProblemList): NotifyTarget[] | un
 export type ServiceView = ReturnType<typeof serviceView>
 
 export function serviceView(service: Service) {
-  const { deploy, github, notify, git, watch, ...rest } = service
+  const { deploy, github, notify, git, watch, freeze, ...rest } = service
   return {
     ...rest,
     ...(watch ? { watch: watchView(watch) } : {}),
+    // A freeze past its end no longer holds anything: shown only while it does.
+    ...(freeze && isFrozen(freeze, Date.now()) ? { freeze } : {}),
     git: git?.url === undefined ? git : hideUrlCredentials({ ...git, url: git.url }),
     ...(github
       ? {
@@ -560,6 +633,8 @@ export function serviceView(service: Service) {
           }
         : {}),
       ...(deploy.settleMs !== undefined ? { settle: formatDuration(deploy.settleMs) } : {}),
+      ...(deploy.windows?.length ? { windows: deploy.windows } : {}),
+      ...(deploy.freezeOnRollback ? { freezeOnRollback: true } : {}),
     },
   }
 }

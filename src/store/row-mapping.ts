@@ -16,6 +16,7 @@ import type {
   LogLine,
   Page,
   Service,
+  ServiceFreeze,
   Stack,
   TriedChange,
   Trigger,
@@ -85,6 +86,10 @@ export function toService(row: Row): Service {
         : json<DeployedSpec>(row.deployed_spec),
     createdAt: text(row.created_at)!,
     updatedAt: text(row.updated_at)!,
+    // Shown only while frozen: most services never are.
+    ...(row.frozen === null || row.frozen === undefined
+      ? {}
+      : { freeze: json<ServiceFreeze>(row.frozen) }),
   }
 }
 
@@ -173,6 +178,10 @@ export function toDeployment(row: Row): Deployment {
     owner: text(row.owner),
     leaseExpiresAt: text(row.lease_expires_at),
     cancelRequested: Boolean(row.cancel_requested),
+    hold:
+      row.hold_reason === null || row.hold_reason === undefined
+        ? null
+        : { until: text(row.hold_until), reason: String(row.hold_reason) },
   }
 }
 

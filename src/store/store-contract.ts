@@ -382,6 +382,58 @@ export function runStoreContract(name: string, options: StoreContractOptions): v
     )
 
     withStore(
+      'a frozen service holds its new deployments with the reason; a freeze survives a replace',
+      async (store) => {
+        await store.createService(serviceInput('web'))
+        const freeze = {
+          until: null,
+          message: 'incident 7',
+          by: 'ops',
+          at: new Date().toISOString(),
+        }
+        assert.deepEqual((await store.setFreeze('web', freeze))?.freeze, freeze)
+        assert.equal(await store.setFreeze('nope', freeze), undefined)
+        await store.replaceService(serviceInput('web', { tagPolicy: 'semver' }))
+        assert.deepEqual((await store.getService('web'))?.freeze, freeze)
+        const accepted = await store.acceptCall(call(), [intent('web')])
+        const held = accepted.results[0]?.kind === 'queued' ? accepted.results[0].deployment : null
+        assert.equal(held?.state, 'held')
+        assert.deepEqual(held.hold, { until: null, reason: 'frozen: incident 7' })
+        assert.deepEqual((await store.getDeployment(held.id))?.hold, held.hold)
+        assert.deepEqual(
+          (await store.listHeld(10)).map((d) => d.id),
+          [held.id],
+        )
+        assert.equal((await store.setFreeze('web', null))?.freeze, undefined)
+      },
+    )
+
+    withStore(
+      'a held deployment records a new hold, and is released once: the second release finds none',
+      async (store) => {
+        await store.createService(serviceInput('web'))
+        const accepted = await store.acceptCall(call(), [intent('web')])
+        const id = accepted.results[0]?.kind === 'queued' ? accepted.results[0].deployment.id : ''
+        assert.equal((await store.getDeployment(id))?.hold, null)
+        assert.equal(await store.holdDeployment(id, { until: null, reason: 'x' }), undefined)
+        await store.moveDeployment(id, ['queued'], 'held')
+        const until = '2030-01-07T08:00:00.000Z'
+        const rehold = await store.holdDeployment(id, { until, reason: 'outside the windows' })
+        assert.deepEqual(rehold?.hold, { until, reason: 'outside the windows' })
+        const [first, second] = await Promise.all([
+          store.releaseDeployment(id, ['held']),
+          store.releaseDeployment(id, ['held']),
+        ])
+        assert.equal([first, second].filter(Boolean).length, 1)
+        const released = first ?? second
+        assert.equal(released?.state, 'queued')
+        assert.equal(released.hold, null)
+        assert.deepEqual(await store.listHeld(10), [])
+        assert.equal((await store.claimNext('w1', 30_000))?.id, id)
+      },
+    )
+
+    withStore(
       'a pending deployment of any kind can be canceled, and deleting the service cancels it',
       async (store) => {
         await store.createService(serviceInput('web'))

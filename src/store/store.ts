@@ -14,6 +14,7 @@ import type {
 import type { ApprovalsStore } from './approvals-store.ts'
 import type { CallStore } from './call-store.ts'
 import type { CatalogueStore } from './catalogue-store.ts'
+import type { HoldsStore } from './holds-store.ts'
 import type { LogStore } from './log-store.ts'
 import type { QueueStore } from './queue-store.ts'
 import type { PruneOptions, PruneResult } from './store-prune.ts'
@@ -99,7 +100,15 @@ export interface CallFilter {
  * alone drives. A caller takes the seams it uses (docs/architecture.md, "The store").
  */
 export interface Store
-  extends CallStore, QueueStore, CatalogueStore, LogStore, TokenStore, ApprovalsStore, WatchStore {
+  extends
+    CallStore,
+    QueueStore,
+    CatalogueStore,
+    LogStore,
+    TokenStore,
+    ApprovalsStore,
+    WatchStore,
+    HoldsStore {
   readonly capabilities: StoreCapabilities
 
   /** Applies pending migrations; safe to call from several instances at once. */

@@ -1,7 +1,10 @@
 /** What every admin route file receives, and the small helpers they share. */
+import type { FastifyRequest } from 'fastify'
+
 import type { Admin } from '../../admin/admin.ts'
 import { notFound } from '../../errors.ts'
 import type { EventBus } from '../../events.ts'
+import type { AdminToken } from '../../model/index.ts'
 import type { DeploymentWorker } from '../../queue/deployment-worker.ts'
 import type { Store } from '../../store/store.ts'
 
@@ -10,6 +13,22 @@ export interface ApiOptions {
   store: Store
   events: EventBus
   worker: DeploymentWorker | undefined
+  /** The release timer, asked to look again when a freeze is set or lifted. */
+  releaser?: { check(): Promise<void> } | undefined
+  /** Now, in ms, for freezes' ends; Date.now when absent (tests move their own). */
+  clock?: (() => number) | undefined
+}
+
+/** The admin token each API request was let in with (api-routes.ts sets it). */
+const tokens = new WeakMap<FastifyRequest, AdminToken>()
+
+export function setAdminToken(request: FastifyRequest, token: AdminToken): void {
+  tokens.set(request, token)
+}
+
+/** The name of the admin token the request came with: who froze, who started. */
+export function adminName(request: FastifyRequest): string {
+  return tokens.get(request)?.name ?? 'admin'
 }
 
 export const pageQuerySchema = {

@@ -5,11 +5,12 @@ import { DeckhandError } from '../../errors.ts'
 import type { AdminToken } from '../../model/index.ts'
 import { AddressGuard } from '../../triggers/address-guard.ts'
 import { hashToken } from '../../triggers/token.ts'
-import type { ApiOptions } from './api-context.ts'
+import { type ApiOptions, setAdminToken } from './api-context.ts'
 import { approvalRoutes } from './approvals.ts'
 import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
+import { holdRoutes } from './holds.ts'
 import { serviceWatchRoutes } from './service-watch.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
@@ -65,6 +66,7 @@ export async function apiRoutes(
       )
     }
     request.adminToken = token
+    setAdminToken(request, token)
   })
   // PATCH bodies are RFC 7396 merge patches; clients that say so in the content type (as the RFC
   // asks) get the same JSON parser, with its body limit and prototype-poisoning guard.
@@ -79,6 +81,8 @@ export async function apiRoutes(
     store: options.store,
     events: options.events,
     worker: options.worker,
+    releaser: options.releaser,
+    clock: options.clock,
   }
   const all = [
     serviceRoutes,
@@ -88,6 +92,7 @@ export async function apiRoutes(
     approvalRoutes,
     callRoutes,
     tokenRoutes,
+    holdRoutes,
   ]
   for (const routes of [...all, serviceWatchRoutes, driverRoutes]) {
     await app.register(routes, deps)

@@ -28,6 +28,13 @@ const deploymentResponse = {
   additionalProperties: true,
   properties: {
     approvals: approvalsSchema,
+    hold: {
+      description:
+        'while held: why (a freeze and its message, or the change windows) and until when ' +
+        '(null while a freeze has no end); null otherwise',
+      type: ['object', 'null'],
+      properties: { until: { type: ['string', 'null'] }, reason: { type: 'string' } },
+    },
     tried: {
       description:
         'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
@@ -71,6 +78,7 @@ export function deploymentView(d: Deployment) {
     digest: d.digest,
     // Redacted when it was recorded (queue/tried-change.ts), as the error is.
     tried: d.tried ?? null,
+    hold: d.hold ?? null,
   }
 }
 

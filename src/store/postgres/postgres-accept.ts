@@ -189,8 +189,9 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
   const stored = new Map<string, Deployment>()
   for (const d of plan.inserts) {
     const row = await q.row(
-      `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-       VALUES ($1, $2, $3, $8, $4, $5, $6, $7, clock_timestamp()) RETURNING *`,
+      `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at,
+         hold_until, hold_reason)
+       VALUES ($1, $2, $3, $8, $4, $5, $6, $7, clock_timestamp(), $9, $10) RETURNING *`,
       [
         d.id,
         d.service,
@@ -200,6 +201,8 @@ async function writePlan(q: Queryable, plan: AcceptPlan): Promise<AcceptResult> 
         d.calls,
         d.triggerId,
         d.state,
+        d.hold?.until ?? null,
+        d.hold?.reason ?? null,
       ],
     )
     stored.set(d.id, toDeployment(row!))

@@ -15,6 +15,7 @@ import type {
   AdminToken,
   Call,
   Deployment,
+  DeploymentHold,
   DeploymentState,
   DeploymentVote,
   LogLine,
@@ -22,6 +23,7 @@ import type {
   PageRequest,
   PendingState,
   Service,
+  ServiceFreeze,
   Stack,
   Trigger,
   TriggerOptions,
@@ -45,6 +47,7 @@ import * as approvals from './postgres-approvals.ts'
 import { PostgresCalls } from './postgres-calls.ts'
 import { PostgresCatalogue } from './postgres-catalogue.ts'
 import { PostgresConnection } from './postgres-connection.ts'
+import * as holds from './postgres-holds.ts'
 import { PostgresLogs, subscribe } from './postgres-logs.ts'
 import { migratePostgres } from './postgres-migrate.ts'
 import { postgresPruneSteps } from './postgres-prune.ts'
@@ -199,6 +202,22 @@ export class PostgresStore implements Store {
     error?: string,
   ): Promise<Deployment | undefined> {
     return this.#queue.moveDeployment(id, from, to, error)
+  }
+
+  setFreeze(name: string, freeze: ServiceFreeze | null): Promise<Service | undefined> {
+    return holds.setFreeze(this.#c, name, freeze)
+  }
+
+  listHeld(limit: number): Promise<Deployment[]> {
+    return holds.listHeld(this.#c, limit)
+  }
+
+  holdDeployment(id: string, hold: DeploymentHold): Promise<Deployment | undefined> {
+    return holds.holdDeployment(this.#c, id, hold)
+  }
+
+  releaseDeployment(id: string, from: readonly PendingState[]): Promise<Deployment | undefined> {
+    return holds.releaseDeployment(this.#c, id, from)
   }
 
   failAbandoned(

@@ -215,10 +215,14 @@ class AcceptGroup {
 
 function insertDeployment(connection: SqliteConnection, deployment: Deployment): void {
   connection.run(
-    `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at)
-     VALUES ($id, $service, $action, $state, $params, $input, $calls, $trigger, $at)`,
+    `INSERT INTO deployments (id, service, action, state, params, input, calls, trigger_id, created_at,
+       hold_until, hold_reason)
+     VALUES ($id, $service, $action, $state, $params, $input, $calls, $trigger, $at, $holdUntil,
+       $holdReason)`,
     {
       id: deployment.id,
+      holdUntil: deployment.hold?.until ?? null,
+      holdReason: deployment.hold?.reason ?? null,
       state: deployment.state,
       service: deployment.service,
       action: deployment.action,

@@ -16,6 +16,7 @@ import type {
   AdminToken,
   Call,
   Deployment,
+  DeploymentHold,
   DeploymentState,
   DeploymentVote,
   LogLine,
@@ -23,6 +24,7 @@ import type {
   PageRequest,
   PendingState,
   Service,
+  ServiceFreeze,
   Stack,
   Trigger,
   TriggerOptions,
@@ -48,6 +50,7 @@ import { SqliteCalls } from './sqlite-calls.ts'
 import { SqliteCatalogue } from './sqlite-catalogue.ts'
 import { SqliteConnection } from './sqlite-connection.ts'
 import { openSqliteDatabase } from './sqlite-database.ts'
+import * as holds from './sqlite-holds.ts'
 import { SqliteLogs } from './sqlite-logs.ts'
 import { migrateSqlite } from './sqlite-migrate.ts'
 import { sqlitePruneSteps } from './sqlite-prune.ts'
@@ -180,6 +183,25 @@ export class SqliteStore implements Store {
     error?: string,
   ): Promise<Deployment | undefined> {
     return this.#queue.moveDeployment(id, from, to, error)
+  }
+
+  setFreeze(name: string, freeze: ServiceFreeze | null): Promise<Service | undefined> {
+    // A service row changes: the cache goes at commit and again at durability (SqliteCatalogue).
+    const written = this.#c.write(() => holds.setFreezeRow(this.#c, name, freeze))
+    this.#cache.clear()
+    return written.finally(() => this.#cache.clear())
+  }
+
+  async listHeld(limit: number): Promise<Deployment[]> {
+    return holds.listHeld(this.#c, limit)
+  }
+
+  holdDeployment(id: string, hold: DeploymentHold): Promise<Deployment | undefined> {
+    return holds.holdDeployment(this.#c, id, hold)
+  }
+
+  releaseDeployment(id: string, from: readonly PendingState[]): Promise<Deployment | undefined> {
+    return holds.releaseDeployment(this.#c, id, from)
   }
 
   failAbandoned(

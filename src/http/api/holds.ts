@@ -1,0 +1,111 @@
+/**
+ * Freezes and the admin's override: `POST|DELETE /services/{name}/freeze` and
+ * `POST /deployments/{id}/start` (PRODUCT.md section 10; docs/release-control.md).
+ */
+import type { FastifyInstance } from 'fastify'
+
+import { conflict, invalid } from '../../errors.ts'
+import { MAX_FREEZE_MESSAGE_CHARS, parseFreeze } from '../../release/freeze.ts'
+import { serviceView } from '../../specs/service-spec.ts'
+import { adminName, type ApiOptions, found, idParams, nameParams } from './api-context.ts'
+import { deploymentView } from './deployments.ts'
+
+const MAX_NOTE_CHARS = 1000
+
+const freezeBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    until: {
+      type: ['string', 'null'],
+      maxLength: 40,
+      description: 'a duration such as 2h, an ISO time, or null (until DELETE …/freeze)',
+    },
+    message: {
+      type: 'string',
+      maxLength: MAX_FREEZE_MESSAGE_CHARS,
+      description: 'shown in every held call answer and on the service',
+    },
+  },
+} as const
+
+const startBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    note: { type: 'string', maxLength: MAX_NOTE_CHARS, description: 'why; written to the log' },
+  },
+} as const
+
+export async function holdRoutes(
+  app: FastifyInstance,
+  { store, events, releaser, clock = Date.now }: ApiOptions,
+): Promise<void> {
+  app.post<{ Params: { name: string }; Body: { until?: string | null; message?: string } | null }>(
+    '/services/:name/freeze',
+    { schema: { params: nameParams, body: freezeBody } },
+    async (request) => {
+      const parsed = parseFreeze(request.body ?? {}, adminName(request), clock())
+      if (!parsed.ok) {
+        throw invalid(`${parsed.field} ${parsed.error}`)
+      }
+      const name = request.params.name
+      const service = found(await store.setFreeze(name, parsed.value), `service ${name}`)
+      request.log.info(
+        { service: name, by: parsed.value.by, until: parsed.value.until },
+        `${parsed.value.by} froze ${name}: ${parsed.value.message}`,
+      )
+      // Deployments already held (by a window) now wait for the freeze: their reason changes.
+      await releaser?.check()
+      return serviceView(service)
+    },
+  )
+
+  app.delete<{ Params: { name: string } }>(
+    '/services/:name/freeze',
+    { schema: { params: nameParams } },
+    async (request) => {
+      const name = request.params.name
+      const service = found(await store.setFreeze(name, null), `service ${name}`)
+      request.log.info(
+        { service: name, by: adminName(request) },
+        `${adminName(request)} unfroze ${name}`,
+      )
+      // Released at once, unless a change window still holds them.
+      await releaser?.check()
+      return serviceView(service)
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: { note?: string } | null }>(
+    '/deployments/:id/start',
+    { schema: { params: idParams, body: startBody } },
+    async (request) => {
+      const id = request.params.id
+      // One line: the note goes into the log as written.
+      const note = request.body?.note?.trim() ?? ''
+      if (/[\r\n]/.test(note)) {
+        throw invalid('note must be one line')
+      }
+      const before = found(await store.getDeployment(id), `deployment ${id}`)
+      const started =
+        before.state === 'held' || before.state === 'awaiting-approval'
+          ? await store.releaseDeployment(id, ['held', 'awaiting-approval'])
+          : undefined
+      if (!started) {
+        const now = (await store.getDeployment(id))?.state ?? before.state
+        throw conflict(
+          `deployment ${id} is ${now}: only a held or awaiting-approval deployment can be started`,
+        )
+      }
+      const by = adminName(request)
+      request.log.info(
+        { deployment: id, service: started.service, by, note, was: before.state },
+        `${by} started ${before.state} deployment ${id} of ${started.service}` +
+          (note === '' ? '' : `: ${note}`),
+      )
+      events.emit('deployment:queued', { deployment: started })
+      return deploymentView(started)
+    },
+  )
+}

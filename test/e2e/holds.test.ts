@@ -1,0 +1,136 @@
+/** Change windows, freezes and the admin's start through the real server, with a moved clock. */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+
+import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
+import { waitFor } from '../support/wait-for.ts'
+
+const BERLIN_OFFICE = [{ days: 'mon-fri', hours: '09:00-17:00', timezone: 'Europe/Berlin' }]
+
+/** A server whose clock the test moves; the release timer looks every 50 ms. */
+async function serverAt(t: Parameters<typeof startTestServer>[0], iso: string) {
+  let now = Date.parse(iso)
+  const server = await startTestServer(t, { clock: () => now, releaseCheckMs: 50 })
+  return { server, moveTo: (to: string) => (now = Date.parse(to)) }
+}
+
+async function trigger(server: TestServer, service: string): Promise<string> {
+  const created = await server.api('POST', `/api/v1/services/${service}/triggers`, {
+    action: 'redeploy',
+    sender: 'generic',
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  return created.body.url
+}
+
+async function stateOf(server: TestServer, id: string, state: string) {
+  return waitFor(
+    async () => {
+      const d = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+      return d.state === state ? d : undefined
+    },
+    { what: `deployment ${id} ${state}`, timeoutMs: 20_000 },
+  )
+}
+
+test('a call on Saturday is held until Monday 09:00 Berlin, and the timer starts it then', async (t) => {
+  const { server, moveTo } = await serverAt(t, '2026-12-05T11:00:00Z')
+  await server.api(
+    'POST',
+    '/api/v1/services',
+    commandService('web', 'echo deployed', {
+      deploy: { windows: BERLIN_OFFICE },
+    }),
+  )
+  const url = await trigger(server, 'web')
+  const answer = await server.hook(url, {
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  })
+  assert.equal(answer.status, 202)
+  assert.equal(answer.body.status, 'held')
+  assert.equal(answer.body.startsAt, '2026-12-07T08:00:00.000Z')
+  assert.match(answer.body.message, /outside the change windows/)
+  const id = answer.body.deployments[0].id
+  const held = (await server.api('GET', `/api/v1/deployments/${id}`)).body
+  assert.equal(held.state, 'held')
+  assert.equal(held.hold.until, '2026-12-07T08:00:00.000Z')
+  // Friday 16:59 would have been open, Monday 08:59 is not yet.
+  moveTo('2026-12-07T07:59:00Z')
+  const again = await server.hook(url, {
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  })
+  assert.equal(again.body.deployments[0].id, id)
+  assert.equal((await server.api('GET', `/api/v1/deployments/${id}`)).body.state, 'held')
+  moveTo('2026-12-07T08:00:00Z')
+  const done = await stateOf(server, id, 'succeeded')
+  assert.equal(done.hold, null)
+  assert.equal(done.calls, 2)
+})
+
+test('a freeze holds calls with its message, they are still recorded, and unfreeze releases them', async (t) => {
+  const { server } = await serverAt(t, '2026-12-04T10:00:00Z')
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  const url = await trigger(server, 'web')
+  const bad = await server.api('POST', '/api/v1/services/web/freeze', { until: 'yesterday' })
+  assert.equal(bad.status, 400)
+  assert.match(bad.body.error, /until/)
+  const frozen = await server.api('POST', '/api/v1/services/web/freeze', {
+    until: '2h',
+    message: 'incident 42',
+  })
+  assert.equal(frozen.status, 200, JSON.stringify(frozen.body))
+  assert.deepEqual(
+    { ...frozen.body.freeze, at: undefined },
+    {
+      until: '2026-12-04T12:00:00.000Z',
+      message: 'incident 42',
+      by: 'DECKHAND_ADMIN_TOKEN',
+      at: undefined,
+    },
+  )
+  const answer = await server.hook(url, {
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  })
+  assert.equal(answer.status, 202)
+  assert.equal(answer.body.status, 'held')
+  assert.equal(answer.body.message, 'frozen: incident 42')
+  assert.equal(answer.body.startsAt, '2026-12-04T12:00:00.000Z')
+  const id = answer.body.deployments[0].id
+  const calls = (await server.api('GET', '/api/v1/calls')).body.items
+  assert.deepEqual(calls[0].deploymentIds, [id])
+  const thawed = await server.api('DELETE', '/api/v1/services/web/freeze')
+  assert.equal(thawed.status, 200)
+  assert.equal(thawed.body.freeze, undefined)
+  await stateOf(server, id, 'succeeded')
+  assert.ok(server.logs.some((l) => l.includes('unfroze web')))
+})
+
+test('an admin starts a held deployment with a note; a second start is 409; a held one can be canceled', async (t) => {
+  const { server } = await serverAt(t, '2026-12-04T10:00:00Z')
+  await server.api('POST', '/api/v1/services', commandService('web'))
+  await server.api('POST', '/api/v1/services', commandService('api'))
+  await server.api('POST', '/api/v1/services/web/freeze', { message: 'audit' })
+  await server.api('POST', '/api/v1/services/api/freeze', { message: 'audit' })
+  const web = await server.hook(await trigger(server, 'web'), { body: '{}' })
+  const api = await server.hook(await trigger(server, 'api'), { body: '{}' })
+  assert.equal(web.body.startsAt, null)
+  const id = web.body.deployments[0].id
+  const started = await server.api('POST', `/api/v1/deployments/${id}/start`, {
+    note: 'hotfix for incident 42',
+  })
+  assert.equal(started.status, 200, JSON.stringify(started.body))
+  await stateOf(server, id, 'succeeded')
+  const twice = await server.api('POST', `/api/v1/deployments/${id}/start`, {})
+  assert.equal(twice.status, 409)
+  assert.ok(
+    server.logs.some((l) => l.includes('hotfix for incident 42') && l.includes('started held')),
+  )
+  const canceled = await server.api(
+    'POST',
+    `/api/v1/deployments/${api.body.deployments[0].id}/cancel`,
+  )
+  assert.equal(canceled.body.state, 'canceled')
+})
