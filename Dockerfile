@@ -10,6 +10,8 @@ COPY package.json package-lock.json ./
 # base image already is Node 24. vite's native parts come as optional packages, not scripts.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY web ./web
+# The UI takes its closed lists from the server's model (the only module of src/ it runs).
+COPY src/model ./src/model
 RUN npm run build:web
 
 FROM ${BASE} AS runtime
