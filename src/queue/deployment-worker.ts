@@ -15,6 +15,7 @@ import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
 import type { DeployHook, Deployment, DeploymentState, Service } from '../model/index.ts'
 import { redactSecrets } from '../model/secret-redactor.ts'
+import type { HoldsStore } from '../store/holds-store.ts'
 import type { CatalogueStore, DeploymentOutcome, LogStore, QueueStore } from '../store/store.ts'
 import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
@@ -26,7 +27,7 @@ const DEFAULT_RETRY_BACKOFF_MS = 5000
 
 export interface WorkerOptions {
   /** The queue it drains, the log it writes, and the service each deployment is for. */
-  store: QueueStore & LogStore & Pick<CatalogueStore, 'getService'>
+  store: QueueStore & LogStore & Pick<CatalogueStore, 'getService'> & Pick<HoldsStore, 'setFreeze'>
   drivers: DriverRegistry
   events: EventBus
   logger: Logger
@@ -180,6 +181,9 @@ export class DeploymentWorker {
       if (service?.deploy.after) {
         await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
       }
+      if (service && outcome.state === 'failed' && rolledBack(service, deployment)) {
+        await this.#freezeAfterRollback(service, deployment, outcome.error, log)
+      }
     } finally {
       clearInterval(renew)
     }
@@ -199,6 +203,26 @@ export class DeploymentWorker {
         service: await store.getService(deployment.service),
       })
     }
+  }
+
+  /**
+   * deploy.freezeOnRollback: a redeploy that failed, its service left on (or rolled back to)
+   * what ran, freezes the service with the reason, so that no call deploys the same change
+   * again until someone looks.
+   */
+  async #freezeAfterRollback(
+    service: Service,
+    deployment: Deployment,
+    error: string,
+    log: LogBuffer,
+  ): Promise<void> {
+    const message = `deployment ${deployment.id} failed; what ran before runs on: ${headline(error)}`
+    const at = new Date().toISOString()
+    await this.#o.store.setFreeze(service.name, { until: null, message, by: 'deckhand', at })
+    log.write(
+      `${service.name} is frozen (deploy.freezeOnRollback): new deployments are held until ` +
+        `\`deckhand service unfreeze ${service.name}\``,
+    )
   }
 
   async #perform(
@@ -411,4 +435,13 @@ function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): Git
     context: build.context ?? '.',
     dockerfile: build.dockerfile ?? 'Dockerfile',
   }
+}
+
+/** Whether a failed deployment is one deploy.freezeOnRollback freezes after. */
+function rolledBack(service: Service, deployment: Deployment): boolean {
+  return (
+    service.deploy.freezeOnRollback === true &&
+    service.deploy.rollback &&
+    deployment.action === 'redeploy'
+  )
 }

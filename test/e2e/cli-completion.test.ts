@@ -48,7 +48,7 @@ async function script(t: { after: (fn: () => void) => void }, shell: string): Pr
 /** The words typed, the last one partial: what a bash completion function is called with. */
 const BASH_CASES: [string[], string][] = [
   [['deckhand', 'ser'], 'serve service'],
-  [['deckhand', 'service', ''], 'ls list add show set edit watch rm --help'],
+  [['deckhand', 'service', ''], 'ls list add show set edit watch freeze unfreeze rm --help'],
   [['deckhand', 'deploy', 'ls', '--wa'], '--watch --watch-interval'],
   [['deckhand', 'deploy', 'ls', '-o', ''], 'table wide json yaml'],
   [['deckhand', 'deploy', 'a'], 'approve'],

@@ -73,7 +73,7 @@ const NOT_HERE: Record<string, string> = {
   'docs/cli.md: deckhand stack ls': 'a usage synopsis, with placeholders in brackets',
   'docs/cli.md: deckhand trigger ls <service> | --stack <name> [-a|--all]   # --all: revoked ones too':
     'a usage synopsis, with placeholders in brackets',
-  'docs/cli.md: deckhand deploy ls [--service s] [--state queued|running|succeeded|failed|canceled] [--limit n] [-w]':
+  'docs/cli.md: deckhand deploy ls [--service s] [--state awaiting-approval|held|queued|running|succeeded|failed|canceled] [--limit n] [-w]':
     'a usage synopsis, with placeholders in brackets',
   'docs/cli.md: deckhand token ls': 'a usage synopsis, with placeholders in brackets',
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
+import { cliFor } from './cli-support.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const BERLIN_OFFICE = [{ days: 'mon-fri', hours: '09:00-17:00', timezone: 'Europe/Berlin' }]
@@ -133,4 +134,63 @@ test('an admin starts a held deployment with a note; a second start is 409; a he
     `/api/v1/deployments/${api.body.deployments[0].id}/cancel`,
   )
   assert.equal(canceled.body.state, 'canceled')
+})
+
+test('deploy.freezeOnRollback: a failed redeploy freezes the service, and the next call is held with the reason', async (t) => {
+  const server = await startTestServer(t)
+  const created = await server.api('POST', '/api/v1/services', {
+    ...commandService('web', 'exit 3'),
+    deploy: { freezeOnRollback: true },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const url = await trigger(server, 'web')
+
+  const failed = await server.hook(`${url}?wait=30s`)
+
+  assert.equal(failed.body.deployments[0].state, 'failed', JSON.stringify(failed.body))
+  const id = failed.body.deployments[0].id
+  const service = (await server.api('GET', '/api/v1/services/web')).body
+  assert.equal(service.freeze.by, 'deckhand')
+  assert.equal(service.freeze.until, null)
+  assert.match(service.freeze.message, new RegExp(`^deployment ${id} failed; what ran before`))
+  const log = (await server.api('GET', `/api/v1/deployments/${id}/log`)).body.items
+  assert.ok(
+    log.some((l: { line: string }) => l.line.includes('is frozen (deploy.freezeOnRollback)')),
+    JSON.stringify(log),
+  )
+  const held = await server.hook(url)
+  assert.equal(held.status, 202)
+  assert.equal(held.body.status, 'held')
+  assert.match(held.body.message ?? JSON.stringify(held.body), /frozen: deployment/)
+  assert.equal((await server.api('DELETE', '/api/v1/services/web/freeze')).status, 200)
+})
+
+test('deckhand service freeze and unfreeze hold and release calls; deploy start overrides a freeze', async (t) => {
+  const server = await startTestServer(t)
+  await server.api('POST', '/api/v1/services', commandService('web', 'true'))
+  const url = await trigger(server, 'web')
+  const cli = cliFor(server)
+
+  const frozen = await cli('service', 'freeze', 'web', '--until', '2h', '--message', 'release week')
+  assert.equal(frozen.code, 0, frozen.stderr)
+  assert.match(frozen.stdout, /^froze web until \d{4}-\S+: release week\n$/)
+  const held = await server.hook(url)
+  assert.equal(held.body.status, 'held', JSON.stringify(held.body))
+  const id = held.body.deployments[0].id as string
+  const started = await cli('deploy', 'start', id, '--note', 'hotfix')
+  assert.equal(started.code, 0, started.stderr)
+  assert.equal(started.stdout, `deployment ${id} is queued\n`)
+  await stateOf(server, id, 'succeeded')
+  const again = await cli('deploy', 'start', id)
+  assert.equal(again.code, 1)
+
+  const second = await server.hook(url)
+  assert.equal(second.body.status, 'held')
+  const unfrozen = await cli('service', 'unfreeze', 'web')
+  assert.equal(unfrozen.code, 0, unfrozen.stderr)
+  assert.equal(unfrozen.stdout, 'unfroze web\n')
+  await stateOf(server, second.body.deployments[0].id, 'succeeded')
+  const json = JSON.parse((await cli('service', 'freeze', 'web', '-o', 'json')).stdout)
+  assert.equal(json.freeze.until, null)
+  assert.equal(json.freeze.message, 'frozen from the CLI')
 })

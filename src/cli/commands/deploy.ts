@@ -1,5 +1,5 @@
 /**
- * `deckhand deploy ls|show|logs [-f]|cancel|approve|reject`: deployment history, logs,
+ * `deckhand deploy ls|show|logs [-f]|cancel|start|approve|reject`: deployment history, logs,
  * cancellation and the votes of deployments awaiting approval.
  */
 import { type Command, Option } from 'commander'
@@ -215,6 +215,20 @@ export function registerDeployCommands(
         ? `deployment ${d.id} is stopping; follow it with \`deckhand deploy logs -f ${d.id}\`\n`
         : `deployment ${d.id} is ${d.state}\n`,
     )
+  })
+
+  withGlobalFlags(
+    deploy
+      .command('start')
+      .argument('<id>')
+      .description('start a held or awaiting deployment now, overriding windows, freezes and votes')
+      .option('--note <text>', 'why, written to the deployment log (at most 500 characters)'),
+  ).action(async (id: string, flags: GlobalFlags & { note?: string }) => {
+    const started = await clientFor(flags, io).request<DeploymentRow>(
+      `/api/v1/deployments/${encode(id)}/start`,
+      { method: 'POST', body: flags.note === undefined ? {} : { note: flags.note } },
+    )
+    emit(io, flags, started, (d) => `deployment ${d.id} is ${d.state}\n`)
   })
 
   for (const [verb, description] of [

@@ -20,6 +20,7 @@ import { showOrWatch, type WatchFlags, withWatch } from '../watch.ts'
 import type { DeploymentRow } from './deploy.ts'
 import { describeService } from './service-describe.ts'
 import { registerServiceEditCommands } from './service-edit.ts'
+import { registerServiceFreezeCommands } from './service-freeze.ts'
 import { registerServiceWatchCommand } from './service-watch.ts'
 import type { TriggerRow } from './trigger.ts'
 
@@ -185,6 +186,7 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
 
   registerServiceEditCommands(service, io)
   registerServiceWatchCommand(service, io)
+  registerServiceFreezeCommands(service, io)
 
   withGlobalFlags(
     service.command('rm').argument('<name>').description('delete a service and its triggers'),
