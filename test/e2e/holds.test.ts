@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
 import { commandService, startTestServer, type TestServer } from '../support/start-server.ts'
-import { cliFor } from './cli-support.ts'
 import { waitFor } from '../support/wait-for.ts'
+import { cliFor } from './cli-support.ts'
 
 const BERLIN_OFFICE = [{ days: 'mon-fri', hours: '09:00-17:00', timezone: 'Europe/Berlin' }]
 
