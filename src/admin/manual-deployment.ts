@@ -1,6 +1,6 @@
 /** A deployment asked for by hand (API, CLI, UI) turned into the same intent a call makes. */
 import type { DeploymentIntent } from '../model/call-accept.ts'
-import type { Service } from '../model/index.ts'
+import { noCallInput, type Service } from '../model/index.ts'
 import { refuseTag } from '../policy/tag-policy.ts'
 import { isRecord } from '../specs/problems.ts'
 
@@ -26,14 +26,7 @@ export function planManual(
   const action = request.action ?? 'redeploy'
   const base = {
     service: service.name,
-    input: {
-      triggerName: null,
-      env: {},
-      body: null,
-      bodyTooLarge: false,
-      gitCommit: null,
-      gitBranch: null,
-    },
+    input: noCallInput(),
     triggerId: null,
   }
   if (action === 'redeploy') {

@@ -397,6 +397,18 @@ export interface DeploymentInput {
   callbackUrl?: string | null
 }
 
+/** The input of a deployment no trigger call carried: asked for by an admin or by a watch. */
+export function noCallInput(): DeploymentInput {
+  return {
+    triggerName: null,
+    env: {},
+    body: null,
+    bodyTooLarge: false,
+    gitCommit: null,
+    gitBranch: null,
+  }
+}
+
 export interface Deployment {
   id: string
   service: string

@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 import { acceptIntents, recordCall } from '../calls/accept-intents.ts'
 import type { EventBus } from '../events.ts'
 import { newId } from '../model/ids.ts'
-import { type Service, WATCH_SENDER } from '../model/index.ts'
+import { noCallInput, type Service, WATCH_SENDER } from '../model/index.ts'
 import type { WatchCheck } from '../model/watch-check.ts'
 import { refuseTag } from '../policy/tag-policy.ts'
 import { parseImageName } from '../registry/image-name.ts'
@@ -286,14 +286,7 @@ export class Watcher {
       service: service.name,
       action: 'redeploy' as const,
       params: { tag: change.tag },
-      input: {
-        triggerName: null,
-        env: {},
-        body: null,
-        bodyTooLarge: false,
-        gitCommit: null,
-        gitBranch: null,
-      },
+      input: noCallInput(),
       triggerId: null,
     }
     const accepted = await acceptIntents(deps, { ...call, reason: change.reason }, [intent])
