@@ -177,6 +177,9 @@ test('deckhand service freeze and unfreeze hold and release calls; deploy start 
   const held = await server.hook(url)
   assert.equal(held.body.status, 'held', JSON.stringify(held.body))
   const id = held.body.deployments[0].id as string
+  const shown = await cli('deploy', 'show', id)
+  assert.match(shown.stdout, /^held: +until \d{4}-\S+: frozen: release week$/m)
+  assert.doesNotMatch(shown.stdout, /^hold:/m)
   const started = await cli('deploy', 'start', id, '--note', 'hotfix')
   assert.equal(started.code, 0, started.stderr)
   assert.equal(started.stdout, `deployment ${id} is queued\n`)

@@ -44,6 +44,8 @@ export interface DeploymentRow {
   digest?: string | null
   /** What a failed redeploy tried that differs from what runs (the service row was put back). */
   tried?: { target?: unknown; image?: string | null; tag?: string } | null
+  /** Why a held deployment waits, and until when. */
+  hold?: { until: string | null; reason: string } | null
   /** The service's deploy.approvals and the votes so far; absent when there are none. */
   approvals?: ApprovalsView
 }
@@ -164,11 +166,14 @@ export function registerDeployCommands(
       `/api/v1/deployments/${encode(id)}`,
     )
     emit(io, flags, shown, (d) => {
-      const { error, tried, approvals, ...fields } = d
+      const { error, tried, approvals, hold, ...fields } = d
       // An error may span lines (a command's output): it gets its own indented block.
       const head = formatFields({
         ...fields,
         params: describeParams(d.params) || '-',
+        ...(hold
+          ? { held: `${hold.until ? `until ${hold.until}` : 'until unfrozen'}: ${hold.reason}` }
+          : {}),
         ...(error ? {} : { error: null }),
       })
       const errorBlock = error ? `${head}error:\n${error.replace(/^/gm, '  ')}\n` : head
