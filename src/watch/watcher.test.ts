@@ -38,7 +38,7 @@ class TestClock implements WatchClock {
   }
 
   /** Moves time to `ms` later and fires the timers due, without waiting for what they start. */
-  async skip(ms: number): Promise<void> {
+  async jump(ms: number): Promise<void> {
     this.at += ms
     for (const [id, timer] of [...this.#timers]) {
       if (timer.due <= this.at) {
@@ -189,10 +189,10 @@ test('services on one repository share one check, and only one is in flight at a
   const w = watcher(store, clock, registry, { random: () => 0 })
   t.after(() => w.stop())
 
-  // settled() would wait for the held answers, so the clock skips ahead without it meanwhile:
+  // settled() would wait for the held answers, so the clock jumps ahead without it meanwhile:
   // both services of acme/web are due again twice over while their check is in flight.
   for (let i = 0; i < 4; i++) {
-    await clock.skip(20_000)
+    await clock.jump(20_000)
   }
   assert.deepEqual(registry.asked.map((a) => a.what).sort(), ['tags acme/api', 'tags acme/web'])
   release()
