@@ -32,6 +32,8 @@ export interface AdminOptions {
   events: EventBus
   /** Base of the trigger URLs shown to people, e.g. https://deckhand.example.com */
   publicUrl: string
+  /** Tests only: the clock change windows and freezes judge API deployments by, as calls'. */
+  clock?: () => number
 }
 
 const TOKEN_RULE =
@@ -53,12 +55,14 @@ export class Admin {
   #drivers: DriverRegistry
   #events: EventBus
   #publicUrl: string
+  #clock: (() => number) | undefined
 
   constructor(options: AdminOptions) {
     this.store = options.store
     this.#drivers = options.drivers
     this.#events = options.events
     this.#publicUrl = options.publicUrl.replace(/\/+$/, '')
+    this.#clock = options.clock
   }
 
   async createService(spec: unknown): Promise<Service> {
@@ -341,7 +345,8 @@ export class Admin {
       remoteAddress: null,
       ...(reason === undefined ? {} : { reason }),
     }
-    return acceptIntents({ store: this.store, events: this.#events }, call, [intent])
+    const options = this.#clock ? { now: this.#clock() } : undefined
+    return acceptIntents({ store: this.store, events: this.#events }, call, [intent], options)
   }
 
   async #requireServices(names: string[]): Promise<void> {

@@ -104,7 +104,13 @@ export async function startServer(
   }
   await attachAll(store, drivers, logger)
 
-  const admin = new Admin({ store, drivers, events, publicUrl: settings.publicUrl })
+  const admin = new Admin({
+    store,
+    drivers,
+    events,
+    publicUrl: settings.publicUrl,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+  })
   if (config?.ok) {
     try {
       const applied = await applyConfig(config.config, admin)

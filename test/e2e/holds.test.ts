@@ -70,6 +70,23 @@ test('a call on Saturday is held until Monday 09:00 Berlin, and the timer starts
   assert.equal(done.calls, 2)
 })
 
+test('a deployment asked for through the API is judged by the same clock as calls', async (t) => {
+  const { server, moveTo } = await serverAt(t, '2026-12-05T11:00:00Z')
+  await server.api(
+    'POST',
+    '/api/v1/services',
+    commandService('web', 'echo deployed', { deploy: { windows: BERLIN_OFFICE } }),
+  )
+  const asked = await server.api('POST', '/api/v1/services/web/deployments', {
+    action: 'redeploy',
+  })
+  assert.equal(asked.status, 202, JSON.stringify(asked.body))
+  assert.equal(asked.body.status, 'held')
+  assert.equal(asked.body.startsAt, '2026-12-07T08:00:00.000Z')
+  moveTo('2026-12-07T08:00:00Z')
+  await stateOf(server, asked.body.deployments[0].id, 'succeeded')
+})
+
 test('a freeze holds calls with its message, they are still recorded, and unfreeze releases them', async (t) => {
   const { server } = await serverAt(t, '2026-12-04T10:00:00Z')
   await server.api('POST', '/api/v1/services', commandService('web'))
