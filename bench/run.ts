@@ -248,12 +248,12 @@ if (docker && 'skipped' in docker) {
 } else if (docker) {
   row(
     'docker',
-    `engine create+start+stop+remove, ms`,
+    `engine create+start+stop+remove, median ms`,
     `${docker.engineMsPerRedeploy} per replacement`,
   )
   row(
     'docker',
-    `Deckhand redeploy (call → succeeded), ms`,
+    `Deckhand redeploy (call → succeeded), median ms`,
     `${docker.deckhandMsPerRedeploy} per redeploy (${docker.redeploys})`,
   )
   row('docker', 'of which the deployment ran, ms', String(docker.deploymentMsPerRedeploy))
