@@ -124,16 +124,12 @@ test(
 )
 
 test(
-  'a freeze without an end holds until unfrozen, and a held deployment is canceled from its page',
+  'a freeze without an end holds a Redeploy until unfrozen; the held one is canceled on its page',
   { skip },
   async (t) => {
     const { server, page, errors } = await uiSession(t, browser(), {
       services: [commandService('web')],
       viewport: DESKTOP,
-    })
-    const trigger = await server.api('POST', '/api/v1/services/web/triggers', {
-      action: 'redeploy',
-      sender: 'generic',
     })
     await page.goto('/services/web')
     await page.getByRole('button', { name: 'Freeze…' }).click()
@@ -146,13 +142,42 @@ test(
       .waitFor()
     assert.equal((await server.api('GET', '/api/v1/services/web')).body.freeze.until, null)
 
-    const id = await heldCall(server, trigger.body.url)
-    await page.goto(`/deployments/${id}`)
+    await page.getByRole('button', { name: 'Redeploy' }).click()
+    const banner = page.getByTestId('deployment-banner')
+    await banner.getByText('Deployment held (frozen: audit)').waitFor()
+    await banner.getByRole('link').click()
     await page.getByTestId('hold-line').getByText('Held until unfrozen: frozen: audit').waitFor()
+    const id = page.url().split('/').at(-1)!
     await page.getByRole('button', { name: 'Cancel deployment' }).click()
     await page.getByTestId('deployment-state').getByText('canceled').waitFor()
     assert.equal(await page.getByTestId('hold').count(), 0)
     assert.equal((await server.api('GET', `/api/v1/deployments/${id}`)).body.state, 'canceled')
+    assert.deepEqual(errors, [])
+  },
+)
+
+test(
+  'a deployment awaiting approval can be started now, without the votes it lacks',
+  { skip },
+  async (t) => {
+    const { server, page, errors } = await uiSession(t, browser(), {
+      services: [
+        commandService('web', 'echo deployed', { deploy: { approvals: { required: 2 } } }),
+      ],
+    })
+    const queued = await server.api('POST', '/api/v1/services/web/deployments', {
+      action: 'redeploy',
+    })
+    assert.equal(queued.body.status, 'awaiting-approval')
+    const id: string = queued.body.deployments[0].id
+    await page.goto(`/deployments/${id}`)
+    const hold = page.getByTestId('hold')
+    await hold.getByText(/without the approvals it still lacks/).waitFor()
+    // Only a held deployment has a hold line; this one waits for votes, which the panel shows.
+    assert.equal(await page.getByTestId('hold-line').count(), 0)
+    await hold.getByRole('button', { name: 'Start now' }).click()
+    await page.getByTestId('deployment-state').getByText('succeeded').waitFor()
+    assert.ok(server.logs.some((l) => l.includes(`started awaiting-approval deployment ${id}`)))
     assert.deepEqual(errors, [])
   },
 )
