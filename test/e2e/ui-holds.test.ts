@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { horizontalOverflow, screenshot } from '../support/browser.ts'
 import { commandService, type TestServer } from '../support/start-server.ts'
 import { uiSession, useBrowser } from '../support/ui-session.ts'
+import { waitFor } from '../support/wait-for.ts'
 
 const { skip, browser } = useBrowser()
 const PHONE = { width: 390, height: 844 }
@@ -103,15 +104,24 @@ test(
       server.logs.some((l) => l.includes('started held') && l.includes('hotfix for incident 42')),
     )
 
+    // A call held when the banner unfreezes the service runs then.
+    const second = await heldCall(server, url)
     await page.goto('/services/web')
     await page.getByTestId('freeze-banner').getByRole('button', { name: 'Unfreeze' }).click()
-    await page
-      .getByRole('dialog', { name: 'Unfreeze web?' })
-      .getByRole('button', {
-        name: 'Unfreeze',
-      })
-      .click()
+    const confirm = page.getByRole('dialog', { name: 'Unfreeze web?' })
+    await confirm.waitFor()
+    await screenshot(page, 'holds-16-unfreeze-confirm')
+    await confirm.getByRole('button', { name: 'Unfreeze' }).click()
     await page.getByRole('button', { name: 'Freeze…' }).waitFor()
+    await waitFor(
+      async () =>
+        (await server.api('GET', `/api/v1/deployments/${second}`)).body.state === 'succeeded' ||
+        undefined,
+      { what: 'the held deployment to run once unfrozen' },
+    )
+    await page.setViewportSize(PHONE)
+    assert.equal(await horizontalOverflow(page), 0)
+    await screenshot(page, 'holds-17-service-unfrozen-phone')
     assert.equal(await page.getByTestId('freeze-banner').count(), 0)
     assert.equal(await page.getByTestId('frozen').count(), 0)
     assert.equal((await server.api('GET', '/api/v1/services/web')).body.freeze, undefined)
