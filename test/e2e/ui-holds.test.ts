@@ -124,6 +124,11 @@ test(
     await screenshot(page, 'holds-17-service-unfrozen-phone')
     assert.equal(await page.getByTestId('freeze-banner').count(), 0)
     assert.equal(await page.getByTestId('frozen').count(), 0)
+    // Without a badge the header's badge line takes no room.
+    const display = await page
+      .locator('.awaiting-line')
+      .evaluate((p) => getComputedStyle(p).display)
+    assert.equal(display, 'none')
     assert.equal((await server.api('GET', '/api/v1/services/web')).body.freeze, undefined)
     // The one 400 is the refused "yesterday", which the dialog showed.
     assert.deepEqual(

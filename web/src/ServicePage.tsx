@@ -61,7 +61,7 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
         error={service.error}
       />
       <p className="awaiting-line">
-        <AwaitingApproval service={name} intervalMs={3000} />{' '}
+        <AwaitingApproval service={name} intervalMs={3000} />
         <FrozenBadge freeze={service.data?.freeze} />
       </p>
       {service.data && <FreezeBanner service={service.data} onChanged={service.reload} />}
