@@ -94,6 +94,13 @@ test('a freeze holds calls with its message, they are still recorded, and unfree
   const bad = await server.api('POST', '/api/v1/services/web/freeze', { until: 'yesterday' })
   assert.equal(bad.status, 400)
   assert.match(bad.body.error, /until/)
+  // Named by its path, as a service's problems are: the UI puts it under the Until field.
+  assert.deepEqual(bad.body.problems, [
+    {
+      path: ['until'],
+      message: 'must be a duration such as 2h, an ISO time in the future with its zone, or null',
+    },
+  ])
   const frozen = await server.api('POST', '/api/v1/services/web/freeze', {
     until: '2h',
     message: 'incident 42',

@@ -1,9 +1,11 @@
-// One deployment: its state (kept fresh), its log streamed live over SSE, its votes, and cancel.
+// One deployment: its state (kept fresh), its log streamed live over SSE, its votes, why it is
+// held, Start now and cancel.
 import { useEffect, useRef, useState } from 'react'
 
 import { apiFetch, errorText, post } from './api.ts'
 import { ApprovalPanel } from './ApprovalPanel.tsx'
 import { formatDuration, formatFullTime, formatTime } from './format.ts'
+import { HoldPanel } from './HoldPanel.tsx'
 import { Link } from './router.tsx'
 import { readEvents } from './sse.ts'
 import { StateBadge } from './StateBadge.tsx'
@@ -88,6 +90,7 @@ export function DeploymentPage({ id }: { id: string }) {
             </div>
           </dl>
           <CauseLine deployment={deployment} fallback={detail.data?.cause ?? polled.data?.cause} />
+          <HoldPanel deployment={deployment} onStarted={() => polled.reload()} />
           {!isFinal(deployment.state) && (
             <div className="actions">
               <button type="button" className="danger" onClick={() => void cancel()}>

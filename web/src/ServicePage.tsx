@@ -1,9 +1,13 @@
-// One service: what runs now, manual redeploy and scale, and tabs for triggers, deployments, settings.
+// One service: what runs now, manual redeploy and scale, its freeze, and tabs for triggers,
+// deployments, settings.
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react'
 
 import { errorText, post } from './api.ts'
 import { AwaitingApproval } from './AwaitingApproval.tsx'
 import { DeploymentsTab } from './DeploymentsTab.tsx'
+import { FreezeBanner } from './FreezeBanner.tsx'
+import { FreezeAction } from './FreezeDialog.tsx'
+import { FrozenBadge } from './FrozenBadge.tsx'
 import { InstancesTable } from './InstancesTable.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
 import { PageHead } from './PageHead.tsx'
@@ -24,8 +28,10 @@ const TAB_LABELS: Record<Tab, string> = {
 }
 
 interface Accepted {
-  status: 'queued' | 'ignored'
+  status: 'queued' | 'held' | 'awaiting-approval' | 'ignored'
   reason?: string
+  /** Why the deployment is held, when it is. */
+  message?: string
   deployments?: { id: string; coalesced: boolean }[]
 }
 
@@ -56,7 +62,9 @@ export function ServicePage({ name, tab }: { name: string; tab: Tab }) {
       />
       <p className="awaiting-line">
         <AwaitingApproval service={name} intervalMs={3000} />
+        <FrozenBadge freeze={service.data?.freeze} />
       </p>
+      {service.data && <FreezeBanner service={service.data} onChanged={service.reload} />}
       {service.data && <ServiceSummary service={service.data} onChanged={service.reload} />}
       <div role="tablist" aria-label="Service sections" className="tabs">
         {TABS.map((t, index) => (
@@ -124,10 +132,7 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
       const first = answer.deployments?.[0]
       setMessage(
         first
-          ? {
-              text: first.coalesced ? 'Joined the queued deployment' : 'Deployment queued',
-              id: first.id,
-            }
+          ? { text: acceptedText(answer, first.coalesced), id: first.id }
           : { text: `Nothing to do: ${answer.reason ?? 'ignored'}` },
       )
       onChanged()
@@ -199,6 +204,7 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
             Scale
           </button>
         </form>
+        <FreezeAction service={service} onChanged={onChanged} />
       </div>
       {message && message.id && (
         <DeploymentBanner key={message.id} id={message.id} text={message.text} />
@@ -210,6 +216,17 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
       )}
     </div>
   )
+}
+
+/** What a manual deployment's 202 says: queued, held (and why), or waiting for approvals. */
+function acceptedText(answer: Accepted, coalesced: boolean): string {
+  if (answer.status === 'held') {
+    return `Deployment held${answer.message ? ` (${answer.message})` : ''}`
+  }
+  if (answer.status === 'awaiting-approval') {
+    return 'Deployment awaiting approval'
+  }
+  return coalesced ? 'Joined the queued deployment' : 'Deployment queued'
 }
 
 /**

@@ -1,5 +1,6 @@
 // The services list: driver, replicas and the last deployment of each, and the way to create one.
 import { AwaitingApproval } from './AwaitingApproval.tsx'
+import { FrozenBadge } from './FrozenBadge.tsx'
 import { LastDeployment } from './LastDeployment.tsx'
 import { ReadyCount } from './ReadyCount.tsx'
 import { Link, useFlash } from './router.tsx'
@@ -53,8 +54,14 @@ export function ServicesPage() {
               {services.data.items.map((service) => (
                 <tr key={service.name}>
                   <td data-label="Service">
-                    <Link to={`/services/${encodeURIComponent(service.name)}`}>{service.name}</Link>{' '}
-                    <AwaitingApproval service={service.name} />
+                    {/* One item: a phone's stacked row keeps the badges beside the name. */}
+                    <span>
+                      <Link to={`/services/${encodeURIComponent(service.name)}`}>
+                        {service.name}
+                      </Link>{' '}
+                      <AwaitingApproval service={service.name} />{' '}
+                      <FrozenBadge freeze={service.freeze} />
+                    </span>
                   </td>
                   <td data-label="Driver">{service.driver}</td>
                   <td data-label="Ready">

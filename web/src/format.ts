@@ -35,3 +35,22 @@ export function formatDuration(startIso: string | null, endIso: string | null): 
   const seconds = Math.round(ms / 1000)
   return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} m ${seconds % 60} s`
 }
+
+const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+]
+
+/** "in 2 hours", "in 5 minutes", "now": how far off a time is, in its largest whole-ish unit. */
+export function formatFromNow(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
+  // Days only from two on: "in 1 day" for 36 hours would hide half a day.
+  for (const [unit, size] of RELATIVE_UNITS) {
+    if (Math.abs(ms) >= size * (unit === 'day' ? 2 : 1)) {
+      return format.format(Math.round(ms / size), unit)
+    }
+  }
+  return format.format(Math.round(ms / 1000), 'second')
+}

@@ -34,6 +34,12 @@ export type Deployment = DeploymentView & {
 
 export type Call = CallView
 
+/** While a service is frozen: until when (null: until unfrozen), why, by whom, since when. */
+export type ServiceFreeze = NonNullable<Service['freeze']>
+
+/** While a deployment is held: why, and until when (null while a freeze has no end). */
+export type DeploymentHold = NonNullable<Deployment['hold']>
+
 /** Where a trigger belongs: the API path segment and the owner's name. */
 export interface TriggerOwner {
   kind: 'services' | 'stacks'

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 
+import { AdminError } from '../../admin/admin.ts'
 import { conflict, invalid } from '../../errors.ts'
 import { MAX_FREEZE_MESSAGE_CHARS, parseFreeze } from '../../release/freeze.ts'
 import { serviceView } from '../../specs/service-spec.ts'
@@ -47,7 +48,8 @@ export async function holdRoutes(
     async (request) => {
       const parsed = parseFreeze(request.body ?? {}, adminName(request), clock())
       if (!parsed.ok) {
-        throw invalid(`${parsed.field} ${parsed.error}`)
+        // With `problems`, as a service's 400 has them: the UI shows the error under its field.
+        throw new AdminError('freeze', [{ path: [parsed.field], message: parsed.error }])
       }
       const name = request.params.name
       const service = found(await store.setFreeze(name, parsed.value), `service ${name}`)
