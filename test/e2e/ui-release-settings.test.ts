@@ -31,7 +31,9 @@ test(
   { skip },
   async (t) => {
     const { server, page, errors } = await uiSession(t, browser(), {
-      services: [commandService('web', 'echo deployed', { deploy: { approvals: { required: 1 } } })],
+      services: [
+        commandService('web', 'echo deployed', { deploy: { approvals: { required: 1 } } }),
+      ],
       viewport: LAPTOP,
     })
     const read = async () => (await server.api('GET', '/api/v1/services/web')).body
@@ -67,7 +69,10 @@ test(
     // The API's own words, under the fields it named.
     const zone = form.locator('#window-0-timezone')
     assert.equal(await zone.getAttribute('aria-invalid'), 'true')
-    assert.match(await form.locator('#window-0-timezone-error').innerText(), /must be an IANA time zone/)
+    assert.match(
+      await form.locator('#window-0-timezone-error').innerText(),
+      /must be an IANA time zone/,
+    )
     assert.match((await zone.getAttribute('aria-describedby')) ?? '', /window-0-timezone-error/)
     assert.match(
       await form.locator('#gitlab-token-env-error').innerText(),
@@ -113,7 +118,10 @@ test(
     await policies.getByRole('button', { name: 'Save settings' }).click()
     await policies.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
     const after = await read()
-    assert.equal(after.deploy.healthTimeout, await policies.getByLabel('Health timeout').inputValue())
+    assert.equal(
+      after.deploy.healthTimeout,
+      await policies.getByLabel('Health timeout').inputValue(),
+    )
     assert.equal(after.deploy.approvals, undefined)
     assert.deepEqual(after.deploy.windows, saved.deploy.windows)
 

@@ -58,7 +58,12 @@ export const STATUS_FIELDS = [
   'github',
   'github.token',
   'github.apiUrl',
-  ...STATUS_HOSTS.flatMap((host) => [host, `${host}.apiUrl`, `${host}.tokenEnv`, `${host}.username`]),
+  ...STATUS_HOSTS.flatMap((host) => [
+    host,
+    `${host}.apiUrl`,
+    `${host}.tokenEnv`,
+    `${host}.username`,
+  ]),
 ]
 
 /** An emptied field the stored block has is removed (null); one it lacks is left out. */

@@ -177,7 +177,10 @@ export function MatchEditor({
                     value={row.operator}
                     onChange={(e) => {
                       const operator = e.target.value as MatchOperator
-                      setRow(index, { operator, ...(operator === 'exists' ? { value: 'true' } : {}) })
+                      setRow(index, {
+                        operator,
+                        ...(operator === 'exists' ? { value: 'true' } : {}),
+                      })
                     }}
                   >
                     {MATCH_OPERATORS.map((operator) => (
@@ -225,7 +228,9 @@ export function MatchEditor({
                 <button
                   type="button"
                   className="secondary small"
-                  onClick={() => onChange({ ...draft, rows: draft.rows.filter((_, i) => i !== index) })}
+                  onClick={() =>
+                    onChange({ ...draft, rows: draft.rows.filter((_, i) => i !== index) })
+                  }
                 >
                   Remove<span className="visually-hidden"> condition {index + 1}</span>
                 </button>

@@ -102,7 +102,13 @@ const FIXED_FIELDS = [
   ...STATUS_FIELDS,
 ]
 
-export function ReleaseControlForm({ service, onSaved }: { service: Service; onSaved: () => void }) {
+export function ReleaseControlForm({
+  service,
+  onSaved,
+}: {
+  service: Service
+  onSaved: () => void
+}) {
   const [draft, setDraft] = useState(() => draftOf(service))
   const [byField, setByField] = useState<Record<string, string>>({})
   const [others, setOthers] = useState<string[]>([])

@@ -76,7 +76,11 @@ export function TriggerForm({
       const placed = Object.keys(sorted.byField).length > 0
       const rest = sorted.others.map((p) => `${p.path.join('.')}: ${p.message}`)
       setError(
-        !placed ? errorText(caught) : rest.length > 0 ? rest.join('; ') : 'Nothing was added: fix the conditions marked above.',
+        !placed
+          ? errorText(caught)
+          : rest.length > 0
+            ? rest.join('; ')
+            : 'Nothing was added: fix the conditions marked above.',
       )
       setBusy(false)
     }

@@ -107,8 +107,12 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
                   <td data-label="Env from query">
                     {t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}
                   </td>
-                  <td data-label="Conditions" className="conditions">
-                    {t.match ? describeMatch(t.match) : 'none'}
+                  <td data-label="Conditions">
+                    {t.match ? (
+                      <span className="conditions">{describeMatch(t.match)}</span>
+                    ) : (
+                      'none'
+                    )}
                   </td>
                   <td data-label="Created">{formatTime(t.createdAt)}</td>
                   <td data-label="State">

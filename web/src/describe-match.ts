@@ -38,8 +38,7 @@ export function describeMatch(node: CallMatch, nested = false): string {
   if (parts.length === 0) {
     return describeCondition(node)
   }
-  const several =
-    parts.length > 1 || (node.all?.length ?? 0) > 1 || (node.any?.length ?? 0) > 1
+  const several = parts.length > 1 || (node.all?.length ?? 0) > 1 || (node.any?.length ?? 0) > 1
   const line = parts.join(' and ')
   return nested && several ? `(${line})` : line
 }
