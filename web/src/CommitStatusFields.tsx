@@ -36,6 +36,12 @@ const API_URL_HINTS: Record<StatusHost, string> = {
   bitbucket: 'optional; default https://api.bitbucket.org/2.0',
 }
 
+/** The variable family the API allows (src/model/status-token.ts runs on the server only). */
+function tokenEnvHint(host: StatusHost): string {
+  const base = `DECKHAND_${host.toUpperCase()}_TOKEN`
+  return `default ${base}, or ${base}_<SUFFIX>`
+}
+
 export function statusDraftOf(service: Service): CommitStatusDraft {
   const hosts = Object.fromEntries(
     STATUS_HOSTS.map((host) => {
@@ -200,7 +206,7 @@ export function CommitStatusFields({
                 <Field
                   id={`${host}-token-env`}
                   label="Token variable"
-                  hint={`Deckhand's environment variable; default DECKHAND_${host.toUpperCase()}_TOKEN`}
+                  hint={`Deckhand's environment variable; ${tokenEnvHint(host)}`}
                   error={errors[`${host}.tokenEnv`]}
                 >
                   <input
