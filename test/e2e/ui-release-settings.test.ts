@@ -7,6 +7,7 @@ import { test, type TestContext } from 'node:test'
 
 import type { Page } from 'playwright-core'
 
+import { describeMatch } from '../../web/src/describe-match.ts'
 import { horizontalOverflow } from '../support/browser.ts'
 import { commandService } from '../support/start-server.ts'
 import { uiSession, useBrowser } from '../support/ui-session.ts'
@@ -32,7 +33,11 @@ test(
   async (t) => {
     const { server, page, errors } = await uiSession(t, browser(), {
       services: [
-        commandService('web', 'echo deployed', { deploy: { approvals: { required: 1 } } }),
+        commandService('web', 'echo deployed', {
+          deploy: { approvals: { required: 1 } },
+          // Its token is never shown back: saving must leave the untouched block alone.
+          github: { token: 'ghp_kept' },
+        }),
       ],
       viewport: LAPTOP,
     })
@@ -99,6 +104,8 @@ test(
     })
     assert.equal(saved.deploy.after, undefined)
     assert.deepEqual(saved.gitlab, { tokenEnv: 'DECKHAND_GITLAB_TOKEN_WEB' })
+    assert.deepEqual(saved.github, { hasToken: true })
+    assert.equal(await form.getByLabel('GitHub deployments and statuses').isChecked(), true)
     await screenshots(t, page, 'release-control-saved')
 
     // Cleared: approvals and the hook are sent as null, and the API removes them.
@@ -127,8 +134,12 @@ test(
 
     await window.getByRole('button', { name: 'Remove change window 1' }).click()
     await form.getByRole('button', { name: 'Save release control' }).click()
+    await form.getByLabel('GitHub deployments and statuses').uncheck()
+    await form.getByRole('button', { name: 'Save release control' }).click()
     await form.getByRole('status').filter({ hasText: 'Release control saved.' }).waitFor()
-    assert.equal((await read()).deploy.windows, undefined)
+    const last = await read()
+    assert.equal(last.deploy.windows, undefined)
+    assert.equal(last.github, undefined)
     // The browser logs the refused PATCH itself; that 400 is part of this test.
     assert.deepEqual(
       errors.filter((e) => !/status of 400/.test(e)),
@@ -200,3 +211,26 @@ test(
     )
   },
 )
+
+test('the triggers list reads nested conditions in one line, groups in parentheses', () => {
+  const line = describeMatch({
+    all: [
+      { header: 'x-gitlab-event', in: ['Push Hook', 'Tag Push Hook'] },
+      {
+        any: [
+          { query: 'env', equals: 'prod' },
+          { body: 'commits[0].id', exists: true },
+        ],
+      },
+      { not: { body: 'user_username', equals: 'release-bot' } },
+      { query: 'debug', exists: false },
+      { body: 'size', equals: 5 },
+    ],
+  })
+  assert.equal(
+    line,
+    'header x-gitlab-event in Push Hook, Tag Push Hook' +
+      ' and (query env equals prod or body commits[0].id exists)' +
+      ' and not body user_username equals release-bot and no query debug and body size equals 5',
+  )
+})
