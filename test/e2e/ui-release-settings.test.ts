@@ -205,6 +205,32 @@ test(
     assert.match(staging.body.reason, /match\.all\[0\]: wanted header x-env equals "prod"/)
     const prod = await server.hook(url, { body, headers: { ...json, 'x-env': 'prod' } })
     assert.equal(prod.status, 202)
+
+    // Nested groups are written as JSON; its problems sit under the box.
+    await page.getByRole('button', { name: 'Add trigger' }).click()
+    await dialog.getByLabel('Name', { exact: true }).fill('nested')
+    await dialog.getByRole('button', { name: /Write as JSON/ }).click()
+    const box = dialog.getByLabel('Conditions as JSON')
+    assert.match(await box.inputValue(), /skip deploy/)
+    await box.fill('{"any": [')
+    await dialog.getByRole('button', { name: 'Add trigger' }).click()
+    assert.match(await dialog.locator('#match-json-error').innerText(), /not valid JSON/)
+    await box.fill('{"any": []}')
+    await dialog.getByRole('button', { name: 'Add trigger' }).click()
+    await dialog.locator('#match-json-error', { hasText: 'match.any: must be a list' }).waitFor()
+    await screenshots(t, page, 'trigger-json-problem')
+    await box.fill(
+      '{"any": [{"query": "env", "equals": "prod"}, {"not": {"header": "X-Skip", "exists": true}}]}',
+    )
+    await dialog.getByRole('button', { name: 'Add trigger' }).click()
+    await page
+      .getByRole('dialog', { name: 'URL of trigger nested' })
+      .getByRole('button', { name: 'Done' })
+      .click()
+    assert.equal(
+      await page.locator('tr[data-trigger="nested"] td[data-label="Conditions"]').innerText(),
+      'query env equals prod or not header x-skip exists',
+    )
     assert.deepEqual(
       errors.filter((e) => !/status of 400/.test(e)),
       [],

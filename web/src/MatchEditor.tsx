@@ -1,5 +1,6 @@
 // A trigger's call conditions (`match`) as rows: all or any of them must hold, each a source
-// (header, query parameter, body path), an operator and a value, optionally negated.
+// (header, query parameter, body path), an operator and a value, optionally negated. Nested
+// groups are written as JSON in the same place.
 import {
   MATCH_GROUPS,
   MATCH_OPERATORS,
@@ -27,6 +28,20 @@ export interface ConditionRow {
 export interface MatchDraft {
   group: ListGroup
   rows: ConditionRow[]
+  /** The match written as JSON instead of rows; undefined while the rows are edited. */
+  json?: string
+}
+
+const JSON_HINT =
+  'groups "all", "any", "not" of conditions {"header"|"query"|"body": "…", ' +
+  '"equals"|"in"|"regex"|"exists": …}; empty for none'
+
+/** What the JSON box starts with when there are no rows yet (docs/release-control.md). */
+const JSON_EXAMPLE: CallMatch = {
+  all: [
+    { header: 'X-GitHub-Event', equals: 'push' },
+    { not: { body: 'head_commit.message', regex: '\\[skip deploy\\]' } },
+  ],
 }
 
 export const EMPTY_MATCH: MatchDraft = { group: 'all', rows: [] }
@@ -59,9 +74,20 @@ function condition(row: ConditionRow): CallMatch {
   return row.negate ? { not: node } : node
 }
 
-/** The `match` to send: null when there are no rows. */
-export function matchBody(draft: MatchDraft): CallMatch | null {
+/** The rows as a `match`: null when there are none. */
+function rowsMatch(draft: MatchDraft): CallMatch | null {
   return draft.rows.length === 0 ? null : { [draft.group]: draft.rows.map(condition) }
+}
+
+/**
+ * The `match` to send: null when there are no rows or the JSON box is empty. JSON that does not
+ * parse throws; the API checks the shape of what does, and names the field.
+ */
+export function matchBody(draft: MatchDraft): CallMatch | null {
+  if (draft.json === undefined) {
+    return rowsMatch(draft)
+  }
+  return draft.json.trim() === '' ? null : (JSON.parse(draft.json) as CallMatch)
 }
 
 /** Where the API's path for row `index` starts: `match.all.0`, or `match.all.0.not`. */
@@ -81,6 +107,10 @@ export function sortMatchProblems(draft: MatchDraft, problems: Problem[]) {
   }
   for (const problem of problems) {
     const path = problem.path.join('.')
+    if (draft.json !== undefined && (path === 'match' || path.startsWith('match.'))) {
+      add('match', `${path}: ${problem.message}`)
+      continue
+    }
     const index = draft.rows.findIndex((_, i) => `${path}.`.startsWith(`${rowPath(draft, i)}.`))
     if (index >= 0) {
       const rest = path.slice(rowPath(draft, index).length + 1).split('.')[0] ?? ''
@@ -115,14 +145,46 @@ export function MatchEditor({
         { negate: false, source: 'header', name: '', operator: 'equals', value: '' },
       ],
     })
+  const intro = (
+    <p className="hint">
+      Optional. A call that does not meet them is answered 200 ignored, with the first condition it
+      failed, and deploys nothing. Example: header <code>X-GitHub-Event</code> equals{' '}
+      <code>push</code>, and body <code>ref</code> matches <code>^refs/heads/main$</code>.
+    </p>
+  )
+  if (draft.json !== undefined) {
+    return (
+      <fieldset className="match-editor">
+        <legend>Call conditions</legend>
+        {intro}
+        <Field id="match-json" label="Conditions as JSON" hint={JSON_HINT} error={errors.match}>
+          <textarea
+            id="match-json"
+            className="mono"
+            rows={8}
+            spellCheck={false}
+            value={draft.json}
+            onChange={(e) => onChange({ ...draft, json: e.target.value })}
+          />
+        </Field>
+        <div>
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => onChange({ ...draft, json: undefined })}
+          >
+            Edit as rows
+          </button>
+        </div>
+      </fieldset>
+    )
+  }
+  const asJson = () =>
+    onChange({ ...draft, json: JSON.stringify(rowsMatch(draft) ?? JSON_EXAMPLE, null, 2) })
   return (
     <fieldset className="match-editor">
       <legend>Call conditions</legend>
-      <p className="hint">
-        Optional. A call that does not meet them is answered 200 ignored, with the first condition
-        it failed, and deploys nothing. Example: header <code>X-GitHub-Event</code> equals{' '}
-        <code>push</code>, and body <code>ref</code> matches <code>^refs/heads/main$</code>.
-      </p>
+      {intro}
       {errors.match && <p className="field-error">{errors.match}</p>}
       {draft.rows.length > 1 && (
         <Field id="match-group" label="A call must meet">
@@ -239,9 +301,12 @@ export function MatchEditor({
           )
         })}
       </ol>
-      <div>
+      <div className="condition-tools">
         <button type="button" className="secondary small" onClick={add}>
           Add a condition
+        </button>
+        <button type="button" className="secondary small" onClick={asJson}>
+          Write as JSON (nested groups)
         </button>
       </div>
     </fieldset>

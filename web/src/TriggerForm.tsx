@@ -46,12 +46,20 @@ export function TriggerForm({
     setBusy(true)
     setError(undefined)
     setMatchErrors({})
+    let conditions
+    try {
+      conditions = matchBody(match)
+    } catch {
+      setMatchErrors({ match: 'is not valid JSON; write an object, or empty it for none' })
+      setBusy(false)
+      return
+    }
     const body: Record<string, unknown> = {
       action,
       sender,
       allowIps: splitList(allowIps),
       envFromQuery: splitList(envFromQuery),
-      match: matchBody(match),
+      match: conditions,
     }
     if (name.trim()) {
       body.name = name.trim()
