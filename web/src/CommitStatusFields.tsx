@@ -2,6 +2,7 @@
 // blocks: `github` carries its token, the others name the variable of Deckhand's that holds it.
 import { STATUS_HOSTS, type StatusHost } from '../../src/model/index.ts'
 import { Field } from './Field.tsx'
+import { patchText } from './merge-patch.ts'
 import type { Service } from './types.ts'
 
 export interface StatusDraft {
@@ -72,12 +73,6 @@ export const STATUS_FIELDS = [
   ]),
 ]
 
-/** An emptied field the stored block has is removed (null); one it lacks is left out. */
-function text(value: string, stored: unknown): string | null | undefined {
-  const trimmed = value.trim()
-  return trimmed !== '' ? trimmed : stored === undefined ? undefined : null
-}
-
 /**
  * The blocks' merge patch. An untouched `github` block is left out: the view hides its token,
  * so sending the block back without one would be refused.
@@ -92,9 +87,11 @@ export function statusPatch(service: Service, draft: CommitStatusDraft): Record<
         ? null
         : undefined
       : {
-          apiUrl: text(block.apiUrl, stored?.apiUrl),
-          tokenEnv: text(block.tokenEnv, stored?.tokenEnv),
-          ...(host === 'bitbucket' ? { username: text(block.username, stored?.username) } : {}),
+          apiUrl: patchText(block.apiUrl, stored?.apiUrl),
+          tokenEnv: patchText(block.tokenEnv, stored?.tokenEnv),
+          ...(host === 'bitbucket'
+            ? { username: patchText(block.username, stored?.username) }
+            : {}),
         }
   }
   const { github } = draft
@@ -105,7 +102,7 @@ export function statusPatch(service: Service, draft: CommitStatusDraft): Record<
   } else if (!unchanged) {
     patch.github = {
       ...(github.token !== '' ? { token: github.token } : {}),
-      apiUrl: text(github.apiUrl, stored?.apiUrl),
+      apiUrl: patchText(github.apiUrl, stored?.apiUrl),
     }
   }
   return patch

@@ -14,6 +14,7 @@ import {
   statusPatch,
 } from './CommitStatusFields.tsx'
 import { Field, sortProblems } from './Field.tsx'
+import { patchText } from './merge-patch.ts'
 import type { ChangeWindow, Service } from './types.ts'
 
 const HOOKS = ['before', 'after'] as const
@@ -62,12 +63,6 @@ function draftOf(service: Service): Draft {
   }
 }
 
-/** An emptied field the stored block has is removed (null); one it lacks is left out. */
-function optional(text: string, stored: unknown): string | null | undefined {
-  const trimmed = text.trim()
-  return trimmed !== '' ? trimmed : stored === undefined ? undefined : null
-}
-
 function isWholeInRange(text: string, min: number, max: number): boolean {
   return /^\s*\d+\s*$/.test(text) && Number(text) >= min && Number(text) <= max
 }
@@ -77,13 +72,13 @@ function deployPatch(service: Service, draft: Draft) {
   const stored = service.deploy
   const hook = (name: HookName) => {
     const { run, timeout } = draft.hooks[name]
-    return run.trim() === '' ? null : { run, timeout: optional(timeout, stored[name]?.timeout) }
+    return run.trim() === '' ? null : { run, timeout: patchText(timeout, stored[name]?.timeout) }
   }
   return {
     approvals: draft.approvals
       ? {
           required: Number(draft.required),
-          deadline: optional(draft.deadline, stored.approvals?.deadline),
+          deadline: patchText(draft.deadline, stored.approvals?.deadline),
         }
       : null,
     windows: draft.windows.length > 0 ? draft.windows : null,
