@@ -164,6 +164,9 @@ export interface DeployPolicy {
   freezeOnRollback?: boolean
 }
 
+/** The most approvals a service may require: more admins than this never vote on one change. */
+export const MAX_APPROVALS = 10
+
 /** `deploy.approvals`: how many admins must approve a deployment, and how long they have. */
 export interface ApprovalPolicy {
   /** Approvals, from distinct admin tokens, that move a deployment to `queued`. */
@@ -185,6 +188,9 @@ export interface DeploymentVote {
   note: string | null
   at: string
 }
+
+/** A service names at most this many change windows: every check walks all of them. */
+export const MAX_WINDOWS = 20
 
 /**
  * A change window as written (`deploy.windows`): `days` such as `mon-fri`, `hours` such as

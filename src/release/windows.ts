@@ -4,10 +4,7 @@
  * zone with Intl, so 09:00 Berlin is 08:00 UTC in winter and 07:00 UTC in summer. Pure; every
  * answer costs a bounded number of Intl calls (MAX_WINDOWS windows, 8 days each).
  */
-import type { ChangeWindow } from '../model/index.ts'
-
-/** A service names at most this many windows: every check walks all of them. */
-export const MAX_WINDOWS = 20
+import { type ChangeWindow, MAX_WINDOWS } from '../model/index.ts'
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 const DAY_MS = 86_400_000

@@ -14,6 +14,8 @@ import {
   DRIVER_NAMES,
   type DriverName,
   type GitHubReporting,
+  MAX_APPROVALS,
+  MAX_WINDOWS,
   NOTIFY_FORMATS,
   type NotifyFormat,
   type NotifyTarget,
@@ -23,14 +25,12 @@ import {
 } from '../model/index.ts'
 import { parseTagPolicy } from '../policy/tag-policy.ts'
 import { isFrozen } from '../release/freeze.ts'
-import { MAX_WINDOWS, parseWindow } from '../release/windows.ts'
+import { parseWindow } from '../release/windows.ts'
 import type { ServiceInput } from '../store/store.ts'
 import { isRecord, NAME_PATTERN, NAME_RULE, type Parsed, ProblemList } from './problems.ts'
 import { parseStatusReporting, statusReportingSchemas } from './status-reporting-spec.ts'
 import { parseWatch, watchSchema, watchView } from './watch-spec.ts'
 
-/** The most approvals a service may require: more admins than this never vote on one change. */
-const MAX_APPROVALS = 10
 const DEFAULT_APPROVAL_DEADLINE_MS = 24 * 3_600_000
 const MAX_APPROVAL_DEADLINE_MS = 30 * 24 * 3_600_000
 

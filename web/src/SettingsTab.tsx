@@ -1,11 +1,12 @@
-// A service's settings: scale bounds, tag policy and deploy policy, its driver target (each
-// saved as a merge patch), and delete.
+// A service's settings: scale bounds, tag policy and deploy policy, release control, its driver
+// target (each saved as a merge patch), and delete.
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 
 import { DEPLOY_ORDERS, PULL_POLICIES } from '../../src/model/index.ts'
 import { ApiError, errorText, patch } from './api.ts'
 import { DeleteSection } from './DeleteSection.tsx'
 import { Field, sortProblems } from './Field.tsx'
+import { ReleaseControlForm } from './ReleaseControlFields.tsx'
 import { ScaleBoundsFields } from './ScaleBoundsFields.tsx'
 import { TagPolicyField } from './TagPolicyField.tsx'
 import {
@@ -52,6 +53,7 @@ export function SettingsTab({ service, onSaved }: { service: Service; onSaved: (
   return (
     <div className="settings">
       <SettingsForm service={service} onSaved={onSaved} />
+      <ReleaseControlForm service={service} onSaved={onSaved} />
       <TargetForm service={service} onSaved={onSaved} />
       <DeleteSection what="service" name={service.name} apiPath={`/services/${name}`} listPath="/">
         Its trigger URLs stop working at once, queued deployments are canceled
@@ -81,11 +83,13 @@ function SettingsForm({ service, onSaved }: { service: Service; onSaved: () => v
     event.preventDefault()
     setBusy(true)
     setSaved(false)
-    const { deploy } = draft
+    const { order, healthTimeout, pull, rollback } = draft.deploy
+    // Only this form's fields: the draft's copy of the rest (approvals, hooks, windows) may be
+    // older than what the release-control form saved since.
     const body = {
       scale: { min: asNumber(draft.min), max: asNumber(draft.max) },
       tagPolicy: draft.tagPolicy,
-      deploy: { ...deploy, healthTimeout: asNumber(deploy.healthTimeout) },
+      deploy: { order, healthTimeout: asNumber(healthTimeout), pull, rollback },
     }
     try {
       const answer = await patch<Service>(`/services/${encodeURIComponent(service.name)}`, body)

@@ -1,10 +1,12 @@
-// The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env allow-list.
+// The add-trigger form, in a dialog: name, action, step, sender, secret, allowed IPs, env
+// allow-list and call conditions.
 import { type FormEvent, useState } from 'react'
 
 import { ACTIONS, SENDER_IDS, TRIGGER_DEFAULTS } from '../../src/model/index.ts'
-import { errorText, post } from './api.ts'
+import { ApiError, errorText, post } from './api.ts'
 import { Dialog } from './Dialog.tsx'
 import { Field } from './Field.tsx'
+import { EMPTY_MATCH, matchBody, MatchEditor, sortMatchProblems } from './MatchEditor.tsx'
 import type { TriggerOwner } from './types.ts'
 
 function splitList(text: string): string[] {
@@ -34,6 +36,8 @@ export function TriggerForm({
   const [secret, setSecret] = useState('')
   const [allowIps, setAllowIps] = useState('')
   const [envFromQuery, setEnvFromQuery] = useState('')
+  const [match, setMatch] = useState(EMPTY_MATCH)
+  const [matchErrors, setMatchErrors] = useState<Record<string, string>>({})
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
 
@@ -41,11 +45,21 @@ export function TriggerForm({
     event.preventDefault()
     setBusy(true)
     setError(undefined)
+    setMatchErrors({})
+    let conditions
+    try {
+      conditions = matchBody(match)
+    } catch {
+      setMatchErrors({ match: 'is not valid JSON; write an object, or empty it for none' })
+      setBusy(false)
+      return
+    }
     const body: Record<string, unknown> = {
       action,
       sender,
       allowIps: splitList(allowIps),
       envFromQuery: splitList(envFromQuery),
+      match: conditions,
     }
     if (name.trim()) {
       body.name = name.trim()
@@ -63,7 +77,19 @@ export function TriggerForm({
       )
       onCreated(created)
     } catch (caught) {
-      setError(errorText(caught))
+      // A condition's problem sits under its row; the rest (name, secret, …) above the buttons.
+      const problems = caught instanceof ApiError ? caught.problems : []
+      const sorted = sortMatchProblems(match, problems)
+      setMatchErrors(sorted.byField)
+      const placed = Object.keys(sorted.byField).length > 0
+      const rest = sorted.others.map((p) => `${p.path.join('.')}: ${p.message}`)
+      setError(
+        !placed
+          ? errorText(caught)
+          : rest.length > 0
+            ? rest.join('; ')
+            : 'Nothing was added: fix the conditions marked above.',
+      )
       setBusy(false)
     }
   }
@@ -145,6 +171,7 @@ export function TriggerForm({
             placeholder="SERVICE_TAG"
           />
         </Field>
+        <MatchEditor draft={match} errors={matchErrors} onChange={setMatch} />
         {error && (
           <p className="error" role="alert">
             {error}

@@ -2,6 +2,7 @@
 import { useState } from 'react'
 
 import { api, errorText, post } from './api.ts'
+import { describeMatch } from './describe-match.ts'
 import { ConfirmDialog } from './Dialog.tsx'
 import { formatTime } from './format.ts'
 import { Empty } from './StateBadge.tsx'
@@ -78,6 +79,7 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
                 <th scope="col">Secret</th>
                 <th scope="col">Allowed IPs</th>
                 <th scope="col">Env from query</th>
+                <th scope="col">Conditions</th>
                 <th scope="col">Created</th>
                 <th scope="col">State</th>
                 <th scope="col">
@@ -104,6 +106,13 @@ export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?:
                   </td>
                   <td data-label="Env from query">
                     {t.envFromQuery.length ? t.envFromQuery.join(', ') : '—'}
+                  </td>
+                  <td data-label="Conditions">
+                    {t.match ? (
+                      <span className="conditions">{describeMatch(t.match)}</span>
+                    ) : (
+                      'none'
+                    )}
                   </td>
                   <td data-label="Created">{formatTime(t.createdAt)}</td>
                   <td data-label="State">

@@ -14,6 +14,11 @@ export type { LogLine, Page, Stack } from '../../src/model/index.ts'
 
 export type DeployPolicy = ServiceView['deploy']
 
+export type ChangeWindow = NonNullable<DeployPolicy['windows']>[number]
+
+/** A trigger's `match` as views show it: a group of nodes, or one condition. */
+export type CallMatch = NonNullable<TriggerView['match']>
+
 export type Service = ServiceView & {
   /** Only on GET /services/{name}: what the driver sees, or why it could not be asked. */
   status?: Partial<ServiceStatus> & { error?: string }
