@@ -111,6 +111,7 @@ export class ProcessDriver implements Driver {
         const replica = supervisor.slot(i)?.replica
         return !replica || replica.hasExited
       })
+      const held = supervisor.holdMissing(missing)
       // New replicas join the ones running, so they get the target and environment those run.
       const deployed = supervisor.deployedEnv
       const running = supervisor.deployedTarget
@@ -123,6 +124,7 @@ export class ProcessDriver implements Driver {
         ctx,
       )
       if ('error' in started) {
+        supervisor.release(held)
         return { state: 'failed', error: started.error }
       }
       for (const { replica, env } of started.replicas) {
@@ -189,6 +191,8 @@ export class ProcessDriver implements Driver {
   ): Promise<DriverOutcome> {
     const count = desiredReplicas(service, target)
     const indexes = Array.from({ length: count }, (_, i) => i)
+    // A crash-looping old replica restarts nothing while its replacement starts.
+    const held = supervisor.holdMissing(indexes)
     const started = await this.#startHealthyAll(
       supervisor,
       target,
@@ -198,6 +202,7 @@ export class ProcessDriver implements Driver {
       ctx,
     )
     if ('error' in started) {
+      supervisor.release(held)
       return { state: 'failed', error: `${started.error}\nThe old replicas keep running.` }
     }
     const old = supervisor.slots()
