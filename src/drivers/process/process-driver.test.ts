@@ -361,6 +361,21 @@ describe('process driver', () => {
     )
   })
 
+  test('a stop-first first start that fails stops the replicas it started: nothing ran there before', async (t) => {
+    const { dataDir, driver, undo } = await setUp(t)
+    const basePort = await freeBasePort(2)
+    const service = processService({
+      command: `if [ "$PORT" = ${basePort + 1} ]; then echo no config; exit 1; fi; exec sleep 600`,
+      basePort,
+      replicas: 2,
+    })
+    undo.push(() => driver.detach(service))
+    const outcome = await driver.redeploy(service, NO_CHANGE, makeContext().ctx)
+    assert.equal(outcome.state, 'failed')
+    assert.deepEqual((await driver.inspect(service)).items, [])
+    assert.deepEqual(pidRecords(dataDir, service.name), [], 'replica 0 was stopped too')
+  })
+
   test('start-first keeps the old replicas serving until every new one is healthy', async (t) => {
     const { driver, attach } = await setUp(t)
     const service = await attach(processService({ command: 'exec sleep 600', replicas: 2 }))

@@ -67,9 +67,17 @@ export class ProcessDriver implements Driver {
     return checkProcessTarget(target)
   }
 
+  /**
+   * At start, adopts the replicas a previous Deckhand left and starts the missing ones from the
+   * last deployed target. After that, a service change (a PATCH) only updates the row: what runs
+   * changes through deployments, which read the row then.
+   */
   async attach(service: Service): Promise<void> {
+    const isNew = !this.#supervisors.has(service.name)
     const { supervisor, target } = this.#supervisor(service)
-    await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), true))
+    if (isNew) {
+      await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), true))
+    }
   }
 
   async detach(service: Service): Promise<void> {
@@ -232,12 +240,16 @@ export class ProcessDriver implements Driver {
     const count = desiredReplicas(service, target)
     const generation = supervisor.newGeneration()
     const stopped: Stopped[] = []
+    // Replicas started where none ran before: a failure stops them, as nothing ran there.
+    const added: number[] = []
     for (let index = 0; index < count; index++) {
       const old = supervisor.slot(index)
       if (old) {
         ctx.log(`stopping replica ${index} (generation ${old.generation})`)
         await supervisor.stopSlot(old)
         stopped.push({ index, env: old.env, target: old.target })
+      } else {
+        added.push(index)
       }
       const env = supervisor.envFor(index, change.env, target)
       const started = await this.#startHealthy(
@@ -251,6 +263,13 @@ export class ProcessDriver implements Driver {
         ctx.signal,
       )
       if ('error' in started) {
+        for (const slot of added.map((i) => supervisor.slot(i))) {
+          if (slot) {
+            ctx.log(`stopping replica ${slot.index}: no replica ran there before`)
+            await supervisor.stopSlot(slot)
+          }
+        }
+        supervisor.commit()
         const restored = await this.#restore(supervisor, stopped, service, ctx)
         return { state: 'failed', error: `${started.error}\n${restored}` }
       }

@@ -95,6 +95,16 @@ export class ServiceSupervisor {
     return this.#state.target ?? this.#target
   }
 
+  /**
+   * False after a first start that failed: no deployment ever ran to its end, so there is no
+   * target to start missing replicas from (the row's may be a PATCH no deployment ran), and
+   * nothing starts before a deployment does. A service never started at all takes its row.
+   */
+  get canStartMissing(): boolean {
+    const { target, generations, nextGeneration } = this.#state
+    return target !== undefined || Object.keys(generations).length > 0 || nextGeneration === 1
+  }
+
   /** The environment the last successful redeploy added. */
   get deployedEnv(): Record<string, string> {
     return { ...this.#state.env }
@@ -266,7 +276,8 @@ export class ServiceSupervisor {
     for (const slot of this.slots().filter((s) => s.index >= count)) {
       await this.stopSlot(slot)
     }
-    for (let index = 0; startMissing && index < count; index++) {
+    const willStart = startMissing && this.canStartMissing
+    for (let index = 0; willStart && index < count; index++) {
       if (!this.#slots.has(index)) {
         const target = this.deployedTarget
         const env = this.envFor(index, this.#state.env, target)
