@@ -7,7 +7,6 @@ import { setTimeout as delay } from 'node:timers/promises'
 
 import type { Logger } from 'pino'
 
-import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverContext, DriverOutcome, GitBuild, ResolvedImage } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
@@ -20,6 +19,7 @@ import type { CatalogueStore, DeploymentOutcome, LogStore, QueueStore } from '..
 import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+import { planScaleRun } from './scale-base.ts'
 import { deployedOf, triedChange } from './tried-change.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
@@ -259,14 +259,20 @@ export class DeploymentWorker {
     }
     let result: DriverOutcome
     if (deployment.action === 'scale') {
-      const current =
-        service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
-      const replicas =
-        deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
-      // The runtime is asked only when the count would not change: a replica crashed or
-      // removed by hand is started again rather than the row believed.
-      const ready =
-        replicas === current ? (await inner.inspect(service).catch(() => undefined))?.ready : null
+      const observed = await inner.inspect(service).catch((error: unknown) => {
+        // Without a count Deckhand set, the runtime's is the base: it must be seen.
+        if (service.replicas === null) {
+          throw error
+        }
+        return undefined
+      })
+      const run = planScaleRun(service, deployment.params, observed)
+      const { from: current, to: replicas, ready } = run
+      if (run.stepLine !== undefined) {
+        log.write(run.stepLine)
+      }
+      // At an unchanged count the runtime decides: a replica crashed or removed by hand is
+      // started again rather than the row believed.
       if (replicas === current && (ready ?? current) === current) {
         log.write(`service ${service.name} already runs ${current} replicas; nothing to change`)
         return { state: 'succeeded', replicas: current }
