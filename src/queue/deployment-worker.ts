@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 
 import type { DriverContext, DriverOutcome, GitBuild, ResolvedImage } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import { failureHeadline } from '../drivers/failure-headline.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
@@ -176,7 +177,7 @@ export class DeploymentWorker {
       log.write(
         outcome.state === 'succeeded'
           ? 'deployment succeeded'
-          : `deployment ${outcome.state}: ${headline(outcome.error)}`,
+          : `deployment ${outcome.state}: ${failureHeadline(outcome.error)}`,
       )
       if (service?.deploy.after) {
         await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
@@ -216,7 +217,7 @@ export class DeploymentWorker {
     error: string,
     log: LogBuffer,
   ): Promise<void> {
-    const message = `deployment ${deployment.id} failed; what ran before runs on: ${headline(error)}`
+    const message = `deployment ${deployment.id} failed; what ran before runs on: ${failureHeadline(error)}`
     const at = new Date().toISOString()
     await this.#o.store.setFreeze(service.name, { until: null, message, by: 'deckhand', at })
     log.write(
@@ -412,10 +413,6 @@ export class DeploymentWorker {
  * The error's first sentence, for the log's last line: the output an error quotes was streamed into
  * the log as it was written, so the log does not repeat it; the deployment's `error` keeps it all.
  */
-function headline(error: string): string {
-  return (error.split('\n')[0] ?? '').replace(/;? *its last output:$/, '')
-}
-
 /** What to build when the service has git.build and the call named a commit (PRODUCT.md section 3). */
 function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): GitBuild | undefined {
   const build = service.git?.build
