@@ -156,7 +156,8 @@ export interface Driver {
   inspect(service: Service): Promise<ServiceStatus>
   /**
    * Called at start, when a service is changed, and when one is created on any driver but
-   * process, whose first start is a deployment (the process driver starts missing replicas here).
+   * process, whose first start is a deployment (the process driver adopts and starts missing
+   * replicas here at start only: a change to the row is run by the next deployment).
    */
   attach(service: Service): Promise<void>
   /** Called when a service is deleted (the process driver stops its replicas here). */

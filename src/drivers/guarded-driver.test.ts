@@ -229,3 +229,26 @@ test('other methods delegate, and a throwing checkTarget becomes a problem', asy
   assert.equal((await guarded.inspect(SERVICE)).replicas, 3)
   assert.deepEqual(guarded.checkTarget({}), ['target could not be checked: checker broke'])
 })
+
+test('the summary line ends with the failure sentence, not the lead-in to output already in the log', async () => {
+  for (const [error, headline] of [
+    [
+      'replica 0 exited with code 1; its last output:\nbroken build',
+      'replica 0 exited with code 1',
+    ],
+    [
+      'the new container for web did not become healthy: it exited; its last log lines:\nboom',
+      'the new container for web did not become healthy: it exited',
+    ],
+    [
+      'the redeploy command exited with code 1; it wrote no output',
+      'the redeploy command exited with code 1; it wrote no output',
+    ],
+  ] as const) {
+    const guarded = new GuardedDriver(scripted(() => ({ state: 'failed', error })))
+    const { ctx, lines } = makeContext()
+    await guarded.redeploy(SERVICE, NO_CHANGE, ctx)
+    assert.match(lines.at(-1) ?? '', /^redeploy failed after \d+\.\d\ds: /)
+    assert.equal(lines.at(-1)?.replace(/^redeploy failed after \d+\.\d\ds: /, ''), headline)
+  }
+})

@@ -17,6 +17,7 @@ import type {
   RedeployChange,
   ServiceStatus,
 } from './driver.ts'
+import { failureHeadline } from './failure-headline.ts'
 
 export interface GuardedDriverOptions {
   /** Driver log lines kept per deployment; then one line says the rest was dropped. Default 5000. */
@@ -132,7 +133,7 @@ export class GuardedDriver implements Driver {
     const summary =
       outcome.state === 'succeeded'
         ? `${action} finished in ${took}${dropped}`
-        : `${action} failed after ${took}${dropped}: ${outcome.error.split('\n')[0]}`
+        : `${action} failed after ${took}${dropped}: ${failureHeadline(outcome.error)}`
     log.writeOwn(summary)
     return outcome
   }

@@ -7,9 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 
 import type { Logger } from 'pino'
 
-import { clampReplicas } from '../calls/plan-join.ts'
 import type { DriverContext, DriverOutcome, GitBuild, ResolvedImage } from '../drivers/driver.ts'
 import type { DriverRegistry } from '../drivers/driver-registry.ts'
+import { failureHeadline } from '../drivers/failure-headline.ts'
 import { GuardedDriver } from '../drivers/guarded-driver.ts'
 import type { EventBus } from '../events.ts'
 import { formatDuration } from '../model/duration.ts'
@@ -20,6 +20,7 @@ import type { CatalogueStore, DeploymentOutcome, LogStore, QueueStore } from '..
 import { hookEnv, runDeployHook } from './deploy-hook.ts'
 import { redeployChange } from './deployment-env.ts'
 import { LogBuffer } from './log-buffer.ts'
+import { planScaleRun } from './scale-base.ts'
 import { deployedOf, triedChange } from './tried-change.ts'
 
 /** The wait before the first retry when a service sets deploy.retries but no retryBackoff. */
@@ -176,7 +177,7 @@ export class DeploymentWorker {
       log.write(
         outcome.state === 'succeeded'
           ? 'deployment succeeded'
-          : `deployment ${outcome.state}: ${headline(outcome.error)}`,
+          : `deployment ${outcome.state}: ${failureHeadline(outcome.error)}`,
       )
       if (service?.deploy.after) {
         await this.#runAfterHook(service, deployment, outcome.state, service.deploy.after, log)
@@ -216,7 +217,7 @@ export class DeploymentWorker {
     error: string,
     log: LogBuffer,
   ): Promise<void> {
-    const message = `deployment ${deployment.id} failed; what ran before runs on: ${headline(error)}`
+    const message = `deployment ${deployment.id} failed; what ran before runs on: ${failureHeadline(error)}`
     const at = new Date().toISOString()
     await this.#o.store.setFreeze(service.name, { until: null, message, by: 'deckhand', at })
     log.write(
@@ -259,14 +260,20 @@ export class DeploymentWorker {
     }
     let result: DriverOutcome
     if (deployment.action === 'scale') {
-      const current =
-        service.replicas ?? (await inner.inspect(service)).replicas ?? service.scale.min
-      const replicas =
-        deployment.params.replicas ?? clampReplicas(service, current + (deployment.params.by ?? 0))
-      // The runtime is asked only when the count would not change: a replica crashed or
-      // removed by hand is started again rather than the row believed.
-      const ready =
-        replicas === current ? (await inner.inspect(service).catch(() => undefined))?.ready : null
+      const observed = await inner.inspect(service).catch((error: unknown) => {
+        // Without a count Deckhand set, the runtime's is the base: it must be seen.
+        if (service.replicas === null) {
+          throw error
+        }
+        return undefined
+      })
+      const run = planScaleRun(service, deployment.params, observed)
+      const { from: current, to: replicas, ready } = run
+      if (run.stepLine !== undefined) {
+        log.write(run.stepLine)
+      }
+      // At an unchanged count the runtime decides: a replica crashed or removed by hand is
+      // started again rather than the row believed.
       if (replicas === current && (ready ?? current) === current) {
         log.write(`service ${service.name} already runs ${current} replicas; nothing to change`)
         return { state: 'succeeded', replicas: current }
@@ -406,10 +413,6 @@ export class DeploymentWorker {
  * The error's first sentence, for the log's last line: the output an error quotes was streamed into
  * the log as it was written, so the log does not repeat it; the deployment's `error` keeps it all.
  */
-function headline(error: string): string {
-  return (error.split('\n')[0] ?? '').replace(/;? *its last output:$/, '')
-}
-
 /** What to build when the service has git.build and the call named a commit (PRODUCT.md section 3). */
 function gitBuild(service: Service, deployment: Deployment, log: LogBuffer): GitBuild | undefined {
   const build = service.git?.build

@@ -230,3 +230,53 @@ test('a process service lists each instance with its pid, port and start time', 
   assert.ok(Math.abs(Date.parse(item.startedAt) - Date.now()) < 60_000, item.startedAt)
   assert.equal(item.restarts, 0)
 })
+
+test('a PATCH after a failed first start changes the row only: nothing runs until a deployment runs it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-patch-'))
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
+  const first = await startTestServer(t, { dataDir })
+  const created = await first.api('POST', '/api/v1/services', {
+    name: 'web',
+    driver: 'process',
+    target: { command: 'echo missing config file; exit 3', stopGrace: '1s' },
+    scale: { min: 0, max: 3 },
+  })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const ended = async (server: typeof first, id?: string) =>
+    waitFor(
+      async () => {
+        const items = (await server.api('GET', '/api/v1/deployments?service=web')).body.items
+        const found = id === undefined ? items.at(-1) : items.find((d: any) => d.id === id)
+        return found && !['queued', 'running'].includes(found.state) ? found : undefined
+      },
+      { timeoutMs: 15_000, what: 'the deployment to end' },
+    )
+  assert.equal((await ended(first)).state, 'failed')
+  const status = async (server: typeof first) =>
+    (await server.api('GET', '/api/v1/services/web')).body.status
+
+  // The PATCH answers once the driver was told, so a replica it started would show here.
+  const fixed = { target: { command: 'exec sleep 600' } }
+  assert.equal((await first.api('PATCH', '/api/v1/services/web', fixed)).status, 200)
+  assert.deepEqual([(await status(first)).items.length, (await status(first)).ready], [0, 0])
+
+  // Nor does a restarted Deckhand start it: adoption runs what a deployment ran, and none did.
+  await first.close({ keepServices: true })
+  const second = await startTestServer(t, { dataDir })
+  assert.deepEqual((await status(second)).items, [], 'nothing started at the restart')
+
+  const asked = await second.api('POST', '/api/v1/services/web/deployments', {
+    action: 'redeploy',
+  })
+  assert.equal(asked.status, 202, JSON.stringify(asked.body))
+  const ran = await ended(second, asked.body.deployments[0].id)
+  assert.equal(ran.state, 'succeeded', ran.error)
+  const running = await status(second)
+  assert.equal(running.ready, 1)
+
+  // A PATCH of the replica count is the row's too: the next scale or redeploy runs it.
+  assert.equal((await second.api('PATCH', '/api/v1/services/web', { replicas: 2 })).status, 200)
+  const patched = await status(second)
+  assert.deepEqual([patched.ready, patched.desired], [1, 2])
+  assert.equal(patched.items[0].pid, running.items[0].pid, 'the replica that ran was left alone')
+})

@@ -1,7 +1,7 @@
 /** The process driver on real child processes: the contract, then supervision, adoption and ports. */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { get } from 'node:http'
 import { createServer } from 'node:net'
@@ -105,6 +105,11 @@ function environOf(pid: number): Record<string, string> {
 
 /** Live processes started by this test file, found by the marker in their environment. */
 function strayProcesses(): number[] {
+  return processesWith(`DECKHAND_TEST_RUN=${RUN}`)
+}
+
+/** Live processes whose environment holds `entry` (NAME=value). */
+function processesWith(variable: string): number[] {
   const found: number[] = []
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry)
@@ -116,7 +121,7 @@ function strayProcesses(): number[] {
       if (
         stat &&
         stat.state !== 'Z' &&
-        readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DECKHAND_TEST_RUN=${RUN}`)
+        readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(variable)
       ) {
         found.push(pid)
       }
@@ -356,6 +361,21 @@ describe('process driver', () => {
     )
   })
 
+  test('a stop-first first start that fails stops the replicas it started: nothing ran there before', async (t) => {
+    const { dataDir, driver, undo } = await setUp(t)
+    const basePort = await freeBasePort(2)
+    const service = processService({
+      command: `if [ "$PORT" = ${basePort + 1} ]; then echo no config; exit 1; fi; exec sleep 600`,
+      basePort,
+      replicas: 2,
+    })
+    undo.push(() => driver.detach(service))
+    const outcome = await driver.redeploy(service, NO_CHANGE, makeContext().ctx)
+    assert.equal(outcome.state, 'failed')
+    assert.deepEqual((await driver.inspect(service)).items, [])
+    assert.deepEqual(pidRecords(dataDir, service.name), [], 'replica 0 was stopped too')
+  })
+
   test('start-first keeps the old replicas serving until every new one is healthy', async (t) => {
     const { driver, attach } = await setUp(t)
     const service = await attach(processService({ command: 'exec sleep 600', replicas: 2 }))
@@ -391,6 +411,60 @@ describe('process driver', () => {
       [50, 100, 200, 400, 400],
       'doubles up to the cap, no hot loop',
     )
+  })
+
+  test('a scale-down replacing a crash-looping replica cancels its restart: no old process starts beside the new one', async (t) => {
+    const { dataDir, driver, events, attach } = await setUp(t)
+    const basePort = await freeBasePort(2)
+    const mark = `DECKHAND_TEST_SERVICE=${randomUUID()}`
+    // Replica 0 crashes while its file exists, as a replica whose database is down would.
+    const broken = join(dataDir, `broken-${basePort}`)
+    const service = await attach(
+      processService({
+        command: `if [ -e "broken-$PORT" ]; then echo down; exit 1; fi; exec sleep 600`,
+        cwd: dataDir,
+        basePort,
+        replicas: 2,
+        env: { DECKHAND_TEST_SERVICE: mark.split('=')[1]! },
+      }),
+    )
+    writeFileSync(broken, '')
+    const first = pidRecords(dataDir, service.name).find((r) => r.index === 0)
+    assert.ok(first)
+    process.kill(first.pid, 'SIGKILL')
+    await waitFor(async () => (await driver.inspect(service)).items[0]?.state === 'crashed', {
+      what: 'replica 0 crash-looping, its restart timer armed',
+    })
+    // Fixed now; its timer (at most 400 ms) fires during the new replica's 1 s health wait.
+    rmSync(broken)
+    const restartsBefore = events.filter((e) => e.includes('restarting in')).length
+    const outcome = await driver.scale(service, 1, NO_CHANGE, makeContext().ctx)
+    assert.deepEqual(outcome, { state: 'succeeded', replicas: 1 })
+    assert.equal(processesWith(mark).length, 1, 'only the new replica 0 runs')
+    assert.deepEqual(
+      pidRecords(dataDir, service.name).map((r) => r.pid),
+      processesWith(mark),
+      'the one pid file names it',
+    )
+    assert.equal(
+      events.filter((e) => e.includes('restarting in')).length,
+      restartsBefore,
+      'no restart was scheduled for a replaced or removed replica',
+    )
+  })
+
+  test('a scale whose new replica fails gives the crash-looping one back to its restarts', async (t) => {
+    const { driver, events, attach } = await setUp(t)
+    const service = await attach(processService({ command: 'echo crashing; exit 7' }))
+    await waitFor(async () => (await driver.inspect(service)).items[0]?.state === 'crashed', {
+      what: 'replica 0 crash-looping',
+    })
+    const outcome = await driver.scale(service, 1, NO_CHANGE, makeContext().ctx)
+    assert.equal(outcome.state, 'failed')
+    const after = events.length
+    await waitFor(() => events.slice(after).some((e) => e.includes('restarting in')), {
+      what: 'replica 0 restarting again after the failed scale',
+    })
   })
 
   test('a restarted Deckhand adopts live replicas instead of starting new ones, and watches them', async (t) => {

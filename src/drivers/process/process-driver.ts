@@ -67,9 +67,17 @@ export class ProcessDriver implements Driver {
     return checkProcessTarget(target)
   }
 
+  /**
+   * At start, adopts the replicas a previous Deckhand left and starts the missing ones from the
+   * last deployed target. After that, a service change (a PATCH) only updates the row: what runs
+   * changes through deployments, which read the row then.
+   */
   async attach(service: Service): Promise<void> {
+    const isNew = !this.#supervisors.has(service.name)
     const { supervisor, target } = this.#supervisor(service)
-    await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), true))
+    if (isNew) {
+      await supervisor.exclusive(() => supervisor.reconcile(desiredReplicas(service, target), true))
+    }
   }
 
   async detach(service: Service): Promise<void> {
@@ -111,6 +119,7 @@ export class ProcessDriver implements Driver {
         const replica = supervisor.slot(i)?.replica
         return !replica || replica.hasExited
       })
+      const held = supervisor.holdMissing(missing)
       // New replicas join the ones running, so they get the target and environment those run.
       const deployed = supervisor.deployedEnv
       const running = supervisor.deployedTarget
@@ -123,6 +132,7 @@ export class ProcessDriver implements Driver {
         ctx,
       )
       if ('error' in started) {
+        supervisor.release(held)
         return { state: 'failed', error: started.error }
       }
       for (const { replica, env } of started.replicas) {
@@ -189,6 +199,8 @@ export class ProcessDriver implements Driver {
   ): Promise<DriverOutcome> {
     const count = desiredReplicas(service, target)
     const indexes = Array.from({ length: count }, (_, i) => i)
+    // A crash-looping old replica restarts nothing while its replacement starts.
+    const held = supervisor.holdMissing(indexes)
     const started = await this.#startHealthyAll(
       supervisor,
       target,
@@ -198,6 +210,7 @@ export class ProcessDriver implements Driver {
       ctx,
     )
     if ('error' in started) {
+      supervisor.release(held)
       return { state: 'failed', error: `${started.error}\nThe old replicas keep running.` }
     }
     const old = supervisor.slots()
@@ -227,12 +240,16 @@ export class ProcessDriver implements Driver {
     const count = desiredReplicas(service, target)
     const generation = supervisor.newGeneration()
     const stopped: Stopped[] = []
+    // Replicas started where none ran before: a failure stops them, as nothing ran there.
+    const added: number[] = []
     for (let index = 0; index < count; index++) {
       const old = supervisor.slot(index)
       if (old) {
         ctx.log(`stopping replica ${index} (generation ${old.generation})`)
         await supervisor.stopSlot(old)
         stopped.push({ index, env: old.env, target: old.target })
+      } else {
+        added.push(index)
       }
       const env = supervisor.envFor(index, change.env, target)
       const started = await this.#startHealthy(
@@ -246,6 +263,13 @@ export class ProcessDriver implements Driver {
         ctx.signal,
       )
       if ('error' in started) {
+        for (const slot of added.map((i) => supervisor.slot(i))) {
+          if (slot) {
+            ctx.log(`stopping replica ${slot.index}: no replica ran there before`)
+            await supervisor.stopSlot(slot)
+          }
+        }
+        supervisor.commit()
         const restored = await this.#restore(supervisor, stopped, service, ctx)
         return { state: 'failed', error: `${started.error}\n${restored}` }
       }

@@ -43,6 +43,8 @@ export interface Slot {
   timer: NodeJS.Timeout | undefined
   nextRestartAt: number | undefined
   isRetired: boolean
+  /** A deployment is starting this slot's replacement: the slot restarts nothing meanwhile. */
+  isHeld: boolean
 }
 
 /** What survives a Deckhand restart besides the pid files. */
@@ -91,6 +93,16 @@ export class ServiceSupervisor {
   /** The target the last successful redeploy ran; the service's own target before any. */
   get deployedTarget(): ProcessTarget {
     return this.#state.target ?? this.#target
+  }
+
+  /**
+   * False after a first start that failed: no deployment ever ran to its end, so there is no
+   * target to start missing replicas from (the row's may be a PATCH no deployment ran), and
+   * nothing starts before a deployment does. A service never started at all takes its row.
+   */
+  get canStartMissing(): boolean {
+    const { target, generations, nextGeneration } = this.#state
+    return target !== undefined || Object.keys(generations).length > 0 || nextGeneration === 1
   }
 
   /** The environment the last successful redeploy added. */
@@ -160,6 +172,7 @@ export class ServiceSupervisor {
       timer: undefined,
       nextRestartAt: undefined,
       isRetired: false,
+      isHeld: false,
     }
     this.#slots.set(replica.index, slot)
     this.#watch(slot, replica)
@@ -173,6 +186,37 @@ export class ServiceSupervisor {
   /** Slots by index, lowest first. */
   slots(): Slot[] {
     return [...this.#slots.values()].sort((a, b) => a.index - b.index)
+  }
+
+  /**
+   * Cancels the pending restart of the slots at `indexes` whose replica is not running, while a
+   * deployment starts their replacements: a restart timer firing during the new replica's
+   * health wait would start the old generation beside it, unsupervised once the new one is
+   * installed. Returns the slots held; release() gives them back when the replacement failed.
+   */
+  holdMissing(indexes: number[]): Slot[] {
+    const held: Slot[] = []
+    for (const index of indexes) {
+      const slot = this.#slots.get(index)
+      if (slot && !slot.isRetired && (!slot.replica || slot.replica.hasExited)) {
+        slot.isHeld = true
+        clearTimeout(slot.timer)
+        slot.timer = undefined
+        slot.nextRestartAt = undefined
+        held.push(slot)
+      }
+    }
+    return held
+  }
+
+  /** Supervises held slots again after a failed replacement: their restarts go on backing off. */
+  release(slots: Slot[]): void {
+    for (const slot of slots) {
+      slot.isHeld = false
+      if (!slot.isRetired && !this.#isClosed && !slot.replica && slot.timer === undefined) {
+        this.#armRestart(slot)
+      }
+    }
   }
 
   /** Stops the slot's replica for good and forgets the slot unless another took its index. */
@@ -232,7 +276,8 @@ export class ServiceSupervisor {
     for (const slot of this.slots().filter((s) => s.index >= count)) {
       await this.stopSlot(slot)
     }
-    for (let index = 0; startMissing && index < count; index++) {
+    const willStart = startMissing && this.canStartMissing
+    for (let index = 0; willStart && index < count; index++) {
       if (!this.#slots.has(index)) {
         const target = this.deployedTarget
         const env = this.envFor(index, this.#state.env, target)
@@ -305,24 +350,32 @@ export class ServiceSupervisor {
       if (slot.replica === replica && !slot.isRetired && !this.#isClosed) {
         replica.forget()
         slot.replica = undefined
-        this.#scheduleRestart(slot, replica.startedAtMs, info)
+        this.#recordCrash(slot, replica.startedAtMs, info)
+        if (!slot.isHeld) {
+          this.#armRestart(slot)
+        }
       }
     })
   }
 
-  #scheduleRestart(slot: Slot, startedAtMs: number, info: ExitInfo): void {
+  #recordCrash(slot: Slot, startedAtMs: number, info: ExitInfo): void {
     if (Date.now() - startedAtMs >= this.#options.resetAfterMs) {
       slot.consecutiveCrashes = 0
     }
     slot.consecutiveCrashes += 1
     slot.restarts += 1
     slot.lastExit = info
+  }
+
+  /** Sets the slot's restart timer, its delay doubling with each consecutive crash. */
+  #armRestart(slot: Slot): void {
     const { initialBackoffMs, maxBackoffMs } = this.#options
-    const delayMs = Math.min(initialBackoffMs * 2 ** (slot.consecutiveCrashes - 1), maxBackoffMs)
+    const crashes = Math.max(1, slot.consecutiveCrashes)
+    const delayMs = Math.min(initialBackoffMs * 2 ** (crashes - 1), maxBackoffMs)
     slot.nextRestartAt = Date.now() + delayMs
     slot.timer = setTimeout(() => this.#restart(slot), delayMs)
     slot.timer.unref()
-    this.#log(`replica ${describeExit(info)}; restarting in ${delayMs} ms`, {
+    this.#log(`replica ${describeExit(slot.lastExit)}; restarting in ${delayMs} ms`, {
       service: this.name,
       index: slot.index,
       restarts: slot.restarts,
@@ -332,7 +385,7 @@ export class ServiceSupervisor {
   #restart(slot: Slot): void {
     slot.timer = undefined
     slot.nextRestartAt = undefined
-    if (this.#isClosed || slot.isRetired) {
+    if (this.#isClosed || slot.isRetired || slot.isHeld) {
       return
     }
     try {
@@ -344,7 +397,8 @@ export class ServiceSupervisor {
       this.#log(`replica could not be restarted: ${(error as Error).message}`, {
         service: this.name,
       })
-      this.#scheduleRestart(slot, Date.now(), { code: null, signal: null })
+      this.#recordCrash(slot, Date.now(), { code: null, signal: null })
+      this.#armRestart(slot)
     }
   }
 
