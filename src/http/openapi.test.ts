@@ -80,9 +80,10 @@ test('request schemas are the ones that validate requests, shared as components'
     ],
   )
   assert.equal(document.paths['/healthz'].get.security, undefined)
-  const deployment =
+  const answer =
     document.paths['/api/v1/deployments/{id}'].get.responses['200'].content['application/json']
-      .schema
+  assert.deepEqual(answer.schema, { $ref: '#/components/schemas/DeploymentDetail' })
+  const deployment = document.components.schemas.DeploymentDetail
   assert.deepEqual(Object.keys(deployment.properties.tried.properties), ['target', 'image', 'tag'])
 })
 
