@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
 
-import { parseConfigText } from './config-file.ts'
+import { serviceSpecSchema } from '../specs/service-spec.ts'
+import { configTriggerSchema, parseConfigText } from './config-file.ts'
 
 const TOKEN = 'a'.repeat(43)
 const OTHER = 'b'.repeat(43)
@@ -229,6 +230,7 @@ test('every shipped example is valid', () => {
     'docker',
     'kubernetes',
     'process',
+    'release-control',
     'swarm',
   ])
   for (const file of files) {
@@ -240,6 +242,56 @@ test('every shipped example is valid', () => {
     )
     assert.ok(loaded.ok, `${file}: ${loaded.ok ? '' : loaded.errors.join('\n')}`)
   }
+})
+
+test('the release-control example declares approvals, windows, a freeze on rollback, hooks, statuses, a watch and a match', () => {
+  const text = readFileSync(
+    new URL('../../examples/release-control.deckhand.yaml', import.meta.url),
+  )
+  const loaded = parseConfigText(
+    String(text),
+    'release-control.deckhand.yaml',
+    {},
+    {
+      ignoreMissingEnv: true,
+    },
+  )
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('\n'))
+  const [shop, worker] = loaded.config.services.map((s) => s.input)
+  assert.deepEqual(shop!.deploy.approvals, { required: 2, deadlineMs: 8 * 3_600_000 })
+  assert.equal(shop!.deploy.windows?.length, 2)
+  assert.equal(shop!.deploy.freezeOnRollback, true)
+  assert.deepEqual(shop!.deploy.before, {
+    run: '/srv/shop/bin/migrate --check',
+    timeoutMs: 120_000,
+  })
+  assert.ok(shop!.deploy.after)
+  assert.deepEqual(shop!.gitlab, { tokenEnv: 'DECKHAND_GITLAB_TOKEN' })
+  assert.deepEqual(worker!.watch, { intervalMs: 300_000, tags: 'same' })
+  assert.deepEqual(Object.keys(loaded.config.triggers[0]!.options.match ?? {}), ['all'])
+})
+
+/** The fields a table of docs/config.md names under `### heading`: its rows' first cells. */
+function documentedFields(heading: string): string[] {
+  const doc = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8')
+  const section = doc.split(/^### /m).find((part) => part.startsWith(`${heading}\n`)) ?? ''
+  return [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap((row) =>
+    [...row[1]!.matchAll(/`([^`]+)`/g)].map((name) => name[1]!),
+  )
+}
+
+test('docs/config.md has a row for every field a service, its deploy block and a trigger take', () => {
+  const { deploy, ...service } = serviceSpecSchema.properties
+  const missing = [
+    ...Object.keys({ ...service, deploy }).filter((f) => !documentedFields('Services').includes(f)),
+    ...Object.keys(deploy.properties)
+      .map((f) => `deploy.${f}`)
+      .filter((f) => !documentedFields('`deploy`').includes(f)),
+    ...Object.keys(configTriggerSchema.properties).filter(
+      (f) => !documentedFields('Triggers').includes(f),
+    ),
+  ]
+  assert.deepEqual(missing, [])
 })
 
 test('every shipped example names, in its opening comment, each variable it needs', () => {

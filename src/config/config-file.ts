@@ -79,7 +79,8 @@ const fileSchema = {
   properties: { version: {}, prune: {}, services: {}, stacks: {}, triggers: {} },
 } as const
 
-const configTriggerSchema = {
+/** A trigger in the file: the API's fields, its owner and its URL token. */
+export const configTriggerSchema = {
   ...triggerSpecSchema,
   properties: { ...triggerSpecSchema.properties, service: {}, stack: {}, token: {} },
 } as const

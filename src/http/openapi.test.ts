@@ -80,9 +80,10 @@ test('request schemas are the ones that validate requests, shared as components'
     ],
   )
   assert.equal(document.paths['/healthz'].get.security, undefined)
-  const deployment =
+  const answer =
     document.paths['/api/v1/deployments/{id}'].get.responses['200'].content['application/json']
-      .schema
+  assert.deepEqual(answer.schema, { $ref: '#/components/schemas/DeploymentDetail' })
+  const deployment = document.components.schemas.DeploymentDetail
   assert.deepEqual(Object.keys(deployment.properties.tried.properties), ['target', 'image', 'tag'])
 })
 
@@ -137,4 +138,39 @@ test('a value outside a closed list is refused naming the field and every allowe
     action.body.error,
     /^invalid request: body\.action must be one of redeploy, scale-up, scale-down/,
   )
+})
+
+test('no route gives Fastify a response schema, whose serializer would drop the fields it lacks', async (t) => {
+  const serialized: string[] = []
+  const collect = (app: FastifyInstance): void => {
+    app.addHook('onRoute', (route) => {
+      if ((route.schema as { response?: unknown } | undefined)?.response !== undefined) {
+        serialized.push(`${String(route.method)} ${route.url}`)
+      }
+    })
+  }
+  await startTestServer(t, { plugins: [collect] })
+  assert.deepEqual(serialized, [])
+})
+
+test('each release-control route says what it does, its body fields and its 409 cases', async (t) => {
+  const server = await startTestServer(t)
+  const document = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as any
+  const routes: [string, string, string[], RegExp][] = [
+    ['post', '/api/v1/deployments/{id}/approve', ['note'], /409 when this admin token already/],
+    ['post', '/api/v1/deployments/{id}/reject', ['note'], /409 when .* not awaiting approval/],
+    ['post', '/api/v1/deployments/{id}/start', ['note'], /409 when the deployment is in any/],
+    ['post', '/api/v1/services/{name}/freeze', ['until', 'message'], /there is no 409/],
+    ['delete', '/api/v1/services/{name}/freeze', [], /there is no 409/],
+    ['get', '/api/v1/services/{name}/watch', [], /no 409/],
+  ]
+  for (const [method, path, fields, conflicts] of routes) {
+    const operation = document.paths[path][method]
+    assert.ok(!operation.summary.startsWith(method.toUpperCase()), `${path} has its own summary`)
+    assert.match(operation.description, conflicts, `${method} ${path}`)
+    for (const field of fields) {
+      assert.match(operation.description, new RegExp(`\`${field}\``), `${path} names ${field}`)
+    }
+    assert.ok(operation.responses['200'].content['application/json'].schema.$ref, path)
+  }
 })

@@ -1,10 +1,13 @@
 /**
- * GET /api/openapi.json, generated from the schemas the routes validate with: an onRoute
- * collector registered before the routes sees every one, so the document cannot miss a route.
+ * GET /api/openapi.json, generated from the schemas the routes validate with, and the answers
+ * they document (`schema.answers`, answer-schemas.ts): an onRoute collector registered before
+ * the routes sees every one, so the document cannot miss a route.
  */
 import { readFileSync } from 'node:fs'
 
 import type { FastifyInstance, RouteOptions } from 'fastify'
+
+import type { Answer } from './answer-schemas.ts'
 
 const OPENAPI_METHODS = new Set([
   'get',
@@ -140,6 +143,17 @@ function operation(
     responses[status] = {
       description: String((body as JsonObject).description ?? 'success'),
       content: { [produces]: { schema: liftSchemas(body, components) } },
+    }
+  }
+  // Described only, never serialized with (answer-schemas.ts says why).
+  for (const [status, answer] of Object.entries(
+    (schema.answers as Record<string, Answer> | undefined) ?? {},
+  )) {
+    responses[status] = {
+      description: answer.description,
+      ...(answer.schema
+        ? { content: { [produces]: { schema: liftSchemas(answer.schema, components) } } }
+        : {}),
     }
   }
   if (Object.keys(responses).length === 0) {

@@ -192,6 +192,48 @@ export const serviceSpecSchema = {
   },
 } as const
 
+const nullableString = { type: ['string', 'null'] } as const
+
+/**
+ * A service as the API answers it (serviceView), for the OpenAPI document: the fields people
+ * write, as the spec above describes them, plus the state Deckhand keeps.
+ */
+export const serviceViewSchema = {
+  $id: 'ServiceView',
+  description: 'a service: its spec, with secrets shown as has* flags, and what Deckhand keeps',
+  type: 'object',
+  required: [
+    ...['name', 'driver', 'target', 'image', 'tag', 'git', 'scale', 'tagPolicy', 'deploy'],
+    ...['replicas', 'createdAt', 'updatedAt'],
+  ],
+  properties: {
+    ...serviceSpecSchema.properties,
+    tag: { ...nullableString, description: 'the image tag it runs now, as far as Deckhand knows' },
+    replicas: {
+      type: ['integer', 'null'],
+      description: 'the replica count Deckhand last set; null when the runtime decides',
+    },
+    freeze: {
+      type: 'object',
+      description: 'while frozen: every new deployment is held; absent otherwise',
+      required: ['until', 'message', 'by', 'at'],
+      properties: {
+        until: { ...nullableString, description: 'when it ends by itself; null until DELETE' },
+        message: { type: 'string' },
+        by: { type: 'string', description: "the admin token's name, or deckhand after a rollback" },
+        at: { type: 'string', description: 'when it was frozen' },
+      },
+    },
+    deployed: {
+      type: ['object', 'null'],
+      description: 'the target and image the runtime runs, until a redeploy runs a PATCH',
+      properties: { target: { type: 'object' }, image: nullableString },
+    },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const
+
 /** Checks a driver target; supplied by the server, which knows the drivers. */
 export type TargetChecker = (driver: DriverName, target: Record<string, unknown>) => string[]
 

@@ -13,6 +13,19 @@ export const stackSpecSchema = {
   },
 } as const
 
+/** A stack as the API answers it (as stored), for the OpenAPI document. */
+export const stackViewSchema = {
+  $id: 'StackView',
+  description: 'a stack: a name and the services it groups',
+  type: 'object',
+  required: ['name', 'services', 'createdAt', 'updatedAt'],
+  properties: {
+    ...stackSpecSchema.properties,
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const
+
 /** Checks the shape; whether the named services exist is the caller's check. */
 export function parseStackSpec(input: unknown): Parsed<StackInput> {
   const problems = new ProblemList()

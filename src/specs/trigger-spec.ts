@@ -46,6 +46,37 @@ export const triggerSpecSchema = {
   },
 } as const
 
+/**
+ * A trigger as the API answers it (triggerView), for the OpenAPI document: the options as the
+ * spec above describes them, with `hasSecret` for the secret and the durations written out.
+ */
+export const triggerViewSchema = {
+  $id: 'TriggerView',
+  description: 'a trigger: never its secret, never its URL',
+  type: 'object',
+  required: [
+    ...['id', 'name', 'action', 'by', 'sender', 'hasSecret', 'allowIps', 'passBody'],
+    ...['envFromQuery', 'secretEnvFromQuery', 'allowTag', 'reverseOnResolve', 'cooldown'],
+    ...['rateLimit', 'match', 'service', 'stack', 'createdAt', 'revokedAt'],
+  ],
+  properties: {
+    id: { type: 'string' },
+    ...Object.fromEntries(
+      Object.entries(triggerSpecSchema.properties).filter(([name]) => name !== 'secret'),
+    ),
+    hasSecret: { type: 'boolean', description: 'calls must be signed or carry the secret' },
+    cooldown: { type: 'string', description: 'e.g. 30s; 0s for none' },
+    rateLimit: {
+      type: 'string',
+      description: 'calls allowed per second, minute or hour, e.g. 60/min',
+    },
+    service: { type: ['string', 'null'], description: 'the owner, or null when a stack owns it' },
+    stack: { type: ['string', 'null'] },
+    createdAt: { type: 'string' },
+    revokedAt: { type: ['string', 'null'], description: 'set once revoked: its URL is refused' },
+  },
+} as const
+
 // Upper case only: no `toString` or `__proto__`, and one spelling per variable.
 const ENV_NAME = /^[A-Z][A-Z0-9_]{0,63}$/
 /**

@@ -5,10 +5,12 @@ import type { Store } from '../../store/store.ts'
 
 /** The `approvals` block of a deployment's view, as OpenAPI describes it. */
 export const approvalsSchema = {
+  $id: 'ApprovalsView',
   description:
     "the service's deploy.approvals and the votes cast; absent when the service asks for none " +
     'and nobody voted',
   type: 'object',
+  required: ['required', 'deadline', 'votes'],
   properties: {
     required: { type: ['integer', 'null'], description: 'approvals that queue the deployment' },
     deadline: {
@@ -19,6 +21,7 @@ export const approvalsSchema = {
       type: 'array',
       items: {
         type: 'object',
+        required: ['by', 'vote', 'note', 'at'],
         properties: {
           by: { type: 'string', description: "the admin token's name" },
           vote: { type: 'string', enum: ['approve', 'reject'] },

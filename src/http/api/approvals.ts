@@ -10,7 +10,7 @@ import { castApprovalVote } from '../../release/approval-votes.ts'
 import { MAX_NOTE_CHARS } from '../../release/approvals.ts'
 import { type ApiOptions, found, idParams } from './api-context.ts'
 import { approvalsView } from './approvals-view.ts'
-import { deploymentView } from './deployments.ts'
+import { deploymentView, votedDeploymentSchema } from './deployments.ts'
 
 const voteBody = {
   type: 'object',
@@ -24,6 +24,30 @@ const voteBody = {
   },
 } as const
 
+/** What each vote does, for the OpenAPI document. */
+const VOTES: Record<Vote, { summary: string; effect: string }> = {
+  approve: {
+    summary: 'Approve a deployment awaiting approval',
+    effect:
+      "Once the service's deploy.approvals.required approvals are in, the deployment moves to " +
+      'queued, or to held when a change window or a freeze keeps it from starting now.',
+  },
+  reject: {
+    summary: 'Reject a deployment awaiting approval',
+    effect: 'One rejection cancels the deployment, with the note in its error.',
+  },
+}
+
+function voteDescription(vote: Vote): string {
+  return [
+    `Records a ${vote} vote under the admin token's name, with the time and the optional`,
+    `body field \`note\` (at most ${MAX_NOTE_CHARS} characters; the body may be left out).`,
+    VOTES[vote].effect,
+    '409 when this admin token already voted on the deployment (one vote per token), or when',
+    'the deployment is not awaiting approval.',
+  ].join(' ')
+}
+
 export async function approvalRoutes(
   app: FastifyInstance,
   { store, events }: ApiOptions,
@@ -36,7 +60,15 @@ export async function approvalRoutes(
     app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
       `/deployments/:id/${path}`,
       {
-        schema: { params: idParams, body: voteBody },
+        schema: {
+          params: idParams,
+          body: voteBody,
+          summary: VOTES[vote].summary,
+          description: voteDescription(vote),
+          answers: {
+            200: { description: 'the deployment and its votes', schema: votedDeploymentSchema },
+          },
+        },
         // A vote without a note may come without a body, as a cancel does.
         preValidation: async (request) => {
           request.body ??= {}

@@ -3,7 +3,36 @@ import type { FastifyInstance } from 'fastify'
 
 import { type Call, CALL_OUTCOMES, type CallOutcome, type PageRequest } from '../../model/index.ts'
 import type { Store } from '../../store/store.ts'
+import { pageOf } from '../answer-schemas.ts'
 import { type ApiOptions, pageQuerySchema } from './api-context.ts'
+
+const nullableString = { type: ['string', 'null'] } as const
+
+/** A call as the API lists it (withTriggerNames below), for the OpenAPI document. */
+const callViewSchema = {
+  $id: 'CallView',
+  description: 'one call to a trigger URL, as recorded',
+  type: 'object',
+  required: [
+    ...['id', 'triggerId', 'sender', 'outcome', 'status', 'reason', 'deploymentIds'],
+    ...['deliveryId', 'remoteAddress', 'receivedAt', 'triggerName', 'service', 'stack'],
+  ],
+  properties: {
+    id: { type: 'string' },
+    triggerId: nullableString,
+    sender: nullableString,
+    outcome: { type: 'string', enum: [...CALL_OUTCOMES] },
+    status: { type: 'integer', description: 'the HTTP status it was answered' },
+    reason: { ...nullableString, description: 'why it was ignored or refused' },
+    deploymentIds: { type: 'array', items: { type: 'string' } },
+    deliveryId: { ...nullableString, description: "the sender's delivery id, for redeliveries" },
+    remoteAddress: nullableString,
+    receivedAt: { type: 'string' },
+    triggerName: { ...nullableString, description: 'null once the trigger is deleted' },
+    service: nullableString,
+    stack: nullableString,
+  },
+} as const
 
 /** A call as the API lists it; the web UI reads this type (web/src/types.ts). */
 export type CallView = Awaited<ReturnType<typeof withTriggerNames>>[number]
@@ -41,6 +70,7 @@ export async function callRoutes(app: FastifyInstance, { store }: ApiOptions): P
             outcome: { type: 'string', enum: [...CALL_OUTCOMES] },
           },
         },
+        answers: { 200: { description: 'calls, newest first', schema: pageOf(callViewSchema) } },
       },
     },
     async (request) => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 
 import {
   type Deployment,
+  DEPLOYMENT_ACTIONS,
   DEPLOYMENT_STATES,
   type DeploymentState,
   FINAL_STATES,
@@ -10,6 +11,7 @@ import {
   type PageRequest,
 } from '../../model/index.ts'
 import type { Store } from '../../store/store.ts'
+import { extend, pageOf } from '../answer-schemas.ts'
 import { type ApiOptions, found, idParams, pageQuerySchema } from './api-context.ts'
 import { approvalsSchema, approvalsView } from './approvals-view.ts'
 
@@ -18,23 +20,43 @@ const FOLLOW_POLL_MS = 500
 /** Longest silence on a followed log; halved when the socket's idle timeout is shorter. */
 const HEARTBEAT_MS = 15_000
 
-/**
- * The answer of GET /deployments/{id} as OpenAPI describes it: the fields are deploymentView's;
- * `tried` is named because it is new in 0002, the rest pass through as they are.
- */
-const deploymentResponse = {
-  description: 'the deployment',
+const nullableString = { type: ['string', 'null'] } as const
+
+/** A deployment as the API answers it (deploymentView), for the OpenAPI document. */
+export const deploymentViewSchema = {
+  $id: 'DeploymentView',
+  description: 'a deployment',
   type: 'object',
-  additionalProperties: true,
+  required: [
+    ...['id', 'service', 'action', 'state', 'params', 'calls', 'triggerId', 'createdAt'],
+    ...['startedAt', 'finishedAt', 'error', 'image', 'digest', 'tried', 'hold'],
+  ],
   properties: {
-    approvals: approvalsSchema,
-    hold: {
-      description:
-        'while held: why (a freeze and its message, or the change windows) and until when ' +
-        '(null while a freeze has no end); null otherwise',
-      type: ['object', 'null'],
-      properties: { until: { type: ['string', 'null'] }, reason: { type: 'string' } },
+    id: { type: 'string' },
+    service: { type: 'string' },
+    action: { type: 'string', enum: [...DEPLOYMENT_ACTIONS] },
+    state: { type: 'string', enum: [...DEPLOYMENT_STATES] },
+    params: {
+      type: 'object',
+      description: 'what the calls asked for',
+      properties: {
+        tag: { type: 'string' },
+        by: { type: 'integer', description: 'net scale step, signed' },
+        replicas: { type: 'integer', description: 'absolute replica count' },
+        digest: { type: 'string', description: 'the manifest digest pinned (rollbacks)' },
+      },
     },
+    calls: { type: 'integer', description: 'calls that queued it or joined it' },
+    triggerId: { ...nullableString, description: 'null when an admin or a watch asked' },
+    createdAt: { type: 'string' },
+    startedAt: nullableString,
+    finishedAt: nullableString,
+    error: nullableString,
+    image: {
+      ...nullableString,
+      description: 'the image reference a succeeded redeploy or rollback ran',
+    },
+    digest: nullableString,
     tried: {
       description:
         'what a failed or canceled redeploy or rollback tried that differs from what runs (the service row was put back); null otherwise',
@@ -53,6 +75,65 @@ const deploymentResponse = {
         tag: { type: 'string', description: 'the image tag the deployment asked for' },
       },
     },
+    hold: {
+      description:
+        'while held: why (a freeze and its message, or the change windows) and until when ' +
+        '(null while a freeze has no end); null otherwise',
+      type: ['object', 'null'],
+      required: ['until', 'reason'],
+      properties: { until: nullableString, reason: { type: 'string' } },
+    },
+  },
+} as const
+
+/** What an approve or reject answers: the deployment and its votes. */
+export const votedDeploymentSchema = extend(
+  deploymentViewSchema,
+  'VotedDeployment',
+  'the deployment with its approvals',
+  { approvals: approvalsSchema },
+)
+
+/** The answer of GET /deployments/{id}: the deployment, its votes and why it exists. */
+const deploymentDetailSchema = extend(
+  votedDeploymentSchema,
+  'DeploymentDetail',
+  'the deployment, its approvals and why it exists',
+  {
+    cause: {
+      type: 'object',
+      description:
+        "why it exists: its trigger's name and owner, the commit the call named, and the call " +
+        'that queued it; null fields when it was manual or the call has been pruned',
+      required: [
+        ...['trigger', 'service', 'stack', 'sender', 'remoteAddress', 'receivedAt', 'callId'],
+        ...['commit', 'branch', 'repository'],
+      ],
+      properties: {
+        trigger: nullableString,
+        service: nullableString,
+        stack: nullableString,
+        sender: nullableString,
+        remoteAddress: nullableString,
+        receivedAt: nullableString,
+        callId: nullableString,
+        commit: nullableString,
+        branch: nullableString,
+        repository: nullableString,
+      },
+    },
+  },
+)
+
+const logLineSchema = {
+  $id: 'LogLine',
+  type: 'object',
+  required: ['seq', 'at', 'stream', 'line'],
+  properties: {
+    seq: { type: 'integer', description: 'pass the last one as ?after= to read on' },
+    at: { type: 'string' },
+    stream: { type: 'string', enum: ['deckhand', 'stdout', 'stderr'] },
+    line: { type: 'string' },
   },
 } as const
 
@@ -128,6 +209,9 @@ export async function deploymentRoutes(
             state: { type: 'string', enum: [...DEPLOYMENT_STATES] },
           },
         },
+        answers: {
+          200: { description: 'deployments, newest first', schema: pageOf(deploymentViewSchema) },
+        },
       },
     },
     async (request) => {
@@ -139,7 +223,12 @@ export async function deploymentRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/deployments/:id',
-    { schema: { params: idParams, response: { 200: deploymentResponse } } },
+    {
+      schema: {
+        params: idParams,
+        answers: { 200: { description: 'the deployment', schema: deploymentDetailSchema } },
+      },
+    },
     async (request) => {
       const id = request.params.id
       const deployment = found(await store.getDeployment(id), `deployment ${id}`)
@@ -154,7 +243,17 @@ export async function deploymentRoutes(
 
   app.post<{ Params: { id: string } }>(
     '/deployments/:id/cancel',
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        summary: 'Cancel a deployment',
+        description:
+          'A pending one (awaiting-approval, held, queued) is canceled at once; a running one is ' +
+          'asked to stop and answers running until its driver has. A finished one is answered ' +
+          'as it is.',
+        answers: { 200: { description: 'the deployment', schema: deploymentViewSchema } },
+      },
+    },
     async (request) => {
       const before = found(
         await store.getDeployment(request.params.id),
@@ -187,6 +286,11 @@ export async function deploymentRoutes(
             after: { type: 'integer', minimum: 0, default: 0 },
           },
         },
+        description:
+          'Up to 10000 lines after ?after=. With ?follow=1 the answer is text/event-stream ' +
+          'instead: `log` events, one line each, and an `end` event with the deployment once ' +
+          'it has finished.',
+        answers: { 200: { description: 'log lines, oldest first', schema: pageOf(logLineSchema) } },
       },
     },
     async (request, reply) => {

@@ -7,9 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import { AdminError } from '../../admin/admin.ts'
 import { conflict, invalid } from '../../errors.ts'
 import { MAX_FREEZE_MESSAGE_CHARS, parseFreeze } from '../../release/freeze.ts'
-import { serviceView } from '../../specs/service-spec.ts'
+import { serviceView, serviceViewSchema } from '../../specs/service-spec.ts'
 import { adminName, type ApiOptions, found, idParams, nameParams } from './api-context.ts'
-import { deploymentView } from './deployments.ts'
+import { deploymentView, deploymentViewSchema } from './deployments.ts'
 
 const MAX_NOTE_CHARS = 1000
 
@@ -38,13 +38,47 @@ const startBody = {
   },
 } as const
 
+const FREEZE_DESCRIPTION = [
+  'Holds every new deployment of the service, from calls, the API and watches, until',
+  '`until` or `DELETE …/freeze`: calls are still recorded and answered 202 with status held',
+  'and the message, so senders keep their hooks. Deployments already held by a change window',
+  'now wait for the freeze too. Body fields (the body may be left out): `until`, a duration',
+  `such as 2h, an ISO time with its zone in the future, or null (the default: no end), and`,
+  `\`message\` (at most ${MAX_FREEZE_MESSAGE_CHARS} characters, default "frozen"). Recorded`,
+  "under the admin token's name. Freezing a frozen service replaces its freeze; there is no",
+  '409. 400 names the field that is wrong.',
+].join(' ')
+
+const UNFREEZE_DESCRIPTION = [
+  'Lifts the freeze: held deployments start at once unless a change window still holds them.',
+  'No body. Lifting the freeze of a service that is not frozen changes nothing; there is no 409.',
+].join(' ')
+
+const START_DESCRIPTION = [
+  'An admin override: a held deployment (outside its change windows, or frozen) or one awaiting',
+  'approval is queued now, whatever its windows, freeze or votes. The optional body field',
+  `\`note\` (one line, at most ${MAX_NOTE_CHARS} characters) is written to the log with the`,
+  "admin token's name. 409 when the deployment is in any other state (queued, running or",
+  'finished), including one that moved while the request was on its way.',
+].join(' ')
+
+const frozenAnswer = { description: 'the service, with its freeze', schema: serviceViewSchema }
+
 export async function holdRoutes(
   app: FastifyInstance,
   { store, events, releaser, clock = Date.now }: ApiOptions,
 ): Promise<void> {
   app.post<{ Params: { name: string }; Body: { until?: string | null; message?: string } | null }>(
     '/services/:name/freeze',
-    { schema: { params: nameParams, body: freezeBody } },
+    {
+      schema: {
+        params: nameParams,
+        body: freezeBody,
+        summary: 'Freeze a service',
+        description: FREEZE_DESCRIPTION,
+        answers: { 200: frozenAnswer },
+      },
+    },
     async (request) => {
       const parsed = parseFreeze(request.body ?? {}, adminName(request), clock())
       if (!parsed.ok) {
@@ -65,7 +99,14 @@ export async function holdRoutes(
 
   app.delete<{ Params: { name: string } }>(
     '/services/:name/freeze',
-    { schema: { params: nameParams } },
+    {
+      schema: {
+        params: nameParams,
+        summary: 'Lift the freeze of a service',
+        description: UNFREEZE_DESCRIPTION,
+        answers: { 200: { description: 'the service, unfrozen', schema: serviceViewSchema } },
+      },
+    },
     async (request) => {
       const name = request.params.name
       const service = found(await store.setFreeze(name, null), `service ${name}`)
@@ -81,7 +122,15 @@ export async function holdRoutes(
 
   app.post<{ Params: { id: string }; Body: { note?: string } | null }>(
     '/deployments/:id/start',
-    { schema: { params: idParams, body: startBody } },
+    {
+      schema: {
+        params: idParams,
+        body: startBody,
+        summary: 'Start a held or awaiting deployment now',
+        description: START_DESCRIPTION,
+        answers: { 200: { description: 'the deployment, queued', schema: deploymentViewSchema } },
+      },
+    },
     async (request) => {
       const id = request.params.id
       // One line: the note goes into the log as written.

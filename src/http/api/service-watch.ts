@@ -1,5 +1,5 @@
 /** GET /api/v1/services/{name}/watch: a service's registry watch, its last check, the next. */
-import type { FastifyInstance, FastifySchema } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 
 import { WATCH_OUTCOMES } from '../../model/watch-check.ts'
 import { watchView } from '../../specs/watch-spec.ts'
@@ -15,10 +15,12 @@ export const serviceWatchSchema = {
     service: { type: 'string' },
     watch: {
       type: ['object', 'null'],
+      required: ['interval', 'tags'],
       properties: { interval: { type: 'string' }, tags: { type: 'string' } },
     },
     lastCheck: {
       type: ['object', 'null'],
+      required: ['checkedAt', 'outcome', 'answer', 'tag', 'digest'],
       properties: {
         checkedAt: { type: 'string' },
         outcome: { type: 'string', enum: [...WATCH_OUTCOMES] },
@@ -34,19 +36,19 @@ export const serviceWatchSchema = {
 const DESCRIPTION = [
   "The service's `watch` block, the last check (`outcome`: unchanged, changed — a call with",
   'sender `watch` was made —, refused or failed; `answer` says what was found) and when the',
-  'next check is due.',
+  'next check is due. Read only: no body and no 409; 404 when there is no such service.',
 ].join(' ')
 
 export async function serviceWatchRoutes(
   app: FastifyInstance,
   { store }: ApiOptions,
 ): Promise<void> {
-  // FastifySchema has no `description`, but the OpenAPI document shows it.
   const schema = {
     params: nameParams,
+    summary: "A service's registry watch and its last check",
     description: DESCRIPTION,
-    response: { 200: serviceWatchSchema },
-  } as FastifySchema
+    answers: { 200: { description: 'the watch', schema: serviceWatchSchema } },
+  }
   app.get<{ Params: { name: string } }>('/services/:name/watch', { schema }, async (request) => {
     const { name } = request.params
     const service = found(await store.getService(name), `service ${name}`)

@@ -5,12 +5,36 @@ import { notFound } from '../../errors.ts'
 import { newId } from '../../model/ids.ts'
 import type { PageRequest } from '../../model/index.ts'
 import { hashToken, makeToken } from '../../triggers/token.ts'
+import { extend, pageOf } from '../answer-schemas.ts'
 import { type ApiOptions, idParams, pageQuerySchema } from './api-context.ts'
+
+/** An admin token as the API lists it (never the token), for the OpenAPI document. */
+const adminTokenSchema = {
+  $id: 'AdminToken',
+  description: 'an admin token: its name and use, never the token itself',
+  type: 'object',
+  required: ['id', 'name', 'createdAt', 'lastUsedAt'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string', description: 'who acts: votes, freezes and starts are recorded by it' },
+    createdAt: { type: 'string' },
+    lastUsedAt: { type: ['string', 'null'] },
+  },
+} as const
+
+const newTokenSchema = extend(adminTokenSchema, 'NewAdminToken', 'the token, shown this once', {
+  token: { type: 'string', description: 'send as Authorization: Bearer <token>' },
+})
 
 export async function tokenRoutes(app: FastifyInstance, { store }: ApiOptions): Promise<void> {
   app.get<{ Querystring: PageRequest }>(
     '/tokens',
-    { schema: { querystring: { type: 'object', properties: pageQuerySchema } } },
+    {
+      schema: {
+        querystring: { type: 'object', properties: pageQuerySchema },
+        answers: { 200: { description: 'admin tokens', schema: pageOf(adminTokenSchema) } },
+      },
+    },
     async (request) => store.listAdminTokens(request.query),
   )
   app.post<{ Body: { name?: string } }>(
@@ -22,6 +46,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: ApiOptions): 
           additionalProperties: false,
           properties: { name: { type: 'string', minLength: 1, maxLength: 64 } },
         },
+        answers: { 201: { description: 'the new token', schema: newTokenSchema } },
       },
     },
     async (request, reply) => {
@@ -36,7 +61,7 @@ export async function tokenRoutes(app: FastifyInstance, { store }: ApiOptions): 
   )
   app.delete<{ Params: { id: string } }>(
     '/tokens/:id',
-    { schema: { params: idParams } },
+    { schema: { params: idParams, answers: { 204: { description: 'the token is revoked' } } } },
     async (request, reply) => {
       if (!(await store.deleteAdminToken(request.params.id))) {
         throw notFound(`token ${request.params.id}`)

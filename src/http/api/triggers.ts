@@ -3,8 +3,17 @@ import type { FastifyInstance } from 'fastify'
 
 import type { TriggerOwner } from '../../admin/admin.ts'
 import type { PageRequest } from '../../model/index.ts'
-import { triggerSpecSchema, triggerView } from '../../specs/trigger-spec.ts'
+import { triggerSpecSchema, triggerView, triggerViewSchema } from '../../specs/trigger-spec.ts'
+import { extend, pageOf } from '../answer-schemas.ts'
 import { type ApiOptions, found, idParams, nameParams, pageQuerySchema } from './api-context.ts'
+
+/** What creating or rotating a trigger answers: the only times its URL is shown. */
+const triggerWithUrlSchema = extend(
+  triggerViewSchema,
+  'TriggerWithUrl',
+  'the trigger and its URL, shown this once',
+  { url: { type: 'string', description: 'the secret trigger URL: $DECKHAND_PUBLIC_URL/hooks/…' } },
+)
 
 const listQuerySchema = {
   ...pageQuerySchema,
@@ -28,6 +37,7 @@ export async function triggerRoutes(
         schema: {
           params: nameParams,
           querystring: { type: 'object', properties: listQuerySchema },
+          answers: { 200: { description: 'triggers', schema: pageOf(triggerViewSchema) } },
         },
       },
       async (request) => {
@@ -45,7 +55,13 @@ export async function triggerRoutes(
     )
     app.post<{ Params: { name: string } }>(
       `/${kind}/:name/triggers`,
-      { schema: { params: nameParams, body: triggerSpecSchema } },
+      {
+        schema: {
+          params: nameParams,
+          body: triggerSpecSchema,
+          answers: { 201: { description: 'the new trigger', schema: triggerWithUrlSchema } },
+        },
+      },
       async (request, reply) => {
         const { trigger, url } = await admin.createTrigger(owner(request.params.name), request.body)
         return reply.status(201).send({ ...triggerView(trigger), url })
@@ -55,13 +71,23 @@ export async function triggerRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/triggers/:id',
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        answers: { 200: { description: 'the trigger', schema: triggerViewSchema } },
+      },
+    },
     async (request) =>
       triggerView(found(await store.getTrigger(request.params.id), `trigger ${request.params.id}`)),
   )
   app.delete<{ Params: { id: string } }>(
     '/triggers/:id',
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        answers: { 204: { description: 'revoked: its URL is refused from now on' } },
+      },
+    },
     async (request, reply) => {
       await admin.revokeTrigger(request.params.id)
       return reply.status(204).send()
@@ -69,7 +95,14 @@ export async function triggerRoutes(
   )
   app.post<{ Params: { id: string } }>(
     '/triggers/:id/rotate',
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        answers: {
+          200: { description: 'the trigger and its new URL', schema: triggerWithUrlSchema },
+        },
+      },
+    },
     async (request) => {
       const { trigger, url } = await admin.rotateTrigger(request.params.id)
       return { ...triggerView(trigger), url }

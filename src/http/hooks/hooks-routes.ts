@@ -8,6 +8,9 @@ import { type CallAcceptor, type CallAnswer, NOT_FOUND } from '../../calls/accep
 import type { EventBus } from '../../events.ts'
 import type { CatalogueStore, QueueStore } from '../../store/store.ts'
 import { hashToken, TOKEN_PATTERN } from '../../triggers/token.ts'
+import { pick } from '../answer-schemas.ts'
+import { deploymentViewSchema } from '../api/deployments.ts'
+import { hookCallAnswers } from './call-answer-schemas.ts'
 import { answerHookCall } from './hook-call.ts'
 import type { IntakeLimit } from './intake-limit.ts'
 
@@ -18,6 +21,17 @@ export interface HooksOptions {
   intake: IntakeLimit
   maxBodyBytes: number
 }
+
+/** What a trigger's URL may read of a deployment it made: no image, no log, no cause. */
+const hookDeploymentSchema = pick(
+  deploymentViewSchema,
+  'HookDeployment',
+  "a deployment of one of the trigger's services",
+  [
+    ...['id', 'service', 'action', 'state', 'params', 'calls', 'createdAt', 'startedAt'],
+    ...['finishedAt', 'error'],
+  ],
+)
 
 export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): Promise<void> {
   const { store } = options
@@ -32,7 +46,17 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
 
   app.post<{ Params: { token: string }; Querystring: Record<string, string> }>(
     '/hooks/:token',
-    { bodyLimit: options.maxBodyBytes },
+    {
+      bodyLimit: options.maxBodyBytes,
+      schema: {
+        summary: 'Call a trigger',
+        description:
+          'The trigger URL senders call: checked (signature, allowed addresses, conditions), ' +
+          'recorded, and turned into deployments. ?wait=<duration> holds the answer until ' +
+          'they finish, up to that long.',
+        answers: hookCallAnswers,
+      },
+    },
     async (request, reply) => {
       const call = {
         token: request.params.token,
@@ -47,6 +71,12 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
 
   app.get<{ Params: { token: string; id: string } }>(
     '/hooks/:token/deployments/:id',
+    {
+      schema: {
+        summary: "A deployment of the trigger's service (or one of its stack's)",
+        answers: { 200: { description: 'the deployment', schema: hookDeploymentSchema } },
+      },
+    },
     async (request, reply) => {
       const { token, id } = request.params
       const trigger = TOKEN_PATTERN.test(token)
@@ -91,6 +121,10 @@ export async function hooksRoutes(app: FastifyInstance, options: HooksOptions): 
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/hooks/:token',
     exposeHeadRoute: false,
+    schema: {
+      summary: 'Refused: a trigger URL takes POST only',
+      answers: { 405: { description: 'use POST; the Allow header says so' } },
+    },
     handler: async (_request, reply) => reply.status(405).header('allow', 'POST').send(),
   })
 }
