@@ -70,6 +70,8 @@ test(
     await form.getByLabel('GitLab commit statuses').check()
     await form.getByLabel('Token variable').fill('AWS_SECRET_ACCESS_KEY')
     await form.getByRole('button', { name: 'Save release control' }).click()
+    // The alert of the refused count above may still show: the API's answer is the field's error.
+    await form.locator('#window-0-timezone-error').waitFor()
     await form.getByRole('alert').filter({ hasText: 'Release control was not saved' }).waitFor()
     // The API's own words, under the fields it named.
     const zone = form.locator('#window-0-timezone')
