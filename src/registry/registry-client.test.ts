@@ -84,7 +84,10 @@ test('a secure registry answers over TLS with its CA and the credentials the cli
     anonymous.manifestDigest(registry.host, 'acme/private', '1'),
     (error: Error) => {
       assert.ok(error instanceof RegistryError)
-      assert.match(error.message, /asks for credentials and Deckhand has none for it/)
+      assert.match(
+        error.message,
+        /asks for credentials and Deckhand has none for it; 401 basic realm "deckhand-test"$/,
+      )
       return true
     },
   )

@@ -239,7 +239,8 @@ export class RegistryClient {
     }
     if (!answer) {
       throw new RegistryError(
-        `${host} asks for credentials and Deckhand has none for it; ${first.status} ${errorText(first)}`,
+        `${host} asks for credentials and Deckhand has none for it; ${first.status} ` +
+          refusalText(first, repository),
         401,
       )
     }
@@ -461,18 +462,24 @@ function errorText(answer: RegistryAnswer): string {
 }
 
 /**
- * Why a 401 came after a token was sent: the body's errors, or, for a HEAD (no body), the
- * challenge's `error` (Docker Hub's `insufficient_scope` for a private or missing repository).
+ * Why a 401 came: the body's errors, or, for a HEAD (no body), the challenge's `error`
+ * (Docker Hub's `insufficient_scope` for a private or missing repository) or its scheme.
  */
 function refusalText(answer: RegistryAnswer, repository: string): string {
   if (answer.body.length > 0) {
     return errorText(answer)
   }
-  const error = parseChallenge(header(answer, 'www-authenticate') ?? undefined)?.params.error
-  return error === 'insufficient_scope'
-    ? `insufficient_scope: the token does not allow pulling ${repository} (a private ` +
-        'repository these credentials may not pull, or one that does not exist)'
-    : (error ?? '(no body)')
+  const challenge = parseChallenge(header(answer, 'www-authenticate') ?? undefined)
+  const error = challenge?.params.error
+  if (error === 'insufficient_scope') {
+    return (
+      `insufficient_scope: the token does not allow pulling ${repository} (a private ` +
+      'repository these credentials may not pull, or one that does not exist)'
+    )
+  }
+  // A Basic challenge names its realm: the registry's own words for what it guards.
+  const realm = challenge?.params.realm
+  return error ?? (challenge ? `${challenge.scheme} realm "${realm ?? ''}"` : '(no body)')
 }
 
 function refusal(host: string, what: string, answer: RegistryAnswer): RegistryError {
