@@ -11,7 +11,7 @@ import { conflict, DeckhandError, invalid, notFound, triggerNameTaken } from '..
 import type { EventBus } from '../events.ts'
 import type { AcceptResult, DeploymentIntent } from '../model/call-accept.ts'
 import { newId } from '../model/ids.ts'
-import type { Service, Stack, Trigger } from '../model/index.ts'
+import type { Deployment, Service, Stack, Trigger } from '../model/index.ts'
 import { formatProblems, isRecord, type Problem } from '../specs/problems.ts'
 import { parseServiceSpec, serviceSpecSchema, serviceView } from '../specs/service-spec.ts'
 import { parseStackSpec, stackSpecSchema } from '../specs/stack-spec.ts'
@@ -40,6 +40,9 @@ const TOKEN_RULE =
   'a trigger token must be 43 base64url characters (32 random bytes); make one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`'
 
 export type TriggerOwner = { service: string } | { stack: string }
+
+// How many earlier deployments of the running digest a rollback passes over.
+const MAX_ROLLBACK_SKIPS = 100
 
 export class AdminError extends DeckhandError {
   readonly problems: Problem[]
@@ -314,15 +317,27 @@ export class Admin {
   /**
    * Redeploys the tag and environment of the last successful deployment before the current
    * one, pinned to the digest it ran when it recorded one: a moved `:latest` goes back exactly.
+   * Deployments that ran the current image and digest again (a push notification and a manual
+   * deploy of one push, a watch and a webhook) are not what ran before: they are passed over.
    */
   async rollback(name: string): Promise<AcceptResult> {
     if (!(await this.store.getService(name))) {
       throw notFound(`service ${name}`)
     }
     const current = await this.store.lastSucceededBefore(name, null)
-    const previous = current && (await this.store.lastSucceededBefore(name, current.id))
+    let previous = current && (await this.store.lastSucceededBefore(name, current.id))
+    const same = (d: Deployment): boolean =>
+      current!.digest !== null && d.digest === current!.digest && d.image === current!.image
+    // Bounded: a service redeployed on one digest hundreds of times has nothing to go back to.
+    for (let step = 0; previous && same(previous) && step < MAX_ROLLBACK_SKIPS; step++) {
+      previous = await this.store.lastSucceededBefore(name, previous.id)
+    }
+    if (previous && same(previous)) {
+      previous = undefined
+    }
     if (!previous) {
-      throw conflict(`service ${name} has no earlier successful deployment to roll back to`)
+      const other = current?.digest ? ` that ran another image than ${current.digest}` : ''
+      throw conflict(`service ${name} has no earlier successful deployment${other} to roll back to`)
     }
     return this.#accept({
       service: name,

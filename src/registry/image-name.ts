@@ -1,7 +1,8 @@
 /** Image references split into registry host, repository, tag and digest, as Docker reads them. */
+import { DOCKER_HUB, normaliseRegistryHost } from '../model/registry-host.ts'
 
 /** The registry Docker means when a reference names no host. */
-export const DOCKER_HUB = 'docker.io'
+export { DOCKER_HUB }
 
 export interface ImageName {
   /** The registry's `host[:port]`; `docker.io` when the reference names none. */
@@ -53,22 +54,18 @@ export function parseImageName(reference: string): ImageName | null {
   const first = parts[0] ?? ''
   const hasHost =
     parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
-  const host = hasHost ? first : DOCKER_HUB
-  if (hasHost && !HOST.test(host)) {
+  if (hasHost && !HOST.test(first)) {
     return null
   }
+  // Every name of Docker Hub (`index.docker.io`, `registry-1.docker.io`, …) is `docker.io`.
+  const host = hasHost ? normaliseRegistryHost(first) : DOCKER_HUB
   const path = hasHost ? parts.slice(1) : parts
   if (path.length === 0 || !path.every((part) => COMPONENT.test(part))) {
     return null
   }
   const repository =
     host === DOCKER_HUB && path.length === 1 ? `library/${path[0]}` : path.join('/')
-  return { host: normaliseHost(host), repository, tag, digest }
-}
-
-/** `index.docker.io` and `registry-1.docker.io` are Docker Hub too. */
-function normaliseHost(host: string): string {
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host
+  return { host, repository, tag, digest }
 }
 
 /** `repository:tag@digest` without the digest: what a pinned reference was asked by. */

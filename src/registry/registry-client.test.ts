@@ -1,9 +1,13 @@
 /** The registry client against the real distribution registry: digests, refusals, tags, auth. */
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { promisify } from 'node:util'
 
 import { BASE_IMAGE, privateDockerd } from '../../test/support/private-dockerd.ts'
 import { startRegistry } from '../../test/support/registry.ts'
@@ -80,7 +84,10 @@ test('a secure registry answers over TLS with its CA and the credentials the cli
     anonymous.manifestDigest(registry.host, 'acme/private', '1'),
     (error: Error) => {
       assert.ok(error instanceof RegistryError)
-      assert.match(error.message, /asks for credentials and Deckhand has none for it/)
+      assert.match(
+        error.message,
+        /asks for credentials and Deckhand has none for it; 401 basic realm "deckhand-test"$/,
+      )
       return true
     },
   )
@@ -161,6 +168,126 @@ test("a secure registry's CA is trusted from Docker's certs.d directory, for tha
   await mkdir(join(certsDir, registry.host))
   await writeFile(join(certsDir, registry.host, 'ca.crt'), registry.ca)
   assert.equal((await client.manifestDigest(registry.host, 'acme/private', '1')).digest, pushed)
+})
+
+const run = promisify(execFile)
+
+/** A CA for client certificates, and a client certificate it signs, as files in `dir`. */
+async function makeClientCertificate(dir: string): Promise<{ caFile: string }> {
+  const file = (name: string) => join(dir, name)
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  await run('openssl', [
+    ...['req', '-x509', ...key, '-keyout', file('client-ca.key'), '-out', file('client-ca.crt')],
+    ...['-days', '2', '-subj', '/CN=deckhand test client CA'],
+  ])
+  await run('openssl', [
+    ...['req', ...key, '-keyout', file('client.key'), '-out', file('client.csr')],
+    ...['-subj', '/CN=deckhand'],
+  ])
+  await writeFile(file('client.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n')
+  await run('openssl', [
+    ...['x509', '-req', '-in', file('client.csr'), '-CA', file('client-ca.crt')],
+    ...['-CAkey', file('client-ca.key'), '-CAcreateserial', '-out', file('client.cert')],
+    ...['-days', '2', '-extfile', file('client.ext')],
+  ])
+  return { caFile: file('client-ca.crt') }
+}
+
+/**
+ * Uploads an image of no layers as `repository:tag` through the Registry HTTP API (the engine
+ * has no client certificate for this registry, so it cannot push); resolves with its digest.
+ */
+async function uploadImage(
+  registry: { url: string; ca: string; credentials: { username: string; password: string } },
+  tls: { cert: string; key: string },
+  repository: string,
+  tag: string,
+): Promise<string> {
+  const { username, password } = registry.credentials
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+  const send = (method: string, path: string, body: Buffer, type: string) =>
+    new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const headers = { authorization, 'content-type': type, 'content-length': body.length }
+      const req = request(new URL(path, registry.url), { method, ...tls, ca: registry.ca, headers })
+      req.on('response', (res) => {
+        res.resume()
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location })
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: {} }))
+  const started = await send('POST', `/v2/${repository}/blobs/uploads/`, Buffer.alloc(0), 'x/y')
+  assert.equal(started.status, 202)
+  const upload = new URL(started.location!, registry.url)
+  upload.searchParams.set('digest', sha(config))
+  const put = await send('PUT', `${upload.pathname}${upload.search}`, config, 'x/y')
+  assert.equal(put.status, 201)
+  const manifestType = 'application/vnd.docker.distribution.manifest.v2+json'
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: manifestType,
+      config: {
+        mediaType: 'application/vnd.docker.container.image.v1+json',
+        size: config.length,
+        digest: sha(config),
+      },
+      layers: [],
+    }),
+  )
+  const pushed = await send('PUT', `/v2/${repository}/manifests/${tag}`, manifest, manifestType)
+  assert.equal(pushed.status, 201)
+  return sha(manifest)
+}
+
+test("a registry that requires a client certificate gets certs.d's client.cert and client.key", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'dh-client-cert-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const { caFile } = await makeClientCertificate(dir)
+  const registry = await startRegistry(t, { secure: true, clientCas: [caFile] })
+  if (!registry?.ca || !registry.credentials) {
+    return
+  }
+  const tls = {
+    cert: await readFile(join(dir, 'client.cert'), 'utf8'),
+    key: await readFile(join(dir, 'client.key'), 'utf8'),
+  }
+  const { ca, credentials, url } = registry
+  const pushed = await uploadImage({ url, ca, credentials }, tls, 'acme/mtls', '1')
+  const certsDir = join(dir, 'certs.d')
+  const hostDir = join(certsDir, registry.host)
+  await mkdir(hostDir, { recursive: true })
+  await writeFile(join(hostDir, 'ca.crt'), ca)
+  const client = new RegistryClient({ certsDir, credentialsFor: () => credentials })
+
+  await assert.rejects(client.manifestDigest(registry.host, 'acme/mtls', '1'), (error: Error) => {
+    assert.ok(error instanceof RegistryError)
+    assert.match(
+      error.message,
+      new RegExp(
+        `^${registry.host.replaceAll('.', '\\.')} asks for a TLS client certificate and ` +
+          `Deckhand has none in ${hostDir.replaceAll('.', '\\.')} \\(client\\.cert with client\\.key\\)`,
+      ),
+    )
+    return true
+  })
+
+  // A certificate the registry's client CAs did not sign is refused, naming the file.
+  await run('openssl', [
+    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+    ...['-keyout', join(hostDir, 'client.key'), '-out', join(hostDir, 'client.cert')],
+    ...['-days', '2', '-subj', '/CN=stranger'],
+  ])
+  await assert.rejects(client.manifestDigest(registry.host, 'acme/mtls', '1'), (error: Error) =>
+    error.message.includes(`refused the client certificate ${hostDir}/client.cert`),
+  )
+
+  // Read at each request, as the daemon does: no new client needed.
+  await writeFile(join(hostDir, 'client.cert'), tls.cert)
+  await writeFile(join(hostDir, 'client.key'), tls.key, { mode: 0o600 })
+  assert.equal((await client.manifestDigest(registry.host, 'acme/mtls', '1')).digest, pushed)
 })
 
 test('the registry answers If-None-Match on a manifest with 304; its tags list has no ETag', async (t) => {

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto'
 import { rootCertificates } from 'node:tls'
 
-import { certsDirCa } from './certs-d.ts'
+import type { CertsDir } from './certs-d.ts'
+import { readCertsDir } from './certs-d.ts'
 import { isDigest } from './image-name.ts'
 import type { CredentialsFor } from './registry-auth.ts'
 import { basicAuthorization, parseChallenge, readToken } from './registry-auth.ts'
@@ -33,9 +34,16 @@ export interface RegistryClientOptions {
   ca?: string[]
   /**
    * Docker's certs.d directory (DECKHAND_REGISTRY_CERTS_D): `<dir>/<host:port>/*.crt` are
-   * trusted for that registry besides `ca` and the system's roots. None when absent.
+   * trusted for that registry besides `ca` and the system's roots, and a `*.cert` with its
+   * `*.key` there is the client certificate shown to it. None when absent.
    */
   certsDir?: string
+  /**
+   * Tests only: where connections to a host (`registry-1.docker.io`, `auth.docker.io`) go
+   * instead, so that a stand-in on loopback answers for a registry of the outside world. An
+   * address outside 127.0.0.0/8 is refused; a host it throws for is not asked.
+   */
+  connectTo?: (host: string) => { host: string; port: number }
   /** The deadline of each request. Default 10000. */
   timeoutMs?: number
   /** The largest answer read. Default 1 MiB. */
@@ -77,6 +85,7 @@ export class RegistryClient {
   readonly #credentialsFor: CredentialsFor
   readonly #ca: string[] | undefined
   readonly #certsDir: string | undefined
+  readonly #connectTo: RegistryClientOptions['connectTo']
   readonly #timeoutMs: number
   readonly #maxBytes: number
   readonly #origins = new Map<string, string>()
@@ -87,6 +96,7 @@ export class RegistryClient {
     this.#ca =
       options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined
     this.#certsDir = options.certsDir
+    this.#connectTo = options.connectTo
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   }
@@ -229,7 +239,8 @@ export class RegistryClient {
     }
     if (!answer) {
       throw new RegistryError(
-        `${host} asks for credentials and Deckhand has none for it; ${first.status} ${errorText(first)}`,
+        `${host} asks for credentials and Deckhand has none for it; ${first.status} ` +
+          refusalText(first, repository),
         401,
       )
     }
@@ -244,7 +255,7 @@ export class RegistryClient {
     if (second.status === 401) {
       this.#tokens.delete(cacheKey)
       const whose = credentials ? `the credentials Deckhand has for ${host}` : 'anonymous access'
-      throw new RegistryError(`${host} refused ${whose}: ${errorText(second)}`, 401)
+      throw new RegistryError(`${host} refused ${whose}: ${refusalText(second, repository)}`, 401)
     }
     return second
   }
@@ -336,7 +347,10 @@ export class RegistryClient {
       // Docker treats registries on loopback as insecure: plain HTTP when TLS is not spoken
       // there. A certificate that is not trusted is an answer, never a reason to drop TLS.
       const cause = error instanceof RegistryError ? error.cause : undefined
-      const notTls = cause instanceof RegistryUnreachable && !cause.isCertificateError
+      const notTls =
+        cause instanceof RegistryUnreachable &&
+        !cause.isCertificateError &&
+        !cause.isClientCertificateRefused
       if (!notTls || !isLoopback(host) || signal?.aborted) {
         throw error
       }
@@ -357,14 +371,29 @@ export class RegistryClient {
     headers: Record<string, string>
     signal: AbortSignal | undefined
   }): Promise<RegistryAnswer> {
+    const certs = await this.#certsFor(options.url)
+    const extra = certs.flatMap((dir) => dir.ca)
+    const client = certs.find((dir) => dir.clientCertificate !== null)?.clientCertificate
     try {
       return await registryRequest({
         ...options,
-        ca: await this.#caFor(options.url),
+        ca: extra.length === 0 ? this.#ca : [...(this.#ca ?? rootCertificates), ...extra],
+        clientCertificate: client ? { cert: client.cert, key: client.key } : undefined,
+        connectTo: this.#connectTo ? loopbackOnly(this.#connectTo(options.url.host)) : undefined,
         maxBytes: this.#maxBytes,
         timeoutMs: this.#timeoutMs,
       })
     } catch (error) {
+      if (error instanceof RegistryUnreachable && error.isClientCertificateRefused) {
+        const where = certs[0]?.directory ?? 'no certs.d directory (DECKHAND_REGISTRY_CERTS_D)'
+        const shown = client
+          ? `refused the client certificate ${client.file}`
+          : `asks for a TLS client certificate and Deckhand has none in ${where} ` +
+            '(client.cert with client.key)'
+        throw new RegistryError(`${options.url.host} ${shown}: ${error.message}`, null, {
+          cause: error,
+        })
+      }
       if (error instanceof RegistryUnreachable) {
         throw new RegistryError(`the registry could not be asked: ${error.message}`, null, {
           cause: error,
@@ -374,17 +403,16 @@ export class RegistryClient {
     }
   }
 
-  /** The CAs for an https request: DECKHAND_REGISTRY_CA's, and certs.d's for its host. */
-  async #caFor(url: URL): Promise<string[] | undefined> {
+  /** certs.d's directories for an https request's host; none for http or without certs.d. */
+  async #certsFor(url: URL): Promise<CertsDir[]> {
     const dir = this.#certsDir
     if (dir === undefined || url.protocol !== 'https:') {
-      return this.#ca
+      return []
     }
     // URL drops the default port, and Docker's directory for such a registry may carry it.
     const hosts = url.port === '' ? [url.host, `${url.host}:443`] : [url.host]
-    let extra: string[]
     try {
-      extra = (await Promise.all(hosts.map((host) => certsDirCa(dir, host)))).flat()
+      return await Promise.all(hosts.map((host) => readCertsDir(dir, host)))
     } catch (error) {
       throw new RegistryError(
         `the registry's certificates could not be read: ${(error as Error).message}`,
@@ -392,8 +420,14 @@ export class RegistryClient {
         { cause: error },
       )
     }
-    return extra.length === 0 ? this.#ca : [...(this.#ca ?? rootCertificates), ...extra]
   }
+}
+
+function loopbackOnly(address: { host: string; port: number }): { host: string; port: number } {
+  if (!/^127\.\d+\.\d+\.\d+$/.test(address.host)) {
+    throw new RegistryError(`connectTo named ${address.host}, not a loopback address`, null)
+  }
+  return address
 }
 
 function header(answer: RegistryAnswer, name: string): string | null {
@@ -425,6 +459,27 @@ function errorText(answer: RegistryAnswer): string {
     .replace(/[^\x20-\x7e]+/g, ' ')
     .trim()
   return text || '(no body)'
+}
+
+/**
+ * Why a 401 came: the body's errors, or, for a HEAD (no body), the challenge's `error`
+ * (Docker Hub's `insufficient_scope` for a private or missing repository) or its scheme.
+ */
+function refusalText(answer: RegistryAnswer, repository: string): string {
+  if (answer.body.length > 0) {
+    return errorText(answer)
+  }
+  const challenge = parseChallenge(header(answer, 'www-authenticate') ?? undefined)
+  const error = challenge?.params.error
+  if (error === 'insufficient_scope') {
+    return (
+      `insufficient_scope: the token does not allow pulling ${repository} (a private ` +
+      'repository these credentials may not pull, or one that does not exist)'
+    )
+  }
+  // A Basic challenge names its realm: the registry's own words for what it guards.
+  const realm = challenge?.params.realm
+  return error ?? (challenge ? `${challenge.scheme} realm "${realm ?? ''}"` : '(no body)')
 }
 
 function refusal(host: string, what: string, answer: RegistryAnswer): RegistryError {

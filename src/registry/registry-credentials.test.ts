@@ -86,6 +86,39 @@ describe('RegistryCredentials', () => {
     assert.match(none.source, /config-\d+\.json \(auths\)$/)
   })
 
+  it("takes Docker Hub's credentials under docker login's key before other names of it", async () => {
+    // Keys as a file edited by hand over the years holds them: a stale one after the real one.
+    const credentials = await credentialsWith({
+      auths: {
+        'https://index.docker.io/v1/': { auth: basic('hub-user', 'hub-current') },
+        'registry-1.docker.io': { auth: basic('hub-user', 'hub-stale') },
+        'https://registry.acme.example:5000/v2/': { auth: basic('acme', 'acme-stale') },
+        'registry.acme.example:5000': { auth: basic('acme', 'acme-current') },
+      },
+      credHelpers: {
+        'index.docker.io': 'dh-none',
+        'https://registry.acme.example:5000': 'dh-none',
+      },
+    })
+    const asked = join(dir, 'none-asked')
+    await helper(
+      'dh-none',
+      `read host; echo "$host" >> '${asked}'; echo "credentials not found in native keychain"; exit 1`,
+    )
+    const images = ['nginx', 'library/nginx', 'docker.io/acme/web', 'index.docker.io/a/b']
+    for (const image of images) {
+      const lookup = await credentials.forImage(image)
+      assert.equal(lookup.auth && 'password' in lookup.auth && lookup.auth.password, 'hub-current')
+    }
+    const acme = await credentials.forImage('registry.acme.example:5000/acme/web')
+    assert.equal(acme.auth && 'password' in acme.auth && acme.auth.password, 'acme-current')
+    // The helpers named under another spelling were asked first, with the server docker asks.
+    assert.deepEqual((await readFile(asked, 'utf8')).trim().split('\n'), [
+      ...images.map(() => 'https://index.docker.io/v1/'),
+      'registry.acme.example:5000',
+    ])
+  })
+
   it('redacts what it read from then on', async () => {
     const credentials = await credentialsWith({
       auths: { 'r.example': { auth: basic('u', 'redact-me-password') } },

@@ -7,15 +7,13 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
-import { DOCKER_HUB, normaliseRegistryHost, registryHostOf } from '../model/registry-host.ts'
+import { registryHostOf } from '../model/registry-host.ts'
 import { knownSecrets } from '../model/secret-redactor.ts'
 import { helperProgram, runCredentialHelper } from './credential-helper.ts'
+import { credentialEntry, credentialKeysOf } from './registry-endpoint.ts'
 
 /** A config.json is a few kilobytes; a larger file is not read whole into memory. */
 export const MAX_CONFIG_BYTES = 1024 * 1024
-
-// The server URL the docker CLI stores Docker Hub's credentials under, and asks helpers for.
-const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/'
 
 /** What the engine takes as `X-Registry-Auth` (base64 JSON); dockerode encodes it. */
 export type RegistryAuth =
@@ -41,6 +39,8 @@ export function defaultRegistryAuthPath(env: NodeJS.ProcessEnv): string {
 
 type ConfigRead = { ok: true; config: DockerConfig | undefined } | { ok: false; problem: string }
 
+// Each section keeps the file's keys as written, in the file's order: which one names a
+// registry is credentialEntry's to say (exact names first, as the docker CLI looks).
 interface DockerConfig {
   auths: Map<string, Record<string, unknown>>
   credHelpers: Map<string, string>
@@ -81,18 +81,20 @@ export class RegistryCredentials {
     }
     const { auths, credHelpers, credsStore } = read.config
     // The docker CLI's order: a helper named for this registry, then the store for all, then auths.
-    const helper = credHelpers.get(host) ?? credsStore
+    const named = credentialEntry(credHelpers, host)
+    const helper = named?.value ?? credsStore
     const tried: string[] = []
     if (helper !== undefined) {
       const program = helperProgram(helper)
-      const via = credHelpers.has(host) ? 'credHelpers' : 'credsStore'
+      const via = named !== undefined ? 'credHelpers' : 'credsStore'
       if (program === undefined) {
         const named = JSON.stringify(helper.slice(0, 64))
         throw new Error(
           `registry credentials for ${host}: ${this.#path} ${via} names ${named}, not a helper name`,
         )
       }
-      const server = host === DOCKER_HUB ? DOCKER_HUB_SERVER : host
+      // Docker Hub's helpers are asked for `https://index.docker.io/v1/`, as `docker login` stores.
+      const server = credentialKeysOf(host)[0]!
       const answer = await runCredentialHelper(program, server, this.#env)
       tried.push(`${program} (${via} of ${this.#path})`)
       if (answer.found) {
@@ -103,12 +105,25 @@ export class RegistryCredentials {
         return this.#found(host, auth, tried[0]!)
       }
     }
-    const entry = auths.get(host)
+    const entry = credentialEntry(auths, host)?.value
     tried.push(`${this.#path} (auths)`)
     const auth = entry === undefined ? undefined : authOf(entry, host)
     return auth === undefined
       ? { host, source: tried.join(', then ') }
       : this.#found(host, auth, `${this.#path} (auths)`)
+  }
+
+  /**
+   * The user and password for a registry's token or basic auth, by the host its API is asked
+   * at (`registry-1.docker.io` is Docker Hub); null when there are none, or only an identity
+   * token (an OAuth refresh token the registry client does not speak).
+   */
+  async basicFor(apiHost: string): Promise<{ username: string; password: string } | null> {
+    // A repository makes the host a reference's host, whatever it looks like.
+    const { auth } = await this.forImage(`${apiHost}/deckhand-probe`)
+    return auth !== undefined && 'password' in auth
+      ? { username: auth.username, password: auth.password }
+      : null
   }
 
   #found(host: string, auth: RegistryAuth, source: string): RegistryLookup {
@@ -154,13 +169,13 @@ function configOf(value: Record<string, unknown>): DockerConfig {
   const auths = new Map<string, Record<string, unknown>>()
   for (const [key, entry] of Object.entries(isRecord(value.auths) ? value.auths : {})) {
     if (isRecord(entry)) {
-      auths.set(normaliseRegistryHost(key), entry)
+      auths.set(key, entry)
     }
   }
   const credHelpers = new Map<string, string>()
   for (const [key, name] of Object.entries(isRecord(value.credHelpers) ? value.credHelpers : {})) {
     if (typeof name === 'string' && name !== '') {
-      credHelpers.set(normaliseRegistryHost(key), name)
+      credHelpers.set(key, name)
     }
   }
   const store = value.credsStore

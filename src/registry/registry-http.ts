@@ -1,7 +1,11 @@
-/** One bounded HTTP(S) exchange with a registry: a deadline, a body cap, a CA to trust. */
+/**
+ * One bounded HTTP(S) exchange with a registry: a deadline, a body cap, a CA to trust, a
+ * client certificate to show.
+ */
 import type { IncomingHttpHeaders } from 'node:http'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { isIP } from 'node:net'
 
 export interface RegistryRequest {
   method: 'GET' | 'HEAD'
@@ -9,6 +13,13 @@ export interface RegistryRequest {
   headers: Record<string, string>
   /** PEM certificates trusted for https, besides the system's roots. */
   ca: string[] | undefined
+  /** A client certificate and its key (PEM) for registries that ask for one over TLS. */
+  clientCertificate?: { cert: string; key: string } | undefined
+  /**
+   * Where the connection goes instead of the URL's host (tests: a stand-in on loopback for a
+   * registry of the outside world). The URL's host is still the Host header and TLS name.
+   */
+  connectTo?: { host: string; port: number } | undefined
   /** Answers longer than this are cut off and refused. */
   maxBytes: number
   timeoutMs: number
@@ -30,6 +41,14 @@ export class RegistryUnreachable extends Error {
     const code = String((this.cause as { code?: unknown } | undefined)?.code ?? '')
     return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)
   }
+
+  /** True when the registry ended the TLS handshake over the client certificate (or its lack). */
+  get isClientCertificateRefused(): boolean {
+    const code = String((this.cause as { code?: unknown } | undefined)?.code ?? '')
+    return /ALERT_(?:CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(
+      code,
+    )
+  }
 }
 
 /** Sends one request; resolves with any status, rejects with RegistryUnreachable. */
@@ -37,7 +56,9 @@ export function registryRequest(options: RegistryRequest): Promise<RegistryAnswe
   const { url, method, headers, maxBytes, timeoutMs } = options
   const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]
   const signal = AbortSignal.any(signals)
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  const tls = url.protocol === 'https:'
+  const send = tls ? httpsRequest : httpRequest
+  const { clientCertificate, connectTo } = options
   return new Promise((resolve, reject) => {
     const fail = (why: string, cause?: unknown): void =>
       reject(new RegistryUnreachable(`${method} ${url.origin}${url.pathname}: ${why}`, { cause }))
@@ -45,9 +66,23 @@ export function registryRequest(options: RegistryRequest): Promise<RegistryAnswe
       url,
       {
         method,
-        headers: { 'user-agent': 'deckhand', ...headers },
+        headers: {
+          'user-agent': 'deckhand',
+          ...(connectTo ? { host: url.host } : {}),
+          ...headers,
+        },
         signal,
-        ...(url.protocol === 'https:' && options.ca ? { ca: options.ca } : {}),
+        ...(tls && options.ca ? { ca: options.ca } : {}),
+        ...(tls && clientCertificate ? clientCertificate : {}),
+        ...(connectTo
+          ? {
+              // `hostname` (which the URL sets) wins over `host`: both go to the stand-in.
+              hostname: connectTo.host,
+              host: connectTo.host,
+              port: connectTo.port,
+              ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
+            }
+          : {}),
       },
       (res) => {
         const declared = Number(res.headers['content-length'] ?? 0)

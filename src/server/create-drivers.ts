@@ -91,11 +91,6 @@ export function registryClient(
   return new RegistryClient({
     ca: settings.registryCa,
     certsDir: settings.registryCertsDir,
-    credentialsFor: async (host) => {
-      const { auth } = await credentials.forImage(`${host}/deckhand-probe`)
-      return auth !== undefined && 'password' in auth
-        ? { username: auth.username, password: auth.password }
-        : null
-    },
+    credentialsFor: (host) => credentials.basicFor(host),
   })
 }

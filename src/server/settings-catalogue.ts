@@ -113,7 +113,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     name: 'DECKHAND_REGISTRY_CERTS_D',
     fallback: '/etc/docker/certs.d',
     meaning:
-      "Docker's certs.d directory: the `<host:port>/*.crt` files in it are trusted for that registry, as the Docker daemon trusts them",
+      "Docker's certs.d directory: the `<host:port>/*.crt` files in it are trusted for that registry, and a `*.cert` with its `*.key` is the client certificate shown to it, as the Docker daemon does",
   },
   {
     name: 'DECKHAND_CONCURRENCY',

@@ -6,8 +6,9 @@
 import type { Service } from '../model/index.ts'
 import type { WatchCheck } from '../model/watch-check.ts'
 import { tagPolicyOf } from '../policy/tag-policy.ts'
-import { DOCKER_HUB, parseImageName } from '../registry/image-name.ts'
+import { parseImageName } from '../registry/image-name.ts'
 import type { RegistryClient } from '../registry/registry-client.ts'
+import { apiHostOf } from '../registry/registry-endpoint.ts'
 import { newestAllowedTag } from './newest-tag.ts'
 
 /** The part of the registry client a watch asks. */
@@ -41,8 +42,6 @@ export interface WatchedService {
 /** The tags list last read per repository, kept to answer a `304 Not Modified`. */
 export type TagsCache = Map<string, { etag: string; tags: string[] }>
 
-// Docker Hub's API lives on another host than the one its image references name.
-const apiHost = (host: string): string => (host === DOCKER_HUB ? 'registry-1.docker.io' : host)
 const short = (digest: string | null): string => (digest ? digest.slice(0, 19) : 'none')
 
 /**
@@ -56,7 +55,8 @@ export async function checkRepository(
   tagsCache: TagsCache,
   signal?: AbortSignal,
 ): Promise<Map<string, ServiceVerdict>> {
-  const host = apiHost(at.host)
+  // Docker Hub's API lives on another host than the one its image references name.
+  const host = apiHostOf(at.host)
   const key = `${at.host}/${at.repository}`
   const verdicts = new Map<string, ServiceVerdict>()
   const byPolicy = watched.filter((w) => w.service.watch?.tags !== 'same')

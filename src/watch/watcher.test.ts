@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 
+import { HUB_REGISTRY, startDockerHubStandIn } from '../../test/support/docker-hub-stand-in.ts'
 import { EventBus } from '../events.ts'
-import { RegistryError } from '../registry/registry-client.ts'
+import { RegistryClient, RegistryError } from '../registry/registry-client.ts'
 import { parseServiceSpec } from '../specs/service-spec.ts'
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts'
 import type { Store } from '../store/store.ts'
@@ -135,7 +136,7 @@ async function addService(
 function watcher(
   store: Store,
   clock: TestClock,
-  registry: TestRegistry,
+  registry: WatchRegistry,
   extra: Partial<WatcherOptions> = {},
 ): Watcher {
   const w = new Watcher({
@@ -353,4 +354,42 @@ test('a change the service tag policy refuses is recorded as an ignored call, no
   assert.equal(calls[0]!.outcome, 'ignored')
   assert.equal(calls[0]!.sender, 'watch')
   assert.equal((await store.getWatchCheck('web'))?.tag, '1.1.0')
+})
+
+test('Docker Hub images are watched at registry-1.docker.io, official ones as library/<name>', async (t) => {
+  const hub = await startDockerHubStandIn(t)
+  const digest = (n: number) => `sha256:${String(n).repeat(64)}`
+  hub.repositories.set('library/nginx', { tags: { '1.27': digest(1) } })
+  hub.repositories.set('acme/web', { tags: { '1.0.0': digest(2), '1.1.0': digest(3) } })
+  const store = await storeFor(t)
+  for (const [name, image, tag, tags] of [
+    ['proxy', 'nginx', '1.27', 'same'],
+    ['web', 'docker.io/acme/web', '1.0.0', 'semver-minor'],
+  ] as const) {
+    const parsed = parseServiceSpec(
+      { name, driver: 'docker', target: { container: name }, image, tag, watch: { tags } },
+      () => [],
+    )
+    assert.ok(parsed.ok, JSON.stringify(parsed))
+    await store.createService(parsed.value)
+  }
+  const clock = new TestClock()
+  const registry = new RegistryClient({ ca: [hub.ca], connectTo: hub.connectTo })
+  const w = watcher(store, clock, registry)
+  t.after(() => w.stop())
+
+  await clock.advance(15_000, [w])
+
+  const asked = hub.requests.filter((r) => r.host === HUB_REGISTRY && r.authorization)
+  assert.deepEqual(asked.map((r) => `${r.method} ${r.path}`).sort(), [
+    'GET /v2/acme/web/tags/list?n=100',
+    'HEAD /v2/library/nginx/manifests/1.27',
+  ])
+  const proxy = await store.getWatchCheck('proxy')
+  assert.equal(proxy?.outcome, 'unchanged', proxy?.answer)
+  assert.equal(proxy?.digest, digest(1))
+  assert.match(proxy!.answer, /^docker\.io\/library\/nginx:1\.27 is sha256:1111/)
+  const calls = (await store.listCalls({}, { limit: 10 })).items
+  assert.equal(calls.length, 1)
+  assert.match(calls[0]!.reason ?? '', /docker\.io\/acme\/web has tag 1\.1\.0 \(was 1\.0\.0\)/)
 })

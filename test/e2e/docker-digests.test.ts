@@ -175,6 +175,9 @@ test('a rollback after :latest moved runs the previous digest, not the tag', asy
   const moved = await deployAndWait(s.server, 'deployments', { tag: 'latest' })
   assert.equal(moved.state, 'succeeded', moved.error)
   assert.equal(versionOf(await inspect(s.engine, s.container)), '2')
+  // The same push deployed twice (its notification and a manual deploy): not what ran before.
+  const twice = await deployAndWait(s.server, 'deployments', { tag: 'latest' })
+  assert.equal(twice.digest, second)
 
   const rollback = await deployAndWait(s.server, 'rollback')
 

@@ -45,6 +45,12 @@ export interface RegistryOptions {
   notify?: { url: string; headers?: Record<string, string> }
   /** Makes the registry reachable from this engine's network namespace as well. */
   engine?: PrivateDockerd
+  /**
+   * With `secure`: CA files (PEM) whose client certificates the registry requires of every
+   * client (`http.tls.clientcas`); the TLS handshake fails without one. The engine is not given
+   * one here, so `push` does not work on such a registry.
+   */
+  clientCas?: string[]
 }
 
 export interface TestRegistry {
@@ -135,7 +141,7 @@ export async function startRegistry(
       if (registry.exitCode !== null) {
         throw new Error(`docker-registry exited with ${registry.exitCode}: ${output.join('')}`)
       }
-      return probe(url, ca)
+      return probe(url, ca, (options.clientCas ?? []).length > 0)
     },
     { timeoutMs: 15_000, intervalMs: 20, what: `the registry on ${host} to answer` },
   )
@@ -227,6 +233,9 @@ function registryConfig(
       `    certificate: ${join(dir, 'server.crt')}`,
       `    key: ${join(dir, 'server.key')}`,
     )
+    if (options.clientCas && options.clientCas.length > 0) {
+      lines.push('    clientcas:', ...options.clientCas.map((file) => `      - ${file}`))
+    }
   }
   if (tokenService) {
     lines.push(
@@ -357,15 +366,24 @@ async function htpasswdLine(credentials: { username: string; password: string })
   return `${credentials.username}:${hash}\n`
 }
 
-/** Answers (any status) from /v2/ mean the registry listens. */
-async function probe(url: string, ca: string | null): Promise<boolean> {
+/**
+ * Answers (any status) from /v2/ mean the registry listens; so does a TLS alert refusing the
+ * probe's missing client certificate, on a registry that requires one.
+ */
+async function probe(url: string, ca: string | null, clientCertRequired = false): Promise<boolean> {
   const request = url.startsWith('https') ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
     const req = request(`${url}/v2/`, { ca: ca ?? undefined }, (res) => {
       res.resume()
       resolve(true)
     })
-    req.on('error', reject)
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (clientCertRequired && /ALERT/.test(error.code ?? '')) {
+        resolve(true)
+        return
+      }
+      reject(error)
+    })
     req.end()
   })
 }

@@ -95,11 +95,6 @@ export interface ImageInspect {
   RepoDigests?: string[] | null
 }
 
-/** `GET /distribution/{name}/json`: the manifest the image's registry names now. */
-export interface DistributionInspect {
-  Descriptor: { mediaType?: string; digest: string; size?: number }
-}
-
 export interface ContainerCreateOptions extends ContainerConfig {
   name: string
   HostConfig?: HostConfig
@@ -178,8 +173,6 @@ export interface DockerClient {
   createContainer(options: ContainerCreateOptions): Promise<{ id: string }>
   getImage(name: string): {
     inspect(): Promise<ImageInspect>
-    /** Asks the image's registry, through the engine, for the manifest its tag names. */
-    distribution(): Promise<DistributionInspect>
   }
   getNetwork(id: string): DockerNetwork
   getService(id: string): DockerService

@@ -1,17 +1,19 @@
 /**
  * The manifest digest a docker redeploy will run, found before any container is touched: from
- * the image's registry (Registry HTTP API v2), from Docker Hub through the engine's
- * distribution inspect, or from the engine's own copy when the pull policy keeps to it.
+ * the image's registry (Registry HTTP API v2; Docker Hub's at registry-1.docker.io, with the
+ * credentials config.json holds for it), or from the engine's own copy when the pull policy
+ * keeps to it.
  */
 import { repositoryOf } from '../../model/image-reference.ts'
 import type { PullPolicy } from '../../model/index.ts'
-import { DOCKER_HUB, parseImageName } from '../../registry/image-name.ts'
+import { parseImageName } from '../../registry/image-name.ts'
 import type { RegistryClient } from '../../registry/registry-client.ts'
 import type { RegistryCredentials } from '../../registry/registry-credentials.ts'
+import { apiHostOf } from '../../registry/registry-endpoint.ts'
 import { DeployFailure } from '../deploy-failure.ts'
 import type { DriverContext, ResolvedImage } from '../driver.ts'
 import type { DockerClient, ImageInspect } from './docker-client.ts'
-import { engineMessage, engineStatus, isUnreachable } from './docker-client.ts'
+import { engineStatus, isUnreachable } from './docker-client.ts'
 
 /** The registry (or the engine for Docker Hub) would not resolve the tag: nothing is touched. */
 export class DigestRefused extends DeployFailure {
@@ -91,26 +93,23 @@ export async function resolveDigest(
     }
   }
   const tag = name.tag ?? 'latest'
+  // The engine's distribution inspect would ask Docker Hub without the credentials config.json
+  // holds (the engine reads no config.json), so a private Hub image could not be resolved.
+  const apiHost = apiHostOf(name.host)
   let digest: string
   try {
-    digest =
-      name.host === DOCKER_HUB
-        ? (await client.getImage(reference).distribution()).Descriptor.digest
-        : (await registry.manifestDigest(name.host, name.repository, tag, ctx.signal)).digest
+    digest = (await registry.manifestDigest(apiHost, name.repository, tag, ctx.signal)).digest
   } catch (error) {
     if (isUnreachable(error)) {
       throw error
     }
-    const answer = name.host === DOCKER_HUB ? engineMessage(error) : (error as Error).message
     throw new DigestRefused(
       `tag ${tag} of ${repositoryOf(reference)} could not be resolved to a digest, ` +
-        `so nothing was changed: ${answer}`,
+        `so nothing was changed: ${(error as Error).message}`,
       { cause: error },
     )
   }
-  ctx.log(
-    `${reference} is ${digest} (asked ${name.host === DOCKER_HUB ? 'Docker Hub via the engine' : name.host})`,
-  )
+  ctx.log(`${reference} is ${digest} (asked ${apiHost})`)
   return { image: reference, digest }
 }
 
