@@ -17,7 +17,7 @@ const listQuerySchema = {
 
 export async function triggerRoutes(
   app: FastifyInstance,
-  { admin, store }: ApiOptions,
+  { admin, store, events }: ApiOptions,
 ): Promise<void> {
   for (const kind of ['services', 'stacks'] as const) {
     const owner = (name: string): TriggerOwner =>
@@ -48,6 +48,7 @@ export async function triggerRoutes(
       { schema: { params: nameParams, body: triggerSpecSchema } },
       async (request, reply) => {
         const { trigger, url } = await admin.createTrigger(owner(request.params.name), request.body)
+        events.emit('trigger:changed', { trigger })
         return reply.status(201).send({ ...triggerView(trigger), url })
       },
     )
@@ -64,6 +65,10 @@ export async function triggerRoutes(
     { schema: { params: idParams } },
     async (request, reply) => {
       await admin.revokeTrigger(request.params.id)
+      const revoked = await store.getTrigger(request.params.id)
+      if (revoked) {
+        events.emit('trigger:changed', { trigger: revoked })
+      }
       return reply.status(204).send()
     },
   )
@@ -72,6 +77,7 @@ export async function triggerRoutes(
     { schema: { params: idParams } },
     async (request) => {
       const { trigger, url } = await admin.rotateTrigger(request.params.id)
+      events.emit('trigger:changed', { trigger })
       return { ...triggerView(trigger), url }
     },
   )
