@@ -2,7 +2,7 @@
  * The typed event map: what happened, for listeners that stream logs, notify senders and
  * count metrics. A listener that throws is logged as a listener bug and never stops the emitter.
  */
-import type { Call, Deployment, LogLine, Service } from './model/index.ts'
+import type { Call, Deployment, LogLine, Service, Trigger } from './model/index.ts'
 
 export interface DeckhandEvents {
   'call:recorded': { call: Call }
@@ -17,6 +17,8 @@ export interface DeckhandEvents {
    */
   'deployment:remote-change': { deploymentId: string }
   'deployment:finished': { deployment: Deployment; service: Service | undefined }
+  /** A trigger was created, rotated or revoked through the admin API. */
+  'trigger:changed': { trigger: Trigger }
 }
 
 export type EventName = keyof DeckhandEvents

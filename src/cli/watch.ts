@@ -1,6 +1,6 @@
 /**
  * `-w/--watch` (kubectl's habit): ask the API again every interval and print the view anew when
- * what the API answered changed. Ends on SIGINT or SIGTERM with exit 0; a failed request ends it
+ * it changed: the table as printed, or for -o json|yaml the answer. Ends on SIGINT or SIGTERM with exit 0; a failed request ends it
  * with that request's error, as `kubectl get -w` ends when its watch closes.
  */
 import { setTimeout as delay } from 'node:timers/promises'
@@ -47,7 +47,7 @@ function parseInterval(text: string): number {
 }
 
 /**
- * Prints `fetch()`'s answer once, or under --watch every time it differs from the last one.
+ * Prints `fetch()`'s answer once, or under --watch every time its view differs from the last.
  * On a terminal each view replaces the last (the screen is cleared); elsewhere views follow one
  * another: JSON as one object per line, YAML as documents, tables after a blank line.
  */
@@ -71,7 +71,12 @@ export async function showOrWatch<T>(
     let views = 0
     while (!controller.signal.aborted) {
       const value = await fetch()
-      const seen = JSON.stringify(value)
+      // A table compares as printed: an answer whose only change is a field no column shows
+      // (an instance's "up 5s" detail, a timestamp) would print the same table again.
+      const seen =
+        format === 'json' || format === 'yaml'
+          ? JSON.stringify(value)
+          : human(value, format === 'wide')
       if (seen !== last) {
         last = seen
         io.stdout(viewText(format, value, human, views, io.isTerminal === true))

@@ -28,6 +28,7 @@ export interface WorkloadSeed {
     name: string
     image: string
     env?: Array<{ name: string; value?: string; valueFrom?: Json }>
+    ports?: Array<{ containerPort: number; protocol?: string }>
   }>
   progressDeadlineSeconds?: number
   podManagementPolicy?: 'OrderedReady' | 'Parallel'

@@ -9,15 +9,15 @@ import { Empty } from './StateBadge.tsx'
 import { TriggerForm } from './TriggerForm.tsx'
 import type { Page, Trigger, TriggerOwner } from './types.ts'
 import { UrlDialog } from './UrlDialog.tsx'
-import { useApi } from './use-api.ts'
+import { streamOf, useLiveApi } from './use-service-events.ts'
 
 type Pending = { kind: 'revoke' | 'rotate'; trigger: Trigger }
 type Shown = { name: string; url: string; sender: string; hasSecret: boolean }
 
 export function TriggersTab({ owner, members }: { owner: TriggerOwner; members?: string[] }) {
   const path = `/${owner.kind}/${encodeURIComponent(owner.name)}/triggers?limit=1000&includeRevoked=true`
-  // Polled: a trigger added or revoked elsewhere (CLI, another tab) shows up without a reload.
-  const triggers = useApi<Page<Trigger>>(path, 3000)
+  // Live: a trigger added or revoked elsewhere (CLI, another tab) shows up without a reload.
+  const triggers = useLiveApi<Page<Trigger>>(path, streamOf(owner), 'trigger', 3000)
   const [adding, setAdding] = useState(false)
   const [shown, setShown] = useState<Shown>()
   const [pending, setPending] = useState<Pending>()

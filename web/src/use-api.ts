@@ -9,7 +9,8 @@ export interface Loaded<T> {
   reload: () => void
 }
 
-export function useApi<T>(path: string | null, intervalMs?: number): Loaded<T> {
+/** `refresh`: a value whose change loads the path again at once (an event stream's count). */
+export function useApi<T>(path: string | null, intervalMs?: number, refresh?: unknown): Loaded<T> {
   const [data, setData] = useState<T>()
   const [error, setError] = useState<string>()
   const [tick, setTick] = useState(0)
@@ -41,7 +42,7 @@ export function useApi<T>(path: string | null, intervalMs?: number): Loaded<T> {
       live = false
       clearInterval(timer)
     }
-  }, [path, intervalMs, tick])
+  }, [path, intervalMs, tick, refresh])
 
   return { data, error, reload }
 }

@@ -145,6 +145,15 @@ export interface SwarmServiceInspect {
   Version: { Index: number }
   Spec: SwarmServiceSpec
   UpdateStatus?: { State?: string; StartedAt?: string; CompletedAt?: string; Message?: string }
+  Endpoint?: { Ports?: SwarmPort[] | null }
+}
+
+/** A port of a Swarm service's endpoint, published through the ingress mesh or on each node. */
+export interface SwarmPort {
+  Protocol?: string
+  TargetPort: number
+  PublishedPort?: number
+  PublishMode?: 'ingress' | 'host'
 }
 
 export interface SwarmTask {

@@ -9,6 +9,7 @@ import { test } from 'node:test'
 import { APP, buildImagesBefore, uniqueNames } from '../../../test/support/dockerd-setup.ts'
 import type { PrivateDockerd } from '../../../test/support/private-dockerd.ts'
 import { privateDockerd, RUN_LABEL } from '../../../test/support/private-dockerd.ts'
+import { waitFor } from '../../../test/support/wait-for.ts'
 import type { Service } from '../../model/index.ts'
 import type { Driver } from '../driver.ts'
 import { makeContext, makeService, runDriverContract } from '../driver-contract.ts'
@@ -464,6 +465,56 @@ test('start-first becomes stop-first, with the reason logged, when host ports wo
     lines.join('\n'),
   )
   assert.equal((await inspect(engine, name)).HostConfig.NetworkMode, 'host')
+})
+
+test('inspect reports a container its published port, container id, health, restarts and start', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) {
+    return
+  }
+  // The engine runs with --bridge=none, so the default network publishes nothing; a network of
+  // its own does, through docker-proxy inside the engine's private network namespace.
+  const network = unique('net')
+  await engine.docker(['network', 'create', '--label', `${RUN_LABEL}=${engine.runId}`, network])
+  t.after(async () => {
+    await engine.cleanup()
+    await engine.docker(['network', 'rm', network])
+  })
+  const published = unique('web')
+  const onHost = unique('web')
+  await engine.run([
+    '--name',
+    published,
+    '--network',
+    network,
+    '-p',
+    '127.0.0.1:18080:80',
+    'dh-app:2',
+  ])
+  await engine.run(['--name', onHost, '--network', 'host', '--expose', '8080', 'dh-app:1'])
+  const driver = driverFor(engine)
+  await waitFor(async () => (await inspect(engine, published)).State.Health?.Status === 'healthy', {
+    what: `${published} healthy`,
+  })
+  const container = await inspect(engine, published)
+  const [item] = (await driver.inspect(dockerService({ target: { container: published } }))).items
+  assert.deepEqual(item, {
+    id: published,
+    state: 'running',
+    detail: 'dh-app:2 running (healthy)',
+    restarts: 0,
+    container: container.Id.slice(0, 12),
+    port: '127.0.0.1:18080->80/tcp',
+    health: 'healthy',
+    startedAt: container.State.StartedAt,
+  })
+  const [hostItem] = (await driver.inspect(dockerService({ target: { container: onHost } }))).items
+  assert.equal(
+    hostItem?.port,
+    '8080/tcp (host network)',
+    'docker ps shows none; it listens on the host',
+  )
+  assert.equal(hostItem?.health, undefined, 'an image without a HEALTHCHECK has no verdict')
 })
 
 test('a target that matches no container fails naming the selector', async (t) => {

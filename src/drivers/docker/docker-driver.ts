@@ -417,12 +417,21 @@ function replicaStatus(container: ContainerInspect): ReplicaStatus {
   }
 }
 
-/** Published ports as `docker ps` shows them: `0.0.0.0:8080->80/tcp`, comma-separated. */
+/**
+ * Published ports as `docker ps` shows them: `0.0.0.0:8080->80/tcp`, comma-separated. A
+ * container on the host network publishes nothing (`docker ps` shows no port) yet listens on the
+ * host: its exposed ports are shown as `8080/tcp (host network)`.
+ */
 function publishedPorts(container: ContainerInspect): string {
   const shown: string[] = []
   for (const [inside, bindings] of Object.entries(container.NetworkSettings.Ports ?? {})) {
     for (const binding of bindings ?? []) {
       shown.push(`${binding.HostIp || '0.0.0.0'}:${binding.HostPort}->${inside}`)
+    }
+  }
+  if (shown.length === 0 && container.HostConfig.NetworkMode === 'host') {
+    for (const exposed of Object.keys(container.Config.ExposedPorts ?? {})) {
+      shown.push(`${exposed} (host network)`)
     }
   }
   return shown.join(', ')

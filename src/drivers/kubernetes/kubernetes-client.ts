@@ -24,6 +24,7 @@ export interface Container {
   name: string
   image?: string
   env?: EnvVar[]
+  ports?: Array<{ containerPort: number; protocol?: string; name?: string }>
 }
 
 export interface PodTemplate {
@@ -77,7 +78,7 @@ export interface Workload {
 export interface ContainerState {
   waiting?: { reason?: string; message?: string }
   terminated?: { reason?: string; message?: string; exitCode?: number }
-  running?: unknown
+  running?: { startedAt?: Date | string }
 }
 
 export interface Pod {

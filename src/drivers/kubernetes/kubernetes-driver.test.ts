@@ -160,6 +160,34 @@ test('against the API stand-in, scale goes through the scale subresource and ins
   )
 })
 
+test('against the API stand-in, inspect reports each pod its readiness, restarts, ports and start', async () => {
+  standIn.failImages({ image: /:crashing$/, reason: 'CrashLoopBackOff' })
+  const containers = [
+    { name: 'app', image: 'acme/web:1', ports: [{ containerPort: 8080, protocol: 'TCP' }] },
+  ]
+  const ready = seed({ replicas: 1, containers })
+  const crashing = seed({
+    replicas: 1,
+    containers: [{ ...containers[0]!, image: 'acme/web:crashing' }],
+  })
+  const [readyPod] = standIn.pods('Deployment', 'default', ready.name)
+  const [item] = (await driver.inspect(ready.service)).items
+  assert.deepEqual(item, {
+    id: readyPod.metadata.name,
+    state: 'running',
+    detail: 'Running',
+    restarts: 0,
+    health: 'ready',
+    port: '8080/tcp',
+    startedAt: readyPod.status.containerStatuses[0].state.running.startedAt,
+  })
+  const [crashItem] = (await driver.inspect(crashing.service)).items
+  assert.equal(crashItem?.state, 'restarting')
+  assert.equal(crashItem?.health, 'not ready')
+  assert.equal(crashItem?.restarts, 3)
+  assert.equal(crashItem?.startedAt, undefined, 'a container in back-off runs nothing')
+})
+
 test('against the API stand-in, a rollout stuck past its progress deadline is reported with pod reasons and rolled back', async () => {
   const { name, service } = seed()
   const before = template(name)

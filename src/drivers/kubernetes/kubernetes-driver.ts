@@ -25,6 +25,7 @@ import {
   parseKubernetesTarget,
   selectorString,
 } from './kubernetes-target.ts'
+import { podStatus } from './pod-status.ts'
 import { planRedeploy, type RedeployPlan, rollbackPatch } from './redeploy-patch.ts'
 import { followRollout, podProblems, type RolloutResult, rolloutStatus } from './rollout-watch.ts'
 
@@ -188,23 +189,7 @@ export class KubernetesDriver implements Driver {
         desired: workloads.reduce((sum, w) => sum + (w.spec?.replicas ?? 1), 0),
         image,
         healthy: workloads.every((w) => rolloutStatus(target.kind, w).phase === 'done'),
-        items: pods.map((pod) => {
-          const statuses = pod.status?.containerStatuses ?? []
-          const isReady = statuses.length > 0 && statuses.every((s) => s.ready)
-          const problem = problems.find((p) => p.startsWith(`pod ${pod.metadata.name}:`))
-          return {
-            id: pod.metadata.name ?? '?',
-            state: isReady
-              ? 'running'
-              : problem?.includes('CrashLoopBackOff')
-                ? 'restarting'
-                : 'starting',
-            detail: problem ?? pod.status?.phase ?? 'Unknown',
-            restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
-            // The pod's readiness is its health as the kubelet's probes see it.
-            health: isReady ? 'ready' : 'not ready',
-          }
-        }),
+        items: pods.map((pod) => podStatus(pod, problems)),
       }
     } catch (error) {
       if (error instanceof DeployFailure) {

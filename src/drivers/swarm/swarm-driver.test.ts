@@ -210,6 +210,67 @@ test('Swarm scaling 2 → 3 → 1 converges and inspect reports it', async (t) =
   }
 })
 
+test('Swarm inspect reports each task its container, state, start, restarts and the published port', async (t) => {
+  const engine = handle.use(t)
+  if (!engine) {
+    return
+  }
+  cleanAfter(t, engine)
+  const name = unique('svc')
+  // Not createService's host network: a port is published through the ingress mesh here.
+  await engine.docker([
+    'service',
+    'create',
+    '--detach',
+    '--no-resolve-image',
+    '--name',
+    name,
+    '--label',
+    `${RUN_LABEL}=${engine.runId}`,
+    '--container-label',
+    `${RUN_LABEL}=${engine.runId}`,
+    '--replicas',
+    '2',
+    '--restart-delay',
+    '100ms',
+    '--publish',
+    'published=18091,target=80',
+    'dh-app:1',
+  ])
+  await waitFor(async () => (await runningContainers(engine, name)).length === 2, {
+    timeoutMs: 30_000,
+    what: `2 running tasks of ${name}`,
+  })
+  // A task killed under Swarm fails, and Swarm starts a new one in its slot: a restart.
+  const [killed] = await runningContainers(engine, name)
+  const slot = killed!.Config.Labels?.['com.docker.swarm.task.name']?.split('.')[1]
+  await engine.docker(['kill', killed!.Id])
+  await waitFor(
+    async () => {
+      const running = await runningContainers(engine, name)
+      return running.length === 2 && !running.some((c) => c.Id === killed!.Id)
+    },
+    { timeoutMs: 30_000, what: `a new task in slot ${slot} of ${name}` },
+  )
+  const status = await guarded(engine).inspect(swarmService(name))
+  const running = await runningContainers(engine, name)
+  const items = [...status.items].sort((a, b) => a.id.localeCompare(b.id))
+  assert.deepEqual(
+    items.map((item) => [item.id, item.state, item.port, item.restarts]),
+    [1, 2].map((n) => [`${name}.${n}`, 'running', '*:18091->80/tcp', String(n) === slot ? 1 : 0]),
+  )
+  assert.deepEqual(
+    items.map((item) => item.container).sort(),
+    running.map((c) => c.Id.slice(0, 12)).sort(),
+  )
+  // Swarm stamps a task running just after its container starts: the same moment, give or take.
+  for (const item of items) {
+    const container = running.find((c) => c.Id.startsWith(item.container!))!
+    const gapMs = Date.parse(item.startedAt ?? '') - Date.parse(container.State.StartedAt)
+    assert.ok(gapMs >= 0 && gapMs < 5000, `${item.id}: ${item.startedAt}`)
+  }
+})
+
 test('a failing Swarm update that Swarm rolls back is reported as rolled back', async (t) => {
   const engine = handle.use(t)
   if (!engine) {

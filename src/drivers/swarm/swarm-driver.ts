@@ -32,6 +32,7 @@ import type {
 import { followScale, followUpdate, runningTasks, TaskWatcher } from './swarm-follow.ts'
 import { namePullFailure } from './swarm-pull-failure.ts'
 import { checkSwarmTarget, parseSwarmTarget } from './swarm-target.ts'
+import { servicePorts, taskStatus } from './task-status.ts'
 
 /** How followUpdate begins the error of an update Swarm paused. */
 const PAUSED = 'the update was paused by Swarm'
@@ -226,6 +227,7 @@ export class SwarmDriver implements Driver {
     const running = runningTasks(tasks).length
     const desired = current.Spec.Mode?.Replicated?.Replicas ?? wanted.length
     const drift = swarmDrift(service, current)
+    const ports = servicePorts(current)
     return {
       replicas: running,
       ready: running,
@@ -233,23 +235,7 @@ export class SwarmDriver implements Driver {
       ...(drift.length > 0 ? { drift } : {}),
       image: current.Spec.TaskTemplate?.ContainerSpec?.Image?.split('@')[0] ?? null,
       healthy: running === desired,
-      items: wanted.map((task) => ({
-        id: `${name}.${task.Slot ?? task.NodeID?.slice(0, 12) ?? '?'}`,
-        state:
-          task.Status.State === 'running'
-            ? 'running'
-            : task.Status.State === 'failed'
-              ? 'crashed'
-              : 'starting',
-        detail: task.Status.Err ?? task.Status.Message ?? task.Status.State,
-        ...(task.Status.ContainerStatus?.ContainerID
-          ? { container: task.Status.ContainerStatus.ContainerID.slice(0, 12) }
-          : {}),
-        // A task's status timestamp is when it reached its state: for a running one, its start.
-        ...(task.Status.State === 'running' && task.Status.Timestamp
-          ? { startedAt: task.Status.Timestamp }
-          : {}),
-      })),
+      items: wanted.map((task) => taskStatus(name, task, tasks, ports)),
     }
   }
 

@@ -11,6 +11,7 @@ import { callRoutes } from './calls.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { driverRoutes } from './drivers.ts'
 import { holdRoutes } from './holds.ts'
+import { serviceEventRoutes } from './service-events.ts'
 import { serviceWatchRoutes } from './service-watch.ts'
 import { serviceRoutes } from './services.ts'
 import { stackRoutes } from './stacks.ts'
@@ -94,7 +95,7 @@ export async function apiRoutes(
     tokenRoutes,
     holdRoutes,
   ]
-  for (const routes of [...all, serviceWatchRoutes, driverRoutes]) {
+  for (const routes of [...all, serviceWatchRoutes, serviceEventRoutes, driverRoutes]) {
     await app.register(routes, deps)
   }
 }

@@ -26,7 +26,7 @@ const listQuerySchema = {
 
 export async function triggerRoutes(
   app: FastifyInstance,
-  { admin, store }: ApiOptions,
+  { admin, store, events }: ApiOptions,
 ): Promise<void> {
   for (const kind of ['services', 'stacks'] as const) {
     const owner = (name: string): TriggerOwner =>
@@ -64,6 +64,7 @@ export async function triggerRoutes(
       },
       async (request, reply) => {
         const { trigger, url } = await admin.createTrigger(owner(request.params.name), request.body)
+        events.emit('trigger:changed', { trigger })
         return reply.status(201).send({ ...triggerView(trigger), url })
       },
     )
@@ -90,6 +91,10 @@ export async function triggerRoutes(
     },
     async (request, reply) => {
       await admin.revokeTrigger(request.params.id)
+      const revoked = await store.getTrigger(request.params.id)
+      if (revoked) {
+        events.emit('trigger:changed', { trigger: revoked })
+      }
       return reply.status(204).send()
     },
   )
@@ -105,6 +110,7 @@ export async function triggerRoutes(
     },
     async (request) => {
       const { trigger, url } = await admin.rotateTrigger(request.params.id)
+      events.emit('trigger:changed', { trigger })
       return { ...triggerView(trigger), url }
     },
   )
