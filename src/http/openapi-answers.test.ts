@@ -229,6 +229,8 @@ test('every answer of the admin API and the trigger URLs is as /api/openapi.json
   await api('GET', '/api/v1/tokens')
   await api('DELETE', `/api/v1/tokens/${created.body.id}`)
   await api('DELETE', '/api/v1/services/broken')
+  // The event stream stays open; its refusal is the answer a checker can read whole.
+  await api('GET', '/api/v1/services/nobody/events')
 
   const paths = (document as { paths: Record<string, Json> }).paths
   const unchecked = Object.entries(paths)

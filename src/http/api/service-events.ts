@@ -36,7 +36,12 @@ export async function serviceEventRoutes(
       end()
     }
   })
-  const schema = { params: nameParams, description: DESCRIPTION } as FastifySchema
+  const schema: FastifySchema = {
+    params: nameParams,
+    summary: "Follow a service's deployments and triggers as Server-Sent Events",
+    description: DESCRIPTION,
+    answers: { 200: { description: 'a text/event-stream that stays open (see above)' } },
+  }
   app.get<{ Params: { name: string } }>(
     '/services/:name/events',
     { schema },
