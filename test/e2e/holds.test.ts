@@ -153,6 +153,15 @@ test('an admin starts a held deployment with a note; a second start is 409; a he
   assert.ok(
     server.logs.some((l) => l.includes('hotfix for incident 42') && l.includes('started held')),
   )
+  const log = (await server.api('GET', `/api/v1/deployments/${id}/log`)).body.items
+  assert.ok(
+    log.some(
+      (l: { line: string }) =>
+        l.line ===
+        `DECKHAND_ADMIN_TOKEN started held deployment ${id} of web: hotfix for incident 42`,
+    ),
+    JSON.stringify(log),
+  )
   const canceled = await server.api(
     'POST',
     `/api/v1/deployments/${api.body.deployments[0].id}/cancel`,

@@ -1,5 +1,5 @@
 // A held deployment's reason and until when; for it and one awaiting approval, the admin's
-// override: Start now, with an optional note for the server log (POST …/start).
+// override: Start now, with an optional note for its log (POST …/start).
 import { useState } from 'react'
 
 import { errorText, post } from './api.ts'
@@ -62,7 +62,7 @@ export function HoldPanel({
         {deployment.state === 'held'
           ? 'Starts it at once, whatever holds it.'
           : 'Starts it without the approvals it still lacks.'}{' '}
-        Deckhand's server log records who started it and the note.
+        Its log records who started it and the note.
       </p>
       {error && (
         <p className="error" role="alert">

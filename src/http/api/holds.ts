@@ -150,11 +150,15 @@ export async function holdRoutes(
         )
       }
       const by = adminName(request)
+      const line =
+        `${by} started ${before.state} deployment ${id} of ${started.service}` +
+        (note === '' ? '' : `: ${note}`)
       request.log.info(
         { deployment: id, service: started.service, by, note, was: before.state },
-        `${by} started ${before.state} deployment ${id} of ${started.service}` +
-          (note === '' ? '' : `: ${note}`),
+        line,
       )
+      // On the deployment's own log too: whoever reads why it ran finds who overrode and why.
+      await store.appendLog(id, [{ at: new Date(clock()).toISOString(), stream: 'deckhand', line }])
       events.emit('deployment:queued', { deployment: started })
       return deploymentView(started)
     },
