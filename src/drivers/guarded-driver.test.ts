@@ -155,7 +155,7 @@ test('a throw is worded by describeFailure and logged; a DeployFailure keeps its
     state: 'failed',
     error: 'the engine at unix:///run/docker.sock refused a request: connect ECONNREFUSED',
   })
-  assert.ok(first.lines.includes(worded))
+  assert.ok(first.lines.some((line) => line.endsWith(`: ${worded}`)))
   assert.deepEqual(await guarded.scale(SERVICE, 2, NO_CHANGE, makeContext().ctx), {
     state: 'failed',
     error: 'no container matches the target',
@@ -164,6 +164,30 @@ test('a throw is worded by describeFailure and logged; a DeployFailure keeps its
   const odd = await guarded.redeploy(SERVICE, NO_CHANGE, makeContext().ctx)
   assert.deepEqual(odd, { state: 'failed', error: 'odd' })
   assert.equal(described.length, 2, 'describeFailure is not asked about a DeployFailure')
+})
+
+test('a thrown failure quoting logged output writes neither again, only what is new', async () => {
+  const guarded = new GuardedDriver(
+    scripted((ctx) => {
+      ctx.log('boom', 'stdout')
+      ctx.log('second line', 'stdout')
+      throw new DeployFailure(
+        'the new container did not become healthy; its last log lines:\nboom\nsecond line\n' +
+          'restoring the previous container failed too: it is gone',
+      )
+    }),
+  )
+  const { ctx, lines } = makeContext()
+  await guarded.redeploy(SERVICE, NO_CHANGE, ctx)
+  assert.deepEqual(lines.slice(0, -1), [
+    'boom',
+    'second line',
+    'restoring the previous container failed too: it is gone',
+  ])
+  assert.match(
+    lines.at(-1)!,
+    /^redeploy failed after .*: the new container did not become healthy$/,
+  )
 })
 
 test('the log keeps 5000 driver lines, then one line saying the rest was dropped', async () => {

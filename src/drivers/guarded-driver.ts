@@ -187,7 +187,11 @@ export class GuardedDriver implements Driver {
     }
     if ('thrown' in first) {
       const error = this.#describe(first.thrown)
-      log.writeOwn(error)
+      // The summary line gives the first sentence; the output the error quotes is in the log
+      // already. Only what neither says (what was restored, a second failure) is written.
+      for (const line of log.unwritten(error.split('\n').slice(1))) {
+        log.writeOwn(line)
+      }
       return { state: 'failed', error }
     }
     if (!isOutcome(first.outcome)) {
@@ -212,6 +216,9 @@ export class GuardedDriver implements Driver {
   }
 }
 
+/** Failures quote at most a few dozen lines of output (docker: 10, child processes: 20). */
+const RECENT_LINES = 50
+
 /** The deployment's log writer with a line cap, a line length cap and secret redaction. */
 class CappedLog {
   #write: LogWriter
@@ -220,6 +227,8 @@ class CappedLog {
   #secrets: string[]
   #lines = 0
   #isClosed = false
+  /** The driver's last lines as written, so a failure quoting them does not write them again. */
+  #recent: string[] = []
   dropped = 0
 
   constructor(write: LogWriter, maxLines: number, maxChars: number, secrets: string[]) {
@@ -242,7 +251,23 @@ class CappedLog {
       }
       return
     }
-    this.writeOwn(this.#clean(String(line)), stream)
+    const cleaned = this.#clean(String(line))
+    this.#recent.push(cleaned)
+    if (this.#recent.length > RECENT_LINES) {
+      this.#recent.shift()
+    }
+    this.writeOwn(cleaned, stream)
+  }
+
+  /** Those of `lines` that are not blank and not among the driver's last lines. */
+  unwritten(lines: string[]): string[] {
+    const written = new Set(this.#recent.map((line) => line.trim()))
+    return lines
+      .map((line) => this.#clean(line))
+      .filter((line) => {
+        const text = line.trim()
+        return text !== '' && !written.has(text)
+      })
   }
 
   /** The guard's own lines, outside the cap. */

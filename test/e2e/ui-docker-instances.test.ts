@@ -78,6 +78,8 @@ test(
         '0',
       ])
       assert.notEqual(cells[5], '—', `the start is shown: ${item.startedAt}`)
+      // Deckhand never scaled it: the field offers the count the runtime runs, not scale.min.
+      assert.equal(await page.getByLabel('Replicas', { exact: true }).inputValue(), '1')
       await screenshot(page, `docker-instances-${size}`)
       assert.equal(await horizontalOverflow(page), 0)
       assert.deepEqual(errors, [])

@@ -113,14 +113,13 @@ function imageText(service: Service): string {
 }
 
 function ServiceSummary({ service, onChanged }: { service: Service; onChanged: () => void }) {
-  const [replicas, setReplicas] = useState(String(service.replicas ?? service.scale.min))
+  // A count Deckhand never set starts at what the runtime runs, not at scale.min.
+  const shown = service.replicas ?? service.status?.replicas ?? service.scale.min
+  const [replicas, setReplicas] = useState(String(shown))
   const [message, setMessage] = useState<{ text: string; id?: string; isError?: boolean }>()
   const [busy, setBusy] = useState(false)
   // A scale made elsewhere (a trigger, the CLI) moves the field to the new count.
-  useEffect(
-    () => setReplicas(String(service.replicas ?? service.scale.min)),
-    [service.replicas, service.scale.min],
-  )
+  useEffect(() => setReplicas(String(shown)), [shown])
 
   const request = async (body: unknown) => {
     setBusy(true)
