@@ -46,7 +46,12 @@ for (const viewport of [undefined, PHONE]) {
         action: 'redeploy',
       })
       const next: string = second.body.deployments[0].id
-      await page.locator(`a[href="/deployments/${next}"]`).waitFor()
+      await page.getByRole('link', { name: next }).waitFor()
+      // The header's last deployment follows the stream too, not its own timer.
+      await page
+        .locator(`.summary [data-deployment="${next}"]`)
+        .filter({ hasText: 'succeeded' })
+        .waitFor()
       // The 30-day chart re-reads its page on the stream's events too.
       await page
         .getByTestId('chart-summary')

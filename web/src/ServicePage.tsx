@@ -176,7 +176,7 @@ function ServiceSummary({ service, onChanged }: { service: Service; onChanged: (
         <div>
           <dt>Last deployment</dt>
           <dd>
-            <LastDeployment service={service.name} intervalMs={2000} />
+            <LastDeployment service={service.name} intervalMs={2000} live />
           </dd>
         </div>
       </dl>
